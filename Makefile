@@ -1,0 +1,60 @@
+# godwit build.  `make` -> build/godwit; `make SANITIZE=1` -> build/san/godwit (ASan+UBSan).
+CC       ?= gcc
+SANITIZE ?= 0
+
+PG_INC   := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+CPPFLAGS += -Isrc -I$(PG_INC) -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -pthread
+LDLIBS   += -lpq -ljansson -lpthread
+
+ifeq ($(SANITIZE),1)
+BUILD    := build/san
+CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+else
+BUILD    := build
+endif
+
+SRC      := $(shell find src -name '*.c' | sort)
+OBJ      := $(SRC:%.c=$(BUILD)/obj/%.o)
+LIBOBJ   := $(filter-out $(BUILD)/obj/src/main.o,$(OBJ))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit integration demo bench clean
+all: $(BUILD)/godwit
+
+$(BUILD)/godwit: $(OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+-include $(OBJ:.o=.d)
+
+# Installs (when missing) every Debian package the build, tests, demo and bench need.
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: $(BUILD)/godwit
+	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash tests/integration/run.sh
+
+test: unit integration
+
+demo: $(BUILD)/godwit
+	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash tests/demo.sh
+
+bench: $(BUILD)/godwit
+	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash bench/fetch.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,31 @@
+/*
+ * cli.h: the command table.  Each command is one cli_*.c file that turns
+ * flags into options and calls one flow_* function; main() dispatches and
+ * turns the result into the exit code.  Options are validated before any
+ * work starts.
+ */
+#ifndef GW_CLI_H
+#define GW_CLI_H
+
+#include "util/result.h"
+
+typedef struct Command {
+    const char *name;
+    const char *summary;
+    const char *usage;      /* full --help text */
+    GwResult (*run)(int argc, char **argv);
+} Command;
+
+extern const Command cli_fetch_command;
+
+/* Options every command takes: --log-format, --verbose, --quiet.  Returns 1 if consumed. */
+int cli_common_option(int opt, const char *arg, GwResult *rc);
+#define CLI_COMMON_LONG_OPTIONS                                                                                \
+    {"log-format", required_argument, NULL, 1001}, {"verbose", no_argument, NULL, 'v'},                       \
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}
+
+/* Prints "godwit: MESSAGE" and the usage hint; returns GW_ERR_USAGE. */
+GwResult cli_usage_error(const Command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_parse_positive(const char *opt, const char *arg, int *out);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * cli_common.c: what every command's option parsing shares.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/log.h"
+
+static LogFormat chosen_format = LOG_FORMAT_TEXT;
+static LogLevel chosen_level = LOG_INFO;
+
+int
+cli_common_option(int opt, const char *arg, GwResult *rc)
+{
+    *rc = GW_OK;
+    switch (opt) {
+    case 1001:
+        if (!strcmp(arg, "text"))
+            chosen_format = LOG_FORMAT_TEXT;
+        else if (!strcmp(arg, "json"))
+            chosen_format = LOG_FORMAT_JSON;
+        else {
+            fprintf(stderr, "godwit: --log-format must be text or json, not '%s'\n", arg);
+            *rc = GW_ERR_USAGE;
+        }
+        break;
+    case 'v':
+        chosen_level = LOG_DEBUG;
+        break;
+    case 'q':
+        chosen_level = LOG_WARN;
+        break;
+    default:
+        return 0;
+    }
+    log_configure(chosen_format, chosen_level);
+    return 1;
+}
+
+GwResult
+cli_usage_error(const Command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "godwit %s: ", cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'godwit %s --help')\n", cmd->name);
+    return GW_ERR_USAGE;
+}
+
+int
+cli_parse_positive(const char *opt, const char *arg, int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > 1024) {
+        fprintf(stderr, "godwit: %s takes a number from 1 to 1024, not '%s'\n", opt, arg);
+        return -1;
+    }
+    *out = (int) v;
+    return 0;
+}

@@ -1,0 +1,156 @@
+/*
+ * cli_fetch.c: `godwit fetch` flags into FetchOptions.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "flow/fetch.h"
+
+static const char usage[] =
+    "usage: godwit fetch --source URL --target URL [options]\n"
+    "\n"
+    "Bulk-loads the source's tables into the target from one consistent snapshot and\n"
+    "prepares the change stream that `godwit replicate` continues from.\n"
+    "\n"
+    "  --source URL          database to copy from (postgres://...)\n"
+    "  --target URL          database to copy into (postgres://..., CockroachDB detected)\n"
+    "  --phase NAME          phase name (default: default); names the slot godwit_NAME\n"
+    "  --tables GLOB,...     tables to copy, globs on schema.table (default: all)\n"
+    "  --exclude GLOB,...    tables to leave out\n"
+    "  --where 'T: PRED'     copy only rows of table T matching PRED, e.g.\n"
+    "                        --where \"public.orders: region = 'A'\" (repeatable)\n"
+    "  --jobs N              parallel copy workers (default: number of cores)\n"
+    "  --schema MODE         create (default): create missing tables, refuse ones that differ;\n"
+    "                        drop-create: drop and recreate, starting the phase over;\n"
+    "                        existing: use existing empty tables as they are\n"
+    "  --resume              finish an interrupted fetch of this phase\n"
+    "  --no-stream           plain snapshot, no replication slot (no replicate afterwards)\n"
+    "  --shard-size MB       split tables larger than this by key ranges (default: 64)\n"
+    "  --format text|json    summary format on stdout\n"
+    "  --log-format text|json, -v/--verbose, -q/--quiet\n"
+    "\n"
+    "Exit codes: 0 done, 2 bad usage or configuration, 3 source error, 4 target error,\n"
+    "5 internal error or interrupted (run again with --resume).\n";
+
+static GwResult run_fetch(int argc, char **argv);
+
+const Command cli_fetch_command = {
+    .name = "fetch",
+    .summary = "bulk-load the source into the target from a consistent snapshot",
+    .usage = usage,
+    .run = run_fetch,
+};
+
+enum {
+    OPT_SOURCE = 2001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_JOBS,
+    OPT_SCHEMA, OPT_RESUME, OPT_NO_STREAM, OPT_FORMAT, OPT_SHARD_SIZE,
+};
+
+static const struct option long_options[] = {
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"phase", required_argument, NULL, OPT_PHASE},
+    {"plan", required_argument, NULL, OPT_PLAN},
+    {"tables", required_argument, NULL, OPT_TABLES},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"where", required_argument, NULL, OPT_WHERE},
+    {"jobs", required_argument, NULL, OPT_JOBS},
+    {"schema", required_argument, NULL, OPT_SCHEMA},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"no-stream", no_argument, NULL, OPT_NO_STREAM},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"shard-size", required_argument, NULL, OPT_SHARD_SIZE},
+    CLI_COMMON_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+static GwResult
+parse_one(FetchOptions *o, int opt, const char *arg)
+{
+    const Command *cmd = &cli_fetch_command;
+    char err[512];
+    int shard_mb;
+    switch (opt) {
+    case OPT_SOURCE: o->source_url = arg; return GW_OK;
+    case OPT_TARGET: o->target_url = arg; return GW_OK;
+    case OPT_PHASE:
+        if (!*arg)
+            return cli_usage_error(cmd, "--phase must not be empty");
+        o->phase = arg;
+        return GW_OK;
+    case OPT_PLAN:
+        return cli_usage_error(cmd, "--plan is not supported yet (phased plans come with `godwit cutover`)");
+    case OPT_TABLES: selection_add_includes(&o->selection, arg); return GW_OK;
+    case OPT_EXCLUDE: selection_add_excludes(&o->selection, arg); return GW_OK;
+    case OPT_WHERE:
+        if (selection_add_filter(&o->selection, arg, err, sizeof err) != GW_OK)
+            return cli_usage_error(cmd, "%s", err);
+        return GW_OK;
+    case OPT_JOBS: return cli_parse_positive("--jobs", arg, &o->jobs) ? GW_ERR_USAGE : GW_OK;
+    case OPT_SHARD_SIZE:
+        if (cli_parse_positive("--shard-size", arg, &shard_mb))
+            return GW_ERR_USAGE;
+        o->shard_bytes = (int64_t) shard_mb * 1024 * 1024;
+        return GW_OK;
+    case OPT_SCHEMA:
+        if (!strcmp(arg, "create")) o->schema_mode = SCHEMA_CREATE;
+        else if (!strcmp(arg, "drop-create")) o->schema_mode = SCHEMA_DROP_CREATE;
+        else if (!strcmp(arg, "existing")) o->schema_mode = SCHEMA_EXISTING;
+        else return cli_usage_error(cmd, "--schema must be create, drop-create or existing, not '%s'", arg);
+        return GW_OK;
+    case OPT_RESUME: o->resume = true; return GW_OK;
+    case OPT_NO_STREAM: o->stream = false; return GW_OK;
+    case OPT_FORMAT:
+        if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0)
+            return cli_usage_error(cmd, "--format must be text or json, not '%s'", arg);
+        o->json_output = !strcmp(arg, "json");
+        return GW_OK;
+    default:
+        return cli_usage_error(cmd, "unknown option");
+    }
+}
+
+static GwResult
+run_fetch(int argc, char **argv)
+{
+    FetchOptions o;
+    memset(&o, 0, sizeof o);
+    o.phase = "default";
+    o.stream = true;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    o.jobs = cores > 0 ? (int) cores : 2;
+    o.shard_bytes = 64LL * 1024 * 1024;
+    selection_init(&o.selection);
+
+    GwResult rc = GW_OK;
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while (rc == GW_OK && (opt = getopt_long(argc, argv, "vqh", long_options, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(usage, stdout);
+            selection_free(&o.selection);
+            return GW_OK;
+        }
+        if (opt == '?') {
+            rc = cli_usage_error(&cli_fetch_command, "unknown or incomplete option '%s'", argv[optind - 1]);
+            break;
+        }
+        if (!cli_common_option(opt, optarg, &rc))
+            rc = parse_one(&o, opt, optarg);
+    }
+    if (rc == GW_OK && optind < argc)
+        rc = cli_usage_error(&cli_fetch_command, "unexpected argument '%s'", argv[optind]);
+    if (rc == GW_OK && !o.source_url)
+        rc = cli_usage_error(&cli_fetch_command, "--source is required");
+    if (rc == GW_OK && !o.target_url)
+        rc = cli_usage_error(&cli_fetch_command, "--target is required");
+    if (rc == GW_OK)
+        rc = flow_fetch(&o);
+    selection_free(&o.selection);
+    return rc;
+}

@@ -1,0 +1,148 @@
+/*
+ * catalog.h: the engine-neutral description of what a migration moves:
+ * tables with their columns, keys, indexes and constraints, and the types and
+ * sequences they depend on.
+ *
+ * An engine's describe() fills a Catalog; fetch, verify and replicate read it.
+ * Every string is owned by the Catalog and freed by catalog_free(); nothing
+ * outside this module frees a member.  SQL fragments stored here (types,
+ * defaults, index definitions) are in the describing engine's dialect.
+ */
+#ifndef GW_CATALOG_H
+#define GW_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What kind of type a TypeDef is; mirrors PostgreSQL's typtype plus arrays. */
+typedef enum TypeKind {
+    TYPE_BASE,
+    TYPE_ARRAY,
+    TYPE_ENUM,
+    TYPE_DOMAIN,
+    TYPE_RANGE,
+    TYPE_MULTIRANGE,
+    TYPE_COMPOSITE,
+    TYPE_OTHER,
+} TypeKind;
+
+typedef struct TypeDef {
+    uint32_t id;            /* engine's type id (PostgreSQL OID) */
+    char *schema;
+    char *name;             /* unquoted name, e.g. "int4", "Mood" */
+    char *sql;              /* how to write it in DDL, qualified and quoted */
+    TypeKind kind;
+    bool builtin;           /* shipped with the engine (OID below 16384) */
+    uint32_t base_id;       /* domain: its base type */
+    uint32_t elem_id;       /* array: its element type */
+    char category;          /* PostgreSQL typcategory ('N', 'S', 'D', ...) */
+    /* enum */
+    char **labels;
+    size_t nlabels;
+    /* domain */
+    char *base_sql;         /* base type with modifiers */
+    bool not_null;
+    char *default_sql;
+    char **checks;          /* CHECK (...) clauses */
+    char **check_names;
+    size_t nchecks;
+} TypeDef;
+
+typedef struct ColumnDef {
+    char *name;
+    char *type_sql;         /* exact type with modifiers, e.g. numeric(12,2) */
+    uint32_t type_id;
+    bool not_null;
+    char *default_sql;      /* NULL when none or not portable */
+    char *generated_sql;    /* stored generated column expression: not copied */
+    char identity;          /* 0, 'a' (ALWAYS) or 'd' (BY DEFAULT) */
+    char *collation_sql;    /* non-default collation, quoted; NULL otherwise */
+} ColumnDef;
+
+typedef enum ConstraintKind {
+    CONSTRAINT_PRIMARY = 'p',
+    CONSTRAINT_UNIQUE = 'u',
+    CONSTRAINT_EXCLUSION = 'x',
+    CONSTRAINT_CHECK = 'c',
+    CONSTRAINT_FOREIGN = 'f',
+} ConstraintKind;
+
+typedef struct ConstraintDef {
+    char *name;
+    ConstraintKind kind;
+    char *definition;       /* pg_get_constraintdef() form: "PRIMARY KEY (id)" */
+    char *ref_schema;       /* foreign keys: the referenced table */
+    char *ref_table;
+} ConstraintDef;
+
+typedef struct IndexDef {
+    char *name;
+    char *definition;       /* a complete CREATE INDEX statement */
+    bool unique;
+} IndexDef;
+
+typedef struct TableDef {
+    uint32_t id;
+    char *schema;
+    char *name;
+    ColumnDef *columns;
+    size_t ncolumns;
+    size_t *pk;             /* column positions of the primary key, in key order */
+    size_t npk;
+    ConstraintDef *constraints;
+    size_t nconstraints;
+    IndexDef *indexes;      /* indexes that back no constraint */
+    size_t nindexes;
+    char replica_identity;  /* 'd' default, 'f' full, 'i' index, 'n' nothing */
+    int64_t est_rows;
+    int64_t est_bytes;
+} TableDef;
+
+typedef struct SequenceDef {
+    char *schema;
+    char *name;
+    char *type_sql;
+    int64_t start, increment, min, max, cache;
+    bool cycle;
+    bool has_value;         /* false: never called, nothing to set */
+    int64_t last_value;
+    /* The column that owns it (serial or identity), if any. */
+    char *owner_schema;
+    char *owner_table;
+    char *owner_column;
+    bool identity;          /* created by an identity column, not by us */
+} SequenceDef;
+
+typedef struct Catalog {
+    TableDef *tables;
+    size_t ntables;
+    size_t cap_tables;
+    TypeDef *types;
+    size_t ntypes;
+    size_t cap_types;
+    SequenceDef *sequences;
+    size_t nsequences;
+    size_t cap_sequences;
+} Catalog;
+
+void catalog_init(Catalog *cat);
+void catalog_free(Catalog *cat);
+
+TableDef *catalog_add_table(Catalog *cat);
+TypeDef *catalog_add_type(Catalog *cat);
+SequenceDef *catalog_add_sequence(Catalog *cat);
+
+TableDef *catalog_find_table(const Catalog *cat, const char *schema, const char *name);
+TableDef *catalog_find_table_id(const Catalog *cat, uint32_t id);
+const TypeDef *catalog_find_type(const Catalog *cat, uint32_t id);
+/* Follows domains to the type that stores the value. */
+const TypeDef *catalog_storage_type(const Catalog *cat, uint32_t id);
+ssize_t table_find_column(const TableDef *t, const char *name);
+const ConstraintDef *table_primary_key(const TableDef *t);
+
+/* "schema.table" unquoted, for messages and glob matching; caller frees. */
+char *table_display_name(const TableDef *t);
+
+#endif

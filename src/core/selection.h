@@ -1,0 +1,53 @@
+/*
+ * selection.h: which tables a command works on (--tables, --exclude) and
+ * which rows of them (--where 'schema.table: PREDICATE').
+ *
+ * Patterns are shell globs on "schema.table" (unquoted names); a pattern with
+ * no '.' matches the table name in any schema.  This module only matches
+ * names: it never reads a catalog itself.
+ */
+#ifndef GW_SELECTION_H
+#define GW_SELECTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/predicate.h"
+#include "util/result.h"
+
+typedef struct RowFilter {
+    char *schema;
+    char *table;
+    char *text;             /* the predicate as the operator wrote it */
+    Predicate *predicate;
+} RowFilter;
+
+typedef struct Selection {
+    char **include;         /* empty: every table */
+    size_t ninclude;
+    char **exclude;
+    size_t nexclude;
+    RowFilter *filters;
+    size_t nfilters;
+    bool *include_used;     /* per include pattern: matched something */
+} Selection;
+
+void selection_init(Selection *sel);
+void selection_free(Selection *sel);
+
+/* Adds comma-separated patterns. */
+void selection_add_includes(Selection *sel, const char *list);
+void selection_add_excludes(Selection *sel, const char *list);
+
+/* Parses "schema.table: predicate"; on error writes a one-line message into err. */
+GwResult selection_add_filter(Selection *sel, const char *arg, char *err, size_t errlen) GW_MUST_CHECK;
+
+/* Whether a table is selected; records which include patterns matched. */
+bool selection_matches(Selection *sel, const char *schema, const char *table);
+
+/* The first include pattern that matched no table, or NULL. */
+const char *selection_unmatched_include(const Selection *sel);
+
+const RowFilter *selection_filter_for(const Selection *sel, const char *schema, const char *table);
+
+#endif

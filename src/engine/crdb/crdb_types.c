@@ -1,0 +1,82 @@
+/*
+ * crdb_types.c: PostgreSQL types to CockroachDB types.
+ *
+ * Follows CockroachDB's "Data types" documentation: it stores the integer,
+ * float, decimal, string, bytes, bool, date/time, interval, uuid, jsonb,
+ * inet, bit, oid and full-text types, user-defined enums, and
+ * one-dimensional arrays of those.  It has no domains (the base type is
+ * used, so the domain's checks are not enforced), no json (stored as jsonb,
+ * which does not keep key order or duplicate keys), and none of money, cidr,
+ * macaddr, ranges, xml, geometric types or composite types.  It must never
+ * accept a type whose values CockroachDB would silently change.
+ */
+#include "engine/crdb/crdb_types.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+static const char *const storable[] = {
+    "int2", "int4", "int8", "float4", "float8", "numeric", "bool", "text", "varchar", "bpchar", "char",
+    "name", "bytea", "date", "time", "timetz", "timestamp", "timestamptz", "interval", "uuid", "json",
+    "jsonb", "inet", "bit", "varbit", "oid", "tsvector", "tsquery", NULL,
+};
+
+static bool
+builtin_storable(const TypeDef *t)
+{
+    for (size_t i = 0; storable[i]; i++)
+        if (!strcmp(t->name, storable[i]))
+            return true;
+    return false;
+}
+
+/* Whether a non-array type can be stored; domains resolve to their base. */
+static bool
+scalar_storable(const Catalog *cat, const TypeDef *t, const char **why)
+{
+    if (t && t->kind == TYPE_DOMAIN)
+        t = catalog_storage_type(cat, t->id);
+    if (!t) {
+        *why = "unknown type";
+        return false;
+    }
+    if (t->kind == TYPE_ENUM)
+        return true;
+    if (t->kind == TYPE_BASE && t->builtin && builtin_storable(t))
+        return true;
+    *why = "CockroachDB has no equivalent type";
+    return false;
+}
+
+char *
+crdb_column_type(const Catalog *cat, const ColumnDef *col, const char **why)
+{
+    *why = NULL;
+    const TypeDef *t = catalog_find_type(cat, col->type_id);
+    const TypeDef *storage = t && t->kind == TYPE_DOMAIN ? catalog_storage_type(cat, t->id) : t;
+    if (!storage) {
+        *why = "unknown type";
+        return NULL;
+    }
+    if (storage->kind == TYPE_ARRAY) {
+        const TypeDef *elem = catalog_find_type(cat, storage->elem_id);
+        if (elem && elem->kind == TYPE_DOMAIN)
+            elem = catalog_storage_type(cat, elem->id);
+        if (!elem || elem->kind == TYPE_ARRAY || !scalar_storable(cat, elem, why)) {
+            if (!*why)
+                *why = "CockroachDB arrays hold only scalar types";
+            return NULL;
+        }
+        return gw_asprintf("%s[]", !strcmp(elem->name, "json") ? "jsonb" : elem->sql);
+    }
+    if (!scalar_storable(cat, storage, why))
+        return NULL;
+    if (!strcmp(storage->name, "json"))
+        return gw_strdup("jsonb");
+    /* A domain's column takes the base type with the domain's modifiers. */
+    if (t->kind == TYPE_DOMAIN)
+        return gw_strdup(t->base_sql ? t->base_sql : storage->sql);
+    return gw_strdup(col->type_sql);
+}

@@ -1,0 +1,120 @@
+/*
+ * engine.c: engine selection by URL and the helpers every engine shares.
+ * It must not know any engine's internals beyond its ops table.
+ */
+#include "engine/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pg/pg_engine.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/url.h"
+
+GwResult
+endpoint_init(Endpoint *ep, const char *url, EndpointRole role)
+{
+    memset(ep, 0, sizeof *ep);
+    ep->role = role;
+    if (!url || !*url) {
+        log_error("--%s is required", role_name(role));
+        return GW_ERR_USAGE;
+    }
+    ep->redacted = url_redact(url);
+    if (url_scheme(url) == URL_SCHEME_UNKNOWN) {
+        log_error("%s URL '%s' is not valid: expected postgres://, postgresql://, mysql:// or mariadb://",
+                  role_name(role), ep->redacted);
+        return GW_ERR_USAGE;
+    }
+    ep->url = gw_strdup(url);
+    return GW_OK;
+}
+
+void
+endpoint_free(Endpoint *ep)
+{
+    free(ep->url);
+    free(ep->redacted);
+    memset(ep, 0, sizeof *ep);
+}
+
+const char *
+role_name(EndpointRole role)
+{
+    return role == ROLE_SOURCE ? "source" : "target";
+}
+
+GwResult
+role_error(EndpointRole role)
+{
+    return role == ROLE_SOURCE ? GW_ERR_SOURCE : GW_ERR_TARGET;
+}
+
+GwResult
+engine_connect(const Endpoint *ep, EngineConn **out)
+{
+    switch (url_scheme(ep->url)) {
+    case URL_SCHEME_POSTGRES:
+        return pg_engine_ops.connect(ep, out);
+    case URL_SCHEME_MYSQL:
+        log_error("%s %s: MySQL/MariaDB is not supported yet", role_name(ep->role), ep->redacted);
+        return GW_ERR_USAGE;
+    default:
+        log_error("%s URL '%s' is not valid", role_name(ep->role), ep->redacted);
+        return GW_ERR_USAGE;
+    }
+}
+
+void
+engine_close(EngineConn *conn)
+{
+    if (conn)
+        conn->ops->close(conn);
+}
+
+void
+snapshot_free(Snapshot *s)
+{
+    free(s->id);
+    free(s->position);
+    free(s->slot);
+    free(s->publications);
+    memset(s, 0, sizeof *s);
+}
+
+void
+key_range_free(KeyRange *r, size_t nkeys)
+{
+    for (size_t i = 0; i < nkeys; i++) {
+        if (r->lower)
+            free(r->lower[i]);
+        if (r->upper)
+            free(r->upper[i]);
+    }
+    free(r->lower);
+    free(r->upper);
+    r->lower = r->upper = NULL;
+}
+
+void
+phase_state_free(PhaseState *ps)
+{
+    free(ps->name);
+    free(ps->status);
+    free(ps->snapshot_position);
+    free(ps->slot);
+    free(ps->publications);
+    memset(ps, 0, sizeof *ps);
+}
+
+void
+shard_progress_free(ShardProgress *s)
+{
+    free(s->schema);
+    free(s->table);
+    free(s->lower_json);
+    free(s->upper_json);
+    free(s->snapshot_position);
+    memset(s, 0, sizeof *s);
+}

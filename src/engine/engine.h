@@ -1,0 +1,164 @@
+/*
+ * engine.h: the one interface every database engine implements.
+ *
+ * flow/ drives migrations only through this table of operations; it never
+ * includes an engine's own headers.  An engine fills only what it can do: a
+ * NULL operation means "not supported by this engine" and the flow reports
+ * it as a configuration error.  Types in a Catalog are PostgreSQL types (the
+ * canonical value model of DESIGN.md); engines that store other types map
+ * them in describe() and back in their writers.
+ *
+ * Every operation logs its own errors, once, naming the side (source or
+ * target), and returns GW_ERR_SOURCE or GW_ERR_TARGET according to the role
+ * the connection was opened for.
+ */
+#ifndef GW_ENGINE_H
+#define GW_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/catalog.h"
+#include "core/selection.h"
+#include "util/result.h"
+
+typedef enum EngineKind { ENGINE_POSTGRES, ENGINE_COCKROACH, ENGINE_MYSQL } EngineKind;
+typedef enum EndpointRole { ROLE_SOURCE, ROLE_TARGET } EndpointRole;
+
+typedef struct Endpoint {
+    char *url;              /* as given; may hold a password: never print */
+    char *redacted;         /* safe to print */
+    EndpointRole role;
+} Endpoint;
+
+typedef struct EngineOps EngineOps;
+
+/* Every engine connection starts with this header. */
+typedef struct EngineConn {
+    const EngineOps *ops;
+    EngineKind kind;
+    EndpointRole role;
+    const Endpoint *endpoint;
+} EngineConn;
+
+/* Row transfer format of a bulk copy. */
+typedef enum CopyFormat {
+    COPY_FORMAT_TEXT,       /* canonical: PostgreSQL COPY text */
+    COPY_FORMAT_BINARY,     /* PostgreSQL binary COPY, between PostgreSQL engines only */
+} CopyFormat;
+
+/* A consistent snapshot of a source, and where its change stream starts. */
+typedef struct Snapshot {
+    char *id;               /* what workers pass to snapshot_join() */
+    char *position;         /* change-log position the snapshot corresponds to */
+    char *slot;             /* replication slot (NULL without a stream) */
+    char *publications;     /* comma-separated publication names */
+} Snapshot;
+
+/* A key range of a table: lower inclusive, upper exclusive; NULL = open. */
+typedef struct KeyRange {
+    char **lower;           /* one canonical text value per key column */
+    char **upper;
+} KeyRange;
+
+/* Per-phase state kept on the database a stream writes to (DESIGN.md, "State"). */
+typedef struct PhaseState {
+    char *name;
+    char *status;           /* fetching, fetched, ... */
+    char *snapshot_position;
+    char *slot;
+    char *publications;
+    bool stream;
+} PhaseState;
+
+typedef struct ShardProgress {
+    char *schema;
+    char *table;
+    int shard;
+    int nshards;
+    char *lower_json;       /* JSON array of key values, or NULL when open */
+    char *upper_json;
+    bool done;
+    int64_t rows;
+    int64_t bytes;
+    char *snapshot_position; /* the snapshot this shard was copied under */
+} ShardProgress;
+
+/* What kind of snapshot a fetch takes. */
+typedef enum SnapshotKind {
+    SNAPSHOT_PLAIN,         /* --no-stream: no change stream follows */
+    SNAPSHOT_NEW_STREAM,    /* creates the phase's stream, starting at the snapshot */
+    SNAPSHOT_RESUME,        /* a new snapshot whose exact position is known, for a resumed fetch */
+} SnapshotKind;
+
+typedef enum SchemaMode { SCHEMA_CREATE, SCHEMA_DROP_CREATE, SCHEMA_EXISTING } SchemaMode;
+
+struct EngineOps {
+    const char *name;
+
+    /* Connection. */
+    GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
+    void (*close)(EngineConn *conn);
+
+    /* Source side. */
+    GwResult (*check_source)(EngineConn *conn, bool stream) GW_MUST_CHECK;
+    GwResult (*describe)(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
+    /* SQL for a row predicate in this engine's dialect; caller frees. */
+    char *(*render_predicate)(EngineConn *conn, const Predicate *p);
+    GwResult (*snapshot_create)(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind,
+                                Snapshot *out) GW_MUST_CHECK;
+    GwResult (*snapshot_release)(EngineConn *conn);
+    GwResult (*snapshot_join)(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
+    GwResult (*split_table)(EngineConn *conn, const TableDef *t, int nshards, KeyRange **ranges,
+                            int *nranges) GW_MUST_CHECK;
+    GwResult (*drop_stream)(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+    GwResult (*copy_out_begin)(EngineConn *conn, const TableDef *t, const KeyRange *range,
+                               const char *predicate_sql, CopyFormat fmt) GW_MUST_CHECK;
+    /* Returns GW_OK with *len > 0 for a chunk, *len == 0 at the end. *buf is
+     * valid until the next call. */
+    GwResult (*copy_out_next)(EngineConn *conn, const char **buf, int *len) GW_MUST_CHECK;
+    /* Stops a copy midway (the other side failed) so the connection is usable again. */
+    void (*copy_out_abort)(EngineConn *conn);
+
+    /* Target side. */
+    bool (*can_copy_binary)(EngineConn *conn, const Catalog *cat, const TableDef *t);
+    GwResult (*check_types)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+    GwResult (*prepare_schema)(EngineConn *conn, const Catalog *cat, SchemaMode mode, bool resume) GW_MUST_CHECK;
+    GwResult (*copy_in_begin)(EngineConn *conn, const TableDef *t, CopyFormat fmt) GW_MUST_CHECK;
+    GwResult (*copy_in_put)(EngineConn *conn, const char *buf, int len) GW_MUST_CHECK;
+    /* Ends the copy; with commit, marks the shard done in the same transaction. */
+    GwResult (*copy_in_end)(EngineConn *conn, const char *phase, const ShardProgress *shard, bool commit,
+                            int64_t *rows) GW_MUST_CHECK;
+    GwResult (*finish_table)(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
+    GwResult (*finish_schema)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+
+    /* State (DESIGN.md, "State"). */
+    GwResult (*state_init)(EngineConn *conn) GW_MUST_CHECK;
+    GwResult (*state_get_phase)(EngineConn *conn, const char *phase, PhaseState *out, bool *found) GW_MUST_CHECK;
+    GwResult (*state_put_phase)(EngineConn *conn, const PhaseState *ps) GW_MUST_CHECK;
+    GwResult (*state_delete_phase)(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+    GwResult (*state_put_shards)(EngineConn *conn, const char *phase, const ShardProgress *shards,
+                                 int nshards) GW_MUST_CHECK;
+    GwResult (*state_get_shards)(EngineConn *conn, const char *phase, ShardProgress **shards,
+                                 int *nshards) GW_MUST_CHECK;
+    GwResult (*state_add_event)(EngineConn *conn, const char *phase, const char *kind,
+                                const char *detail_json) GW_MUST_CHECK;
+};
+
+/* Picks the engine for a URL and connects; detects CockroachDB behind postgres://. */
+GwResult engine_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
+void engine_close(EngineConn *conn);
+
+/* Fills an Endpoint from a URL; GW_ERR_USAGE with a message if malformed. */
+GwResult endpoint_init(Endpoint *ep, const char *url, EndpointRole role) GW_MUST_CHECK;
+void endpoint_free(Endpoint *ep);
+
+const char *role_name(EndpointRole role);
+GwResult role_error(EndpointRole role);
+
+void snapshot_free(Snapshot *s);
+void key_range_free(KeyRange *r, size_t nkeys);
+void phase_state_free(PhaseState *ps);
+void shard_progress_free(ShardProgress *s);
+
+#endif

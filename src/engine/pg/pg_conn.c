@@ -1,0 +1,261 @@
+/*
+ * pg_conn.c: libpq connections and checked query helpers (see pg_conn.h).
+ *
+ * Sessions are set to fixed output settings so that the text form of every
+ * value is the same on every server (dates, intervals, floats, bytea):
+ * text COPY between two servers is only exact if both agree on these.
+ */
+#include "engine/pg/pg_conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+static const char *const session_settings =
+    "SET client_encoding = 'UTF8'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres';"
+    "SET extra_float_digits = 3; SET timezone = 'UTC'; SET bytea_output = 'hex';"
+    "SET standard_conforming_strings = on; SET lc_monetary = 'C'; SET statement_timeout = 0;"
+    "SET search_path = ''; SET client_min_messages = warning;";
+
+/* CockroachDB accepts a subset of these settings. */
+static const char *const session_settings_crdb =
+    "SET client_encoding = 'UTF8'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres';"
+    "SET extra_float_digits = 3; SET timezone = 'UTC'; SET bytea_output = 'hex';";
+
+bool
+pg_is_crdb(const PgConn *c)
+{
+    return c->base.kind == ENGINE_COCKROACH;
+}
+
+/* Server notices ("does not exist, skipping") are debug detail, never stray stderr text. */
+static void
+notice_to_log(void *arg, const char *message)
+{
+    (void) arg;
+    log_debug("server notice: %s", message);
+}
+
+GwResult
+pg_open(const Endpoint *ep, bool replication, PGconn **out)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(ep->url, &err);
+    if (!opts) {
+        log_error("%s URL '%s' is not valid: %s", role_name(ep->role), ep->redacted,
+                  err ? err : "cannot parse");
+        PQfreemem(err);
+        return GW_ERR_USAGE;
+    }
+    bool has_timeout = false;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (!strcmp(o->keyword, "connect_timeout") && o->val && *o->val)
+            has_timeout = true;
+    PQconninfoFree(opts);
+
+    const char *keys[5] = {"dbname", "fallback_application_name", NULL, NULL, NULL};
+    const char *vals[5] = {ep->url, "godwit", NULL, NULL, NULL};
+    int n = 2;
+    if (!has_timeout) {
+        keys[n] = "connect_timeout";
+        vals[n++] = "10";
+    }
+    if (replication) {
+        keys[n] = "replication";
+        vals[n++] = "database";
+    }
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        log_error("%s %s: cannot connect: %s", role_name(ep->role), ep->redacted, PQerrorMessage(pg));
+        PQfinish(pg);
+        return role_error(ep->role);
+    }
+    PQsetNoticeProcessor(pg, notice_to_log, NULL);
+    *out = pg;
+    return GW_OK;
+}
+
+GwResult
+pg_report(PgConn *c, PGresult *res, const char *what)
+{
+    return pg_report_on(c, c->pg, res, what);
+}
+
+GwResult
+pg_report_on(PgConn *c, PGconn *pg, PGresult *res, const char *what)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    const char *msg = res ? PQresultErrorMessage(res) : "";
+    if (!msg || !*msg)
+        msg = PQerrorMessage(pg);
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK)
+        msg = "unexpected result shape";
+    log_error("%s %s: %s: %s%s%s%s", role_name(c->base.role), c->base.endpoint->redacted, what, msg,
+              state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+    return role_error(c->base.role);
+}
+
+/* First line of a statement, shortened: what a log line says was being done. */
+static char *
+sql_summary(const char *sql)
+{
+    size_t n = strcspn(sql, "\n");
+    if (n > 120)
+        n = 120;
+    return gw_strndup(sql, n);
+}
+
+GwResult
+pg_exec_allow(PgConn *c, const char *sql, const char *ok_state)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    ExecStatusType st = PQresultStatus(res);
+    GwResult rc = GW_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (ok_state && state && !strcmp(state, ok_state)) {
+            PQclear(res);
+            return GW_OK;
+        }
+        char *what = sql_summary(sql);
+        rc = pg_report(c, res, what);
+        free(what);
+    }
+    PQclear(res);
+    return rc;
+}
+
+GwResult
+pg_exec(PgConn *c, const char *sql)
+{
+    return pg_exec_allow(c, sql, NULL);
+}
+
+static GwResult
+pg_check_rows(PgConn *c, PGresult *res, const char *sql, int ncols, PGresult **out)
+{
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != ncols) {
+        char *what = sql_summary(sql);
+        GwResult rc = pg_report(c, res, what);
+        free(what);
+        PQclear(res);
+        return rc;
+    }
+    *out = res;
+    return GW_OK;
+}
+
+GwResult
+pg_query(PgConn *c, const char *sql, int ncols, PGresult **out)
+{
+    return pg_check_rows(c, PQexec(c->pg, sql), sql, ncols, out);
+}
+
+GwResult
+pg_query_params(PgConn *c, const char *sql, int nparams, const char *const *params, int ncols, PGresult **out)
+{
+    PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    return pg_check_rows(c, res, sql, ncols, out);
+}
+
+void
+pg_rollback(PgConn *c)
+{
+    PQclear(PQexec(c->pg, "ROLLBACK"));
+}
+
+char *
+pg_quote_ident(const char *name)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_append_char(&sb, '"');
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            strbuf_append_char(&sb, '"');
+        strbuf_append_char(&sb, *p);
+    }
+    strbuf_append_char(&sb, '"');
+    return strbuf_take(&sb);
+}
+
+char *
+pg_quote_literal(const char *value)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_append_char(&sb, '\'');
+    for (const char *p = value; *p; p++) {
+        if (*p == '\'')
+            strbuf_append_char(&sb, '\'');
+        strbuf_append_char(&sb, *p);
+    }
+    strbuf_append_char(&sb, '\'');
+    return strbuf_take(&sb);
+}
+
+char *
+pg_qualified(const char *schema, const char *name)
+{
+    char *s = pg_quote_ident(schema), *n = pg_quote_ident(name);
+    char *q = gw_asprintf("%s.%s", s, n);
+    free(s);
+    free(n);
+    return q;
+}
+
+/*
+ * Detects CockroachDB (which speaks the PostgreSQL protocol) from version(),
+ * then applies the session settings of its dialect.
+ */
+static GwResult
+pg_session_setup(PgConn *c)
+{
+    PGresult *res;
+    GwResult rc = pg_query(c, "SELECT version(), current_setting('server_version_num')", 2, &res);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 1) {
+        c->base.kind = strstr(PQgetvalue(res, 0, 0), "CockroachDB") ? ENGINE_COCKROACH : ENGINE_POSTGRES;
+        c->server_version = atoi(PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return pg_exec(c, pg_is_crdb(c) ? session_settings_crdb : session_settings);
+}
+
+GwResult
+pg_connect(const Endpoint *ep, EngineConn **out)
+{
+    PGconn *pg;
+    GwResult rc = pg_open(ep, false, &pg);
+    if (rc)
+        return rc;
+    PgConn *c = gw_calloc(1, sizeof *c);
+    c->base.ops = &pg_engine_ops;
+    c->base.role = ep->role;
+    c->base.endpoint = ep;
+    c->pg = pg;
+    rc = pg_session_setup(c);
+    if (rc) {
+        pg_close(&c->base);
+        return rc;
+    }
+    *out = &c->base;
+    return GW_OK;
+}
+
+void
+pg_close(EngineConn *conn)
+{
+    PgConn *c = PG(conn);
+    if (c->copy_chunk)
+        PQfreemem(c->copy_chunk);
+    if (c->repl)
+        PQfinish(c->repl);
+    PQfinish(c->pg);
+    free(c);
+}

@@ -1,0 +1,59 @@
+/*
+ * pg_conn.h: a libpq connection as an EngineConn, and the checked query
+ * helpers every pg_*.c file uses.  Every helper logs a failure once, with
+ * the side, the SQLSTATE and what was being done, and returns the role's
+ * error code; callers only propagate it.
+ */
+#ifndef GW_PG_CONN_H
+#define GW_PG_CONN_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "engine/engine.h"
+#include "engine/pg/pg_engine.h"
+
+typedef struct PgConn {
+    EngineConn base;
+    PGconn *pg;
+    PGconn *repl;           /* replication connection exporting a snapshot */
+    int server_version;     /* server_version_num; CockroachDB reports its PG compatibility */
+    char sqlstate[6];       /* of the last failed command */
+    /* bulk copy in progress */
+    char *copy_chunk;       /* last PQgetCopyData buffer, freed on the next call */
+    bool copy_active;
+} PgConn;
+
+#define PG(conn) ((PgConn *) (conn))
+
+bool pg_is_crdb(const PgConn *c);
+
+/* Opens a libpq connection for ep; replication = logical walsender mode. */
+GwResult pg_open(const Endpoint *ep, bool replication, PGconn **out) GW_MUST_CHECK;
+
+/* Runs a command that returns no rows. */
+GwResult pg_exec(PgConn *c, const char *sql) GW_MUST_CHECK;
+/* Like pg_exec, but an error with SQLSTATE ok_state is success. */
+GwResult pg_exec_allow(PgConn *c, const char *sql, const char *ok_state) GW_MUST_CHECK;
+/* Runs a query; checks it returned rows with exactly ncols columns. */
+GwResult pg_query(PgConn *c, const char *sql, int ncols, PGresult **out) GW_MUST_CHECK;
+GwResult pg_query_params(PgConn *c, const char *sql, int nparams, const char *const *params, int ncols,
+                         PGresult **out) GW_MUST_CHECK;
+/* Ends a failed transaction; its own failure is moot (the connection may be gone). */
+void pg_rollback(PgConn *c);
+/* Logs a failed result (or the connection's error) and returns the role's code. */
+GwResult pg_report(PgConn *c, PGresult *res, const char *what);
+/* The same for another libpq connection of c (its replication connection). */
+GwResult pg_report_on(PgConn *c, PGconn *pg, PGresult *res, const char *what);
+
+/* Quoting: identifiers are always quoted, literals use standard strings. Caller frees. */
+char *pg_quote_ident(const char *name);
+char *pg_quote_literal(const char *value);
+char *pg_qualified(const char *schema, const char *name);
+
+
+/* EngineOps entries implemented here. */
+GwResult pg_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
+void pg_close(EngineConn *conn);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * pg_copy.c: bulk copy: key-range splitting of large tables, COPY TO STDOUT
+ * on the source and COPY FROM STDIN on the target.
+ *
+ * Rows stream chunk by chunk from one connection to the other: nothing is
+ * buffered beyond the chunk in hand, so memory stays flat whatever the size
+ * of a table.  A shard's rows and its "done" mark commit in one target
+ * transaction, so an interrupted shard leaves nothing behind to clean up.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_ddl.h"
+#include "engine/pg/pg_describe.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+/* Rows of sample wanted per shard boundary: more gives evener shards. */
+#define SPLIT_SAMPLE_PER_SHARD 100
+
+static char *
+key_columns_sql(const TableDef *t)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    for (size_t i = 0; i < t->npk; i++) {
+        char *q = pg_quote_ident(t->columns[t->pk[i]].name);
+        /* ::text gives each value's canonical text, which is what ranges store. */
+        strbuf_appendf(&sb, "%s%s::text", i ? ", " : "", q);
+        free(q);
+    }
+    return strbuf_take(&sb);
+}
+
+static char *
+key_order_sql(const TableDef *t)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    for (size_t i = 0; i < t->npk; i++) {
+        char *q = pg_quote_ident(t->columns[t->pk[i]].name);
+        strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    return strbuf_take(&sb);
+}
+
+static char **
+row_values(PGresult *res, int row, size_t n)
+{
+    char **v = gw_calloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = gw_strdup(PQgetvalue(res, row, (int) i));
+    return v;
+}
+
+/*
+ * Boundaries come from a page sample of the primary key (TABLESAMPLE SYSTEM
+ * reads a fraction of the pages, not the table), taken at even quantiles.
+ * They only partition the key space, so a skewed sample makes shards uneven,
+ * never wrong.
+ */
+GwResult
+pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **ranges, int *nranges)
+{
+    PgConn *c = PG(conn);
+    *ranges = NULL;
+    *nranges = 0;
+    if (t->npk == 0 || nshards < 2) {
+        *ranges = gw_calloc(1, sizeof **ranges);
+        *nranges = 1;
+        return GW_OK;
+    }
+    double want = (double) nshards * SPLIT_SAMPLE_PER_SHARD;
+    double pct = t->est_rows > 0 ? 100.0 * want / (double) t->est_rows : 100.0;
+    if (pct > 100.0)
+        pct = 100.0;
+    char *name = pg_qualified(t->schema, t->name);
+    char *cols = key_columns_sql(t), *order = key_order_sql(t);
+    char *sql = gw_asprintf("SELECT %s FROM %s TABLESAMPLE SYSTEM (%.6f) ORDER BY %s", cols, name, pct, order);
+    free(name);
+    free(cols);
+    free(order);
+    PGresult *res;
+    GwResult rc = pg_query(c, sql, (int) t->npk, &res);
+    free(sql);
+    if (rc)
+        return rc;
+
+    int nsample = PQntuples(res);
+    KeyRange *out = gw_calloc((size_t) nshards, sizeof *out);
+    int n = 0;
+    char **prev = NULL;
+    for (int k = 1; k < nshards && nsample > 0; k++) {
+        int row = (int) ((long long) k * nsample / nshards);
+        char **b = row_values(res, row, t->npk);
+        bool same = prev != NULL;
+        for (size_t i = 0; same && i < t->npk; i++)
+            same = !strcmp(prev[i], b[i]);
+        if (same) {
+            KeyRange tmp = {.lower = b};
+            key_range_free(&tmp, t->npk);
+            continue;
+        }
+        out[n].upper = b;
+        out[n + 1].lower = row_values(res, row, t->npk);
+        n++;
+        prev = b;
+    }
+    PQclear(res);
+    *ranges = out;
+    *nranges = n + 1;
+    return GW_OK;
+}
+
+static char *
+copy_options(CopyFormat fmt)
+{
+    return gw_strdup(fmt == COPY_FORMAT_BINARY ? " WITH (FORMAT binary)" : "");
+}
+
+GwResult
+pg_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, const char *predicate_sql,
+                  CopyFormat fmt)
+{
+    PgConn *c = PG(conn);
+    char *name = pg_qualified(t->schema, t->name);
+    char *cols = ddl_copy_columns(t);
+    char *where = ddl_key_range(t, range);
+    char *opts = copy_options(fmt);
+    char *sql;
+    if (!where && !predicate_sql)
+        sql = gw_asprintf("COPY %s (%s) TO STDOUT%s", name, cols, opts);
+    else
+        sql = gw_asprintf("COPY (SELECT %s FROM %s WHERE %s%s%s%s%s) TO STDOUT%s", cols, name,
+                          where ? "(" : "", where ? where : "", where ? ")" : "",
+                          where && predicate_sql ? " AND " : "", predicate_sql ? predicate_sql : "", opts);
+    free(name);
+    free(cols);
+    free(opts);
+
+    /* A key range must be read through the key's index, not by scanning the whole table per shard. */
+    GwResult rc = pg_exec(c, where ? "SET enable_seqscan = off" : "SET enable_seqscan = on");
+    free(where);
+    if (rc) {
+        free(sql);
+        return rc;
+    }
+    PGresult *res = PQexec(c->pg, sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        char *what = gw_asprintf("copying %s.%s", t->schema, t->name);
+        rc = pg_report(c, res, what);
+        free(what);
+    }
+    PQclear(res);
+    free(sql);
+    c->copy_active = rc == GW_OK;
+    return rc;
+}
+
+GwResult
+pg_copy_out_next(EngineConn *conn, const char **buf, int *len)
+{
+    PgConn *c = PG(conn);
+    if (c->copy_chunk) {
+        PQfreemem(c->copy_chunk);
+        c->copy_chunk = NULL;
+    }
+    int n = PQgetCopyData(c->pg, &c->copy_chunk, 0);
+    if (n > 0) {
+        *buf = c->copy_chunk;
+        *len = n;
+        return GW_OK;
+    }
+    *buf = NULL;
+    *len = 0;
+    c->copy_active = false;
+    GwResult rc = GW_OK;
+    PGresult *res;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        if (rc == GW_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+            rc = pg_report(c, res, "reading COPY data");
+        PQclear(res);
+    }
+    if (n == -2 && rc == GW_OK)
+        rc = pg_report(c, NULL, "reading COPY data");
+    return rc;
+}
+
+/*
+ * Abandons a COPY TO STDOUT midway (the target failed): libpq has no way to
+ * stop it but to cancel the query and drain what is left.
+ */
+void
+pg_copy_out_abort(EngineConn *conn)
+{
+    PgConn *c = PG(conn);
+    if (!c->copy_active)
+        return;
+    PGcancel *cancel = PQgetCancel(c->pg);
+    char err[256];
+    if (cancel) {
+        (void) PQcancel(cancel, err, sizeof err);
+        PQfreeCancel(cancel);
+    }
+    char *buf;
+    while (PQgetCopyData(c->pg, &buf, 0) > 0)
+        PQfreemem(buf);
+    PGresult *res;
+    while ((res = PQgetResult(c->pg)) != NULL)
+        PQclear(res);
+    c->copy_active = false;
+}
+
+GwResult
+pg_copy_in_begin(EngineConn *conn, const TableDef *t, CopyFormat fmt)
+{
+    PgConn *c = PG(conn);
+    GwResult rc = pg_exec(c, "BEGIN");
+    if (rc)
+        return rc;
+    char *name = pg_qualified(t->schema, t->name);
+    char *cols = ddl_copy_columns(t);
+    char *opts = copy_options(fmt);
+    char *sql = gw_asprintf("COPY %s (%s) FROM STDIN%s", name, cols, opts);
+    free(name);
+    free(cols);
+    free(opts);
+    PGresult *res = PQexec(c->pg, sql);
+    free(sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        char *what = gw_asprintf("loading %s.%s", t->schema, t->name);
+        rc = pg_report(c, res, what);
+        free(what);
+    }
+    PQclear(res);
+    return rc;
+}
+
+GwResult
+pg_copy_in_put(EngineConn *conn, const char *buf, int len)
+{
+    PgConn *c = PG(conn);
+    if (PQputCopyData(c->pg, buf, len) != 1)
+        return pg_report(c, NULL, "sending COPY data");
+    return GW_OK;
+}
+
+static GwResult
+mark_shard_done(PgConn *c, const char *phase, const ShardProgress *s, int64_t rows)
+{
+    char shard[16], nrows[32], nbytes[32];
+    snprintf(shard, sizeof shard, "%d", s->shard);
+    snprintf(nrows, sizeof nrows, "%lld", (long long) rows);
+    snprintf(nbytes, sizeof nbytes, "%lld", (long long) s->bytes);
+    const char *params[7] = {phase, s->schema, s->table, shard, nrows, nbytes, s->snapshot_position};
+    PGresult *res = PQexecParams(c->pg,
+                                 "UPDATE _godwit.fetch_progress SET done = true, rows = $5, bytes = $6,"
+                                 " snapshot_position = $7, done_at = now()"
+                                 " WHERE phase = $1 AND table_schema = $2 AND table_name = $3 AND shard = $4",
+                                 7, NULL, params, NULL, NULL, 0);
+    GwResult rc = GW_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK || strcmp(PQcmdTuples(res), "1") != 0)
+        rc = pg_report(c, res, "recording shard progress");
+    PQclear(res);
+    return rc;
+}
+
+GwResult
+pg_copy_in_end(EngineConn *conn, const char *phase, const ShardProgress *shard, bool commit, int64_t *rows)
+{
+    PgConn *c = PG(conn);
+    GwResult rc = GW_OK;
+    if (PQputCopyEnd(c->pg, commit ? NULL : "godwit: copy abandoned") != 1)
+        rc = pg_report(c, NULL, "ending COPY");
+    PGresult *res;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+            if (rows)
+                *rows = strtoll(PQcmdTuples(res), NULL, 10);
+        } else if (commit && rc == GW_OK) {
+            char *what = gw_asprintf("loading %s.%s", shard->schema, shard->table);
+            rc = pg_report(c, res, what);
+            free(what);
+        }
+        PQclear(res);
+    }
+    if (commit && rc == GW_OK)
+        rc = mark_shard_done(c, phase, shard, rows ? *rows : 0);
+    if (commit && rc == GW_OK)
+        return pg_exec(c, "COMMIT");
+    pg_rollback(c);
+    return commit ? rc : GW_OK;
+}

@@ -1,0 +1,293 @@
+/*
+ * pg_ddl.c: DDL generation for PostgreSQL and CockroachDB (see pg_ddl.h).
+ *
+ * CockroachDB's dialect follows its documentation (SQL statements CREATE
+ * TABLE, CREATE TYPE, CREATE SEQUENCE, CREATE INDEX and "Data types"):
+ * no domains (columns take the domain's base type), no CYCLE sequences,
+ * no index access method clause for plain indexes, JSON stored as JSONB,
+ * and the primary key declared in CREATE TABLE, because adding one later
+ * rewrites the table.  Nothing here has run against a live cluster.
+ */
+#include "engine/pg/pg_ddl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pg/pg_conn.h"
+#include "engine/crdb/crdb_types.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+char *
+ddl_create_schema(const char *schema)
+{
+    char *q = pg_quote_ident(schema);
+    char *sql = gw_asprintf("CREATE SCHEMA IF NOT EXISTS %s", q);
+    free(q);
+    return sql;
+}
+
+char *
+ddl_create_enum(const TypeDef *t)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    char *name = pg_qualified(t->schema, t->name);
+    strbuf_appendf(&sb, "CREATE TYPE %s AS ENUM (", name);
+    free(name);
+    for (size_t i = 0; i < t->nlabels; i++) {
+        char *lit = pg_quote_literal(t->labels[i]);
+        strbuf_appendf(&sb, "%s%s", i ? ", " : "", lit);
+        free(lit);
+    }
+    strbuf_append_char(&sb, ')');
+    return strbuf_take(&sb);
+}
+
+char *
+ddl_create_domain(const TypeDef *t)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    char *name = pg_qualified(t->schema, t->name);
+    strbuf_appendf(&sb, "CREATE DOMAIN %s AS %s", name, t->base_sql);
+    free(name);
+    if (t->default_sql)
+        strbuf_appendf(&sb, " DEFAULT %s", t->default_sql);
+    if (t->not_null)
+        strbuf_append(&sb, " NOT NULL");
+    for (size_t i = 0; i < t->nchecks; i++) {
+        char *cn = pg_quote_ident(t->check_names[i]);
+        strbuf_appendf(&sb, " CONSTRAINT %s %s", cn, t->checks[i]);
+        free(cn);
+    }
+    return strbuf_take(&sb);
+}
+
+char *
+ddl_create_sequence(const SequenceDef *s, const SqlDialect *d)
+{
+    char *name = pg_qualified(s->schema, s->name);
+    char *sql;
+    if (d->crdb)
+        sql = gw_asprintf("CREATE SEQUENCE IF NOT EXISTS %s INCREMENT BY %lld MINVALUE %lld MAXVALUE %lld"
+                          " START WITH %lld CACHE %lld",
+                          name, (long long) s->increment, (long long) s->min, (long long) s->max,
+                          (long long) s->start, (long long) s->cache);
+    else
+        sql = gw_asprintf("CREATE SEQUENCE IF NOT EXISTS %s AS %s INCREMENT BY %lld MINVALUE %lld MAXVALUE %lld"
+                          " START WITH %lld CACHE %lld %sCYCLE",
+                          name, s->type_sql, (long long) s->increment, (long long) s->min, (long long) s->max,
+                          (long long) s->start, (long long) s->cache, s->cycle ? "" : "NO ");
+    free(name);
+    return sql;
+}
+
+char *
+ddl_sequence_owned_by(const SequenceDef *s)
+{
+    if (!s->owner_table || s->identity)
+        return NULL;
+    char *name = pg_qualified(s->schema, s->name);
+    char *owner = pg_qualified(s->owner_schema, s->owner_table);
+    char *col = pg_quote_ident(s->owner_column);
+    char *sql = gw_asprintf("ALTER SEQUENCE %s OWNED BY %s.%s", name, owner, col);
+    free(name);
+    free(owner);
+    free(col);
+    return sql;
+}
+
+/*
+ * Sets a sequence to the source's value.  Identity sequences have a name the
+ * target chose, so they are found through their column.
+ */
+char *
+ddl_sequence_setval(const SequenceDef *s)
+{
+    if (!s->has_value)
+        return NULL;
+    char *sql;
+    if (s->identity) {
+        char *owner = pg_qualified(s->owner_schema, s->owner_table);
+        char *lit_owner = pg_quote_literal(owner);
+        char *lit_col = pg_quote_literal(s->owner_column);
+        sql = gw_asprintf("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), %lld, true)",
+                          lit_owner, lit_col, (long long) s->last_value);
+        free(owner);
+        free(lit_owner);
+        free(lit_col);
+    } else {
+        char *name = pg_qualified(s->schema, s->name);
+        char *lit = pg_quote_literal(name);
+        sql = gw_asprintf("SELECT pg_catalog.setval(%s, %lld, true)", lit, (long long) s->last_value);
+        free(name);
+        free(lit);
+    }
+    return sql;
+}
+
+char *
+ddl_column_type(const Catalog *cat, const ColumnDef *col, const SqlDialect *d, const char **why)
+{
+    if (d->crdb)
+        return crdb_column_type(cat, col, why);
+    *why = NULL;
+    return gw_strdup(col->type_sql);
+}
+
+static void
+append_column(StrBuf *sb, const Catalog *cat, const ColumnDef *col, const SqlDialect *d)
+{
+    const char *why;
+    char *name = pg_quote_ident(col->name);
+    char *type = ddl_column_type(cat, col, d, &why);
+    /* check_types() refused unstorable types before any DDL; keep the source's text. */
+    strbuf_appendf(sb, "%s %s", name, type ? type : col->type_sql);
+    free(name);
+    free(type);
+    if (col->collation_sql && !d->crdb)
+        strbuf_appendf(sb, " COLLATE %s", col->collation_sql);
+    if (col->generated_sql)
+        strbuf_appendf(sb, " GENERATED ALWAYS AS (%s) STORED", col->generated_sql);
+    else if (col->identity)
+        strbuf_appendf(sb, " GENERATED %s AS IDENTITY", col->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
+    else if (col->default_sql)
+        strbuf_appendf(sb, " DEFAULT %s", col->default_sql);
+    if (col->not_null)
+        strbuf_append(sb, " NOT NULL");
+}
+
+char *
+ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, bool with_pk)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    char *name = pg_qualified(t->schema, t->name);
+    strbuf_appendf(&sb, "CREATE TABLE %s (", name);
+    free(name);
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        strbuf_append(&sb, i ? ",\n    " : "\n    ");
+        append_column(&sb, cat, &t->columns[i], d);
+    }
+    for (size_t i = 0; i < t->nconstraints; i++) {
+        const ConstraintDef *k = &t->constraints[i];
+        if (k->kind == CONSTRAINT_CHECK || (with_pk && k->kind == CONSTRAINT_PRIMARY)) {
+            char *kn = pg_quote_ident(k->name);
+            strbuf_appendf(&sb, ",\n    CONSTRAINT %s %s", kn, k->definition);
+            free(kn);
+        }
+    }
+    strbuf_append(&sb, "\n)");
+    return strbuf_take(&sb);
+}
+
+char *
+ddl_add_constraint(const TableDef *t, const ConstraintDef *k)
+{
+    char *name = pg_qualified(t->schema, t->name);
+    char *kn = pg_quote_ident(k->name);
+    char *sql = gw_asprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", name, kn, k->definition);
+    free(name);
+    free(kn);
+    return sql;
+}
+
+/*
+ * pg_get_indexdef() gives "CREATE [UNIQUE] INDEX name ON ...": add IF NOT
+ * EXISTS so that a resumed fetch can run the statement again.
+ */
+char *
+ddl_create_index(const IndexDef *ix, const SqlDialect *d)
+{
+    const char *def = ix->definition;
+    const char *kw = strstr(def, "INDEX ");
+    if (!kw)
+        return gw_strdup(def);
+    size_t head = (size_t) (kw - def) + 6;
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_append_n(&sb, def, head);
+    strbuf_append(&sb, "IF NOT EXISTS ");
+    const char *rest = def + head;
+    const char *using_btree = d->crdb ? strstr(rest, " USING btree ") : NULL;
+    if (using_btree) {
+        strbuf_append_n(&sb, rest, (size_t) (using_btree - rest));
+        strbuf_append(&sb, using_btree + 12);
+    } else {
+        strbuf_append(&sb, rest);
+    }
+    return strbuf_take(&sb);
+}
+
+char *
+ddl_copy_columns(const TableDef *t)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    bool first = true;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        if (t->columns[i].generated_sql)
+            continue;
+        char *q = pg_quote_ident(t->columns[i].name);
+        strbuf_appendf(&sb, "%s%s", first ? "" : ", ", q);
+        free(q);
+        first = false;
+    }
+    return strbuf_take(&sb);
+}
+
+/* (k1, k2) or k1: the primary key as a row for comparisons. */
+static void
+append_key_row(StrBuf *sb, const TableDef *t)
+{
+    if (t->npk > 1)
+        strbuf_append_char(sb, '(');
+    for (size_t i = 0; i < t->npk; i++) {
+        char *q = pg_quote_ident(t->columns[t->pk[i]].name);
+        strbuf_appendf(sb, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    if (t->npk > 1)
+        strbuf_append_char(sb, ')');
+}
+
+/*
+ * Literals stay untyped: each is resolved against its key column's type by
+ * the server, which works in both dialects without naming types.
+ */
+static void
+append_key_values(StrBuf *sb, const TableDef *t, char *const *values)
+{
+    if (t->npk > 1)
+        strbuf_append_char(sb, '(');
+    for (size_t i = 0; i < t->npk; i++) {
+        char *lit = pg_quote_literal(values[i]);
+        strbuf_appendf(sb, "%s%s", i ? ", " : "", lit);
+        free(lit);
+    }
+    if (t->npk > 1)
+        strbuf_append_char(sb, ')');
+}
+
+char *
+ddl_key_range(const TableDef *t, const KeyRange *r)
+{
+    if (!r || (!r->lower && !r->upper) || t->npk == 0)
+        return NULL;
+    StrBuf sb;
+    strbuf_init(&sb);
+    if (r->lower) {
+        append_key_row(&sb, t);
+        strbuf_append(&sb, " >= ");
+        append_key_values(&sb, t, r->lower);
+    }
+    if (r->upper) {
+        if (r->lower)
+            strbuf_append(&sb, " AND ");
+        append_key_row(&sb, t);
+        strbuf_append(&sb, " < ");
+        append_key_values(&sb, t, r->upper);
+    }
+    return strbuf_take(&sb);
+}

@@ -1,0 +1,36 @@
+/*
+ * pg_ddl.h: DDL text for PostgreSQL and CockroachDB targets, generated from
+ * a Catalog.  Pure functions: no connection, so unit tests cover every
+ * statement, including CockroachDB's, which cannot run here.
+ * Every returned string is malloc'd and owned by the caller.
+ */
+#ifndef GW_PG_DDL_H
+#define GW_PG_DDL_H
+
+#include <stdbool.h>
+
+#include "core/catalog.h"
+#include "engine/engine.h"
+
+typedef struct SqlDialect {
+    bool crdb;              /* CockroachDB's dialect instead of PostgreSQL's */
+} SqlDialect;
+
+char *ddl_create_schema(const char *schema);
+char *ddl_create_enum(const TypeDef *t);
+char *ddl_create_domain(const TypeDef *t);
+char *ddl_create_sequence(const SequenceDef *s, const SqlDialect *d);
+char *ddl_sequence_owned_by(const SequenceDef *s);
+char *ddl_sequence_setval(const SequenceDef *s);
+/* The column type for the target; NULL with *why set when it cannot store it. */
+char *ddl_column_type(const Catalog *cat, const ColumnDef *col, const SqlDialect *d, const char **why);
+/* CREATE TABLE; with_pk puts the primary key inline (CockroachDB needs it there). */
+char *ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, bool with_pk);
+char *ddl_add_constraint(const TableDef *t, const ConstraintDef *k);
+char *ddl_create_index(const IndexDef *ix, const SqlDialect *d);
+/* Column list "a", "b" of the copied (non-generated) columns. */
+char *ddl_copy_columns(const TableDef *t);
+/* WHERE text for a key range: lower inclusive, upper exclusive; NULL when unbounded. */
+char *ddl_key_range(const TableDef *t, const KeyRange *r);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * pg_describe.h: the PostgreSQL engine's operations, grouped by file.
+ * Internal to src/engine/pg; the rest of godwit reaches them through
+ * pg_engine_ops only.
+ */
+#ifndef GW_PG_DESCRIBE_H
+#define GW_PG_DESCRIBE_H
+
+#include "engine/engine.h"
+
+/* pg_catalog.c */
+GwResult pg_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
+
+/* pg_snapshot.c */
+GwResult pg_check_source(EngineConn *conn, bool stream) GW_MUST_CHECK;
+GwResult pg_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind,
+                            Snapshot *out) GW_MUST_CHECK;
+GwResult pg_snapshot_release(EngineConn *conn);
+GwResult pg_snapshot_join(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
+GwResult pg_drop_stream(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+char *pg_stream_name(const char *phase, const char *suffix);
+
+/* pg_copy.c */
+GwResult pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **ranges,
+                        int *nranges) GW_MUST_CHECK;
+GwResult pg_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, const char *predicate_sql,
+                           CopyFormat fmt) GW_MUST_CHECK;
+GwResult pg_copy_out_next(EngineConn *conn, const char **buf, int *len) GW_MUST_CHECK;
+void pg_copy_out_abort(EngineConn *conn);
+GwResult pg_copy_in_begin(EngineConn *conn, const TableDef *t, CopyFormat fmt) GW_MUST_CHECK;
+GwResult pg_copy_in_put(EngineConn *conn, const char *buf, int len) GW_MUST_CHECK;
+GwResult pg_copy_in_end(EngineConn *conn, const char *phase, const ShardProgress *shard, bool commit,
+                        int64_t *rows) GW_MUST_CHECK;
+
+/* pg_schema.c */
+GwResult pg_check_types(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+bool pg_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t);
+GwResult pg_prepare_schema(EngineConn *conn, const Catalog *cat, SchemaMode mode, bool resume) GW_MUST_CHECK;
+GwResult pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
+GwResult pg_finish_schema(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+
+/* pg_state.c */
+GwResult pg_state_init(EngineConn *conn) GW_MUST_CHECK;
+GwResult pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *found) GW_MUST_CHECK;
+GwResult pg_state_put_phase(EngineConn *conn, const PhaseState *ps) GW_MUST_CHECK;
+GwResult pg_state_delete_phase(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+GwResult pg_state_put_shards(EngineConn *conn, const char *phase, const ShardProgress *shards,
+                             int nshards) GW_MUST_CHECK;
+GwResult pg_state_get_shards(EngineConn *conn, const char *phase, ShardProgress **shards,
+                             int *nshards) GW_MUST_CHECK;
+GwResult pg_state_add_event(EngineConn *conn, const char *phase, const char *kind,
+                            const char *detail_json) GW_MUST_CHECK;
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * pg_engine.c: the PostgreSQL engine's ops table.  CockroachDB shares it:
+ * the connection detects the server and each operation applies the
+ * dialect's differences.
+ */
+#include "engine/pg/pg_engine.h"
+
+#include <stdlib.h>
+
+#include "core/predicate.h"
+#include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_describe.h"
+
+static char *
+quote_ident_cb(const char *name, void *ctx)
+{
+    (void) ctx;
+    return pg_quote_ident(name);
+}
+
+static char *
+quote_literal_cb(const char *value, void *ctx)
+{
+    (void) ctx;
+    return pg_quote_literal(value);
+}
+
+static char *
+pg_render_predicate(EngineConn *conn, const Predicate *p)
+{
+    (void) conn;
+    PredicateSqlDialect d = {.quote_ident = quote_ident_cb, .quote_literal = quote_literal_cb, .ctx = NULL};
+    return predicate_to_sql(p, &d);
+}
+
+const EngineOps pg_engine_ops = {
+    .name = "postgresql",
+    .connect = pg_connect,
+    .close = pg_close,
+    .check_source = pg_check_source,
+    .describe = pg_describe,
+    .render_predicate = pg_render_predicate,
+    .snapshot_create = pg_snapshot_create,
+    .snapshot_release = pg_snapshot_release,
+    .snapshot_join = pg_snapshot_join,
+    .split_table = pg_split_table,
+    .drop_stream = pg_drop_stream,
+    .copy_out_begin = pg_copy_out_begin,
+    .copy_out_next = pg_copy_out_next,
+    .copy_out_abort = pg_copy_out_abort,
+    .can_copy_binary = pg_can_copy_binary,
+    .check_types = pg_check_types,
+    .prepare_schema = pg_prepare_schema,
+    .copy_in_begin = pg_copy_in_begin,
+    .copy_in_put = pg_copy_in_put,
+    .copy_in_end = pg_copy_in_end,
+    .finish_table = pg_finish_table,
+    .finish_schema = pg_finish_schema,
+    .state_init = pg_state_init,
+    .state_get_phase = pg_state_get_phase,
+    .state_put_phase = pg_state_put_phase,
+    .state_delete_phase = pg_state_delete_phase,
+    .state_put_shards = pg_state_put_shards,
+    .state_get_shards = pg_state_get_shards,
+    .state_add_event = pg_state_add_event,
+};

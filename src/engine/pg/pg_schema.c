@@ -1,0 +1,430 @@
+/*
+ * pg_schema.c: the target's schema for a fetch: refuses types the target
+ * cannot store, creates schemas, types, sequences and tables (or checks the
+ * ones that exist), and after the data has loaded adds keys, indexes,
+ * foreign keys and sequence values.
+ *
+ * Every statement here is safe to run again, so that a resumed fetch can
+ * repeat a step that was interrupted: objects are created only when
+ * missing, constraints only when no constraint of that name exists.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_ddl.h"
+#include "engine/pg/pg_describe.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+static SqlDialect
+dialect_of(const PgConn *c)
+{
+    return (SqlDialect) {.crdb = pg_is_crdb(c)};
+}
+
+/*
+ * PostgreSQL stores every built-in type; user-defined ones must be enums or
+ * domains (which godwit creates) or already exist on the target (extension
+ * types such as citext).
+ */
+static GwResult
+check_type_pg(PgConn *c, const Catalog *cat, const TableDef *t, const ColumnDef *col)
+{
+    const TypeDef *ty = catalog_find_type(cat, col->type_id);
+    if (ty && ty->kind == TYPE_ARRAY)
+        ty = catalog_find_type(cat, ty->elem_id);
+    if (!ty || ty->builtin || ty->kind == TYPE_ENUM || ty->kind == TYPE_DOMAIN)
+        return GW_OK;
+    const char *params[2] = {ty->schema, ty->name};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n"
+                                  " ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typname = $2",
+                                  2, params, 1, &res);
+    if (rc)
+        return rc;
+    bool found = PQntuples(res) > 0;
+    PQclear(res);
+    if (found)
+        return GW_OK;
+    log_error("table %s.%s, column %s: type %s does not exist on the target (create it, or the extension"
+              " that provides it, on the target first)", t->schema, t->name, col->name, ty->sql);
+    return GW_ERR_USAGE;
+}
+
+GwResult
+pg_check_types(EngineConn *conn, const Catalog *cat)
+{
+    PgConn *c = PG(conn);
+    SqlDialect d = dialect_of(c);
+    for (size_t i = 0; i < cat->ntables; i++) {
+        const TableDef *t = &cat->tables[i];
+        for (size_t j = 0; j < t->ncolumns; j++) {
+            const ColumnDef *col = &t->columns[j];
+            if (!d.crdb) {
+                GwResult rc = check_type_pg(c, cat, t, col);
+                if (rc)
+                    return rc;
+                continue;
+            }
+            const char *why;
+            char *type = ddl_column_type(cat, col, &d, &why);
+            if (!type) {
+                log_error("table %s.%s, column %s: type %s cannot be stored in CockroachDB: %s", t->schema,
+                          t->name, col->name, col->type_sql, why);
+                return GW_ERR_USAGE;
+            }
+            free(type);
+        }
+    }
+    return GW_OK;
+}
+
+bool
+pg_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t)
+{
+    /* Binary array and record values embed type OIDs, which differ between servers for user types. */
+    if (pg_is_crdb(PG(conn)))
+        return false;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const TypeDef *ty = catalog_find_type(cat, t->columns[i].type_id);
+        const TypeDef *st = ty ? catalog_storage_type(cat, ty->id) : NULL;
+        if (!st)
+            return false;
+        if (st->kind == TYPE_ARRAY) {
+            const TypeDef *elem = catalog_find_type(cat, st->elem_id);
+            if (!elem || !elem->builtin || elem->kind != TYPE_BASE)
+                return false;
+        } else if (st->kind == TYPE_COMPOSITE || ((st->kind == TYPE_RANGE || st->kind == TYPE_MULTIRANGE ||
+                                                   st->kind == TYPE_BASE) && !st->builtin)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static GwResult
+exec_owned(PgConn *c, char *sql)
+{
+    if (!sql)
+        return GW_OK;
+    GwResult rc = pg_exec(c, sql);
+    free(sql);
+    return rc;
+}
+
+static GwResult
+query_exists(PgConn *c, const char *sql, int nparams, const char *const *params, bool *exists)
+{
+    PGresult *res;
+    GwResult rc = pg_query_params(c, sql, nparams, params, 1, &res);
+    if (rc)
+        return rc;
+    *exists = PQntuples(res) > 0;
+    PQclear(res);
+    return GW_OK;
+}
+
+static GwResult
+table_exists(PgConn *c, const TableDef *t, bool *exists)
+{
+    const char *params[2] = {t->schema, t->name};
+    return query_exists(c,
+                        "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+                        " ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2"
+                        " AND c.relkind IN ('r', 'p')",
+                        2, params, exists);
+}
+
+static GwResult
+table_has_rows(PgConn *c, const TableDef *t, bool *has_rows)
+{
+    char *name = pg_qualified(t->schema, t->name);
+    char *sql = gw_asprintf("SELECT 1 FROM %s LIMIT 1", name);
+    free(name);
+    GwResult rc = query_exists(c, sql, 0, NULL, has_rows);
+    free(sql);
+    return rc;
+}
+
+/*
+ * An existing target table must have every copied column with the same type
+ * and nullability (CockroachDB spells types its own way, so there only the
+ * names are compared).
+ */
+static GwResult
+compare_table(PgConn *c, const Catalog *cat, const TableDef *t)
+{
+    const char *params[2] = {t->schema, t->name};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull"
+                                  " FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+                                  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                                  " WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+                                  2, params, 3, &res);
+    if (rc)
+        return rc;
+    SqlDialect d = dialect_of(c);
+    for (size_t i = 0; i < t->ncolumns && rc == GW_OK; i++) {
+        const ColumnDef *col = &t->columns[i];
+        int row = -1;
+        for (int r = 0; r < PQntuples(res); r++)
+            if (!strcmp(PQgetvalue(res, r, 0), col->name))
+                row = r;
+        const char *why;
+        char *want = ddl_column_type(cat, col, &d, &why);
+        if (row < 0) {
+            log_error("target table %s.%s exists but has no column %s (source type %s)", t->schema, t->name,
+                      col->name, col->type_sql);
+            rc = GW_ERR_USAGE;
+        } else if (!d.crdb && want && strcmp(PQgetvalue(res, row, 1), want) != 0) {
+            log_error("target table %s.%s exists with column %s of type %s, but the source's is %s", t->schema,
+                      t->name, col->name, PQgetvalue(res, row, 1), want);
+            rc = GW_ERR_USAGE;
+        } else if (!d.crdb && (PQgetvalue(res, row, 2)[0] == 't') != col->not_null) {
+            log_error("target table %s.%s exists with column %s %s, but on the source it is %s", t->schema,
+                      t->name, col->name, col->not_null ? "nullable" : "NOT NULL",
+                      col->not_null ? "NOT NULL" : "nullable");
+            rc = GW_ERR_USAGE;
+        }
+        free(want);
+    }
+    for (int r = 0; r < PQntuples(res) && rc == GW_OK; r++) {
+        if (table_find_column(t, PQgetvalue(res, r, 0)) < 0)
+            log_warn("target table %s.%s has column %s that the source does not have; it is left empty",
+                     t->schema, t->name, PQgetvalue(res, r, 0));
+    }
+    PQclear(res);
+    return rc;
+}
+
+static GwResult
+create_types(PgConn *c, const Catalog *cat)
+{
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < cat->ntypes && rc == GW_OK; i++) {
+        const TypeDef *ty = &cat->types[i];
+        if (ty->builtin || (ty->kind != TYPE_ENUM && ty->kind != TYPE_DOMAIN))
+            continue;
+        if (ty->kind == TYPE_DOMAIN && pg_is_crdb(c))
+            continue;
+        const char *params[2] = {ty->schema, ty->name};
+        bool exists;
+        rc = query_exists(c,
+                          "SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n"
+                          " ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typname = $2",
+                          2, params, &exists);
+        if (rc == GW_OK && !exists)
+            rc = exec_owned(c, ty->kind == TYPE_ENUM ? ddl_create_enum(ty) : ddl_create_domain(ty));
+    }
+    return rc;
+}
+
+static GwResult
+create_schemas(PgConn *c, const Catalog *cat)
+{
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++)
+        rc = exec_owned(c, ddl_create_schema(cat->tables[i].schema));
+    for (size_t i = 0; i < cat->ntypes && rc == GW_OK; i++)
+        if (!cat->types[i].builtin)
+            rc = exec_owned(c, ddl_create_schema(cat->types[i].schema));
+    for (size_t i = 0; i < cat->nsequences && rc == GW_OK; i++)
+        rc = exec_owned(c, ddl_create_schema(cat->sequences[i].schema));
+    return rc;
+}
+
+static GwResult
+drop_tables(PgConn *c, const Catalog *cat)
+{
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++) {
+        char *name = pg_qualified(cat->tables[i].schema, cat->tables[i].name);
+        rc = exec_owned(c, gw_asprintf("DROP TABLE IF EXISTS %s CASCADE", name));
+        free(name);
+    }
+    for (size_t i = 0; i < cat->nsequences && rc == GW_OK; i++) {
+        if (cat->sequences[i].identity)
+            continue;
+        char *name = pg_qualified(cat->sequences[i].schema, cat->sequences[i].name);
+        rc = exec_owned(c, gw_asprintf("DROP SEQUENCE IF EXISTS %s CASCADE", name));
+        free(name);
+    }
+    return rc;
+}
+
+/* One table: create it when missing, otherwise check it may receive the rows. */
+static GwResult
+prepare_table(PgConn *c, const Catalog *cat, const TableDef *t, SchemaMode mode, bool resume)
+{
+    bool exists;
+    GwResult rc = table_exists(c, t, &exists);
+    if (rc)
+        return rc;
+    if (!exists) {
+        if (mode == SCHEMA_EXISTING) {
+            log_error("target table %s.%s does not exist (--schema existing uses tables as they are)", t->schema,
+                      t->name);
+            return GW_ERR_USAGE;
+        }
+        SqlDialect d = dialect_of(c);
+        return exec_owned(c, ddl_create_table(cat, t, &d, d.crdb));
+    }
+    rc = compare_table(c, cat, t);
+    if (rc || resume)
+        return rc;
+    bool has_rows;
+    rc = table_has_rows(c, t, &has_rows);
+    if (rc == GW_OK && has_rows) {
+        log_error("target table %s.%s already has rows; empty it, use --schema drop-create, or --resume an"
+                  " interrupted fetch", t->schema, t->name);
+        rc = GW_ERR_USAGE;
+    }
+    return rc;
+}
+
+static GwResult
+create_sequences(PgConn *c, const Catalog *cat)
+{
+    SqlDialect d = dialect_of(c);
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < cat->nsequences && rc == GW_OK; i++)
+        if (!cat->sequences[i].identity)
+            rc = exec_owned(c, ddl_create_sequence(&cat->sequences[i], &d));
+    return rc;
+}
+
+/*
+ * On PostgreSQL the whole preparation is one transaction, so a refusal
+ * halfway (a table that differs) leaves the target as it was.
+ */
+GwResult
+pg_prepare_schema(EngineConn *conn, const Catalog *cat, SchemaMode mode, bool resume)
+{
+    PgConn *c = PG(conn);
+    bool txn = !pg_is_crdb(c);
+    GwResult rc = txn ? pg_exec(c, "BEGIN") : GW_OK;
+    if (rc == GW_OK)
+        rc = create_schemas(c, cat);
+    if (rc == GW_OK && mode == SCHEMA_DROP_CREATE && !resume)
+        rc = drop_tables(c, cat);
+    if (rc == GW_OK && mode != SCHEMA_EXISTING)
+        rc = create_types(c, cat);
+    if (rc == GW_OK && mode != SCHEMA_EXISTING)
+        rc = create_sequences(c, cat);
+    for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++)
+        rc = prepare_table(c, cat, &cat->tables[i], mode, resume);
+    for (size_t i = 0; i < cat->nsequences && rc == GW_OK && mode != SCHEMA_EXISTING; i++)
+        rc = exec_owned(c, ddl_sequence_owned_by(&cat->sequences[i]));
+    if (!txn)
+        return rc;
+    if (rc == GW_OK)
+        return pg_exec(c, "COMMIT");
+    pg_rollback(c);
+    return rc;
+}
+
+static GwResult
+constraint_exists(PgConn *c, const TableDef *t, const ConstraintDef *k, bool *exists)
+{
+    const char *params[3] = {t->schema, t->name, k->name};
+    bool by_name;
+    GwResult rc = query_exists(c,
+                               "SELECT 1 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c"
+                               " ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                               " WHERE n.nspname = $1 AND c.relname = $2 AND k.conname = $3",
+                               3, params, &by_name);
+    if (rc || by_name || k->kind != CONSTRAINT_PRIMARY) {
+        *exists = by_name;
+        return rc;
+    }
+    /* A table can have one primary key, whatever its name. */
+    return query_exists(c,
+                        "SELECT 1 FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c"
+                        " ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                        " WHERE n.nspname = $1 AND c.relname = $2 AND k.contype = 'p'",
+                        2, params, exists);
+}
+
+/*
+ * A foreign key whose rows do not all hold on the target (a phase's row
+ * filter kept a child but not its parent) is added NOT VALID: it guards new
+ * writes without claiming the old rows are consistent.
+ */
+static GwResult
+add_foreign_key(PgConn *c, const TableDef *t, const ConstraintDef *k)
+{
+    char *sql = ddl_add_constraint(t, k);
+    PGresult *res = PQexec(c->pg, sql);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    GwResult rc = GW_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        if (state && !strcmp(state, "23503")) {
+            log_warn("table %s.%s: rows on the target violate foreign key %s (%s); it is added NOT VALID",
+                     t->schema, t->name, k->name, PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)
+                                                      ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)
+                                                      : "");
+            char *nv = gw_asprintf("%s NOT VALID", sql);
+            rc = exec_owned(c, nv);
+        } else {
+            rc = pg_report(c, res, "adding a foreign key");
+        }
+    }
+    PQclear(res);
+    free(sql);
+    return rc;
+}
+
+static GwResult
+add_constraints(PgConn *c, const Catalog *cat, const TableDef *t, bool foreign)
+{
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < t->nconstraints && rc == GW_OK; i++) {
+        const ConstraintDef *k = &t->constraints[i];
+        if ((k->kind == CONSTRAINT_FOREIGN) != foreign || k->kind == CONSTRAINT_CHECK)
+            continue;
+        if (foreign && !catalog_find_table(cat, k->ref_schema, k->ref_table)) {
+            log_warn("table %s.%s: foreign key %s references %s.%s, which is not copied; it is not created",
+                     t->schema, t->name, k->name, k->ref_schema, k->ref_table);
+            continue;
+        }
+        bool exists;
+        rc = constraint_exists(c, t, k, &exists);
+        if (rc == GW_OK && !exists)
+            rc = foreign ? add_foreign_key(c, t, k) : exec_owned(c, ddl_add_constraint(t, k));
+    }
+    return rc;
+}
+
+/* After a table's rows are in: its primary key, unique and exclusion constraints, and indexes. */
+GwResult
+pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t)
+{
+    PgConn *c = PG(conn);
+    SqlDialect d = dialect_of(c);
+    GwResult rc = pg_is_crdb(c) ? GW_OK : pg_exec(c, "SET maintenance_work_mem = '256MB'");
+    if (rc == GW_OK)
+        rc = add_constraints(c, cat, t, false);
+    for (size_t i = 0; i < t->nindexes && rc == GW_OK; i++)
+        rc = exec_owned(c, ddl_create_index(&t->indexes[i], &d));
+    return rc;
+}
+
+/*
+ * After every table: foreign keys (only between copied tables; a reference
+ * to a table left behind cannot hold) and sequence values.
+ */
+GwResult
+pg_finish_schema(EngineConn *conn, const Catalog *cat)
+{
+    PgConn *c = PG(conn);
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++)
+        rc = add_constraints(c, cat, &cat->tables[i], true);
+    for (size_t i = 0; i < cat->nsequences && rc == GW_OK; i++)
+        rc = exec_owned(c, ddl_sequence_setval(&cat->sequences[i]));
+    return rc;
+}

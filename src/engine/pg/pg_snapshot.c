@@ -1,0 +1,288 @@
+/*
+ * pg_snapshot.c: the source's consistent snapshot and the stream that
+ * continues from it (DESIGN.md, "Snapshot to stream hand-off").
+ *
+ * A new stream creates its publication first and then its logical slot with
+ * an exported snapshot: pgoutput looks the publication up as of each change,
+ * so a publication created after the slot would miss the first changes.
+ * The snapshot stays importable while the replication connection that
+ * exported it is idle, so that connection is held until snapshot_release().
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_describe.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+GwResult
+pg_check_source(EngineConn *conn, bool stream)
+{
+    PgConn *c = PG(conn);
+    if (!stream)
+        return GW_OK;
+    PGresult *res;
+    GwResult rc = pg_query(c,
+                           "SELECT current_setting('wal_level'), r.rolname, r.rolsuper OR r.rolreplication"
+                           " FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
+                           3, &res);
+    if (rc)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return pg_report(c, NULL, "reading wal_level and the role's privileges");
+    }
+    if (strcmp(PQgetvalue(res, 0, 0), "logical") != 0) {
+        log_error("source %s: wal_level is '%s'; streaming changes needs wal_level = logical"
+                  " (ALTER SYSTEM SET wal_level = logical, then restart), or use --no-stream",
+                  c->base.endpoint->redacted, PQgetvalue(res, 0, 0));
+        rc = GW_ERR_USAGE;
+    } else if (PQgetvalue(res, 0, 2)[0] != 't') {
+        log_error("source %s: role \"%s\" lacks the REPLICATION privilege needed to create a replication slot"
+                  " (ALTER ROLE \"%s\" REPLICATION), or use --no-stream",
+                  c->base.endpoint->redacted, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 1));
+        rc = GW_ERR_USAGE;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Slot and publication names: "godwit_" and the phase, lower-cased, [a-z0-9_] only. */
+char *
+pg_stream_name(const char *phase, const char *suffix)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_append(&sb, "godwit_");
+    for (const char *p = phase; *p && sb.len < 50; p++)
+        strbuf_append_char(&sb, isalnum((unsigned char) *p) ? (char) tolower((unsigned char) *p) : '_');
+    strbuf_append(&sb, suffix);
+    return strbuf_take(&sb);
+}
+
+/* Tables whose updates and deletes PostgreSQL can publish: they have a replica identity. */
+static bool
+has_replica_identity(const TableDef *t)
+{
+    return t->replica_identity == 'f' || t->replica_identity == 'i' ||
+           (t->replica_identity == 'd' && t->npk > 0);
+}
+
+/*
+ * Publishing updates of a table without a replica identity would make the
+ * source reject every UPDATE and DELETE on it.  Such tables go into a second
+ * publication that carries inserts and truncates only, and the operator is
+ * told to set REPLICA IDENTITY FULL if the table is ever updated.
+ */
+static GwResult
+create_publications(PgConn *c, const char *phase, const Catalog *cat, char **names_out)
+{
+    char *full = pg_stream_name(phase, ""), *ins = pg_stream_name(phase, "_insert_only");
+    StrBuf full_list, ins_list;
+    strbuf_init(&full_list);
+    strbuf_init(&ins_list);
+    for (size_t i = 0; i < cat->ntables; i++) {
+        const TableDef *t = &cat->tables[i];
+        StrBuf *list = has_replica_identity(t) ? &full_list : &ins_list;
+        char *q = pg_qualified(t->schema, t->name);
+        strbuf_appendf(list, "%s%s", list->len ? ", " : "", q);
+        free(q);
+        if (!has_replica_identity(t))
+            log_warn("table %s.%s has no primary key: it is copied, but replicating its updates and deletes"
+                     " needs REPLICA IDENTITY FULL (ALTER TABLE ... REPLICA IDENTITY FULL) before fetch;"
+                     " until then only its inserts are streamed", t->schema, t->name);
+    }
+    GwResult rc = GW_OK;
+    StrBuf names;
+    strbuf_init(&names);
+    const char *pubs[2] = {full, ins};
+    StrBuf *lists[2] = {&full_list, &ins_list};
+    for (int i = 0; i < 2 && rc == GW_OK; i++) {
+        char *qn = pg_quote_ident(pubs[i]);
+        char *drop = gw_asprintf("DROP PUBLICATION IF EXISTS %s", qn);
+        rc = pg_exec(c, drop);
+        free(drop);
+        if (rc == GW_OK && lists[i]->len) {
+            char *create = gw_asprintf("CREATE PUBLICATION %s FOR TABLE %s%s", qn, lists[i]->data,
+                                       i ? " WITH (publish = 'insert, truncate')" : "");
+            rc = pg_exec(c, create);
+            free(create);
+            strbuf_appendf(&names, "%s%s", names.len ? "," : "", pubs[i]);
+        }
+        free(qn);
+    }
+    strbuf_free(&full_list);
+    strbuf_free(&ins_list);
+    free(full);
+    free(ins);
+    if (rc) {
+        strbuf_free(&names);
+        return rc;
+    }
+    *names_out = strbuf_take(&names);
+    return GW_OK;
+}
+
+static GwResult
+slot_exists(PgConn *c, const char *slot, bool *exists)
+{
+    const char *params[1] = {slot};
+    PGresult *res;
+    GwResult rc = pg_query_params(c, "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", 1,
+                                  params, 1, &res);
+    if (rc)
+        return rc;
+    *exists = PQntuples(res) > 0;
+    PQclear(res);
+    return GW_OK;
+}
+
+/* CREATE_REPLICATION_SLOT on a walsender connection, exporting its snapshot. */
+static GwResult
+create_slot(PgConn *c, const char *slot, bool temporary, Snapshot *out)
+{
+    GwResult rc = pg_open(c->base.endpoint, true, &c->repl);
+    if (rc)
+        return rc;
+    char *qslot = pg_quote_ident(slot);
+    char *cmd = c->server_version >= 150000
+                    ? gw_asprintf("CREATE_REPLICATION_SLOT %s%s LOGICAL pgoutput (SNAPSHOT 'export')", qslot,
+                                  temporary ? " TEMPORARY" : "")
+                    : gw_asprintf("CREATE_REPLICATION_SLOT %s%s LOGICAL pgoutput EXPORT_SNAPSHOT", qslot,
+                                  temporary ? " TEMPORARY" : "");
+    free(qslot);
+    PGresult *res = PQexec(c->repl, cmd);
+    free(cmd);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) < 3) {
+        rc = pg_report_on(c, c->repl, res, "creating replication slot");
+        PQclear(res);
+        return rc;
+    }
+    out->position = gw_strdup(PQgetvalue(res, 0, 1));
+    out->id = gw_strdup(PQgetvalue(res, 0, 2));
+    PQclear(res);
+    return GW_OK;
+}
+
+static GwResult
+export_plain_snapshot(PgConn *c, Snapshot *out)
+{
+    /* The exporting transaction stays open on c->repl until release. */
+    GwResult rc = pg_open(c->base.endpoint, false, &c->repl);
+    if (rc)
+        return rc;
+    PGresult *res = PQexec(c->repl, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = pg_report_on(c, c->repl, res, "starting the snapshot transaction");
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    res = PQexec(c->repl, "SELECT pg_catalog.pg_export_snapshot(), pg_catalog.pg_current_wal_lsn()::text");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 2) {
+        rc = pg_report_on(c, c->repl, res, "exporting a snapshot");
+        PQclear(res);
+        return rc;
+    }
+    out->id = gw_strdup(PQgetvalue(res, 0, 0));
+    out->position = gw_strdup(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return GW_OK;
+}
+
+GwResult
+pg_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind, Snapshot *out)
+{
+    PgConn *c = PG(conn);
+    memset(out, 0, sizeof *out);
+    if (kind == SNAPSHOT_PLAIN)
+        return export_plain_snapshot(c, out);
+    if (kind == SNAPSHOT_RESUME) {
+        /* A temporary slot gives the exact position of a new snapshot; it is dropped on disconnect. */
+        char *base = pg_stream_name(phase, "");
+        char *tmp = gw_asprintf("%s_resume_%d", base, (int) getpid());
+        free(base);
+        GwResult rc = create_slot(c, tmp, true, out);
+        free(tmp);
+        return rc;
+    }
+    char *slot = pg_stream_name(phase, "");
+    bool exists = false;
+    GwResult rc = slot_exists(c, slot, &exists);
+    if (rc == GW_OK && exists) {
+        log_error("source %s: replication slot \"%s\" already exists: another migration uses phase '%s', or an"
+                  " earlier fetch stopped before recording its state; drop it with"
+                  " SELECT pg_drop_replication_slot('%s') or choose another --phase",
+                  c->base.endpoint->redacted, slot, phase, slot);
+        rc = GW_ERR_USAGE;
+    }
+    if (rc == GW_OK)
+        rc = create_publications(c, phase, cat, &out->publications);
+    if (rc == GW_OK)
+        rc = create_slot(c, slot, false, out);
+    if (rc == GW_OK)
+        out->slot = gw_strdup(slot);
+    free(slot);
+    if (rc)
+        snapshot_free(out);
+    return rc;
+}
+
+GwResult
+pg_snapshot_release(EngineConn *conn)
+{
+    PgConn *c = PG(conn);
+    if (c->repl) {
+        PQfinish(c->repl);
+        c->repl = NULL;
+    }
+    return GW_OK;
+}
+
+GwResult
+pg_snapshot_join(EngineConn *conn, const Snapshot *snap)
+{
+    PgConn *c = PG(conn);
+    GwResult rc = pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (rc)
+        return rc;
+    char *lit = pg_quote_literal(snap->id);
+    char *sql = gw_asprintf("SET TRANSACTION SNAPSHOT %s", lit);
+    rc = pg_exec(c, sql);
+    free(sql);
+    free(lit);
+    return rc;
+}
+
+GwResult
+pg_drop_stream(EngineConn *conn, const char *phase)
+{
+    PgConn *c = PG(conn);
+    char *slot = pg_stream_name(phase, "");
+    char *full = pg_stream_name(phase, ""), *ins = pg_stream_name(phase, "_insert_only");
+    const char *params[1] = {slot};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
+                                  " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                                  1, params, 1, &res);
+    if (rc == GW_OK)
+        PQclear(res);
+    for (int i = 0; i < 2 && rc == GW_OK; i++) {
+        char *q = pg_quote_ident(i ? ins : full);
+        char *sql = gw_asprintf("DROP PUBLICATION IF EXISTS %s", q);
+        rc = pg_exec(c, sql);
+        free(sql);
+        free(q);
+    }
+    if (rc == GW_OK)
+        log_info("dropped replication slot and publications of phase '%s' on the source", phase);
+    free(slot);
+    free(full);
+    free(ins);
+    return rc;
+}

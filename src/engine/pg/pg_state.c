@@ -1,0 +1,194 @@
+/*
+ * pg_state.c: godwit's own state in the `_godwit` schema of the database a
+ * stream writes to (DESIGN.md, "State"): phases, fetch progress per shard,
+ * stream checkpoints and an audit log of events.
+ *
+ * Nothing outside these tables is needed to resume any step.  The DDL is
+ * idempotent and written in the subset PostgreSQL and CockroachDB share.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_describe.h"
+#include "util/mem.h"
+
+static const char *const state_ddl[] = {
+    "CREATE SCHEMA IF NOT EXISTS _godwit",
+    "CREATE TABLE IF NOT EXISTS _godwit.phases ("
+    " name text PRIMARY KEY, status text NOT NULL, stream boolean NOT NULL,"
+    " snapshot_position text, slot text, publications text,"
+    " created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())",
+    "CREATE TABLE IF NOT EXISTS _godwit.fetch_progress ("
+    " phase text NOT NULL, table_schema text NOT NULL, table_name text NOT NULL, shard integer NOT NULL,"
+    " nshards integer NOT NULL, lower_key text, upper_key text, done boolean NOT NULL DEFAULT false,"
+    " rows bigint, bytes bigint, snapshot_position text, done_at timestamptz,"
+    " PRIMARY KEY (phase, table_schema, table_name, shard))",
+    "CREATE TABLE IF NOT EXISTS _godwit.checkpoints ("
+    " stream text PRIMARY KEY, phase text NOT NULL, direction text NOT NULL, position text NOT NULL,"
+    " updated_at timestamptz NOT NULL DEFAULT now())",
+    "CREATE TABLE IF NOT EXISTS _godwit.events ("
+    " id uuid PRIMARY KEY DEFAULT gen_random_uuid(), at timestamptz NOT NULL DEFAULT now(),"
+    " phase text, kind text NOT NULL, detail jsonb)",
+    NULL,
+};
+
+GwResult
+pg_state_init(EngineConn *conn)
+{
+    PgConn *c = PG(conn);
+    for (size_t i = 0; state_ddl[i]; i++) {
+        /* Two godwit processes starting at once may race to create the same object. */
+        GwResult rc = pg_exec_allow(c, state_ddl[i], "23505");
+        if (rc)
+            return rc;
+    }
+    return GW_OK;
+}
+
+static char *
+get_or_null(PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : gw_strdup(PQgetvalue(res, row, col));
+}
+
+GwResult
+pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *found)
+{
+    PgConn *c = PG(conn);
+    const char *params[1] = {phase};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT name, status, stream, snapshot_position, slot, publications"
+                                  " FROM _godwit.phases WHERE name = $1",
+                                  1, params, 6, &res);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    *found = PQntuples(res) == 1;
+    if (*found) {
+        out->name = gw_strdup(PQgetvalue(res, 0, 0));
+        out->status = gw_strdup(PQgetvalue(res, 0, 1));
+        out->stream = PQgetvalue(res, 0, 2)[0] == 't';
+        out->snapshot_position = get_or_null(res, 0, 3);
+        out->slot = get_or_null(res, 0, 4);
+        out->publications = get_or_null(res, 0, 5);
+    }
+    PQclear(res);
+    return GW_OK;
+}
+
+GwResult
+pg_state_put_phase(EngineConn *conn, const PhaseState *ps)
+{
+    PgConn *c = PG(conn);
+    const char *params[6] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
+                             ps->slot, ps->publications};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "INSERT INTO _godwit.phases (name, status, stream, snapshot_position, slot,"
+                                  " publications) VALUES ($1, $2, $3, $4, $5, $6)"
+                                  " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
+                                  " stream = excluded.stream, snapshot_position = excluded.snapshot_position,"
+                                  " slot = excluded.slot, publications = excluded.publications, updated_at = now()"
+                                  " RETURNING 1",
+                                  6, params, 1, &res);
+    if (rc == GW_OK)
+        PQclear(res);
+    return rc;
+}
+
+GwResult
+pg_state_delete_phase(EngineConn *conn, const char *phase)
+{
+    PgConn *c = PG(conn);
+    const char *params[1] = {phase};
+    static const char *const sql[] = {
+        "DELETE FROM _godwit.fetch_progress WHERE phase = $1 RETURNING 1",
+        "DELETE FROM _godwit.checkpoints WHERE phase = $1 RETURNING 1",
+        "DELETE FROM _godwit.phases WHERE name = $1 RETURNING 1",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        PGresult *res;
+        GwResult rc = pg_query_params(c, sql[i], 1, params, 1, &res);
+        if (rc)
+            return rc;
+        PQclear(res);
+    }
+    return GW_OK;
+}
+
+GwResult
+pg_state_put_shards(EngineConn *conn, const char *phase, const ShardProgress *shards, int nshards)
+{
+    PgConn *c = PG(conn);
+    GwResult rc = pg_exec(c, "BEGIN");
+    for (int i = 0; i < nshards && rc == GW_OK; i++) {
+        const ShardProgress *s = &shards[i];
+        char shard[16], total[16];
+        snprintf(shard, sizeof shard, "%d", s->shard);
+        snprintf(total, sizeof total, "%d", s->nshards);
+        const char *params[7] = {phase, s->schema, s->table, shard, total, s->lower_json, s->upper_json};
+        PGresult *res;
+        rc = pg_query_params(c,
+                             "INSERT INTO _godwit.fetch_progress (phase, table_schema, table_name, shard, nshards,"
+                             " lower_key, upper_key) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                             " ON CONFLICT DO NOTHING RETURNING 1",
+                             7, params, 1, &res);
+        if (rc == GW_OK)
+            PQclear(res);
+    }
+    if (rc == GW_OK)
+        return pg_exec(c, "COMMIT");
+    pg_rollback(c);
+    return rc;
+}
+
+GwResult
+pg_state_get_shards(EngineConn *conn, const char *phase, ShardProgress **shards, int *nshards)
+{
+    PgConn *c = PG(conn);
+    const char *params[1] = {phase};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT table_schema, table_name, shard, nshards, lower_key, upper_key, done,"
+                                  " COALESCE(rows, 0), COALESCE(bytes, 0), snapshot_position"
+                                  " FROM _godwit.fetch_progress WHERE phase = $1"
+                                  " ORDER BY table_schema, table_name, shard",
+                                  1, params, 10, &res);
+    if (rc)
+        return rc;
+    int n = PQntuples(res);
+    ShardProgress *out = gw_calloc((size_t) n + 1, sizeof *out);
+    for (int i = 0; i < n; i++) {
+        out[i].schema = gw_strdup(PQgetvalue(res, i, 0));
+        out[i].table = gw_strdup(PQgetvalue(res, i, 1));
+        out[i].shard = atoi(PQgetvalue(res, i, 2));
+        out[i].nshards = atoi(PQgetvalue(res, i, 3));
+        out[i].lower_json = get_or_null(res, i, 4);
+        out[i].upper_json = get_or_null(res, i, 5);
+        out[i].done = PQgetvalue(res, i, 6)[0] == 't';
+        out[i].rows = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+        out[i].bytes = strtoll(PQgetvalue(res, i, 8), NULL, 10);
+        out[i].snapshot_position = get_or_null(res, i, 9);
+    }
+    PQclear(res);
+    *shards = out;
+    *nshards = n;
+    return GW_OK;
+}
+
+GwResult
+pg_state_add_event(EngineConn *conn, const char *phase, const char *kind, const char *detail_json)
+{
+    PgConn *c = PG(conn);
+    const char *params[3] = {phase, kind, detail_json};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "INSERT INTO _godwit.events (phase, kind, detail) VALUES ($1, $2, $3::jsonb)"
+                                  " RETURNING 1",
+                                  3, params, 1, &res);
+    if (rc == GW_OK)
+        PQclear(res);
+    return rc;
+}

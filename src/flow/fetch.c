@@ -1,0 +1,270 @@
+/*
+ * fetch.c: `godwit fetch`, step by step (DESIGN.md, "How data flows").
+ *
+ * 1. Describe the selected tables and refuse bad selections and unstorable
+ *    types; then check the phase's state and the source's prerequisites,
+ *    all before anything is created anywhere.
+ * 2. Record the phase as starting, then take the snapshot (creating the
+ *    phase's stream when streaming) and record where it stands.
+ * 3. Describe again inside the snapshot, prepare the target's schema, plan
+ *    or reload the shards, copy them in parallel, then add foreign keys and
+ *    sequence values, and mark the phase fetched.
+ *
+ * A run killed at any point is finished by --resume: a phase that never got
+ * its snapshot starts over; otherwise done shards are kept and the rest are
+ * copied under a new snapshot whose position each shard records.
+ */
+#include "flow/fetch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/fetch_internal.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define PHASE_STARTING "starting"
+#define PHASE_FETCHING "fetching"
+#define PHASE_FETCHED "fetched"
+
+static GwResult
+connect_both(FetchRun *run)
+{
+    GwResult rc = endpoint_init(&run->source_ep, run->opts->source_url, ROLE_SOURCE);
+    if (rc == GW_OK)
+        rc = endpoint_init(&run->target_ep, run->opts->target_url, ROLE_TARGET);
+    if (rc == GW_OK)
+        rc = engine_connect(&run->source_ep, &run->source);
+    if (rc == GW_OK)
+        rc = engine_connect(&run->target_ep, &run->target);
+    if (rc == GW_OK && !run->source->ops->snapshot_create) {
+        log_error("source %s: %s cannot be a fetch source", run->source_ep.redacted, run->source->ops->name);
+        rc = GW_ERR_USAGE;
+    }
+    return rc;
+}
+
+/* Throws away a phase's stream and state so that it can start over. */
+static GwResult
+reset_phase(FetchRun *run)
+{
+    GwResult rc = run->source->ops->drop_stream(run->source, run->opts->phase);
+    if (rc == GW_OK)
+        rc = run->target->ops->state_delete_phase(run->target, run->opts->phase);
+    return rc;
+}
+
+/*
+ * Decides between a new fetch, a resumed one and a refusal, from the phase's
+ * state on the target.  *done is set when there is nothing left to do.
+ */
+static GwResult
+decide_phase(FetchRun *run, bool *done)
+{
+    FetchOptions *o = run->opts;
+    const EngineOps *tgt = run->target->ops;
+    PhaseState ps;
+    bool found;
+    *done = false;
+    GwResult rc = tgt->state_init(run->target);
+    if (rc == GW_OK)
+        rc = tgt->state_get_phase(run->target, o->phase, &ps, &found);
+    if (rc)
+        return rc;
+    if (found && !strcmp(ps.status, PHASE_STARTING)) {
+        log_info("phase '%s': an earlier fetch stopped before its snapshot; starting over", o->phase);
+        rc = reset_phase(run);
+        found = false;
+    } else if (found && !o->resume && o->schema_mode == SCHEMA_DROP_CREATE) {
+        log_info("phase '%s': --schema drop-create starts over: dropping its stream and state", o->phase);
+        rc = reset_phase(run);
+        found = false;
+    } else if (found && !o->resume) {
+        log_error("phase '%s' was already %s on this target; use --resume to finish it, or --schema drop-create"
+                  " to start over", o->phase, !strcmp(ps.status, PHASE_FETCHED) ? "fetched" : "started");
+        rc = GW_ERR_USAGE;
+    } else if (found && !strcmp(ps.status, PHASE_FETCHED)) {
+        log_info("phase '%s' is already fetched; nothing to resume", o->phase);
+        *done = true;
+    } else if (found) {
+        o->stream = ps.stream;
+    }
+    if (found && rc == GW_OK) {
+        run->phase = ps;
+        return GW_OK;
+    }
+    phase_state_free(&ps);
+    if (rc == GW_OK && o->resume)
+        log_info("phase '%s' has no earlier fetch on this target; starting a new one", o->phase);
+    o->resume = false;
+    run->phase.name = gw_strdup(o->phase);
+    run->phase.stream = o->stream;
+    return rc;
+}
+
+/* The selection, outside any snapshot: fails fast, before any slot exists. */
+static GwResult
+describe_selection(FetchRun *run, Catalog *cat)
+{
+    Selection *sel = &run->opts->selection;
+    GwResult rc = run->source->ops->describe(run->source, sel, cat);
+    if (rc)
+        return rc;
+    const char *missing = selection_unmatched_include(sel);
+    if (missing) {
+        log_error("source %s: no table matches '%s'", run->source_ep.redacted, missing);
+        return GW_ERR_USAGE;
+    }
+    if (cat->ntables == 0) {
+        log_error("source %s: no tables to fetch", run->source_ep.redacted);
+        return GW_ERR_USAGE;
+    }
+    rc = fetch_check_filters(sel, cat);
+    if (rc)
+        return rc;
+    return run->target->ops->check_types(run->target, cat);
+}
+
+static GwResult
+same_tables(const FetchRun *run, const Catalog *before)
+{
+    bool same = before->ntables == run->catalog.ntables;
+    for (size_t i = 0; same && i < before->ntables; i++)
+        same = !strcmp(before->tables[i].schema, run->catalog.tables[i].schema) &&
+               !strcmp(before->tables[i].name, run->catalog.tables[i].name);
+    if (same)
+        return GW_OK;
+    log_error("source %s: tables were created or dropped while the fetch started; run it again",
+              run->source_ep.redacted);
+    return GW_ERR_SOURCE;
+}
+
+static GwResult
+save_phase(FetchRun *run, const char *status)
+{
+    free(run->phase.status);
+    run->phase.status = gw_strdup(status);
+    return run->target->ops->state_put_phase(run->target, &run->phase);
+}
+
+/* Takes the snapshot and, for a new phase, records where its stream starts. */
+static GwResult
+take_snapshot(FetchRun *run, const Catalog *cat)
+{
+    FetchOptions *o = run->opts;
+    SnapshotKind kind = !o->stream ? SNAPSHOT_PLAIN : o->resume ? SNAPSHOT_RESUME : SNAPSHOT_NEW_STREAM;
+    GwResult rc = GW_OK;
+    if (!o->resume) {
+        rc = save_phase(run, PHASE_STARTING);
+        if (rc)
+            return rc;
+    }
+    rc = run->source->ops->snapshot_create(run->source, o->phase, cat, kind, &run->snapshot);
+    if (rc || o->resume)
+        return rc;
+    run->phase.snapshot_position = gw_strdup(run->snapshot.position);
+    if (run->snapshot.slot)
+        run->phase.slot = gw_strdup(run->snapshot.slot);
+    if (run->snapshot.publications)
+        run->phase.publications = gw_strdup(run->snapshot.publications);
+    rc = save_phase(run, PHASE_FETCHING);
+    if (rc == GW_OK && o->stream)
+        log_info("phase '%s': stream starts at %s (slot %s)", o->phase, run->phase.snapshot_position,
+                 run->phase.slot);
+    return rc;
+}
+
+static GwResult
+copy_everything(FetchRun *run)
+{
+    GwResult rc = fetch_plan_shards(run);
+    if (rc)
+        return rc;
+    progress_start(&run->progress, "fetch", run->items, run->ntables);
+    rc = fetch_run_workers(run);
+    progress_stop(&run->progress);
+    if (rc == GW_OK)
+        rc = run->target->ops->finish_schema(run->target, &run->catalog);
+    return rc;
+}
+
+static GwResult
+record_done(FetchRun *run)
+{
+    double seconds = progress_now() - run->started;
+    GwResult rc = save_phase(run, PHASE_FETCHED);
+    if (rc == GW_OK) {
+        char *detail = fetch_event_detail(run, seconds);
+        rc = run->target->ops->state_add_event(run->target, run->phase.name, "fetch", detail);
+        free(detail);
+    }
+    if (rc == GW_OK)
+        fetch_report(run, seconds);
+    return rc;
+}
+
+static GwResult
+fetch_steps(FetchRun *run)
+{
+    bool done = false;
+    Catalog before;
+    catalog_init(&before);
+    GwResult rc = connect_both(run);
+    if (rc == GW_OK)
+        rc = describe_selection(run, &before);
+    if (rc == GW_OK)
+        rc = decide_phase(run, &done);
+    if (rc == GW_OK && !done)
+        rc = run->source->ops->check_source(run->source, run->opts->stream);
+    if (rc || done) {
+        catalog_free(&before);
+        return rc;
+    }
+    rc = take_snapshot(run, &before);
+    if (rc == GW_OK)
+        rc = run->source->ops->snapshot_join(run->source, &run->snapshot);
+    if (rc == GW_OK) {
+        /* Described again inside the snapshot: what is copied is exactly what is described. */
+        Selection *sel = &run->opts->selection;
+        rc = run->source->ops->describe(run->source, sel, &run->catalog);
+    }
+    if (rc == GW_OK)
+        rc = same_tables(run, &before);
+    catalog_free(&before);
+    if (rc == GW_OK)
+        rc = fetch_plan_tables(run);
+    if (rc == GW_OK)
+        rc = run->target->ops->prepare_schema(run->target, &run->catalog, run->opts->schema_mode, run->opts->resume);
+    if (rc == GW_OK)
+        rc = copy_everything(run);
+    if (rc == GW_OK)
+        rc = record_done(run);
+    return rc;
+}
+
+GwResult
+flow_fetch(FetchOptions *opts)
+{
+    FetchRun run;
+    memset(&run, 0, sizeof run);
+    run.opts = opts;
+    run.started = progress_now();
+    catalog_init(&run.catalog);
+
+    GwResult rc = fetch_steps(&run);
+    if (rc && run.phase.name && run.phase.stream && run.phase.slot)
+        log_warn("replication slot %s keeps WAL on the source until this phase is resumed or dropped",
+                 run.phase.slot);
+
+    if (run.source && run.source->ops->snapshot_release)
+        (void) run.source->ops->snapshot_release(run.source);
+    fetch_plan_free(&run);
+    snapshot_free(&run.snapshot);
+    phase_state_free(&run.phase);
+    catalog_free(&run.catalog);
+    engine_close(run.source);
+    engine_close(run.target);
+    endpoint_free(&run.source_ep);
+    endpoint_free(&run.target_ep);
+    return rc;
+}

@@ -1,0 +1,31 @@
+/*
+ * fetch.h: `godwit fetch`: bulk-load a source into a target from one
+ * consistent snapshot, recording where the change stream continues.
+ * Engine-neutral: it drives engines through engine.h only.
+ */
+#ifndef GW_FETCH_H
+#define GW_FETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/selection.h"
+#include "engine/engine.h"
+#include "util/result.h"
+
+typedef struct FetchOptions {
+    const char *source_url;
+    const char *target_url;
+    const char *phase;
+    Selection selection;
+    int jobs;
+    SchemaMode schema_mode;
+    bool resume;
+    bool stream;
+    bool json_output;
+    int64_t shard_bytes;    /* a table larger than this is split by key ranges */
+} FetchOptions;
+
+GwResult flow_fetch(FetchOptions *opts) GW_MUST_CHECK;
+
+#endif

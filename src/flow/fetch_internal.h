@@ -1,0 +1,74 @@
+/*
+ * fetch_internal.h: the state of one fetch run, shared by the files of
+ * flow/fetch*.c.  Owned by flow_fetch(); workers only read it, except for
+ * the fields guarded by FetchRun.mu and the progress counters (atomics).
+ */
+#ifndef GW_FETCH_INTERNAL_H
+#define GW_FETCH_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "flow/fetch.h"
+#include "util/progress.h"
+
+typedef struct FetchTable {
+    TableDef *def;
+    char *predicate_sql;    /* row filter in the source's dialect, or NULL */
+    CopyFormat format;
+    int shards_total;
+    int shards_left;        /* guarded by FetchRun.mu */
+    int64_t rows;           /* final, from the target's COPY counts; guarded by mu */
+    int64_t bytes;
+    double started;         /* guarded by mu */
+    double finished;
+    ProgressItem *progress;
+} FetchTable;
+
+typedef struct FetchShard {
+    FetchTable *table;
+    ShardProgress state;
+    KeyRange range;
+} FetchShard;
+
+typedef struct FetchRun {
+    FetchOptions *opts;
+    Endpoint source_ep;
+    Endpoint target_ep;
+    EngineConn *source;     /* control connections, main thread only */
+    EngineConn *target;
+    Catalog catalog;
+    Snapshot snapshot;
+    PhaseState phase;
+    FetchTable *tables;
+    size_t ntables;
+    FetchShard *shards;     /* shards still to copy, largest tables first */
+    size_t nshards;
+    ProgressItem *items;
+    Progress progress;
+    double started;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t next_shard;
+    FetchTable **finish_queue;
+    size_t nfinish;
+    size_t finish_cap;
+    int in_flight;
+    atomic_int failed;      /* first GwResult that failed a worker */
+} FetchRun;
+
+/* fetch_plan.c */
+GwResult fetch_check_filters(const Selection *sel, const Catalog *cat) GW_MUST_CHECK;
+GwResult fetch_plan_tables(FetchRun *run) GW_MUST_CHECK;
+GwResult fetch_plan_shards(FetchRun *run) GW_MUST_CHECK;
+void fetch_plan_free(FetchRun *run);
+
+/* fetch_workers.c */
+GwResult fetch_run_workers(FetchRun *run) GW_MUST_CHECK;
+
+/* fetch_report.c */
+void fetch_report(const FetchRun *run, double seconds);
+char *fetch_event_detail(const FetchRun *run, double seconds);
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * fetch_plan.c: what a fetch copies: the tables with their row filters and
+ * copy format, and the shards (key ranges) of each, either planned anew or
+ * read back from the target's progress records when resuming.
+ *
+ * Shard boundaries are persisted before any row moves, and a resumed fetch
+ * reuses them exactly: a shard is the unit that is either wholly on the
+ * target (done) or not at all.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/fetch_internal.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+/* Most shards one table is split into: bounds the progress rows and sample size. */
+#define FETCH_MAX_SHARDS 64
+
+static GwResult
+check_filter_columns(const TableDef *t, const RowFilter *f)
+{
+    for (size_t i = 0; i < predicate_column_count(f->predicate); i++) {
+        const char *col = predicate_column(f->predicate, i);
+        if (table_find_column(t, col) < 0) {
+            log_error("--where for %s.%s: column \"%s\" does not exist in that table", t->schema, t->name, col);
+            return GW_ERR_USAGE;
+        }
+    }
+    return GW_OK;
+}
+
+/* Every --where must name a selected table, once, and only its columns. */
+GwResult
+fetch_check_filters(const Selection *sel, const Catalog *cat)
+{
+    for (size_t i = 0; i < sel->nfilters; i++) {
+        const RowFilter *f = &sel->filters[i];
+        const TableDef *t = catalog_find_table(cat, f->schema, f->table);
+        if (!t) {
+            log_error("--where names table %s.%s, which does not exist on the source or is not selected",
+                      f->schema, f->table);
+            return GW_ERR_USAGE;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(sel->filters[j].schema, f->schema) && !strcmp(sel->filters[j].table, f->table)) {
+                log_error("--where is given twice for %s.%s; combine the predicates with AND", f->schema,
+                          f->table);
+                return GW_ERR_USAGE;
+            }
+        GwResult rc = check_filter_columns(t, f);
+        if (rc)
+            return rc;
+    }
+    return GW_OK;
+}
+
+GwResult
+fetch_plan_tables(FetchRun *run)
+{
+    GwResult rc = fetch_check_filters(&run->opts->selection, &run->catalog);
+    if (rc)
+        return rc;
+    run->ntables = run->catalog.ntables;
+    run->tables = gw_calloc(run->ntables + 1, sizeof *run->tables);
+    run->items = gw_calloc(run->ntables + 1, sizeof *run->items);
+    bool binary_source = run->source->kind == ENGINE_POSTGRES;
+    for (size_t i = 0; i < run->ntables; i++) {
+        FetchTable *ft = &run->tables[i];
+        ft->def = &run->catalog.tables[i];
+        const RowFilter *f = selection_filter_for(&run->opts->selection, ft->def->schema, ft->def->name);
+        if (f)
+            ft->predicate_sql = run->source->ops->render_predicate(run->source, f->predicate);
+        ft->format = binary_source && run->target->ops->can_copy_binary(run->target, &run->catalog, ft->def)
+                         ? COPY_FORMAT_BINARY
+                         : COPY_FORMAT_TEXT;
+        ft->progress = &run->items[i];
+        ft->progress->name = table_display_name(ft->def);
+        ft->progress->est_rows = ft->def->est_rows;
+    }
+    return GW_OK;
+}
+
+static char *
+keys_to_json(char *const *values, size_t n)
+{
+    if (!values)
+        return NULL;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(values[i]));
+    char *s = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return s;
+}
+
+/* Reads back a key array written by keys_to_json(); NULL for an open end. */
+static GwResult
+keys_from_json(const char *text, size_t n, const char *table, char ***out)
+{
+    *out = NULL;
+    if (!text)
+        return GW_OK;
+    json_error_t err;
+    json_t *arr = json_loads(text, 0, &err);
+    if (!json_is_array(arr) || json_array_size(arr) != n) {
+        log_error("target: progress record of %s has a malformed key range %s: the table's key changed since"
+                  " the fetch started; start over with --schema drop-create", table, text);
+        json_decref(arr);
+        return GW_ERR_TARGET;
+    }
+    char **v = gw_calloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        v[i] = gw_strdup(s ? s : "");
+    }
+    json_decref(arr);
+    *out = v;
+    return GW_OK;
+}
+
+static void
+add_shard(FetchRun *run, FetchTable *ft, ShardProgress *state, KeyRange range)
+{
+    run->shards = gw_realloc(run->shards, (run->nshards + 1) * sizeof *run->shards);
+    FetchShard *s = &run->shards[run->nshards++];
+    s->table = ft;
+    s->state = *state;
+    s->range = range;
+    ft->shards_left++;
+}
+
+static int
+shard_count_for(const FetchRun *run, const TableDef *t)
+{
+    if (t->npk == 0 || run->opts->shard_bytes <= 0)
+        return 1;
+    int64_t n = t->est_bytes / run->opts->shard_bytes;
+    return n < 1 ? 1 : n > FETCH_MAX_SHARDS ? FETCH_MAX_SHARDS : (int) n;
+}
+
+/* Splits a table anew and records its shards (not yet done) on the target. */
+static GwResult
+plan_new_table(FetchRun *run, FetchTable *ft)
+{
+    KeyRange *ranges;
+    int n;
+    GwResult rc = run->source->ops->split_table(run->source, ft->def, shard_count_for(run, ft->def), &ranges, &n);
+    if (rc)
+        return rc;
+    ShardProgress *states = gw_calloc((size_t) n, sizeof *states);
+    for (int i = 0; i < n; i++) {
+        states[i].schema = gw_strdup(ft->def->schema);
+        states[i].table = gw_strdup(ft->def->name);
+        states[i].shard = i;
+        states[i].nshards = n;
+        states[i].lower_json = keys_to_json(ranges[i].lower, ft->def->npk);
+        states[i].upper_json = keys_to_json(ranges[i].upper, ft->def->npk);
+    }
+    rc = run->target->ops->state_put_shards(run->target, run->phase.name, states, n);
+    for (int i = 0; i < n; i++) {
+        if (rc == GW_OK) {
+            states[i].snapshot_position = gw_strdup(run->snapshot.position);
+            add_shard(run, ft, &states[i], ranges[i]);
+        } else {
+            shard_progress_free(&states[i]);
+            key_range_free(&ranges[i], ft->def->npk);
+        }
+    }
+    ft->shards_total = n;
+    free(states);
+    free(ranges);
+    return rc;
+}
+
+/* Takes a table's recorded shards: done ones count as copied, the others are copied again. */
+static GwResult
+plan_recorded_table(FetchRun *run, FetchTable *ft, ShardProgress *recorded, int nrecorded)
+{
+    char *name = table_display_name(ft->def);
+    GwResult rc = GW_OK;
+    for (int i = 0; i < nrecorded; i++) {
+        ShardProgress *sp = &recorded[i];
+        if (strcmp(sp->schema, ft->def->schema) != 0 || strcmp(sp->table, ft->def->name) != 0)
+            continue;
+        ft->shards_total++;
+        if (sp->done) {
+            ft->rows += sp->rows;
+            ft->bytes += sp->bytes;
+            atomic_fetch_add(&ft->progress->rows, sp->rows);
+            atomic_fetch_add(&ft->progress->bytes, sp->bytes);
+            continue;
+        }
+        KeyRange range = {0};
+        rc = keys_from_json(sp->lower_json, ft->def->npk, name, &range.lower);
+        if (rc == GW_OK)
+            rc = keys_from_json(sp->upper_json, ft->def->npk, name, &range.upper);
+        if (rc) {
+            key_range_free(&range, ft->def->npk);
+            break;
+        }
+        ShardProgress copy = *sp;
+        memset(sp, 0, sizeof *sp);
+        free(copy.snapshot_position);
+        copy.snapshot_position = gw_strdup(run->snapshot.position);
+        add_shard(run, ft, &copy, range);
+    }
+    free(name);
+    return rc;
+}
+
+static int
+compare_shards(const void *a, const void *b)
+{
+    const FetchShard *x = a, *y = b;
+    int64_t bx = x->table->def->est_bytes, by = y->table->def->est_bytes;
+    if (bx != by)
+        return bx > by ? -1 : 1;
+    if (x->table != y->table)
+        return x->table < y->table ? -1 : 1;
+    return x->state.shard - y->state.shard;
+}
+
+GwResult
+fetch_plan_shards(FetchRun *run)
+{
+    ShardProgress *recorded = NULL;
+    int nrecorded = 0;
+    GwResult rc = GW_OK;
+    if (run->opts->resume)
+        rc = run->target->ops->state_get_shards(run->target, run->phase.name, &recorded, &nrecorded);
+    for (size_t i = 0; i < run->ntables && rc == GW_OK; i++) {
+        FetchTable *ft = &run->tables[i];
+        bool known = false;
+        for (int j = 0; j < nrecorded && !known; j++)
+            known = !strcmp(recorded[j].schema, ft->def->schema) && !strcmp(recorded[j].table, ft->def->name);
+        rc = known ? plan_recorded_table(run, ft, recorded, nrecorded) : plan_new_table(run, ft);
+        if (rc == GW_OK && ft->shards_left == 0)
+            atomic_store(&ft->progress->state, PROGRESS_DONE);
+    }
+    for (int j = 0; j < nrecorded; j++)
+        shard_progress_free(&recorded[j]);
+    free(recorded);
+    if (rc == GW_OK && run->nshards > 1)
+        qsort(run->shards, run->nshards, sizeof *run->shards, compare_shards);
+    return rc;
+}
+
+void
+fetch_plan_free(FetchRun *run)
+{
+    for (size_t i = 0; i < run->nshards; i++) {
+        shard_progress_free(&run->shards[i].state);
+        key_range_free(&run->shards[i].range, run->shards[i].table->def->npk);
+    }
+    free(run->shards);
+    for (size_t i = 0; i < run->ntables; i++) {
+        free(run->tables[i].predicate_sql);
+        free(run->items[i].name);
+    }
+    free(run->tables);
+    free(run->items);
+    free(run->finish_queue);
+}

@@ -1,0 +1,85 @@
+/*
+ * fetch_report.c: the summary a fetch prints on stdout (text or JSON), and
+ * the detail of its audit event.  Only numbers the run measured.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "flow/fetch_internal.h"
+#include "util/progress.h"
+
+static json_t *
+report_json(const FetchRun *run, double seconds)
+{
+    json_t *tables = json_array();
+    json_int_t rows = 0, bytes = 0;
+    for (size_t i = 0; i < run->ntables; i++) {
+        const FetchTable *ft = &run->tables[i];
+        double secs = ft->finished > ft->started && ft->started > 0 ? ft->finished - ft->started : 0;
+        json_array_append_new(tables, json_pack("{s:s, s:s, s:I, s:I, s:i, s:s, s:f, s:b}", "schema", ft->def->schema, "table", ft->def->name,
+                                                "rows", (json_int_t) ft->rows, "bytes", (json_int_t) ft->bytes,
+                                                "shards", ft->shards_total, "format",
+                                                ft->format == COPY_FORMAT_BINARY ? "binary" : "text", "seconds",
+                                                secs, "filtered", ft->predicate_sql != NULL));
+        rows += ft->rows;
+        bytes += ft->bytes;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f, s:o}", "phase", run->phase.name, "start_position",
+                          run->phase.snapshot_position ? run->phase.snapshot_position : "", "stream",
+                          run->phase.stream, "rows", rows, "bytes", bytes, "seconds", seconds, "tables", tables);
+    if (run->phase.slot)
+        json_object_set_new(o, "slot", json_string(run->phase.slot));
+    if (run->phase.publications)
+        json_object_set_new(o, "publications", json_string(run->phase.publications));
+    return o;
+}
+
+char *
+fetch_event_detail(const FetchRun *run, double seconds)
+{
+    json_t *o = report_json(run, seconds);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+static void
+report_text(const FetchRun *run, double seconds)
+{
+    char b[32];
+    int64_t rows = 0, bytes = 0;
+    printf("%-48s %14s %12s %7s %9s\n", "table", "rows", "bytes", "shards", "seconds");
+    for (size_t i = 0; i < run->ntables; i++) {
+        const FetchTable *ft = &run->tables[i];
+        double secs = ft->finished > ft->started && ft->started > 0 ? ft->finished - ft->started : 0;
+        printf("%-48s %14lld %12s %7d %9.1f\n", ft->progress->name, (long long) ft->rows,
+               progress_format_bytes((double) ft->bytes, b, sizeof b), ft->shards_total, secs);
+        rows += ft->rows;
+        bytes += ft->bytes;
+    }
+    printf("fetched phase '%s': %zu tables, %lld rows, %s in %.1f s\n", run->phase.name, run->ntables,
+           (long long) rows, progress_format_bytes((double) bytes, b, sizeof b), seconds);
+    if (run->phase.stream)
+        printf("start position: %s (slot %s, publications %s): run `godwit replicate` to stream from here\n",
+               run->phase.snapshot_position, run->phase.slot, run->phase.publications);
+    else
+        printf("snapshot position: %s (--no-stream: no change stream was prepared)\n",
+               run->phase.snapshot_position);
+}
+
+void
+fetch_report(const FetchRun *run, double seconds)
+{
+    if (run->opts->json_output) {
+        json_t *o = report_json(run, seconds);
+        char *s = json_dumps(o, JSON_INDENT(2));
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else {
+        report_text(run, seconds);
+    }
+    fflush(stdout);
+}

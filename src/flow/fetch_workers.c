@@ -1,0 +1,240 @@
+/*
+ * fetch_workers.c: the copy workers of a fetch.
+ *
+ * Each worker holds one source connection inside the shared snapshot and
+ * one target connection, and takes tasks from one queue: finishing a table
+ * whose shards are all in (keys and indexes) comes first, so that index
+ * builds overlap the copy of other tables; otherwise the next shard,
+ * largest tables first.  The first failure stops every worker at its next
+ * chunk; completed shards stay committed for --resume.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/fetch_internal.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/signals.h"
+
+typedef struct Worker {
+    FetchRun *run;
+    int id;
+    EngineConn *source;
+    EngineConn *target;
+    pthread_t thread;
+    GwResult rc;
+} Worker;
+
+static bool
+run_stopping(FetchRun *run)
+{
+    return atomic_load(&run->failed) != GW_OK || signals_stop_requested();
+}
+
+static void
+fail_run(FetchRun *run, GwResult rc)
+{
+    pthread_mutex_lock(&run->mu);
+    int expected = GW_OK;
+    atomic_compare_exchange_strong(&run->failed, &expected, (int) rc);
+    pthread_cond_broadcast(&run->cv);
+    pthread_mutex_unlock(&run->mu);
+}
+
+/* Pumps one shard from source to target; the target commits rows and progress together. */
+static GwResult
+copy_shard(Worker *w, FetchShard *shard)
+{
+    FetchTable *ft = shard->table;
+    const EngineOps *src = w->source->ops, *tgt = w->target->ops;
+    GwResult rc = src->copy_out_begin(w->source, ft->def, &shard->range, ft->predicate_sql, ft->format);
+    if (rc)
+        return rc;
+    rc = tgt->copy_in_begin(w->target, ft->def, ft->format);
+    if (rc) {
+        src->copy_out_abort(w->source);
+        return rc;
+    }
+    int64_t bytes = 0;
+    for (;;) {
+        const char *buf;
+        int len;
+        rc = src->copy_out_next(w->source, &buf, &len);
+        if (rc || len == 0)
+            break;
+        rc = tgt->copy_in_put(w->target, buf, len);
+        if (rc) {
+            src->copy_out_abort(w->source);
+            break;
+        }
+        bytes += len;
+        atomic_fetch_add(&ft->progress->rows, 1);
+        atomic_fetch_add(&ft->progress->bytes, len);
+        if (run_stopping(w->run)) {
+            src->copy_out_abort(w->source);
+            rc = atomic_load(&w->run->failed) ? (GwResult) atomic_load(&w->run->failed) : GW_ERR_INTERNAL;
+            break;
+        }
+    }
+    shard->state.bytes = bytes;
+    int64_t rows = 0;
+    GwResult end = tgt->copy_in_end(w->target, w->run->phase.name, &shard->state, rc == GW_OK, &rows);
+    if (rc == GW_OK)
+        rc = end;
+    if (rc == GW_OK) {
+        pthread_mutex_lock(&w->run->mu);
+        ft->rows += rows;
+        ft->bytes += bytes;
+        pthread_mutex_unlock(&w->run->mu);
+        log_debug("worker %d: %s shard %d/%d: %lld rows", w->id, ft->progress->name, shard->state.shard + 1,
+                  shard->state.nshards, (long long) rows);
+    }
+    return rc;
+}
+
+static void
+queue_finish(FetchRun *run, FetchTable *ft)
+{
+    gw_grow((void **) &run->finish_queue, &run->finish_cap, run->nfinish + 1, sizeof *run->finish_queue);
+    run->finish_queue[run->nfinish++] = ft;
+}
+
+static GwResult
+finish_table(Worker *w, FetchTable *ft)
+{
+    atomic_store(&ft->progress->state, PROGRESS_INDEXING);
+    GwResult rc = w->target->ops->finish_table(w->target, &w->run->catalog, ft->def);
+    if (rc == GW_OK) {
+        pthread_mutex_lock(&w->run->mu);
+        ft->finished = progress_now();
+        pthread_mutex_unlock(&w->run->mu);
+        atomic_store(&ft->progress->state, PROGRESS_DONE);
+    }
+    return rc;
+}
+
+/* Takes the next task under the lock; returns false when there is nothing left to do. */
+static bool
+next_task(FetchRun *run, FetchShard **shard, FetchTable **finish)
+{
+    *shard = NULL;
+    *finish = NULL;
+    for (;;) {
+        if (run_stopping(run))
+            return false;
+        if (run->nfinish > 0) {
+            *finish = run->finish_queue[--run->nfinish];
+            return true;
+        }
+        if (run->next_shard < run->nshards) {
+            *shard = &run->shards[run->next_shard++];
+            if ((*shard)->table->started == 0)
+                (*shard)->table->started = progress_now();
+            return true;
+        }
+        if (run->in_flight == 0)
+            return false;
+        pthread_cond_wait(&run->cv, &run->mu);
+    }
+}
+
+static void
+task_done(FetchRun *run, FetchShard *shard)
+{
+    pthread_mutex_lock(&run->mu);
+    run->in_flight--;
+    if (shard && --shard->table->shards_left == 0)
+        queue_finish(run, shard->table);
+    pthread_cond_broadcast(&run->cv);
+    pthread_mutex_unlock(&run->mu);
+}
+
+static void *
+worker_main(void *arg)
+{
+    Worker *w = arg;
+    FetchRun *run = w->run;
+    pthread_mutex_lock(&run->mu);
+    for (;;) {
+        FetchShard *shard;
+        FetchTable *finish;
+        if (!next_task(run, &shard, &finish))
+            break;
+        run->in_flight++;
+        pthread_mutex_unlock(&run->mu);
+        GwResult rc;
+        if (shard) {
+            atomic_store(&shard->table->progress->state, PROGRESS_COPYING);
+            rc = copy_shard(w, shard);
+        } else {
+            rc = finish_table(w, finish);
+        }
+        if (rc) {
+            w->rc = rc;
+            fail_run(run, rc);
+        }
+        task_done(run, rc ? NULL : shard);
+        pthread_mutex_lock(&run->mu);
+    }
+    pthread_mutex_unlock(&run->mu);
+    return NULL;
+}
+
+static GwResult
+worker_connect(Worker *w)
+{
+    FetchRun *run = w->run;
+    GwResult rc = engine_connect(&run->source_ep, &w->source);
+    if (rc == GW_OK)
+        rc = w->source->ops->snapshot_join(w->source, &run->snapshot);
+    if (rc == GW_OK)
+        rc = engine_connect(&run->target_ep, &w->target);
+    return rc;
+}
+
+GwResult
+fetch_run_workers(FetchRun *run)
+{
+    int n = run->opts->jobs;
+    if (n < 1)
+        n = 1;
+    Worker *workers = gw_calloc((size_t) n, sizeof *workers);
+    pthread_mutex_init(&run->mu, NULL);
+    pthread_cond_init(&run->cv, NULL);
+    for (size_t i = 0; i < run->ntables; i++)
+        if (run->tables[i].shards_left == 0)
+            queue_finish(run, &run->tables[i]);
+
+    /* Every worker joins the snapshot before any starts: the exporter is held open until then. */
+    GwResult rc = GW_OK;
+    for (int i = 0; i < n && rc == GW_OK; i++) {
+        workers[i].run = run;
+        workers[i].id = i + 1;
+        rc = worker_connect(&workers[i]);
+    }
+    int started = 0;
+    for (int i = 0; i < n && rc == GW_OK; i++) {
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+            log_error("cannot start worker thread %d", i + 1);
+            fail_run(run, GW_ERR_INTERNAL);
+            break;
+        }
+        started++;
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(workers[i].thread, NULL);
+    for (int i = 0; i < n; i++) {
+        engine_close(workers[i].source);
+        engine_close(workers[i].target);
+    }
+    free(workers);
+    pthread_mutex_destroy(&run->mu);
+    pthread_cond_destroy(&run->cv);
+    if (rc == GW_OK)
+        rc = (GwResult) atomic_load(&run->failed);
+    if (rc == GW_OK && signals_stop_requested()) {
+        log_error("interrupted; completed shards are kept: run the same command with --resume to finish");
+        rc = GW_ERR_INTERNAL;
+    }
+    return rc;
+}

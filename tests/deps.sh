@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs, when missing, the Debian packages godwit needs to build, test, demo and benchmark.
+# Idempotent; must run as root on Debian 12.
+set -e
+PKGS="build-essential clang libclang-rt-14-dev pkg-config libpq-dev libjansson-dev libmicrohttpd-dev \
+libmariadb-dev libcmocka-dev postgresql-15 postgresql-client-15 pgcopydb time procps iproute2"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "deps: all packages present"
+    exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing packages:$missing (run 'make deps' as root)" >&2
+    exit 2
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,393 @@
+# tests/integration/lib.sh: helpers for integration tests.  Sourced by each tests/integration/test_*.sh,
+# which run/run.sh starts as a child process with these variables exported:
+#   GODWIT            absolute path of the binary under test
+#   SRC_URL, SRC_PORT the shared source server (postgres://postgres@127.0.0.1:PORT/postgres)
+#   TGT_URL, TGT_PORT the shared target server
+#   GW_TMP            the servers' temp dir (a test may start more servers there: pg_server_start)
+#   GW_TEST_NAME      the test's name; GW_OUT: a directory for this test's captured output
+#
+# Assertions are soft: a failed one prints "FAIL: reason" on stderr, is counted, and returns 1, so a
+# test reports every broken expectation at once.  A test stops early with abort_test (or
+# "assert_... || abort_test") when what follows cannot make sense.  Every test ends with `finish`.
+#
+# Every psql helper uses the same session settings (UTC, ISO dates, hex bytea, shortest exact floats),
+# so that the text of rows read from the two servers is comparable even though the servers are
+# configured differently on purpose (see run.sh).  These settings are never exported to godwit.
+
+set -u
+GW_ROOT=${GW_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# Installed before sourcing servers.sh, which chains it into its own EXIT handler.
+trap _gw_test_cleanup EXIT
+# shellcheck source=../servers.sh
+. "$GW_ROOT/tests/servers.sh"
+
+GW_TEST_NAME=${GW_TEST_NAME:-$(basename "$0" .sh)}
+GW_OUT=${GW_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/godwit-out.XXXXXX")}
+mkdir -p "$GW_OUT"
+GW_CMD_TIMEOUT=${GW_CMD_TIMEOUT:-240}
+GW_PSQL_OPTIONS="-c TimeZone=UTC -c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=1 -c bytea_output=hex -c client_min_messages=warning -c lc_monetary=C"
+GW_FAILS=0
+GW_CMDNO=0
+GW_DBS=()        # databases made by new_dbs, dropped at exit
+GW_BG_PIDS=()    # background processes started by bg_start, killed at exit
+OUT=/dev/null
+ERR=/dev/null
+RC=0
+
+# ---------------------------------------------------------------- reporting
+
+note() { echo "# $*" >&2; }
+
+fail() {
+    GW_FAILS=$((GW_FAILS + 1))
+    echo "FAIL: $*" >&2
+    return 1
+}
+
+abort_test() {
+    fail "${*:-aborted}"
+    echo "# aborting $GW_TEST_NAME after $GW_FAILS failure(s)" >&2
+    exit 1
+}
+
+finish() {
+    if [ "$GW_FAILS" -gt 0 ]; then
+        echo "# $GW_TEST_NAME: $GW_FAILS failure(s)" >&2
+        exit 1
+    fi
+    echo "# $GW_TEST_NAME: all assertions passed" >&2
+    exit 0
+}
+
+# ---------------------------------------------------------------- SQL
+
+_gw_psql() {
+    local url=$1; shift
+    if [ $# -eq 0 ] || [ "$1" = - ]; then
+        PGOPTIONS="$GW_PSQL_OPTIONS" psql -X -A -t -v ON_ERROR_STOP=1 -q -d "$url" -f -
+    else
+        PGOPTIONS="$GW_PSQL_OPTIONS" psql -X -A -t -v ON_ERROR_STOP=1 -q -d "$url" -f - <<<"$1"
+    fi
+}
+
+# psql_src DB SQL | psql_src DB - <<'SQL' ... : runs SQL on the source database DB; unaligned,
+# tuples only.  Returns psql's exit code.
+psql_src() { _gw_psql "$(pg_url src "$1")" "${@:2}"; }
+psql_tgt() { _gw_psql "$(pg_url tgt "$1")" "${@:2}"; }
+# psql_on SERVER DB SQL: the same on any server started by pg_server_start.
+psql_on() { _gw_psql "$(pg_url "$1" "$2")" "${@:3}"; }
+
+# setup_src DB SQL: like psql_src, but a failure aborts the test (the harness, not godwit, broke).
+setup_src() { psql_src "$@" >/dev/null || abort_test "setup SQL failed on source db $1"; }
+setup_tgt() { psql_tgt "$@" >/dev/null || abort_test "setup SQL failed on target db $1"; }
+
+# new_dbs NAME: creates database NAME on the source and on the target (dropping leftovers), echoes it.
+new_dbs() {
+    local db=$1 s
+    if ! [[ $db =~ ^[a-z_][a-z0-9_]*$ ]]; then echo "new_dbs: bad name '$db'" >&2; return 2; fi
+    for s in src tgt; do
+        local port; port=$(pg_port "$s") || return 1
+        dropdb -h 127.0.0.1 -p "$port" -U postgres --if-exists --force "$db" >/dev/null 2>&1
+        createdb -h 127.0.0.1 -p "$port" -U postgres "$db" || { echo "new_dbs: createdb $db on $s failed" >&2; return 1; }
+    done
+    echo "$db"
+}
+
+# register_dbs NAME...: databases to drop when the test exits (new_dbs runs in a subshell).
+register_dbs() { GW_DBS+=("$@"); }
+
+# ---------------------------------------------------------------- godwit
+
+# src_url DB / tgt_url DB: URLs of database DB on the shared servers.
+src_url() { pg_url src "$1"; }
+tgt_url() { pg_url tgt "$1"; }
+
+# gw_fetch CODE SRCDB TGTDB ARGS...: godwit fetch between the shared servers, asserting the exit code.
+gw_fetch() {
+    local code=$1 s=$2 t=$3; shift 3
+    assert_exit "$code" "$GODWIT" fetch --source "$(src_url "$s")" --target "$(tgt_url "$t")" "$@"
+}
+
+# assert_exit CODE CMD ARGS...: runs CMD (with a timeout), its stdout and stderr going to files named
+# by $OUT and $ERR (kept in $GW_OUT for later asserts); $RC is its exit code.  Fails unless RC = CODE
+# (CODE "any": never fails; the caller inspects $RC).
+assert_exit() {
+    local want=$1; shift
+    GW_CMDNO=$((GW_CMDNO + 1))
+    OUT="$GW_OUT/cmd$GW_CMDNO.out"
+    ERR="$GW_OUT/cmd$GW_CMDNO.err"
+    local t0=$SECONDS
+    timeout -k 10 "$GW_CMD_TIMEOUT" "$@" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    note "\$ $(_gw_show_cmd "$@")"
+    note "  -> exit $RC in $((SECONDS - t0))s (stdout $(wc -c <"$OUT") bytes: $OUT, stderr: $ERR)"
+    if [ "$want" != any ] && [ "$RC" != "$want" ]; then
+        local why="exit $RC"
+        [ "$RC" = 124 ] && why="timed out after ${GW_CMD_TIMEOUT}s"
+        [ "$RC" -gt 128 ] && [ "$RC" != 124 ] && why="exit $RC (signal $((RC - 128)))"
+        _gw_dump "$ERR" stderr
+        fail "expected exit $want, got $why: $(_gw_show_cmd "$@") -- stderr: $(_gw_first_lines "$ERR")"
+        return 1
+    fi
+    return 0
+}
+
+_gw_show_cmd() {
+    local a out=""
+    for a in "$@"; do
+        a=${a/#$GODWIT/godwit}
+        if [[ $a =~ ^[A-Za-z0-9_./:@=,*+%-]+$ ]]; then out+=" $a"; else out+=" $(printf '%q' "$a")"; fi
+    done
+    printf '%s' "${out# }"
+}
+
+_gw_first_lines() { head -c 400 "$1" | tr '\n' ' ' | sed 's/ *$//'; }
+
+_gw_dump() {
+    [ -s "$1" ] || return 0
+    echo "# ---- $2 ($1), last 40 lines:" >&2
+    tail -n 40 "$1" | sed 's/^/#   /' >&2
+}
+
+# bg_start VAR CMD ARGS...: starts CMD in the background (stdout/stderr to files), stores its pid in VAR.
+bg_start() {
+    local var=$1; shift
+    GW_CMDNO=$((GW_CMDNO + 1))
+    OUT="$GW_OUT/cmd$GW_CMDNO.out"
+    ERR="$GW_OUT/cmd$GW_CMDNO.err"
+    "$@" >"$OUT" 2>"$ERR" </dev/null &
+    local pid=$!
+    GW_BG_PIDS+=("$pid")
+    printf -v "$var" '%s' "$pid"
+    note "\$ $(_gw_show_cmd "$@") &   # pid $pid"
+}
+
+# ---------------------------------------------------------------- assertions
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+    if [ "$1" != "$2" ]; then
+        fail "${3:-value}: expected '$1', got '$2'"
+        return 1
+    fi
+}
+
+# assert_ne UNEXPECTED ACTUAL [WHAT]
+assert_ne() {
+    if [ "$1" = "$2" ]; then
+        fail "${3:-value}: did not expect '$1'"
+        return 1
+    fi
+}
+
+# assert_ge MIN ACTUAL [WHAT]: integer ACTUAL >= MIN.
+assert_ge() {
+    if ! [[ $2 =~ ^-?[0-9]+$ ]] || [ "$2" -lt "$1" ]; then
+        fail "${3:-value}: expected >= $1, got '$2'"
+        return 1
+    fi
+}
+
+# assert_contains FILE TEXT: FILE contains TEXT (fixed string, case-insensitive).
+assert_contains() {
+    if ! grep -qiF -- "$2" "$1"; then
+        fail "$(basename "$1") does not contain '$2' -- it has: $(_gw_first_lines "$1")"
+        return 1
+    fi
+}
+
+# assert_contains_re FILE ERE: FILE matches the extended regex (case-insensitive).
+assert_contains_re() {
+    if ! grep -qiE -- "$2" "$1"; then
+        fail "$(basename "$1") does not match /$2/ -- it has: $(_gw_first_lines "$1")"
+        return 1
+    fi
+}
+
+# assert_not_contains FILE TEXT: FILE does not contain TEXT (fixed string, case-insensitive).
+assert_not_contains() {
+    if grep -qiF -- "$2" "$1"; then
+        fail "$(basename "$1") contains '$2': $(grep -iF -m1 -- "$2" "$1" | head -c 300)"
+        return 1
+    fi
+}
+
+# assert_short_message FILE [MAXLINES]: a "clear message": FILE is not empty, and not a flood (at most 5 lines).
+assert_short_message() {
+    local n; n=$(grep -c . "$1")
+    if [ "$n" -lt 1 ] || [ "$n" -gt "${2:-5}" ]; then
+        fail "$(basename "$1"): expected a short error message (1..${2:-5} lines), got $n lines: $(_gw_first_lines "$1")"
+        return 1
+    fi
+}
+
+# assert_json FILE: FILE is one JSON document.
+assert_json() {
+    if ! python3 -c 'import json,sys; json.load(sys.stdin)' <"$1" 2>"$GW_OUT/json.err"; then
+        fail "$(basename "$1") is not valid JSON ($(tail -n1 "$GW_OUT/json.err")): $(_gw_first_lines "$1")"
+        return 1
+    fi
+}
+
+# assert_json_lines FILE: every non-empty line of FILE is a JSON object.
+assert_json_lines() {
+    if ! python3 -c '
+import json, sys
+for n, line in enumerate(sys.stdin, 1):
+    if line.strip():
+        try:
+            v = json.loads(line)
+        except Exception as e:
+            sys.exit("line %d: %s: %r" % (n, e, line[:200]))
+        if not isinstance(v, dict):
+            sys.exit("line %d is not an object: %r" % (n, line[:200]))
+' <"$1" 2>"$GW_OUT/json.err"; then
+        fail "$(basename "$1") is not JSON lines: $(tail -n1 "$GW_OUT/json.err")"
+        return 1
+    fi
+}
+
+# table_digest SIDE DB TABLE ORDERCOLS [WHERE]: "md5 count" of the rows' text in ORDERCOLS order.
+table_digest() {
+    local side=$1 db=$2 tbl=$3 ord=$4 where=${5:-}
+    [ -n "$where" ] && where="WHERE $where"
+    "psql_$side" "$db" "SELECT coalesce(md5(string_agg(t::text, E'\\n' ORDER BY $ord)), 'none') || ' ' || count(*) FROM $tbl t $where"
+}
+
+# table_columns SIDE DB TABLE: one line per column: name|type|not null|identity|generated.
+table_columns() {
+    local side=$1 db=$2 tbl=$3
+    "psql_$side" "$db" "SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod)
+            || CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END
+            || CASE attidentity WHEN 'a' THEN ' IDENTITY ALWAYS' WHEN 'd' THEN ' IDENTITY BY DEFAULT' ELSE '' END
+            || CASE WHEN attgenerated <> '' THEN ' GENERATED' ELSE '' END, E'\\n' ORDER BY attnum)
+        FROM pg_attribute WHERE attrelid = '$(_gw_sqlstr "$tbl")'::regclass AND attnum > 0 AND NOT attisdropped"
+}
+
+_gw_sqlstr() { printf '%s' "${1//\'/\'\'}"; }
+
+# assert_columns_equal SRCDB TGTDB TABLE: same column names, types, NOT NULL and identity.
+assert_columns_equal() {
+    local s t
+    s=$(table_columns src "$1" "$3" 2>&1) || { fail "columns of $3 on source: $s"; return 1; }
+    t=$(table_columns tgt "$2" "$3" 2>&1) || { fail "columns of $3 on target: $t"; return 1; }
+    if [ "$s" != "$t" ]; then
+        fail "columns of $3 differ: source [$(tr '\n' ';' <<<"$s")] target [$(tr '\n' ';' <<<"$t")]"
+        return 1
+    fi
+}
+
+# assert_tables_equal SRCDB TGTDB SCHEMA.TABLE ORDERCOLS [SOURCE_WHERE]
+# The md5 of the ordered rows' text and the row count, computed independently on each side, must be
+# equal; so must the column definitions.  SOURCE_WHERE restricts the source rows (for --where).
+# TABLE is SQL (quote identifiers as needed); ORDERCOLS is an ORDER BY list over alias t.
+assert_tables_equal() {
+    local sdb=$1 tdb=$2 tbl=$3 ord=$4 where=${5:-} s t
+    s=$(table_digest src "$sdb" "$tbl" "$ord" "$where" 2>&1) || { fail "digest of $tbl on source: $s"; return 1; }
+    t=$(table_digest tgt "$tdb" "$tbl" "$ord" 2>&1) || { fail "digest of $tbl on target failed: $t"; return 1; }
+    if [ "$s" != "$t" ]; then
+        fail "table $tbl differs: source md5/count '$s' ${where:+(WHERE $where) }target '$t'"
+        _gw_first_diff "$sdb" "$tdb" "$tbl" "$ord" "$where"
+        return 1
+    fi
+    note "table $tbl equal ($s)"
+    assert_columns_equal "$sdb" "$tdb" "$tbl"
+}
+
+# Prints (as comments) the first rows that differ, to help whoever debugs a failure.
+_gw_first_diff() {
+    local sdb=$1 tdb=$2 tbl=$3 ord=$4 where=${5:-}
+    [ -n "$where" ] && where="WHERE $where"
+    psql_src "$sdb" "SELECT t::text FROM $tbl t $where ORDER BY $ord" >"$GW_OUT/diff.src" 2>&1
+    psql_tgt "$tdb" "SELECT t::text FROM $tbl t ORDER BY $ord" >"$GW_OUT/diff.tgt" 2>&1
+    echo "# first differences of $tbl (< source, > target):" >&2
+    diff "$GW_OUT/diff.src" "$GW_OUT/diff.tgt" | head -n 12 | cut -c1-300 | sed 's/^/#   /' >&2
+}
+
+# user_tables SIDE DB: number of tables outside the system schemas and _godwit.
+user_tables() {
+    "psql_$1" "$2" "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema','_godwit')
+          AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+}
+
+# assert_no_user_tables TGTDB: nothing was created on the target.
+assert_no_user_tables() {
+    local n; n=$(user_tables tgt "$1" 2>&1)
+    if [ "$n" != 0 ]; then
+        fail "target db $1 has $n user table(s) after a failed fetch: $(psql_tgt "$1" "SELECT string_agg(schemaname||'.'||tablename, ', ') FROM pg_tables WHERE schemaname NOT IN ('pg_catalog','information_schema','_godwit')" 2>&1)"
+        return 1
+    fi
+}
+
+# slots_of SERVER DB: names of replication slots of database DB on SERVER (comma separated).
+slots_of() {
+    psql_on "$1" postgres "SELECT coalesce(string_agg(slot_name || ':' || plugin, ',' ORDER BY slot_name), '') FROM pg_replication_slots WHERE database = '$(_gw_sqlstr "$2")'"
+}
+
+# assert_no_slot SRCDB [SERVER]: no replication slot and no publication were left in the source db.
+assert_no_slot() {
+    local db=$1 srv=${2:-src} s p
+    s=$(slots_of "$srv" "$db" 2>&1)
+    p=$(psql_on "$srv" "$db" "SELECT coalesce(string_agg(pubname, ','), '') FROM pg_publication" 2>&1)
+    if [ -n "$s" ] || [ -n "$p" ]; then
+        fail "source db $db has replication slot(s) [$s] / publication(s) [$p] that should not exist"
+        return 1
+    fi
+}
+
+# reset_stream SRCDB [SERVER]: drops the replication slots of SRCDB (terminating their walsenders) and
+# every publication in it, so that a following fetch of the same source database starts clean.
+reset_stream() {
+    local db=$1 srv=${2:-src}
+    psql_on "$srv" postgres "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
+            WHERE database = '$(_gw_sqlstr "$db")' AND active_pid IS NOT NULL" >/dev/null 2>&1
+    wait_for 20 _gw_no_active_slot "$srv" "$db" || note "slots of $db still active"
+    psql_on "$srv" postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+            WHERE database = '$(_gw_sqlstr "$db")'" >/dev/null 2>&1
+    psql_on "$srv" "$db" "DO \$\$DECLARE p text; BEGIN FOR p IN SELECT pubname FROM pg_publication LOOP
+            EXECUTE format('DROP PUBLICATION %I', p); END LOOP; END\$\$" >/dev/null 2>&1
+}
+
+_gw_no_active_slot() {
+    [ "$(psql_on "$1" postgres "SELECT count(*) FROM pg_replication_slots WHERE database = '$(_gw_sqlstr "$2")' AND active_pid IS NOT NULL" 2>/dev/null)" = 0 ]
+}
+
+# wait_for TIMEOUT_SECONDS CMD ARGS...: polls CMD until it succeeds; 1 after the timeout.
+wait_for() {
+    local timeout=$1; shift
+    local deadline=$((SECONDS + timeout))
+    while ! "$@"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then return 1; fi
+        sleep 0.05   # polling interval, not a wait for a condition
+    done
+}
+
+# free_port: a loopback port nothing listens on.
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        _gw_port_busy "$p" || { echo "$p"; return 0; }
+    done
+}
+
+# ---------------------------------------------------------------- cleanup
+
+_gw_test_cleanup() {
+    local pid db
+    for pid in "${GW_BG_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+    if [ "${GW_KEEP_TMP:-0}" != 1 ]; then
+        for db in "${GW_DBS[@]}"; do
+            reset_stream "$db" 2>/dev/null
+            dropdb -h 127.0.0.1 -p "$SRC_PORT" -U postgres --if-exists --force "$db" >/dev/null 2>&1
+            dropdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres --if-exists --force "$db" >/dev/null 2>&1
+        done
+    fi
+}
+
+if [ -z "${GODWIT:-}" ]; then GODWIT="$GW_ROOT/build/godwit"; fi
+if [ -z "${SRC_PORT:-}" ] || [ -z "${TGT_PORT:-}" ]; then
+    echo "lib.sh: SRC_PORT/TGT_PORT not set: run tests through tests/integration/run.sh" >&2
+    exit 2
+fi
