@@ -13,10 +13,11 @@
 #include "util/url.h"
 
 GwResult
-endpoint_init(Endpoint *ep, const char *url, EndpointRole role)
+endpoint_init(Endpoint *ep, const char *url, EndpointRole role, const char *app_name)
 {
     memset(ep, 0, sizeof *ep);
     ep->role = role;
+    ep->app_name = gw_strdup(app_name);
     if (!url || !*url) {
         log_error("--%s is required", role_name(role));
         return GW_ERR_USAGE;
@@ -36,6 +37,7 @@ endpoint_free(Endpoint *ep)
 {
     free(ep->url);
     free(ep->redacted);
+    free(ep->app_name);
     memset(ep, 0, sizeof *ep);
 }
 

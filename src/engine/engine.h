@@ -29,6 +29,7 @@ typedef struct Endpoint {
     char *url;              /* as given; may hold a password: never print */
     char *redacted;         /* safe to print */
     EndpointRole role;
+    char *app_name;         /* tags every session of one command and phase */
 } Endpoint;
 
 typedef struct EngineOps EngineOps;
@@ -102,6 +103,13 @@ struct EngineOps {
 
     /* Source side. */
     GwResult (*check_source)(EngineConn *conn, bool stream) GW_MUST_CHECK;
+    /*
+     * Ends other sessions carrying this endpoint's app_name.  After a kill -9,
+     * the server keeps running what the dead process had started (an index
+     * build, a slot creation) until it next talks to the client; a resumed
+     * run must not race those.
+     */
+    GwResult (*end_stale_sessions)(EngineConn *conn) GW_MUST_CHECK;
     GwResult (*describe)(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
     /* SQL for a row predicate in this engine's dialect; caller frees. */
     char *(*render_predicate)(EngineConn *conn, const Predicate *p);
@@ -150,7 +158,7 @@ GwResult engine_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
 void engine_close(EngineConn *conn);
 
 /* Fills an Endpoint from a URL; GW_ERR_USAGE with a message if malformed. */
-GwResult endpoint_init(Endpoint *ep, const char *url, EndpointRole role) GW_MUST_CHECK;
+GwResult endpoint_init(Endpoint *ep, const char *url, EndpointRole role, const char *app_name) GW_MUST_CHECK;
 void endpoint_free(Endpoint *ep);
 
 const char *role_name(EndpointRole role);

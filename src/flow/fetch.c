@@ -30,9 +30,11 @@
 static GwResult
 connect_both(FetchRun *run)
 {
-    GwResult rc = endpoint_init(&run->source_ep, run->opts->source_url, ROLE_SOURCE);
+    char *app = gw_asprintf("godwit fetch:%s", run->opts->phase);
+    GwResult rc = endpoint_init(&run->source_ep, run->opts->source_url, ROLE_SOURCE, app);
     if (rc == GW_OK)
-        rc = endpoint_init(&run->target_ep, run->opts->target_url, ROLE_TARGET);
+        rc = endpoint_init(&run->target_ep, run->opts->target_url, ROLE_TARGET, app);
+    free(app);
     if (rc == GW_OK)
         rc = engine_connect(&run->source_ep, &run->source);
     if (rc == GW_OK)
@@ -71,8 +73,8 @@ decide_phase(FetchRun *run, bool *done)
         rc = tgt->state_get_phase(run->target, o->phase, &ps, &found);
     if (rc)
         return rc;
-    if (found && !strcmp(ps.status, PHASE_STARTING)) {
-        log_info("phase '%s': an earlier fetch stopped before its snapshot; starting over", o->phase);
+    if (found && o->resume && !strcmp(ps.status, PHASE_STARTING)) {
+        log_info("phase '%s': the earlier fetch stopped before its snapshot; starting over", o->phase);
         rc = reset_phase(run);
         found = false;
     } else if (found && !o->resume && o->schema_mode == SCHEMA_DROP_CREATE) {
@@ -126,15 +128,42 @@ describe_selection(FetchRun *run, Catalog *cat)
 }
 
 static GwResult
+end_stale_sessions(FetchRun *run)
+{
+    GwResult rc = run->source->ops->end_stale_sessions(run->source);
+    if (rc == GW_OK)
+        rc = run->target->ops->end_stale_sessions(run->target);
+    return rc;
+}
+
+/*
+ * The snapshot's catalog must be the one the target was prepared for: same
+ * tables, same columns in the same order (a column added in between would
+ * be copied into a table that lacks it).
+ */
+static bool
+same_columns(const TableDef *a, const TableDef *b)
+{
+    if (a->ncolumns != b->ncolumns)
+        return false;
+    for (size_t i = 0; i < a->ncolumns; i++)
+        if (strcmp(a->columns[i].name, b->columns[i].name) != 0 ||
+            strcmp(a->columns[i].type_sql, b->columns[i].type_sql) != 0)
+            return false;
+    return true;
+}
+
+static GwResult
 same_tables(const FetchRun *run, const Catalog *before)
 {
     bool same = before->ntables == run->catalog.ntables;
     for (size_t i = 0; same && i < before->ntables; i++)
         same = !strcmp(before->tables[i].schema, run->catalog.tables[i].schema) &&
-               !strcmp(before->tables[i].name, run->catalog.tables[i].name);
+               !strcmp(before->tables[i].name, run->catalog.tables[i].name) &&
+               same_columns(&before->tables[i], &run->catalog.tables[i]);
     if (same)
         return GW_OK;
-    log_error("source %s: tables were created or dropped while the fetch started; run it again",
+    log_error("source %s: tables were created, dropped or altered while the fetch started; run it again",
               run->source_ep.redacted);
     return GW_ERR_SOURCE;
 }
@@ -216,6 +245,11 @@ fetch_steps(FetchRun *run)
         rc = decide_phase(run, &done);
     if (rc == GW_OK && !done)
         rc = run->source->ops->check_source(run->source, run->opts->stream);
+    if (rc == GW_OK && !done)
+        rc = end_stale_sessions(run);
+    /* The target's tables are made ready (or refused) before any slot exists. */
+    if (rc == GW_OK && !done)
+        rc = run->target->ops->prepare_schema(run->target, &before, run->opts->schema_mode, run->opts->resume);
     if (rc || done) {
         catalog_free(&before);
         return rc;
@@ -233,8 +267,6 @@ fetch_steps(FetchRun *run)
     catalog_free(&before);
     if (rc == GW_OK)
         rc = fetch_plan_tables(run);
-    if (rc == GW_OK)
-        rc = run->target->ops->prepare_schema(run->target, &run->catalog, run->opts->schema_mode, run->opts->resume);
     if (rc == GW_OK)
         rc = copy_everything(run);
     if (rc == GW_OK)

@@ -200,10 +200,15 @@ plan_recorded_table(FetchRun *run, FetchTable *ft, ShardProgress *recorded, int 
             key_range_free(&range, ft->def->npk);
             break;
         }
-        ShardProgress copy = *sp;
-        memset(sp, 0, sizeof *sp);
-        free(copy.snapshot_position);
-        copy.snapshot_position = gw_strdup(run->snapshot.position);
+        ShardProgress copy = {
+            .schema = gw_strdup(sp->schema),
+            .table = gw_strdup(sp->table),
+            .shard = sp->shard,
+            .nshards = sp->nshards,
+            .lower_json = sp->lower_json ? gw_strdup(sp->lower_json) : NULL,
+            .upper_json = sp->upper_json ? gw_strdup(sp->upper_json) : NULL,
+            .snapshot_position = gw_strdup(run->snapshot.position),
+        };
         add_shard(run, ft, &copy, range);
     }
     free(name);

@@ -38,9 +38,11 @@ RC=0
 
 note() { echo "# $*" >&2; }
 
+# GW_CONTEXT, when set, prefixes failure messages (the case being checked).
+GW_CONTEXT=""
 fail() {
     GW_FAILS=$((GW_FAILS + 1))
-    echo "FAIL: $*" >&2
+    echo "FAIL: ${GW_CONTEXT:+[$GW_CONTEXT] }$*" >&2
     return 1
 }
 

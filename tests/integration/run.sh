@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # tests/integration/run.sh: runs the integration tests against real PostgreSQL 15 servers.
 #
-#   GODWIT=/abs/path/to/godwit bash tests/integration/run.sh [PATTERN]
+#   GODWIT=/abs/path/to/godwit bash tests/integration/run.sh [PATTERN...]
 #
 # Starts one source and one target server (shared by all tests; each test makes its own databases),
-# then runs every tests/integration/test_*.sh whose name contains PATTERN (a bash glob, e.g.
-# "fetch_b*" or "types"), each as a child process with a time limit.  Prints "ok NAME" or
+# then runs every tests/integration/test_*.sh whose name contains one of the PATTERNs (bash globs,
+# e.g. "fetch_b*" or "types"; none: all tests), each as a child process with a time limit.  Prints "ok NAME" or
 # "FAIL NAME (reason)" per test, and last the line "N passed, N failed".  Exit status 1 if a test
-# failed.  Each test's full log is kept in $GW_TEST_LOGS (default build/integration-logs).
+# failed.  Each test's full log is kept in $GW_TEST_LOGS (default build/integration-logs) as NAME.log,
+# the stdout/stderr of the commands it ran in NAME.out/.
 #
 # Environment: GODWIT (default build/godwit), GW_TEST_TIMEOUT (seconds per test, default 300),
 # GW_VERBOSE=1 (print every test's log), GW_KEEP_TMP=1 (keep server dirs and databases),
@@ -21,7 +22,7 @@ case $GODWIT in /*) ;; *) GODWIT="$PWD/$GODWIT" ;; esac
 export GODWIT
 GW_TEST_TIMEOUT=${GW_TEST_TIMEOUT:-300}
 GW_TEST_LOGS=${GW_TEST_LOGS:-$GW_ROOT/build/integration-logs}
-pattern=${1:-}
+patterns=("$@")
 
 . "$GW_ROOT/tests/servers.sh"
 
@@ -33,14 +34,18 @@ tests=()
 for f in "$HERE"/test_*.sh; do
     [ -e "$f" ] || continue
     name=$(basename "$f" .sh)
-    if [ -n "$pattern" ]; then
-        # shellcheck disable=SC2053
-        [[ $name == *$pattern* ]] || continue
+    if [ ${#patterns[@]} -gt 0 ]; then
+        hit=""
+        for p in "${patterns[@]}"; do
+            # shellcheck disable=SC2053
+            [[ $name == *$p* ]] && hit=1
+        done
+        [ -n "$hit" ] || continue
     fi
     tests+=("$f")
 done
 if [ ${#tests[@]} -eq 0 ]; then
-    echo "no test matches '${pattern}'" >&2
+    echo "no test matches '$*'" >&2
     echo "0 passed, 0 failed"
     exit 1
 fi
@@ -63,7 +68,10 @@ mkdir -p "$GW_TEST_LOGS"
 passed=0 failed=0
 for f in "${tests[@]}"; do
     name=$(basename "$f" .sh)
-    log="$GW_TEST_LOGS/$name.log"
+    # Written in this run's temp dir, copied to GW_TEST_LOGS when the test ends, so that two runs at
+    # once (or a test's leftover process) never interleave in one file.
+    log="$GW_TMP/logs/$name.log"
+    mkdir -p "$GW_TMP/logs"
     out="$GW_TMP/out/$name"
     rm -rf "$out"; mkdir -p "$out"
     t1=$SECONDS
@@ -74,24 +82,30 @@ for f in "${tests[@]}"; do
     ) >"$log" 2>&1 </dev/null
     rc=$?
     secs=$((SECONDS - t1))
+    kept=$log
+    # The test's captured command outputs too (named in its log as $GW_TMP/out/NAME/cmdN.*).
+    rm -rf "$GW_TEST_LOGS/$name.out.$$"; cp -r "$out" "$GW_TEST_LOGS/$name.out.$$" 2>/dev/null &&
+        rm -rf "$GW_TEST_LOGS/$name.out" && mv -f "$GW_TEST_LOGS/$name.out.$$" "$GW_TEST_LOGS/$name.out"
+    cp "$log" "$GW_TEST_LOGS/$name.log.$$" && mv -f "$GW_TEST_LOGS/$name.log.$$" "$GW_TEST_LOGS/$name.log" &&
+        kept="$GW_TEST_LOGS/$name.log"
     if [ $rc = 0 ]; then
         passed=$((passed + 1))
         echo "ok $name (${secs}s)"
     else
         failed=$((failed + 1))
-        reason=$(grep -m1 '^FAIL: ' "$log" | sed 's/^FAIL: //' | cut -c1-300)
-        nfail=$(grep -c '^FAIL: ' "$log")
+        reason=$(grep -a -m1 '^FAIL: ' "$log" | sed 's/^FAIL: //' | cut -c1-300)
+        nfail=$(grep -a -c '^FAIL: ' "$log")
         if [ $rc = 124 ] || [ $rc = 137 ]; then
             reason="timed out after ${GW_TEST_TIMEOUT}s${reason:+; first failure: $reason}"
         elif [ -z "$reason" ]; then
-            reason="exit $rc without a FAIL line; see $log"
+            reason="exit $rc without a FAIL line; see $kept"
         elif [ "$nfail" -gt 1 ]; then
             reason="$reason; +$((nfail - 1)) more"
         fi
         echo "FAIL $name ($reason)"
         if [ "${GW_VERBOSE:-0}" != 1 ]; then
-            grep '^FAIL: ' "$log" | sed 's/^/    /' | cut -c1-400
-            echo "    (full log: $log)"
+            grep -a '^FAIL: ' "$log" | sed 's/^/    /' | cut -c1-400
+            echo "    (full log: $kept)"
         fi
     fi
     if [ "${GW_VERBOSE:-0}" = 1 ]; then sed 's/^/    /' "$log"; fi

@@ -44,7 +44,7 @@ if [ "$RC" = 0 ]; then
     assert_eq 500 "$(psql_tgt "$T1" "SELECT count(*) FROM public.orders")" "rows of orders with region = 'A'"
     assert_tables_equal "$SRC" "$T1" public.customers id
     assert_tables_equal "$SRC" "$T1" app.settings k
-    pubtables=$(psql_src "$SRC" "SELECT string_agg(DISTINCT schemaname || '.' || tablename, ',') FROM pg_publication_tables")
+    pubtables=$(psql_src "$SRC" "SELECT string_agg(DISTINCT schemaname || '.' || tablename, ',' ORDER BY schemaname || '.' || tablename) FROM pg_publication_tables")
     assert_eq "app.settings,public.customers,public.orders" "$pubtables" "the publication covers exactly the selected tables"
 fi
 reset_stream "$SRC"

@@ -31,6 +31,21 @@ pg_is_crdb(const PgConn *c)
     return c->base.kind == ENGINE_COCKROACH;
 }
 
+/* A port list as libpq takes it: "5432" or "5432,5433" for several hosts. */
+static bool
+ports_valid(const char *ports)
+{
+    const char *p = ports;
+    do {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 65535 || (*end != ',' && *end != '\0'))
+            return false;
+        p = *end == ',' ? end + 1 : end;
+    } while (*p);
+    return true;
+}
+
 /* Server notices ("does not exist, skipping") are debug detail, never stray stderr text. */
 static void
 notice_to_log(void *arg, const char *message)
@@ -51,13 +66,22 @@ pg_open(const Endpoint *ep, bool replication, PGconn **out)
         return GW_ERR_USAGE;
     }
     bool has_timeout = false;
-    for (PQconninfoOption *o = opts; o->keyword; o++)
+    GwResult rc = GW_OK;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (!strcmp(o->keyword, "connect_timeout") && o->val && *o->val)
             has_timeout = true;
+        if (!strcmp(o->keyword, "port") && o->val && !ports_valid(o->val)) {
+            log_error("%s URL '%s' is not valid: port '%s' is not a number from 1 to 65535", role_name(ep->role),
+                      ep->redacted, o->val);
+            rc = GW_ERR_USAGE;
+        }
+    }
     PQconninfoFree(opts);
+    if (rc)
+        return rc;
 
-    const char *keys[5] = {"dbname", "fallback_application_name", NULL, NULL, NULL};
-    const char *vals[5] = {ep->url, "godwit", NULL, NULL, NULL};
+    const char *keys[6] = {"dbname", "application_name", NULL, NULL, NULL, NULL};
+    const char *vals[6] = {ep->url, ep->app_name ? ep->app_name : "godwit", NULL, NULL, NULL, NULL};
     int n = 2;
     if (!has_timeout) {
         keys[n] = "connect_timeout";
@@ -246,6 +270,55 @@ pg_connect(const Endpoint *ep, EngineConn **out)
     }
     *out = &c->base;
     return GW_OK;
+}
+
+/* Waits this long for ended sessions to go away. */
+#define STALE_SESSION_WAIT_SECONDS 30
+
+GwResult
+pg_end_stale_sessions(EngineConn *conn)
+{
+    PgConn *c = PG(conn);
+    if (pg_is_crdb(c) || !c->base.endpoint->app_name)
+        return GW_OK;
+    const char *params[1] = {c->base.endpoint->app_name};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity"
+                                  " WHERE application_name = $1 AND pid <> pg_catalog.pg_backend_pid()"
+                                  " AND (datname = current_database() OR backend_type = 'walsender')",
+                                  1, params, 1, &res);
+    if (rc)
+        return rc;
+    int ended = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    if (ended == 0)
+        return GW_OK;
+    log_warn("%s: ended %d session(s) left by an earlier godwit run of the same phase", role_name(c->base.role),
+             ended);
+    rc = pg_query_params(c,
+                         "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE application_name = $1"
+                         " AND pid <> pg_catalog.pg_backend_pid()"
+                         " AND (datname = current_database() OR backend_type = 'walsender')",
+                         1, params, 1, &res);
+    for (int waited = 0; rc == GW_OK && PQntuples(res) > 0; waited++) {
+        PQclear(res);
+        if (waited >= STALE_SESSION_WAIT_SECONDS * 10) {
+            log_error("%s: sessions of an earlier godwit run did not end within %d s", role_name(c->base.role),
+                      STALE_SESSION_WAIT_SECONDS);
+            return role_error(c->base.role);
+        }
+        rc = pg_exec(c, "SELECT pg_catalog.pg_sleep(0.1)");
+        if (rc == GW_OK)
+            rc = pg_query_params(c,
+                                 "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE application_name = $1"
+                                 " AND pid <> pg_catalog.pg_backend_pid()"
+                                 " AND (datname = current_database() OR backend_type = 'walsender')",
+                                 1, params, 1, &res);
+    }
+    if (rc == GW_OK)
+        PQclear(res);
+    return rc;
 }
 
 void

@@ -55,5 +55,6 @@ char *pg_qualified(const char *schema, const char *name);
 /* EngineOps entries implemented here. */
 GwResult pg_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
 void pg_close(EngineConn *conn);
+GwResult pg_end_stale_sessions(EngineConn *conn) GW_MUST_CHECK;
 
 #endif

@@ -38,6 +38,7 @@ const EngineOps pg_engine_ops = {
     .connect = pg_connect,
     .close = pg_close,
     .check_source = pg_check_source,
+    .end_stale_sessions = pg_end_stale_sessions,
     .describe = pg_describe,
     .render_predicate = pg_render_predicate,
     .snapshot_create = pg_snapshot_create,

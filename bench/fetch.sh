@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# bench/fetch.sh: godwit fetch side by side with a raw COPY pipe and pgcopydb clone.
+#
+#   GODWIT=/abs/path/build/godwit bash bench/fetch.sh [--scale N] [--wide-rows N] [--jobs N] [--repeat N]
+#
+# Defaults: --scale 20 (pgbench scale), --wide-rows 300000, --jobs = nproc, --repeat 3 (rounds;
+# the figures printed are medians, the per-round values are printed too).
+# `make bench` runs it with GODWIT set.
+#
+# One run starts two throwaway PostgreSQL 15 servers (tests/servers.sh: loopback, free ports,
+# fsync=off, synchronous_commit=off, full_page_writes=off, wal_level=logical) with bulk-load
+# settings added below, builds the source database once (pgbench -i plus a wide table with many
+# types), then for each contender recreates an empty target database and measures, with GNU time,
+# the wall clock and the peak RSS of the tool:
+#
+#   godwit           godwit fetch --jobs J (replication slot + publication; data, keys, indexes)
+#   godwit-nostream  the same with --no-stream
+#   raw pipe         pre-data schema restored first (timed apart), then per table
+#                    psql COPY TO STDOUT | psql COPY FROM STDIN, J at a time (the copy is the
+#                    figure); then post-data (keys, indexes) with pg_restore -j J (timed apart)
+#   pgcopydb         pgcopydb clone --table-jobs J --index-jobs J (schema, data, indexes,
+#                    VACUUM ANALYZE, sequences)
+#
+# Every contender's result is checked: count(*) of every source table, and the number of indexes,
+# equal the target's; a run that fails or copies wrong counts is reported as FAILED (exit 1).
+# godwit's copy phase is the time from its start to the commit of its last shard (from its -v log
+# timestamps): catalog, slot and table creation included, and any index builds that overlapped
+# other tables' copy.
+#
+# Besides wall and peak RSS, "host cpu" is the busy CPU time of the whole machine (/proc/stat)
+# during each step: on a small machine where the servers and the tools share the cores, it tells
+# how much work each approach costs in total.
+#
+# Extra knobs (environment): BENCH_KEEP=1 keeps the work directory (logs); BENCH_SKIP="a b" skips
+# contenders (godwit godwit-nostream raw pgcopydb); BENCH_PGCOPYDB_SPLIT=MB adds
+# --split-tables-larger-than to pgcopydb.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+cmdline="GODWIT=${GODWIT:-} bash bench/fetch.sh $*"
+
+scale=20
+wide_rows=300000
+jobs=$(nproc)
+repeat=3
+while [ $# -gt 0 ]; do
+    case $1 in
+        --scale) scale=${2:?--scale needs a value}; shift 2 ;;
+        --wide-rows) wide_rows=${2:?--wide-rows needs a value}; shift 2 ;;
+        --jobs) jobs=${2:?--jobs needs a value}; shift 2 ;;
+        --repeat) repeat=${2:?--repeat needs a value}; shift 2 ;;
+        -h|--help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench/fetch.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    esac
+done
+for v in "$scale" "$wide_rows" "$jobs" "$repeat"; do
+    [[ $v =~ ^[0-9]+$ ]] && [ "$v" -ge 1 ] || { echo "bench/fetch.sh: bad number '$v'" >&2; exit 2; }
+done
+
+if [ -z "${GODWIT:-}" ] || [ ! -x "$GODWIT" ]; then
+    echo "bench/fetch.sh: set GODWIT to the godwit binary (make bench does)" >&2
+    exit 2
+fi
+case $GODWIT in /*) ;; *) GODWIT=$PWD/$GODWIT ;; esac
+for tool in psql pgbench pg_dump pg_restore pgcopydb /usr/bin/time; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "bench/fetch.sh: '$tool' missing: run 'make deps'" >&2; exit 2; }
+done
+
+skip=" ${BENCH_SKIP:-} "
+work=$(mktemp -d "${TMPDIR:-/tmp}/godwit-bench.XXXXXX")
+chmod 755 "$work"
+bench_cleanup() {
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "bench: kept logs in $work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
+trap bench_cleanup EXIT
+# shellcheck source=../tests/servers.sh
+. "$root/tests/servers.sh"   # chains bench_cleanup into its own EXIT trap
+
+log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "$*"; exit 1; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+psqlx() { local url=$1; shift; PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -d "$url" "$@"; }
+
+# Bulk-load settings on top of the harness's (which keeps fsync=off, synchronous_commit=off,
+# full_page_writes=off).  autovacuum off: no background work landing in a later contender's run.
+settings=(shared_buffers=1GB max_wal_size=16GB min_wal_size=2GB checkpoint_timeout=30min
+    wal_buffers=64MB maintenance_work_mem=512MB work_mem=64MB autovacuum=off
+    max_connections=200 log_min_messages=warning)
+
+log "starting source and target servers"
+pg_server_start src "${settings[@]}"
+pg_server_start tgt "${settings[@]}"
+SRC=$(pg_url src bench)
+TGT=$(pg_url tgt bench)
+pg_version=$(psql -X -A -t -d "$(pg_url src postgres)" -c 'SHOW server_version')
+
+# ---------------------------------------------------------------- source database
+log "creating source: pgbench scale $scale, wide table of $wide_rows rows"
+psqlx "$(pg_url src postgres)" -c 'CREATE DATABASE bench'
+t0=$(now)
+pgbench -i -q -s "$scale" -d "$SRC" >"$work/pgbench.log" 2>&1 || { cat "$work/pgbench.log" >&2; die "pgbench -i failed"; }
+psqlx "$SRC" -v rows="$wide_rows" -f "$here/wide.sql" >/dev/null
+psqlx "$SRC" -c 'ANALYZE'
+src_load=$(secs "$t0" "$(now)")
+src_size=$(psql -X -A -t -d "$SRC" -c "SELECT pg_size_pretty(pg_database_size('bench'))")
+mapfile -t tables < <(psql -X -A -t -d "$SRC" -c \
+    "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables ORDER BY 1")
+[ ${#tables[@]} -gt 0 ] || die "no source tables"
+
+# "table count" lines of every source table, on database URL.
+row_counts() {
+    local url=$1 t sql="" sep=""
+    for t in "${tables[@]}"; do
+        sql+="$sep SELECT '$t', (SELECT count(*) FROM $t)"
+        sep=" UNION ALL"
+    done
+    sql+=" UNION ALL SELECT '(indexes)', (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public')"
+    psql -X -A -t -F ' ' -d "$url" -c "$sql ORDER BY 1"
+}
+row_counts "$SRC" >"$work/counts.src"
+src_rows=$(awk '$1 != "(indexes)" { n += $2 } END { print n }' "$work/counts.src")
+log "source ready in ${src_load}s: ${#tables[@]} tables, $src_rows rows, $src_size"
+
+# ---------------------------------------------------------------- helpers
+fresh_target() {
+    psqlx "$(pg_url tgt postgres)" -c 'DROP DATABASE IF EXISTS bench WITH (FORCE)' -c 'CREATE DATABASE bench'
+    # Start each contender from the same point: no pending checkpoint work from the last one.
+    psqlx "$(pg_url tgt postgres)" -c 'CHECKPOINT'
+}
+
+drop_godwit_stream() {
+    psqlx "$(pg_url src bench)" -c \
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'godwit_default'" \
+        -c 'DROP PUBLICATION IF EXISTS godwit_default, godwit_default_insert_only' >/dev/null
+}
+
+# check_counts NAME: 0 when every table's count, and the number of indexes, on the target equal the source's.
+check_counts() {
+    local name=$1
+    if ! row_counts "$TGT" >"$work/counts.$name" 2>"$work/counts.$name.err"; then
+        log "$name: counting rows on the target failed: $(head -c 300 "$work/counts.$name.err")"
+        return 1
+    fi
+    if ! diff "$work/counts.src" "$work/counts.$name" >"$work/counts.$name.diff"; then
+        log "$name: row counts differ from the source (< source, > target):"
+        cat "$work/counts.$name.diff" >&2
+        return 1
+    fi
+}
+
+# Busy CPU seconds of the whole machine so far (all processes: servers, tools, kernel).
+clk_tck=$(getconf CLK_TCK)
+machine_busy() { awk -v hz="$clk_tck" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
+
+# timed NAME CMD...: runs CMD under GNU time with stdout/stderr in $work/NAME.{out,err};
+# sets T_WALL (s), T_RSS (MB), T_CPU (user+sys s of the process and its waited-for children)
+# and T_MCPU (busy CPU seconds of the whole machine meanwhile).
+timed() {
+    local name=$1; shift
+    local rc=0 b0 b1
+    b0=$(machine_busy)
+    /usr/bin/time -o "$work/$name.time" -f '%e %M %U %S' "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
+    b1=$(machine_busy)
+    read -r T_WALL T_RSS_KB T_U T_S < <(tail -n 1 "$work/$name.time")
+    T_RSS=$(awk -v k="$T_RSS_KB" 'BEGIN { printf "%.0f", k / 1024 }')
+    T_CPU=$(awk -v u="$T_U" -v s="$T_S" 'BEGIN { printf "%.1f", u + s }')
+    T_MCPU=$(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.1f", b - a }')
+    return $rc
+}
+
+# Results, per row name, one value per round: rec NAME WALL RSS CPU MCPU STATUS WHAT.
+declare -A R_WALL R_RSS R_CPU R_MCPU R_BAD R_WHAT
+R_ORDER=()
+rec() {
+    local n=$1
+    if [ -z "${R_WHAT[$n]+x}" ]; then R_ORDER+=("$n"); R_BAD[$n]=0; fi
+    R_WHAT[$n]=$7
+    if [ "$6" = ok ]; then
+        R_WALL[$n]+="$2 "; R_RSS[$n]+="$3 "; R_CPU[$n]+="$4 "; R_MCPU[$n]+="$5 "
+    else
+        R_BAD[$n]=$((R_BAD[$n] + 1))
+    fi
+}
+failures=0
+
+# ---------------------------------------------------------------- godwit
+run_godwit() {
+    local name=$1 tag=$2; shift 2
+    fresh_target
+    drop_godwit_stream
+    log "$tag: godwit fetch --jobs $jobs $*"
+    local start_epoch; start_epoch=$(date +%s.%N)
+    if ! timed "$tag" "$GODWIT" fetch --source "$SRC" --target "$TGT" --jobs "$jobs" -v "$@"; then
+        log "$tag: godwit failed; last lines of its log:"; tail -n 15 "$work/$tag.err" >&2
+        rec "$name" "" "" "" "" FAILED "godwit exited with an error"
+        failures=$((failures + 1)); drop_godwit_stream; return 0
+    fi
+    local wall=$T_WALL rss=$T_RSS cpu=$T_CPU mcpu=$T_MCPU
+    # Copy phase: from the start to the last shard committed ("worker N: T shard i/n: R rows").
+    local last copy=""
+    last=$(grep -E ' debug +worker [0-9]+: .* shard [0-9]+/[0-9]+: [0-9]+ rows' "$work/$tag.err" |
+        tail -n 1 | cut -d' ' -f1)
+    if [ -n "$last" ]; then
+        copy=$(awk -v a="$start_epoch" -v b="$(date -u -d "$last" +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+    fi
+    local status=ok
+    check_counts "$tag" || { status="WRONG COUNTS"; failures=$((failures + 1)); }
+    rec "$name" "$wall" "$rss" "$cpu" "$mcpu" "$status" "all of fetch: schema, data, keys/indexes, state"
+    if [ -n "$copy" ]; then
+        rec "$name copy" "$copy" "" "" "" "$status" "start to last shard committed (-v log); overlaps index builds"
+    fi
+    log "$tag: ${wall}s (copy phase ${copy:-?}s), peak RSS ${rss} MB, machine CPU ${mcpu}s"
+    sed 's/^/    /' "$work/$tag.out" >&2
+    drop_godwit_stream
+}
+
+# ---------------------------------------------------------------- raw pipe
+run_raw() {
+    local tag=$1
+    fresh_target
+    log "$tag: schema (pre-data), then per-table psql | psql with $jobs at a time, then post-data -j $jobs"
+    local status=ok
+    if ! timed "$tag-pre" pg_restore --section=pre-data --exit-on-error -d "$TGT" "$work/schema.dump"; then
+        tail -n 5 "$work/$tag-pre.err" >&2; die "raw: pre-data restore failed"
+    fi
+    local pre=$T_WALL pre_m=$T_MCPU
+    if ! timed "$tag" env SRC="$SRC" TGT="$TGT" xargs -P "$jobs" -n 1 -d '\n' -a "$work/raw.tables" \
+            bash "$here/pipe_table.sh"; then
+        log "$tag: copy failed:"; tail -n 10 "$work/$tag.err" >&2
+        status=FAILED; failures=$((failures + 1))
+    fi
+    local cwall=$T_WALL crss=$T_RSS ccpu=$T_CPU cm=$T_MCPU
+    if ! timed "$tag-post" pg_restore --section=post-data -j "$jobs" --exit-on-error -d "$TGT" "$work/schema.dump"; then
+        log "$tag: post-data restore failed:"; tail -n 5 "$work/$tag-post.err" >&2
+        status=FAILED; failures=$((failures + 1))
+    fi
+    local post=$T_WALL post_m=$T_MCPU
+    if [ "$status" = ok ]; then
+        check_counts "$tag" || { status="WRONG COUNTS"; failures=$((failures + 1)); }
+    fi
+    local total tm
+    total=$(awk -v a="$pre" -v b="$cwall" -v c="$post" 'BEGIN { printf "%.2f", a + b + c }')
+    tm=$(awk -v a="$pre_m" -v b="$cm" -v c="$post_m" 'BEGIN { printf "%.1f", a + b + c }')
+    rec "raw pipe copy" "$cwall" "$crss" "$ccpu" "$cm" "$status" "COPY | COPY per table, $jobs at a time (data only)"
+    rec "raw pipe schema" "$pre" "" "" "$pre_m" "$status" "pg_restore --section=pre-data"
+    rec "raw pipe indexes" "$post" "" "" "$post_m" "$status" "pg_restore --section=post-data -j $jobs"
+    rec "raw pipe total" "$total" "" "" "$tm" "$status" "schema + copy + keys/indexes"
+    log "$tag: schema ${pre}s, copy ${cwall}s, keys/indexes ${post}s"
+}
+
+# ---------------------------------------------------------------- pgcopydb
+run_pgcopydb() {
+    local tag=$1
+    fresh_target
+    local dir="$work/$tag.dir" extra=()
+    rm -rf "$dir"
+    if [ -n "${BENCH_PGCOPYDB_SPLIT:-}" ]; then
+        extra=(--split-tables-larger-than "${BENCH_PGCOPYDB_SPLIT}MB")
+    fi
+    log "$tag: pgcopydb clone --table-jobs $jobs --index-jobs $jobs ${extra[*]}"
+    local status=ok
+    # pgcopydb runs pg_dump/pg_restore: the PostgreSQL 15 ones come first in PATH.
+    if ! timed "$tag" env PATH="$PG_BIN:$PATH" pgcopydb clone --source "$SRC" --target "$TGT" --dir "$dir" \
+            --table-jobs "$jobs" --index-jobs "$jobs" "${extra[@]}"; then
+        log "$tag: pgcopydb failed; its errors:"
+        grep -E 'ERROR|FATAL' "$work/$tag.err" | tail -n 10 >&2 || true
+        tail -n 5 "$work/$tag.err" >&2
+        status=FAILED; failures=$((failures + 1))
+    fi
+    if [ "$status" = ok ]; then
+        check_counts "$tag" || { status="WRONG COUNTS"; failures=$((failures + 1)); }
+    fi
+    rec pgcopydb "$T_WALL" "$T_RSS" "$T_CPU" "$T_MCPU" "$status" \
+        "schema, data, indexes, VACUUM ANALYZE, sequences${extra:+ (${extra[*]})}"
+    log "$tag: ${T_WALL}s, peak RSS ${T_RSS} MB, machine CPU ${T_MCPU}s"
+    rm -rf "$dir"
+}
+
+# ---------------------------------------------------------------- rounds
+pg_dump -Fc --schema-only -d "$SRC" -f "$work/schema.dump"
+# Largest tables first, as any sensible scheduler would.
+psql -X -A -t -d "$SRC" -c "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
+    ORDER BY pg_total_relation_size(relid) DESC" >"$work/raw.tables"
+
+contenders=()
+for c in godwit godwit-nostream raw pgcopydb; do
+    case $skip in *" $c "*) ;; *) contenders+=("$c") ;; esac
+done
+for ((round = 1; round <= repeat; round++)); do
+    # The order rotates from round to round so that no contender always runs first or last.
+    for ((i = 0; i < ${#contenders[@]}; i++)); do
+        c=${contenders[$(((i + round - 1) % ${#contenders[@]}))]}
+        case $c in
+            godwit) run_godwit godwit "godwit.$round" ;;
+            godwit-nostream) run_godwit godwit-nostream "godwit-nostream.$round" --no-stream ;;
+            raw) run_raw "raw.$round" ;;
+            pgcopydb) run_pgcopydb "pgcopydb.$round" ;;
+        esac
+    done
+done
+
+# ---------------------------------------------------------------- report
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) print ""; else if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+maxof() { tr ' ' '\n' <<<"$1" | grep . | sort -g | tail -n 1; }
+ratio() { # ratio A B
+    if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; else echo "n/a"; fi
+}
+verdict() { # verdict RATIO GOAL
+    case $1 in n/a) echo "not measured" ;; *) awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "goal met" : "GOAL MISSED") }' ;; esac
+}
+med_of() { if [ -n "${R_WALL[$1]+x}" ]; then median "${R_WALL[$1]}"; fi; }
+r1=$(ratio "$(med_of godwit)" "$(med_of pgcopydb)")
+r2=$(ratio "$(med_of 'godwit copy')" "$(med_of 'raw pipe copy')")
+r3=$(ratio "$(med_of godwit)" "$(med_of 'raw pipe total')")
+
+echo
+echo "command:  $cmdline"
+echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine:  $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/^Mem:/ { print $2 }') GB RAM; both servers and the tools share it"
+echo "postgres: $pg_version; fsync=off, synchronous_commit=off, full_page_writes=off, wal_level=logical (tests/servers.sh),"
+echo "          ${settings[*]}"
+echo "godwit:   $("$GODWIT" --version 2>&1 | head -n 1) ($GODWIT)"
+echo "data:     pgbench -i -s $scale + wide table of $wide_rows rows: ${#tables[@]} tables, $src_rows rows, $src_size (source database)"
+echo "jobs:     $jobs; rounds: $repeat (figures are medians over the rounds; every round checks row and index counts)"
+echo
+fmt='%-20s %8s %8s %8s %8s  %-9s %s\n'
+printf "$fmt" contender "wall s" "peak MB" "tool cpu" "host cpu" status "what the time contains"
+printf "$fmt" -------------------- -------- -------- -------- -------- --------- ----------------------
+for n in "${R_ORDER[@]}"; do
+    ok=$(wc -w <<<"${R_WALL[$n]:-}")
+    st="ok"
+    [ "${R_BAD[$n]}" -gt 0 ] && st="FAILED ${R_BAD[$n]}/$((ok + R_BAD[$n]))"
+    printf "$fmt" "$n" "$(median "${R_WALL[$n]:-}")" "$(maxof "${R_RSS[$n]:-}")" "$(median "${R_CPU[$n]:-}")" \
+        "$(median "${R_MCPU[$n]:-}")" "$st" "${R_WHAT[$n]}"
+done
+echo
+echo "wall s per round:"
+for n in "${R_ORDER[@]}"; do printf '  %-20s %s\n' "$n" "${R_WALL[$n]:-}"; done
+echo
+echo "godwit / pgcopydb (data + indexes):         $r1   (goal <= 1.00: $(verdict "$r1" 1.00))"
+echo "godwit copy phase / raw pipe copy:          $r2   (goal <= 1.15: $(verdict "$r2" 1.15))"
+echo "godwit / raw pipe total (schema+data+idx):  $r3   (for reference)"
+echo "peak MB: max RSS of the tool's largest process (GNU time %M; max over rounds); tool cpu: user+sys of"
+echo "the tool and its children; host cpu: busy CPU seconds of the whole machine (servers included)."
+if [ "$failures" -gt 0 ]; then
+    echo "$failures run(s) FAILED or copied wrong counts: see the log above" >&2
+    exit 1
+fi
