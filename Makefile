@@ -49,17 +49,26 @@ deps:
 	@sh tests/deps.sh
 
 unit: $(UNIT_BIN)
+	@echo "== unit tests"
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 integration: $(BUILD)/godwit
 	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash tests/integration/run.sh
 
-test: unit integration
+# test and demo work on a fresh machine: they install what is missing first.
+test:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
 
-demo: $(BUILD)/godwit
-	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash tests/demo.sh
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory $(BUILD)/godwit
+	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash demo/demo.sh
 
-bench: $(BUILD)/godwit
+bench:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory $(BUILD)/godwit
 	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash bench/fetch.sh
 
 clean:

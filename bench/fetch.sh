@@ -132,6 +132,8 @@ fresh_target() {
     psqlx "$(pg_url tgt postgres)" -c 'DROP DATABASE IF EXISTS bench WITH (FORCE)' -c 'CREATE DATABASE bench'
     # Start each contender from the same point: no pending checkpoint work from the last one.
     psqlx "$(pg_url tgt postgres)" -c 'CHECKPOINT'
+    quiet_failed=""
+    wait_quiet || quiet_failed=1
 }
 
 drop_godwit_stream() {
@@ -154,40 +156,95 @@ check_counts() {
     fi
 }
 
-# Busy CPU seconds of the whole machine so far (all processes: servers, tools, kernel).
+# CPU accounting.  The machine may be shared with other work, so the benchmark's own CPU is
+# counted exactly: the two servers (each postmaster's own and reaped children's time, plus its
+# live children's) and the tool (GNU time: the process and its reaped children).  "other" is the
+# busy time of the whole machine minus that: a run during which other processes ate CPU is
+# flagged, because its wall time is then not the tool's alone.
 clk_tck=$(getconf CLK_TCK)
+ncpu=$(nproc)
 machine_busy() { awk -v hz="$clk_tck" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
+servers_cpu() {
+    local d pm ticks=0 t kids
+    for d in "$SRC_DIR" "$TGT_DIR"; do
+        pm=$(head -n 1 "$d/postmaster.pid")
+        t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat" 2>/dev/null || echo 0)
+        ticks=$((ticks + t))
+        kids=$(ps -o pid= --ppid "$pm" | tr -d ' ' | sed 's|.*|/proc/&/stat|' | tr '\n' ' ')
+        if [ -n "$kids" ]; then
+            # shellcheck disable=SC2086
+            t=$(cat $kids 2>/dev/null | awk '{ n += $14 + $15 } END { print n + 0 }')
+            ticks=$((ticks + t))
+        fi
+    done
+    awk -v t="$ticks" -v hz="$clk_tck" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# Waits (up to BENCH_QUIET_WAIT seconds, default 180) until the machine is quiet apart from the
+# benchmark's servers: less than 0.15 core busy over one second.  Returns 1 if it never was.
+wait_quiet() {
+    local deadline=$((SECONDS + ${BENCH_QUIET_WAIT:-180})) b0 b1 s0 s1 busy warned=""
+    while :; do
+        b0=$(machine_busy); s0=$(servers_cpu)
+        sleep 1
+        b1=$(machine_busy); s1=$(servers_cpu)
+        busy=$(awk -v a="$b0" -v b="$b1" -v c="$s0" -v d="$s1" 'BEGIN { printf "%.2f", (b - a) - (d - c) }')
+        if awk -v x="$busy" 'BEGIN { exit !(x < 0.15) }'; then return 0; fi
+        if [ $SECONDS -ge $deadline ]; then
+            log "machine still busy (${busy} cores used by other processes): measuring anyway, run flagged"
+            return 1
+        fi
+        [ -z "$warned" ] && log "waiting for the machine to be quiet (${busy} cores used by other processes)"
+        warned=1
+    done
+}
 
 # timed NAME CMD...: runs CMD under GNU time with stdout/stderr in $work/NAME.{out,err};
-# sets T_WALL (s), T_RSS (MB), T_CPU (user+sys s of the process and its waited-for children)
-# and T_MCPU (busy CPU seconds of the whole machine meanwhile).
+# sets T_WALL (s), T_RSS (MB), T_CPU (user+sys s of the process and its reaped children),
+# T_SCPU (CPU s of both servers) and T_OTHER (CPU s of everything else on the machine).
 timed() {
     local name=$1; shift
-    local rc=0 b0 b1
-    b0=$(machine_busy)
+    local rc=0 b0 b1 s0 s1
+    b0=$(machine_busy); s0=$(servers_cpu)
     /usr/bin/time -o "$work/$name.time" -f '%e %M %U %S' "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
-    b1=$(machine_busy)
+    b1=$(machine_busy); s1=$(servers_cpu)
     read -r T_WALL T_RSS_KB T_U T_S < <(tail -n 1 "$work/$name.time")
     T_RSS=$(awk -v k="$T_RSS_KB" 'BEGIN { printf "%.0f", k / 1024 }')
     T_CPU=$(awk -v u="$T_U" -v s="$T_S" 'BEGIN { printf "%.1f", u + s }')
-    T_MCPU=$(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.1f", b - a }')
+    T_SCPU=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.1f", b - a }')
+    T_OTHER=$(awk -v a="$b0" -v b="$b1" -v c="$T_SCPU" -v d="$T_CPU" \
+        'BEGIN { x = (b - a) - c - d; printf "%.1f", (x < 0 ? 0 : x) }')
     return $rc
 }
 
-# Results, per row name, one value per round: rec NAME WALL RSS CPU MCPU STATUS WHAT.
-declare -A R_WALL R_RSS R_CPU R_MCPU R_BAD R_WHAT
+# Results, one value per round for each row NAME:
+#   rec NAME STATUS WHAT WALL [RSS TOOLCPU SERVERCPU OTHERCPU]
+# A run is "disturbed" (starred) when other processes used more than a quarter of a core on
+# average while it ran, or the machine was not quiet before it started.
+declare -A R_WALL R_RSS R_CPU R_SCPU R_OTHER R_BAD R_WHAT R_FLAGGED
 R_ORDER=()
-rec() {
-    local n=$1
-    if [ -z "${R_WHAT[$n]+x}" ]; then R_ORDER+=("$n"); R_BAD[$n]=0; fi
-    R_WHAT[$n]=$7
-    if [ "$6" = ok ]; then
-        R_WALL[$n]+="$2 "; R_RSS[$n]+="$3 "; R_CPU[$n]+="$4 "; R_MCPU[$n]+="$5 "
-    else
-        R_BAD[$n]=$((R_BAD[$n] + 1))
-    fi
-}
 failures=0
+quiet_failed=""
+rec() {
+    local n=$1 status=$2 what=$3 wall=${4:-} rss=${5:-} cpu=${6:-} scpu=${7:-} other=${8:-}
+    if [ -z "${R_WHAT[$n]+x}" ]; then R_ORDER+=("$n"); R_BAD[$n]=0; R_FLAGGED[$n]=0; fi
+    R_WHAT[$n]=$what
+    if [ "$status" != ok ]; then
+        R_BAD[$n]=$((R_BAD[$n] + 1)); R_WALL[$n]+="FAILED "; return 0
+    fi
+    local mark=""
+    if [ -n "$quiet_failed" ] || { [ -n "$other" ] &&
+            awk -v o="$other" -v w="$wall" 'BEGIN { exit !(o > 0.25 * w) }'; }; then
+        mark="*"; R_FLAGGED[$n]=$((R_FLAGGED[$n] + 1))
+    fi
+    R_WALL[$n]+="$wall$mark "
+    [ -n "$rss" ] && R_RSS[$n]+="$rss "
+    [ -n "$cpu" ] && R_CPU[$n]+="$cpu "
+    [ -n "$scpu" ] && R_SCPU[$n]+="$scpu "
+    [ -n "$other" ] && R_OTHER[$n]+="$other "
+    return 0
+}
+sum() { awk 'BEGIN { for (i = 1; i < ARGC; i++) n += ARGV[i]; printf "%.2f", n }' "$@"; }
 
 # ---------------------------------------------------------------- godwit
 run_godwit() {
@@ -198,10 +255,10 @@ run_godwit() {
     local start_epoch; start_epoch=$(date +%s.%N)
     if ! timed "$tag" "$GODWIT" fetch --source "$SRC" --target "$TGT" --jobs "$jobs" -v "$@"; then
         log "$tag: godwit failed; last lines of its log:"; tail -n 15 "$work/$tag.err" >&2
-        rec "$name" "" "" "" "" FAILED "godwit exited with an error"
+        rec "$name" FAILED "godwit exited with an error"
         failures=$((failures + 1)); drop_godwit_stream; return 0
     fi
-    local wall=$T_WALL rss=$T_RSS cpu=$T_CPU mcpu=$T_MCPU
+    local wall=$T_WALL rss=$T_RSS cpu=$T_CPU scpu=$T_SCPU other=$T_OTHER
     # Copy phase: from the start to the last shard committed ("worker N: T shard i/n: R rows").
     local last copy=""
     last=$(grep -E ' debug +worker [0-9]+: .* shard [0-9]+/[0-9]+: [0-9]+ rows' "$work/$tag.err" |
@@ -211,11 +268,11 @@ run_godwit() {
     fi
     local status=ok
     check_counts "$tag" || { status="WRONG COUNTS"; failures=$((failures + 1)); }
-    rec "$name" "$wall" "$rss" "$cpu" "$mcpu" "$status" "all of fetch: schema, data, keys/indexes, state"
+    rec "$name" "$status" "all of fetch: schema, data, keys/indexes, state" "$wall" "$rss" "$cpu" "$scpu" "$other"
     if [ -n "$copy" ]; then
-        rec "$name copy" "$copy" "" "" "" "$status" "start to last shard committed (-v log); overlaps index builds"
+        rec "$name copy" "$status" "start to last shard committed (-v log); overlaps index builds" "$copy"
     fi
-    log "$tag: ${wall}s (copy phase ${copy:-?}s), peak RSS ${rss} MB, machine CPU ${mcpu}s"
+    log "$tag: ${wall}s (copy phase ${copy:-?}s), peak RSS ${rss} MB, CPU: tool ${cpu}s, servers ${scpu}s, other ${other}s"
     sed 's/^/    /' "$work/$tag.out" >&2
     drop_godwit_stream
 }
@@ -229,29 +286,29 @@ run_raw() {
     if ! timed "$tag-pre" pg_restore --section=pre-data --exit-on-error -d "$TGT" "$work/schema.dump"; then
         tail -n 5 "$work/$tag-pre.err" >&2; die "raw: pre-data restore failed"
     fi
-    local pre=$T_WALL pre_m=$T_MCPU
+    local -a pre=("$T_WALL" "$T_RSS" "$T_CPU" "$T_SCPU" "$T_OTHER")
     if ! timed "$tag" env SRC="$SRC" TGT="$TGT" xargs -P "$jobs" -n 1 -d '\n' -a "$work/raw.tables" \
             bash "$here/pipe_table.sh"; then
         log "$tag: copy failed:"; tail -n 10 "$work/$tag.err" >&2
         status=FAILED; failures=$((failures + 1))
     fi
-    local cwall=$T_WALL crss=$T_RSS ccpu=$T_CPU cm=$T_MCPU
+    local -a cp=("$T_WALL" "$T_RSS" "$T_CPU" "$T_SCPU" "$T_OTHER")
     if ! timed "$tag-post" pg_restore --section=post-data -j "$jobs" --exit-on-error -d "$TGT" "$work/schema.dump"; then
         log "$tag: post-data restore failed:"; tail -n 5 "$work/$tag-post.err" >&2
         status=FAILED; failures=$((failures + 1))
     fi
-    local post=$T_WALL post_m=$T_MCPU
+    local -a post=("$T_WALL" "$T_RSS" "$T_CPU" "$T_SCPU" "$T_OTHER")
     if [ "$status" = ok ]; then
         check_counts "$tag" || { status="WRONG COUNTS"; failures=$((failures + 1)); }
     fi
-    local total tm
-    total=$(awk -v a="$pre" -v b="$cwall" -v c="$post" 'BEGIN { printf "%.2f", a + b + c }')
-    tm=$(awk -v a="$pre_m" -v b="$cm" -v c="$post_m" 'BEGIN { printf "%.1f", a + b + c }')
-    rec "raw pipe copy" "$cwall" "$crss" "$ccpu" "$cm" "$status" "COPY | COPY per table, $jobs at a time (data only)"
-    rec "raw pipe schema" "$pre" "" "" "$pre_m" "$status" "pg_restore --section=pre-data"
-    rec "raw pipe indexes" "$post" "" "" "$post_m" "$status" "pg_restore --section=post-data -j $jobs"
-    rec "raw pipe total" "$total" "" "" "$tm" "$status" "schema + copy + keys/indexes"
-    log "$tag: schema ${pre}s, copy ${cwall}s, keys/indexes ${post}s"
+    local rss; rss=$(printf '%s\n' "${pre[1]}" "${cp[1]}" "${post[1]}" | sort -g | tail -n 1)
+    rec "raw pipe copy" "$status" "COPY | COPY per table, $jobs at a time (data only)" "${cp[@]}"
+    rec "raw pipe schema" "$status" "pg_restore --section=pre-data" "${pre[@]}"
+    rec "raw pipe indexes" "$status" "pg_restore --section=post-data -j $jobs" "${post[@]}"
+    rec "raw pipe total" "$status" "schema + copy + keys/indexes" \
+        "$(sum "${pre[0]}" "${cp[0]}" "${post[0]}")" "$rss" "$(sum "${pre[2]}" "${cp[2]}" "${post[2]}")" \
+        "$(sum "${pre[3]}" "${cp[3]}" "${post[3]}")" "$(sum "${pre[4]}" "${cp[4]}" "${post[4]}")"
+    log "$tag: schema ${pre[0]}s, copy ${cp[0]}s (servers ${cp[3]}s CPU, other ${cp[4]}s), keys/indexes ${post[0]}s"
 }
 
 # ---------------------------------------------------------------- pgcopydb
@@ -276,9 +333,9 @@ run_pgcopydb() {
     if [ "$status" = ok ]; then
         check_counts "$tag" || { status="WRONG COUNTS"; failures=$((failures + 1)); }
     fi
-    rec pgcopydb "$T_WALL" "$T_RSS" "$T_CPU" "$T_MCPU" "$status" \
-        "schema, data, indexes, VACUUM ANALYZE, sequences${extra:+ (${extra[*]})}"
-    log "$tag: ${T_WALL}s, peak RSS ${T_RSS} MB, machine CPU ${T_MCPU}s"
+    rec pgcopydb "$status" "schema, data, indexes, VACUUM ANALYZE, sequences${extra:+ (${extra[*]})}" \
+        "$T_WALL" "$T_RSS" "$T_CPU" "$T_SCPU" "$T_OTHER"
+    log "$tag: ${T_WALL}s, peak RSS ${T_RSS} MB, CPU: tool ${T_CPU}s, servers ${T_SCPU}s, other ${T_OTHER}s"
     rm -rf "$dir"
 }
 
@@ -287,6 +344,13 @@ pg_dump -Fc --schema-only -d "$SRC" -f "$work/schema.dump"
 # Largest tables first, as any sensible scheduler would.
 psql -X -A -t -d "$SRC" -c "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
     ORDER BY pg_total_relation_size(relid) DESC" >"$work/raw.tables"
+
+# Warm-up, not measured: the first bulk load into the target creates its WAL segment files
+# (later ones recycle them) and warms caches; without it the first contender pays for that.
+log "warm-up: one raw pipe copy into the target, not measured"
+fresh_target
+pg_restore --section=pre-data --exit-on-error -d "$TGT" "$work/schema.dump"
+SRC="$SRC" TGT="$TGT" xargs -P "$jobs" -n 1 -d '\n' -a "$work/raw.tables" bash "$here/pipe_table.sh"
 
 contenders=()
 for c in godwit godwit-nostream raw pgcopydb; do
@@ -315,11 +379,12 @@ ratio() { # ratio A B
 verdict() { # verdict RATIO GOAL
     case $1 in n/a) echo "not measured" ;; *) awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "goal met" : "GOAL MISSED") }' ;; esac
 }
-med_of() { if [ -n "${R_WALL[$1]+x}" ]; then median "${R_WALL[$1]}"; fi; }
+med_of() { if [ -n "${R_WALL[$1]+x}" ]; then median "$(tr -d '*' <<<"${R_WALL[$1]}" | sed 's/FAILED//g')"; fi; }
 r1=$(ratio "$(med_of godwit)" "$(med_of pgcopydb)")
 r2=$(ratio "$(med_of 'godwit copy')" "$(med_of 'raw pipe copy')")
 r3=$(ratio "$(med_of godwit)" "$(med_of 'raw pipe total')")
-
+r4=$(ratio "$(med_of godwit-nostream)" "$(med_of pgcopydb)")
+r5=$(ratio "$(med_of 'godwit-nostream copy')" "$(med_of 'raw pipe copy')")
 echo
 echo "command:  $cmdline"
 echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -330,25 +395,34 @@ echo "godwit:   $("$GODWIT" --version 2>&1 | head -n 1) ($GODWIT)"
 echo "data:     pgbench -i -s $scale + wide table of $wide_rows rows: ${#tables[@]} tables, $src_rows rows, $src_size (source database)"
 echo "jobs:     $jobs; rounds: $repeat (figures are medians over the rounds; every round checks row and index counts)"
 echo
-fmt='%-20s %8s %8s %8s %8s  %-9s %s\n'
-printf "$fmt" contender "wall s" "peak MB" "tool cpu" "host cpu" status "what the time contains"
-printf "$fmt" -------------------- -------- -------- -------- -------- --------- ----------------------
+fmt='%-20s %7s %7s %8s %8s %7s  %-9s %s\n'
+printf "$fmt" contender "wall s" "peak MB" "tool cpu" "srv cpu" "other" status "what the time contains"
+printf "$fmt" -------------------- ------- ------- -------- -------- ------- --------- ----------------------
 for n in "${R_ORDER[@]}"; do
-    ok=$(wc -w <<<"${R_WALL[$n]:-}")
     st="ok"
-    [ "${R_BAD[$n]}" -gt 0 ] && st="FAILED ${R_BAD[$n]}/$((ok + R_BAD[$n]))"
-    printf "$fmt" "$n" "$(median "${R_WALL[$n]:-}")" "$(maxof "${R_RSS[$n]:-}")" "$(median "${R_CPU[$n]:-}")" \
-        "$(median "${R_MCPU[$n]:-}")" "$st" "${R_WHAT[$n]}"
+    [ "${R_BAD[$n]}" -gt 0 ] && st="FAILED ${R_BAD[$n]}x"
+    printf "$fmt" "$n" "$(med_of "$n")" "$(maxof "${R_RSS[$n]:-}")" "$(median "${R_CPU[$n]:-}")" \
+        "$(median "${R_SCPU[$n]:-}")" "$(median "${R_OTHER[$n]:-}")" "$st" "${R_WHAT[$n]}"
 done
 echo
-echo "wall s per round:"
-for n in "${R_ORDER[@]}"; do printf '  %-20s %s\n' "$n" "${R_WALL[$n]:-}"; done
+echo "wall s per round (* = disturbed: other processes used CPU meanwhile):"
+flagged=0
+for n in "${R_ORDER[@]}"; do
+    printf '  %-20s %s\n' "$n" "${R_WALL[$n]:-}"
+    flagged=$((flagged + R_FLAGGED[$n]))
+done
 echo
-echo "godwit / pgcopydb (data + indexes):         $r1   (goal <= 1.00: $(verdict "$r1" 1.00))"
-echo "godwit copy phase / raw pipe copy:          $r2   (goal <= 1.15: $(verdict "$r2" 1.15))"
-echo "godwit / raw pipe total (schema+data+idx):  $r3   (for reference)"
-echo "peak MB: max RSS of the tool's largest process (GNU time %M; max over rounds); tool cpu: user+sys of"
-echo "the tool and its children; host cpu: busy CPU seconds of the whole machine (servers included)."
+echo "godwit / pgcopydb (data + indexes):             $r1   (goal <= 1.00: $(verdict "$r1" 1.00))"
+echo "godwit copy phase / raw pipe copy:              $r2   (goal <= 1.15: $(verdict "$r2" 1.15))"
+echo "godwit --no-stream / pgcopydb:                  $r4"
+echo "godwit --no-stream copy phase / raw pipe copy:  $r5"
+echo "godwit / raw pipe total (schema+data+indexes):  $r3"
+echo "Medians over the rounds.  peak MB: max RSS of the tool's largest process (GNU time %M), max over"
+echo "rounds.  CPU seconds: tool = the tool and its children; srv = both PostgreSQL servers; other ="
+echo "every other process on the machine during the step (should be ~0)."
+if [ "$flagged" -gt 0 ]; then
+    echo "WARNING: $flagged measurement(s) were disturbed by other load on the machine (starred above)."
+fi
 if [ "$failures" -gt 0 ]; then
     echo "$failures run(s) FAILED or copied wrong counts: see the log above" >&2
     exit 1
