@@ -256,19 +256,20 @@ table_digest() {
     "psql_$side" "$db" "SELECT coalesce(md5(string_agg(t::text, E'\\n' ORDER BY $ord)), 'none') || ' ' || count(*) FROM $tbl t $where"
 }
 
-# table_columns SIDE DB TABLE: one line per column: name|type|not null|identity|generated.
+# table_columns SIDE DB TABLE: one line per column: name, type, not null, identity, generated, collation.
 table_columns() {
     local side=$1 db=$2 tbl=$3
     "psql_$side" "$db" "SELECT string_agg(quote_ident(attname) || ' ' || format_type(atttypid, atttypmod)
             || CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END
             || CASE attidentity WHEN 'a' THEN ' IDENTITY ALWAYS' WHEN 'd' THEN ' IDENTITY BY DEFAULT' ELSE '' END
-            || CASE WHEN attgenerated <> '' THEN ' GENERATED' ELSE '' END, E'\\n' ORDER BY attnum)
+            || CASE WHEN attgenerated <> '' THEN ' GENERATED' ELSE '' END
+            || coalesce(' COLLATE ' || (SELECT quote_ident(collname) FROM pg_collation WHERE oid = attcollation), ''), E'\\n' ORDER BY attnum)
         FROM pg_attribute WHERE attrelid = '$(_gw_sqlstr "$tbl")'::regclass AND attnum > 0 AND NOT attisdropped"
 }
 
 _gw_sqlstr() { printf '%s' "${1//\'/\'\'}"; }
 
-# assert_columns_equal SRCDB TGTDB TABLE: same column names, types, NOT NULL and identity.
+# assert_columns_equal SRCDB TGTDB TABLE: same column names, types, NOT NULL, identity and collation.
 assert_columns_equal() {
     local s t
     s=$(table_columns src "$1" "$3" 2>&1) || { fail "columns of $3 on source: $s"; return 1; }

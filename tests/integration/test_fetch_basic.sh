@@ -154,9 +154,13 @@ assert_contains_re <(psql_tgt "$DB" "SELECT row_to_json(p)::text FROM _godwit.ph
 ev=$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events" 2>&1)
 assert_ge 1 "$ev" "rows in _godwit.events after a fetch"
 
-# Summary on stdout: every table and the start position.
-for t in customers orders tags order_tags ledger; do
+# Summary on stdout: every table with its row count, and the start position.
+for i in "${!TABLES[@]}"; do
+    t=${TABLES[$i]#*.}
+    rows=$(psql_src "$DB" "SELECT count(*) FROM ${TABLES[$i]}")
     assert_contains "$STDOUT1" "$t"
+    grep -a -F "$t" "$STDOUT1" | grep -qwF -- "$rows" ||
+        fail "summary line of $t on stdout does not show its $rows rows: $(grep -a -F "$t" "$STDOUT1" | head -n 2 | tr '\n' ' ')"
 done
 [ -n "$slot_lsn" ] && assert_contains "$STDOUT1" "$slot_lsn"
 assert_not_contains "$STDOUT1" "ERROR"
@@ -169,8 +173,24 @@ gw_fetch 0 "$DB2" "$DB2" --jobs 2 --format json --log-format json
 if [ "$RC" = 0 ]; then
     assert_json "$OUT"
     for t in customers orders tags order_tags ledger; do
-        assert_contains "$OUT" "\"$t\"" || assert_contains "$OUT" "$t\""
+        assert_contains "$OUT" "$t\""
     done
+    # Every table's row count is a number somewhere in the document.
+    counts=$(for t in "${TABLES[@]}"; do psql_src "$DB2" "SELECT count(*) FROM $t"; done | tr '\n' ' ')
+    python3 -c '
+import json, sys
+def nums(v):
+    if isinstance(v, bool): return
+    if isinstance(v, (int, float)): yield v
+    elif isinstance(v, dict):
+        for x in v.values(): yield from nums(x)
+    elif isinstance(v, list):
+        for x in v: yield from nums(x)
+doc = json.load(open(sys.argv[1]))
+have = set(nums(doc))
+missing = [c for c in sys.argv[2].split() if int(c) not in have]
+sys.exit("row counts missing from the JSON summary: %s" % missing if missing else 0)
+' "$OUT" "$counts" 2>"$GW_OUT/json.err" || fail "$(cat "$GW_OUT/json.err")"
     lsn2=$(psql_src postgres "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE database = '$DB2'")
     [ -n "$lsn2" ] && assert_contains "$OUT" "$lsn2"
     assert_json_lines "$ERR"

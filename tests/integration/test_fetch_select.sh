@@ -37,27 +37,30 @@ tables_on_target() {
 
 # 1. --tables globs, --exclude, and a simple --where.
 gw_fetch 0 "$SRC" "$T1" --jobs 2 --tables 'public.*,app.settings' --exclude 'public.audit*' \
-    --where "public.orders: region = 'A'"
+    --where "public.orders: region = 'A'" --where "app.settings: k = 'it''s' OR v IS NULL"
 if [ "$RC" = 0 ]; then
     assert_eq "app.settings,public.customers,public.orders" "$(tables_on_target "$T1")" "tables on target after --tables 'public.*,app.settings' --exclude 'public.audit*'"
     assert_tables_equal "$SRC" "$T1" public.orders id "region = 'A'"
     assert_eq 500 "$(psql_tgt "$T1" "SELECT count(*) FROM public.orders")" "rows of orders with region = 'A'"
     assert_tables_equal "$SRC" "$T1" public.customers id
-    assert_tables_equal "$SRC" "$T1" app.settings k
+    assert_tables_equal "$SRC" "$T1" app.settings k "k = 'it''s' OR v IS NULL"
+    assert_eq "it's|quoted" "$(psql_tgt "$T1" "SELECT k, v FROM app.settings")" "app.settings rows for k = 'it''s'"
     pubtables=$(psql_src "$SRC" "SELECT string_agg(DISTINCT schemaname || '.' || tablename, ',' ORDER BY schemaname || '.' || tablename) FROM pg_publication_tables")
     assert_eq "app.settings,public.customers,public.orders" "$pubtables" "the publication covers exactly the selected tables"
 fi
 reset_stream "$SRC"
 
 # 2. The whole predicate language: AND, OR, NOT, parentheses, IN, IS [NOT] NULL, comparisons,
-#    string, number and boolean literals; two --where options.
+#    string, number and boolean literals; two --where options; a named phase.
 pred="(region IN ('A', 'B') AND amount >= 10.5 AND NOT (id > 1900)) OR (note IS NULL AND flag = TRUE) OR region IS NULL AND id <= 8"
-gw_fetch 0 "$SRC" "$T2" --jobs 2 --tables 'public.orders,public.customers' \
+gw_fetch 0 "$SRC" "$T2" --jobs 2 --phase sel_two --tables 'public.orders,public.customers' \
     --where "public.orders: $pred" --where "public.customers: id <> 5 AND name <> 'c7' AND id < 50"
 if [ "$RC" = 0 ]; then
     assert_tables_equal "$SRC" "$T2" public.orders id "$pred"
     assert_tables_equal "$SRC" "$T2" public.customers id "id <> 5 AND name <> 'c7' AND id < 50"
     assert_eq "public.customers,public.orders" "$(tables_on_target "$T2")" "tables on target"
+    assert_eq "godwit_sel_two" "$(psql_src postgres "SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE database = '$SRC'")" "slot of phase sel_two"
+    assert_contains_re <(psql_tgt "$T2" "SELECT row_to_json(p)::text FROM _godwit.phases p" 2>&1) '"sel_two"'
 fi
 reset_stream "$SRC"
 

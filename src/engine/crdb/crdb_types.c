@@ -75,8 +75,14 @@ crdb_column_type(const Catalog *cat, const ColumnDef *col, const char **why)
         return NULL;
     if (!strcmp(storage->name, "json"))
         return gw_strdup("jsonb");
-    /* A domain's column takes the base type with the domain's modifiers. */
-    if (t->kind == TYPE_DOMAIN)
-        return gw_strdup(t->base_sql ? t->base_sql : storage->sql);
+    /*
+     * A domain's column takes the base type with the domain's modifiers, or
+     * the storage type when the base is itself a domain.
+     */
+    if (t->kind == TYPE_DOMAIN) {
+        const TypeDef *base = catalog_find_type(cat, t->base_id);
+        bool direct = base && base->kind != TYPE_DOMAIN && t->base_sql;
+        return gw_strdup(direct ? t->base_sql : storage->sql);
+    }
     return gw_strdup(col->type_sql);
 }

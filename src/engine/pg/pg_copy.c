@@ -134,7 +134,7 @@ pg_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, co
     char *opts = copy_options(fmt);
     char *sql;
     if (!where && !predicate_sql)
-        sql = gw_asprintf("COPY %s (%s) TO STDOUT%s", name, cols, opts);
+        sql = gw_asprintf("COPY %s%s%s%s TO STDOUT%s", name, *cols ? " (" : "", cols, *cols ? ")" : "", opts);
     else
         sql = gw_asprintf("COPY (SELECT %s FROM %s WHERE %s%s%s%s%s) TO STDOUT%s", cols, name,
                           where ? "(" : "", where ? where : "", where ? ")" : "",
@@ -226,7 +226,8 @@ pg_copy_in_begin(EngineConn *conn, const TableDef *t, CopyFormat fmt)
     char *name = pg_qualified(t->schema, t->name);
     char *cols = ddl_copy_columns(t);
     char *opts = copy_options(fmt);
-    char *sql = gw_asprintf("COPY %s (%s) FROM STDIN%s", name, cols, opts);
+    /* A table with no stored columns still has rows: COPY takes no column list then. */
+    char *sql = gw_asprintf("COPY %s%s%s%s FROM STDIN%s", name, *cols ? " (" : "", cols, *cols ? ")" : "", opts);
     free(name);
     free(cols);
     free(opts);
