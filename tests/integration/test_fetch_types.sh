@@ -152,7 +152,8 @@ assert_eq "256" "$(psql_src "$DB1" "SELECT length(c_bytea) FROM alltypes WHERE i
 COLS_ALL="SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'alltypes'::regclass AND attnum > 0"
 
 for db in "$DB1" "$DB2"; do
-    gw_fetch 0 "$db" "$db" --jobs 2 || continue
+    gw_fetch 0 "$db" "$db" --jobs 2 --format json || continue
+    assert_json "$OUT" && note "$db: copy format reported by godwit: $(python3 -c 'import json,sys; print([t.get("format") for t in json.load(sys.stdin).get("tables", [])])' <"$OUT" 2>&1)"
     assert_tables_equal "$db" "$db" public.alltypes id
     # Per column, to name the broken type when the whole-table digest differs.
     if [ "$(table_digest src "$db" public.alltypes id)" != "$(table_digest tgt "$db" public.alltypes id 2>/dev/null)" ]; then

@@ -159,6 +159,21 @@ pg_exec(PgConn *c, const char *sql)
     return pg_exec_allow(c, sql, NULL);
 }
 
+GwResult
+pg_exec_params(PgConn *c, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    GwResult rc = GW_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        char *what = sql_summary(sql);
+        rc = pg_report(c, res, what);
+        free(what);
+    }
+    PQclear(res);
+    return rc;
+}
+
 static GwResult
 pg_check_rows(PgConn *c, PGresult *res, const char *sql, int ncols, PGresult **out)
 {
@@ -275,50 +290,49 @@ pg_connect(const Endpoint *ep, EngineConn **out)
 /* Waits this long for ended sessions to go away. */
 #define STALE_SESSION_WAIT_SECONDS 30
 
+/* Other sessions with this connection's application_name, in its database or replicating. */
+static const char *const sql_stale_sessions =
+    "SELECT count(CASE WHEN $2 THEN pg_catalog.pg_terminate_backend(pid) END), count(*)"
+    " FROM pg_catalog.pg_stat_activity WHERE application_name = $1 AND pid <> pg_catalog.pg_backend_pid()"
+    " AND (datname = current_database() OR backend_type = 'walsender')";
+
+static GwResult
+stale_sessions(PgConn *c, bool terminate, int *count)
+{
+    const char *params[2] = {c->base.endpoint->app_name, terminate ? "true" : "false"};
+    PGresult *res;
+    GwResult rc = pg_query_params(c, sql_stale_sessions, 2, params, 2, &res);
+    if (rc)
+        return rc;
+    *count = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, terminate ? 0 : 1)) : 0;
+    PQclear(res);
+    return GW_OK;
+}
+
 GwResult
 pg_end_stale_sessions(EngineConn *conn)
 {
     PgConn *c = PG(conn);
     if (pg_is_crdb(c) || !c->base.endpoint->app_name)
         return GW_OK;
-    const char *params[1] = {c->base.endpoint->app_name};
-    PGresult *res;
-    GwResult rc = pg_query_params(c,
-                                  "SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity"
-                                  " WHERE application_name = $1 AND pid <> pg_catalog.pg_backend_pid()"
-                                  " AND (datname = current_database() OR backend_type = 'walsender')",
-                                  1, params, 1, &res);
-    if (rc)
+    int ended;
+    GwResult rc = stale_sessions(c, true, &ended);
+    if (rc || ended == 0)
         return rc;
-    int ended = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
-    PQclear(res);
-    if (ended == 0)
-        return GW_OK;
     log_warn("%s: ended %d session(s) left by an earlier godwit run of the same phase", role_name(c->base.role),
              ended);
-    rc = pg_query_params(c,
-                         "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE application_name = $1"
-                         " AND pid <> pg_catalog.pg_backend_pid()"
-                         " AND (datname = current_database() OR backend_type = 'walsender')",
-                         1, params, 1, &res);
-    for (int waited = 0; rc == GW_OK && PQntuples(res) > 0; waited++) {
-        PQclear(res);
-        if (waited >= STALE_SESSION_WAIT_SECONDS * 10) {
-            log_error("%s: sessions of an earlier godwit run did not end within %d s", role_name(c->base.role),
-                      STALE_SESSION_WAIT_SECONDS);
-            return role_error(c->base.role);
-        }
+    for (int waited = 0; waited < STALE_SESSION_WAIT_SECONDS * 10; waited++) {
+        int left;
+        rc = stale_sessions(c, false, &left);
+        if (rc || left == 0)
+            return rc;
         rc = pg_exec(c, "SELECT pg_catalog.pg_sleep(0.1)");
-        if (rc == GW_OK)
-            rc = pg_query_params(c,
-                                 "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE application_name = $1"
-                                 " AND pid <> pg_catalog.pg_backend_pid()"
-                                 " AND (datname = current_database() OR backend_type = 'walsender')",
-                                 1, params, 1, &res);
+        if (rc)
+            return rc;
     }
-    if (rc == GW_OK)
-        PQclear(res);
-    return rc;
+    log_error("%s: sessions of an earlier godwit run did not end within %d s", role_name(c->base.role),
+              STALE_SESSION_WAIT_SECONDS);
+    return role_error(c->base.role);
 }
 
 void

@@ -265,13 +265,10 @@ pg_drop_stream(EngineConn *conn, const char *phase)
     char *slot = pg_stream_name(phase, "");
     char *full = pg_stream_name(phase, ""), *ins = pg_stream_name(phase, "_insert_only");
     const char *params[1] = {slot};
-    PGresult *res;
-    GwResult rc = pg_query_params(c,
-                                  "SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
-                                  " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                                  1, params, 1, &res);
-    if (rc == GW_OK)
-        PQclear(res);
+    GwResult rc = pg_exec_params(c,
+                                 "SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
+                                 " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                                 1, params);
     for (int i = 0; i < 2 && rc == GW_OK; i++) {
         char *q = pg_quote_ident(i ? ins : full);
         char *sql = gw_asprintf("DROP PUBLICATION IF EXISTS %s", q);

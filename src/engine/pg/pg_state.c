@@ -84,18 +84,13 @@ pg_state_put_phase(EngineConn *conn, const PhaseState *ps)
     PgConn *c = PG(conn);
     const char *params[6] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
                              ps->slot, ps->publications};
-    PGresult *res;
-    GwResult rc = pg_query_params(c,
-                                  "INSERT INTO _godwit.phases (name, status, stream, snapshot_position, slot,"
-                                  " publications) VALUES ($1, $2, $3, $4, $5, $6)"
-                                  " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
-                                  " stream = excluded.stream, snapshot_position = excluded.snapshot_position,"
-                                  " slot = excluded.slot, publications = excluded.publications, updated_at = now()"
-                                  " RETURNING 1",
-                                  6, params, 1, &res);
-    if (rc == GW_OK)
-        PQclear(res);
-    return rc;
+    return pg_exec_params(c,
+                          "INSERT INTO _godwit.phases (name, status, stream, snapshot_position, slot,"
+                          " publications) VALUES ($1, $2, $3, $4, $5, $6)"
+                          " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
+                          " stream = excluded.stream, snapshot_position = excluded.snapshot_position,"
+                          " slot = excluded.slot, publications = excluded.publications, updated_at = now()",
+                          6, params);
 }
 
 GwResult
@@ -104,16 +99,14 @@ pg_state_delete_phase(EngineConn *conn, const char *phase)
     PgConn *c = PG(conn);
     const char *params[1] = {phase};
     static const char *const sql[] = {
-        "DELETE FROM _godwit.fetch_progress WHERE phase = $1 RETURNING 1",
-        "DELETE FROM _godwit.checkpoints WHERE phase = $1 RETURNING 1",
-        "DELETE FROM _godwit.phases WHERE name = $1 RETURNING 1",
+        "DELETE FROM _godwit.fetch_progress WHERE phase = $1",
+        "DELETE FROM _godwit.checkpoints WHERE phase = $1",
+        "DELETE FROM _godwit.phases WHERE name = $1",
     };
     for (size_t i = 0; i < 3; i++) {
-        PGresult *res;
-        GwResult rc = pg_query_params(c, sql[i], 1, params, 1, &res);
+        GwResult rc = pg_exec_params(c, sql[i], 1, params);
         if (rc)
             return rc;
-        PQclear(res);
     }
     return GW_OK;
 }
@@ -129,14 +122,10 @@ pg_state_put_shards(EngineConn *conn, const char *phase, const ShardProgress *sh
         snprintf(shard, sizeof shard, "%d", s->shard);
         snprintf(total, sizeof total, "%d", s->nshards);
         const char *params[7] = {phase, s->schema, s->table, shard, total, s->lower_json, s->upper_json};
-        PGresult *res;
-        rc = pg_query_params(c,
-                             "INSERT INTO _godwit.fetch_progress (phase, table_schema, table_name, shard, nshards,"
-                             " lower_key, upper_key) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                             " ON CONFLICT DO NOTHING RETURNING 1",
-                             7, params, 1, &res);
-        if (rc == GW_OK)
-            PQclear(res);
+        rc = pg_exec_params(c,
+                            "INSERT INTO _godwit.fetch_progress (phase, table_schema, table_name, shard, nshards,"
+                            " lower_key, upper_key) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                            7, params);
     }
     if (rc == GW_OK)
         return pg_exec(c, "COMMIT");
@@ -183,12 +172,6 @@ pg_state_add_event(EngineConn *conn, const char *phase, const char *kind, const 
 {
     PgConn *c = PG(conn);
     const char *params[3] = {phase, kind, detail_json};
-    PGresult *res;
-    GwResult rc = pg_query_params(c,
-                                  "INSERT INTO _godwit.events (phase, kind, detail) VALUES ($1, $2, $3::jsonb)"
-                                  " RETURNING 1",
-                                  3, params, 1, &res);
-    if (rc == GW_OK)
-        PQclear(res);
-    return rc;
+    return pg_exec_params(c, "INSERT INTO _godwit.events (phase, kind, detail) VALUES ($1, $2, $3::jsonb)", 3,
+                          params);
 }
