@@ -24,6 +24,16 @@ GW_TEST_TIMEOUT=${GW_TEST_TIMEOUT:-300}
 GW_TEST_LOGS=${GW_TEST_LOGS:-$GW_ROOT/build/integration-logs}
 patterns=("$@")
 
+# Ctrl-C or SIGTERM: stop the running test (timeout forwards the signal; the test cleans up while
+# the servers still run), then exit; servers.sh's EXIT handler stops the servers.
+child=""
+_run_interrupted() {
+    trap '' INT TERM
+    if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; fi
+    echo "interrupted" >&2
+    exit 130
+}
+trap _run_interrupted INT TERM
 . "$GW_ROOT/tests/servers.sh"
 
 if [ ! -x "$GODWIT" ]; then
@@ -65,7 +75,7 @@ echo "# servers: source $SRC_URL, target $TGT_URL (in $GW_TMP, started in $((SEC
 echo "# godwit: $GODWIT"
 
 mkdir -p "$GW_TEST_LOGS"
-passed=0 failed=0
+passed=0 failed=0 times=()
 for f in "${tests[@]}"; do
     name=$(basename "$f" .sh)
     # Written in this run's temp dir, copied to GW_TEST_LOGS when the test ends, so that two runs at
@@ -75,13 +85,17 @@ for f in "${tests[@]}"; do
     out="$GW_TMP/out/$name"
     rm -rf "$out"; mkdir -p "$out"
     t1=$SECONDS
+    # In the background, so that a signal to this script is handled at once (see above).
     (
         cd "$GW_ROOT" || exit 1
         export GW_TEST_NAME="$name" GW_OUT="$out"
         exec timeout -k 15 "$GW_TEST_TIMEOUT" bash "$f"
-    ) >"$log" 2>&1 </dev/null
+    ) >"$log" 2>&1 </dev/null &
+    child=$!
+    wait "$child"
     rc=$?
-    secs=$((SECONDS - t1))
+    child=""
+    times+=("$name=$((SECONDS - t1))s")
     kept=$log
     # The test's captured command outputs too (named in its log as $GW_TMP/out/NAME/cmdN.*).
     rm -rf "$GW_TEST_LOGS/$name.out.$$"; cp -r "$out" "$GW_TEST_LOGS/$name.out.$$" 2>/dev/null &&
@@ -90,7 +104,7 @@ for f in "${tests[@]}"; do
         kept="$GW_TEST_LOGS/$name.log"
     if [ $rc = 0 ]; then
         passed=$((passed + 1))
-        echo "ok $name (${secs}s)"
+        echo "ok $name"
     else
         failed=$((failed + 1))
         reason=$(grep -a -m1 '^FAIL: ' "$log" | sed 's/^FAIL: //' | cut -c1-300)
@@ -110,6 +124,6 @@ for f in "${tests[@]}"; do
     fi
     if [ "${GW_VERBOSE:-0}" = 1 ]; then sed 's/^/    /' "$log"; fi
 done
-echo "# total $((SECONDS - t0))s"
+echo "# times: ${times[*]}; total $((SECONDS - t0))s"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

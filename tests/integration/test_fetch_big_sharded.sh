@@ -32,6 +32,10 @@ INSERT INTO big_icu
     FROM unnest(ARRAY['a', 'B', 'b', 'Ü', 'u', 'U', 'é', 'e', 'E', 'z', 'Z', 'ä', 'Ab', 'aB', 'a-b', 'a b', '1', '_x']) w,
          generate_series(1, 8000) i;
 
+CREATE TABLE big_empty (id bigint PRIMARY KEY, v text);
+CREATE TABLE big_one (id bigint PRIMARY KEY, v text);
+INSERT INTO big_one VALUES (42, repeat('o', 3000000));
+
 CREATE TABLE big_nopk (a integer, b text);
 INSERT INTO big_nopk SELECT i % 5000, 'dup' || (i % 5000) FROM generate_series(1, 60000) i;
 INSERT INTO big_nopk SELECT NULL, NULL FROM generate_series(1, 10);
@@ -48,6 +52,8 @@ assert_tables_equal "$DB" "$DB" public.big_int id
 assert_tables_equal "$DB" "$DB" public.big_composite "region, seq"
 assert_tables_equal "$DB" "$DB" public.big_nopk "t::text"
 assert_tables_equal "$DB" "$DB" public.big_icu "name, n"
+assert_tables_equal "$DB" "$DB" public.big_empty id
+assert_tables_equal "$DB" "$DB" public.big_one id
 assert_eq 1 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_indexes WHERE indexname = 'big_int_grp_idx'" 2>&1)" "secondary index big_int_grp_idx on target"
 assert_eq "PRIMARY KEY (region, seq)" "$(psql_tgt "$DB" "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'big_composite'::regclass AND contype = 'p'" 2>&1)" "composite primary key on target"
 # Every shard recorded as progress on the target names a table of the fetch.
@@ -63,6 +69,8 @@ if [ "$RC" = 0 ]; then
     assert_tables_equal "$DB" "$T2" public.big_composite "region, seq"
     assert_tables_equal "$DB" "$T2" public.big_icu "name, n"
     assert_tables_equal "$DB" "$T2" public.big_nopk "t::text"
+    assert_tables_equal "$DB" "$T2" public.big_empty id
+    assert_tables_equal "$DB" "$T2" public.big_one id
     for t in big_int big_composite big_icu; do
         n=$(psql_tgt "$T2" "SELECT count(*) FROM _godwit.fetch_progress p WHERE row_to_json(p)::text LIKE '%$t\"%'" 2>&1)
         assert_ge 3 "$n" "shards of $t with --shard-size 1 in _godwit.fetch_progress"

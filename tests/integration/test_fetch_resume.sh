@@ -6,6 +6,8 @@
 #   B. right after start (slot or _godwit state created), before any shard is done.
 #   C. while an index of big is being built on the target (after the data);
 #      opportunistic: skipped with a note if the fetch ends before the test sees that moment.
+#   D. SIGINT (Ctrl-C) during the copy: godwit stops promptly with a non-zero status, leaves no
+#      session running on the target, and --resume finishes exactly.
 # Also: fetch without --resume on an interrupted or completed target is refused (exit 2, "--resume").
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -13,7 +15,8 @@ SRC=$(new_dbs gw_resume) || abort_test "createdb"
 TA=$(new_dbs gw_resume_a) || abort_test "createdb"
 TB=$(new_dbs gw_resume_b) || abort_test "createdb"
 TC=$(new_dbs gw_resume_c) || abort_test "createdb"
-register_dbs "$SRC" "$TA" "$TB" "$TC"
+TD=$(new_dbs gw_resume_d) || abort_test "createdb"
+register_dbs "$SRC" "$TA" "$TB" "$TC" "$TD"
 
 ROWS=${GW_RESUME_ROWS:-2000000}
 setup_src "$SRC" - <<SQL
@@ -139,6 +142,33 @@ else
         check_all_equal "$TC"
     else
         fail "C: fetch failed with status $FETCH_RC: $(_gw_first_lines "$FETCH_ERR")"
+    fi
+fi
+reset_stream "$SRC"
+
+# ---- D: SIGINT during the copy
+start_fetch "$TD"
+if wait_for 120 cond_copy_midway "$TD" && ! fetch_gone; then
+    kill -INT "$FETCH_PID"
+    if wait_for 30 fetch_gone; then
+        wait "$FETCH_PID"; FETCH_RC=$?
+        note "D: status after SIGINT: $FETCH_RC; stderr: $(tail -n 3 "$FETCH_ERR" | tr '\n' ' ' | cut -c1-400)"
+        [ "$FETCH_RC" != 0 ] || fail "D: fetch interrupted by SIGINT during the copy exited 0"
+        tgt_sessions() { [ "$(psql_tgt "$TD" "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'" 2>/dev/null)" = 0 ]; }
+        wait_for 15 tgt_sessions ||
+            fail "D: sessions still running on the target 15s after godwit exited on SIGINT: $(psql_tgt "$TD" "SELECT string_agg(left(query, 60), ' | ') FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'" 2>&1)"
+        gw_fetch 0 "$SRC" "$TD" --jobs 2 --resume
+        check_all_equal "$TD"
+    else
+        kill -9 "$FETCH_PID" 2>/dev/null
+        fail "D: fetch still running 30s after SIGINT"
+    fi
+else
+    wait "$FETCH_PID"; FETCH_RC=$?
+    if [ "$FETCH_RC" = 0 ]; then
+        note "D: skipped: the fetch finished before the test could interrupt it"
+    else
+        fail "D: fetch failed with status $FETCH_RC before it was interrupted: $(_gw_first_lines "$FETCH_ERR")"
     fi
 fi
 

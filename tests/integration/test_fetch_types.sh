@@ -120,6 +120,11 @@ VALUES (12, 'emoji 😀👍🏽👩‍👩‍👧 e' || U&'\0301' || ' e' || U&'
         'ünïcödé ✓', 'ä', ARRAY['שלום', 'e' || U&'\0301', '😀'], '{"ü": "😀"}', '{"ü": "😀", "\u00e9x": 1}');
 -- NULL in every column
 INSERT INTO alltypes (id) VALUES (13);
+-- large values (TOASTed on the source; far larger than any copy buffer)
+INSERT INTO alltypes (id, c_text, c_bytea, c_jsonb, c_int_arr)
+SELECT 14, string_agg(md5(i::text) || E'\\t\\n', '' ORDER BY i), decode(string_agg(md5(i::text), '' ORDER BY i), 'hex'),
+       jsonb_build_object('big', string_agg(md5(i::text), '' ORDER BY i)), array_agg(i ORDER BY i)
+FROM generate_series(1, 400000) i;
 -- volume: enough rows to span several COPY buffers
 INSERT INTO alltypes (id, c_int4, c_int8, c_numeric, c_float8, c_text, c_bytea, c_tstz, c_int_arr, c_jsonb, c_mood, c_interval)
 SELECT 100 + i, i, i * 1000003::int8, i / 7.0, i / 3.0, repeat(md5(i::text), 1 + i % 5) || E'\\t' || i,
@@ -158,9 +163,14 @@ for db in "$DB1" "$DB2"; do
     # Per column, to name the broken type when the whole-table digest differs.
     if [ "$(table_digest src "$db" public.alltypes id)" != "$(table_digest tgt "$db" public.alltypes id 2>/dev/null)" ]; then
         for col in $(psql_src "$db" "$COLS_ALL" | tr ',' ' '); do
-            q="SELECT md5(string_agg(coalesce($col::text, '<NULL>'), E'\\n' ORDER BY id)) FROM alltypes"
+            # ROW(col)::text: the same output functions as the row digest (xml::text would not be).
+            q="SELECT md5(string_agg(ROW($col)::text, E'\\n' ORDER BY id)) FROM alltypes"
             s=$(psql_src "$db" "$q"); t=$(psql_tgt "$db" "$q" 2>&1)
-            [ "$s" = "$t" ] || fail "$db: column $col differs: $(psql_src "$db" "SELECT id, $col FROM alltypes WHERE id < 20 ORDER BY id LIMIT 3" | head -c 300 | tr '\n' ' ') vs target $(psql_tgt "$db" "SELECT id, $col FROM alltypes WHERE id < 20 ORDER BY id LIMIT 3" 2>&1 | head -c 300 | tr '\n' ' ')"
+            [ "$s" = "$t" ] && continue
+            qr="SELECT id || ' ' || md5(ROW($col)::text) FROM alltypes ORDER BY id"
+            id=$(diff <(psql_src "$db" "$qr") <(psql_tgt "$db" "$qr" 2>&1) | grep -m1 '^<' | awk '{print $2}')
+            qv="SELECT ROW($col)::text FROM alltypes WHERE id = ${id:-0}"
+            fail "$db: column $col differs, first at id ${id:-?}: source $(psql_src "$db" "$qv" | head -c 200) target $(psql_tgt "$db" "$qv" 2>&1 | head -c 200)"
         done
     fi
     # Exact forms that text comparison could hide: json text is kept byte for byte, float bits.
