@@ -13,6 +13,7 @@
 
 static const Command *const commands[] = {
     &cli_fetch_command,
+    &cli_replicate_command,
     NULL,
 };
 

@@ -17,6 +17,7 @@ typedef struct Command {
 } Command;
 
 extern const Command cli_fetch_command;
+extern const Command cli_replicate_command;
 
 /* Options every command takes: --log-format, --verbose, --quiet.  Returns 1 if consumed. */
 int cli_common_option(int opt, const char *arg, GwResult *rc);
@@ -27,5 +28,7 @@ int cli_common_option(int opt, const char *arg, GwResult *rc);
 /* Prints "godwit: MESSAGE" and the usage hint; returns GW_ERR_USAGE. */
 GwResult cli_usage_error(const Command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_parse_positive(const char *opt, const char *arg, int *out);
+/* Parses a whole number in [min, max]; prints the error and returns -1 otherwise. */
+int cli_parse_number(const char *opt, const char *arg, long min, long max, int *out);
 
 #endif

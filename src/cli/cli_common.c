@@ -54,14 +54,20 @@ cli_usage_error(const Command *cmd, const char *fmt, ...)
 }
 
 int
-cli_parse_positive(const char *opt, const char *arg, int *out)
+cli_parse_number(const char *opt, const char *arg, long min, long max, int *out)
 {
     char *end;
     long v = strtol(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || v < 1 || v > 1024) {
-        fprintf(stderr, "godwit: %s takes a number from 1 to 1024, not '%s'\n", opt, arg);
+    if (*arg == '\0' || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "godwit: %s takes a number from %ld to %ld, not '%s'\n", opt, min, max, arg);
         return -1;
     }
     *out = (int) v;
     return 0;
+}
+
+int
+cli_parse_positive(const char *opt, const char *arg, int *out)
+{
+    return cli_parse_number(opt, arg, 1, 1024, out);
 }

@@ -4,6 +4,7 @@
 #include "core/selection.h"
 
 #include <fnmatch.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +187,52 @@ selection_filter_for(const Selection *sel, const char *schema, const char *table
         if (!strcmp(sel->filters[i].schema, schema) && !strcmp(sel->filters[i].table, table))
             return &sel->filters[i];
     return NULL;
+}
+
+char *
+selection_filters_json(const Selection *sel)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < sel->nfilters; i++) {
+        const RowFilter *f = &sel->filters[i];
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "schema", f->schema, "table", f->table,
+                                             "predicate", f->text));
+    }
+    char *s = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return s;
+}
+
+GwResult
+selection_add_filters_json(Selection *sel, const char *json, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *arr = json_loads(json ? json : "[]", 0, &jerr);
+    GwResult rc = json_is_array(arr) ? GW_OK : GW_ERR_USAGE;
+    if (rc)
+        snprintf(err, errlen, "stored phase filters are not valid JSON: %s", jerr.text);
+    for (size_t i = 0; rc == GW_OK && i < json_array_size(arr); i++) {
+        const char *schema = NULL, *table = NULL, *pred = NULL;
+        if (json_unpack(json_array_get(arr, i), "{s:s, s:s, s:s}", "schema", &schema, "table", &table, "predicate",
+                        &pred) != 0) {
+            snprintf(err, errlen, "stored phase filter %zu is malformed", i);
+            rc = GW_ERR_USAGE;
+            break;
+        }
+        char perr[256];
+        Predicate *p = predicate_parse(pred, perr, sizeof perr);
+        if (!p) {
+            snprintf(err, errlen, "stored predicate for %s.%s: %s", schema, table, perr);
+            rc = GW_ERR_USAGE;
+            break;
+        }
+        sel->filters = gw_realloc(sel->filters, (sel->nfilters + 1) * sizeof *sel->filters);
+        RowFilter *f = &sel->filters[sel->nfilters++];
+        f->schema = gw_strdup(schema);
+        f->table = gw_strdup(table);
+        f->text = gw_strdup(pred);
+        f->predicate = p;
+    }
+    json_decref(arr);
+    return rc;
 }

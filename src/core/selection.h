@@ -50,4 +50,11 @@ const char *selection_unmatched_include(const Selection *sel);
 
 const RowFilter *selection_filter_for(const Selection *sel, const char *schema, const char *table);
 
+/*
+ * The row filters as JSON ([{"schema", "table", "predicate"}]), to keep with a
+ * phase, and back: the stream of a phase filters with what its fetch used.
+ */
+char *selection_filters_json(const Selection *sel);
+GwResult selection_add_filters_json(Selection *sel, const char *json, char *err, size_t errlen) GW_MUST_CHECK;
+
 #endif

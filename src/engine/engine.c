@@ -107,6 +107,7 @@ phase_state_free(PhaseState *ps)
     free(ps->snapshot_position);
     free(ps->slot);
     free(ps->publications);
+    free(ps->filters);
     memset(ps, 0, sizeof *ps);
 }
 

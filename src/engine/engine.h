@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/catalog.h"
+#include "core/change.h"
 #include "core/selection.h"
 #include "util/result.h"
 
@@ -69,6 +70,7 @@ typedef struct PhaseState {
     char *snapshot_position;
     char *slot;
     char *publications;
+    char *filters;          /* JSON array of {"schema", "table", "predicate"} */
     bool stream;
 } PhaseState;
 
@@ -94,6 +96,15 @@ typedef enum SnapshotKind {
 
 typedef enum SchemaMode { SCHEMA_CREATE, SCHEMA_DROP_CREATE, SCHEMA_EXISTING } SchemaMode;
 
+/* An open change stream of a source (engine-owned). */
+typedef struct ChangeStream ChangeStream;
+
+/* What stream_next() returned. */
+typedef enum StreamEvent {
+    STREAM_CHANGE,          /* *change is filled */
+    STREAM_IDLE,            /* nothing within the timeout; stream_sent_pos() may have advanced */
+} StreamEvent;
+
 struct EngineOps {
     const char *name;
 
@@ -110,6 +121,8 @@ struct EngineOps {
      * run must not race those.
      */
     GwResult (*end_stale_sessions)(EngineConn *conn) GW_MUST_CHECK;
+    /* Whether the last error on this connection may pass by itself (a restart, a lost connection). */
+    bool (*error_is_transient)(EngineConn *conn);
     GwResult (*describe)(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
     /* SQL for a row predicate in this engine's dialect; caller frees. */
     char *(*render_predicate)(EngineConn *conn, const Predicate *p);
@@ -128,6 +141,19 @@ struct EngineOps {
     /* Stops a copy midway (the other side failed) so the connection is usable again. */
     void (*copy_out_abort)(EngineConn *conn);
 
+    /* Change stream (source side). */
+    GwResult (*stream_open)(EngineConn *conn, const PhaseState *ps, StreamPos start, ChangeStream **out) GW_MUST_CHECK;
+    GwResult (*stream_next)(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change) GW_MUST_CHECK;
+    /* Tells the source what the target has durably applied; may ask it to answer at once. */
+    GwResult (*stream_confirm)(ChangeStream *s, StreamPos applied, bool request_reply) GW_MUST_CHECK;
+    /* How far the source has sent: every change before it has been delivered. */
+    StreamPos (*stream_sent_pos)(ChangeStream *s);
+    void (*stream_close)(ChangeStream *s);
+    /* The source's current end of log: what "caught up" is measured against. */
+    GwResult (*current_pos)(EngineConn *conn, StreamPos *out) GW_MUST_CHECK;
+    int (*parse_pos)(const char *text, StreamPos *out);
+    void (*format_pos)(StreamPos pos, char *buf, size_t len);
+
     /* Target side. */
     bool (*can_copy_binary)(EngineConn *conn, const Catalog *cat, const TableDef *t);
     GwResult (*check_types)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
@@ -139,6 +165,16 @@ struct EngineOps {
                             int64_t *rows) GW_MUST_CHECK;
     GwResult (*finish_table)(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
     GwResult (*finish_schema)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+
+    /*
+     * Applying changes: changes accumulate in one open target transaction;
+     * apply_commit writes the stream's checkpoint in that same transaction
+     * and commits (DESIGN.md, "Exactly-once apply").
+     */
+    GwResult (*apply_change)(EngineConn *conn, const Change *c, const TableDef *t) GW_MUST_CHECK;
+    GwResult (*apply_commit)(EngineConn *conn, const char *stream, const char *phase, const char *position) GW_MUST_CHECK;
+    void (*apply_abort)(EngineConn *conn);
+    GwResult (*checkpoint_get)(EngineConn *conn, const char *stream, char **position, bool *found) GW_MUST_CHECK;
 
     /* State (DESIGN.md, "State"). */
     GwResult (*state_init)(EngineConn *conn) GW_MUST_CHECK;

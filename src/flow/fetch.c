@@ -101,6 +101,7 @@ decide_phase(FetchRun *run, bool *done)
     o->resume = false;
     run->phase.name = gw_strdup(o->phase);
     run->phase.stream = o->stream;
+    run->phase.filters = selection_filters_json(&o->selection);
     return rc;
 }
 

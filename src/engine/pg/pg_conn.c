@@ -6,6 +6,7 @@
  * text COPY between two servers is only exact if both agree on these.
  */
 #include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_describe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,23 @@ pg_connect(const Endpoint *ep, EngineConn **out)
     return GW_OK;
 }
 
+/*
+ * Errors worth retrying: connection failures (class 08), the server shutting
+ * down or starting (57P01-57P03), too many connections (53300), a slot still
+ * held by a walsender of a dead run (55006), and errors with no SQLSTATE at
+ * all, which libpq gives when the connection itself is lost.
+ */
+bool
+pg_error_is_transient(EngineConn *conn)
+{
+    PgConn *c = PG(conn);
+    const char *s = c->sqlstate;
+    if (PQstatus(c->pg) != CONNECTION_OK || s[0] == '\0')
+        return true;
+    return !strncmp(s, "08", 2) || !strcmp(s, "57P01") || !strcmp(s, "57P02") || !strcmp(s, "57P03") ||
+           !strcmp(s, "53300") || !strcmp(s, "55006");
+}
+
 /* Waits this long for ended sessions to go away. */
 #define STALE_SESSION_WAIT_SECONDS 30
 
@@ -339,6 +357,7 @@ void
 pg_close(EngineConn *conn)
 {
     PgConn *c = PG(conn);
+    pg_apply_free(c);
     if (c->copy_chunk)
         PQfreemem(c->copy_chunk);
     if (c->repl)

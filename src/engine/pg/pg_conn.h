@@ -22,6 +22,7 @@ typedef struct PgConn {
     /* bulk copy in progress */
     char *copy_chunk;       /* last PQgetCopyData buffer, freed on the next call */
     bool copy_active;
+    struct Applier *applier;    /* change apply session (pg_apply.c), created on first use */
 } PgConn;
 
 #define PG(conn) ((PgConn *) (conn))
@@ -58,5 +59,6 @@ char *pg_qualified(const char *schema, const char *name);
 GwResult pg_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
 void pg_close(EngineConn *conn);
 GwResult pg_end_stale_sessions(EngineConn *conn) GW_MUST_CHECK;
+bool pg_error_is_transient(EngineConn *conn);
 
 #endif

@@ -7,6 +7,7 @@
 #define GW_PG_DESCRIBE_H
 
 #include "engine/engine.h"
+#include "engine/pg/pg_conn.h"
 
 /* pg_catalog.c */
 GwResult pg_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
@@ -38,6 +39,23 @@ bool pg_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t)
 GwResult pg_prepare_schema(EngineConn *conn, const Catalog *cat, SchemaMode mode, bool resume) GW_MUST_CHECK;
 GwResult pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
 GwResult pg_finish_schema(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+
+/* pg_stream.c */
+GwResult pg_stream_open(EngineConn *conn, const PhaseState *ps, StreamPos start, ChangeStream **out) GW_MUST_CHECK;
+GwResult pg_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change) GW_MUST_CHECK;
+GwResult pg_stream_confirm(ChangeStream *s, StreamPos applied, bool request_reply) GW_MUST_CHECK;
+StreamPos pg_stream_sent_pos(ChangeStream *s);
+void pg_stream_close(ChangeStream *s);
+GwResult pg_current_pos(EngineConn *conn, StreamPos *out) GW_MUST_CHECK;
+int pg_parse_pos(const char *text, StreamPos *out);
+void pg_format_pos(StreamPos pos, char *buf, size_t len);
+
+/* pg_apply.c */
+GwResult pg_apply_change(EngineConn *conn, const Change *c, const TableDef *t) GW_MUST_CHECK;
+GwResult pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const char *position) GW_MUST_CHECK;
+void pg_apply_abort(EngineConn *conn);
+void pg_apply_free(PgConn *c);
+GwResult pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *found) GW_MUST_CHECK;
 
 /* pg_state.c */
 GwResult pg_state_init(EngineConn *conn) GW_MUST_CHECK;

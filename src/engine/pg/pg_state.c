@@ -17,7 +17,7 @@ static const char *const state_ddl[] = {
     "CREATE SCHEMA IF NOT EXISTS _godwit",
     "CREATE TABLE IF NOT EXISTS _godwit.phases ("
     " name text PRIMARY KEY, status text NOT NULL, stream boolean NOT NULL,"
-    " snapshot_position text, slot text, publications text,"
+    " snapshot_position text, slot text, publications text, filters text,"
     " created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())",
     "CREATE TABLE IF NOT EXISTS _godwit.fetch_progress ("
     " phase text NOT NULL, table_schema text NOT NULL, table_name text NOT NULL, shard integer NOT NULL,"
@@ -59,9 +59,9 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
     const char *params[1] = {phase};
     PGresult *res;
     GwResult rc = pg_query_params(c,
-                                  "SELECT name, status, stream, snapshot_position, slot, publications"
+                                  "SELECT name, status, stream, snapshot_position, slot, publications, filters"
                                   " FROM _godwit.phases WHERE name = $1",
-                                  1, params, 6, &res);
+                                  1, params, 7, &res);
     if (rc)
         return rc;
     memset(out, 0, sizeof *out);
@@ -73,6 +73,7 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
         out->snapshot_position = get_or_null(res, 0, 3);
         out->slot = get_or_null(res, 0, 4);
         out->publications = get_or_null(res, 0, 5);
+        out->filters = get_or_null(res, 0, 6);
     }
     PQclear(res);
     return GW_OK;
@@ -82,15 +83,16 @@ GwResult
 pg_state_put_phase(EngineConn *conn, const PhaseState *ps)
 {
     PgConn *c = PG(conn);
-    const char *params[6] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
-                             ps->slot, ps->publications};
+    const char *params[7] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
+                             ps->slot, ps->publications, ps->filters};
     return pg_exec_params(c,
                           "INSERT INTO _godwit.phases (name, status, stream, snapshot_position, slot,"
-                          " publications) VALUES ($1, $2, $3, $4, $5, $6)"
+                          " publications, filters) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                           " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
                           " stream = excluded.stream, snapshot_position = excluded.snapshot_position,"
-                          " slot = excluded.slot, publications = excluded.publications, updated_at = now()",
-                          6, params);
+                          " slot = excluded.slot, publications = excluded.publications,"
+                          " filters = excluded.filters, updated_at = now()",
+                          7, params);
 }
 
 GwResult

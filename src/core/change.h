@@ -1,0 +1,95 @@
+/*
+ * change.h: one change of a change stream, engine-neutral (DESIGN.md,
+ * "One value model").  A change reader produces these; the phase filter and
+ * an applier consume them.
+ *
+ * Values point into the reader's receive buffer and are valid only until
+ * the reader's next call: an applier that needs them longer copies them.
+ * Nothing here owns memory except RelationInfo, which the reader's relation
+ * cache owns.
+ */
+#ifndef GW_CHANGE_H
+#define GW_CHANGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A position in a change log; PostgreSQL: an LSN. 0 = none. */
+typedef uint64_t StreamPos;
+
+typedef enum ChangeKind {
+    CHANGE_BEGIN,
+    CHANGE_COMMIT,
+    CHANGE_RELATION,    /* a table's current shape; replaces any earlier one */
+    CHANGE_TYPE,
+    CHANGE_INSERT,
+    CHANGE_UPDATE,
+    CHANGE_DELETE,
+    CHANGE_TRUNCATE,
+    CHANGE_ORIGIN,      /* the transaction was applied by a replication origin */
+    CHANGE_MESSAGE,     /* a logical decoding message (pg_logical_emit_message) */
+} ChangeKind;
+
+typedef enum ValueKind {
+    VALUE_NULL,
+    VALUE_UNCHANGED,    /* an unchanged TOASTed value: not sent, must not be overwritten */
+    VALUE_TEXT,         /* canonical text form */
+    VALUE_BINARY,
+} ValueKind;
+
+typedef struct ChangeValue {
+    ValueKind kind;
+    const char *data;   /* not NUL-terminated; len bytes */
+    uint32_t len;
+} ChangeValue;
+
+typedef struct ChangeTuple {
+    uint16_t ncols;
+    ChangeValue *values;    /* reader-owned scratch, ncols entries */
+} ChangeTuple;
+
+typedef struct RelationColumn {
+    char *name;
+    uint32_t type_id;
+    int32_t typmod;
+    bool key;               /* part of the replica identity */
+} RelationColumn;
+
+typedef struct RelationInfo {
+    uint32_t id;
+    char *schema;
+    char *name;
+    char replica_identity;  /* 'd', 'f', 'i', 'n' */
+    uint16_t ncols;
+    RelationColumn *cols;
+} RelationInfo;
+
+typedef struct Change {
+    ChangeKind kind;
+    /* BEGIN / COMMIT */
+    uint32_t xid;
+    StreamPos commit_pos;   /* LSN of the commit record */
+    StreamPos end_pos;      /* end of the commit record: the position to confirm */
+    int64_t commit_time;    /* microseconds since 2000-01-01 (PostgreSQL epoch) */
+    /* INSERT / UPDATE / DELETE / RELATION */
+    const RelationInfo *rel;
+    bool has_old;           /* UPDATE/DELETE: old tuple present */
+    char old_kind;          /* 'K' key columns only, 'O' full old row */
+    ChangeTuple old_tuple;
+    ChangeTuple new_tuple;
+    /* TRUNCATE */
+    uint32_t nrels;
+    const RelationInfo **rels;
+    bool cascade;
+    bool restart_identity;
+    /* ORIGIN */
+    const char *origin;
+    StreamPos origin_pos;
+    /* MESSAGE */
+    bool transactional;
+    const char *prefix;
+    const char *content;
+    uint32_t content_len;
+} Change;
+
+#endif

@@ -1,0 +1,617 @@
+/*
+ * pg_apply.c: applies change events to a PostgreSQL or CockroachDB target,
+ * in libpq pipeline mode with prepared statements, one open transaction
+ * per group of source transactions, and the stream's checkpoint written in
+ * that same transaction (DESIGN.md, "Exactly-once apply").
+ *
+ * Statement shapes: a table with a primary key gets upserts (INSERT ... ON
+ * CONFLICT DO UPDATE) for inserts and for updates that carry the whole row,
+ * UPDATE ... WHERE key for updates with unchanged TOASTed values (which
+ * are never written, so never overwritten with NULL), and DELETE ... WHERE
+ * key; replaying changes the target already holds (after a resumed fetch)
+ * converges to the source's rows.  A table without a key is matched on the
+ * old row's values, one row at a time.  It must never send a value it did
+ * not receive.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_describe.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+/* Queued statements between two pipeline syncs: bounds what is unread on the socket. */
+#define APPLY_SYNC_EVERY 512
+
+typedef enum ApplyOp { OP_UPSERT, OP_INSERT, OP_UPDATE_KEY, OP_DELETE_KEY, OP_UPDATE_MATCH, OP_DELETE_MATCH } ApplyOp;
+
+typedef struct Statement {
+    char *key;              /* op, table and column masks */
+    char *name;             /* prepared statement name */
+} Statement;
+
+typedef struct Applier {
+    bool in_txn;
+    bool pipeline;
+    Statement *stmts;
+    size_t nstmts, cap_stmts;
+    unsigned next_id;
+    char **pending;         /* what each queued result is, for error reports */
+    size_t npending, cap_pending;
+    bool checkpoint_prepared;
+    const char **params;
+    size_t cap_params;
+    StrBuf values;          /* NUL-terminated copies of the parameter values */
+    size_t *offsets;
+    size_t cap_offsets;
+} Applier;
+
+static Applier *
+applier_of(PgConn *c)
+{
+    if (!c->applier) {
+        c->applier = gw_calloc(1, sizeof *c->applier);
+        strbuf_init(&c->applier->values);
+    }
+    return c->applier;
+}
+
+static void
+clear_pending(Applier *a)
+{
+    for (size_t i = 0; i < a->npending; i++)
+        free(a->pending[i]);
+    a->npending = 0;
+}
+
+void
+pg_apply_free(PgConn *c)
+{
+    Applier *a = c->applier;
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nstmts; i++) {
+        free(a->stmts[i].key);
+        free(a->stmts[i].name);
+    }
+    free(a->stmts);
+    clear_pending(a);
+    free(a->pending);
+    free(a->params);
+    free(a->offsets);
+    strbuf_free(&a->values);
+    free(a);
+    c->applier = NULL;
+}
+
+static void
+queue_result(Applier *a, char *what)
+{
+    gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
+    a->pending[a->npending++] = what;
+}
+
+/*
+ * Sends a sync and reads every queued result.  The first error is reported
+ * with what its statement was; the statements after it were aborted.
+ */
+static GwResult
+sync_and_read(PgConn *c)
+{
+    Applier *a = c->applier;
+    if (PQpipelineSync(c->pg) != 1)
+        return pg_report(c, NULL, "sending changes");
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < a->npending; i++) {
+        PGresult *res = PQgetResult(c->pg);
+        ExecStatusType st = PQresultStatus(res);
+        if (!res)
+            rc = rc ? rc : pg_report(c, NULL, a->pending[i]);
+        else if (st == PGRES_FATAL_ERROR && rc == GW_OK)
+            rc = pg_report(c, res, a->pending[i]);
+        PQclear(res);
+        /* Each statement's results end with a NULL; an aborted or failed one too. */
+        while (res && (res = PQgetResult(c->pg)) != NULL)
+            PQclear(res);
+    }
+    clear_pending(a);
+    PGresult *res = PQgetResult(c->pg);
+    if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == GW_OK)
+        rc = pg_report(c, res, "reading the results of applied changes");
+    PQclear(res);
+    return rc;
+}
+
+static GwResult
+send_or_sync(PgConn *c)
+{
+    return c->applier->npending >= APPLY_SYNC_EVERY ? sync_and_read(c) : GW_OK;
+}
+
+static GwResult
+begin_if_needed(PgConn *c)
+{
+    Applier *a = applier_of(c);
+    if (a->in_txn)
+        return GW_OK;
+    if (!a->pipeline) {
+        if (PQenterPipelineMode(c->pg) != 1)
+            return pg_report(c, NULL, "entering pipeline mode");
+        a->pipeline = true;
+    }
+    if (PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1)
+        return pg_report(c, NULL, "beginning a transaction");
+    queue_result(a, gw_strdup("BEGIN"));
+    a->in_txn = true;
+    return GW_OK;
+}
+
+/* Appends the quoted names of the relation's columns selected by mask, as "a", "b". */
+static void
+append_names(StrBuf *sb, const RelationInfo *rel, const bool *mask, const char *sep, const char *suffix_fmt,
+             int *param)
+{
+    bool first = true;
+    for (uint16_t i = 0; i < rel->ncols; i++) {
+        if (!mask[i])
+            continue;
+        char *q = pg_quote_ident(rel->cols[i].name);
+        strbuf_appendf(sb, "%s%s", first ? "" : sep, q);
+        if (suffix_fmt) {
+            (*param)++;
+            strbuf_appendf(sb, suffix_fmt, *param);
+        }
+        free(q);
+        first = false;
+    }
+}
+
+/* Matching a row by the values of the masked columns, compared as text so every type can be matched. */
+static void
+append_match(StrBuf *sb, const RelationInfo *rel, const bool *mask, int *param)
+{
+    bool first = true;
+    for (uint16_t i = 0; i < rel->ncols; i++) {
+        if (!mask[i])
+            continue;
+        char *q = pg_quote_ident(rel->cols[i].name);
+        (*param)++;
+        strbuf_appendf(sb, "%s%s::text IS NOT DISTINCT FROM $%d", first ? "" : " AND ", q, *param);
+        free(q);
+        first = false;
+    }
+}
+
+static bool
+has_identity_always(const TableDef *t)
+{
+    for (size_t i = 0; i < t->ncolumns; i++)
+        if (t->columns[i].identity == 'a')
+            return true;
+    return false;
+}
+
+static char *
+build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const RelationInfo *rel, const bool *set,
+          const bool *key)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    char *name = pg_qualified(rel->schema, rel->name);
+    int param = 0;
+    switch (op) {
+    case OP_UPSERT:
+    case OP_INSERT:
+        strbuf_appendf(&sb, "INSERT INTO %s (", name);
+        append_names(&sb, rel, set, ", ", NULL, NULL);
+        strbuf_appendf(&sb, ")%s VALUES (", has_identity_always(t) ? " OVERRIDING SYSTEM VALUE" : "");
+        for (uint16_t i = 0; i < rel->ncols; i++) {
+            if (!set[i])
+                continue;
+            strbuf_appendf(&sb, "%s$%d", param ? ", " : "", param + 1);
+            param++;
+        }
+        strbuf_append(&sb, ")");
+        if (op == OP_UPSERT) {
+            strbuf_append(&sb, " ON CONFLICT (");
+            append_names(&sb, rel, key, ", ", NULL, NULL);
+            strbuf_append(&sb, ") DO ");
+            bool any = false;
+            for (uint16_t i = 0; i < rel->ncols; i++) {
+                if (!set[i] || key[i])
+                    continue;
+                char *q = pg_quote_ident(rel->cols[i].name);
+                strbuf_appendf(&sb, "%s%s = EXCLUDED.%s", any ? ", " : "UPDATE SET ", q, q);
+                free(q);
+                any = true;
+            }
+            if (!any)
+                strbuf_append(&sb, "NOTHING");
+        }
+        break;
+    case OP_UPDATE_KEY:
+        strbuf_appendf(&sb, "UPDATE %s SET ", name);
+        append_names(&sb, rel, set, ", ", " = $%d", &param);
+        strbuf_append(&sb, " WHERE ");
+        append_names(&sb, rel, key, " AND ", " = $%d", &param);
+        break;
+    case OP_DELETE_KEY:
+        strbuf_appendf(&sb, "DELETE FROM %s WHERE ", name);
+        append_names(&sb, rel, key, " AND ", " = $%d", &param);
+        break;
+    case OP_UPDATE_MATCH:
+        strbuf_appendf(&sb, "UPDATE %s SET ", name);
+        append_names(&sb, rel, set, ", ", " = $%d", &param);
+        /* CockroachDB has no ctid; it takes LIMIT on UPDATE and DELETE instead. */
+        if (pg_is_crdb(c)) {
+            strbuf_append(&sb, " WHERE ");
+            append_match(&sb, rel, key, &param);
+            strbuf_append(&sb, " LIMIT 1");
+        } else {
+            strbuf_appendf(&sb, " WHERE ctid = (SELECT ctid FROM %s WHERE ", name);
+            append_match(&sb, rel, key, &param);
+            strbuf_append(&sb, " LIMIT 1)");
+        }
+        break;
+    case OP_DELETE_MATCH:
+        if (pg_is_crdb(c)) {
+            strbuf_appendf(&sb, "DELETE FROM %s WHERE ", name);
+            append_match(&sb, rel, key, &param);
+            strbuf_append(&sb, " LIMIT 1");
+        } else {
+            strbuf_appendf(&sb, "DELETE FROM %s WHERE ctid = (SELECT ctid FROM %s WHERE ", name, name);
+            append_match(&sb, rel, key, &param);
+            strbuf_append(&sb, " LIMIT 1)");
+        }
+        break;
+    }
+    free(name);
+    return strbuf_take(&sb);
+}
+
+static char *
+statement_key(ApplyOp op, const RelationInfo *rel, const bool *set, const bool *key)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_appendf(&sb, "%d|%u|", (int) op, rel->id);
+    for (uint16_t i = 0; i < rel->ncols; i++)
+        strbuf_append_char(&sb, (char) ('0' + (set[i] ? 1 : 0) + (key[i] ? 2 : 0)));
+    return strbuf_take(&sb);
+}
+
+/* Finds or prepares (in the pipeline) the statement for this shape. */
+static const Statement *
+statement_for(PgConn *c, ApplyOp op, const TableDef *t, const RelationInfo *rel, const bool *set, const bool *key,
+              int nparams)
+{
+    Applier *a = c->applier;
+    char *k = statement_key(op, rel, set, key);
+    for (size_t i = 0; i < a->nstmts; i++)
+        if (!strcmp(a->stmts[i].key, k)) {
+            free(k);
+            return &a->stmts[i];
+        }
+    char *sql = build_sql(c, op, t, rel, set, key);
+    gw_grow((void **) &a->stmts, &a->cap_stmts, a->nstmts + 1, sizeof *a->stmts);
+    Statement *s = &a->stmts[a->nstmts++];
+    s->key = k;
+    s->name = gw_asprintf("godwit_%u", a->next_id++);
+    if (PQsendPrepare(c->pg, s->name, sql, nparams, NULL) != 1)
+        log_debug("queueing prepare of %s failed: %s", s->name, PQerrorMessage(c->pg));
+    queue_result(a, gw_asprintf("preparing %s", sql));
+    log_debug("prepared %s: %s", s->name, sql);
+    free(sql);
+    return s;
+}
+
+/* Collects parameter values: first the set columns from `from`, then the key columns from `keys_from`. */
+static int
+collect_params(Applier *a, const RelationInfo *rel, const bool *set, const ChangeTuple *from, const bool *key,
+               const ChangeTuple *keys_from)
+{
+    strbuf_reset(&a->values);
+    gw_grow((void **) &a->params, &a->cap_params, (size_t) rel->ncols * 2 + 1, sizeof *a->params);
+    gw_grow((void **) &a->offsets, &a->cap_offsets, (size_t) rel->ncols * 2 + 1, sizeof *a->offsets);
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const bool *mask = pass ? key : set;
+        const ChangeTuple *tup = pass ? keys_from : from;
+        if (!mask || !tup)
+            continue;
+        for (uint16_t i = 0; i < rel->ncols; i++) {
+            if (!mask[i])
+                continue;
+            const ChangeValue *v = &tup->values[i];
+            if (v->kind == VALUE_NULL) {
+                a->offsets[n++] = (size_t) -1;
+                continue;
+            }
+            a->offsets[n++] = a->values.len;
+            strbuf_append_n(&a->values, v->data, v->len);
+            strbuf_append_char(&a->values, '\0');
+        }
+    }
+    /* Pointers are taken once the buffer has stopped growing. */
+    for (int i = 0; i < n; i++)
+        a->params[i] = a->offsets[i] == (size_t) -1 ? NULL : a->values.data + a->offsets[i];
+    return n;
+}
+
+static char *
+describe_change(const Change *ch, const char *verb)
+{
+    return gw_asprintf("applying %s on %s.%s", verb, ch->rel->schema, ch->rel->name);
+}
+
+static GwResult
+send_statement(PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const bool *set, const ChangeTuple *from,
+               const bool *key, const ChangeTuple *keys_from, const char *verb)
+{
+    Applier *a = c->applier;
+    /* A statement without set columns (a delete) or without key columns (an insert) has an empty mask. */
+    bool *none = gw_calloc((size_t) ch->rel->ncols + 1, sizeof *none);
+    int n = collect_params(a, ch->rel, set, from, key, keys_from);
+    const Statement *s = statement_for(c, op, t, ch->rel, set ? set : none, key ? key : none, n);
+    free(none);
+    if (PQsendQueryPrepared(c->pg, s->name, n, a->params, NULL, NULL, 0) != 1)
+        return pg_report(c, NULL, "sending a change");
+    queue_result(a, describe_change(ch, verb));
+    return send_or_sync(c);
+}
+
+/* The target's primary key as a mask over the relation's columns; false if a key column is missing. */
+static bool
+primary_key_mask(const TableDef *t, const RelationInfo *rel, bool *mask)
+{
+    memset(mask, 0, rel->ncols * sizeof *mask);
+    if (t->npk == 0)
+        return false;
+    for (size_t k = 0; k < t->npk; k++) {
+        const char *col = t->columns[t->pk[k]].name;
+        bool found = false;
+        for (uint16_t i = 0; i < rel->ncols && !found; i++)
+            if (!strcmp(rel->cols[i].name, col))
+                found = mask[i] = true;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static bool
+tuple_has(const ChangeTuple *tup, const bool *mask, uint16_t ncols)
+{
+    for (uint16_t i = 0; i < ncols; i++)
+        if (mask[i] && (i >= tup->ncols || tup->values[i].kind == VALUE_UNCHANGED))
+            return false;
+    return true;
+}
+
+static bool
+keys_equal(const ChangeTuple *a, const ChangeTuple *b, const bool *mask, uint16_t ncols)
+{
+    for (uint16_t i = 0; i < ncols; i++) {
+        if (!mask[i])
+            continue;
+        const ChangeValue *x = &a->values[i], *y = &b->values[i];
+        if (x->kind != y->kind || x->len != y->len || (x->len && memcmp(x->data, y->data, x->len) != 0))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The columns that identify the old row of a table without a usable
+ * primary key: the replica identity's key columns ('K'), or every value of
+ * the old row ('O').
+ */
+static bool
+match_mask(const Change *ch, bool *mask)
+{
+    const RelationInfo *rel = ch->rel;
+    bool any = false;
+    for (uint16_t i = 0; i < rel->ncols; i++) {
+        ValueKind k = ch->old_tuple.values[i].kind;
+        mask[i] = ch->old_kind == 'K' ? rel->cols[i].key : k != VALUE_UNCHANGED;
+        any = any || mask[i];
+    }
+    return any;
+}
+
+/*
+ * The new row, with unchanged TOASTed values taken from the old row when the
+ * old row was sent whole (REPLICA IDENTITY FULL).  Returns whether the
+ * result is complete.
+ */
+static bool
+complete_new_row(const Change *ch, ChangeTuple *row, bool *set)
+{
+    bool complete = true;
+    for (uint16_t i = 0; i < ch->rel->ncols; i++) {
+        row->values[i] = ch->new_tuple.values[i];
+        if (row->values[i].kind == VALUE_UNCHANGED && ch->has_old && ch->old_kind == 'O' &&
+            ch->old_tuple.values[i].kind != VALUE_UNCHANGED)
+            row->values[i] = ch->old_tuple.values[i];
+        set[i] = row->values[i].kind != VALUE_UNCHANGED;
+        complete = complete && set[i];
+    }
+    return complete;
+}
+
+static GwResult
+apply_insert(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *key)
+{
+    for (uint16_t i = 0; i < ch->rel->ncols; i++)
+        set[i] = ch->new_tuple.values[i].kind != VALUE_UNCHANGED;
+    if (primary_key_mask(t, ch->rel, key))
+        return send_statement(c, OP_UPSERT, t, ch, set, &ch->new_tuple, key, NULL, "an insert");
+    return send_statement(c, OP_INSERT, t, ch, set, &ch->new_tuple, NULL, NULL, "an insert");
+}
+
+static GwResult
+no_identity(const Change *ch, const char *verb)
+{
+    log_error("cannot apply %s on %s.%s: the table has no primary key on the target and the source sent no old"
+              " row to identify it (set REPLICA IDENTITY FULL on the source table)",
+              verb, ch->rel->schema, ch->rel->name);
+    return GW_ERR_TARGET;
+}
+
+static GwResult
+apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *key)
+{
+    const RelationInfo *rel = ch->rel;
+    ChangeTuple row = {.ncols = rel->ncols, .values = gw_calloc(rel->ncols + 1, sizeof *row.values)};
+    bool complete = complete_new_row(ch, &row, set);
+    GwResult rc = GW_OK;
+    if (primary_key_mask(t, rel, key)) {
+        const ChangeTuple *old = ch->has_old && tuple_has(&ch->old_tuple, key, rel->ncols) ? &ch->old_tuple : NULL;
+        bool key_moved = old && !keys_equal(old, &row, key, rel->ncols);
+        if (key_moved)
+            rc = send_statement(c, OP_DELETE_KEY, t, ch, NULL, NULL, key, old, "an update's delete of the old key");
+        if (rc == GW_OK && complete)
+            rc = send_statement(c, OP_UPSERT, t, ch, set, &row, key, NULL, "an update");
+        else if (rc == GW_OK && key_moved)
+            rc = no_identity(ch, "an update that moves a row with unchanged TOASTed values");
+        else if (rc == GW_OK) {
+            /* Unchanged TOASTed values stay as they are: only the values that were sent are set. */
+            bool *only_values = gw_calloc((size_t) rel->ncols + 1, sizeof *only_values);
+            bool any = false;
+            for (uint16_t i = 0; i < rel->ncols; i++) {
+                only_values[i] = set[i] && !key[i];
+                any = any || only_values[i];
+            }
+            if (any)
+                rc = send_statement(c, OP_UPDATE_KEY, t, ch, only_values, &row, key, &row, "an update");
+            free(only_values);
+        }
+    } else if (ch->has_old && match_mask(ch, key)) {
+        rc = send_statement(c, OP_UPDATE_MATCH, t, ch, set, &row, key, &ch->old_tuple, "an update");
+    } else {
+        rc = no_identity(ch, "an update");
+    }
+    free(row.values);
+    return rc;
+}
+
+static GwResult
+apply_delete(PgConn *c, const Change *ch, const TableDef *t, bool *key)
+{
+    if (!ch->has_old)
+        return no_identity(ch, "a delete");
+    if (primary_key_mask(t, ch->rel, key) && tuple_has(&ch->old_tuple, key, ch->rel->ncols))
+        return send_statement(c, OP_DELETE_KEY, t, ch, NULL, NULL, key, &ch->old_tuple, "a delete");
+    if (match_mask(ch, key))
+        return send_statement(c, OP_DELETE_MATCH, t, ch, NULL, NULL, key, &ch->old_tuple, "a delete");
+    return no_identity(ch, "a delete");
+}
+
+static GwResult
+apply_truncate(PgConn *c, const Change *ch)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_append(&sb, "TRUNCATE ");
+    for (uint32_t i = 0; i < ch->nrels; i++) {
+        char *q = pg_qualified(ch->rels[i]->schema, ch->rels[i]->name);
+        strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    if (ch->restart_identity)
+        strbuf_append(&sb, " RESTART IDENTITY");
+    if (ch->cascade)
+        strbuf_append(&sb, " CASCADE");
+    GwResult rc = GW_OK;
+    if (PQsendQueryParams(c->pg, sb.data, 0, NULL, NULL, NULL, NULL, 0) != 1)
+        rc = pg_report(c, NULL, "sending a truncate");
+    else
+        queue_result(c->applier, gw_asprintf("applying %s", sb.data));
+    strbuf_free(&sb);
+    return rc;
+}
+
+GwResult
+pg_apply_change(EngineConn *conn, const Change *ch, const TableDef *t)
+{
+    PgConn *c = PG(conn);
+    GwResult rc = begin_if_needed(c);
+    if (rc)
+        return rc;
+    if (ch->kind == CHANGE_TRUNCATE)
+        return apply_truncate(c, ch);
+    uint16_t n = ch->rel->ncols;
+    bool *set = gw_calloc((size_t) n + 1, sizeof *set), *key = gw_calloc((size_t) n + 1, sizeof *key);
+    switch (ch->kind) {
+    case CHANGE_INSERT: rc = apply_insert(c, ch, t, set, key); break;
+    case CHANGE_UPDATE: rc = apply_update(c, ch, t, set, key); break;
+    case CHANGE_DELETE: rc = apply_delete(c, ch, t, key); break;
+    default: break;
+    }
+    free(set);
+    free(key);
+    return rc;
+}
+
+static const char *const sql_checkpoint =
+    "INSERT INTO _godwit.checkpoints (stream, phase, direction, position, updated_at)"
+    " VALUES ($1, $2, $3, $4, now()) ON CONFLICT (stream) DO UPDATE"
+    " SET position = excluded.position, updated_at = excluded.updated_at";
+
+GwResult
+pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const char *position)
+{
+    PgConn *c = PG(conn);
+    GwResult rc = begin_if_needed(c);
+    if (rc)
+        return rc;
+    Applier *a = c->applier;
+    if (!a->checkpoint_prepared) {
+        if (PQsendPrepare(c->pg, "godwit_checkpoint", sql_checkpoint, 4, NULL) != 1)
+            return pg_report(c, NULL, "preparing the checkpoint");
+        queue_result(a, gw_strdup("preparing the checkpoint"));
+        a->checkpoint_prepared = true;
+    }
+    const char *dir = strrchr(stream, ':');
+    const char *params[4] = {stream, phase, dir ? dir + 1 : "forward", position};
+    if (PQsendQueryPrepared(c->pg, "godwit_checkpoint", 4, params, NULL, NULL, 0) != 1 ||
+        PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1)
+        return pg_report(c, NULL, "sending the commit");
+    queue_result(a, gw_strdup("writing the checkpoint"));
+    queue_result(a, gw_strdup("committing"));
+    a->in_txn = false;
+    rc = sync_and_read(c);
+    if (rc == GW_OK && PQexitPipelineMode(c->pg) != 1)
+        rc = pg_report(c, NULL, "leaving pipeline mode");
+    a->pipeline = rc != GW_OK;
+    return rc;
+}
+
+void
+pg_apply_abort(EngineConn *conn)
+{
+    PgConn *c = PG(conn);
+    Applier *a = c->applier;
+    if (!a || !a->in_txn)
+        return;
+    /* The connection is closed by the caller next; the open transaction dies with it. */
+    a->in_txn = false;
+    clear_pending(a);
+}
+
+GwResult
+pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *found)
+{
+    const char *params[1] = {stream};
+    PGresult *res;
+    GwResult rc = pg_query_params(PG(conn), "SELECT position FROM _godwit.checkpoints WHERE stream = $1", 1, params,
+                                  1, &res);
+    if (rc)
+        return rc;
+    *found = PQntuples(res) == 1;
+    *position = *found ? gw_strdup(PQgetvalue(res, 0, 0)) : NULL;
+    PQclear(res);
+    return GW_OK;
+}

@@ -1,0 +1,25 @@
+/*
+ * replicate.h: `godwit replicate`: stream every change committed on the
+ * source after a phase's snapshot into the target, exactly once.
+ * Engine-neutral: it drives engines through engine.h only.
+ */
+#ifndef GW_REPLICATE_H
+#define GW_REPLICATE_H
+
+#include <stdbool.h>
+
+#include "util/result.h"
+
+typedef struct ReplicateOptions {
+    const char *source_url;
+    const char *target_url;
+    const char *phase;
+    bool stop_when_caught_up;
+    int retry_seconds;      /* give up after this long without a working connection */
+    int group_changes;      /* most changes in one target transaction */
+    int group_ms;           /* longest a group stays open */
+} ReplicateOptions;
+
+GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;
+
+#endif
