@@ -6,7 +6,7 @@ PG_INC   := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/post
 CPPFLAGS += -Isrc -I$(PG_INC) -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -pthread
-LDLIBS   += -lpq -ljansson -lpthread
+LDLIBS   += -lpq -ljansson -lmicrohttpd -lpthread
 
 BUILD_SUFFIX ?=
 ifeq ($(SANITIZE),1)

@@ -23,6 +23,7 @@ static const char usage[] =
     "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
     "  --group-size N          most changes grouped into one target transaction (default: 2000)\n"
     "  --group-ms MS           longest a group stays open before it commits (default: 100)\n"
+    "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
     "SIGINT or SIGTERM stops it after the current transaction. Exit codes: 0 stopped\n"
@@ -67,8 +68,7 @@ parse_one(ReplicateOptions *o, int opt, const char *arg)
         return GW_OK;
     case OPT_PLAN:
         return cli_usage_error(cmd, "--plan is not supported yet (phased plans come with `godwit cutover`)");
-    case OPT_METRICS:
-        return cli_usage_error(cmd, "--metrics-addr is not supported yet");
+    case OPT_METRICS: o->metrics_addr = arg; return GW_OK;
     case OPT_STOP: o->stop_when_caught_up = true; return GW_OK;
     case OPT_RETRY: return cli_parse_number("--retry-for", arg, 0, 86400, &o->retry_seconds) ? GW_ERR_USAGE : GW_OK;
     case OPT_GROUP: return cli_parse_number("--group-size", arg, 1, 1000000, &o->group_changes) ? GW_ERR_USAGE : GW_OK;

@@ -148,6 +148,8 @@ struct EngineOps {
     GwResult (*stream_confirm)(ChangeStream *s, StreamPos applied, bool request_reply) GW_MUST_CHECK;
     /* How far the source has sent: every change before it has been delivered. */
     StreamPos (*stream_sent_pos)(ChangeStream *s);
+    /* Bytes received on the stream so far. */
+    uint64_t (*stream_bytes)(ChangeStream *s);
     void (*stream_close)(ChangeStream *s);
     /* The source's current end of log: what "caught up" is measured against. */
     GwResult (*current_pos)(EngineConn *conn, StreamPos *out) GW_MUST_CHECK;

@@ -23,8 +23,10 @@
 #include "core/selection.h"
 #include "engine/engine.h"
 #include "flow/change_filter.h"
+#include "http/http_server.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/metrics.h"
 #include "util/progress.h"
 #include "util/signals.h"
 
@@ -37,7 +39,20 @@ typedef struct ReplTable {
     const TableDef *def;
     const Predicate *predicate;
     StreamPos copied_until;     /* keyless table copied by a resumed fetch: skip changes before this */
+    Metric *changes;
 } ReplTable;
+
+/* The series every replicator exports; per-table ones live in ReplTable. */
+typedef struct ReplMetrics {
+    Metric *txns;
+    Metric *bytes;
+    Metric *source_pos;
+    Metric *applied_pos;
+    Metric *lag_bytes;
+    Metric *lag_seconds;
+    Metric *reconnects;
+    Metric *last_apply;
+} ReplMetrics;
 
 typedef struct Replicator {
     const ReplicateOptions *opts;
@@ -70,7 +85,54 @@ typedef struct Replicator {
     long long txns;
     long long changes;
     bool stopping;
+    int64_t txn_commit_time;    /* of the transaction being read, source clock */
+    int64_t group_commit_time;  /* of the last transaction in the group */
+    ReplMetrics m;
 } Replicator;
+
+/* Microseconds since 2000-01-01, the epoch of commit times in the stream. */
+static int64_t
+now_stream_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((int64_t) ts.tv_sec - 946684800LL) * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+metrics_init(ReplMetrics *m)
+{
+    m->txns = metrics_series("godwit_transactions_applied_total", "Source transactions applied", METRIC_COUNTER,
+                             NULL, NULL);
+    m->bytes = metrics_series("godwit_stream_bytes_received_total", "Bytes received from the change stream",
+                              METRIC_COUNTER, NULL, NULL);
+    m->source_pos = metrics_series("godwit_source_position", "Position the source has sent up to (LSN as a number)",
+                                   METRIC_GAUGE, NULL, NULL);
+    m->applied_pos = metrics_series("godwit_applied_position", "Position committed on the target (LSN as a number)",
+                                    METRIC_GAUGE, NULL, NULL);
+    m->lag_bytes = metrics_series("godwit_lag_bytes", "Source log bytes sent but not yet applied", METRIC_GAUGE,
+                                  NULL, NULL);
+    m->lag_seconds = metrics_series("godwit_lag_seconds", "Age of the last applied source commit while behind",
+                                    METRIC_GAUGE, NULL, NULL);
+    m->reconnects = metrics_series("godwit_reconnects_total", "Reconnections after a lost connection",
+                                   METRIC_COUNTER, NULL, NULL);
+    m->last_apply = metrics_series("godwit_last_apply_timestamp_seconds", "Unix time of the last target commit",
+                                   METRIC_GAUGE, NULL, NULL);
+}
+
+static void
+metrics_update(Replicator *r, bool idle)
+{
+    StreamPos sent = r->stream ? r->src->stream_sent_pos(r->stream) : 0;
+    StreamPos head = sent > r->applied ? sent : r->applied;
+    metrics_set(r->m.source_pos, (double) head);
+    metrics_set(r->m.applied_pos, (double) r->applied);
+    metrics_set(r->m.lag_bytes, (double) (head - r->applied));
+    if (idle && !r->in_txn && !r->group_open)
+        metrics_set(r->m.lag_seconds, 0);
+    if (r->stream)
+        metrics_set(r->m.bytes, (double) r->src->stream_bytes(r->stream));
+}
 
 static const ReplTable *
 find_table(const Replicator *r, const RelationInfo *rel)
@@ -115,6 +177,10 @@ load_tables(Replicator *r)
         if (!rt) {
             rt = &r->tables[r->ntables++];
             rt->def = t;
+            char *label = table_display_name(t);
+            rt->changes = metrics_series("godwit_changes_applied_total", "Row changes applied, per table",
+                                         METRIC_COUNTER, "table", label);
+            free(label);
             const RowFilter *f = selection_filter_for(&r->filters, t->schema, t->name);
             rt->predicate = f ? f->predicate : NULL;
         }
@@ -244,6 +310,10 @@ commit_group(Replicator *r)
     r->group_open = false;
     r->group_changes = 0;
     r->applied = r->group_pos;
+    double lag = (double) (now_stream_us() - r->group_commit_time) / 1e6;
+    metrics_set(r->m.lag_seconds, lag > 0 ? lag : 0);
+    metrics_set(r->m.last_apply, (double) time(NULL));
+    metrics_update(r, false);
     return r->src->stream_confirm(r->stream, r->applied, false);
 }
 
@@ -299,6 +369,7 @@ apply_row_change(Replicator *r, const Change *ch)
     }
     r->group_changes++;
     r->changes++;
+    metrics_add(rt->changes, 1);
     return r->tgt->apply_change(r->target, ch, rt->def);
 }
 
@@ -331,6 +402,8 @@ on_commit(Replicator *r, const Change *ch)
         return GW_OK;
     }
     r->txns++;
+    metrics_add(r->m.txns, 1);
+    r->group_commit_time = r->txn_commit_time;
     if (r->group_changes == 0 && !r->group_open) {
         /* Nothing of this phase in it: nothing to write, but the source may move on. */
         r->applied = ch->end_pos;
@@ -351,6 +424,7 @@ on_change(Replicator *r, const Change *ch)
     case CHANGE_BEGIN:
         r->in_txn = true;
         r->txn_pos = ch->commit_pos;
+        r->txn_commit_time = ch->commit_time;
         /* Committed before the checkpoint (or the snapshot): already on the target. */
         r->skipping = ch->commit_pos < r->start;
         if (!r->group_open && !r->skipping)
@@ -398,6 +472,7 @@ on_idle(Replicator *r, bool *done)
         r->applied = sent;
         rc = r->src->stream_confirm(r->stream, sent, false);
     }
+    metrics_update(r, true);
     *done = rc == GW_OK && (caught_up(r) || (r->stopping && !r->in_txn));
     if (rc == GW_OK && !*done && r->opts->stop_when_caught_up && progress_now() - r->last_poll >= CATCH_UP_POLL_MS / 1000.0) {
         r->last_poll = progress_now();
@@ -496,6 +571,7 @@ run_with_retries(Replicator *r)
         /* Full jitter: many replicators restarting together do not reconnect in lockstep. */
         double wait = delay * (0.5 + 0.5 * ((double) rand_r(&seed) / RAND_MAX));
         log_warn("connection lost (attempt %d); reconnecting in %.1f s", attempt, wait);
+        metrics_add(r->m.reconnects, 1);
         backoff_sleep(wait);
         delay = delay * 2 > 30 ? 30 : delay * 2;
     }
@@ -515,8 +591,14 @@ flow_replicate(const ReplicateOptions *opts)
     if (rc == GW_OK)
         rc = endpoint_init(&r.target_ep, opts->target_url, ROLE_TARGET, app);
     free(app);
+    metrics_init(&r.m);
+    HttpServer *http = NULL;
+    if (rc == GW_OK && opts->metrics_addr)
+        rc = http_server_start(opts->metrics_addr, &http);
     if (rc == GW_OK)
         rc = run_with_retries(&r);
+    http_server_stop(http);
+    metrics_reset();
     if (rc == GW_OK)
         log_info("replicate %s: stopped cleanly", opts->phase);
     endpoint_free(&r.source_ep);

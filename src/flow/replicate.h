@@ -18,6 +18,7 @@ typedef struct ReplicateOptions {
     int retry_seconds;      /* give up after this long without a working connection */
     int group_changes;      /* most changes in one target transaction */
     int group_ms;           /* longest a group stays open */
+    const char *metrics_addr;   /* HOST:PORT for /metrics and /healthz, or NULL */
 } ReplicateOptions;
 
 GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;

@@ -45,6 +45,7 @@ GwResult pg_stream_open(EngineConn *conn, const PhaseState *ps, StreamPos start,
 GwResult pg_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change) GW_MUST_CHECK;
 GwResult pg_stream_confirm(ChangeStream *s, StreamPos applied, bool request_reply) GW_MUST_CHECK;
 StreamPos pg_stream_sent_pos(ChangeStream *s);
+uint64_t pg_stream_bytes(ChangeStream *s);
 void pg_stream_close(ChangeStream *s);
 GwResult pg_current_pos(EngineConn *conn, StreamPos *out) GW_MUST_CHECK;
 int pg_parse_pos(const char *text, StreamPos *out);

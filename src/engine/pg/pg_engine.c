@@ -54,6 +54,7 @@ const EngineOps pg_engine_ops = {
     .stream_next = pg_stream_next,
     .stream_confirm = pg_stream_confirm,
     .stream_sent_pos = pg_stream_sent_pos,
+    .stream_bytes = pg_stream_bytes,
     .stream_close = pg_stream_close,
     .current_pos = pg_current_pos,
     .parse_pos = pg_parse_pos,

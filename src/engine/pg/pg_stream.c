@@ -38,6 +38,7 @@ struct ChangeStream {
     StreamPos sent;         /* from keepalives */
     StreamPos confirmed;
     int64_t last_status_us;
+    uint64_t bytes;
 };
 
 static int64_t
@@ -152,6 +153,12 @@ pg_stream_sent_pos(ChangeStream *s)
     return s->sent;
 }
 
+uint64_t
+pg_stream_bytes(ChangeStream *s)
+{
+    return s->bytes;
+}
+
 GwResult
 pg_stream_confirm(ChangeStream *s, StreamPos applied, bool request_reply)
 {
@@ -221,6 +228,7 @@ pg_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change)
             return stream_ended(s);
         if (n < 0)
             return stream_error(s, NULL, "reading the replication stream");
+        s->bytes += (uint64_t) n;
 
         WalMessage msg;
         char err[256];

@@ -1,0 +1,16 @@
+/*
+ * http_server.h: godwit's HTTP endpoint (libmicrohttpd): /metrics in the
+ * Prometheus text format and /healthz.  Later also the changefeed webhook.
+ */
+#ifndef GW_HTTP_SERVER_H
+#define GW_HTTP_SERVER_H
+
+#include "util/result.h"
+
+typedef struct HttpServer HttpServer;
+
+/* addr is "HOST:PORT" (IPv4 or a name); GW_ERR_USAGE if malformed or not bindable. */
+GwResult http_server_start(const char *addr, HttpServer **out) GW_MUST_CHECK;
+void http_server_stop(HttpServer *s);
+
+#endif
