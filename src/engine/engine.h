@@ -189,6 +189,8 @@ struct EngineOps {
                                  int *nshards) GW_MUST_CHECK;
     GwResult (*state_add_event)(EngineConn *conn, const char *phase, const char *kind,
                                 const char *detail_json) GW_MUST_CHECK;
+    /* Every phase with its fetch progress, streams and last events, as JSON; *found false without state. */
+    GwResult (*state_report)(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;
 };
 
 /* Picks the engine for a URL and connects; detects CockroachDB behind postgres://. */

@@ -59,6 +59,7 @@ void pg_apply_free(PgConn *c);
 GwResult pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *found) GW_MUST_CHECK;
 
 /* pg_state.c */
+GwResult pg_state_report(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;
 GwResult pg_state_init(EngineConn *conn) GW_MUST_CHECK;
 GwResult pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *found) GW_MUST_CHECK;
 GwResult pg_state_put_phase(EngineConn *conn, const PhaseState *ps) GW_MUST_CHECK;

@@ -78,4 +78,5 @@ const EngineOps pg_engine_ops = {
     .state_put_shards = pg_state_put_shards,
     .state_get_shards = pg_state_get_shards,
     .state_add_event = pg_state_add_event,
+    .state_report = pg_state_report,
 };

@@ -177,3 +177,40 @@ pg_state_add_event(EngineConn *conn, const char *phase, const char *kind, const 
     return pg_exec_params(c, "INSERT INTO _godwit.events (phase, kind, detail) VALUES ($1, $2, $3::jsonb)", 3,
                           params);
 }
+
+static const char *const sql_report =
+    "SELECT json_build_object('phases', COALESCE((SELECT json_agg(json_build_object("
+    " 'name', p.name, 'status', p.status, 'stream', p.stream, 'start_position', p.snapshot_position,"
+    " 'slot', p.slot, 'publications', p.publications, 'updated_at', p.updated_at,"
+    " 'fetch', (SELECT json_build_object('tables', count(DISTINCT (f.table_schema, f.table_name)),"
+    "   'shards', count(*), 'shards_done', count(*) FILTER (WHERE f.done), 'rows', COALESCE(sum(f.rows), 0),"
+    "   'bytes', COALESCE(sum(f.bytes), 0)) FROM _godwit.fetch_progress f WHERE f.phase = p.name),"
+    " 'streams', COALESCE((SELECT json_agg(json_build_object('stream', c.stream, 'direction', c.direction,"
+    "   'position', c.position, 'last_apply', c.updated_at,"
+    "   'seconds_since_apply', round(extract(epoch FROM now() - c.updated_at)::numeric, 1)) ORDER BY c.stream)"
+    "   FROM _godwit.checkpoints c WHERE c.phase = p.name), '[]'),"
+    " 'events', COALESCE((SELECT json_agg(json_build_object('kind', e.kind, 'at', e.at) ORDER BY e.at DESC)"
+    "   FROM (SELECT kind, at FROM _godwit.events WHERE phase = p.name ORDER BY at DESC LIMIT 5) e), '[]')"
+    " ) ORDER BY p.name) FROM _godwit.phases p), '[]'))::text";
+
+GwResult
+pg_state_report(EngineConn *conn, char **json, bool *found)
+{
+    PgConn *c = PG(conn);
+    PGresult *res;
+    *json = NULL;
+    GwResult rc = pg_query(c, "SELECT to_regclass('_godwit.phases') IS NOT NULL", 1, &res);
+    if (rc)
+        return rc;
+    *found = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (!*found)
+        return GW_OK;
+    rc = pg_query(c, sql_report, 1, &res);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 1)
+        *json = gw_strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return *json ? GW_OK : pg_report(c, NULL, "reading the state report");
+}

@@ -1,0 +1,85 @@
+/*
+ * status.c: `godwit status` (see status.h).  Read-only: it never writes to
+ * the target.  JSON output is the engine's report as it is; the text form
+ * is rendered from it.
+ */
+#include "flow/status.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/engine.h"
+#include "util/log.h"
+#include "util/progress.h"
+
+static const char *
+str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "-";
+}
+
+static json_int_t
+num(json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
+}
+
+static void
+print_phase(json_t *p)
+{
+    char b[32];
+    json_t *f = json_object_get(p, "fetch");
+    printf("phase %s: %s%s\n", str(p, "name"), str(p, "status"), json_is_true(json_object_get(p, "stream")) ? "" : " (no stream)");
+    printf("  fetch: %lld/%lld shards of %lld tables, %lld rows, %s; stream starts at %s (slot %s)\n",
+           (long long) num(f, "shards_done"), (long long) num(f, "shards"), (long long) num(f, "tables"),
+           (long long) num(f, "rows"), progress_format_bytes((double) num(f, "bytes"), b, sizeof b),
+           str(p, "start_position"), str(p, "slot"));
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(p, "streams"), i, s) {
+        printf("  stream %s: applied up to %s, last apply %s (%.1f s ago)\n", str(s, "direction"),
+               str(s, "position"), str(s, "last_apply"), json_number_value(json_object_get(s, "seconds_since_apply")));
+    }
+    json_t *e;
+    json_array_foreach(json_object_get(p, "events"), i, e) {
+        printf("  event %s at %s\n", str(e, "kind"), str(e, "at"));
+    }
+}
+
+GwResult
+flow_status(const char *target_url, bool json_output)
+{
+    Endpoint ep;
+    EngineConn *conn = NULL;
+    char *report = NULL;
+    bool found = false;
+    GwResult rc = endpoint_init(&ep, target_url, ROLE_TARGET, "godwit status");
+    if (rc == GW_OK)
+        rc = engine_connect(&ep, &conn);
+    if (rc == GW_OK)
+        rc = conn->ops->state_report(conn, &report, &found);
+    if (rc == GW_OK && !found) {
+        log_error("target %s has no godwit state (schema _godwit): no fetch has run against it", ep.redacted);
+        rc = GW_ERR_USAGE;
+    }
+    if (rc == GW_OK && json_output) {
+        printf("%s\n", report);
+    } else if (rc == GW_OK) {
+        json_error_t err;
+        json_t *root = json_loads(report, 0, &err);
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(root, "phases"), i, p) {
+            print_phase(p);
+        }
+        if (json_array_size(json_object_get(root, "phases")) == 0)
+            printf("no phases on this target yet\n");
+        json_decref(root);
+    }
+    free(report);
+    engine_close(conn);
+    endpoint_free(&ep);
+    return rc;
+}
