@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# bench/replicate.sh: godwit replicate side by side with PostgreSQL's own logical replication.
+#
+#   GODWIT=/abs/path/build/godwit bash bench/replicate.sh [--scale N] [--txns N] [--rate TPS] [--seconds S]
+#
+# Defaults: --scale 10 (pgbench), --txns 20000 (backlog, tpcb-like, 4 clients), --rate 2000 and
+# --seconds 20 (steady load for the lag measurement).
+#
+# On two throwaway PostgreSQL 15 servers (tests/servers.sh: loopback, fsync=off,
+# synchronous_commit=off), the source gets pgbench -i plus a heartbeat table.  Two target
+# databases start from the same data: "g" through `godwit fetch` (its slot), "n" through
+# `godwit fetch --no-stream`, then a native subscription on "n" (copy_data = false, its slot
+# created before any write, left disabled).  Then, one after the other, on the same backlog:
+#
+#   backlog  pgbench -c 4 -t TXNS on the source while nothing replicates; then the time
+#            `godwit replicate --stop-when-caught-up` takes to apply it, and the time the
+#            native subscription takes once enabled, until its slot has confirmed the source's
+#            position at the end of the load (polled every 20 ms).  Peak RSS of godwit (GNU time).
+#   lag      pgbench -R RATE -T SECONDS on the source while one replicator runs; a heartbeat
+#            row is updated on the source every 100 ms (clock_timestamp()) and read on the
+#            target every 100 ms; lag = target clock - heartbeat, median and 99th percentile.
+#            godwit first, then native (each with the other one stopped).
+#   big txn  one transaction updating every pgbench_accounts row, applied by godwit: its peak RSS.
+#
+# Equality is checked after each run (md5 of every table in key order on source and target).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+cmdline="GODWIT=${GODWIT:-} bash bench/replicate.sh $*"
+scale=10 txns=20000 rate=2000 seconds=20
+while [ $# -gt 0 ]; do
+    case $1 in
+        --scale) scale=$2; shift 2 ;;
+        --txns) txns=$2; shift 2 ;;
+        --rate) rate=$2; shift 2 ;;
+        --seconds) seconds=$2; shift 2 ;;
+        -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench/replicate.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+GODWIT=${GODWIT:-$root/build/godwit}
+[ -x "$GODWIT" ] || { echo "bench/replicate.sh: $GODWIT is not built (make)" >&2; exit 2; }
+command -v /usr/bin/time >/dev/null || { echo "bench/replicate.sh: GNU time missing (make deps)" >&2; exit 2; }
+
+. "$root/tests/servers.sh"
+pg_server_start bsrc shared_buffers=512MB max_wal_size=4GB wal_sender_timeout=60s >/dev/null
+pg_server_start btgt shared_buffers=512MB max_wal_size=4GB max_logical_replication_workers=4 >/dev/null
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+SRC=$(pg_url bsrc bench) TG=$(pg_url btgt g) TN=$(pg_url btgt n)
+q "$(pg_url bsrc postgres)" -c "CREATE DATABASE bench"
+q "$(pg_url btgt postgres)" -c "CREATE DATABASE g" -c "CREATE DATABASE n"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "# $cmdline"
+echo "# $(date -u +%FT%TZ), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(q "$SRC" -c 'SHOW server_version')"
+
+pgbench -q -i -s "$scale" "$SRC" >/dev/null 2>&1
+q "$SRC" -c "ALTER TABLE pgbench_history REPLICA IDENTITY FULL" \
+    -c "CREATE TABLE bench_heartbeat (id int PRIMARY KEY, ts timestamptz NOT NULL)" \
+    -c "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())"
+"$GODWIT" fetch -q --source "$SRC" --target "$TG" >/dev/null
+"$GODWIT" fetch -q --no-stream --source "$SRC" --target "$TN" >/dev/null
+q "$SRC" -c "CREATE PUBLICATION bench_native FOR TABLE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history, bench_heartbeat"
+q "$TN" -c "CREATE SUBSCRIPTION bench_native CONNECTION 'host=127.0.0.1 port=$BSRC_PORT dbname=bench user=postgres' PUBLICATION bench_native WITH (copy_data = false, enabled = false)"
+
+check_equal() {   # db label
+    local t k a b bad=0
+    for t in pgbench_accounts:aid pgbench_branches:bid pgbench_tellers:tid "pgbench_history:tid,bid,aid,delta,mtime"; do
+        k=${t#*:}; t=${t%%:*}
+        a=$(q "$SRC" -c "SELECT md5(string_agg(x::text, ',' ORDER BY $k)) || count(*) FROM $t x")
+        b=$(q "$1" -c "SELECT md5(string_agg(x::text, ',' ORDER BY $k)) || count(*) FROM $t x")
+        [ "$a" = "$b" ] || { echo "!! $2: $t differs from the source" >&2; bad=1; }
+    done
+    return $bad
+}
+now() { date +%s.%N; }
+slot_confirmed_ge() {   # slot lsn
+    [ "$(q "$SRC" -c "SELECT coalesce(confirmed_flush_lsn >= '$2'::pg_lsn, false) FROM pg_replication_slots WHERE slot_name = '$1'")" = t ]
+}
+
+# ---- backlog
+pgbench -n -c 4 -j 2 -t "$((txns / 4))" "$SRC" >/dev/null 2>&1
+goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
+wal=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff('$goal', confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'godwit_default'")
+t0=$(now)
+/usr/bin/time -f '%e %M' -o "$work/g.time" "$GODWIT" replicate -q --source "$SRC" --target "$TG" --stop-when-caught-up
+t1=$(now)
+g_backlog=$(echo "$t1 - $t0" | bc -l)
+g_rss=$(awk '{print int($2/1024)}' "$work/g.time")
+check_equal "$TG" godwit
+
+t0=$(now)
+q "$TN" -c "ALTER SUBSCRIPTION bench_native ENABLE"
+until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
+t1=$(now)
+n_backlog=$(echo "$t1 - $t0" | bc -l)
+check_equal "$TN" native
+
+# ---- lag under steady load
+lag_run() {   # name target-db (replicator already running)
+    local out=$work/$1.lag
+    q "$SRC" -c "UPDATE bench_heartbeat SET ts = clock_timestamp()" -c "\\watch 0.1" >/dev/null 2>&1 &
+    local hb=$!
+    q "$2" -c "SELECT extract(epoch FROM clock_timestamp() - ts) FROM bench_heartbeat" -c "\\watch 0.1" >"$out" 2>/dev/null &
+    local rd=$!
+    pgbench -n -c 4 -j 2 -R "$rate" -T "$seconds" "$SRC" >/dev/null 2>&1
+    kill "$hb" "$rd" 2>/dev/null; wait "$hb" "$rd" 2>/dev/null || true
+    grep -E '^[0-9.]+$' "$out" | sort -n | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)]; p=v[int(NR*0.99)>0?int(NR*0.99):1]; printf "%.3f %.3f %d\n", m, p, NR}'
+}
+q "$TN" -c "ALTER SUBSCRIPTION bench_native DISABLE"
+"$GODWIT" replicate -q --source "$SRC" --target "$TG" 2>"$work/g.log" &
+gpid=$!
+read -r g_med g_p99 g_n < <(lag_run godwit "$TG")
+kill -TERM "$gpid"; wait "$gpid" || true
+"$GODWIT" replicate -q --source "$SRC" --target "$TG" --stop-when-caught-up
+check_equal "$TG" godwit
+
+q "$TN" -c "ALTER SUBSCRIPTION bench_native ENABLE"
+read -r n_med n_p99 n_n < <(lag_run native "$TN")
+goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
+until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
+check_equal "$TN" native
+
+# ---- one big transaction
+q "$SRC" -c "UPDATE pgbench_accounts SET abalance = abalance + 1, filler = md5(aid::text)"
+big=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'godwit_default'")
+/usr/bin/time -f '%e %M' -o "$work/big.time" "$GODWIT" replicate -q --source "$SRC" --target "$TG" --stop-when-caught-up
+read -r big_s big_kb < "$work/big.time"
+check_equal "$TG" godwit
+
+printf '\n%-34s %12s %12s %10s\n' "measure" "godwit" "native" "ratio"
+printf '%-34s %11.2fs %11.2fs %9.2fx  (native/godwit; goal >= 1.5)\n' "backlog apply ($txns txns, $wal WAL)" "$g_backlog" "$n_backlog" "$(echo "$n_backlog / $g_backlog" | bc -l)"
+printf '%-34s %11.3fs %11.3fs\n' "lag median at ${rate} tps" "$g_med" "$n_med"
+printf '%-34s %11.3fs %11.3fs %9.2fx  (godwit/native; goal <= 1.0)\n' "lag p99 at ${rate} tps" "$g_p99" "$n_p99" "$(echo "$g_p99 / $n_p99" | bc -l)"
+printf '%-34s %10d MB\n' "godwit peak RSS, backlog" "$g_rss"
+printf '%-34s %10d MB   (%s WAL, %.1f s; goal < 64 MB)\n' "godwit peak RSS, one big txn" "$((big_kb / 1024))" "$big" "$big_s"
+echo "(lag samples: godwit $g_n, native $n_n)"
