@@ -70,6 +70,7 @@ bench:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory $(BUILD)/godwit
 	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash bench/fetch.sh
+	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash bench/replicate.sh
 
 clean:
 	rm -rf build
