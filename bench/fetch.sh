@@ -27,13 +27,17 @@
 # timestamps): catalog, slot and table creation included, and any index builds that overlapped
 # other tables' copy.
 #
-# Besides wall and peak RSS, "host cpu" is the busy CPU time of the whole machine (/proc/stat)
-# during each step: on a small machine where the servers and the tools share the cores, it tells
-# how much work each approach costs in total.
+# Each step also gets CPU seconds: the tool's (GNU time), both servers' (their postmasters'
+# accounting) and every other process's on the machine.  On a small or shared machine the latter
+# tells whether a figure was disturbed: before each contender the script waits for the machine to
+# be quiet, stars the rounds during which other processes used CPU anyway, and takes medians over
+# the clean rounds.  A warm-up copy (not measured) runs first.
 #
 # Extra knobs (environment): BENCH_KEEP=1 keeps the work directory (logs); BENCH_SKIP="a b" skips
 # contenders (godwit godwit-nostream raw pgcopydb); BENCH_PGCOPYDB_SPLIT=MB adds
-# --split-tables-larger-than to pgcopydb.
+# --split-tables-larger-than to pgcopydb; BENCH_GODWIT_ARGS="..." adds options to godwit fetch
+# (e.g. "--shard-size 1024" to copy every table whole); BENCH_QUIET_WAIT=S caps each wait for a
+# quiet machine (default 180 s).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,12 +54,12 @@ while [ $# -gt 0 ]; do
         --wide-rows) wide_rows=${2:?--wide-rows needs a value}; shift 2 ;;
         --jobs) jobs=${2:?--jobs needs a value}; shift 2 ;;
         --repeat) repeat=${2:?--repeat needs a value}; shift 2 ;;
-        -h|--help) sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/fetch.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
 for v in "$scale" "$wide_rows" "$jobs" "$repeat"; do
-    [[ $v =~ ^[0-9]+$ ]] && [ "$v" -ge 1 ] || { echo "bench/fetch.sh: bad number '$v'" >&2; exit 2; }
+    if ! [[ $v =~ ^[0-9]+$ ]] || [ "$v" -lt 1 ]; then echo "bench/fetch.sh: bad number '$v'" >&2; exit 2; fi
 done
 
 if [ -z "${GODWIT:-}" ] || [ ! -x "$GODWIT" ]; then
@@ -78,7 +82,7 @@ bench_cleanup() {
     fi
 }
 trap bench_cleanup EXIT
-# shellcheck source=../tests/servers.sh
+# shellcheck source=tests/servers.sh
 . "$root/tests/servers.sh"   # chains bench_cleanup into its own EXIT trap
 
 log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -162,7 +166,6 @@ check_counts() {
 # busy time of the whole machine minus that: a run during which other processes ate CPU is
 # flagged, because its wall time is then not the tool's alone.
 clk_tck=$(getconf CLK_TCK)
-ncpu=$(nproc)
 machine_busy() { awk -v hz="$clk_tck" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
 servers_cpu() {
     local d pm ticks=0 t kids
@@ -178,6 +181,15 @@ servers_cpu() {
         fi
     done
     awk -v t="$ticks" -v hz="$clk_tck" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# Number of processes of both servers (postmasters' children, zombies included).
+servers_nproc() {
+    local d n=0
+    for d in "$SRC_DIR" "$TGT_DIR"; do
+        n=$((n + $(ps -o pid= --ppid "$(head -n 1 "$d/postmaster.pid")" | wc -l)))
+    done
+    echo "$n"
 }
 
 # Waits (up to BENCH_QUIET_WAIT seconds, default 180) until the machine is quiet apart from the
@@ -206,7 +218,12 @@ timed() {
     local name=$1; shift
     local rc=0 b0 b1 s0 s1
     b0=$(machine_busy); s0=$(servers_cpu)
+    local n0; n0=$(servers_nproc)
     /usr/bin/time -o "$work/$name.time" -f '%e %M %U %S' "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
+    # A backend's CPU is added to its postmaster's only once it has been reaped: wait for the
+    # tool's backends to be gone (at most 5 s) before reading.
+    local until=$((SECONDS + 5))
+    while [ "$(servers_nproc)" -gt "$n0" ] && [ $SECONDS -lt $until ]; do sleep 0.05; done
     b1=$(machine_busy); s1=$(servers_cpu)
     read -r T_WALL T_RSS_KB T_U T_S < <(tail -n 1 "$work/$name.time")
     T_RSS=$(awk -v k="$T_RSS_KB" 'BEGIN { printf "%.0f", k / 1024 }')
@@ -220,7 +237,8 @@ timed() {
 # Results, one value per round for each row NAME:
 #   rec NAME STATUS WHAT WALL [RSS TOOLCPU SERVERCPU OTHERCPU]
 # A run is "disturbed" (starred) when other processes used more than a quarter of a core on
-# average while it ran, or the machine was not quiet before it started.
+# average while it ran (and more than 0.3 s in all), or the machine was not quiet before it
+# started.  Medians are taken over the undisturbed runs when there is at least one.
 declare -A R_WALL R_RSS R_CPU R_SCPU R_OTHER R_BAD R_WHAT R_FLAGGED
 R_ORDER=()
 failures=0
@@ -234,7 +252,7 @@ rec() {
     fi
     local mark=""
     if [ -n "$quiet_failed" ] || { [ -n "$other" ] &&
-            awk -v o="$other" -v w="$wall" 'BEGIN { exit !(o > 0.25 * w) }'; }; then
+            awk -v o="$other" -v w="$wall" 'BEGIN { exit !(o > 0.25 * w && o > 0.3) }'; }; then
         mark="*"; R_FLAGGED[$n]=$((R_FLAGGED[$n] + 1))
     fi
     R_WALL[$n]+="$wall$mark "
@@ -252,15 +270,17 @@ run_godwit() {
     fresh_target
     drop_godwit_stream
     log "$tag: godwit fetch --jobs $jobs $*"
-    local start_epoch; start_epoch=$(date +%s.%N)
-    if ! timed "$tag" "$GODWIT" fetch --source "$SRC" --target "$TGT" --jobs "$jobs" -v "$@"; then
+    # The start is stamped by the process itself just before it becomes godwit (exec).
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    if ! timed "$tag" bash -c 'date +%s.%N >"$0"; exec "$@"' "$work/$tag.start" "$GODWIT" fetch --source "$SRC" --target "$TGT" --jobs "$jobs" -v "$@"; then
         log "$tag: godwit failed; last lines of its log:"; tail -n 15 "$work/$tag.err" >&2
         rec "$name" FAILED "godwit exited with an error"
         failures=$((failures + 1)); drop_godwit_stream; return 0
     fi
     local wall=$T_WALL rss=$T_RSS cpu=$T_CPU scpu=$T_SCPU other=$T_OTHER
     # Copy phase: from the start to the last shard committed ("worker N: T shard i/n: R rows").
-    local last copy=""
+    local last copy="" start_epoch
+    start_epoch=$(cat "$work/$tag.start")
     last=$(grep -E ' debug +worker [0-9]+: .* shard [0-9]+/[0-9]+: [0-9]+ rows' "$work/$tag.err" |
         tail -n 1 | cut -d' ' -f1)
     if [ -n "$last" ]; then
@@ -270,7 +290,9 @@ run_godwit() {
     check_counts "$tag" || { status="WRONG COUNTS"; failures=$((failures + 1)); }
     rec "$name" "$status" "all of fetch: schema, data, keys/indexes, state" "$wall" "$rss" "$cpu" "$scpu" "$other"
     if [ -n "$copy" ]; then
-        rec "$name copy" "$status" "start to last shard committed (-v log); overlaps index builds" "$copy"
+        # Disturbed when the whole run was (its "other" CPU is the whole run's).
+        rec "$name copy" "$status" "start to last shard committed (-v log); overlaps index builds" "$copy" \
+            "" "" "" "$other"
     fi
     log "$tag: ${wall}s (copy phase ${copy:-?}s), peak RSS ${rss} MB, CPU: tool ${cpu}s, servers ${scpu}s, other ${other}s"
     sed 's/^/    /' "$work/$tag.out" >&2
@@ -352,6 +374,7 @@ fresh_target
 pg_restore --section=pre-data --exit-on-error -d "$TGT" "$work/schema.dump"
 SRC="$SRC" TGT="$TGT" xargs -P "$jobs" -n 1 -d '\n' -a "$work/raw.tables" bash "$here/pipe_table.sh"
 
+read -r -a godwit_extra <<<"${BENCH_GODWIT_ARGS:-}"
 contenders=()
 for c in godwit godwit-nostream raw pgcopydb; do
     case $skip in *" $c "*) ;; *) contenders+=("$c") ;; esac
@@ -361,8 +384,8 @@ for ((round = 1; round <= repeat; round++)); do
     for ((i = 0; i < ${#contenders[@]}; i++)); do
         c=${contenders[$(((i + round - 1) % ${#contenders[@]}))]}
         case $c in
-            godwit) run_godwit godwit "godwit.$round" ;;
-            godwit-nostream) run_godwit godwit-nostream "godwit-nostream.$round" --no-stream ;;
+            godwit) run_godwit godwit "godwit.$round" "${godwit_extra[@]}" ;;
+            godwit-nostream) run_godwit godwit-nostream "godwit-nostream.$round" --no-stream "${godwit_extra[@]}" ;;
             raw) run_raw "raw.$round" ;;
             pgcopydb) run_pgcopydb "pgcopydb.$round" ;;
         esac
@@ -379,7 +402,18 @@ ratio() { # ratio A B
 verdict() { # verdict RATIO GOAL
     case $1 in n/a) echo "not measured" ;; *) awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "goal met" : "GOAL MISSED") }' ;; esac
 }
-med_of() { if [ -n "${R_WALL[$1]+x}" ]; then median "$(tr -d '*' <<<"${R_WALL[$1]}" | sed 's/FAILED//g')"; fi; }
+# Median wall of row $1: over its undisturbed runs if any, else over all of them.
+med_of() {
+    [ -n "${R_WALL[$1]+x}" ] || return 0
+    local v=${R_WALL[$1]//FAILED/} clean
+    clean=$(tr ' ' '\n' <<<"$v" | grep -v '\*' | tr '\n' ' ')
+    if [ -n "${clean// /}" ]; then median "$clean"; else median "${v//\*/}"; fi
+}
+runs_of() { # "clean/all" runs of row $1
+    local v=${R_WALL[$1]//FAILED/}
+    local all; all=$(wc -w <<<"$v")
+    echo "$((all - R_FLAGGED[$1]))/$all"
+}
 r1=$(ratio "$(med_of godwit)" "$(med_of pgcopydb)")
 r2=$(ratio "$(med_of 'godwit copy')" "$(med_of 'raw pipe copy')")
 r3=$(ratio "$(med_of godwit)" "$(med_of 'raw pipe total')")
@@ -393,15 +427,16 @@ echo "postgres: $pg_version; fsync=off, synchronous_commit=off, full_page_writes
 echo "          ${settings[*]}"
 echo "godwit:   $("$GODWIT" --version 2>&1 | head -n 1) ($GODWIT)"
 echo "data:     pgbench -i -s $scale + wide table of $wide_rows rows: ${#tables[@]} tables, $src_rows rows, $src_size (source database)"
+[ ${#godwit_extra[@]} -gt 0 ] && echo "godwit options added: ${godwit_extra[*]}"
 echo "jobs:     $jobs; rounds: $repeat (figures are medians over the rounds; every round checks row and index counts)"
 echo
-fmt='%-20s %7s %7s %8s %8s %7s  %-9s %s\n'
-printf "$fmt" contender "wall s" "peak MB" "tool cpu" "srv cpu" "other" status "what the time contains"
-printf "$fmt" -------------------- ------- ------- -------- -------- ------- --------- ----------------------
+row() { printf '%-20s %7s %5s %7s %8s %8s %7s  %-9s %s\n' "$@"; }
+row contender "wall s" clean "peak MB" "tool cpu" "srv cpu" "other" status "what the time contains"
+row -------------------- ------- ----- ------- -------- -------- ------- --------- ----------------------
 for n in "${R_ORDER[@]}"; do
     st="ok"
     [ "${R_BAD[$n]}" -gt 0 ] && st="FAILED ${R_BAD[$n]}x"
-    printf "$fmt" "$n" "$(med_of "$n")" "$(maxof "${R_RSS[$n]:-}")" "$(median "${R_CPU[$n]:-}")" \
+    row "$n" "$(med_of "$n")" "$(runs_of "$n")" "$(maxof "${R_RSS[$n]:-}")" "$(median "${R_CPU[$n]:-}")" \
         "$(median "${R_SCPU[$n]:-}")" "$(median "${R_OTHER[$n]:-}")" "$st" "${R_WHAT[$n]}"
 done
 echo
@@ -417,9 +452,10 @@ echo "godwit copy phase / raw pipe copy:              $r2   (goal <= 1.15: $(ver
 echo "godwit --no-stream / pgcopydb:                  $r4"
 echo "godwit --no-stream copy phase / raw pipe copy:  $r5"
 echo "godwit / raw pipe total (schema+data+indexes):  $r3"
-echo "Medians over the rounds.  peak MB: max RSS of the tool's largest process (GNU time %M), max over"
-echo "rounds.  CPU seconds: tool = the tool and its children; srv = both PostgreSQL servers; other ="
-echo "every other process on the machine during the step (should be ~0)."
+echo "wall s: median over the undisturbed rounds (clean: how many of all), or over all if none; the"
+echo "ratios use these.  peak MB: max RSS of the tool's largest process (GNU time %M), max over rounds."
+echo "CPU seconds (medians): tool = the tool and its children; srv = both PostgreSQL servers; other ="
+echo "every other process on the machine during the step (~0 on an otherwise idle machine)."
 if [ "$flagged" -gt 0 ]; then
     echo "WARNING: $flagged measurement(s) were disturbed by other load on the machine (starred above)."
 fi

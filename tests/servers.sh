@@ -7,6 +7,7 @@
 #   pg_server_start src                      # -> $SRC_PORT, $SRC_URL, $SRC_DIR
 #   pg_server_start walrep wal_level=replica # extra settings, "-c" before each is optional
 #   psql "$(pg_url src mydb)" ...
+#   pg_server_restart src [fast|immediate]   # in place; pg_server_halt / pg_server_resume too
 #   pg_server_stop src                       # or let the EXIT trap stop everything
 #
 # Every server lives in "$GW_TMP/NAME" (data directory, unix socket and server.log).  GW_TMP is
@@ -233,6 +234,39 @@ pg_server_stop() {
     if [ "${GW_KEEP_TMP:-0}" != 1 ]; then rm -rf "$dir" "$GW_TMP/$name".*.log; fi
     local up; up=$(_gw_upper "$name")
     unset "${up}_PORT" "${up}_URL" "${up}_DIR"
+}
+
+# pg_server_restart NAME [MODE]: restarts server NAME in place (same data, port and settings);
+# MODE is a pg_ctl shutdown mode: fast (default: sessions are terminated), immediate or smart.
+# Returns once the server accepts connections again.
+pg_server_restart() {
+    local name=$1 mode=${2:-fast} dir="$GW_TMP/$1" port
+    port=$(pg_port "$name") || return 2
+    if ! (cd "$GW_TMP" && _gw_as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -m "$mode" -w -t 60 \
+            -o "-p $port" restart >>"$GW_TMP/$name.pg_ctl.log" 2>&1); then
+        _gw_log "server '$name' failed to restart:"; tail -n 20 "$dir/server.log" >&2; return 1
+    fi
+    pg_wait_ready "$port" 60
+}
+
+# pg_server_halt NAME [MODE]: stops server NAME but keeps it (data directory, port, variables), so
+# that pg_server_resume NAME starts it again; servers_stop_all still cleans it up.
+pg_server_halt() {
+    local name=$1 mode=${2:-fast} dir="$GW_TMP/$1"
+    pg_port "$name" >/dev/null || return 2
+    (cd "$GW_TMP" && _gw_as_pg "$PG_BIN/pg_ctl" -D "$dir" -m "$mode" -w -t 60 stop >>"$GW_TMP/$name.pg_ctl.log" 2>&1) ||
+        { _gw_log "server '$name' failed to stop"; return 1; }
+}
+
+# pg_server_resume NAME: starts a server stopped by pg_server_halt, on its port.
+pg_server_resume() {
+    local name=$1 dir="$GW_TMP/$1" port
+    port=$(pg_port "$name") || return 2
+    if ! (cd "$GW_TMP" && _gw_as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+            -o "-p $port" start >>"$GW_TMP/$name.pg_ctl.log" 2>&1); then
+        _gw_log "server '$name' failed to start again:"; tail -n 20 "$dir/server.log" >&2; return 1
+    fi
+    pg_wait_ready "$port" 60
 }
 
 # servers_stop_all: stops every server this process started; removes GW_TMP if it made it.

@@ -73,6 +73,11 @@ typedef struct Change {
     int64_t commit_time;    /* microseconds since 2000-01-01 (PostgreSQL epoch) */
     /* INSERT / UPDATE / DELETE / RELATION */
     const RelationInfo *rel;
+    /*
+     * Set by the consumer, not the reader: the target must already hold this
+     * row, so an update that finds nothing is an error, not a no-op.
+     */
+    bool must_exist;
     bool has_old;           /* UPDATE/DELETE: old tuple present */
     char old_kind;          /* 'K' key columns only, 'O' full old row */
     ChangeTuple old_tuple;

@@ -14,6 +14,7 @@ typedef struct LookupCtx {
     const TableDef *table;
     const RelationInfo *rel;
     const ChangeTuple *tuple;
+    const ChangeTuple *fallback;    /* the whole old row, for values the new one did not carry */
     char **scratch;         /* NUL-terminated copies handed to the predicate */
     size_t nscratch;
 } LookupCtx;
@@ -40,6 +41,8 @@ lookup_value(const char *column, PredicateValue *out, void *arg)
         if (strcmp(ctx->rel->cols[i].name, column) != 0)
             continue;
         const ChangeValue *v = &ctx->tuple->values[i];
+        if (v->kind == VALUE_UNCHANGED && ctx->fallback && i < ctx->fallback->ncols)
+            v = &ctx->fallback->values[i];
         if (v->kind == VALUE_UNCHANGED || v->kind == VALUE_BINARY)
             return false;
         if (v->kind == VALUE_NULL) {
@@ -77,18 +80,46 @@ evaluate(const Predicate *p, LookupCtx *ctx, bool *matches)
     return GW_OK;
 }
 
+static bool
+carries_every_value(const Change *ch, bool old_whole)
+{
+    for (uint16_t i = 0; i < ch->new_tuple.ncols; i++)
+        if (ch->new_tuple.values[i].kind == VALUE_UNCHANGED &&
+            !(old_whole && ch->old_tuple.values[i].kind != VALUE_UNCHANGED))
+            return false;
+    return true;
+}
+
 GwResult
-change_filter(const Predicate *p, const Catalog *cat, const TableDef *t, const Change *ch, FilterVerdict *verdict)
+change_filter(const Predicate *p, const Catalog *cat, const TableDef *t, const Change *ch, FilterVerdict *verdict,
+              bool *must_exist)
 {
     *verdict = FILTER_APPLY;
+    *must_exist = false;
     if (!p || (ch->kind != CHANGE_INSERT && ch->kind != CHANGE_UPDATE))
         return GW_OK;
-    LookupCtx ctx = {.cat = cat, .table = t, .rel = ch->rel, .tuple = &ch->new_tuple};
-    bool matches;
-    GwResult rc = evaluate(p, &ctx, &matches);
+    bool old_whole = ch->kind == CHANGE_UPDATE && ch->has_old && ch->old_kind == 'O';
+    LookupCtx ctx = {.cat = cat, .table = t, .rel = ch->rel, .tuple = &ch->new_tuple,
+                     .fallback = old_whole ? &ch->old_tuple : NULL};
+    bool new_in, old_in = true;
+    GwResult rc = evaluate(p, &ctx, &new_in);
     if (rc)
         return rc;
-    if (!matches)
-        *verdict = ch->kind == CHANGE_INSERT ? FILTER_SKIP : FILTER_AS_DELETE;
+    if (ch->kind == CHANGE_INSERT) {
+        *verdict = new_in ? FILTER_APPLY : FILTER_SKIP;
+        return GW_OK;
+    }
+    if (old_whole) {
+        LookupCtx old_ctx = {.cat = cat, .table = t, .rel = ch->rel, .tuple = &ch->old_tuple};
+        rc = evaluate(p, &old_ctx, &old_in);
+        if (rc)
+            return rc;
+    }
+    if (new_in && !old_in)
+        *verdict = FILTER_AS_INSERT;
+    else if (!new_in)
+        *verdict = old_in ? FILTER_AS_DELETE : FILTER_SKIP;
+    else
+        *must_exist = !old_whole && !carries_every_value(ch, false);
     return GW_OK;
 }

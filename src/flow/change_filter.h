@@ -15,17 +15,21 @@ typedef enum FilterVerdict {
     FILTER_APPLY,           /* apply the change as it is */
     FILTER_SKIP,            /* the row is not in the phase: nothing to do */
     FILTER_AS_DELETE,       /* an update moved the row out of the phase: delete it downstream */
+    FILTER_AS_INSERT,       /* an update moved the row into the phase: insert it downstream */
 } FilterVerdict;
 
 /*
  * Decides what a change becomes.  An insert applies when its row matches.
- * An update applies (an upsert, which also moves a row in) when the new row
- * matches, and becomes a delete by key when it does not: a row that was
- * never in the phase is then simply not there to delete.  A delete always
- * applies, for the same reason.  A predicate that cannot be decided (a
- * column not sent, such as an unchanged TOASTed value) is an error.
+ * An update is judged on its new row and, when the source sent the whole
+ * old row (REPLICA IDENTITY FULL), on that too: in to in applies, out to in
+ * becomes an insert, in to out a delete, out to out nothing.  Without the
+ * old row, a new row outside the phase becomes a delete by key (a row that
+ * was never in the phase is simply not there to delete) and one inside
+ * applies, marked must_exist when it does not carry every value, because an
+ * upsert is then impossible.  A delete always applies, for the same reason.
+ * A predicate that cannot be decided (a column not sent) is an error.
  */
 GwResult change_filter(const Predicate *p, const Catalog *cat, const TableDef *t, const Change *ch,
-                       FilterVerdict *verdict) GW_MUST_CHECK;
+                       FilterVerdict *verdict, bool *must_exist) GW_MUST_CHECK;
 
 #endif

@@ -55,7 +55,7 @@ copy_shard(Worker *w, FetchShard *shard)
         src->copy_out_abort(w->source);
         return rc;
     }
-    int64_t bytes = 0;
+    int64_t bytes = 0, chunks = 0;
     for (;;) {
         const char *buf;
         int len;
@@ -68,6 +68,8 @@ copy_shard(Worker *w, FetchShard *shard)
             break;
         }
         bytes += len;
+        chunks++;
+        /* A chunk is a row, give or take binary COPY's header and trailer; corrected at the end. */
         atomic_fetch_add(&ft->progress->rows, 1);
         atomic_fetch_add(&ft->progress->bytes, len);
         if (run_stopping(w->run)) {
@@ -82,6 +84,7 @@ copy_shard(Worker *w, FetchShard *shard)
     if (rc == GW_OK)
         rc = end;
     if (rc == GW_OK) {
+        atomic_fetch_add(&ft->progress->rows, rows - chunks);
         pthread_mutex_lock(&w->run->mu);
         ft->rows += rows;
         ft->bytes += bytes;

@@ -85,6 +85,8 @@ typedef struct Replicator {
     long long txns;
     long long changes;
     bool stopping;
+    bool fatal;                 /* the last error needs the operator, however it looks */
+    bool progressed;            /* applied or confirmed something since the last (re)connect */
     int64_t txn_commit_time;    /* of the transaction being read, source clock */
     int64_t group_commit_time;  /* of the last transaction in the group */
     ReplMetrics m;
@@ -310,6 +312,7 @@ commit_group(Replicator *r)
     r->group_open = false;
     r->group_changes = 0;
     r->applied = r->group_pos;
+    r->progressed = true;
     double lag = (double) (now_stream_us() - r->group_commit_time) / 1e6;
     metrics_set(r->m.lag_seconds, lag > 0 ? lag : 0);
     metrics_set(r->m.last_apply, (double) time(NULL));
@@ -331,11 +334,14 @@ check_relation(Replicator *r, const RelationInfo *rel)
     for (uint16_t i = 0; i < rel->ncols; i++) {
         if (table_find_column(rt->def, rel->cols[i].name) >= 0)
             continue;
-        char pos[32];
-        format_pos(r, r->applied, pos, sizeof pos);
-        log_error("table %s.%s: column %s exists on the source but not on the target; the stream stopped at %s:"
-                  " add the column on the target and run replicate again",
-                  rel->schema, rel->name, rel->cols[i].name, pos);
+        char pos[32], applied[32];
+        format_pos(r, r->txn_pos, pos, sizeof pos);
+        format_pos(r, r->applied, applied, sizeof applied);
+        log_error("table %s.%s: column %s exists on the source but not on the target; the stream stopped before"
+                  " the transaction committed at %s (applied up to %s): add the column on the target and run"
+                  " replicate again",
+                  rel->schema, rel->name, rel->cols[i].name, pos, applied);
+        r->fatal = true;
         return GW_ERR_TARGET;
     }
     return GW_OK;
@@ -353,20 +359,24 @@ apply_row_change(Replicator *r, const Change *ch)
     if (rt->copied_until && r->txn_pos < rt->copied_until)
         return GW_OK;
     FilterVerdict verdict;
-    GwResult rc = change_filter(rt->predicate, &r->catalog, rt->def, ch, &verdict);
+    bool must_exist;
+    GwResult rc = change_filter(rt->predicate, &r->catalog, rt->def, ch, &verdict, &must_exist);
     if (rc || verdict == FILTER_SKIP)
         return rc;
-    Change as_delete;
+    Change rewritten = *ch;
+    rewritten.must_exist = must_exist;
     if (verdict == FILTER_AS_DELETE) {
-        as_delete = *ch;
-        as_delete.kind = CHANGE_DELETE;
+        rewritten.kind = CHANGE_DELETE;
         if (!ch->has_old) {
-            as_delete.has_old = true;
-            as_delete.old_kind = 'O';
-            as_delete.old_tuple = ch->new_tuple;
+            rewritten.has_old = true;
+            rewritten.old_kind = 'O';
+            rewritten.old_tuple = ch->new_tuple;
         }
-        ch = &as_delete;
+    } else if (verdict == FILTER_AS_INSERT) {
+        /* The old row stays attached: the applier takes unchanged TOASTed values from it. */
+        rewritten.kind = CHANGE_INSERT;
     }
+    ch = &rewritten;
     r->group_changes++;
     r->changes++;
     metrics_add(rt->changes, 1);
@@ -470,6 +480,7 @@ on_idle(Replicator *r, bool *done)
     if (rc == GW_OK && !r->in_txn && !r->group_open && sent > r->applied) {
         /* Everything before `sent` was delivered and nothing of it is pending here. */
         r->applied = sent;
+        r->progressed = true;
         rc = r->src->stream_confirm(r->stream, sent, false);
     }
     metrics_update(r, true);
@@ -484,13 +495,15 @@ on_idle(Replicator *r, bool *done)
 static void
 log_progress(Replicator *r, bool force)
 {
+    if (!r->src)
+        return;
     double now = progress_now();
     if (!force && now - r->last_log < REPLICATE_LOG_INTERVAL)
         return;
     r->last_log = now;
     char pos[32];
     format_pos(r, r->applied, pos, sizeof pos);
-    log_info("replicate %s: %lld transactions, %lld changes applied; position %s", r->phase.name, r->txns,
+    log_info("replicate %s: %lld transactions, %lld changes applied; position %s", r->opts->phase, r->txns,
              r->changes, pos);
 }
 
@@ -525,6 +538,8 @@ stream_loop(Replicator *r)
 static bool
 transient(const Replicator *r, GwResult rc)
 {
+    if (r->fatal)
+        return false;
     if (rc == GW_ERR_SOURCE)
         return !r->source || r->source->ops->error_is_transient(r->source);
     if (rc == GW_ERR_TARGET)
@@ -548,11 +563,18 @@ run_with_retries(Replicator *r)
     double delay = 0.5, outage_started = 0;
     unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
     for (int attempt = 1;; attempt++) {
+        r->progressed = false;
         GwResult rc = setup(r, attempt == 1);
-        if (rc == GW_OK) {
+        double streamed_from = progress_now();
+        if (rc == GW_OK)
+            rc = stream_loop(r);
+        /*
+         * Only a connection that got work done, or stayed up a while, ends an
+         * outage: a reconnect that fails at once does not.
+         */
+        if (r->progressed || (rc == GW_OK || progress_now() - streamed_from >= 10.0)) {
             outage_started = 0;
             delay = 0.5;
-            rc = stream_loop(r);
         }
         log_progress(r, true);
         if (rc == GW_OK || !transient(r, rc) || signals_stop_requested()) {

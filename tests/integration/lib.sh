@@ -74,8 +74,12 @@ _gw_psql() {
 
 # psql_src DB SQL | psql_src DB - <<'SQL' ... : runs SQL on the source database DB; unaligned,
 # tuples only.  Returns psql's exit code.
-psql_src() { _gw_psql "$(pg_url src "$1")" "${@:2}"; }
-psql_tgt() { _gw_psql "$(pg_url tgt "$1")" "${@:2}"; }
+# The servers that "source" and "target" mean: the shared ones, unless a test started its own
+# (pg_server_start NAME) and set these (e.g. to restart or stop them without disturbing other tests).
+GW_SRC_SERVER=${GW_SRC_SERVER:-src}
+GW_TGT_SERVER=${GW_TGT_SERVER:-tgt}
+psql_src() { _gw_psql "$(pg_url "$GW_SRC_SERVER" "$1")" "${@:2}"; }
+psql_tgt() { _gw_psql "$(pg_url "$GW_TGT_SERVER" "$1")" "${@:2}"; }
 # psql_on SERVER DB SQL: the same on any server started by pg_server_start.
 psql_on() { _gw_psql "$(pg_url "$1" "$2")" "${@:3}"; }
 
@@ -87,7 +91,7 @@ setup_tgt() { psql_tgt "$@" >/dev/null || abort_test "setup SQL failed on target
 new_dbs() {
     local db=$1 s
     if ! [[ $db =~ ^[a-z_][a-z0-9_]*$ ]]; then echo "new_dbs: bad name '$db'" >&2; return 2; fi
-    for s in src tgt; do
+    for s in "$GW_SRC_SERVER" "$GW_TGT_SERVER"; do
         local port; port=$(pg_port "$s") || return 1
         dropdb -h 127.0.0.1 -p "$port" -U postgres --if-exists --force "$db" >/dev/null 2>&1
         createdb -h 127.0.0.1 -p "$port" -U postgres "$db" || { echo "new_dbs: createdb $db on $s failed" >&2; return 1; }
@@ -100,9 +104,9 @@ register_dbs() { GW_DBS+=("$@"); }
 
 # ---------------------------------------------------------------- godwit
 
-# src_url DB / tgt_url DB: URLs of database DB on the shared servers.
-src_url() { pg_url src "$1"; }
-tgt_url() { pg_url tgt "$1"; }
+# src_url DB / tgt_url DB: URLs of database DB on the source and target servers (GW_SRC_SERVER, GW_TGT_SERVER).
+src_url() { pg_url "$GW_SRC_SERVER" "$1"; }
+tgt_url() { pg_url "$GW_TGT_SERVER" "$1"; }
 
 # gw_fetch CODE SRCDB TGTDB ARGS...: godwit fetch between the shared servers, asserting the exit code.
 gw_fetch() {
@@ -330,7 +334,7 @@ slots_of() {
 
 # assert_no_slot SRCDB [SERVER]: no replication slot and no publication were left in the source db.
 assert_no_slot() {
-    local db=$1 srv=${2:-src} s p
+    local db=$1 srv=${2:-$GW_SRC_SERVER} s p
     s=$(slots_of "$srv" "$db" 2>&1)
     p=$(psql_on "$srv" "$db" "SELECT coalesce(string_agg(pubname, ','), '') FROM pg_publication" 2>&1)
     if [ -n "$s" ] || [ -n "$p" ]; then
@@ -342,7 +346,7 @@ assert_no_slot() {
 # reset_stream SRCDB [SERVER]: drops the replication slots of SRCDB (terminating their walsenders) and
 # every publication in it, so that a following fetch of the same source database starts clean.
 reset_stream() {
-    local db=$1 srv=${2:-src}
+    local db=$1 srv=${2:-$GW_SRC_SERVER}
     psql_on "$srv" postgres "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
             WHERE database = '$(_gw_sqlstr "$db")' AND active_pid IS NOT NULL" >/dev/null 2>&1
     wait_for 20 _gw_no_active_slot "$srv" "$db" || note "slots of $db still active"
@@ -373,6 +377,130 @@ free_port() {
         p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
         _gw_port_busy "$p" || { echo "$p"; return 0; }
     done
+}
+
+# ---------------------------------------------------------------- replicate
+
+# gw_replicate CODE SRCDB TGTDB ARGS...: godwit replicate between the source and target servers,
+# asserting the exit code (like gw_fetch).
+gw_replicate() {
+    local code=$1 s=$2 t=$3; shift 3
+    assert_exit "$code" "$GODWIT" replicate --source "$(src_url "$s")" --target "$(tgt_url "$t")" "$@"
+}
+
+# bg_replicate VAR SRCDB TGTDB ARGS...: godwit replicate in the background; its pid in VAR, the files
+# with its stdout and stderr in ${VAR}_OUT and ${VAR}_ERR.
+bg_replicate() {
+    local var=$1 s=$2 t=$3; shift 3
+    bg_start "$var" "$GODWIT" replicate --source "$(src_url "$s")" --target "$(tgt_url "$t")" "$@"
+    printf -v "${var}_OUT" '%s' "$OUT"
+    printf -v "${var}_ERR" '%s' "$ERR"
+}
+
+# bg_pgbench VAR DB ARGS...: pgbench against source database DB in the background (pid in VAR, its
+# output in ${VAR}_ERR and ${VAR}_OUT).
+bg_pgbench() {
+    local var=$1 db=$2; shift 2
+    bg_start "$var" pgbench -h 127.0.0.1 -p "$(pg_port "$GW_SRC_SERVER")" -U postgres "$@" "$db"
+    printf -v "${var}_OUT" '%s' "$OUT"
+    printf -v "${var}_ERR" '%s' "$ERR"
+}
+
+# pgbench_src DB ARGS...: pgbench against source database DB in the foreground; returns its status.
+pgbench_src() {
+    local db=$1; shift
+    bg_pgbench _GW_PGBENCH_PID "$db" "$@"
+    wait "$_GW_PGBENCH_PID"
+    local rc=$?
+    note "  -> pgbench exit $rc: $(grep -ahE '^(number of transactions actually processed|number of failed|tps)' "$OUT" "$ERR" | tr '\n' ' ')"
+    [ "$rc" = 0 ] || _gw_dump "$ERR" "pgbench stderr"
+    return $rc
+}
+
+# is_running PID: the background process PID has not exited.
+is_running() { kill -0 "$1" 2>/dev/null; }
+_gw_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# wait_exit PID TIMEOUT: waits for background process PID to exit by itself; its status in RC.
+# Fails (and kills it) when it is still running after TIMEOUT seconds.
+wait_exit() {
+    local pid=$1 timeout=$2
+    if ! wait_for "$timeout" _gw_gone "$pid"; then
+        kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        RC=timeout
+        fail "process $pid still running after ${timeout}s"
+        return 1
+    fi
+    wait "$pid"; RC=$?
+    return 0
+}
+
+# stop_bg PID [TIMEOUT] [SIGNAL]: sends SIGNAL (default TERM) to background process PID and waits up
+# to TIMEOUT seconds (default 30) for it to exit; its status in RC.
+stop_bg() {
+    local pid=$1 timeout=${2:-30} sig=${3:-TERM}
+    kill -"$sig" "$pid" 2>/dev/null
+    wait_exit "$pid" "$timeout"
+}
+
+# rand_sleep MIN_MS MAX_MS: sleeps a random time in [MIN_MS, MAX_MS] (a random moment, not a wait
+# for a condition).
+rand_sleep() {
+    local ms=$(($1 + RANDOM % ($2 - $1 + 1)))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+}
+
+# tables_in_sync SRCDB TGTDB TABLE ORDERCOLS [SOURCE_WHERE]: quiet; true when the digests are equal
+# (for polling with wait_for while a replicator runs).
+tables_in_sync() {
+    local s t
+    s=$(table_digest src "$1" "$3" "$4" "${5:-}" 2>/dev/null) || return 1
+    t=$(table_digest tgt "$2" "$3" "$4" 2>/dev/null) || return 1
+    [ "$s" = "$t" ]
+}
+
+# The pgbench tables and an ORDER BY list for each (pgbench_history has no key: all its columns).
+PGBENCH_TABLES=(public.pgbench_accounts public.pgbench_branches public.pgbench_tellers public.pgbench_history)
+PGBENCH_ORDER=(aid bid tid "tid, bid, aid, delta, mtime, filler")
+
+# assert_pgbench_equal SRCDB TGTDB: every pgbench table equal on both sides.
+assert_pgbench_equal() {
+    local i
+    for i in "${!PGBENCH_TABLES[@]}"; do
+        assert_tables_equal "$1" "$2" "${PGBENCH_TABLES[$i]}" "${PGBENCH_ORDER[$i]}"
+    done
+}
+
+# pgbench_in_sync SRCDB TGTDB: quiet; every pgbench table equal (for wait_for).
+pgbench_in_sync() {
+    local i
+    for i in "${!PGBENCH_TABLES[@]}"; do
+        tables_in_sync "$1" "$2" "${PGBENCH_TABLES[$i]}" "${PGBENCH_ORDER[$i]}" || return 1
+    done
+}
+
+# synced_or_gone PID CMD ARGS...: true when CMD succeeds, or when background process PID has exited
+# (to poll for a replicator's progress without waiting in vain for a dead one).
+synced_or_gone() {
+    local pid=$1; shift
+    _gw_gone "$pid" && return 0
+    "$@"
+}
+
+# checkpoint_of TGTDB [STREAM]: the position in _godwit.checkpoints of STREAM (default default:forward).
+checkpoint_of() {
+    psql_tgt "$1" "SELECT position FROM _godwit.checkpoints WHERE stream = '$(_gw_sqlstr "${2:-default:forward}")'"
+}
+
+# slot_lsn SLOT [SERVER]: the confirmed_flush_lsn of a replication slot on the source server.
+slot_lsn() {
+    psql_on "${2:-$GW_SRC_SERVER}" postgres "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$(_gw_sqlstr "$1")'"
+}
+
+# lsn_cmp A OP B: compares two LSNs (OP: < <= = >= >), on the source server.
+lsn_cmp() {
+    [[ $1 =~ ^[0-9A-Fa-f]+/[0-9A-Fa-f]+$ && $3 =~ ^[0-9A-Fa-f]+/[0-9A-Fa-f]+$ ]] || return 1
+    [ "$(psql_on "$GW_SRC_SERVER" postgres "SELECT '$1'::pg_lsn $2 '$3'::pg_lsn")" = t ]
 }
 
 # ---------------------------------------------------------------- cleanup

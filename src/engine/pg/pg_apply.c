@@ -46,6 +46,7 @@ typedef struct Applier {
     StrBuf values;          /* NUL-terminated copies of the parameter values */
     size_t *offsets;
     size_t cap_offsets;
+    long last_rows;         /* rows affected by the last statement read back by sync_and_read() */
 } Applier;
 
 static Applier *
@@ -107,6 +108,8 @@ sync_and_read(PgConn *c)
     for (size_t i = 0; i < a->npending; i++) {
         PGresult *res = PQgetResult(c->pg);
         ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COMMAND_OK)
+            a->last_rows = strtol(PQcmdTuples(res), NULL, 10);
         if (!res)
             rc = rc ? rc : pg_report(c, NULL, a->pending[i]);
         else if (st == PGRES_FATAL_ERROR && rc == GW_OK)
@@ -133,9 +136,19 @@ send_or_sync(PgConn *c)
 static GwResult
 begin_if_needed(PgConn *c)
 {
+    bool fresh = !c->applier;
     Applier *a = applier_of(c);
     if (a->in_txn)
         return GW_OK;
+    /*
+     * The source is told to discard what the target committed: that commit
+     * must survive a crash of the target, whatever its synchronous_commit.
+     */
+    if (fresh && !pg_is_crdb(c)) {
+        GwResult rc = pg_exec(c, "SET synchronous_commit = on");
+        if (rc)
+            return rc;
+    }
     if (!a->pipeline) {
         if (PQenterPipelineMode(c->pg) != 1)
             return pg_report(c, NULL, "entering pipeline mode");
@@ -442,16 +455,6 @@ complete_new_row(const Change *ch, ChangeTuple *row, bool *set)
 }
 
 static GwResult
-apply_insert(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *key)
-{
-    for (uint16_t i = 0; i < ch->rel->ncols; i++)
-        set[i] = ch->new_tuple.values[i].kind != VALUE_UNCHANGED;
-    if (primary_key_mask(t, ch->rel, key))
-        return send_statement(c, OP_UPSERT, t, ch, set, &ch->new_tuple, key, NULL, "an insert");
-    return send_statement(c, OP_INSERT, t, ch, set, &ch->new_tuple, NULL, NULL, "an insert");
-}
-
-static GwResult
 no_identity(const Change *ch, const char *verb)
 {
     log_error("cannot apply %s on %s.%s: the table has no primary key on the target and the source sent no old"
@@ -459,6 +462,41 @@ no_identity(const Change *ch, const char *verb)
               verb, ch->rel->schema, ch->rel->name);
     return GW_ERR_TARGET;
 }
+
+/* An insert; also an update turned into one (a row moved into a phase), completed from its old row. */
+static GwResult
+apply_insert(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *key)
+{
+    ChangeTuple row = {.ncols = ch->rel->ncols, .values = gw_calloc((size_t) ch->rel->ncols + 1, sizeof *row.values)};
+    GwResult rc;
+    if (!complete_new_row(ch, &row, set))
+        rc = no_identity(ch, "an update that moves a row into the phase without all its values");
+    else if (primary_key_mask(t, ch->rel, key))
+        rc = send_statement(c, OP_UPSERT, t, ch, set, &row, key, NULL, "an insert");
+    else
+        rc = send_statement(c, OP_INSERT, t, ch, set, &row, NULL, NULL, "an insert");
+    free(row.values);
+    return rc;
+}
+
+/*
+ * An update that must find its row (see Change.must_exist) is read back at
+ * once, before anything can commit: finding nothing means the row entered
+ * the phase without the values needed to insert it.
+ */
+static GwResult
+check_row_found(PgConn *c, const Change *ch)
+{
+    GwResult rc = sync_and_read(c);
+    if (rc == GW_OK && c->applier->last_rows == 0) {
+        log_error("table %s.%s: a row moved into the phase, but its unchanged TOASTed values were not sent and it"
+                  " is not on the target; set REPLICA IDENTITY FULL on the source table and fetch the phase again",
+                  ch->rel->schema, ch->rel->name);
+        rc = GW_ERR_USAGE;
+    }
+    return rc;
+}
+
 
 static GwResult
 apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *key)
@@ -486,6 +524,8 @@ apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *ke
             }
             if (any)
                 rc = send_statement(c, OP_UPDATE_KEY, t, ch, only_values, &row, key, &row, "an update");
+            if (rc == GW_OK && ch->must_exist)
+                rc = check_row_found(c, ch);
             free(only_values);
         }
     } else if (ch->has_old && match_mask(ch, key)) {

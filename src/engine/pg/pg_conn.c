@@ -21,6 +21,11 @@ static const char *const session_settings =
     "SET standard_conforming_strings = on; SET lc_monetary = 'C'; SET statement_timeout = 0;"
     "SET search_path = ''; SET client_min_messages = warning;";
 
+/* The same output settings for a walsender, which takes them only at connection time. */
+static const char *const replication_options =
+    "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3 -c timezone=UTC -c bytea_output=hex"
+    " -c lc_monetary=C";
+
 /* CockroachDB accepts a subset of these settings. */
 static const char *const session_settings_crdb =
     "SET client_encoding = 'UTF8'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres';"
@@ -81,8 +86,8 @@ pg_open(const Endpoint *ep, bool replication, PGconn **out)
     if (rc)
         return rc;
 
-    const char *keys[6] = {"dbname", "application_name", NULL, NULL, NULL, NULL};
-    const char *vals[6] = {ep->url, ep->app_name ? ep->app_name : "godwit", NULL, NULL, NULL, NULL};
+    const char *keys[7] = {"dbname", "application_name", NULL, NULL, NULL, NULL, NULL};
+    const char *vals[7] = {ep->url, ep->app_name ? ep->app_name : "godwit", NULL, NULL, NULL, NULL, NULL};
     int n = 2;
     if (!has_timeout) {
         keys[n] = "connect_timeout";
@@ -91,6 +96,14 @@ pg_open(const Endpoint *ep, bool replication, PGconn **out)
     if (replication) {
         keys[n] = "replication";
         vals[n++] = "database";
+        /*
+         * A walsender prints values with its own session settings: without
+         * these, the server's datestyle or extra_float_digits would decide
+         * what reaches the target (a float rounded, a date the target reads
+         * differently).
+         */
+        keys[n] = "options";
+        vals[n++] = replication_options;
     }
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(pg) != CONNECTION_OK) {
@@ -113,6 +126,9 @@ GwResult
 pg_report_on(PgConn *c, PGconn *pg, PGresult *res, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    /* A connection that is gone has no SQLSTATE of its own: call it connection_failure. */
+    if (!state && PQstatus(pg) != CONNECTION_OK)
+        state = "08006";
     snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
     const char *msg = res ? PQresultErrorMessage(res) : "";
     if (!msg || !*msg)
@@ -291,15 +307,15 @@ pg_connect(const Endpoint *ep, EngineConn **out)
 /*
  * Errors worth retrying: connection failures (class 08), the server shutting
  * down or starting (57P01-57P03), too many connections (53300), a slot still
- * held by a walsender of a dead run (55006), and errors with no SQLSTATE at
- * all, which libpq gives when the connection itself is lost.
+ * held by a walsender of a dead run (55006), and any error on a connection
+ * that is gone (pg_report_on records those as 08006).
  */
 bool
 pg_error_is_transient(EngineConn *conn)
 {
     PgConn *c = PG(conn);
     const char *s = c->sqlstate;
-    if (PQstatus(c->pg) != CONNECTION_OK || s[0] == '\0')
+    if (PQstatus(c->pg) != CONNECTION_OK)
         return true;
     return !strncmp(s, "08", 2) || !strcmp(s, "57P01") || !strcmp(s, "57P02") || !strcmp(s, "57P03") ||
            !strcmp(s, "53300") || !strcmp(s, "55006");

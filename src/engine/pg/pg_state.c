@@ -58,7 +58,17 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
     PgConn *c = PG(conn);
     const char *params[1] = {phase};
     PGresult *res;
-    GwResult rc = pg_query_params(c,
+    memset(out, 0, sizeof *out);
+    *found = false;
+    /* A target no fetch has touched has no state schema at all. */
+    GwResult rc = pg_query(c, "SELECT to_regclass('_godwit.phases') IS NOT NULL", 1, &res);
+    if (rc)
+        return rc;
+    bool has_state = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (!has_state)
+        return GW_OK;
+    rc = pg_query_params(c,
                                   "SELECT name, status, stream, snapshot_position, slot, publications, filters"
                                   " FROM _godwit.phases WHERE name = $1",
                                   1, params, 7, &res);

@@ -139,9 +139,13 @@ pg_stream_close(ChangeStream *s)
         return;
     if (s->chunk)
         PQfreemem(s->chunk);
-    /* A last status update, so the slot does not lag behind what was applied. */
-    if (PQstatus(s->repl) == CONNECTION_OK)
-        (void) send_status(s, false);
+    /* A last status update, so the slot does not lag behind what was applied; moot if the stream is gone. */
+    if (PQstatus(s->repl) == CONNECTION_OK && PQtransactionStatus(s->repl) == PQTRANS_ACTIVE) {
+        char buf[64];
+        size_t n = pgoutput_status_update(buf, s->confirmed, s->confirmed, s->confirmed, now_pg_us(), false);
+        if (PQputCopyData(s->repl, buf, (int) n) == 1)
+            (void) PQflush(s->repl);
+    }
     PQfinish(s->repl);
     pgoutput_free(s->decoder);
     free(s);
@@ -190,11 +194,18 @@ wait_readable(ChangeStream *s, int timeout_ms, bool *ready)
     return GW_OK;
 }
 
+/*
+ * The server ended the stream: it is shutting down or its walsender was
+ * terminated.  Without an error code of its own this is a lost connection,
+ * which the caller retries.
+ */
 static GwResult
 stream_ended(ChangeStream *s)
 {
     PGresult *res = PQgetResult(s->repl);
     GwResult rc = stream_error(s, res, "the replication stream ended");
+    if (s->owner->sqlstate[0] == '\0')
+        snprintf(s->owner->sqlstate, sizeof s->owner->sqlstate, "08006");
     PQclear(res);
     return rc;
 }
