@@ -50,8 +50,9 @@ q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 SRC=$(pg_url bsrc bench) TG=$(pg_url btgt g) TN=$(pg_url btgt n)
 q "$(pg_url bsrc postgres)" -c "CREATE DATABASE bench"
 q "$(pg_url btgt postgres)" -c "CREATE DATABASE g" -c "CREATE DATABASE n"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# Inside the servers' directory, which servers.sh's EXIT trap removes (a trap of our own would replace it).
+work=$GW_TMP/bench-replicate
+mkdir -p "$work"
 
 echo "# $cmdline"
 echo "# $(date -u +%FT%TZ), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(q "$SRC" -c 'SHOW server_version')"
@@ -101,9 +102,12 @@ check_equal "$TN" native
 # ---- lag under steady load
 lag_run() {   # name target-db (replicator already running)
     local out=$work/$1.lag
-    q "$SRC" -c "UPDATE bench_heartbeat SET ts = clock_timestamp()" -c "\\watch 0.1" >/dev/null 2>&1 &
+    # \watch repeats the query before it in the same script; psql runs directly so that kill reaches it.
+    printf 'UPDATE bench_heartbeat SET ts = clock_timestamp()\n\\watch 0.1\n' >"$work/hb.sql"
+    printf 'SELECT extract(epoch FROM clock_timestamp() - ts) FROM bench_heartbeat\n\\watch 0.1\n' >"$work/rd.sql"
+    psql -X -q -A -t "$SRC" -f "$work/hb.sql" >/dev/null 2>&1 &
     local hb=$!
-    q "$2" -c "SELECT extract(epoch FROM clock_timestamp() - ts) FROM bench_heartbeat" -c "\\watch 0.1" >"$out" 2>/dev/null &
+    psql -X -q -A -t "$2" -f "$work/rd.sql" >"$out" 2>/dev/null &
     local rd=$!
     pgbench -n -c 4 -j 2 -R "$rate" -T "$seconds" "$SRC" >/dev/null 2>&1
     kill "$hb" "$rd" 2>/dev/null; wait "$hb" "$rd" 2>/dev/null || true
@@ -112,13 +116,16 @@ lag_run() {   # name target-db (replicator already running)
 q "$TN" -c "ALTER SUBSCRIPTION bench_native DISABLE"
 "$GODWIT" replicate -q --source "$SRC" --target "$TG" 2>"$work/g.log" &
 gpid=$!
-read -r g_med g_p99 g_n < <(lag_run godwit "$TG")
+read -r g_med g_p99 g_n < <(lag_run godwit "$TG") || { echo "bench/replicate.sh: no lag samples (godwit)" >&2; exit 1; }
 kill -TERM "$gpid"; wait "$gpid" || true
 "$GODWIT" replicate -q --source "$SRC" --target "$TG" --stop-when-caught-up
 check_equal "$TG" godwit
 
 q "$TN" -c "ALTER SUBSCRIPTION bench_native ENABLE"
-read -r n_med n_p99 n_n < <(lag_run native "$TN")
+# The subscription sat out godwit's run: it catches up first, so both lag windows start level.
+goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
+until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
+read -r n_med n_p99 n_n < <(lag_run native "$TN") || { echo "bench/replicate.sh: no lag samples (native)" >&2; exit 1; }
 goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
 until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
 check_equal "$TN" native

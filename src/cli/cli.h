@@ -7,6 +7,8 @@
 #ifndef GW_CLI_H
 #define GW_CLI_H
 
+#include <stdbool.h>
+
 #include "util/result.h"
 
 typedef struct Command {
@@ -25,6 +27,18 @@ int cli_common_option(int opt, const char *arg, GwResult *rc);
 #define CLI_COMMON_LONG_OPTIONS                                                                                \
     {"log-format", required_argument, NULL, 1001}, {"verbose", no_argument, NULL, 'v'},                       \
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}
+
+struct option;
+
+/*
+ * Parses argv for a command: the common options, --help (prints the usage,
+ * sets *help), and one() for each of the command's own; then refuses stray
+ * arguments.  Everything is validated here, before any work starts.
+ */
+GwResult cli_parse(const Command *cmd, int argc, char **argv, const struct option *longopts,
+                   GwResult (*one)(void *opts, int opt, const char *arg), void *opts, bool *help) GW_MUST_CHECK;
+/* A required option: usage error naming it when value is NULL. */
+GwResult cli_require(const Command *cmd, const char *option, const char *value) GW_MUST_CHECK;
 
 /* Prints "godwit: MESSAGE" and the usage hint; returns GW_ERR_USAGE. */
 GwResult cli_usage_error(const Command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

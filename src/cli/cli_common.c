@@ -71,3 +71,34 @@ cli_parse_positive(const char *opt, const char *arg, int *out)
 {
     return cli_parse_number(opt, arg, 1, 1024, out);
 }
+
+GwResult
+cli_parse(const Command *cmd, int argc, char **argv, const struct option *longopts,
+          GwResult (*one)(void *opts, int opt, const char *arg), void *opts, bool *help)
+{
+    GwResult rc = GW_OK;
+    int opt;
+    *help = false;
+    optind = 1;
+    opterr = 0;
+    while (rc == GW_OK && (opt = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(cmd->usage, stdout);
+            *help = true;
+            return GW_OK;
+        }
+        if (opt == '?')
+            rc = cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+        else if (!cli_common_option(opt, optarg, &rc))
+            rc = one(opts, opt, optarg);
+    }
+    if (rc == GW_OK && optind < argc)
+        rc = cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    return rc;
+}
+
+GwResult
+cli_require(const Command *cmd, const char *option, const char *value)
+{
+    return value ? GW_OK : cli_usage_error(cmd, "%s is required", option);
+}

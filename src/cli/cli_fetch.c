@@ -69,8 +69,9 @@ static const struct option long_options[] = {
 };
 
 static GwResult
-parse_one(FetchOptions *o, int opt, const char *arg)
+parse_one(void *opts, int opt, const char *arg)
 {
+    FetchOptions *o = opts;
     const Command *cmd = &cli_fetch_command;
     char err[512];
     int shard_mb;
@@ -126,30 +127,13 @@ run_fetch(int argc, char **argv)
     o.shard_bytes = 64LL * 1024 * 1024;
     selection_init(&o.selection);
 
-    GwResult rc = GW_OK;
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while (rc == GW_OK && (opt = getopt_long(argc, argv, "vqh", long_options, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            selection_free(&o.selection);
-            return GW_OK;
-        }
-        if (opt == '?') {
-            rc = cli_usage_error(&cli_fetch_command, "unknown or incomplete option '%s'", argv[optind - 1]);
-            break;
-        }
-        if (!cli_common_option(opt, optarg, &rc))
-            rc = parse_one(&o, opt, optarg);
-    }
-    if (rc == GW_OK && optind < argc)
-        rc = cli_usage_error(&cli_fetch_command, "unexpected argument '%s'", argv[optind]);
-    if (rc == GW_OK && !o.source_url)
-        rc = cli_usage_error(&cli_fetch_command, "--source is required");
-    if (rc == GW_OK && !o.target_url)
-        rc = cli_usage_error(&cli_fetch_command, "--target is required");
-    if (rc == GW_OK)
+    bool help;
+    GwResult rc = cli_parse(&cli_fetch_command, argc, argv, long_options, parse_one, &o, &help);
+    if (rc == GW_OK && !help)
+        rc = cli_require(&cli_fetch_command, "--source", o.source_url);
+    if (rc == GW_OK && !help)
+        rc = cli_require(&cli_fetch_command, "--target", o.target_url);
+    if (rc == GW_OK && !help)
         rc = flow_fetch(&o);
     selection_free(&o.selection);
     return rc;

@@ -22,7 +22,7 @@ static const char usage[] =
     "  --stop-when-caught-up   exit 0 once everything the source had committed at start is applied\n"
     "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
     "  --group-size N          most changes grouped into one target transaction (default: 2000)\n"
-    "  --group-ms MS           longest a group stays open before it commits (default: 100)\n"
+    "  --group-ms MS           longest a group stays open before it commits (default: 50)\n"
     "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
@@ -55,8 +55,9 @@ static const struct option long_options[] = {
 };
 
 static GwResult
-parse_one(ReplicateOptions *o, int opt, const char *arg)
+parse_one(void *opts, int opt, const char *arg)
 {
+    ReplicateOptions *o = opts;
     const Command *cmd = &cli_replicate_command;
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
@@ -84,31 +85,14 @@ run_replicate(int argc, char **argv)
         .phase = "default",
         .retry_seconds = 300,
         .group_changes = 2000,
-        .group_ms = 100,
+        .group_ms = 50,
     };
-    GwResult rc = GW_OK;
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while (rc == GW_OK && (opt = getopt_long(argc, argv, "vqh", long_options, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return GW_OK;
-        }
-        if (opt == '?') {
-            rc = cli_usage_error(&cli_replicate_command, "unknown or incomplete option '%s'", argv[optind - 1]);
-            break;
-        }
-        if (!cli_common_option(opt, optarg, &rc))
-            rc = parse_one(&o, opt, optarg);
-    }
-    if (rc == GW_OK && optind < argc)
-        rc = cli_usage_error(&cli_replicate_command, "unexpected argument '%s'", argv[optind]);
-    if (rc == GW_OK && !o.source_url)
-        rc = cli_usage_error(&cli_replicate_command, "--source is required");
-    if (rc == GW_OK && !o.target_url)
-        rc = cli_usage_error(&cli_replicate_command, "--target is required");
+    bool help;
+    GwResult rc = cli_parse(&cli_replicate_command, argc, argv, long_options, parse_one, &o, &help);
+    if (rc || help)
+        return rc;
+    rc = cli_require(&cli_replicate_command, "--source", o.source_url);
     if (rc == GW_OK)
-        rc = flow_replicate(&o);
-    return rc;
+        rc = cli_require(&cli_replicate_command, "--target", o.target_url);
+    return rc ? rc : flow_replicate(&o);
 }

@@ -30,32 +30,36 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+typedef struct StatusOptions {
+    const char *target;
+    bool json;
+} StatusOptions;
+
+static GwResult
+parse_one(void *opts, int opt, const char *arg)
+{
+    StatusOptions *o = opts;
+    if (opt == 4001) {
+        o->target = arg;
+        return GW_OK;
+    }
+    if (opt == 4002 && (!strcmp(arg, "text") || !strcmp(arg, "json"))) {
+        o->json = !strcmp(arg, "json");
+        return GW_OK;
+    }
+    if (opt == 4002)
+        return cli_usage_error(&cli_status_command, "--format must be text or json, not '%s'", arg);
+    return cli_usage_error(&cli_status_command, "unknown option");
+}
+
 static GwResult
 run_status(int argc, char **argv)
 {
-    const char *target = NULL;
-    bool json = false;
-    GwResult rc = GW_OK;
-    int opt;
-    optind = 1;
-    opterr = 0;
-    while (rc == GW_OK && (opt = getopt_long(argc, argv, "vqh", long_options, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs(usage, stdout);
-            return GW_OK;
-        }
-        if (opt == '?')
-            rc = cli_usage_error(&cli_status_command, "unknown or incomplete option '%s'", argv[optind - 1]);
-        else if (opt == 4001)
-            target = optarg;
-        else if (opt == 4002 && strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
-            rc = cli_usage_error(&cli_status_command, "--format must be text or json, not '%s'", optarg);
-        else if (opt == 4002)
-            json = !strcmp(optarg, "json");
-        else
-            cli_common_option(opt, optarg, &rc);
-    }
-    if (rc == GW_OK && !target)
-        rc = cli_usage_error(&cli_status_command, "--target is required");
-    return rc ? rc : flow_status(target, json);
+    StatusOptions o = {0};
+    bool help;
+    GwResult rc = cli_parse(&cli_status_command, argc, argv, long_options, parse_one, &o, &help);
+    if (rc || help)
+        return rc;
+    rc = cli_require(&cli_status_command, "--target", o.target);
+    return rc ? rc : flow_status(o.target, o.json);
 }

@@ -32,13 +32,24 @@ typedef struct Statement {
     char *name;             /* prepared statement name */
 } Statement;
 
+/*
+ * What a queued result is, for the error report if it fails.  Built per
+ * change on the hot path, so nothing is formatted unless it is needed: the
+ * table is the target's TableDef, which outlives the connection's queue.
+ */
+typedef struct Pending {
+    const char *verb;           /* "an insert"; static */
+    const TableDef *table;      /* NULL for statements about no table */
+    char *text;                 /* owned; used when there is no table */
+} Pending;
+
 typedef struct Applier {
     bool in_txn;
     bool pipeline;
     Statement *stmts;
     size_t nstmts, cap_stmts;
     unsigned next_id;
-    char **pending;         /* what each queued result is, for error reports */
+    Pending *pending;       /* what each queued result is, for error reports */
     size_t npending, cap_pending;
     bool checkpoint_prepared;
     const char **params;
@@ -63,7 +74,7 @@ static void
 clear_pending(Applier *a)
 {
     for (size_t i = 0; i < a->npending; i++)
-        free(a->pending[i]);
+        free(a->pending[i].text);
     a->npending = 0;
 }
 
@@ -91,7 +102,25 @@ static void
 queue_result(Applier *a, char *what)
 {
     gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
-    a->pending[a->npending++] = what;
+    a->pending[a->npending++] = (Pending) {.text = what};
+}
+
+static void
+queue_change(Applier *a, const char *verb, const TableDef *t)
+{
+    gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
+    a->pending[a->npending++] = (Pending) {.verb = verb, .table = t};
+}
+
+static GwResult
+report_pending(PgConn *c, PGresult *res, const Pending *p)
+{
+    if (!p->table)
+        return pg_report(c, res, p->text);
+    char *what = gw_asprintf("applying %s on %s.%s", p->verb, p->table->schema, p->table->name);
+    GwResult rc = pg_report(c, res, what);
+    free(what);
+    return rc;
 }
 
 /*
@@ -111,9 +140,9 @@ sync_and_read(PgConn *c)
         if (st == PGRES_COMMAND_OK)
             a->last_rows = strtol(PQcmdTuples(res), NULL, 10);
         if (!res)
-            rc = rc ? rc : pg_report(c, NULL, a->pending[i]);
+            rc = rc ? rc : report_pending(c, NULL, &a->pending[i]);
         else if (st == PGRES_FATAL_ERROR && rc == GW_OK)
-            rc = pg_report(c, res, a->pending[i]);
+            rc = report_pending(c, res, &a->pending[i]);
         PQclear(res);
         /* Each statement's results end with a NULL; an aborted or failed one too. */
         while (res && (res = PQgetResult(c->pg)) != NULL)
@@ -353,12 +382,6 @@ collect_params(Applier *a, const RelationInfo *rel, const bool *set, const Chang
     return n;
 }
 
-static char *
-describe_change(const Change *ch, const char *verb)
-{
-    return gw_asprintf("applying %s on %s.%s", verb, ch->rel->schema, ch->rel->name);
-}
-
 static GwResult
 send_statement(PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const bool *set, const ChangeTuple *from,
                const bool *key, const ChangeTuple *keys_from, const char *verb)
@@ -371,7 +394,7 @@ send_statement(PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const
     free(none);
     if (PQsendQueryPrepared(c->pg, s->name, n, a->params, NULL, NULL, 0) != 1)
         return pg_report(c, NULL, "sending a change");
-    queue_result(a, describe_change(ch, verb));
+    queue_change(a, verb, t);
     return send_or_sync(c);
 }
 
