@@ -173,6 +173,12 @@ struct EngineOps {
      * apply_commit writes the stream's checkpoint in that same transaction
      * and commits (DESIGN.md, "Exactly-once apply").
      */
+    /*
+     * Prepares a connection to apply a stream: durable commits, and its writes
+     * tagged so that no change stream of this target reads them back (DESIGN.md,
+     * "No loops").
+     */
+    GwResult (*apply_setup)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
     GwResult (*apply_change)(EngineConn *conn, const Change *c, const TableDef *t) GW_MUST_CHECK;
     GwResult (*apply_commit)(EngineConn *conn, const char *stream, const char *phase, const char *position) GW_MUST_CHECK;
     void (*apply_abort)(EngineConn *conn);

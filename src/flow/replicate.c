@@ -287,6 +287,8 @@ setup(Replicator *r, bool first)
         rc = load_phase(r);
     if (rc == GW_OK)
         rc = load_start(r);
+    if (rc == GW_OK)
+        rc = r->tgt->apply_setup(r->target, r->stream_name);
     if (rc == GW_OK && first && r->opts->stop_when_caught_up) {
         rc = r->src->current_pos(r->source, &r->goal);
         char goal[32];

@@ -2,6 +2,9 @@
 # The phase's tables are idle while the rest of the source database is busy: the slot's
 # confirmed position must still advance (the source must not keep WAL forever), nothing is
 # applied for the other tables, and a later change to the phase's table still arrives.
+# Also: replicate's writes on the target carry its replication origin, so a change stream
+# reading the target (failback) can tell them apart: a test_decoding slot asked for local
+# changes only does not see them.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=$(new_dbs gw_idle) || abort_test "createdb"
@@ -13,6 +16,9 @@ gw_fetch 0 "$DB" "$DB" --phase "$PHASE" --tables public.phase_t
 [ "$RC" = 0 ] || finish
 
 SLOT="godwit_$PHASE"
+PROBE="probe_$PHASE"
+psql_tgt "$DB" "SELECT pg_create_logical_replication_slot('$PROBE', 'test_decoding')" >/dev/null \
+    || abort_test "cannot create the test_decoding probe slot on the target"
 start=$(psql_src "$DB" "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$SLOT'")
 bg_start REPL "$GODWIT" replicate --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase "$PHASE"
 REPL_ERR=$ERR
@@ -32,6 +38,15 @@ psql_src "$DB" "UPDATE phase_t SET v = 'b' WHERE id = 1; INSERT INTO phase_t VAL
 arrived() { [ "$(psql_tgt "$DB" "SELECT string_agg(id || v, ',' ORDER BY id) FROM phase_t")" = "1b,2c" ]; }
 wait_for 30 arrived || fail "changes to phase_t did not arrive: target has $(psql_tgt "$DB" "SELECT string_agg(id || v, ',' ORDER BY id) FROM phase_t")"
 assert_eq 0 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_tables WHERE tablename = 'busy_t'")" "busy_t is not on the target"
+
+# Loop prevention: replicate's writes are tagged with its origin.
+assert_eq 1 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_replication_origin WHERE roname = 'godwit:$PHASE:forward'")" "replication origin godwit:$PHASE:forward on the target"
+all=$(psql_tgt "$DB" "SELECT count(*) FROM pg_logical_slot_peek_changes('$PROBE', NULL, NULL) WHERE data LIKE 'table public.phase_t:%'")
+local_only=$(psql_tgt "$DB" "SELECT count(*) FROM pg_logical_slot_peek_changes('$PROBE', NULL, NULL, 'only-local', '1') WHERE data LIKE 'table public.phase_t:%'")
+assert_ge 2 "$all" "changes to phase_t decoded on the target (all origins)"
+assert_eq 0 "$local_only" "changes to phase_t decoded as local (they must carry replicate's origin)"
+assert_not_contains "$REPL_ERR" "cannot set replication origin"
+psql_tgt "$DB" "SELECT pg_drop_replication_slot('$PROBE')" >/dev/null
 
 kill -TERM "$REPL"
 wait "$REPL"; rc=$?

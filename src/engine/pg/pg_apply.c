@@ -165,19 +165,9 @@ send_or_sync(PgConn *c)
 static GwResult
 begin_if_needed(PgConn *c)
 {
-    bool fresh = !c->applier;
     Applier *a = applier_of(c);
     if (a->in_txn)
         return GW_OK;
-    /*
-     * The source is told to discard what the target committed: that commit
-     * must survive a crash of the target, whatever its synchronous_commit.
-     */
-    if (fresh && !pg_is_crdb(c)) {
-        GwResult rc = pg_exec(c, "SET synchronous_commit = on");
-        if (rc)
-            return rc;
-    }
     if (!a->pipeline) {
         if (PQenterPipelineMode(c->pg) != 1)
             return pg_report(c, NULL, "entering pipeline mode");
@@ -677,4 +667,55 @@ pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *f
     *position = *found ? gw_strdup(PQgetvalue(res, 0, 0)) : NULL;
     PQclear(res);
     return GW_OK;
+}
+
+/*
+ * Tags the session's writes with the replication origin "godwit:<stream>":
+ * pgoutput marks them with an Origin message, so a stream reading this
+ * database can drop them.  Without the privilege (superuser, or EXECUTE on
+ * the pg_replication_origin_* functions) it warns and goes on: forward
+ * replication is correct without it, only failback needs it.
+ */
+static GwResult
+setup_origin(PgConn *c, const char *stream)
+{
+    char *name = gw_asprintf("godwit:%s", stream);
+    const char *params[1] = {name};
+    PGresult *res = PQexecParams(c->pg,
+                                 "SELECT pg_catalog.pg_replication_origin_session_setup($1)"
+                                 " FROM (SELECT pg_catalog.pg_replication_origin_create($1)"
+                                 " WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_origin"
+                                 " WHERE roname = $1)) AS created RIGHT JOIN (SELECT 1) AS one ON true",
+                                 1, NULL, params, NULL, NULL, 0);
+    GwResult rc = GW_OK;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        log_debug("applying with replication origin %s", name);
+    else if (state && !strcmp(state, "42501"))
+        log_warn("target %s: cannot set replication origin %s (%s); changes applied now could be read back by a"
+                 " failback stream: grant EXECUTE on pg_replication_origin_create and"
+                 " pg_replication_origin_session_setup, or use a superuser",
+                 c->base.endpoint->redacted, name, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    else
+        rc = pg_report(c, res, "setting the replication origin");
+    PQclear(res);
+    free(name);
+    return rc;
+}
+
+GwResult
+pg_apply_setup(EngineConn *conn, const char *stream)
+{
+    PgConn *c = PG(conn);
+    if (pg_is_crdb(c)) {
+        /* CockroachDB: changefeeds skip writes of sessions with this setting (its docs, v24.2+). */
+        GwResult rc = pg_exec_allow(c, "SET disable_changefeed_replication = true", "42704");
+        return rc;
+    }
+    /*
+     * The source is told to discard what the target committed: that commit
+     * must survive a crash of the target, whatever its synchronous_commit.
+     */
+    GwResult rc = pg_exec(c, "SET synchronous_commit = on");
+    return rc ? rc : setup_origin(c, stream);
 }

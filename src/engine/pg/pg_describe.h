@@ -52,6 +52,7 @@ int pg_parse_pos(const char *text, StreamPos *out);
 void pg_format_pos(StreamPos pos, char *buf, size_t len);
 
 /* pg_apply.c */
+GwResult pg_apply_setup(EngineConn *conn, const char *stream) GW_MUST_CHECK;
 GwResult pg_apply_change(EngineConn *conn, const Change *c, const TableDef *t) GW_MUST_CHECK;
 GwResult pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const char *position) GW_MUST_CHECK;
 void pg_apply_abort(EngineConn *conn);

@@ -59,6 +59,7 @@ const EngineOps pg_engine_ops = {
     .current_pos = pg_current_pos,
     .parse_pos = pg_parse_pos,
     .format_pos = pg_format_pos,
+    .apply_setup = pg_apply_setup,
     .apply_change = pg_apply_change,
     .apply_commit = pg_apply_commit,
     .apply_abort = pg_apply_abort,
