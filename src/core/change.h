@@ -13,9 +13,22 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 /* A position in a change log; PostgreSQL: an LSN. 0 = none. */
 typedef uint64_t StreamPos;
+
+/* Seconds between the Unix epoch and 2000-01-01, the epoch of stream times. */
+#define CHANGE_EPOCH_OFFSET_S 946684800LL
+
+/* Now, in the stream's clock: microseconds since 2000-01-01 (as Change.commit_time). */
+static inline int64_t
+change_clock_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((int64_t) ts.tv_sec - CHANGE_EPOCH_OFFSET_S) * 1000000 + ts.tv_nsec / 1000;
+}
 
 typedef enum ChangeKind {
     CHANGE_BEGIN,

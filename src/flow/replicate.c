@@ -92,15 +92,6 @@ typedef struct Replicator {
     ReplMetrics m;
 } Replicator;
 
-/* Microseconds since 2000-01-01, the epoch of commit times in the stream. */
-static int64_t
-now_stream_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ((int64_t) ts.tv_sec - 946684800LL) * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 metrics_init(ReplMetrics *m)
 {
@@ -315,7 +306,7 @@ commit_group(Replicator *r)
     r->group_changes = 0;
     r->applied = r->group_pos;
     r->progressed = true;
-    double lag = (double) (now_stream_us() - r->group_commit_time) / 1e6;
+    double lag = (double) (change_clock_now() - r->group_commit_time) / 1e6;
     metrics_set(r->m.lag_seconds, lag > 0 ? lag : 0);
     metrics_set(r->m.last_apply, (double) time(NULL));
     metrics_update(r, false);

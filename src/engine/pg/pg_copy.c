@@ -117,6 +117,35 @@ pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **rang
     return GW_OK;
 }
 
+/*
+ * "schema"."table" ("a", "b"): what COPY names.  A table with no stored
+ * columns still has rows; COPY then takes no column list.
+ */
+static char *
+copy_target(const TableDef *t)
+{
+    char *name = pg_qualified(t->schema, t->name);
+    char *cols = ddl_copy_columns(t);
+    char *target = *cols ? gw_asprintf("%s (%s)", name, cols) : gw_strdup(name);
+    free(name);
+    free(cols);
+    return target;
+}
+
+/* (SELECT "a", "b" FROM "s"."t" WHERE (key range) AND predicate): a shard or a phase's rows. */
+static char *
+filtered_select(const TableDef *t, const char *where, const char *predicate_sql)
+{
+    char *name = pg_qualified(t->schema, t->name);
+    char *cols = ddl_copy_columns(t);
+    char *sql = gw_asprintf("(SELECT %s FROM %s WHERE %s%s%s%s%s)", cols, name, where ? "(" : "",
+                            where ? where : "", where ? ")" : "", where && predicate_sql ? " AND " : "",
+                            predicate_sql ? predicate_sql : "");
+    free(name);
+    free(cols);
+    return sql;
+}
+
 static char *
 copy_options(CopyFormat fmt)
 {
@@ -128,19 +157,11 @@ pg_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, co
                   CopyFormat fmt)
 {
     PgConn *c = PG(conn);
-    char *name = pg_qualified(t->schema, t->name);
-    char *cols = ddl_copy_columns(t);
     char *where = ddl_key_range(t, range);
     char *opts = copy_options(fmt);
-    char *sql;
-    if (!where && !predicate_sql)
-        sql = gw_asprintf("COPY %s%s%s%s TO STDOUT%s", name, *cols ? " (" : "", cols, *cols ? ")" : "", opts);
-    else
-        sql = gw_asprintf("COPY (SELECT %s FROM %s WHERE %s%s%s%s%s) TO STDOUT%s", cols, name,
-                          where ? "(" : "", where ? where : "", where ? ")" : "",
-                          where && predicate_sql ? " AND " : "", predicate_sql ? predicate_sql : "", opts);
-    free(name);
-    free(cols);
+    char *source = where || predicate_sql ? filtered_select(t, where, predicate_sql) : copy_target(t);
+    char *sql = gw_asprintf("COPY %s TO STDOUT%s", source, opts);
+    free(source);
     free(opts);
 
     /* A key range must be read through the key's index, not by scanning the whole table per shard. */
@@ -223,13 +244,10 @@ pg_copy_in_begin(EngineConn *conn, const TableDef *t, CopyFormat fmt)
     GwResult rc = pg_exec(c, "BEGIN");
     if (rc)
         return rc;
-    char *name = pg_qualified(t->schema, t->name);
-    char *cols = ddl_copy_columns(t);
+    char *target = copy_target(t);
     char *opts = copy_options(fmt);
-    /* A table with no stored columns still has rows: COPY takes no column list then. */
-    char *sql = gw_asprintf("COPY %s%s%s%s FROM STDIN%s", name, *cols ? " (" : "", cols, *cols ? ")" : "", opts);
-    free(name);
-    free(cols);
+    char *sql = gw_asprintf("COPY %s FROM STDIN%s", target, opts);
+    free(target);
     free(opts);
     PGresult *res = PQexec(c->pg, sql);
     free(sql);

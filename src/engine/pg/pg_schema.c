@@ -24,6 +24,18 @@ dialect_of(const PgConn *c)
     return (SqlDialect) {.crdb = pg_is_crdb(c)};
 }
 
+static GwResult query_exists(PgConn *c, const char *sql, int nparams, const char *const *params, bool *exists);
+
+static GwResult
+type_exists(PgConn *c, const TypeDef *ty, bool *exists)
+{
+    const char *params[2] = {ty->schema, ty->name};
+    return query_exists(c,
+                        "SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n"
+                        " ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typname = $2",
+                        2, params, exists);
+}
+
 /*
  * PostgreSQL stores every built-in type; user-defined ones must be enums or
  * domains (which godwit creates) or already exist on the target (extension
@@ -37,18 +49,10 @@ check_type_pg(PgConn *c, const Catalog *cat, const TableDef *t, const ColumnDef 
         ty = catalog_find_type(cat, ty->elem_id);
     if (!ty || ty->builtin || ty->kind == TYPE_ENUM || ty->kind == TYPE_DOMAIN)
         return GW_OK;
-    const char *params[2] = {ty->schema, ty->name};
-    PGresult *res;
-    GwResult rc = pg_query_params(c,
-                                  "SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n"
-                                  " ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typname = $2",
-                                  2, params, 1, &res);
-    if (rc)
+    bool found;
+    GwResult rc = type_exists(c, ty, &found);
+    if (rc || found)
         return rc;
-    bool found = PQntuples(res) > 0;
-    PQclear(res);
-    if (found)
-        return GW_OK;
     log_error("table %s.%s, column %s: type %s does not exist on the target (create it, or the extension"
               " that provides it, on the target first)", t->schema, t->name, col->name, ty->sql);
     return GW_ERR_USAGE;
@@ -211,12 +215,8 @@ create_types(PgConn *c, const Catalog *cat)
             continue;
         if (ty->kind == TYPE_DOMAIN && pg_is_crdb(c))
             continue;
-        const char *params[2] = {ty->schema, ty->name};
         bool exists;
-        rc = query_exists(c,
-                          "SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n"
-                          " ON n.oid = t.typnamespace WHERE n.nspname = $1 AND t.typname = $2",
-                          2, params, &exists);
+        rc = type_exists(c, ty, &exists);
         if (rc == GW_OK && !exists)
             rc = exec_owned(c, ty->kind == TYPE_ENUM ? ddl_create_enum(ty) : ddl_create_domain(ty));
     }

@@ -262,15 +262,15 @@ GwResult
 pg_drop_stream(EngineConn *conn, const char *phase)
 {
     PgConn *c = PG(conn);
-    char *slot = pg_stream_name(phase, "");
-    char *full = pg_stream_name(phase, ""), *ins = pg_stream_name(phase, "_insert_only");
+    /* The slot and the full publication share the phase's stream name. */
+    char *slot = pg_stream_name(phase, ""), *ins = pg_stream_name(phase, "_insert_only");
     const char *params[1] = {slot};
     GwResult rc = pg_exec_params(c,
                                  "SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
                                  " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
                                  1, params);
     for (int i = 0; i < 2 && rc == GW_OK; i++) {
-        char *q = pg_quote_ident(i ? ins : full);
+        char *q = pg_quote_ident(i ? ins : slot);
         char *sql = gw_asprintf("DROP PUBLICATION IF EXISTS %s", q);
         rc = pg_exec(c, sql);
         free(sql);
@@ -279,7 +279,6 @@ pg_drop_stream(EngineConn *conn, const char *phase)
     if (rc == GW_OK)
         log_info("dropped replication slot and publications of phase '%s' on the source", phase);
     free(slot);
-    free(full);
     free(ins);
     return rc;
 }

@@ -27,8 +27,6 @@
 /* Microseconds between unsolicited status updates: well under wal_sender_timeout (60 s by default). */
 #define STATUS_INTERVAL_US (10LL * 1000000)
 
-/* Seconds between the Unix epoch and PostgreSQL's (2000-01-01). */
-#define PG_EPOCH_OFFSET_S 946684800LL
 
 struct ChangeStream {
     PgConn *owner;          /* for the side, endpoint and error reports */
@@ -41,30 +39,29 @@ struct ChangeStream {
     uint64_t bytes;
 };
 
-static int64_t
-now_pg_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ((int64_t) ts.tv_sec - PG_EPOCH_OFFSET_S) * 1000000 + ts.tv_nsec / 1000;
-}
-
 static GwResult
 stream_error(ChangeStream *s, PGresult *res, const char *what)
 {
     return pg_report_on(s->owner, s->repl, res, what);
 }
 
+/* Writes a status update reporting s->confirmed as written, flushed and applied; false if it could not. */
+static bool
+put_status(ChangeStream *s, bool reply_requested)
+{
+    char buf[64];
+    int64_t now = change_clock_now();
+    size_t n = pgoutput_status_update(buf, s->confirmed, s->confirmed, s->confirmed, now, reply_requested);
+    if (PQputCopyData(s->repl, buf, (int) n) <= 0 || PQflush(s->repl) != 0)
+        return false;
+    s->last_status_us = now;
+    return true;
+}
+
 static GwResult
 send_status(ChangeStream *s, bool reply_requested)
 {
-    char buf[64];
-    int64_t now = now_pg_us();
-    size_t n = pgoutput_status_update(buf, s->confirmed, s->confirmed, s->confirmed, now, reply_requested);
-    if (PQputCopyData(s->repl, buf, (int) n) <= 0 || PQflush(s->repl) != 0)
-        return stream_error(s, NULL, "sending a standby status update");
-    s->last_status_us = now;
-    return GW_OK;
+    return put_status(s, reply_requested) ? GW_OK : stream_error(s, NULL, "sending a standby status update");
 }
 
 static char *
@@ -126,7 +123,7 @@ pg_stream_open(EngineConn *conn, const PhaseState *ps, StreamPos start, ChangeSt
     }
     PQclear(res);
     s->decoder = pgoutput_new();
-    s->last_status_us = now_pg_us();
+    s->last_status_us = change_clock_now();
     log_info("streaming slot %s from %s", ps->slot, lsn);
     *out = s;
     return GW_OK;
@@ -140,12 +137,8 @@ pg_stream_close(ChangeStream *s)
     if (s->chunk)
         PQfreemem(s->chunk);
     /* A last status update, so the slot does not lag behind what was applied; moot if the stream is gone. */
-    if (PQstatus(s->repl) == CONNECTION_OK && PQtransactionStatus(s->repl) == PQTRANS_ACTIVE) {
-        char buf[64];
-        size_t n = pgoutput_status_update(buf, s->confirmed, s->confirmed, s->confirmed, now_pg_us(), false);
-        if (PQputCopyData(s->repl, buf, (int) n) == 1)
-            (void) PQflush(s->repl);
-    }
+    if (PQstatus(s->repl) == CONNECTION_OK && PQtransactionStatus(s->repl) == PQTRANS_ACTIVE)
+        (void) put_status(s, false);
     PQfinish(s->repl);
     pgoutput_free(s->decoder);
     free(s);
@@ -169,7 +162,7 @@ pg_stream_confirm(ChangeStream *s, StreamPos applied, bool request_reply)
     bool advanced = applied > s->confirmed;
     if (advanced)
         s->confirmed = applied;
-    if (request_reply || (advanced && now_pg_us() - s->last_status_us >= 1000000))
+    if (request_reply || (advanced && change_clock_now() - s->last_status_us >= 1000000))
         return send_status(s, request_reply);
     return GW_OK;
 }
@@ -214,7 +207,7 @@ GwResult
 pg_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change)
 {
     for (;;) {
-        if (now_pg_us() - s->last_status_us >= STATUS_INTERVAL_US) {
+        if (change_clock_now() - s->last_status_us >= STATUS_INTERVAL_US) {
             GwResult rc = send_status(s, false);
             if (rc)
                 return rc;
