@@ -3,10 +3,12 @@ CC       ?= gcc
 SANITIZE ?= 0
 
 PG_INC   := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
-CPPFLAGS += -Isrc -I$(PG_INC) -D_GNU_SOURCE
+MARIADB_INC := $(shell mariadb_config --include 2>/dev/null || echo -I/usr/include/mariadb)
+MARIADB_LIB := $(shell mariadb_config --libs 2>/dev/null || echo -lmariadb)
+CPPFLAGS += -Isrc -I$(PG_INC) $(MARIADB_INC) -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -pthread
-LDLIBS   += -lpq -ljansson -lmicrohttpd -lpthread
+LDLIBS   += -lpq $(MARIADB_LIB) -ljansson -lmicrohttpd -lpthread
 
 BUILD_SUFFIX ?=
 ifeq ($(SANITIZE),1)

@@ -269,11 +269,163 @@ pg_server_resume() {
     pg_wait_ready "$port" 60
 }
 
+# ---------------------------------------------------------------------------------------------
+# MariaDB servers (Debian's mariadb-server): the same life cycle as the PostgreSQL ones.
+#
+#   mariadb_server_start msrc [--option=value]...  # -> $MSRC_PORT, $MSRC_URL, $MSRC_DIR, $MSRC_SOCK
+#   mariadb_sql msrc [DB] <<< "SQL"                 # the mariadb client as root over the socket
+#   mariadb_url msrc DB [USER]                      # mysql://root@127.0.0.1:PORT/DB
+#   mariadb_server_restart msrc | mariadb_server_stop msrc
+#
+# Every server has binary logging in row format with full row images (--log-bin,
+# --binlog-format=ROW, --binlog-row-image=FULL), server_id 1, utf8mb4, and durability off
+# (sync_binlog=0, innodb_flush_log_at_trx_commit=2): it is a throwaway.  root has no password and
+# may connect from 127.0.0.1; "pwuser"@127.0.0.1 exists with password "secret" for
+# wrong-password tests.  Extra options are passed to mariadbd as given.  As root, mariadbd runs as
+# root (--user=root): it is confined to its directory under GW_TMP.
+_GW_MARIADB_SERVERS=()
+
+_gw_mariadb_bin() {
+    local b
+    for b in "$@"; do command -v "$b" >/dev/null 2>&1 && { command -v "$b"; return 0; }; done
+    [ -x /usr/sbin/mariadbd ] && [ "$1" = mariadbd ] && { echo /usr/sbin/mariadbd; return 0; }
+    return 1
+}
+
+# mariadb_wait_ready NAME [TIMEOUT]: returns when server NAME answers over its socket.
+mariadb_wait_ready() {
+    local name=$1 timeout=${2:-60} start=$SECONDS dir="$GW_TMP/$1"
+    while :; do
+        if mariadb --no-defaults -S "$dir/sock" -u root -N -B -e 'SELECT 1' >/dev/null 2>&1; then
+            return 0
+        fi
+        if [ $((SECONDS - start)) -ge "$timeout" ]; then
+            _gw_log "mariadb '$name' not ready after ${timeout}s:"; tail -n 20 "$dir/server.log" >&2
+            return 1
+        fi
+        if [ -n "${_GW_MARIADB_PID[$name]:-}" ] && ! kill -0 "${_GW_MARIADB_PID[$name]}" 2>/dev/null; then
+            _gw_log "mariadb '$name' exited:"; tail -n 20 "$dir/server.log" >&2; return 1
+        fi
+        # The polling interval of the readiness loop.
+        sleep 0.1
+    done
+}
+
+declare -gA _GW_MARIADB_PID=()
+declare -gA _GW_MARIADB_ARGS=()   # extra mariadbd options per server (a child test inherits none)
+
+# Starts mariadbd for NAME on PORT with the stored arguments; returns when it answers.
+_gw_mariadb_launch() {
+    local name=$1 port=$2 dir="$GW_TMP/$1" mariadbd
+    mariadbd=$(_gw_mariadb_bin mariadbd mysqld) || { _gw_log "mariadbd not found; run 'make deps'"; return 2; }
+    local user=()
+    [ "$(id -u)" = 0 ] && user=(--user=root)
+    # shellcheck disable=SC2086
+    (cd "$dir" && exec "$mariadbd" --no-defaults "${user[@]}" --datadir="$dir/data" --port="$port" \
+        --bind-address=127.0.0.1 --socket="$dir/sock" --pid-file="$dir/mariadbd.pid" \
+        --log-error="$dir/server.log" --log-bin="$dir/binlog/mysql-bin" --binlog-format=ROW \
+        --binlog-row-image=FULL --server-id=1 --skip-name-resolve --character-set-server=utf8mb4 \
+        --collation-server=utf8mb4_general_ci --innodb-buffer-pool-size=128M \
+        --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 --max-connections=200 \
+        ${_GW_MARIADB_ARGS[$name]:-} >>"$dir/stdout.log" 2>&1) &
+    _GW_MARIADB_PID[$name]=$!
+    disown "$!" 2>/dev/null || true
+    mariadb_wait_ready "$name" 60
+}
+
+mariadb_server_start() {
+    local name=$1; shift
+    if ! [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then _gw_log "bad server name '$name'"; return 2; fi
+    local installdb
+    installdb=$(_gw_mariadb_bin mariadb-install-db mysql_install_db) ||
+        { _gw_log "mariadb-install-db not found; run 'make deps'"; return 2; }
+    _gw_tmp_init || return 1
+    local dir="$GW_TMP/$name"
+    if [ -e "$dir" ]; then _gw_log "server '$name' already exists in $dir"; return 2; fi
+    mkdir -p "$dir/data" "$dir/binlog" || return 1
+    local user=()
+    [ "$(id -u)" = 0 ] && user=(--user=root)
+    if ! "$installdb" --no-defaults "${user[@]}" --datadir="$dir/data" --auth-root-authentication-method=normal \
+            --skip-test-db >"$dir/install.log" 2>&1; then
+        _gw_log "mariadb-install-db of '$name' failed:"; cat "$dir/install.log" >&2; return 1
+    fi
+    _GW_MARIADB_ARGS[$name]="$*"
+    local try port ok=""
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        _gw_port_busy "$port" && continue
+        if _gw_mariadb_launch "$name" "$port"; then ok=1; break; fi
+        grep -qiE 'address already in use|bind on TCP/IP port' "$dir/server.log" 2>/dev/null || return 1
+    done
+    if [ -z "$ok" ]; then _gw_log "no free port for mariadb '$name'"; return 1; fi
+    _GW_MARIADB_SERVERS+=("$name")
+    mariadb --no-defaults -S "$dir/sock" -u root -e "
+        CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+        CREATE USER IF NOT EXISTS 'pwuser'@'127.0.0.1' IDENTIFIED BY 'secret'; GRANT ALL ON *.* TO 'pwuser'@'127.0.0.1';" ||
+        return 1
+    local up; up=$(_gw_upper "$name")
+    printf -v "${up}_PORT" '%s' "$port"
+    printf -v "${up}_URL" '%s' "mysql://root@127.0.0.1:$port/"
+    printf -v "${up}_DIR" '%s' "$dir"
+    printf -v "${up}_SOCK" '%s' "$dir/sock"
+    export "${up}_PORT" "${up}_URL" "${up}_DIR" "${up}_SOCK"
+}
+
+# mariadb_url NAME DB [USER]
+mariadb_url() {
+    local port; port=$(pg_port "$1") || return 2
+    printf 'mysql://%s@127.0.0.1:%s/%s\n' "$(_gw_urlenc "${3:-root}")" "$port" "$(_gw_urlenc "${2:-}")"
+}
+
+# mariadb_sql NAME [DB] [client options...]: the mariadb client as root over the socket; SQL on stdin
+# or with -e.  Batch mode, no column names.
+mariadb_sql() {
+    local name=$1; shift
+    local db=""
+    if [ $# -gt 0 ] && [[ $1 != -* ]]; then db=$1; shift; fi
+    mariadb --no-defaults -S "$GW_TMP/$name/sock" -u root -N -B ${db:+"$db"} "$@"
+}
+
+# Shuts down NAME (cleanly by default; MODE=kill sends SIGKILL); its directory stays.
+_gw_mariadb_halt() {
+    local name=$1 mode=${2:-clean} pid
+    pid=$(cat "$GW_TMP/$name/mariadbd.pid" 2>/dev/null) || pid=${_GW_MARIADB_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    if [ "$mode" = kill ]; then
+        kill -9 "$pid" 2>/dev/null
+    else
+        mariadb-admin --no-defaults -S "$GW_TMP/$name/sock" -u root shutdown >/dev/null 2>&1 || kill "$pid" 2>/dev/null
+    fi
+    local i
+    for i in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    unset "_GW_MARIADB_PID[$name]"
+}
+
+# mariadb_server_restart NAME [clean|kill]: restarts in place, same port and options.
+mariadb_server_restart() {
+    local name=$1 port
+    port=$(pg_port "$name") || return 2
+    _gw_mariadb_halt "$name" "${2:-clean}"
+    _gw_mariadb_launch "$name" "$port"
+}
+
+mariadb_server_stop() {
+    local name=$1 i keep=()
+    _gw_mariadb_halt "$name"
+    for i in "${_GW_MARIADB_SERVERS[@]}"; do [ "$i" != "$name" ] && keep+=("$i"); done
+    _GW_MARIADB_SERVERS=("${keep[@]}")
+    if [ "${GW_KEEP_TMP:-0}" != 1 ]; then rm -rf "${GW_TMP:?}/$name"; fi
+    local up; up=$(_gw_upper "$name")
+    unset "${up}_PORT" "${up}_URL" "${up}_DIR" "${up}_SOCK"
+}
+
 # servers_stop_all: stops every server this process started; removes GW_TMP if it made it.
 servers_stop_all() {
     local n
     for n in "${_GW_SERVERS[@]}"; do pg_server_stop "$n"; done
     _GW_SERVERS=()
+    for n in "${_GW_MARIADB_SERVERS[@]}"; do mariadb_server_stop "$n"; done
+    _GW_MARIADB_SERVERS=()
     if [ -n "$_GW_TMP_OWNER" ] && [ "$_GW_TMP_OWNER" = "$BASHPID" ] && [ -n "${GW_TMP:-}" ]; then
         if [ "${GW_KEEP_TMP:-0}" = 1 ]; then
             _gw_log "kept $GW_TMP"

@@ -180,3 +180,33 @@ table_display_name(const TableDef *t)
 {
     return gw_asprintf("%s.%s", t->schema, t->name);
 }
+
+void
+catalog_mark_referenced(Catalog *cat)
+{
+    for (size_t i = 0; i < cat->ntables; i++) {
+        const TableDef *t = &cat->tables[i];
+        for (size_t k = 0; k < t->nconstraints; k++) {
+            const ConstraintDef *c = &t->constraints[k];
+            if (c->kind != CONSTRAINT_FOREIGN || !c->ref_schema || !c->ref_table)
+                continue;
+            TableDef *ref = catalog_find_table(cat, c->ref_schema, c->ref_table);
+            if (ref)
+                ref->referenced = true;
+        }
+    }
+}
+
+bool
+table_is_independent(const TableDef *t)
+{
+    if (t->referenced)
+        return false;
+    for (size_t k = 0; k < t->nconstraints; k++)
+        if (t->constraints[k].kind != CONSTRAINT_PRIMARY && t->constraints[k].kind != CONSTRAINT_CHECK)
+            return false;
+    for (size_t k = 0; k < t->nindexes; k++)
+        if (t->indexes[k].unique)
+            return false;
+    return true;
+}

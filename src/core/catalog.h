@@ -96,6 +96,7 @@ typedef struct TableDef {
     IndexDef *indexes;      /* indexes that back no constraint */
     size_t nindexes;
     char replica_identity;  /* 'd' default, 'f' full, 'i' index, 'n' nothing */
+    bool referenced;        /* a foreign key of this catalog points at it (catalog_mark_referenced) */
     int64_t est_rows;
     int64_t est_bytes;
 } TableDef;
@@ -141,6 +142,14 @@ const TypeDef *catalog_find_type(const Catalog *cat, uint32_t id);
 const TypeDef *catalog_storage_type(const Catalog *cat, uint32_t id);
 ssize_t table_find_column(const TableDef *t, const char *name);
 const ConstraintDef *table_primary_key(const TableDef *t);
+/* Sets TableDef.referenced on every table some foreign key of the catalog points at. */
+void catalog_mark_referenced(Catalog *cat);
+/*
+ * Whether changes to this table may be applied out of order with other
+ * tables' and merged per key: nothing but its primary key is unique, and no
+ * foreign key points from or to it.
+ */
+bool table_is_independent(const TableDef *t);
 
 /* "schema.table" unquoted, for messages and glob matching; caller frees. */
 char *table_display_name(const TableDef *t);

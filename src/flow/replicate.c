@@ -152,6 +152,7 @@ load_tables(Replicator *r)
     selection_init(&all);
     GwResult rc = r->tgt->describe(r->target, &all, &r->catalog);
     selection_free(&all);
+    catalog_mark_referenced(&r->catalog);
     if (rc == GW_OK)
         rc = r->tgt->state_get_shards(r->target, r->phase.name, &shards, &nshards);
     r->tables = gw_calloc(r->catalog.ntables + 1, sizeof *r->tables);
@@ -510,7 +511,7 @@ stream_loop(Replicator *r)
         }
         StreamEvent ev;
         Change ch;
-        int timeout = r->group_open || r->stopping ? 10 : (r->opts->stop_when_caught_up ? CATCH_UP_POLL_MS : 1000);
+        int timeout = r->group_open || r->stopping ? 1 : (r->opts->stop_when_caught_up ? CATCH_UP_POLL_MS : 1000);
         GwResult rc = r->src->stream_next(r->stream, timeout, &ev, &ch);
         if (rc)
             return rc;

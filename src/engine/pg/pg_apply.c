@@ -16,49 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/pg/pg_apply_internal.h"
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
-/* Queued statements between two pipeline syncs: bounds what is unread on the socket. */
-#define APPLY_SYNC_EVERY 512
-
 typedef enum ApplyOp { OP_UPSERT, OP_INSERT, OP_UPDATE_KEY, OP_DELETE_KEY, OP_UPDATE_MATCH, OP_DELETE_MATCH } ApplyOp;
-
-typedef struct Statement {
-    char *key;              /* op, table and column masks */
-    char *name;             /* prepared statement name */
-} Statement;
-
-/*
- * What a queued result is, for the error report if it fails.  Built per
- * change on the hot path, so nothing is formatted unless it is needed: the
- * table is the target's TableDef, which outlives the connection's queue.
- */
-typedef struct Pending {
-    const char *verb;           /* "an insert"; static */
-    const TableDef *table;      /* NULL for statements about no table */
-    char *text;                 /* owned; used when there is no table */
-} Pending;
-
-typedef struct Applier {
-    bool in_txn;
-    bool pipeline;
-    Statement *stmts;
-    size_t nstmts, cap_stmts;
-    unsigned next_id;
-    Pending *pending;       /* what each queued result is, for error reports */
-    size_t npending, cap_pending;
-    bool checkpoint_prepared;
-    const char **params;
-    size_t cap_params;
-    StrBuf values;          /* NUL-terminated copies of the parameter values */
-    size_t *offsets;
-    size_t cap_offsets;
-    long last_rows;         /* rows affected by the last statement read back by sync_and_read() */
-} Applier;
 
 static Applier *
 applier_of(PgConn *c)
@@ -89,6 +54,7 @@ pg_apply_free(PgConn *c)
         free(a->stmts[i].name);
     }
     free(a->stmts);
+    pg_stage_free(a);
     clear_pending(a);
     free(a->pending);
     free(a->params);
@@ -98,15 +64,15 @@ pg_apply_free(PgConn *c)
     c->applier = NULL;
 }
 
-static void
-queue_result(Applier *a, char *what)
+void
+pg_apply_queue_result(Applier *a, char *what)
 {
     gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
     a->pending[a->npending++] = (Pending) {.text = what};
 }
 
-static void
-queue_change(Applier *a, const char *verb, const TableDef *t)
+void
+pg_apply_queue_change(Applier *a, const char *verb, const TableDef *t)
 {
     gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
     a->pending[a->npending++] = (Pending) {.verb = verb, .table = t};
@@ -127,8 +93,8 @@ report_pending(PgConn *c, PGresult *res, const Pending *p)
  * Sends a sync and reads every queued result.  The first error is reported
  * with what its statement was; the statements after it were aborted.
  */
-static GwResult
-sync_and_read(PgConn *c)
+GwResult
+pg_apply_sync(PgConn *c)
 {
     Applier *a = c->applier;
     if (PQpipelineSync(c->pg) != 1)
@@ -159,7 +125,19 @@ sync_and_read(PgConn *c)
 static GwResult
 send_or_sync(PgConn *c)
 {
-    return c->applier->npending >= APPLY_SYNC_EVERY ? sync_and_read(c) : GW_OK;
+    return c->applier->npending >= APPLY_SYNC_EVERY ? pg_apply_sync(c) : GW_OK;
+}
+
+GwResult
+pg_apply_enter_pipeline(PgConn *c)
+{
+    Applier *a = c->applier;
+    if (a->pipeline)
+        return GW_OK;
+    if (PQenterPipelineMode(c->pg) != 1)
+        return pg_report(c, NULL, "entering pipeline mode");
+    a->pipeline = true;
+    return GW_OK;
 }
 
 static GwResult
@@ -168,14 +146,12 @@ begin_if_needed(PgConn *c)
     Applier *a = applier_of(c);
     if (a->in_txn)
         return GW_OK;
-    if (!a->pipeline) {
-        if (PQenterPipelineMode(c->pg) != 1)
-            return pg_report(c, NULL, "entering pipeline mode");
-        a->pipeline = true;
-    }
+    GwResult rc = pg_apply_enter_pipeline(c);
+    if (rc)
+        return rc;
     if (PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1)
         return pg_report(c, NULL, "beginning a transaction");
-    queue_result(a, gw_strdup("BEGIN"));
+    pg_apply_queue_result(a, gw_strdup("BEGIN"));
     a->in_txn = true;
     return GW_OK;
 }
@@ -216,8 +192,8 @@ append_match(StrBuf *sb, const RelationInfo *rel, const bool *mask, int *param)
     }
 }
 
-static bool
-has_identity_always(const TableDef *t)
+bool
+pg_has_identity_always(const TableDef *t)
 {
     for (size_t i = 0; i < t->ncolumns; i++)
         if (t->columns[i].identity == 'a')
@@ -238,7 +214,7 @@ build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const RelationInfo *re
     case OP_INSERT:
         strbuf_appendf(&sb, "INSERT INTO %s (", name);
         append_names(&sb, rel, set, ", ", NULL, NULL);
-        strbuf_appendf(&sb, ")%s VALUES (", has_identity_always(t) ? " OVERRIDING SYSTEM VALUE" : "");
+        strbuf_appendf(&sb, ")%s VALUES (", pg_has_identity_always(t) ? " OVERRIDING SYSTEM VALUE" : "");
         for (uint16_t i = 0; i < rel->ncols; i++) {
             if (!set[i])
                 continue;
@@ -333,7 +309,7 @@ statement_for(PgConn *c, ApplyOp op, const TableDef *t, const RelationInfo *rel,
     s->name = gw_asprintf("godwit_%u", a->next_id++);
     if (PQsendPrepare(c->pg, s->name, sql, nparams, NULL) != 1)
         log_debug("queueing prepare of %s failed: %s", s->name, PQerrorMessage(c->pg));
-    queue_result(a, gw_asprintf("preparing %s", sql));
+    pg_apply_queue_result(a, gw_asprintf("preparing %s", sql));
     log_debug("prepared %s: %s", s->name, sql);
     free(sql);
     return s;
@@ -384,7 +360,7 @@ send_statement(PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const
     free(none);
     if (PQsendQueryPrepared(c->pg, s->name, n, a->params, NULL, NULL, 0) != 1)
         return pg_report(c, NULL, "sending a change");
-    queue_change(a, verb, t);
+    pg_apply_queue_change(a, verb, t);
     return send_or_sync(c);
 }
 
@@ -500,7 +476,7 @@ apply_insert(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *ke
 static GwResult
 check_row_found(PgConn *c, const Change *ch)
 {
-    GwResult rc = sync_and_read(c);
+    GwResult rc = pg_apply_sync(c);
     if (rc == GW_OK && c->applier->last_rows == 0) {
         log_error("table %s.%s: a row moved into the phase, but its unchanged TOASTed values were not sent and it"
                   " is not on the target; set REPLICA IDENTITY FULL on the source table and fetch the phase again",
@@ -581,8 +557,28 @@ apply_truncate(PgConn *c, const Change *ch)
     if (PQsendQueryParams(c->pg, sb.data, 0, NULL, NULL, NULL, NULL, 0) != 1)
         rc = pg_report(c, NULL, "sending a truncate");
     else
-        queue_result(c->applier, gw_asprintf("applying %s", sb.data));
+        pg_apply_queue_result(c->applier, gw_asprintf("applying %s", sb.data));
     strbuf_free(&sb);
+    return rc;
+}
+
+/* One change as its own statement, queued in the pipeline. */
+GwResult
+pg_apply_row(PgConn *c, const Change *ch, const TableDef *t)
+{
+    if (ch->kind == CHANGE_TRUNCATE)
+        return apply_truncate(c, ch);
+    uint16_t n = ch->rel->ncols;
+    bool *set = gw_calloc((size_t) n + 1, sizeof *set), *key = gw_calloc((size_t) n + 1, sizeof *key);
+    GwResult rc = GW_OK;
+    switch (ch->kind) {
+    case CHANGE_INSERT: rc = apply_insert(c, ch, t, set, key); break;
+    case CHANGE_UPDATE: rc = apply_update(c, ch, t, set, key); break;
+    case CHANGE_DELETE: rc = apply_delete(c, ch, t, key); break;
+    default: break;
+    }
+    free(set);
+    free(key);
     return rc;
 }
 
@@ -593,19 +589,14 @@ pg_apply_change(EngineConn *conn, const Change *ch, const TableDef *t)
     GwResult rc = begin_if_needed(c);
     if (rc)
         return rc;
-    if (ch->kind == CHANGE_TRUNCATE)
-        return apply_truncate(c, ch);
-    uint16_t n = ch->rel->ncols;
-    bool *set = gw_calloc((size_t) n + 1, sizeof *set), *key = gw_calloc((size_t) n + 1, sizeof *key);
-    switch (ch->kind) {
-    case CHANGE_INSERT: rc = apply_insert(c, ch, t, set, key); break;
-    case CHANGE_UPDATE: rc = apply_update(c, ch, t, set, key); break;
-    case CHANGE_DELETE: rc = apply_delete(c, ch, t, key); break;
-    default: break;
-    }
-    free(set);
-    free(key);
-    return rc;
+    bool staged = false;
+    if (ch->kind != CHANGE_TRUNCATE)
+        rc = pg_stage_change(c, ch, t, &staged);
+    if (rc || staged)
+        return rc;
+    /* What follows must not overtake what is staged. */
+    rc = pg_stage_flush(c, false);
+    return rc ? rc : pg_apply_row(c, ch, t);
 }
 
 static const char *const sql_checkpoint =
@@ -620,11 +611,14 @@ pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const c
     GwResult rc = begin_if_needed(c);
     if (rc)
         return rc;
+    rc = pg_stage_flush(c, true);
+    if (rc)
+        return rc;
     Applier *a = c->applier;
     if (!a->checkpoint_prepared) {
         if (PQsendPrepare(c->pg, "godwit_checkpoint", sql_checkpoint, 4, NULL) != 1)
             return pg_report(c, NULL, "preparing the checkpoint");
-        queue_result(a, gw_strdup("preparing the checkpoint"));
+        pg_apply_queue_result(a, gw_strdup("preparing the checkpoint"));
         a->checkpoint_prepared = true;
     }
     const char *dir = strrchr(stream, ':');
@@ -632,10 +626,10 @@ pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const c
     if (PQsendQueryPrepared(c->pg, "godwit_checkpoint", 4, params, NULL, NULL, 0) != 1 ||
         PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1)
         return pg_report(c, NULL, "sending the commit");
-    queue_result(a, gw_strdup("writing the checkpoint"));
-    queue_result(a, gw_strdup("committing"));
+    pg_apply_queue_result(a, gw_strdup("writing the checkpoint"));
+    pg_apply_queue_result(a, gw_strdup("committing"));
     a->in_txn = false;
-    rc = sync_and_read(c);
+    rc = pg_apply_sync(c);
     if (rc == GW_OK && PQexitPipelineMode(c->pg) != 1)
         rc = pg_report(c, NULL, "leaving pipeline mode");
     a->pipeline = rc != GW_OK;

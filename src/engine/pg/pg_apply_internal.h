@@ -1,0 +1,76 @@
+/*
+ * pg_apply_internal.h: the apply session shared by pg_apply.c (statements
+ * per change, in pipeline mode) and pg_apply_stage.c (changes staged and
+ * merged per table with COPY and one set-based statement).
+ */
+#ifndef GW_PG_APPLY_INTERNAL_H
+#define GW_PG_APPLY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/pg/pg_conn.h"
+#include "util/strbuf.h"
+
+/* Queued statements between two pipeline syncs: bounds what is unread on the socket. */
+#define APPLY_SYNC_EVERY 512
+
+typedef struct Statement {
+    char *key;              /* op, table and column masks */
+    char *name;             /* prepared statement name */
+} Statement;
+
+/*
+ * What a queued result is, for the error report if it fails.  Built per
+ * change on the hot path, so nothing is formatted unless it is needed: the
+ * table is the target's TableDef, which outlives the connection's queue.
+ */
+typedef struct Pending {
+    const char *verb;           /* "an insert"; static */
+    const TableDef *table;      /* NULL for statements about no table */
+    char *text;                 /* owned; used when there is no table */
+} Pending;
+
+typedef struct Stage Stage;     /* pg_apply_stage.c */
+
+typedef struct Applier {
+    bool in_txn;
+    bool pipeline;
+    Statement *stmts;
+    size_t nstmts, cap_stmts;
+    unsigned next_id;
+    Pending *pending;       /* what each queued result is, for error reports */
+    size_t npending, cap_pending;
+    bool checkpoint_prepared;
+    const char **params;
+    size_t cap_params;
+    StrBuf values;          /* NUL-terminated copies of the parameter values */
+    size_t *offsets;
+    size_t cap_offsets;
+    long last_rows;         /* rows affected by the last statement read back by sync_and_read() */
+    Stage *stages;          /* one per table shape staged in this session */
+    size_t nstages, cap_stages;
+    size_t staged_rows;     /* rows waiting in stages, all tables */
+    size_t staged_bytes;
+} Applier;
+
+/* pg_apply.c */
+void pg_apply_queue_result(Applier *a, char *what);
+void pg_apply_queue_change(Applier *a, const char *verb, const TableDef *t);
+/* Sends a sync and reads every queued result, reporting the first error. */
+GwResult pg_apply_sync(PgConn *c) GW_MUST_CHECK;
+/* Applies one change as its own statement (no staging). */
+GwResult pg_apply_row(PgConn *c, const Change *ch, const TableDef *t) GW_MUST_CHECK;
+/* Whether an insert must say OVERRIDING SYSTEM VALUE. */
+bool pg_has_identity_always(const TableDef *t);
+/* Enters pipeline mode if the session is not in it. */
+GwResult pg_apply_enter_pipeline(PgConn *c) GW_MUST_CHECK;
+
+/* pg_apply_stage.c */
+/* Stages the change if it can be merged; *staged false means apply it row by row (after pg_stage_flush). */
+GwResult pg_stage_change(PgConn *c, const Change *ch, const TableDef *t, bool *staged) GW_MUST_CHECK;
+/* Applies every staged row: COPY into the stages, then one merge statement per table, queued in the pipeline. */
+GwResult pg_stage_flush(PgConn *c, bool at_commit) GW_MUST_CHECK;
+void pg_stage_free(Applier *a);
+
+#endif
