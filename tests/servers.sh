@@ -383,7 +383,7 @@ mariadb_sql() {
     local name=$1; shift
     local db=""
     if [ $# -gt 0 ] && [[ $1 != -* ]]; then db=$1; shift; fi
-    mariadb --no-defaults -S "$GW_TMP/$name/sock" -u root -N -B ${db:+"$db"} "$@"
+    mariadb --no-defaults --default-character-set=utf8mb4 -S "$GW_TMP/$name/sock" -u root -N -B ${db:+"$db"} "$@"
 }
 
 # Shuts down NAME (cleanly by default; MODE=kill sends SIGKILL); its directory stays.

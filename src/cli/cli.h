@@ -45,5 +45,6 @@ GwResult cli_usage_error(const Command *cmd, const char *fmt, ...) __attribute__
 int cli_parse_positive(const char *opt, const char *arg, int *out);
 /* Parses a whole number in [min, max]; prints the error and returns -1 otherwise. */
 int cli_parse_number(const char *opt, const char *arg, long min, long max, int *out);
+int cli_parse_number_ll(const char *opt, const char *arg, long long min, long long max, long long *out);
 
 #endif

@@ -2,6 +2,7 @@
  * cli_common.c: what every command's option parsing shares.
  */
 #include <getopt.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,14 +55,25 @@ cli_usage_error(const Command *cmd, const char *fmt, ...)
 }
 
 int
-cli_parse_number(const char *opt, const char *arg, long min, long max, int *out)
+cli_parse_number_ll(const char *opt, const char *arg, long long min, long long max, long long *out)
 {
     char *end;
-    long v = strtol(arg, &end, 10);
-    if (*arg == '\0' || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "godwit: %s takes a number from %ld to %ld, not '%s'\n", opt, min, max, arg);
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || errno == ERANGE || v < min || v > max) {
+        fprintf(stderr, "godwit: %s takes a number from %lld to %lld, not '%s'\n", opt, min, max, arg);
         return -1;
     }
+    *out = v;
+    return 0;
+}
+
+int
+cli_parse_number(const char *opt, const char *arg, long min, long max, int *out)
+{
+    long long v;
+    if (cli_parse_number_ll(opt, arg, min, max, &v) != 0)
+        return -1;
     *out = (int) v;
     return 0;
 }

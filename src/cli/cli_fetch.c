@@ -16,7 +16,7 @@ static const char usage[] =
     "Bulk-loads the source's tables into the target from one consistent snapshot and\n"
     "prepares the change stream that `godwit replicate` continues from.\n"
     "\n"
-    "  --source URL          database to copy from (postgres://...)\n"
+    "  --source URL          database to copy from (postgres://..., mysql://..., mariadb://...)\n"
     "  --target URL          database to copy into (postgres://..., CockroachDB detected)\n"
     "  --phase NAME          phase name (default: default); names the slot godwit_NAME\n"
     "  --tables GLOB,...     tables to copy, globs on schema.table (default: all)\n"
@@ -30,6 +30,11 @@ static const char usage[] =
     "  --resume              finish an interrupted fetch of this phase\n"
     "  --no-stream           plain snapshot, no replication slot (no replicate afterwards)\n"
     "  --shard-size MB       split tables larger than this by key ranges (default: 64)\n"
+    "MySQL/MariaDB sources (kept with the phase for --resume and replicate):\n"
+    "  --zero-dates error|null    zero or invalid dates stop the fetch (default) or load as NULL\n"
+    "  --unsigned-bigint numeric|int8  BIGINT UNSIGNED as numeric(20,0) (default) or as bigint,\n"
+    "                        refusing values above 9223372036854775807\n"
+    "  --type-map FILE       JSON {\"db.table.column\": \"postgresql type\"}: per-column type overrides\n"
     "  --format text|json    summary format on stdout\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
@@ -47,7 +52,8 @@ const Command cli_fetch_command = {
 
 enum {
     OPT_SOURCE = 2001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_JOBS,
-    OPT_SCHEMA, OPT_RESUME, OPT_NO_STREAM, OPT_FORMAT, OPT_SHARD_SIZE,
+    OPT_SCHEMA, OPT_RESUME, OPT_NO_STREAM, OPT_FORMAT, OPT_SHARD_SIZE, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT,
+    OPT_TYPE_MAP,
 };
 
 static const struct option long_options[] = {
@@ -64,6 +70,9 @@ static const struct option long_options[] = {
     {"no-stream", no_argument, NULL, OPT_NO_STREAM},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"shard-size", required_argument, NULL, OPT_SHARD_SIZE},
+    {"zero-dates", required_argument, NULL, OPT_ZERO_DATES},
+    {"unsigned-bigint", required_argument, NULL, OPT_UNSIGNED_BIGINT},
+    {"type-map", required_argument, NULL, OPT_TYPE_MAP},
     CLI_COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -102,6 +111,21 @@ parse_one(void *opts, int opt, const char *arg)
         else if (!strcmp(arg, "drop-create")) o->schema_mode = SCHEMA_DROP_CREATE;
         else if (!strcmp(arg, "existing")) o->schema_mode = SCHEMA_EXISTING;
         else return cli_usage_error(cmd, "--schema must be create, drop-create or existing, not '%s'", arg);
+        return GW_OK;
+    case OPT_ZERO_DATES:
+        if (strcmp(arg, "error") != 0 && strcmp(arg, "null") != 0)
+            return cli_usage_error(cmd, "--zero-dates must be error or null, not '%s'", arg);
+        o->zero_dates = arg;
+        return GW_OK;
+    case OPT_UNSIGNED_BIGINT:
+        if (strcmp(arg, "numeric") != 0 && strcmp(arg, "int8") != 0)
+            return cli_usage_error(cmd, "--unsigned-bigint must be numeric or int8, not '%s'", arg);
+        o->unsigned_bigint = arg;
+        return GW_OK;
+    case OPT_TYPE_MAP:
+        if (!*arg)
+            return cli_usage_error(cmd, "--type-map needs a file name");
+        o->type_map_file = arg;
         return GW_OK;
     case OPT_RESUME: o->resume = true; return GW_OK;
     case OPT_NO_STREAM: o->stream = false; return GW_OK;

@@ -24,6 +24,10 @@ static const char usage[] =
     "  --group-size N          most changes grouped into one target transaction (default: 2000)\n"
     "  --group-ms MS           longest a group stays open before it commits (default: 50)\n"
     "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
+    "  --server-id N           MySQL/MariaDB source: the binlog reader's server_id (default: derived\n"
+    "                          from the phase name, in 2147483648..4294967295)\n"
+    "  --ddl-applied           MySQL/MariaDB source: the DDL the stream last stopped at was made on\n"
+    "                          the target by hand; go past it\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
     "SIGINT or SIGTERM stops it after the current transaction. Exit codes: 0 stopped\n"
@@ -38,7 +42,8 @@ const Command cli_replicate_command = {
     .run = run_replicate,
 };
 
-enum { OPT_SOURCE = 3001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_STOP, OPT_RETRY, OPT_GROUP, OPT_GROUP_MS, OPT_METRICS };
+enum { OPT_SOURCE = 3001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_STOP, OPT_RETRY, OPT_GROUP, OPT_GROUP_MS, OPT_METRICS,
+       OPT_SERVER_ID, OPT_DDL_APPLIED };
 
 static const struct option long_options[] = {
     {"source", required_argument, NULL, OPT_SOURCE},
@@ -50,6 +55,8 @@ static const struct option long_options[] = {
     {"group-size", required_argument, NULL, OPT_GROUP},
     {"group-ms", required_argument, NULL, OPT_GROUP_MS},
     {"metrics-addr", required_argument, NULL, OPT_METRICS},
+    {"server-id", required_argument, NULL, OPT_SERVER_ID},
+    {"ddl-applied", no_argument, NULL, OPT_DDL_APPLIED},
     CLI_COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -74,6 +81,14 @@ parse_one(void *opts, int opt, const char *arg)
     case OPT_RETRY: return cli_parse_number("--retry-for", arg, 0, 86400, &o->retry_seconds) ? GW_ERR_USAGE : GW_OK;
     case OPT_GROUP: return cli_parse_number("--group-size", arg, 1, 1000000, &o->group_changes) ? GW_ERR_USAGE : GW_OK;
     case OPT_GROUP_MS: return cli_parse_number("--group-ms", arg, 0, 60000, &o->group_ms) ? GW_ERR_USAGE : GW_OK;
+    case OPT_SERVER_ID: {
+        long long id;
+        if (cli_parse_number_ll("--server-id", arg, 1, 4294967295LL, &id))
+            return GW_ERR_USAGE;
+        o->server_id = (uint32_t) id;
+        return GW_OK;
+    }
+    case OPT_DDL_APPLIED: o->ddl_applied = true; return GW_OK;
     default: return cli_usage_error(cmd, "unknown option");
     }
 }

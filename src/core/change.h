@@ -84,6 +84,9 @@ typedef struct Change {
     StreamPos commit_pos;   /* LSN of the commit record */
     StreamPos end_pos;      /* end of the commit record: the position to confirm */
     int64_t commit_time;    /* microseconds since 2000-01-01 (PostgreSQL epoch) */
+    /* COMMIT: the position to record in a checkpoint, when the engine's text form says more than
+     * end_pos (MySQL: file, offset and GTID); NULL otherwise.  Reader-owned. */
+    const char *position_text;
     /* INSERT / UPDATE / DELETE / RELATION */
     const RelationInfo *rel;
     /*

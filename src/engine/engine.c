@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/mysql/mysql_engine.h"
 #include "engine/pg/pg_engine.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -60,8 +61,11 @@ engine_connect(const Endpoint *ep, EngineConn **out)
     case URL_SCHEME_POSTGRES:
         return pg_engine_ops.connect(ep, out);
     case URL_SCHEME_MYSQL:
-        log_error("%s %s: MySQL/MariaDB is not supported yet", role_name(ep->role), ep->redacted);
-        return GW_ERR_USAGE;
+        if (ep->role == ROLE_TARGET) {
+            log_error("target %s: MySQL/MariaDB is supported as a source only", ep->redacted);
+            return GW_ERR_USAGE;
+        }
+        return mysql_engine_ops.connect(ep, out);
     default:
         log_error("%s URL '%s' is not valid", role_name(ep->role), ep->redacted);
         return GW_ERR_USAGE;
@@ -108,6 +112,10 @@ phase_state_free(PhaseState *ps)
     free(ps->slot);
     free(ps->publications);
     free(ps->filters);
+    free(ps->source_options);
+    for (size_t i = 0; i < ps->ntables; i++)
+        free(ps->tables[i]);
+    free(ps->tables);
     memset(ps, 0, sizeof *ps);
 }
 

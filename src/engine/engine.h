@@ -31,6 +31,9 @@ typedef struct Endpoint {
     char *redacted;         /* safe to print */
     EndpointRole role;
     char *app_name;         /* tags every session of one command and phase */
+    /* Change-stream options of a source (replicate's flags; engines that need none ignore them). */
+    uint32_t server_id;     /* MySQL: the binlog reader's server_id (0: derived from the phase name) */
+    bool ddl_applied;       /* MySQL: go past the first DDL of the phase's databases (done by hand on the target) */
 } Endpoint;
 
 typedef struct EngineOps EngineOps;
@@ -71,7 +74,11 @@ typedef struct PhaseState {
     char *slot;
     char *publications;
     char *filters;          /* JSON array of {"schema", "table", "predicate"} */
+    char *source_options;   /* JSON object of the source engine's options (set_source_options), or NULL */
     bool stream;
+    /* Set by replicate, not stored: the phase's tables as "schema.table" (a stream of a whole server filters by them). */
+    char **tables;
+    size_t ntables;
 } PhaseState;
 
 typedef struct ShardProgress {
@@ -130,6 +137,26 @@ struct EngineOps {
                                 Snapshot *out) GW_MUST_CHECK;
     GwResult (*snapshot_release)(EngineConn *conn);
     GwResult (*snapshot_join)(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
+    /*
+     * Optional (NULL: nothing to do).  Called on the connection that created
+     * the snapshot once every session of the fetch has joined it, or joining
+     * failed: releases what snapshot_create held so that all joins share one
+     * instant (MySQL: the global read lock, held for milliseconds only).
+     */
+    GwResult (*snapshot_ready)(EngineConn *conn) GW_MUST_CHECK;
+    /*
+     * Optional.  The position of the snapshot this session joined when it
+     * differs from Snapshot.position (each session took its own: MySQL without
+     * the RELOAD privilege; Snapshot.position is then the earliest), else NULL.
+     */
+    const char *(*joined_position)(EngineConn *conn);
+    /*
+     * Optional (NULL: the engine takes no options).  Applies a phase's source
+     * options, a JSON object kept in PhaseState.source_options (MySQL: see
+     * README, "MySQL and MariaDB sources"), to a connection, before describe,
+     * copy or stream.
+     */
+    GwResult (*set_source_options)(EngineConn *conn, const char *json) GW_MUST_CHECK;
     GwResult (*split_table)(EngineConn *conn, const TableDef *t, int nshards, KeyRange **ranges,
                             int *nranges) GW_MUST_CHECK;
     GwResult (*drop_stream)(EngineConn *conn, const char *phase) GW_MUST_CHECK;

@@ -4,8 +4,9 @@
  * 1. Describe the selected tables and refuse bad selections and unstorable
  *    types; then check the phase's state and the source's prerequisites,
  *    all before anything is created anywhere.
- * 2. Record the phase as starting, then take the snapshot (creating the
- *    phase's stream when streaming) and record where it stands.
+ * 2. Record the phase as starting, open the workers' source sessions, take
+ *    the snapshot (creating the phase's stream when streaming), join it in
+ *    every session, and record where it stands.
  * 3. Describe again inside the snapshot, prepare the target's schema, plan
  *    or reload the shards, copy them in parallel, then add foreign keys and
  *    sequence values, and mark the phase fetched.
@@ -102,6 +103,8 @@ decide_phase(FetchRun *run, bool *done)
     run->phase.name = gw_strdup(o->phase);
     run->phase.stream = o->stream;
     run->phase.filters = selection_filters_json(&o->selection);
+    if (run->source_options)
+        run->phase.source_options = gw_strdup(run->source_options);
     return rc;
 }
 
@@ -177,7 +180,40 @@ save_phase(FetchRun *run, const char *status)
     return run->target->ops->state_put_phase(run->target, &run->phase);
 }
 
-/* Takes the snapshot and, for a new phase, records where its stream starts. */
+/*
+ * The copy workers' source connections are opened before the snapshot: an
+ * engine whose sessions share one instant through a brief lock (MySQL's
+ * global read lock) needs every session to join while the lock is held, and
+ * connecting takes far longer than joining.
+ */
+static GwResult
+open_worker_sources(FetchRun *run)
+{
+    run->nworkers = run->opts->jobs < 1 ? 1 : run->opts->jobs;
+    run->worker_sources = gw_calloc((size_t) run->nworkers, sizeof *run->worker_sources);
+    GwResult rc = GW_OK;
+    for (int i = 0; i < run->nworkers && rc == GW_OK; i++)
+        rc = fetch_connect_source(run, &run->worker_sources[i]);
+    return rc;
+}
+
+/* Every session that reads rows (this one, for describe and splits, and each worker's) joins the snapshot. */
+static GwResult
+join_snapshot(FetchRun *run)
+{
+    const EngineOps *src = run->source->ops;
+    GwResult rc = src->snapshot_join(run->source, &run->snapshot);
+    for (int i = 0; i < run->nworkers && rc == GW_OK; i++)
+        rc = src->snapshot_join(run->worker_sources[i], &run->snapshot);
+    if (src->snapshot_ready) {
+        GwResult ready = src->snapshot_ready(run->source);
+        if (rc == GW_OK)
+            rc = ready;
+    }
+    return rc;
+}
+
+/* Takes the snapshot, joins it everywhere and, for a new phase, records where its stream starts. */
 static GwResult
 take_snapshot(FetchRun *run, const Catalog *cat)
 {
@@ -190,6 +226,8 @@ take_snapshot(FetchRun *run, const Catalog *cat)
             return rc;
     }
     rc = run->source->ops->snapshot_create(run->source, o->phase, cat, kind, &run->snapshot);
+    if (rc == GW_OK)
+        rc = join_snapshot(run);
     if (rc || o->resume)
         return rc;
     run->phase.snapshot_position = gw_strdup(run->snapshot.position);
@@ -199,8 +237,9 @@ take_snapshot(FetchRun *run, const Catalog *cat)
         run->phase.publications = gw_strdup(run->snapshot.publications);
     rc = save_phase(run, PHASE_FETCHING);
     if (rc == GW_OK && o->stream)
-        log_info("phase '%s': stream starts at %s (slot %s)", o->phase, run->phase.snapshot_position,
-                 run->phase.slot);
+        log_info("phase '%s': stream starts at %s%s%s%s", o->phase, run->phase.snapshot_position,
+                 run->phase.slot ? " (slot " : "", run->phase.slot ? run->phase.slot : "",
+                 run->phase.slot ? ")" : "");
     return rc;
 }
 
@@ -241,6 +280,8 @@ fetch_steps(FetchRun *run)
     catalog_init(&before);
     GwResult rc = connect_both(run);
     if (rc == GW_OK)
+        rc = fetch_source_options(run);
+    if (rc == GW_OK)
         rc = describe_selection(run, &before);
     if (rc == GW_OK)
         rc = decide_phase(run, &done);
@@ -255,9 +296,9 @@ fetch_steps(FetchRun *run)
         catalog_free(&before);
         return rc;
     }
-    rc = take_snapshot(run, &before);
+    rc = open_worker_sources(run);
     if (rc == GW_OK)
-        rc = run->source->ops->snapshot_join(run->source, &run->snapshot);
+        rc = take_snapshot(run, &before);
     if (rc == GW_OK) {
         /* Described again inside the snapshot: what is copied is exactly what is described. */
         Selection *sel = &run->opts->selection;
@@ -291,6 +332,10 @@ flow_fetch(FetchOptions *opts)
 
     if (run.source && run.source->ops->snapshot_release)
         (void) run.source->ops->snapshot_release(run.source);
+    for (int i = 0; i < run.nworkers; i++)
+        engine_close(run.worker_sources[i]);
+    free(run.worker_sources);
+    free(run.source_options);
     fetch_plan_free(&run);
     snapshot_free(&run.snapshot);
     phase_state_free(&run.phase);

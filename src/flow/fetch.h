@@ -24,6 +24,10 @@ typedef struct FetchOptions {
     bool stream;
     bool json_output;
     int64_t shard_bytes;    /* a table larger than this is split by key ranges */
+    /* Source options (MySQL/MariaDB only; NULL: not given).  See fetch_source_options.c. */
+    const char *zero_dates;         /* "error" or "null" */
+    const char *unsigned_bigint;    /* "numeric" or "int8" */
+    const char *type_map_file;      /* JSON file {"db.table.column": "postgresql type"} */
 } FetchOptions;
 
 GwResult flow_fetch(FetchOptions *opts) GW_MUST_CHECK;

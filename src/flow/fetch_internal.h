@@ -37,6 +37,9 @@ typedef struct FetchRun {
     Endpoint target_ep;
     EngineConn *source;     /* control connections, main thread only */
     EngineConn *target;
+    char *source_options;   /* JSON applied to every source connection, or NULL */
+    EngineConn **worker_sources;    /* one per worker, opened before the snapshot; workers take them */
+    int nworkers;
     Catalog catalog;
     Snapshot snapshot;
     PhaseState phase;
@@ -57,6 +60,10 @@ typedef struct FetchRun {
     int in_flight;
     atomic_int failed;      /* first GwResult that failed a worker */
 } FetchRun;
+
+/* fetch_source_options.c */
+GwResult fetch_source_options(FetchRun *run) GW_MUST_CHECK;
+GwResult fetch_connect_source(FetchRun *run, EngineConn **out) GW_MUST_CHECK;
 
 /* fetch_plan.c */
 GwResult fetch_check_filters(const Selection *sel, const Catalog *cat) GW_MUST_CHECK;

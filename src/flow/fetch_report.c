@@ -60,9 +60,12 @@ report_text(const FetchRun *run, double seconds)
     }
     printf("fetched phase '%s': %zu tables, %lld rows, %s in %.1f s\n", run->phase.name, run->ntables,
            (long long) rows, progress_format_bytes((double) bytes, b, sizeof b), seconds);
-    if (run->phase.stream)
+    if (run->phase.stream && run->phase.slot)
         printf("start position: %s (slot %s, publications %s): run `godwit replicate` to stream from here\n",
-               run->phase.snapshot_position, run->phase.slot, run->phase.publications);
+               run->phase.snapshot_position, run->phase.slot,
+               run->phase.publications ? run->phase.publications : "none");
+    else if (run->phase.stream)
+        printf("start position: %s: run `godwit replicate` to stream from here\n", run->phase.snapshot_position);
     else
         printf("snapshot position: %s (--no-stream: no change stream was prepared)\n",
                run->phase.snapshot_position);

@@ -1,8 +1,9 @@
 /*
  * fetch_workers.c: the copy workers of a fetch.
  *
- * Each worker holds one source connection inside the shared snapshot and
- * one target connection, and takes tasks from one queue: finishing a table
+ * Each worker holds one source connection inside the shared snapshot (opened
+ * and joined by fetch.c before the snapshot was released) and one target
+ * connection, and takes tasks from one queue: finishing a table
  * whose shards are all in (keys and indexes) comes first, so that index
  * builds overlap the copy of other tables; otherwise the next shard,
  * largest tables first.  The first failure stops every worker at its next
@@ -79,6 +80,12 @@ copy_shard(Worker *w, FetchShard *shard)
         }
     }
     shard->state.bytes = bytes;
+    /* A session that took its own snapshot records that snapshot's position with the shard. */
+    const char *own = src->joined_position ? src->joined_position(w->source) : NULL;
+    if (own) {
+        free(shard->state.snapshot_position);
+        shard->state.snapshot_position = gw_strdup(own);
+    }
     int64_t rows = 0;
     GwResult end = tgt->copy_in_end(w->target, w->run->phase.name, &shard->state, rc == GW_OK, &rows);
     if (rc == GW_OK)
@@ -183,24 +190,20 @@ worker_main(void *arg)
     return NULL;
 }
 
+/* The worker takes its source session, which joined the snapshot before it was released, and opens a target one. */
 static GwResult
 worker_connect(Worker *w)
 {
     FetchRun *run = w->run;
-    GwResult rc = engine_connect(&run->source_ep, &w->source);
-    if (rc == GW_OK)
-        rc = w->source->ops->snapshot_join(w->source, &run->snapshot);
-    if (rc == GW_OK)
-        rc = engine_connect(&run->target_ep, &w->target);
-    return rc;
+    w->source = run->worker_sources[w->id - 1];
+    run->worker_sources[w->id - 1] = NULL;
+    return engine_connect(&run->target_ep, &w->target);
 }
 
 GwResult
 fetch_run_workers(FetchRun *run)
 {
-    int n = run->opts->jobs;
-    if (n < 1)
-        n = 1;
+    int n = run->nworkers;
     Worker *workers = gw_calloc((size_t) n, sizeof *workers);
     pthread_mutex_init(&run->mu, NULL);
     pthread_cond_init(&run->cv, NULL);
@@ -208,7 +211,7 @@ fetch_run_workers(FetchRun *run)
         if (run->tables[i].shards_left == 0)
             queue_finish(run, &run->tables[i]);
 
-    /* Every worker joins the snapshot before any starts: the exporter is held open until then. */
+    /* Every worker connects before any starts. */
     GwResult rc = GW_OK;
     for (int i = 0; i < n && rc == GW_OK; i++) {
         workers[i].run = run;

@@ -15,6 +15,7 @@
  */
 #include "flow/replicate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -79,6 +80,7 @@ typedef struct Replicator {
     int group_changes;
     double group_started;
     StreamPos group_pos;        /* end of the last source transaction in the group */
+    char group_pos_text[512];   /* its position as the source names it, when it says more than group_pos */
     StreamPos applied;          /* committed on the target with its checkpoint */
     double last_poll;
     double last_log;
@@ -270,6 +272,16 @@ disconnect_all(Replicator *r)
     r->group_changes = 0;
 }
 
+/* The phase's tables by name, for a source whose stream carries every table. */
+static void
+name_phase_tables(Replicator *r)
+{
+    r->phase.tables = gw_calloc(r->ntables + 1, sizeof *r->phase.tables);
+    for (size_t i = 0; i < r->ntables; i++)
+        r->phase.tables[i] = table_display_name(r->tables[i].def);
+    r->phase.ntables = r->ntables;
+}
+
 /* Everything from connecting to an open stream; run again after each reconnect. */
 static GwResult
 setup(Replicator *r, bool first)
@@ -288,8 +300,10 @@ setup(Replicator *r, bool first)
         if (rc == GW_OK)
             log_info("will stop once caught up with %s", goal);
     }
-    if (rc == GW_OK)
+    if (rc == GW_OK) {
+        name_phase_tables(r);
         rc = r->src->stream_open(r->source, &r->phase, r->start, &r->stream);
+    }
     return rc;
 }
 
@@ -300,7 +314,8 @@ commit_group(Replicator *r)
         return GW_OK;
     char pos[32];
     format_pos(r, r->group_pos, pos, sizeof pos);
-    GwResult rc = r->tgt->apply_commit(r->target, r->stream_name, r->phase.name, pos);
+    const char *text = r->group_pos_text[0] ? r->group_pos_text : pos;
+    GwResult rc = r->tgt->apply_commit(r->target, r->stream_name, r->phase.name, text);
     if (rc)
         return rc;
     r->group_open = false;
@@ -415,6 +430,7 @@ on_commit(Replicator *r, const Change *ch)
     }
     r->group_open = true;
     r->group_pos = ch->end_pos;
+    snprintf(r->group_pos_text, sizeof r->group_pos_text, "%s", ch->position_text ? ch->position_text : "");
     if (r->group_changes >= r->opts->group_changes ||
         (progress_now() - r->group_started) * 1000 >= r->opts->group_ms || r->stopping)
         return commit_group(r);
@@ -607,6 +623,8 @@ flow_replicate(const ReplicateOptions *opts)
     if (rc == GW_OK)
         rc = endpoint_init(&r.target_ep, opts->target_url, ROLE_TARGET, app);
     free(app);
+    r.source_ep.server_id = opts->server_id;
+    r.source_ep.ddl_applied = opts->ddl_applied;
     metrics_init(&r.m);
     HttpServer *http = NULL;
     if (rc == GW_OK && opts->metrics_addr)

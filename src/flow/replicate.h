@@ -7,6 +7,7 @@
 #define GW_REPLICATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/result.h"
 
@@ -19,6 +20,8 @@ typedef struct ReplicateOptions {
     int group_changes;      /* most changes in one target transaction */
     int group_ms;           /* longest a group stays open */
     const char *metrics_addr;   /* HOST:PORT for /metrics and /healthz, or NULL */
+    uint32_t server_id;         /* MySQL source: binlog reader's server_id; 0 = default */
+    bool ddl_applied;           /* MySQL source: go past the first DDL met */
 } ReplicateOptions;
 
 GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;

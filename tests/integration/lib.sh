@@ -503,6 +503,128 @@ lsn_cmp() {
     [ "$(psql_on "$GW_SRC_SERVER" postgres "SELECT '$1'::pg_lsn $2 '$3'::pg_lsn")" = t ]
 }
 
+# ---------------------------------------------------------------- MySQL/MariaDB sources
+# run.sh starts one shared MariaDB server, msrc ($MSRC_PORT, $MSRC_SOCK), when a test named *mysql* runs.
+# Each test makes its own MariaDB databases (new_mdb) and drops them at exit.
+
+GW_MSRC_SERVER=${GW_MSRC_SERVER:-msrc}
+GW_MDBS=()       # MariaDB databases made by new_mdb (on GW_MSRC_SERVER), dropped at exit
+
+# msql DB SQL | msql DB - <<'SQL': runs SQL on MariaDB database DB ("" for none) as root over the socket;
+# batch mode, no column names, utf8mb4.  Returns the client's exit code.
+msql() {
+    local db=$1; shift
+    local dbarg=()
+    [ -n "$db" ] && dbarg=("$db")
+    if [ $# -eq 0 ] || [ "$1" = - ]; then
+        mariadb_sql "$GW_MSRC_SERVER" "${dbarg[@]}" --default-character-set=utf8mb4
+    else
+        mariadb_sql "$GW_MSRC_SERVER" "${dbarg[@]}" --default-character-set=utf8mb4 -e "$1"
+    fi
+}
+
+# setup_m DB SQL: like msql, but a failure aborts the test.
+setup_m() { msql "$@" >/dev/null || abort_test "setup SQL failed on MariaDB db $1"; }
+
+# new_mdb NAME [TGTDB]: (re)creates MariaDB database NAME (utf8mb4) and PostgreSQL target database TGTDB
+# (default NAME, lower-case letters, digits and _), both dropped at exit.  Echoes NAME.
+new_mdb() {
+    local db=$1 tdb=${2:-$1}
+    if ! [[ $tdb =~ ^[a-z_][a-z0-9_]*$ ]]; then echo "new_mdb: bad target name '$tdb'" >&2; return 2; fi
+    local q=${db//\`/\`\`}
+    msql "" "DROP DATABASE IF EXISTS \`$q\`; CREATE DATABASE \`$q\` CHARACTER SET utf8mb4" || return 1
+    dropdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres --if-exists --force "$tdb" >/dev/null 2>&1
+    createdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres "$tdb" || return 1
+    echo "$db"
+}
+
+# register_mdbs NAME...: MariaDB databases to drop at exit (new_mdb runs in a subshell); their target
+# databases of the same name are dropped too (register_dbs for other names).
+register_mdbs() { GW_MDBS+=("$@"); }
+
+# m_url DB [USER[:PASSWORD]]: mysql:// URL of database DB (percent-encoded) on the MariaDB source.
+m_url() {
+    local port; port=$(pg_port "$GW_MSRC_SERVER") || return 2
+    printf 'mysql://%s@127.0.0.1:%s/%s\n' "${2:-root}" "$port" "$(_gw_urlenc "$1")"
+}
+
+# gw_mfetch CODE MDB TGTDB ARGS...: godwit fetch from MariaDB database MDB into target database TGTDB.
+gw_mfetch() {
+    local code=$1 s=$2 t=$3; shift 3
+    assert_exit "$code" "$GODWIT" fetch --source "$(m_url "$s")" --target "$(tgt_url "$t")" "$@"
+}
+
+# assert_rows_equal WHAT MFILE PFILE [MODES]: the rows in MFILE (from msql) and PFILE (from psql_tgt) are
+# equal line by line, each tab-separated field compared by its mode in MODES (comma-separated, one per
+# field, default s): s text, n exact decimal, f float (same IEEE double, sign of zero included), j JSON
+# (same structure).  Both sides write NULL as the text <null> (SQL on each side, written independently).
+assert_rows_equal() {
+    local what=$1 mfile=$2 pfile=$3 modes=${4:-}
+    local out
+    if ! out=$(python3 - "$mfile" "$pfile" "$modes" <<'PY' 2>&1
+import decimal, json, struct, sys
+mf, pf, modes = sys.argv[1], sys.argv[2], sys.argv[3].split(",") if sys.argv[3] else []
+m = open(mf, encoding="utf-8", errors="surrogateescape").read().splitlines()
+p = open(pf, encoding="utf-8", errors="surrogateescape").read().splitlines()
+def same(mode, a, b):
+    if a == b:
+        return True
+    if a == "<null>" or b == "<null>":
+        return False
+    try:
+        if mode == "n":
+            return decimal.Decimal(a) == decimal.Decimal(b)
+        if mode == "f":
+            return struct.pack(">d", float(a)) == struct.pack(">d", float(b))
+        if mode == "j":
+            return json.loads(a) == json.loads(b)
+    except Exception as e:
+        return False
+    return False
+if len(m) != len(p):
+    sys.exit("%d rows on MariaDB, %d on PostgreSQL" % (len(m), len(p)))
+bad = []
+for n, (a, b) in enumerate(zip(m, p), 1):
+    fa, fb = a.split("\t"), b.split("\t")
+    if len(fa) != len(fb):
+        bad.append("row %d: %d fields vs %d" % (n, len(fa), len(fb)))
+        continue
+    for i, (x, y) in enumerate(zip(fa, fb)):
+        mode = modes[i] if i < len(modes) and modes[i] else "s"
+        if not same(mode, x, y):
+            bad.append("row %d field %d (%s): MariaDB %r, PostgreSQL %r" % (n, i + 1, mode, x[:200], y[:200]))
+if bad:
+    sys.exit("; ".join(bad[:8]) + ("; +%d more" % (len(bad) - 8) if len(bad) > 8 else ""))
+print("%d rows equal" % len(m))
+PY
+    ); then
+        fail "$what: $out"
+        return 1
+    fi
+    note "$what: $out"
+}
+
+# m_digest DB TABLE COLS: "count sum" over MariaDB rows: sum of the first 32 bits of md5(CONCAT_WS('|', COLS)).
+# pg_digest TDB TABLE COLS: the same on the target (concat_ws skips NULLs on both sides).
+m_digest() {
+    msql "$1" "SELECT COUNT(*), COALESCE(SUM(CAST(CONV(LEFT(MD5(CONCAT_WS('|', $3)), 8), 16, 10) AS UNSIGNED)), 0) FROM $2" | tr '\t' ' '
+}
+pg_digest() {
+    psql_tgt "$1" "SELECT count(*) || ' ' || coalesce(sum(('x' || left(md5(concat_ws('|', $3)), 8))::bit(32)::bigint), 0) FROM $2"
+}
+
+# assert_digests_equal MDB TDB MTABLE PTABLE COLS: the digests above are equal.
+assert_digests_equal() {
+    local a b
+    a=$(m_digest "$1" "$3" "$5" 2>&1) || { fail "digest of $3 on MariaDB: $a"; return 1; }
+    b=$(pg_digest "$2" "$4" "$5" 2>&1) || { fail "digest of $4 on target: $b"; return 1; }
+    if [ "$a" != "$b" ]; then
+        fail "table $3 differs: MariaDB count/digest '$a', target '$b'"
+        return 1
+    fi
+    note "table $3 equal ($a)"
+}
+
 # ---------------------------------------------------------------- cleanup
 
 _gw_test_cleanup() {
@@ -513,6 +635,10 @@ _gw_test_cleanup() {
             reset_stream "$db" 2>/dev/null
             dropdb -h 127.0.0.1 -p "$SRC_PORT" -U postgres --if-exists --force "$db" >/dev/null 2>&1
             dropdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres --if-exists --force "$db" >/dev/null 2>&1
+        done
+        for db in "${GW_MDBS[@]}"; do
+            msql "" "DROP DATABASE IF EXISTS \`${db//\`/\`\`}\`" >/dev/null 2>&1
+            [[ $db =~ ^[a-z_][a-z0-9_]*$ ]] && dropdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres --if-exists --force "$db" >/dev/null 2>&1
         done
     fi
 }

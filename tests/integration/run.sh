@@ -3,7 +3,8 @@
 #
 #   GODWIT=/abs/path/to/godwit bash tests/integration/run.sh [PATTERN...]
 #
-# Starts one source and one target server (shared by all tests; each test makes its own databases),
+# Starts one source and one target server (shared by all tests; each test makes its own databases), and a
+# MariaDB source server (msrc) when a selected test's name contains "mysql",
 # then runs every tests/integration/test_*.sh whose name contains one of the PATTERNs (bash globs,
 # e.g. "fetch_b*" or "types"; none: all tests), each as a child process with a time limit.  Prints "ok NAME" or
 # "FAIL NAME (reason)" per test, and last the line "N passed, N failed".  Exit status 1 if a test
@@ -71,6 +72,14 @@ fi
 t0=$SECONDS
 pg_server_start src "${src_settings[@]}" || { echo "could not start the source server" >&2; echo "0 passed, ${#tests[@]} failed"; exit 1; }
 pg_server_start tgt "${tgt_settings[@]}" || { echo "could not start the target server" >&2; echo "0 passed, ${#tests[@]} failed"; exit 1; }
+# The shared MariaDB source (msrc), only when a selected test needs it (tests named *mysql*).
+for f in "${tests[@]}"; do
+    if [[ $(basename "$f") == *mysql* ]]; then
+        mariadb_server_start msrc || { echo "could not start the MariaDB source server" >&2; echo "0 passed, ${#tests[@]} failed"; exit 1; }
+        echo "# MariaDB source: $MSRC_URL"
+        break
+    fi
+done
 echo "# servers: source $SRC_URL, target $TGT_URL (in $GW_TMP, started in $((SECONDS - t0))s)"
 echo "# godwit: $GODWIT"
 

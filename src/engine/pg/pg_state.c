@@ -30,6 +30,8 @@ static const char *const state_ddl[] = {
     "CREATE TABLE IF NOT EXISTS _godwit.events ("
     " id uuid PRIMARY KEY DEFAULT gen_random_uuid(), at timestamptz NOT NULL DEFAULT now(),"
     " phase text, kind text NOT NULL, detail jsonb)",
+    /* Added after the first release: a target whose state predates it gets the column here. */
+    "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS source_options jsonb",
     NULL,
 };
 
@@ -52,6 +54,27 @@ get_or_null(PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : gw_strdup(PQgetvalue(res, row, col));
 }
 
+/*
+ * Whether _godwit.phases exists, and whether it has the source_options
+ * column: a read of the state may come before state_init() upgraded it.
+ */
+static GwResult
+phases_table_shape(PgConn *c, bool *exists, bool *has_options)
+{
+    PGresult *res;
+    GwResult rc = pg_query(c,
+                           "SELECT to_regclass('_godwit.phases') IS NOT NULL, EXISTS (SELECT 1 FROM"
+                           " information_schema.columns WHERE table_schema = '_godwit' AND table_name = 'phases'"
+                           " AND column_name = 'source_options')",
+                           2, &res);
+    if (rc)
+        return rc;
+    *exists = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    *has_options = PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't';
+    PQclear(res);
+    return GW_OK;
+}
+
 GwResult
 pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *found)
 {
@@ -61,17 +84,16 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
     memset(out, 0, sizeof *out);
     *found = false;
     /* A target no fetch has touched has no state schema at all. */
-    GwResult rc = pg_query(c, "SELECT to_regclass('_godwit.phases') IS NOT NULL", 1, &res);
-    if (rc)
+    bool has_state, has_options;
+    GwResult rc = phases_table_shape(c, &has_state, &has_options);
+    if (rc || !has_state)
         return rc;
-    bool has_state = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-    PQclear(res);
-    if (!has_state)
-        return GW_OK;
     rc = pg_query_params(c,
-                                  "SELECT name, status, stream, snapshot_position, slot, publications, filters"
-                                  " FROM _godwit.phases WHERE name = $1",
-                                  1, params, 7, &res);
+                         has_options ? "SELECT name, status, stream, snapshot_position, slot, publications, filters,"
+                                       " source_options::text FROM _godwit.phases WHERE name = $1"
+                                     : "SELECT name, status, stream, snapshot_position, slot, publications, filters,"
+                                       " NULL::text FROM _godwit.phases WHERE name = $1",
+                         1, params, 8, &res);
     if (rc)
         return rc;
     memset(out, 0, sizeof *out);
@@ -84,6 +106,7 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
         out->slot = get_or_null(res, 0, 4);
         out->publications = get_or_null(res, 0, 5);
         out->filters = get_or_null(res, 0, 6);
+        out->source_options = get_or_null(res, 0, 7);
     }
     PQclear(res);
     return GW_OK;
@@ -93,16 +116,16 @@ GwResult
 pg_state_put_phase(EngineConn *conn, const PhaseState *ps)
 {
     PgConn *c = PG(conn);
-    const char *params[7] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
-                             ps->slot, ps->publications, ps->filters};
+    const char *params[8] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
+                             ps->slot, ps->publications, ps->filters, ps->source_options};
     return pg_exec_params(c,
                           "INSERT INTO _godwit.phases (name, status, stream, snapshot_position, slot,"
-                          " publications, filters) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                          " publications, filters, source_options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)"
                           " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
                           " stream = excluded.stream, snapshot_position = excluded.snapshot_position,"
                           " slot = excluded.slot, publications = excluded.publications,"
-                          " filters = excluded.filters, updated_at = now()",
-                          7, params);
+                          " filters = excluded.filters, source_options = excluded.source_options, updated_at = now()",
+                          8, params);
 }
 
 GwResult

@@ -1,0 +1,310 @@
+/*
+ * mysql_check.c: what a MySQL/MariaDB source must offer before a fetch
+ * starts, each refusal one line and exit 2, before anything is created on
+ * the target:
+ *   - with a stream to follow (not --no-stream): binary logging on,
+ *     binlog_format = ROW, binlog_row_image = FULL (and on MySQL 8 no
+ *     partial JSON updates), the REPLICATION SLAVE and REPLICATION CLIENT
+ *     (MariaDB: BINLOG MONITOR) privileges, and either RELOAD (for the
+ *     global read lock) or, on MariaDB, primary keys on every table;
+ *   - values PostgreSQL cannot take, looked for in the selected rows: zero
+ *     or invalid dates (unless --zero-dates null), TINYINT(1) values other
+ *     than 0 and 1, BIGINT UNSIGNED above the bigint range when it is stored
+ *     as bigint, and ENUM's invalid empty value.  The first one found is
+ *     named with its table, column and key.  This reads every row of the
+ *     tables that have such columns (one pass on the server, nothing sent).
+ * SELECT itself needs no check: information_schema shows only the tables
+ * the user may read, and a column it may not read fails the copy by name.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/mysql/mysql_internal.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+static GwResult
+check_binlog(MyConn *c)
+{
+    MYSQL_RES *res;
+    GwResult rc = mysql_conn_query(c, "SELECT @@GLOBAL.log_bin, @@GLOBAL.binlog_format, @@GLOBAL.binlog_row_image",
+                                   3, &res);
+    if (rc)
+        return rc;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    const char *log_bin = row && row[0] ? row[0] : "0", *format = row && row[1] ? row[1] : "",
+               *image = row && row[2] ? row[2] : "";
+    const char *who = c->base.endpoint->redacted;
+    if (strcmp(log_bin, "1") != 0 && strcasecmp(log_bin, "ON") != 0) {
+        log_error("source %s: binary logging is off; streaming changes needs it (start the server with --log-bin"
+                  " and --binlog-format=ROW), or use --no-stream", who);
+        rc = GW_ERR_USAGE;
+    } else if (strcasecmp(format, "ROW") != 0) {
+        log_error("source %s: binlog_format is %s; streaming changes needs ROW (SET GLOBAL binlog_format = 'ROW'"
+                  " and restart the applications' sessions, or --binlog-format=ROW), or use --no-stream", who,
+                  format);
+        rc = GW_ERR_USAGE;
+    } else if (strcasecmp(image, "FULL") != 0) {
+        log_error("source %s: binlog_row_image is %s; streaming changes needs FULL (SET GLOBAL binlog_row_image ="
+                  " 'FULL'), or use --no-stream", who, image);
+        rc = GW_ERR_USAGE;
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
+/* MySQL 8 can log only the changed part of a JSON document, which a row image cannot be rebuilt from. */
+static GwResult
+check_partial_json(MyConn *c)
+{
+    if (c->mariadb || c->server_version < 80000)
+        return GW_OK;
+    MYSQL_RES *res;
+    GwResult rc = mysql_conn_query(c, "SELECT @@GLOBAL.binlog_row_value_options", 1, &res);
+    if (rc)
+        return rc;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    if (row && row[0] && *row[0]) {
+        log_error("source %s: binlog_row_value_options is %s; streaming changes needs it empty"
+                  " (SET GLOBAL binlog_row_value_options = ''), or use --no-stream", c->base.endpoint->redacted,
+                  row[0]);
+        rc = GW_ERR_USAGE;
+    }
+    mysql_free_result(res);
+    return rc;
+}
+
+/* The global privileges of the session's user and of its enabled roles. */
+static GwResult
+load_privileges(MyConn *c, StrBuf *list)
+{
+    const char *roles = c->mariadb ? "SELECT CONCAT('''', ROLE_NAME, '''') FROM information_schema.ENABLED_ROLES"
+                                   : "SELECT CONCAT('''', ROLE_NAME, '''@''', ROLE_HOST, '''')"
+                                     " FROM information_schema.ENABLED_ROLES";
+    char *sql = gw_asprintf("SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE ="
+                            " CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''',"
+                            " SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') OR GRANTEE IN (%s)",
+                            roles);
+    MYSQL_RES *res;
+    GwResult rc = mysql_conn_query(c, sql, 1, &res);
+    free(sql);
+    if (rc)
+        return rc;
+    MYSQL_ROW row;
+    strbuf_append_char(list, '|');
+    while ((row = mysql_fetch_row(res)))
+        if (row[0])
+            strbuf_appendf(list, "%s|", row[0]);
+    mysql_free_result(res);
+    return GW_OK;
+}
+
+static bool
+listed(const StrBuf *list, const char *privilege)
+{
+    char *needle = gw_asprintf("|%s|", privilege);
+    bool found = strstr(list->data, needle) != NULL;
+    free(needle);
+    return found;
+}
+
+GwResult
+mysql_has_privilege(MyConn *c, const char *privilege, bool *has)
+{
+    StrBuf list;
+    strbuf_init(&list);
+    GwResult rc = load_privileges(c, &list);
+    *has = rc == GW_OK && listed(&list, privilege);
+    strbuf_free(&list);
+    return rc;
+}
+
+static const MyTable *
+keyless_table(const MyConn *c)
+{
+    for (size_t i = 0; i < c->ntables; i++)
+        if (c->tables[i]->npk == 0)
+            return c->tables[i];
+    return NULL;
+}
+
+/* Without RELOAD there is no global read lock: see mysql_snapshot.c for what that needs. */
+static GwResult
+check_lock_free(MyConn *c)
+{
+    const char *who = c->base.endpoint->redacted;
+    const MyTable *t = keyless_table(c);
+    if (!c->mariadb) {
+        log_error("source %s: the user lacks the RELOAD privilege: MySQL gives the exact binlog position of a"
+                  " snapshot only under FLUSH TABLES WITH READ LOCK (GRANT RELOAD ON *.*), or use --no-stream", who);
+        return GW_ERR_USAGE;
+    }
+    if (t) {
+        log_error("source %s: the user lacks the RELOAD privilege, so each session takes its own snapshot and the"
+                  " stream replays from the earliest with upserts, which needs a primary key: table %s.%s has none"
+                  " (GRANT RELOAD ON *.*, add a primary key, or --exclude it)", who, t->schema, t->name);
+        return GW_ERR_USAGE;
+    }
+    return GW_OK;
+}
+
+static GwResult
+check_privileges(MyConn *c)
+{
+    StrBuf list;
+    strbuf_init(&list);
+    GwResult rc = load_privileges(c, &list);
+    if (rc) {
+        strbuf_free(&list);
+        return rc;
+    }
+    bool slave = listed(&list, "REPLICATION SLAVE");
+    bool client = listed(&list, "REPLICATION CLIENT") || listed(&list, "BINLOG MONITOR") || listed(&list, "SUPER");
+    if (!slave || !client) {
+        log_error("source %s: the user lacks %s%s%s, needed to read the binlog (GRANT REPLICATION SLAVE,"
+                  " %s ON *.* TO ...), or use --no-stream", c->base.endpoint->redacted,
+                  slave ? "" : "REPLICATION SLAVE", !slave && !client ? " and " : "",
+                  client ? "" : c->mariadb ? "BINLOG MONITOR" : "REPLICATION CLIENT",
+                  c->mariadb ? "BINLOG MONITOR" : "REPLICATION CLIENT");
+        rc = GW_ERR_USAGE;
+    } else if (!listed(&list, "RELOAD")) {
+        rc = check_lock_free(c);
+    }
+    strbuf_free(&list);
+    return rc;
+}
+
+/* The SQL that finds a value the column cannot carry to PostgreSQL; NULL for columns that need no look. */
+static char *
+bad_value_condition(const MyColumn *col, const MyPgType *pg)
+{
+    char *q = mysql_quote_ident(col->name);
+    char *cond = NULL;
+    switch (col->kind) {
+    case MYV_DATE: case MYV_DATETIME: case MYV_TIMESTAMP:
+        cond = col->zero_dates_null
+                   ? gw_asprintf("(%s + INTERVAL 0 DAY IS NULL AND %s IS NOT NULL AND YEAR(%s) <> 0 AND MONTH(%s) <> 0"
+                                 " AND DAYOFMONTH(%s) <> 0)", q, q, q, q, q)
+                   : gw_asprintf("(%s + INTERVAL 0 DAY IS NULL AND %s IS NOT NULL)", q, q);
+        break;
+    case MYV_BOOL: cond = gw_asprintf("%s NOT IN (0, 1)", q); break;
+    case MYV_UINT:
+        if (col->int8_checked)
+            cond = gw_asprintf("%s > 9223372036854775807", q);
+        break;
+    case MYV_ENUM:
+        if (pg->is_enum)
+            cond = gw_asprintf("%s+0 = 0", q);
+        break;
+    default: break;
+    }
+    free(q);
+    return cond;
+}
+
+/* SELECT <checked columns>, <key> FROM t WHERE [filter AND] (bad1 OR bad2 ...) LIMIT 1; NULL: nothing to check. */
+static char *
+scan_sql(const MyConn *c, const MyTable *t, size_t **checked, size_t *nchecked)
+{
+    StrBuf sel, cond;
+    strbuf_init(&sel);
+    strbuf_init(&cond);
+    *checked = gw_calloc(t->ncols + 1, sizeof **checked);
+    *nchecked = 0;
+    for (size_t i = 0; i < t->ncols; i++) {
+        char *bad = t->cols[i].generated ? NULL : bad_value_condition(&t->cols[i], &t->pg[i]);
+        if (!bad)
+            continue;
+        char *q = mysql_quote_ident(t->cols[i].name);
+        strbuf_appendf(&sel, "%s%s%s", sel.len ? ", " : "", q, t->cols[i].kind == MYV_ENUM ? "+0" : "");
+        strbuf_appendf(&cond, "%s%s", cond.len ? " OR " : "", bad);
+        (*checked)[(*nchecked)++] = i;
+        free(q);
+        free(bad);
+    }
+    char *sql = NULL;
+    if (*nchecked) {
+        for (size_t k = 0; k < t->npk; k++) {
+            char *s = mysql_key_select(&t->cols[t->pk[k]]);
+            strbuf_appendf(&sel, ", %s", s);
+            free(s);
+        }
+        char *name = mysql_qualified(t->schema, t->name);
+        sql = gw_asprintf("%sSELECT %s FROM %s WHERE %s%s%s(%s) LIMIT 1", c->tag, sel.data, name,
+                          t->where_sql ? "(" : "", t->where_sql ? t->where_sql : "", t->where_sql ? ") AND " : "",
+                          cond.data);
+        free(name);
+    }
+    strbuf_free(&sel);
+    strbuf_free(&cond);
+    return sql;
+}
+
+/* Names the first bad value of a row the scan found. */
+static GwResult
+report_bad_row(const MyConn *c, const MyTable *t, MYSQL_ROW row, const unsigned long *lengths, const size_t *checked,
+               size_t nchecked)
+{
+    StrBuf key;
+    strbuf_init(&key);
+    for (size_t k = 0; k < t->npk; k++)
+        strbuf_appendf(&key, "%s%s", k ? ", " : "", t->cols[t->pk[k]].name);
+    strbuf_append(&key, t->npk ? ")=(" : "(no primary key");
+    for (size_t k = 0; k < t->npk; k++)
+        strbuf_appendf(&key, "%s%s", k ? ", " : "", row[nchecked + k] ? row[nchecked + k] : "NULL");
+    for (size_t i = 0; i < nchecked; i++) {
+        const MyColumn *col = &t->cols[checked[i]];
+        if (!row[i])
+            continue;
+        const char *problem = mysql_value_problem(col, row[i], lengths[i]);
+        if (!problem && col->kind == MYV_ENUM && !strcmp(row[i], "0"))
+            problem = "is the empty value MySQL stores for an invalid ENUM label (fix the row, or --type-map the"
+                      " column to text)";
+        if (!problem)
+            continue;
+        log_error("source table %s.%s, column %s, key (%s): value '%s' %s", t->schema, t->name, col->name, key.data,
+                  row[i], problem);
+        break;
+    }
+    (void) c;
+    strbuf_free(&key);
+    return GW_ERR_USAGE;
+}
+
+static GwResult
+scan_table(MyConn *c, const MyTable *t)
+{
+    size_t *checked, nchecked;
+    char *sql = scan_sql(c, t, &checked, &nchecked);
+    GwResult rc = GW_OK;
+    MYSQL_RES *res;
+    if (sql)
+        rc = mysql_conn_query(c, sql, (unsigned) (nchecked + t->npk), &res);
+    if (sql && rc == GW_OK) {
+        MYSQL_ROW row = mysql_fetch_row(res);
+        if (row)
+            rc = report_bad_row(c, t, row, mysql_fetch_lengths(res), checked, nchecked);
+        mysql_free_result(res);
+    }
+    free(sql);
+    free(checked);
+    return rc;
+}
+
+GwResult
+mysql_check_source(EngineConn *conn, bool stream)
+{
+    MyConn *c = MY(conn);
+    GwResult rc = GW_OK;
+    if (stream)
+        rc = check_binlog(c);
+    if (stream && rc == GW_OK)
+        rc = check_partial_json(c);
+    if (stream && rc == GW_OK)
+        rc = check_privileges(c);
+    for (size_t i = 0; i < c->ntables && rc == GW_OK; i++)
+        rc = scan_table(c, c->tables[i]);
+    return rc;
+}

@@ -1,0 +1,99 @@
+/*
+ * mysql_engine.c: the MySQL/MariaDB engine's ops table (a source: fetch and,
+ * through mysql_stream.c, replicate), its dialect for phase predicates, and
+ * the text and number forms of binlog positions.
+ *
+ * Predicates are rendered so that the server compares the way the change
+ * stream's evaluator does (core/predicate.h: text bytewise): every string
+ * literal is utf8mb4 with a binary collation that does not pad (MariaDB
+ * utf8mb4_nopad_bin, MySQL 8 utf8mb4_0900_bin), so that 'a' <> 'A' and
+ * 'a' <> 'a ' as in the stream, whatever the column's collation.
+ */
+#include "engine/mysql/mysql_engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/predicate.h"
+#include "engine/mysql/mysql_internal.h"
+#include "engine/mysql/mysql_pos.h"
+#include "engine/mysql/mysql_stream.h"
+#include "util/mem.h"
+
+static char *
+quote_ident_cb(const char *name, void *ctx)
+{
+    (void) ctx;
+    return mysql_quote_ident(name);
+}
+
+static char *
+quote_literal_cb(const char *value, void *ctx)
+{
+    const MyConn *c = ctx;
+    char *lit = mysql_quote_literal(value);
+    char *sql = gw_asprintf("_utf8mb4%s COLLATE %s", lit,
+                            c->mariadb ? "utf8mb4_nopad_bin" : c->server_version >= 80000 ? "utf8mb4_0900_bin"
+                                                                                            : "utf8mb4_bin");
+    free(lit);
+    return sql;
+}
+
+char *
+mysql_render_predicate(EngineConn *conn, const Predicate *p)
+{
+    PredicateSqlDialect d = {.quote_ident = quote_ident_cb, .quote_literal = quote_literal_cb, .ctx = MY(conn)};
+    return predicate_to_sql(p, &d);
+}
+
+static int
+mysql_parse_pos_text(const char *text, StreamPos *out)
+{
+    MyPos pos;
+    if (mysql_pos_parse(text, &pos) != 0)
+        return -1;
+    *out = mysql_pos_order(pos.file, pos.offset);
+    return *out ? 0 : -1;
+}
+
+/*
+ * A StreamPos has the binlog file's number and the offset, not the file's
+ * base name: it is printed "<file number, 6 digits>:<offset>", e.g.
+ * "000003:1234" for mysql-bin.000003:1234.
+ */
+static void
+mysql_format_pos_text(StreamPos pos, char *buf, size_t len)
+{
+    snprintf(buf, len, "%06u:%u", (unsigned) (pos >> 32), (unsigned) (pos & 0xffffffffu));
+}
+
+const EngineOps mysql_engine_ops = {
+    .name = "mysql",
+    .connect = mysql_connect,
+    .close = mysql_close_conn,
+    .check_source = mysql_check_source,
+    .end_stale_sessions = mysql_end_stale_sessions,
+    .error_is_transient = mysql_error_is_transient,
+    .describe = mysql_describe,
+    .render_predicate = mysql_render_predicate,
+    .snapshot_create = mysql_snapshot_create,
+    .snapshot_release = mysql_snapshot_release,
+    .snapshot_join = mysql_snapshot_join,
+    .snapshot_ready = mysql_snapshot_ready,
+    .joined_position = mysql_joined_position,
+    .set_source_options = mysql_set_source_options,
+    .split_table = mysql_split_table,
+    .drop_stream = mysql_drop_stream,
+    .copy_out_begin = mysql_copy_out_begin,
+    .copy_out_next = mysql_copy_out_next,
+    .copy_out_abort = mysql_copy_out_abort,
+    .stream_open = mysql_stream_open,
+    .stream_next = mysql_stream_next,
+    .stream_confirm = mysql_stream_confirm,
+    .stream_sent_pos = mysql_stream_sent_pos,
+    .stream_bytes = mysql_stream_bytes,
+    .stream_close = mysql_stream_close,
+    .current_pos = mysql_current_pos,
+    .parse_pos = mysql_parse_pos_text,
+    .format_pos = mysql_format_pos_text,
+};

@@ -1,0 +1,71 @@
+/*
+ * mysql_internal.h: the MySQL engine's operations, grouped by file.
+ * Internal to src/engine/mysql; the rest of godwit reaches them through
+ * mysql_engine_ops only.
+ */
+#ifndef GW_MYSQL_INTERNAL_H
+#define GW_MYSQL_INTERNAL_H
+
+#include "engine/engine.h"
+#include "engine/mysql/mysql_conn.h"
+
+/* The databases godwit never copies. */
+#define MYSQL_SYSTEM_SCHEMAS "'mysql', 'information_schema', 'performance_schema', 'sys', '_godwit'"
+
+/* mysql_conn.c */
+GwResult mysql_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
+void mysql_close_conn(EngineConn *conn);
+bool mysql_error_is_transient(EngineConn *conn);
+GwResult mysql_end_stale_sessions(EngineConn *conn) GW_MUST_CHECK;
+GwResult mysql_set_source_options(EngineConn *conn, const char *json) GW_MUST_CHECK;
+/* Adds an empty table description to the cache (replacing one of the same name). */
+MyTable *mysql_table_add(MyConn *c, const char *schema, const char *name);
+void mysql_tables_clear(MyConn *c);
+
+/* mysql_engine.c */
+char *mysql_render_predicate(EngineConn *conn, const Predicate *p);
+
+/* mysql_catalog.c */
+GwResult mysql_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
+/* Reads the columns and primary key of one table into the cache (mysql_table_columns). */
+GwResult mysql_describe_one(MyConn *c, const char *schema, const char *table, bool *found) GW_MUST_CHECK;
+
+/* mysql_check.c */
+GwResult mysql_check_source(EngineConn *conn, bool stream) GW_MUST_CHECK;
+/* Whether the session's user holds a global privilege (or one that includes it). */
+GwResult mysql_has_privilege(MyConn *c, const char *privilege, bool *has) GW_MUST_CHECK;
+
+/* mysql_snapshot.c */
+GwResult mysql_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind,
+                               Snapshot *out) GW_MUST_CHECK;
+GwResult mysql_snapshot_join(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
+GwResult mysql_snapshot_ready(EngineConn *conn) GW_MUST_CHECK;
+GwResult mysql_snapshot_release(EngineConn *conn);
+const char *mysql_joined_position(EngineConn *conn);
+GwResult mysql_drop_stream(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+GwResult mysql_current_pos(EngineConn *conn, StreamPos *out) GW_MUST_CHECK;
+
+/* mysql_split.c */
+GwResult mysql_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **ranges,
+                           int *nranges) GW_MUST_CHECK;
+/* A key value (as the server prints it in a split) as a literal for the key column's kind. */
+char *mysql_key_literal(const MyColumn *col, const char *value);
+/* WHERE text for a key range (lower inclusive, upper exclusive); NULL when unbounded. */
+char *mysql_key_range_sql(const MyTable *mt, const KeyRange *r);
+/* The select expression of a key column in a split: what mysql_key_literal() reads back. */
+char *mysql_key_select(const MyColumn *col);
+
+/* mysql_copy.c */
+GwResult mysql_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range,
+                              const char *predicate_sql, CopyFormat fmt) GW_MUST_CHECK;
+GwResult mysql_copy_out_next(EngineConn *conn, const char **buf, int *len) GW_MUST_CHECK;
+void mysql_copy_out_abort(EngineConn *conn);
+void mysql_copy_free(MyConn *c);
+/*
+ * Checks one value of a column as the bulk reader would convert it; NULL
+ * when it converts, else why not (a static string).  Used by the source
+ * checks to name the first bad value before anything is written.
+ */
+const char *mysql_value_problem(const MyColumn *col, const char *value, size_t len);
+
+#endif

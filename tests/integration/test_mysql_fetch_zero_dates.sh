@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# MariaDB zero dates ('0000-00-00', a zero month or day, year 0) in DATE, DATETIME and TIMESTAMP
+# columns: refused by default (covered in test_mysql_fetch_bad_input), loaded as NULL with
+# --zero-dates null (the columns become nullable on the target, zero-date defaults are dropped),
+# while an impossible date ('2020-02-30') is still refused by name.  Rows outside a --where are not
+# looked at.  The option is kept with the phase: --resume takes it, and a different one is refused.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DB=$(new_mdb gw_my_zero) || abort_test "create databases"
+register_mdbs "$DB"
+T2=gw_my_zero_2
+createdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres "$T2" || abort_test "createdb"
+register_dbs "$T2"
+
+setup_m "$DB" - <<'SQL'
+SET SESSION sql_mode = 'ALLOW_INVALID_DATES', time_zone = '+00:00';
+CREATE TABLE zd (id int PRIMARY KEY, d date, dt datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
+  ts timestamp NOT NULL DEFAULT '0000-00-00 00:00:00', dt6 datetime(6));
+INSERT INTO zd VALUES
+  (1, '2020-01-01', '2020-01-01 10:00:00', '2020-01-01 10:00:00', '2020-01-01 10:00:00.123456'),
+  (2, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00', '0000-00-00 00:00:00.000000'),
+  (3, '2020-00-15', '2020-05-00 00:00:00', '2020-01-01 00:00:00', NULL),
+  (4, '0000-01-01', '2024-02-29 23:59:59', '0000-00-00 00:00:00', '0000-01-01 00:00:00.5');
+CREATE TABLE bad (id int PRIMARY KEY, d date);
+INSERT INTO bad VALUES (1, '2020-01-01'), (2, '2020-02-30');
+CREATE TABLE partial (id int PRIMARY KEY, d date);
+INSERT INTO partial VALUES (1, '2020-01-01'), (2, '2021-06-30'), (5, '0000-00-00');
+SQL
+
+# An impossible date is no zero date: still refused.
+gw_mfetch 2 "$DB" "$DB" --zero-dates null
+assert_contains "$ERR" "gw_my_zero.bad, column d, key (id)=(2): value '2020-02-30' is not a valid date"
+assert_short_message "$ERR" 8
+assert_no_user_tables "$DB"
+
+gw_mfetch 0 "$DB" "$DB" --zero-dates null --exclude bad,partial
+assert_eq "1|2020-01-01|2020-01-01 10:00:00|2020-01-01 10:00:00+00|2020-01-01 10:00:00.123456,2|<null>|<null>|<null>|<null>,3|<null>|<null>|2020-01-01 00:00:00+00|<null>,4|<null>|2024-02-29 23:59:59|<null>|<null>" \
+    "$(psql_tgt "$DB" "SELECT string_agg(concat_ws('|', id, coalesce(d::text, '<null>'), coalesce(dt::text, '<null>'), coalesce(ts::text, '<null>'), coalesce(dt6::text, '<null>')), ',' ORDER BY id) FROM gw_my_zero.zd")" \
+    "zero dates loaded as NULL"
+assert_eq "d|t|,dt|t|,dt6|t|,id|f|,ts|t|" \
+    "$(psql_tgt "$DB" "SELECT string_agg(column_name || '|' || (is_nullable = 'YES') || '|' || coalesce(column_default, ''), ',' ORDER BY column_name) FROM information_schema.columns WHERE table_schema = 'gw_my_zero' AND table_name = 'zd'" | sed 's/true/t/g; s/false/f/g')" \
+    "date columns nullable, zero-date defaults dropped"
+assert_contains "$ERR" "nullable on the target"
+# --resume takes the phase's options; different ones are refused.
+gw_mfetch 2 "$DB" "$DB" --resume --zero-dates error
+assert_contains "$ERR" "zero_dates"
+assert_contains "$ERR" "--resume must give the same"
+gw_mfetch 0 "$DB" "$DB" --resume
+assert_contains "$ERR" '"zero_dates": "null"'
+
+# A row outside the phase's --where is not looked at.
+gw_mfetch 0 "$DB" "$T2" --tables "$DB.partial" --where "$DB.partial: id < 5"
+assert_eq "1|2020-01-01,2|2021-06-30" "$(psql_tgt "$T2" "SELECT string_agg(id || '|' || d, ',' ORDER BY id) FROM gw_my_zero.partial")" "rows of the phase"
+finish
