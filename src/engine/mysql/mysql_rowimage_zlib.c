@@ -2,11 +2,6 @@
  * mysql_rowimage_zlib.c: inflating MariaDB's compressed rows events and
  * compressed columns with zlib.
  *
- * The zlib functions are weak references: the build does not link -lz yet, and
- * libmariadb, which godwit always links, loads libz.so.1, so the dynamic linker
- * binds them at run time.  Should they still be missing, decoding a compressed
- * event is a clear error instead of a crash.  Once the Makefile links -lz they
- * bind as usual and nothing here needs to change.
  *
  * It must never write past dst_len bytes or accept a stream whose length is not
  * exactly the one the event states.
@@ -19,18 +14,10 @@
 
 #include "engine/mysql/mysql_rowimage_internal.h"
 
-#pragma weak inflateInit2_
-#pragma weak inflate
-#pragma weak inflateEnd
-
 int
 ri_inflate(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len, int wbits,
            char *err, size_t errlen)
 {
-    if (inflateInit2_ == NULL || inflate == NULL || inflateEnd == NULL) {
-        snprintf(err, errlen, "zlib is not available to uncompress (link with -lz)");
-        return -1;
-    }
     if (src_len > UINT_MAX || dst_len > UINT_MAX) {
         snprintf(err, errlen, "compressed data too large");
         return -1;
