@@ -116,6 +116,9 @@ lag_run() {   # name target-db (replicator already running)
 q "$TN" -c "ALTER SUBSCRIPTION bench_native DISABLE"
 "$GODWIT" replicate -q --source "$SRC" --target "$TG" 2>"$work/g.log" &
 gpid=$!
+# godwit's window starts once it streams: a fresh heartbeat has reached the target.
+hb_now=$(q "$SRC" -c "UPDATE bench_heartbeat SET ts = clock_timestamp() RETURNING extract(epoch FROM ts)")
+until [ "$(q "$TG" -c "SELECT extract(epoch FROM ts) FROM bench_heartbeat")" = "$hb_now" ]; do sleep 0.02; done
 read -r g_med g_p99 g_n < <(lag_run godwit "$TG") || { echo "bench/replicate.sh: no lag samples (godwit)" >&2; exit 1; }
 kill -TERM "$gpid"; wait "$gpid" || true
 "$GODWIT" replicate -q --source "$SRC" --target "$TG" --stop-when-caught-up

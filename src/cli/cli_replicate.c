@@ -22,7 +22,7 @@ static const char usage[] =
     "  --stop-when-caught-up   exit 0 once everything the source had committed at start is applied\n"
     "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
     "  --group-size N          most changes grouped into one target transaction (default: 2000)\n"
-    "  --group-ms MS           longest a group stays open before it commits (default: 50)\n"
+    "  --group-ms MS           longest a group stays open before it commits (default: 10)\n"
     "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
     "  --server-id N           MySQL/MariaDB source: the binlog reader's server_id (default: derived\n"
     "                          from the phase name, in 2147483648..4294967295)\n"
@@ -100,7 +100,7 @@ run_replicate(int argc, char **argv)
         .phase = "default",
         .retry_seconds = 300,
         .group_changes = 2000,
-        .group_ms = 50,
+        .group_ms = 10,
     };
     bool help;
     GwResult rc = cli_parse(&cli_replicate_command, argc, argv, long_options, parse_one, &o, &help);

@@ -75,6 +75,8 @@ CREATE TABLE child (id int AUTO_INCREMENT PRIMARY KEY, parent_id bigint unsigned
 INSERT INTO parent (code) VALUES ('p1'), ('p2'), ('p3');
 INSERT INTO child (parent_id, parent_code, qty) VALUES (1, 'p1', 1), (2, 'p2', 2), (3, NULL, 3);
 ALTER TABLE parent AUTO_INCREMENT = 1000;
+CREATE TABLE zf (id int PRIMARY KEY, z int(5) unsigned zerofill, d decimal(6,2) zerofill, y year);
+INSERT INTO zf VALUES (1, 42, 3.5, 2024), (2, NULL, NULL, 0), (3, 99999, 9999.99, NULL);
 CREATE TABLE small_ints (id int PRIMARY KEY, biu bigint unsigned, flag tinyint(1));
 INSERT INTO small_ints VALUES (1, 9223372036854775807, 2), (2, 0, 0);
 ANALYZE TABLE alltypes, parent, child, small_ints;
@@ -143,6 +145,7 @@ assert_eq "4|7|it's|t|q|t" "$r" "identity continues after the copied rows and de
 r=$(psql_tgt "$DB" "BEGIN; INSERT INTO gw_my_types.parent (code) VALUES ('new') RETURNING id; ROLLBACK;" 2>&1)
 assert_eq 1000 "$r" "BIGINT UNSIGNED AUTO_INCREMENT continues at the table's next AUTO_INCREMENT value"
 assert_eq "numeric(20,0)" "$(psql_tgt "$DB" "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'gw_my_types.parent'::regclass AND attname = 'id'")" "parent.id type"
+assert_eq "1|42|3.50|2024,2|||0,3|99999|9999.99|" "$(psql_tgt "$DB" "SELECT string_agg(concat_ws('|', id, coalesce(z::text, ''), coalesce(d::text, ''), coalesce(y::text, '')), ',' ORDER BY id) FROM gw_my_types.zf")" "ZEROFILL numbers and YEAR"
 assert_digests_equal "$DB" "$DB" child gw_my_types.child "id, parent_id, parent_code, qty, note, kind"
 
 # --type-map and --unsigned-bigint int8: a value above 2^63-1 stops the fetch, naming table, column and key.

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine/mysql/mysql_internal.h"
 #include "engine/mysql/mysql_names.h"
 #include "engine/mysql/mysql_types.h"
 #include "engine/mysql/mysql_url.h"
@@ -342,6 +343,44 @@ test_pg_names(void **state)
     pgname_set_free(&set);
 }
 
+static void
+test_key_ranges(void **state)
+{
+    (void) state;
+    MyColumn cols[3] = {{.name = "a`b", .kind = MYV_TEXT}, {.name = "n", .kind = MYV_INT}, {.name = "h", .kind = MYV_BYTES}};
+    size_t pk1[1] = {1}, pk2[2] = {0, 1}, pk3[1] = {2};
+    MyTable one = {.cols = cols, .ncols = 3, .pk = pk1, .npk = 1};
+    char *lo[1] = {"10"}, *hi[1] = {"20"};
+    KeyRange r = {.lower = lo, .upper = hi};
+    char *sql = mysql_key_range_sql(&one, &r);
+    assert_string_equal(sql, "`n` >= 10 AND `n` < 20");
+    free(sql);
+    KeyRange open_end = {.lower = lo};
+    sql = mysql_key_range_sql(&one, &open_end);
+    assert_string_equal(sql, "`n` >= 10");
+    free(sql);
+    KeyRange none = {0};
+    assert_null(mysql_key_range_sql(&one, &none));
+
+    MyTable two = {.cols = cols, .ncols = 3, .pk = pk2, .npk = 2};
+    char *lo2[2] = {"x'y", "5"}, *hi2[2] = {"z", "-1"};
+    KeyRange r2 = {.lower = lo2, .upper = hi2};
+    sql = mysql_key_range_sql(&two, &r2);
+    assert_string_equal(sql, "`a``b` >= 'x''y' AND ((`a``b` > 'x''y') OR (`a``b` = 'x''y' AND `n` >= 5))"
+                             " AND `a``b` <= 'z' AND ((`a``b` < 'z') OR (`a``b` = 'z' AND `n` < -1))");
+    free(sql);
+
+    MyTable bin = {.cols = cols, .ncols = 3, .pk = pk3, .npk = 1};
+    char *hexlo[1] = {"00FF"};
+    KeyRange r3 = {.lower = hexlo};
+    sql = mysql_key_range_sql(&bin, &r3);
+    assert_string_equal(sql, "`h` >= X'00FF'");
+    free(sql);
+    char *lit = mysql_key_literal(&cols[1], "1; DROP TABLE x");
+    assert_string_equal(lit, "'1; DROP TABLE x'");
+    free(lit);
+}
+
 int
 main(void)
 {
@@ -357,6 +396,7 @@ main(void)
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_type_map),
         cmocka_unit_test(test_pg_names),
+        cmocka_unit_test(test_key_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * mysql_binlog_reader.c: the binlog dump thread and its bounded queue
  * (mysql_binlog_reader.h).  It only moves events; it never interprets them,
- * and it never holds more than READER_MAX_BYTES of them (at least one).
+ * and it never holds more than READER_MAX_EVENTS of them or (counting what
+ * the connector allocates per event) READER_MAX_BYTES, but at least one.
  */
 #include "engine/mysql/mysql_binlog_reader.h"
 
@@ -17,8 +18,11 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-/* Events held between the reader and the stream. */
-#define READER_MAX_BYTES (32u << 20)
+/* Events held between the reader and the stream: bounded in number and in bytes. */
+#define READER_MAX_EVENTS 2048
+#define READER_MAX_BYTES (16u << 20)
+/* What Connector/C allocates for every event besides its data: a memory root with an 8 kB first block. */
+#define READER_EVENT_OVERHEAD 8192
 
 typedef struct QueuedEvent {
     MARIADB_RPL_EVENT *ev;
@@ -87,9 +91,10 @@ record_end(BinlogReader *r, unsigned errnum, const char *msg)
 static bool
 push(BinlogReader *r, MARIADB_RPL_EVENT *ev, bool checksum)
 {
-    size_t bytes = ev->raw_data_size + sizeof *ev;
+    size_t bytes = ev->raw_data_size + sizeof *ev + READER_EVENT_OVERHEAD;
     pthread_mutex_lock(&r->mu);
-    while (!r->stopping && r->count > 0 && r->bytes_queued + bytes > READER_MAX_BYTES)
+    while (!r->stopping && r->count > 0 &&
+           (r->bytes_queued + bytes > READER_MAX_BYTES || r->count >= READER_MAX_EVENTS))
         pthread_cond_wait(&r->changed, &r->mu);
     if (r->stopping) {
         pthread_mutex_unlock(&r->mu);

@@ -339,6 +339,7 @@ load_column(Describe *d, MYSQL_ROW row, MyTable *mt)
     free(data_type);
     if (rc) {
         mysql_column_free(&col);
+        mysql_pg_type_free(&pg);
         return rc;
     }
     append_column(mt, &col, &pg);

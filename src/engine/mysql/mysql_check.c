@@ -110,17 +110,6 @@ listed(const StrBuf *list, const char *privilege)
     return found;
 }
 
-GwResult
-mysql_has_privilege(MyConn *c, const char *privilege, bool *has)
-{
-    StrBuf list;
-    strbuf_init(&list);
-    GwResult rc = load_privileges(c, &list);
-    *has = rc == GW_OK && listed(&list, privilege);
-    strbuf_free(&list);
-    return rc;
-}
-
 static const MyTable *
 keyless_table(const MyConn *c)
 {
@@ -244,8 +233,7 @@ scan_sql(const MyConn *c, const MyTable *t, size_t **checked, size_t *nchecked)
 
 /* Names the first bad value of a row the scan found. */
 static GwResult
-report_bad_row(const MyConn *c, const MyTable *t, MYSQL_ROW row, const unsigned long *lengths, const size_t *checked,
-               size_t nchecked)
+report_bad_row(const MyTable *t, MYSQL_ROW row, const unsigned long *lengths, const size_t *checked, size_t nchecked)
 {
     StrBuf key;
     strbuf_init(&key);
@@ -268,7 +256,6 @@ report_bad_row(const MyConn *c, const MyTable *t, MYSQL_ROW row, const unsigned 
                   row[i], problem);
         break;
     }
-    (void) c;
     strbuf_free(&key);
     return GW_ERR_USAGE;
 }
@@ -285,7 +272,7 @@ scan_table(MyConn *c, const MyTable *t)
     if (sql && rc == GW_OK) {
         MYSQL_ROW row = mysql_fetch_row(res);
         if (row)
-            rc = report_bad_row(c, t, row, mysql_fetch_lengths(res), checked, nchecked);
+            rc = report_bad_row(t, row, mysql_fetch_lengths(res), checked, nchecked);
         mysql_free_result(res);
     }
     free(sql);

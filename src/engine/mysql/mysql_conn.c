@@ -383,7 +383,6 @@ mysql_set_source_options(EngineConn *conn, const char *json)
     }
     mysql_options_free(&c->opts);
     c->opts = opts;
-    c->has_opts = true;
     /* Descriptions depend on the options (types, zero dates): read them again. */
     mysql_tables_clear(c);
     return GW_OK;

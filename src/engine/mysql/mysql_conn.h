@@ -48,7 +48,6 @@ typedef struct MyConn {
     unsigned int last_errno;        /* of the last failure, for error_is_transient */
     char *tag;              /* "/ * app name * / " prefix of long queries (end_stale_sessions) */
     MyOptions opts;         /* the phase's source options */
-    bool has_opts;
     bool warned;            /* describe() gave its warnings once already (it runs twice per fetch) */
     MyTable **tables;       /* column descriptions, by describe() or on demand (stable addresses) */
     size_t ntables;

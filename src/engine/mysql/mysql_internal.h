@@ -32,8 +32,6 @@ GwResult mysql_describe_one(MyConn *c, const char *schema, const char *table, bo
 
 /* mysql_check.c */
 GwResult mysql_check_source(EngineConn *conn, bool stream) GW_MUST_CHECK;
-/* Whether the session's user holds a global privilege (or one that includes it). */
-GwResult mysql_has_privilege(MyConn *c, const char *privilege, bool *has) GW_MUST_CHECK;
 
 /* mysql_snapshot.c */
 GwResult mysql_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind,

@@ -69,7 +69,7 @@ static const TypeRule type_rules[] = {
     {"datetime", ANY_SIGN, MYV_DATETIME, "timestamp(%f) without time zone", MYSEL_PLAIN},
     {"timestamp", ANY_SIGN, MYV_TIMESTAMP, "timestamp(%f) with time zone", MYSEL_PLAIN},
     {"time", ANY_SIGN, MYV_TIME, "interval", MYSEL_PLAIN},      /* beyond 24 h and negative */
-    {"year", ANY_SIGN, MYV_YEAR, "smallint", MYSEL_PLAIN},
+    {"year", ANY_SIGN, MYV_YEAR, "smallint", MYSEL_NUMBER},     /* YEAR 0000 is 0 */
     {"enum", ANY_SIGN, MYV_ENUM, NULL, MYSEL_NUMBER},            /* enum type "<table>_<column>" */
     {"set", ANY_SIGN, MYV_SET, "text[]", MYSEL_NUMBER},
     {"json", ANY_SIGN, MYV_JSON, "jsonb", MYSEL_PLAIN},          /* MariaDB: LONGTEXT + json_valid() */
@@ -344,6 +344,9 @@ map_by_rule(const MyColumnSource *src, const TypeRule *r, const MyOptions *opts,
     col->scale = r->kind == MYV_DECIMAL ? (src->scale > 0 ? src->scale : 0) : (src->fsp > 0 ? src->fsp : 0);
     col->zero_dates_null = opts->zero_dates_null;
     pg->select = r->select;
+    /* ZEROFILL columns print leading zeros: col+0 gives the plain number. */
+    if (strstr(src->column_type, "zerofill") && (r->kind == MYV_INT || r->kind == MYV_UINT || r->kind == MYV_DECIMAL))
+        pg->select = MYSEL_NUMBER;
     if ((r->kind == MYV_ENUM || r->kind == MYV_SET) &&
         mysql_parse_labels(src->column_type, &col->labels, &col->nlabels) != 0) {
         log_error("source table %s.%s, column %s: cannot read the labels of %s", src->schema, src->table, src->name,

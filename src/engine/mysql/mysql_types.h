@@ -24,7 +24,8 @@ typedef enum MySelect {
     MYSEL_PLAIN,    /* the column */
     MYSEL_DOUBLE,   /* CAST(col AS DOUBLE): a FLOAT widened exactly and printed in full (the server
                      * prints a FLOAT with 6 digits only) */
-    MYSEL_NUMBER,   /* col+0: an ENUM's index or a SET's bitmask, read as labels from MyColumn */
+    MYSEL_NUMBER,   /* col+0: an ENUM's index or a SET's bitmask (read as labels from MyColumn), a YEAR
+                     * or a ZEROFILL number without its leading zeros */
 } MySelect;
 
 /* One column as information_schema.COLUMNS describes it: the mapping's input. */
