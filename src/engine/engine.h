@@ -141,9 +141,11 @@ struct EngineOps {
      * Optional (NULL: nothing to do).  Called on the connection that created
      * the snapshot once every session of the fetch has joined it, or joining
      * failed: releases what snapshot_create held so that all joins share one
-     * instant (MySQL: the global read lock, held for milliseconds only).
+     * instant (MySQL: the global read lock, held for milliseconds only), and
+     * may complete snap->position with what is slow to learn under the lock
+     * (MariaDB: the GTID position of the binlog offset).
      */
-    GwResult (*snapshot_ready)(EngineConn *conn) GW_MUST_CHECK;
+    GwResult (*snapshot_ready)(EngineConn *conn, Snapshot *snap) GW_MUST_CHECK;
     /*
      * Optional.  The position of the snapshot this session joined when it
      * differs from Snapshot.position (each session took its own: MySQL without

@@ -206,7 +206,7 @@ join_snapshot(FetchRun *run)
     for (int i = 0; i < run->nworkers && rc == GW_OK; i++)
         rc = src->snapshot_join(run->worker_sources[i], &run->snapshot);
     if (src->snapshot_ready) {
-        GwResult ready = src->snapshot_ready(run->source);
+        GwResult ready = src->snapshot_ready(run->source, &run->snapshot);
         if (rc == GW_OK)
             rc = ready;
     }

@@ -289,6 +289,9 @@ setup(Replicator *r, bool first)
     GwResult rc = connect_all(r);
     if (rc == GW_OK)
         rc = load_phase(r);
+    /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too. */
+    if (rc == GW_OK && r->phase.source_options && r->src->set_source_options)
+        rc = r->src->set_source_options(r->source, r->phase.source_options);
     if (rc == GW_OK)
         rc = load_start(r);
     if (rc == GW_OK)

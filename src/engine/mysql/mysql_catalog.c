@@ -57,7 +57,6 @@ num(MYSQL_ROW row, int i)
 static char *
 scope(const Describe *d, const char *schema_col, const char *table_col)
 {
-    MyConn *c = d->c;
     if (d->one_schema) {
         char *s = mysql_quote_literal(d->one_schema), *t = mysql_quote_literal(d->one_table);
         char *sql = gw_asprintf("%s = %s AND %s = %s", schema_col, s, table_col, t);
@@ -65,14 +64,10 @@ scope(const Describe *d, const char *schema_col, const char *table_col)
         free(t);
         return sql;
     }
-    char *db = c->database ? mysql_quote_literal(c->database) : NULL;
-    char *sql = gw_asprintf("%s NOT IN (" MYSQL_SYSTEM_SCHEMAS ")%s%s%s", schema_col, db ? " AND " : "",
-                            db ? schema_col : "", db ? " = " : "");
-    if (db) {
-        char *full = gw_asprintf("%s%s", sql, db);
-        free(sql);
-        sql = full;
-    }
+    if (!d->c->database)
+        return gw_asprintf("%s NOT IN (" MYSQL_SYSTEM_SCHEMAS ")", schema_col);
+    char *db = mysql_quote_literal(d->c->database);
+    char *sql = gw_asprintf("%s NOT IN (" MYSQL_SYSTEM_SCHEMAS ") AND %s = %s", schema_col, schema_col, db);
     free(db);
     return sql;
 }

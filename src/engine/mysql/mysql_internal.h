@@ -37,7 +37,7 @@ GwResult mysql_check_source(EngineConn *conn, bool stream) GW_MUST_CHECK;
 GwResult mysql_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind,
                                Snapshot *out) GW_MUST_CHECK;
 GwResult mysql_snapshot_join(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
-GwResult mysql_snapshot_ready(EngineConn *conn) GW_MUST_CHECK;
+GwResult mysql_snapshot_ready(EngineConn *conn, Snapshot *snap) GW_MUST_CHECK;
 GwResult mysql_snapshot_release(EngineConn *conn);
 const char *mysql_joined_position(EngineConn *conn);
 GwResult mysql_drop_stream(EngineConn *conn, const char *phase) GW_MUST_CHECK;

@@ -5,13 +5,14 @@
  *
  * With the RELOAD privilege: a separate session takes FLUSH TABLES WITH
  * READ LOCK, starts its own consistent snapshot and reads the position
- * (MariaDB: Binlog_snapshot_file/_position inside the snapshot and
- * BINLOG_GTID_POS(); MySQL: SHOW MASTER STATUS and the executed GTID set,
- * exact because nothing commits under the lock); every worker session then
- * runs START TRANSACTION WITH CONSISTENT SNAPSHOT while the lock is held,
- * and snapshot_ready() unlocks at once.  The lock is held for the
- * milliseconds these statements take, never during describe, planning or
- * copying.
+ * (MariaDB: Binlog_snapshot_file/_position inside the snapshot; MySQL: SHOW
+ * MASTER STATUS and the executed GTID set, exact because nothing commits
+ * under the lock); every worker session then runs START TRANSACTION WITH
+ * CONSISTENT SNAPSHOT while the lock is held, and snapshot_ready() unlocks at
+ * once, then asks MariaDB for the GTID position of the offset
+ * (BINLOG_GTID_POS() reads the binlog up to it: too slow for under the
+ * lock).  The lock is held for the milliseconds these statements take, never
+ * during describe, planning or copying.
  *
  * Without RELOAD (MariaDB only): no lock; each session takes its own
  * snapshot and reads its own exact position, recorded with the shards it
@@ -75,7 +76,7 @@ raw_query(MyConn *c, MYSQL *my, const char *sql, unsigned ncols, MYSQL_RES **out
     return GW_OK;
 }
 
-/* MariaDB: the position of the consistent snapshot this session holds. */
+/* MariaDB: the binlog file and offset of the consistent snapshot this session holds. */
 static GwResult
 mariadb_snapshot_pos(MyConn *c, MYSQL *my, MyPos *pos)
 {
@@ -91,18 +92,34 @@ mariadb_snapshot_pos(MyConn *c, MYSQL *my, MyPos *pos)
             pos->offset = (uint32_t) strtoul(row[1], NULL, 10);
     }
     mysql_free_result(res);
+    return GW_OK;
+}
+
+/*
+ * MariaDB: the GTID position of a binlog offset.  The server reads its
+ * binlog up to the offset for it, which may take a while: never under the
+ * global read lock.
+ */
+static GwResult
+mariadb_gtid_pos(MyConn *c, MYSQL *my, MyPos *pos)
+{
     if (!pos->file[0])
         return GW_OK;
     char *file = mysql_quote_literal(pos->file);
     char *sql = gw_asprintf("SELECT BINLOG_GTID_POS(%s, %u)", file, pos->offset);
     free(file);
-    rc = raw_query(c, my, sql, 1, &res);
+    MYSQL_RES *res;
+    GwResult rc = raw_query(c, my, sql, 1, &res);
     free(sql);
     if (rc)
         return rc;
-    row = mysql_fetch_row(res);
+    MYSQL_ROW row = mysql_fetch_row(res);
     if (row && row[0])
         snprintf(pos->gtid, sizeof pos->gtid, "%s", row[0]);
+    else
+        log_warn("source %s: BINLOG_GTID_POS('%s', %u) gave no GTID position (the server cannot read its binlog"
+                 " up to there, e.g. an event larger than max_allowed_packet); the position is recorded as file and"
+                 " offset only", c->base.endpoint->redacted, pos->file, pos->offset);
     mysql_free_result(res);
     return GW_OK;
 }
@@ -129,7 +146,20 @@ master_status(MyConn *c, MYSQL *my, MyPos *pos)
     return GW_OK;
 }
 
-/* The position of the snapshot session my holds ("" without binary logging). */
+static char *
+format_pos(const MyPos *pos)
+{
+    char buf[1400];
+    buf[0] = '\0';
+    if (pos->file[0])
+        mysql_pos_format(pos, buf, sizeof buf);
+    return gw_strdup(buf);
+}
+
+/*
+ * The position of the snapshot session my holds ("" without binary
+ * logging).  Under the lock, MariaDB's GTID is left to snapshot_ready.
+ */
 static GwResult
 snapshot_position(MyConn *c, MYSQL *my, bool locked, char **out)
 {
@@ -140,14 +170,11 @@ snapshot_position(MyConn *c, MYSQL *my, bool locked, char **out)
         rc = mariadb_snapshot_pos(c, my, &pos);
     else if (locked)
         rc = master_status(c, my, &pos);
-    if (rc)
-        return rc;
-    char buf[1400];
-    buf[0] = '\0';
-    if (pos.file[0])
-        mysql_pos_format(&pos, buf, sizeof buf);
-    *out = gw_strdup(buf);
-    return GW_OK;
+    if (rc == GW_OK && c->mariadb && !locked)
+        rc = mariadb_gtid_pos(c, my, &pos);
+    if (rc == GW_OK)
+        *out = format_pos(&pos);
+    return rc;
 }
 
 static bool
@@ -254,17 +281,27 @@ mysql_snapshot_join(EngineConn *conn, const Snapshot *snap)
     return snapshot_position(c, c->my, false, &c->own_position);
 }
 
+/* Unlocks at once, then completes a MariaDB position with its GTID (mariadb_gtid_pos). */
 GwResult
-mysql_snapshot_ready(EngineConn *conn)
+mysql_snapshot_ready(EngineConn *conn, Snapshot *snap)
 {
     MyConn *c = MY(conn);
     if (!c->lock)
         return GW_OK;
-    GwResult rc = c->locked ? raw_exec(c, c->lock, "UNLOCK TABLES") : GW_OK;
-    if (c->locked)
+    bool locked = c->locked;
+    GwResult rc = locked ? raw_exec(c, c->lock, "UNLOCK TABLES") : GW_OK;
+    if (locked)
         log_info("source %s: global read lock held for %.1f ms while every session joined the snapshot",
                  c->base.endpoint->redacted, now_ms() - c->lock_started);
     c->locked = false;
+    MyPos pos;
+    if (rc == GW_OK && locked && c->mariadb && snap->position && mysql_pos_parse(snap->position, &pos) == 0) {
+        rc = mariadb_gtid_pos(c, c->lock, &pos);
+        if (rc == GW_OK) {
+            free(snap->position);
+            snap->position = format_pos(&pos);
+        }
+    }
     mysql_close(c->lock);
     c->lock = NULL;
     return rc;
