@@ -91,3 +91,18 @@ strbuf_take(StrBuf *sb)
     sb->len = sb->cap = 0;
     return s;
 }
+
+char *
+str_quote(const char *s, char q)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_append_char(&sb, q);
+    for (const char *p = s; *p; p++) {
+        if (*p == q)
+            strbuf_append_char(&sb, q);
+        strbuf_append_char(&sb, *p);
+    }
+    strbuf_append_char(&sb, q);
+    return strbuf_take(&sb);
+}

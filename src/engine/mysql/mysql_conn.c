@@ -243,32 +243,17 @@ mysql_conn_query(MyConn *c, const char *sql, unsigned int ncols, MYSQL_RES **out
     return rc;
 }
 
-static char *
-quote_with(const char *s, char q)
-{
-    StrBuf sb;
-    strbuf_init(&sb);
-    strbuf_append_char(&sb, q);
-    for (const char *p = s; *p; p++) {
-        if (*p == q)
-            strbuf_append_char(&sb, q);
-        strbuf_append_char(&sb, *p);
-    }
-    strbuf_append_char(&sb, q);
-    return strbuf_take(&sb);
-}
-
 char *
 mysql_quote_ident(const char *name)
 {
-    return quote_with(name, '`');
+    return str_quote(name, '`');
 }
 
 /* Standard SQL: every session runs with NO_BACKSLASH_ESCAPES, so doubling quotes is complete. */
 char *
 mysql_quote_literal(const char *value)
 {
-    return quote_with(value, '\'');
+    return str_quote(value, '\'');
 }
 
 char *

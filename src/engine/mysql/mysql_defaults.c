@@ -24,16 +24,7 @@
 static char *
 pg_literal(const char *s)
 {
-    StrBuf sb;
-    strbuf_init(&sb);
-    strbuf_append_char(&sb, '\'');
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'')
-            strbuf_append_char(&sb, '\'');
-        strbuf_append_char(&sb, *p);
-    }
-    strbuf_append_char(&sb, '\'');
-    return strbuf_take(&sb);
+    return str_quote(s, '\'');
 }
 
 /* MariaDB's 'quoted' literal: '' is a quote, \x escapes as the server writes them. NULL when not one. */

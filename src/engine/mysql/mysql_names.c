@@ -56,16 +56,7 @@ pgname_quote(const char *name)
         safe = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
     if (safe && !is_keyword(name))
         return gw_strdup(name);
-    StrBuf sb;
-    strbuf_init(&sb);
-    strbuf_append_char(&sb, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            strbuf_append_char(&sb, '"');
-        strbuf_append_char(&sb, *p);
-    }
-    strbuf_append_char(&sb, '"');
-    return strbuf_take(&sb);
+    return str_quote(name, '"');
 }
 
 char *

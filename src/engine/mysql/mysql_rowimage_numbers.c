@@ -25,6 +25,7 @@
 #include <mysql.h>
 
 #include "engine/mysql/mysql_rowimage_internal.h"
+#include "engine/mysql/mysql_value.h"
 
 const uint32_t ri_pow10[10] = {
     1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
@@ -151,72 +152,6 @@ ri_format_decimal(const RiValue *v, const uint8_t *src)
     return ri_emit_copy(v, buf, (size_t) n);
 }
 
-/*
- * x in the fewest significant digits that read back to the same float (or double),
- * laid out as PostgreSQL's float4out/float8out (and printf's %g) do: fixed-point
- * when the decimal exponent is in [-4, FLT_DIG or DBL_DIG), else d.ddde+XX.  printf and
- * strtod run in the C locale (godwit never calls setlocale), so the point is a '.'.
- */
-static size_t
-fmt_shortest(double x, bool single, char *buf, size_t cap)
-{
-    if (isnan(x))
-        return (size_t) snprintf(buf, cap, "NaN");
-    if (isinf(x))
-        return (size_t) snprintf(buf, cap, "%sInfinity", x < 0 ? "-" : "");
-    char e[40];
-    int maxdig = single ? 9 : 17;
-    for (int n = 1; n <= maxdig; n++) {
-        snprintf(e, sizeof e, "%.*e", n - 1, x);
-        if (single ? strtof(e, NULL) == (float) x : strtod(e, NULL) == x)
-            break;
-    }
-    /* e is [-]d[.ddd]e(+|-)XX: collect the digits and the exponent. */
-    const char *s = e;
-    bool neg = *s == '-';
-    if (neg)
-        s++;
-    char dig[24];
-    int nd = 0;
-    for (; *s && *s != 'e'; s++)
-        if (*s != '.')
-            dig[nd++] = *s;
-    int exp10 = atoi(s + 1);
-    while (nd > 1 && dig[nd - 1] == '0')
-        nd--;
-    if (x == 0)
-        exp10 = 0;
-    char *b = buf;
-    if (neg)
-        *b++ = '-';
-    int limit = single ? FLT_DIG : DBL_DIG;
-    if (exp10 < -4 || exp10 >= limit) {
-        *b++ = dig[0];
-        if (nd > 1) {
-            *b++ = '.';
-            memcpy(b, dig + 1, (size_t) nd - 1);
-            b += nd - 1;
-        }
-        b += snprintf(b, cap - (size_t) (b - buf), "e%c%02d", exp10 < 0 ? '-' : '+',
-                      exp10 < 0 ? -exp10 : exp10);
-    } else if (exp10 < 0) {
-        *b++ = '0';
-        *b++ = '.';
-        for (int i = -1; i > exp10; i--)
-            *b++ = '0';
-        memcpy(b, dig, (size_t) nd);
-        b += nd;
-    } else {
-        for (int i = 0; i <= exp10 || i < nd; i++) {
-            if (i == exp10 + 1)
-                *b++ = '.';
-            *b++ = i < nd ? dig[i] : '0';
-        }
-    }
-    *b = '\0';
-    return (size_t) (b - buf);
-}
-
 int
 ri_format_float(const RiValue *v, const uint8_t *p, bool single)
 {
@@ -233,7 +168,7 @@ ri_format_float(const RiValue *v, const uint8_t *p, bool single)
         memcpy(&x, &u, sizeof x);
     }
     char buf[48];
-    size_t n = fmt_shortest(x, single, buf, sizeof buf);
+    size_t n = mysql_value_format_float(x, single, buf, sizeof buf);
     return ri_emit_copy(v, buf, n);
 }
 

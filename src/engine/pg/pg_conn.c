@@ -227,31 +227,13 @@ pg_rollback(PgConn *c)
 char *
 pg_quote_ident(const char *name)
 {
-    StrBuf sb;
-    strbuf_init(&sb);
-    strbuf_append_char(&sb, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            strbuf_append_char(&sb, '"');
-        strbuf_append_char(&sb, *p);
-    }
-    strbuf_append_char(&sb, '"');
-    return strbuf_take(&sb);
+    return str_quote(name, '"');
 }
 
 char *
 pg_quote_literal(const char *value)
 {
-    StrBuf sb;
-    strbuf_init(&sb);
-    strbuf_append_char(&sb, '\'');
-    for (const char *p = value; *p; p++) {
-        if (*p == '\'')
-            strbuf_append_char(&sb, '\'');
-        strbuf_append_char(&sb, *p);
-    }
-    strbuf_append_char(&sb, '\'');
-    return strbuf_take(&sb);
+    return str_quote(value, '\'');
 }
 
 char *
