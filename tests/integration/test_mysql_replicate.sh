@@ -8,6 +8,7 @@
 #   DDL on a table of the phase: the stream stops with exit 2, naming the statement and the
 #          position; after the same change on the target, --ddl-applied goes past it;
 #   DDL in another database is not the phase's business: the stream goes on;
+#   a zero date (refused by the fetch's options) stops the stream naming table, column and key;
 #   the checkpoint records the binlog file, offset and GTID.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -143,5 +144,13 @@ setup_tgt "$DB" "ALTER TABLE $(qs).items ADD COLUMN extra integer"
 my_replicate 0 --stop-when-caught-up --ddl-applied
 assert_eq "7" "$(psql_tgt "$DB" "SELECT extra FROM $(qs).items WHERE name = 'after ddl'")" "the column added by the DDL, after --ddl-applied"
 assert_equal_sides "after the DDL"
+
+# ---- a value the fetch's options refuse (a zero date, without --zero-dates null) stops the stream
+msql -e "SET SESSION sql_mode = ''; INSERT INTO items (id, name, at) VALUES (777777, 'zero', '0000-00-00 00:00:00')" ||
+    fail "zero date insert"
+my_replicate 2 --stop-when-caught-up
+assert_contains "$ERR" "table My Repl.items, column at, key (id)=(777777)"
+assert_contains "$ERR" "zero date"
+assert_eq "0" "$(psql_tgt "$DB" "SELECT count(*) FROM $(qs).items WHERE id = 777777")" "rows of the refused insert on the target"
 
 finish

@@ -76,7 +76,6 @@ struct ChangeStream {
     size_t cap_values;
     /* the open transaction */
     bool in_txn;
-    bool standalone;            /* a GTID event flagged standalone: a DDL statement follows */
     StreamPos txn_start;
     int64_t txn_time;
     char gtid[96];
@@ -264,8 +263,6 @@ on_table_map(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
         return GW_ERR_SOURCE;
     }
     if (!table_describe(s, t)) {
-        char pos[64];
-        mysql_pos_format(&(MyPos) {.offset = ev->next_event_pos}, pos, sizeof pos);
         log_error("source %s: table %s.%s has %u columns in the binlog (%s before offset %u) but not the columns"
                   " godwit knows from the source's catalog: its definition changed; make the target's table match"
                   " the source's and run replicate again",
@@ -299,7 +296,6 @@ static GwResult
 on_ddl(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
 {
     const MARIADB_STRING *q = &ev->event.query.statement;
-    s->standalone = false;
     if (!ddl_touches_phase(s, ev)) {
         s->sent = event_end(s, ev);
         return GW_OK;
@@ -388,11 +384,9 @@ on_gtid(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emit
 {
     snprintf(s->gtid, sizeof s->gtid, "%u-%u-%llu", ev->event.gtid.domain_id, ev->server_id,
              (unsigned long long) ev->event.gtid.sequence_nr);
-    if (ev->event.gtid.flags & GTID_FLAG_STANDALONE) {
-        s->standalone = true;
-        return;
-    }
-    begin_txn(s, ev, change, emitted);
+    /* A standalone statement (DDL) opens no transaction: its query event is handled as DDL. */
+    if (!(ev->event.gtid.flags & GTID_FLAG_STANDALONE))
+        begin_txn(s, ev, change, emitted);
 }
 
 static void
@@ -449,20 +443,31 @@ compact(const BinlogTable *t, const ChangeValue *all, ChangeValue *out)
         out[i] = all[t->streamed[i]];
 }
 
-/* The key columns of a row, for an error message: "id=5, region=A". */
-static void
-describe_key(const BinlogTable *t, const ChangeValue *values, char *buf, size_t len)
+/*
+ * "(id, k)=(5, ?)": the row's primary key for a message, as far as the image
+ * that failed was decoded (its columns before `upto`); "?" for the rest.
+ */
+static char *
+describe_key(const ChangeStream *s, const BinlogTable *t, const ChangeValue *values, int upto)
 {
-    buf[0] = '\0';
-    size_t used = 0;
-    for (uint16_t i = 0; i < t->rel.ncols && used < len; i++) {
-        const ChangeValue *v = &values[t->streamed[i]];
-        used += (size_t) snprintf(buf + used, len - used, "%s%s=%.*s", used ? ", " : "", t->rel.cols[i].name,
-                                  v->kind == VALUE_TEXT ? (int) (v->len > 40 ? 40 : v->len) : 4,
-                                  v->kind == VALUE_TEXT ? v->data : "NULL");
-        if (i >= 2)
-            break;
+    const MyTable *mt = mysql_table_get(MY(s->owner), t->schema, t->name);
+    if (!mt || mt->npk == 0)
+        return gw_strdup("(no primary key)");
+    StrBuf names, vals;
+    strbuf_init(&names);
+    strbuf_init(&vals);
+    for (size_t i = 0; i < mt->npk; i++) {
+        size_t c = mt->pk[i];
+        const ChangeValue *v = &values[c];
+        bool known = c < t->image.ncols && (int) c < upto && v->kind == VALUE_TEXT;
+        strbuf_appendf(&names, "%s%s", i ? ", " : "", mt->cols[c].name);
+        strbuf_appendf(&vals, "%s%.*s", i ? ", " : "", known ? (int) (v->len > 100 ? 100 : v->len) : 1,
+                       known ? v->data : "?");
     }
+    char *key = gw_asprintf("(%s)=(%s)", names.data, vals.data);
+    strbuf_free(&names);
+    strbuf_free(&vals);
+    return key;
 }
 
 /* The next row of the open rows event as a change; false when the event has no more rows. */
@@ -484,12 +489,13 @@ next_row(ChangeStream *s, Change *change, bool *got)
         return GW_OK;
     }
     if (rc < 0) {
-        char key[160] = "";
-        if (err.column >= 0)
-            describe_key(t, s->rows.kind == ROWIMAGE_WRITE ? s->after : s->before, key, sizeof key);
+        char *key = err.column >= 0
+                        ? describe_key(s, t, s->rows.kind == ROWIMAGE_WRITE ? s->after : s->before, err.column)
+                        : NULL;
         log_error("source %s: table %s.%s%s%s%s%s: %s", s->owner->endpoint->redacted, t->schema, t->name,
-                  err.column >= 0 ? ", column " : "", err.column >= 0 ? t->cols[err.column].name : "",
-                  key[0] ? ", row " : "", key, err.message);
+                  key ? ", column " : "", key ? t->cols[err.column].name : "", key ? ", key " : "",
+                  key ? key : "", err.message);
+        free(key);
         mysql_conn_note_error(s->owner, 0);
         return GW_ERR_USAGE;
     }

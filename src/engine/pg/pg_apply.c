@@ -423,20 +423,23 @@ match_mask(const Change *ch, bool *mask)
     return any;
 }
 
-/*
- * The new row, with unchanged TOASTed values taken from the old row when the
- * old row was sent whole (REPLICA IDENTITY FULL).  Returns whether the
- * result is complete.
- */
+const ChangeValue *
+pg_change_new_value(const Change *ch, uint16_t i)
+{
+    const ChangeValue *v = &ch->new_tuple.values[i];
+    if (v->kind == VALUE_UNCHANGED && ch->has_old && ch->old_kind == 'O' && i < ch->old_tuple.ncols &&
+        ch->old_tuple.values[i].kind != VALUE_UNCHANGED)
+        return &ch->old_tuple.values[i];
+    return v;
+}
+
+/* The new row (pg_change_new_value of each column).  Returns whether the result is complete. */
 static bool
 complete_new_row(const Change *ch, ChangeTuple *row, bool *set)
 {
     bool complete = true;
     for (uint16_t i = 0; i < ch->rel->ncols; i++) {
-        row->values[i] = ch->new_tuple.values[i];
-        if (row->values[i].kind == VALUE_UNCHANGED && ch->has_old && ch->old_kind == 'O' &&
-            ch->old_tuple.values[i].kind != VALUE_UNCHANGED)
-            row->values[i] = ch->old_tuple.values[i];
+        row->values[i] = *pg_change_new_value(ch, i);
         set[i] = row->values[i].kind != VALUE_UNCHANGED;
         complete = complete && set[i];
     }
