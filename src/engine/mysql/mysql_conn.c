@@ -333,12 +333,25 @@ mysql_table_get(MyConn *c, const char *schema, const char *table)
     return found ? table_find(c, schema, table) : NULL;
 }
 
-const MyColumn *
-mysql_table_columns(EngineConn *conn, const char *schema, const char *table, size_t *ncols)
+GwResult
+mysql_table_columns(EngineConn *conn, const char *schema, const char *table, const MyColumn **cols, size_t *ncols)
 {
-    const MyTable *t = mysql_table_get(MY(conn), schema, table);
-    *ncols = t ? t->ncols : 0;
-    return t ? t->cols : NULL;
+    MyConn *c = MY(conn);
+    *cols = NULL;
+    *ncols = 0;
+    const MyTable *t = table_find(c, schema, table);
+    if (!t) {
+        bool found = false;
+        GwResult rc = mysql_describe_one(c, schema, table, &found);
+        if (rc != GW_OK)
+            return rc;
+        t = found ? table_find(c, schema, table) : NULL;
+    }
+    if (t) {
+        *cols = t->cols;
+        *ncols = t->ncols;
+    }
+    return GW_OK;
 }
 
 void

@@ -76,11 +76,12 @@ GwResult mysql_conn_open_endpoint(const Endpoint *ep, MYSQL **out) GW_MUST_CHECK
  * included (MyColumn.generated; a Catalog's TableDef lists only the others,
  * in the same order).  Described by describe() or, for a table it did not
  * describe, read now from information_schema with the connection's source
- * options.  NULL when the table does not exist or cannot be described (the
- * reason is logged).  Valid until the connection is closed or the table is
- * forgotten.
+ * options.  *cols is NULL when the table does not exist; an error (logged,
+ * with its number kept for error_is_transient) means the catalog could not be
+ * read.  Valid until the connection is closed or the table is forgotten.
  */
-const MyColumn *mysql_table_columns(EngineConn *conn, const char *schema, const char *table, size_t *ncols);
+GwResult mysql_table_columns(EngineConn *conn, const char *schema, const char *table, const MyColumn **cols,
+                             size_t *ncols);
 /* The whole description (PostgreSQL types, key); NULL as above. */
 const MyTable *mysql_table_get(MyConn *c, const char *schema, const char *table);
 /* Forgets a table's description (after its DDL changed): the next call reads it again. */

@@ -183,13 +183,15 @@ event_end(const ChangeStream *s, const MARIADB_RPL_EVENT *ev)
  * catalog's first ones.  Any other difference is refused.  (With
  * binlog_row_metadata=FULL the event names its columns; not used yet.)
  */
-static bool
-table_describe(ChangeStream *s, BinlogTable *t)
+static GwResult
+table_describe(ChangeStream *s, BinlogTable *t, bool *matches)
 {
     size_t n = 0;
-    t->cols = mysql_table_columns(s->owner, t->schema, t->name, &n);
-    if (!t->cols || n < t->image.ncols)
-        return false;
+    *matches = false;
+    GwResult rc = mysql_table_columns(s->owner, t->schema, t->name, &t->cols, &n);
+    if (rc != GW_OK || !t->cols || n < t->image.ncols)
+        return rc;
+    *matches = true;
     n = t->image.ncols;
     t->rel.id = (uint32_t) t->id;
     t->rel.schema = t->schema;
@@ -204,7 +206,7 @@ table_describe(ChangeStream *s, BinlogTable *t)
         t->rel.cols[t->rel.ncols].name = gw_strdup(t->cols[i].name);
         t->rel.ncols++;
     }
-    return true;
+    return GW_OK;
 }
 
 static BinlogTable *
@@ -262,7 +264,11 @@ on_table_map(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
         log_error("source %s: table %s.%s: %s", s->owner->endpoint->redacted, schema, name, err);
         return GW_ERR_SOURCE;
     }
-    if (!table_describe(s, t)) {
+    bool matches;
+    GwResult rc = table_describe(s, t, &matches);
+    if (rc != GW_OK)
+        return rc;
+    if (!matches) {
         log_error("source %s: table %s.%s has %u columns in the binlog (%s before offset %u) but not the columns"
                   " godwit knows from the source's catalog: its definition changed; make the target's table match"
                   " the source's and run replicate again",
