@@ -17,8 +17,10 @@
 #            native subscription takes once enabled, until its slot has confirmed the source's
 #            position at the end of the load (polled every 20 ms).  Peak RSS of godwit (GNU time).
 #   lag      pgbench -R RATE -T SECONDS on the source while one replicator runs; a heartbeat
-#            row is updated on the source every 100 ms (clock_timestamp()) and read on the
-#            target every 100 ms; lag = target clock - heartbeat, median and 99th percentile.
+#            row (clock_timestamp()) is inserted on the source every 20 ms.  On the target, a
+#            deferred constraint trigger (ENABLE ALWAYS, so it fires for the native apply worker
+#            too) stamps each heartbeat with the target's clock as its transaction commits:
+#            lag = arrival - heartbeat, exact per heartbeat; median and 99th percentile.
 #            godwit first, then native (each with the other one stopped).
 #   big txn  one transaction updating every pgbench_accounts row, applied by godwit: its peak RSS.
 #
@@ -59,10 +61,17 @@ echo "# $(date -u +%FT%TZ), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') 
 
 pgbench -q -i -s "$scale" "$SRC" >/dev/null 2>&1
 q "$SRC" -c "ALTER TABLE pgbench_history REPLICA IDENTITY FULL" \
-    -c "CREATE TABLE bench_heartbeat (id int PRIMARY KEY, ts timestamptz NOT NULL)" \
-    -c "INSERT INTO bench_heartbeat VALUES (1, clock_timestamp())"
+    -c "CREATE TABLE bench_heartbeat (id bigserial PRIMARY KEY, ts timestamptz NOT NULL)"
 "$GODWIT" fetch -q --source "$SRC" --target "$TG" >/dev/null
 "$GODWIT" fetch -q --no-stream --source "$SRC" --target "$TN" >/dev/null
+for db in "$TG" "$TN"; do
+    q "$db" -c "CREATE TABLE bench_arrivals (id bigint, ts timestamptz, arrived timestamptz)" \
+        -c "CREATE FUNCTION bench_arrive() RETURNS trigger LANGUAGE plpgsql AS
+            \$\$ BEGIN INSERT INTO bench_arrivals VALUES (NEW.id, NEW.ts, clock_timestamp()); RETURN NULL; END \$\$" \
+        -c "CREATE CONSTRAINT TRIGGER bench_arrive AFTER INSERT ON bench_heartbeat
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bench_arrive()" \
+        -c "ALTER TABLE bench_heartbeat ENABLE ALWAYS TRIGGER bench_arrive"
+done
 q "$SRC" -c "CREATE PUBLICATION bench_native FOR TABLE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history, bench_heartbeat"
 q "$TN" -c "CREATE SUBSCRIPTION bench_native CONNECTION 'host=127.0.0.1 port=$BSRC_PORT dbname=bench user=postgres' PUBLICATION bench_native WITH (copy_data = false, enabled = false)"
 
@@ -100,26 +109,32 @@ n_backlog=$(echo "$t1 - $t0" | bc -l)
 check_equal "$TN" native
 
 # ---- lag under steady load
-lag_run() {   # name target-db (replicator already running)
-    local out=$work/$1.lag
+beat() {   # target-db: inserts one heartbeat on the source and waits until the target has it
+    local id
+    id=$(q "$SRC" -c "INSERT INTO bench_heartbeat (ts) VALUES (clock_timestamp()) RETURNING id")
+    until [ "$(q "$1" -c "SELECT count(*) FROM bench_arrivals WHERE id = $id")" = 1 ]; do sleep 0.02; done
+    echo "$id"
+}
+lag_run() {   # target-db (replicator already running and streaming)
+    local first last hb
+    first=$(beat "$1")
     # \watch repeats the query before it in the same script; psql runs directly so that kill reaches it.
-    printf 'UPDATE bench_heartbeat SET ts = clock_timestamp()\n\\watch 0.1\n' >"$work/hb.sql"
-    printf 'SELECT extract(epoch FROM clock_timestamp() - ts) FROM bench_heartbeat\n\\watch 0.1\n' >"$work/rd.sql"
+    printf 'INSERT INTO bench_heartbeat (ts) VALUES (clock_timestamp())\n\\watch 0.02\n' >"$work/hb.sql"
     psql -X -q -A -t "$SRC" -f "$work/hb.sql" >/dev/null 2>&1 &
-    local hb=$!
-    psql -X -q -A -t "$2" -f "$work/rd.sql" >"$out" 2>/dev/null &
-    local rd=$!
+    hb=$!
     pgbench -n -c 4 -j 2 -R "$rate" -T "$seconds" "$SRC" >/dev/null 2>&1
-    kill "$hb" "$rd" 2>/dev/null; wait "$hb" "$rd" 2>/dev/null || true
-    grep -E '^[0-9.]+$' "$out" | sort -n | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)]; p=v[int(NR*0.99)>0?int(NR*0.99):1]; printf "%.3f %.3f %d\n", m, p, NR}'
+    kill "$hb" 2>/dev/null; wait "$hb" 2>/dev/null || true
+    last=$(beat "$1")
+    q "$1" -c "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)::numeric, 4),
+                      round(percentile_cont(0.99) WITHIN GROUP (ORDER BY l)::numeric, 4), count(*)
+               FROM (SELECT extract(epoch FROM arrived - ts) AS l FROM bench_arrivals
+                     WHERE id > $first AND id < $last) x" | tr '|' ' '
 }
 q "$TN" -c "ALTER SUBSCRIPTION bench_native DISABLE"
 "$GODWIT" replicate -q --source "$SRC" --target "$TG" 2>"$work/g.log" &
 gpid=$!
-# godwit's window starts once it streams: a fresh heartbeat has reached the target.
-hb_now=$(q "$SRC" -c "UPDATE bench_heartbeat SET ts = clock_timestamp() RETURNING extract(epoch FROM ts)")
-until [ "$(q "$TG" -c "SELECT extract(epoch FROM ts) FROM bench_heartbeat")" = "$hb_now" ]; do sleep 0.02; done
-read -r g_med g_p99 g_n < <(lag_run godwit "$TG") || { echo "bench/replicate.sh: no lag samples (godwit)" >&2; exit 1; }
+# Each window starts once a fresh heartbeat has reached the target (lag_run), so both start streaming.
+read -r g_med g_p99 g_n < <(lag_run "$TG") || { echo "bench/replicate.sh: no lag samples (godwit)" >&2; exit 1; }
 kill -TERM "$gpid"; wait "$gpid" || true
 "$GODWIT" replicate -q --source "$SRC" --target "$TG" --stop-when-caught-up
 check_equal "$TG" godwit
@@ -128,7 +143,7 @@ q "$TN" -c "ALTER SUBSCRIPTION bench_native ENABLE"
 # The subscription sat out godwit's run: it catches up first, so both lag windows start level.
 goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
 until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
-read -r n_med n_p99 n_n < <(lag_run native "$TN") || { echo "bench/replicate.sh: no lag samples (native)" >&2; exit 1; }
+read -r n_med n_p99 n_n < <(lag_run "$TN") || { echo "bench/replicate.sh: no lag samples (native)" >&2; exit 1; }
 goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
 until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
 check_equal "$TN" native

@@ -21,6 +21,7 @@ typedef struct Command {
 extern const Command cli_fetch_command;
 extern const Command cli_replicate_command;
 extern const Command cli_status_command;
+extern const Command cli_verify_command;
 
 /* Options every command takes: --log-format, --verbose, --quiet.  Returns 1 if consumed. */
 int cli_common_option(int opt, const char *arg, GwResult *rc);

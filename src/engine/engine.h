@@ -66,6 +66,19 @@ typedef struct KeyRange {
     char **upper;
 } KeyRange;
 
+/*
+ * What scan_begin reads: rows in primary-key order, in COPY text, every
+ * column of the TableDef (verify).  Each restriction is optional.
+ */
+typedef struct ScanRequest {
+    const KeyRange *range;  /* a key range shard */
+    const char *predicate_sql; /* the phase's row filter, in this engine's dialect */
+    char *const *after;     /* only keys after this one (paging through the table) */
+    char **const *keys;     /* only these keys (nkeys of them, each npk values) */
+    size_t nkeys;
+    long limit;             /* at most this many rows; 0: all */
+} ScanRequest;
+
 /* Per-phase state kept on the database a stream writes to (DESIGN.md, "State"). */
 typedef struct PhaseState {
     char *name;
@@ -169,6 +182,17 @@ struct EngineOps {
     GwResult (*copy_out_next)(EngineConn *conn, const char **buf, int *len) GW_MUST_CHECK;
     /* Stops a copy midway (the other side failed) so the connection is usable again. */
     void (*copy_out_abort)(EngineConn *conn);
+    /* Starts a read for verify (ScanRequest); rows come from copy_out_next in COPY text. */
+    GwResult (*scan_begin)(EngineConn *conn, const TableDef *t, const ScanRequest *req) GW_MUST_CHECK;
+    /*
+     * Whether this engine's index orders column col of t as verify's merge
+     * does: numbers by value, anything else by the bytes of its canonical
+     * text (true for dates, uuids, bytea, text in a binary collation; false
+     * for text in a linguistic or case-insensitive one).  Optional: NULL is
+     * false.  Keys that both sides order so are merge-compared; others are
+     * looked up.
+     */
+    bool (*orders_like_bytes)(EngineConn *conn, const TableDef *t, size_t col);
 
     /* Change stream (source side). */
     GwResult (*stream_open)(EngineConn *conn, const PhaseState *ps, StreamPos start, ChangeStream **out) GW_MUST_CHECK;

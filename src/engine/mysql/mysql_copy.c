@@ -399,16 +399,14 @@ mysql_copy_free(MyConn *c)
     c->copy = NULL;
 }
 
-GwResult
-mysql_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, const char *predicate_sql,
-                     CopyFormat fmt)
+/* Starts streaming the rows a statement selects, converted as copy_out_next() returns them. */
+static GwResult
+start_rows(MyConn *c, const TableDef *t, const char *where, const char *predicate_sql, const char *tail)
 {
-    MyConn *c = MY(conn);
-    (void) fmt;     /* always COPY text: binary COPY is for PostgreSQL sources only */
     mysql_copy_free(c);
     const MyTable *mt = mysql_table_get(c, t->schema, t->name);
     if (!mt)
-        return GW_ERR_SOURCE;
+        return role_error(c->base.role);
     MyCopy *cp = c->copy = gw_calloc(1, sizeof *cp);
     cp->mt = mt;
     cp->display = table_display_name(t);
@@ -416,16 +414,86 @@ mysql_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range,
     GwResult rc = map_columns(c, cp, t);
     if (rc)
         return rc;
-    char *where = mysql_key_range_sql(mt, range);
-    char *sql = copy_sql(c, cp, where, predicate_sql);
-    free(where);
+    char *select = copy_sql(c, cp, where, predicate_sql);
+    char *sql = gw_asprintf("%s%s", select, tail ? tail : "");
+    free(select);
     if (mysql_real_query(c->my, sql, strlen(sql)) != 0 || !(cp->res = mysql_use_result(c->my))) {
-        char *what = gw_asprintf("copying %s", cp->display);
+        char *what = gw_asprintf("reading %s", cp->display);
         rc = mysql_conn_report(c, what);
         free(what);
     }
     free(sql);
     return rc;
+}
+
+GwResult
+mysql_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, const char *predicate_sql,
+                     CopyFormat fmt)
+{
+    MyConn *c = MY(conn);
+    (void) fmt;     /* always COPY text: binary COPY is for PostgreSQL sources only */
+    const MyTable *mt = mysql_table_get(c, t->schema, t->name);
+    if (!mt)
+        return GW_ERR_SOURCE;
+    char *where = mysql_key_range_sql(mt, range);
+    GwResult rc = start_rows(c, t, where, predicate_sql, NULL);
+    free(where);
+    return rc;
+}
+
+static void
+and_where(StrBuf *sb, char *cond)
+{
+    if (!cond)
+        return;
+    strbuf_appendf(sb, "%s(%s)", sb->len ? " AND " : "", cond);
+    free(cond);
+}
+
+GwResult
+mysql_scan_begin(EngineConn *conn, const TableDef *t, const ScanRequest *req)
+{
+    MyConn *c = MY(conn);
+    const MyTable *mt = mysql_table_get(c, t->schema, t->name);
+    if (!mt)
+        return role_error(c->base.role);
+    StrBuf where, tail;
+    strbuf_init(&where);
+    strbuf_init(&tail);
+    and_where(&where, mysql_key_range_sql(mt, req->range));
+    and_where(&where, req->after && mt->npk ? mysql_key_after_sql(mt, req->after) : NULL);
+    and_where(&where, req->keys && mt->npk ? mysql_key_in_sql(mt, req->keys, req->nkeys) : NULL);
+    for (size_t i = 0; i < mt->npk; i++) {
+        char *q = mysql_quote_ident(mt->cols[mt->pk[i]].name);
+        strbuf_appendf(&tail, "%s%s", i ? ", " : " ORDER BY ", q);
+        free(q);
+    }
+    if (req->limit > 0)
+        strbuf_appendf(&tail, " LIMIT %ld", req->limit);
+    GwResult rc = start_rows(c, t, where.len ? where.data : NULL, req->predicate_sql, tail.data);
+    strbuf_free(&where);
+    strbuf_free(&tail);
+    return rc;
+}
+
+bool
+mysql_orders_like_bytes(EngineConn *conn, const TableDef *t, size_t col)
+{
+    const MyTable *mt = mysql_table_get(MY(conn), t->schema, t->name);
+    const MyColumn *mc = NULL;
+    for (size_t i = 0; mt && i < mt->ncols; i++)
+        if (!strcmp(mt->cols[i].name, t->columns[col].name))
+            mc = &mt->cols[i];
+    if (!mc)
+        return false;
+    /* Text keys are not: MySQL compares them padded with spaces, even in binary collations. */
+    switch (mc->kind) {
+    case MYV_INT: case MYV_UINT: case MYV_DECIMAL: case MYV_BOOL: case MYV_YEAR: case MYV_DATE: case MYV_DATETIME:
+    case MYV_TIMESTAMP: case MYV_BYTES:
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* The end of the rows: a server error here (a lost connection, a killed query) fails the shard. */

@@ -50,6 +50,9 @@ GwResult mysql_split_table(EngineConn *conn, const TableDef *t, int nshards, Key
 char *mysql_key_literal(const MyColumn *col, const char *value);
 /* WHERE text for a key range (lower inclusive, upper exclusive); NULL when unbounded. */
 char *mysql_key_range_sql(const MyTable *mt, const KeyRange *r);
+/* WHERE text for keys after one, and for a list of keys, each given in canonical form (verify). */
+char *mysql_key_after_sql(const MyTable *mt, char *const *values);
+char *mysql_key_in_sql(const MyTable *mt, char **const *keys, size_t nkeys);
 /* The select expression of a key column in a split: what mysql_key_literal() reads back. */
 char *mysql_key_select(const MyColumn *col);
 
@@ -58,6 +61,8 @@ GwResult mysql_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRang
                               const char *predicate_sql, CopyFormat fmt) GW_MUST_CHECK;
 GwResult mysql_copy_out_next(EngineConn *conn, const char **buf, int *len) GW_MUST_CHECK;
 void mysql_copy_out_abort(EngineConn *conn);
+GwResult mysql_scan_begin(EngineConn *conn, const TableDef *t, const ScanRequest *req) GW_MUST_CHECK;
+bool mysql_orders_like_bytes(EngineConn *conn, const TableDef *t, size_t col);
 void mysql_copy_free(MyConn *c);
 /*
  * Checks one value of a column as the bulk reader would convert it; NULL

@@ -75,16 +75,81 @@ mysql_key_literal(const MyColumn *col, const char *value)
  * k1 >= v1 AND (k1 > v1 OR (k1 = v1 AND k2 >= v2)).
  */
 static void
+append_bound_op(StrBuf *sb, const MyTable *mt, char *const *values, bool lower, bool inclusive,
+                char *(*literal)(const MyColumn *, const char *));
+
+static void
 append_bound(StrBuf *sb, const MyTable *mt, char *const *values, bool lower)
+{
+    append_bound_op(sb, mt, values, lower, lower, mysql_key_literal);
+}
+
+/* A key value in canonical form (verify) as a literal: the forms a split prints, less their decoration. */
+static char *
+canonical_key_literal(const MyColumn *col, const char *value)
+{
+    switch (col->kind) {
+    case MYV_BOOL: return gw_strdup(!strcmp(value, "t") ? "1" : "0");
+    case MYV_BIT: return gw_asprintf("b'%s'", value);
+    case MYV_BYTES: return mysql_key_literal(col, !strncmp(value, "\\x", 2) ? value + 2 : value);
+    case MYV_TIMESTAMP: {
+        size_t n = strlen(value);
+        char *plain = gw_strndup(value, n > 3 && !strcmp(value + n - 3, "+00") ? n - 3 : n);
+        char *lit = mysql_key_literal(col, plain);
+        free(plain);
+        return lit;
+    }
+    default: return mysql_key_literal(col, value);
+    }
+}
+
+char *
+mysql_key_after_sql(const MyTable *mt, char *const *values)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    append_bound_op(&sb, mt, values, true, false, canonical_key_literal);
+    return strbuf_take(&sb);
+}
+
+char *
+mysql_key_in_sql(const MyTable *mt, char **const *keys, size_t nkeys)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_append(&sb, mt->npk > 1 ? "(" : "");
+    for (size_t i = 0; i < mt->npk; i++) {
+        char *q = mysql_quote_ident(mt->cols[mt->pk[i]].name);
+        strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    strbuf_append(&sb, mt->npk > 1 ? ") IN (" : " IN (");
+    for (size_t k = 0; k < nkeys; k++) {
+        strbuf_append(&sb, k ? ", " : "");
+        strbuf_append(&sb, mt->npk > 1 ? "(" : "");
+        for (size_t i = 0; i < mt->npk; i++) {
+            char *lit = canonical_key_literal(&mt->cols[mt->pk[i]], keys[k][i]);
+            strbuf_appendf(&sb, "%s%s", i ? ", " : "", lit);
+            free(lit);
+        }
+        strbuf_append(&sb, mt->npk > 1 ? ")" : "");
+    }
+    strbuf_append_char(&sb, ')');
+    return strbuf_take(&sb);
+}
+
+static void
+append_bound_op(StrBuf *sb, const MyTable *mt, char *const *values, bool lower, bool inclusive,
+                char *(*literal)(const MyColumn *, const char *))
 {
     size_t n = mt->npk;
     char **names = gw_calloc(n, sizeof *names), **lits = gw_calloc(n, sizeof *lits);
     for (size_t i = 0; i < n; i++) {
         const MyColumn *col = &mt->cols[mt->pk[i]];
         names[i] = mysql_quote_ident(col->name);
-        lits[i] = mysql_key_literal(col, values[i]);
+        lits[i] = literal(col, values[i]);
     }
-    const char *strict = lower ? ">" : "<", *last = lower ? ">=" : "<";
+    const char *strict = lower ? ">" : "<", *last = inclusive ? (lower ? ">=" : "<=") : strict;
     if (n == 1) {
         strbuf_appendf(sb, "%s %s %s", names[0], last, lits[0]);
     } else {

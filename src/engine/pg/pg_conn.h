@@ -23,6 +23,7 @@ typedef struct PgConn {
     char *copy_chunk;       /* last PQgetCopyData buffer, freed on the next call */
     bool copy_active;
     struct Applier *applier;    /* change apply session (pg_apply.c), created on first use */
+    int db_collation_binary;    /* -1 not read yet, else whether the database's collation is bytewise */
 } PgConn;
 
 #define PG(conn) ((PgConn *) (conn))

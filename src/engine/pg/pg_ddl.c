@@ -291,3 +291,43 @@ ddl_key_range(const TableDef *t, const KeyRange *r)
     }
     return strbuf_take(&sb);
 }
+
+char *
+ddl_key_after(const TableDef *t, char *const *values)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    append_key_row(&sb, t);
+    strbuf_append(&sb, " > ");
+    append_key_values(&sb, t, values);
+    return strbuf_take(&sb);
+}
+
+char *
+ddl_key_in(const TableDef *t, char **const *keys, size_t nkeys)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    append_key_row(&sb, t);
+    strbuf_append(&sb, " IN (");
+    for (size_t i = 0; i < nkeys; i++) {
+        if (i)
+            strbuf_append(&sb, ", ");
+        append_key_values(&sb, t, keys[i]);
+    }
+    strbuf_append_char(&sb, ')');
+    return strbuf_take(&sb);
+}
+
+char *
+ddl_key_order(const TableDef *t)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    for (size_t i = 0; i < t->npk; i++) {
+        char *q = pg_quote_ident(t->columns[t->pk[i]].name);
+        strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    return strbuf_take(&sb);
+}

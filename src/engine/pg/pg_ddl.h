@@ -32,5 +32,11 @@ char *ddl_create_index(const IndexDef *ix, const SqlDialect *d);
 char *ddl_copy_columns(const TableDef *t);
 /* WHERE text for a key range: lower inclusive, upper exclusive; NULL when unbounded. */
 char *ddl_key_range(const TableDef *t, const KeyRange *r);
+/* WHERE text for keys after one (row comparison, read through the key's index). */
+char *ddl_key_after(const TableDef *t, char *const *values);
+/* WHERE text for a list of keys: (k1, k2) IN ((v1, v2), ...). */
+char *ddl_key_in(const TableDef *t, char **const *keys, size_t nkeys);
+/* ORDER BY list of the primary key. */
+char *ddl_key_order(const TableDef *t);
 
 #endif

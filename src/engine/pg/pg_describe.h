@@ -33,6 +33,10 @@ GwResult pg_copy_in_put(EngineConn *conn, const char *buf, int len) GW_MUST_CHEC
 GwResult pg_copy_in_end(EngineConn *conn, const char *phase, const ShardProgress *shard, bool commit,
                         int64_t *rows) GW_MUST_CHECK;
 
+/* pg_scan.c */
+GwResult pg_scan_begin(EngineConn *conn, const TableDef *t, const ScanRequest *req) GW_MUST_CHECK;
+bool pg_orders_like_bytes(EngineConn *conn, const TableDef *t, size_t col);
+
 /* pg_schema.c */
 GwResult pg_check_types(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 bool pg_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t);

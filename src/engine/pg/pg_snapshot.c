@@ -168,9 +168,25 @@ create_slot(PgConn *c, const char *slot, bool temporary, Snapshot *out)
     return GW_OK;
 }
 
+/* CockroachDB exports no snapshot: every session reads AS OF SYSTEM TIME one cluster timestamp. */
+static GwResult
+crdb_plain_snapshot(PgConn *c, Snapshot *out)
+{
+    PGresult *res;
+    GwResult rc = pg_query(c, "SELECT cluster_logical_timestamp()::STRING", 1, &res);
+    if (rc)
+        return rc;
+    out->id = gw_strdup(PQgetvalue(res, 0, 0));
+    out->position = gw_strdup(out->id);
+    PQclear(res);
+    return GW_OK;
+}
+
 static GwResult
 export_plain_snapshot(PgConn *c, Snapshot *out)
 {
+    if (pg_is_crdb(c))
+        return crdb_plain_snapshot(c, out);
     /* The exporting transaction stays open on c->repl until release. */
     GwResult rc = pg_open(c->base.endpoint, false, &c->repl);
     if (rc)
@@ -247,10 +263,19 @@ GwResult
 pg_snapshot_join(EngineConn *conn, const Snapshot *snap)
 {
     PgConn *c = PG(conn);
-    GwResult rc = pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (rc)
-        return rc;
     char *lit = pg_quote_literal(snap->id);
+    if (pg_is_crdb(c)) {
+        char *begin = gw_asprintf("BEGIN AS OF SYSTEM TIME %s", lit);
+        GwResult rc = pg_exec(c, begin);
+        free(begin);
+        free(lit);
+        return rc;
+    }
+    GwResult rc = pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (rc) {
+        free(lit);
+        return rc;
+    }
     char *sql = gw_asprintf("SET TRANSACTION SNAPSHOT %s", lit);
     rc = pg_exec(c, sql);
     free(sql);

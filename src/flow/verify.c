@@ -1,0 +1,519 @@
+/*
+ * verify.c: `godwit verify`: which tables, from which snapshots, in which
+ * shards; the workers that compare them; the live recheck; the report.
+ *
+ * Both sides are described, matched (verify_schema.c), then each is read
+ * from one snapshot shared by all its sessions (a repeatable-read snapshot
+ * exported by PostgreSQL, MySQL's consistent snapshot, CockroachDB's AS OF
+ * SYSTEM TIME) by --jobs workers, each holding one session per side.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "flow/verify_internal.h"
+#include "http/http_server.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/signals.h"
+
+/* A table larger than this is compared in several key-range shards at once. */
+#define VERIFY_SHARD_BYTES (64LL * 1024 * 1024)
+#define VERIFY_MAX_SHARDS 64
+
+typedef struct Worker {
+    Verifier *v;
+    EngineConn *src, *tgt;
+    WorkItem *items;
+    size_t nitems;
+    atomic_size_t *next;
+    atomic_int *failed;
+    GwResult rc;
+    pthread_t thread;
+} Worker;
+
+/* The phase's tables and filters, when a fetch recorded them on the target. */
+static GwResult
+load_phase(Verifier *v, Selection *sel)
+{
+    PhaseState ps;
+    GwResult rc = v->target->ops->state_get_phase(v->target, v->opts->phase, &ps, &v->phase_found);
+    if (rc || !v->phase_found)
+        return rc;
+    char err[512];
+    if (selection_add_filters_json(&v->filters, ps.filters, err, sizeof err) != GW_OK) {
+        log_error("phase '%s': %s", v->opts->phase, err);
+        rc = GW_ERR_TARGET;
+    }
+    if (rc == GW_OK && ps.source_options && v->source->ops->set_source_options) {
+        v->src_options = gw_strdup(ps.source_options);
+        rc = v->source->ops->set_source_options(v->source, ps.source_options);
+    }
+    ShardProgress *shards = NULL;
+    int nshards = 0;
+    if (rc == GW_OK)
+        rc = v->target->ops->state_get_shards(v->target, v->opts->phase, &shards, &nshards);
+    for (int i = 0; i < nshards; i++) {
+        if (rc == GW_OK && shards[i].shard == 0) {
+            char *name = gw_asprintf("%s.%s", shards[i].schema, shards[i].table);
+            selection_add_includes(sel, name);
+            free(name);
+        }
+        shard_progress_free(&shards[i]);
+    }
+    free(shards);
+    phase_state_free(&ps);
+    return rc;
+}
+
+/* Whether --tables/--exclude keep a table of the phase (the phase chose them first). */
+static void
+apply_user_selection(Verifier *v)
+{
+    v->user_tables = gw_calloc(v->src_cat.ntables + 1, sizeof *v->user_tables);
+    for (size_t i = 0; i < v->src_cat.ntables; i++)
+        v->user_tables[i] = selection_matches(&v->opts->selection, v->src_cat.tables[i].schema,
+                                              v->src_cat.tables[i].name);
+}
+
+static GwResult
+describe_both(Verifier *v)
+{
+    Selection phase_sel;
+    selection_init(&phase_sel);
+    GwResult rc = load_phase(v, &phase_sel);
+    Selection *sel = v->phase_found ? &phase_sel : &v->opts->selection;
+    if (rc == GW_OK)
+        rc = v->source->ops->describe(v->source, sel, &v->src_cat);
+    const char *missing = rc == GW_OK ? selection_unmatched_include(sel) : NULL;
+    if (missing) {
+        log_error("source %s: no table matches '%s'", v->source_ep.redacted, missing);
+        rc = GW_ERR_USAGE;
+    }
+    if (rc == GW_OK && v->phase_found) {
+        apply_user_selection(v);
+        if ((missing = selection_unmatched_include(&v->opts->selection))) {
+            log_error("phase '%s': none of its tables matches '%s'", v->opts->phase, missing);
+            rc = GW_ERR_USAGE;
+        }
+    }
+    selection_free(&phase_sel);
+    if (rc == GW_OK && v->src_cat.ntables == 0) {
+        log_error("source %s: no tables to verify", v->source_ep.redacted);
+        rc = GW_ERR_USAGE;
+    }
+    if (rc == GW_OK) {
+        /* The target's tables that the selection names: only those can be extra. */
+        Selection *tsel = v->phase_found ? NULL : &v->opts->selection;
+        Selection all;
+        selection_init(&all);
+        rc = v->target->ops->describe(v->target, tsel ? tsel : &all, &v->tgt_cat);
+        selection_free(&all);
+    }
+    return rc;
+}
+
+static const RowFilter *
+filter_for(const Verifier *v, const TableDef *t)
+{
+    const RowFilter *f = selection_filter_for(&v->opts->selection, t->schema, t->name);
+    return f ? f : selection_filter_for(&v->filters, t->schema, t->name);
+}
+
+/* Each side's row filter, and whether both sides order the key alike (merge) or not (lookup). */
+static void
+plan_method(Verifier *v, VTable *t)
+{
+    const RowFilter *f = filter_for(v, t->src);
+    if (f) {
+        t->src_pred = v->source->ops->render_predicate(v->source, f->predicate);
+        t->tgt_pred = v->target->ops->render_predicate(v->target, f->predicate);
+    }
+    if (t->method != VERIFY_MERGE)
+        return;
+    t->key_numeric = gw_calloc(t->src->npk + 1, sizeof *t->key_numeric);
+    for (size_t i = 0; i < t->src->npk; i++) {
+        const EngineOps *so = v->source->ops, *to = v->target->ops;
+        bool alike = so->orders_like_bytes && to->orders_like_bytes &&
+                     so->orders_like_bytes(v->source, t->src, t->src->pk[i]) &&
+                     to->orders_like_bytes(v->target, t->tgt, t->tgt->pk[i]);
+        if (!alike)
+            t->method = VERIFY_LOOKUP;
+        t->key_numeric[i] = value_class_of(t->tgt->columns[t->tgt->pk[i]].type_sql) == VALUE_CLASS_NUMERIC;
+    }
+    if (t->method == VERIFY_LOOKUP)
+        log_info("%s: the two sides order its key differently (collations): compared by key lookups", t->display);
+}
+
+static GwResult
+check_ops(const Verifier *v)
+{
+    const EngineConn *sides[2] = {v->source, v->target};
+    for (int i = 0; i < 2; i++) {
+        const EngineOps *o = sides[i]->ops;
+        if (!o->scan_begin || !o->snapshot_create || !o->snapshot_join || !o->split_table) {
+            log_error("%s %s: verify is not supported for %s", role_name(sides[i]->role),
+                      sides[i]->endpoint->redacted, o->name);
+            return GW_ERR_USAGE;
+        }
+    }
+    return GW_OK;
+}
+
+static GwResult
+split(EngineConn *conn, const TableDef *t, int jobs, KeyRange **ranges, int *n)
+{
+    int64_t shards = t->est_bytes / VERIFY_SHARD_BYTES;
+    if (t->est_rows > 100000 && shards < jobs)
+        shards = jobs;
+    shards = shards < 1 ? 1 : shards > VERIFY_MAX_SHARDS ? VERIFY_MAX_SHARDS : shards;
+    return conn->ops->split_table(conn, t, (int) shards, ranges, n);
+}
+
+static void
+add_items(WorkItem **items, size_t *n, size_t *cap, VTable *t, WorkKind kind, KeyRange *ranges, int nranges)
+{
+    for (int i = 0; i < nranges; i++) {
+        gw_grow((void **) items, cap, *n + 1, sizeof **items);
+        (*items)[(*n)++] = (WorkItem) {.table = t, .kind = kind, .range = ranges[i]};
+    }
+    free(ranges);
+}
+
+/* Splits every compared table into work items: the biggest shards first keep the workers busy to the end. */
+static GwResult
+plan_work(Verifier *v, WorkItem **items, size_t *nitems)
+{
+    size_t cap = 0;
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < v->ntables && rc == GW_OK; i++) {
+        VTable *t = &v->tables[i];
+        KeyRange *ranges = NULL;
+        int n = 0;
+        if (t->method == VERIFY_UNKEYED) {
+            add_items(items, nitems, &cap, t, WORK_UNKEYED, gw_calloc(1, sizeof(KeyRange)), 1);
+        } else if (t->method == VERIFY_MERGE || t->method == VERIFY_LOOKUP) {
+            rc = split(v->source, t->src, v->opts->jobs, &ranges, &n);
+            if (rc == GW_OK)
+                add_items(items, nitems, &cap, t, t->method == VERIFY_MERGE ? WORK_MERGE : WORK_SOURCE_PAGES, ranges, n);
+            if (rc == GW_OK && t->method == VERIFY_LOOKUP) {
+                rc = split(v->target, t->tgt, v->opts->jobs, &ranges, &n);
+                if (rc == GW_OK)
+                    add_items(items, nitems, &cap, t, WORK_TARGET_PAGES, ranges, n);
+            }
+        }
+    }
+    return rc;
+}
+
+static void
+free_items(WorkItem *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const TableDef *def = items[i].kind == WORK_TARGET_PAGES ? items[i].table->tgt : items[i].table->src;
+        key_range_free(&items[i].range, def ? def->npk : 0);
+    }
+    free(items);
+}
+
+static void *
+worker_main(void *arg)
+{
+    Worker *w = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(w->next, 1);
+        if (i >= w->nitems || atomic_load(w->failed) || signals_stop_requested())
+            break;
+        WorkItem *item = &w->items[i];
+        if (item->table->progress)
+            atomic_store(&item->table->progress->state, PROGRESS_COPYING);
+        w->rc = verify_work(item->table, item, w->src, w->tgt, w->v->opts->float_tolerance);
+        if (w->rc) {
+            atomic_store(w->failed, 1);
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Opens the workers' sessions and joins every session of each side to that side's snapshot. */
+static GwResult
+open_snapshots(Verifier *v, Worker *workers, int n, Snapshot *ss, Snapshot *ts)
+{
+    GwResult rc = GW_OK;
+    for (int i = 0; i < n && rc == GW_OK; i++) {
+        rc = engine_connect(&v->source_ep, &workers[i].src);
+        if (rc == GW_OK && v->src_options)
+            rc = workers[i].src->ops->set_source_options(workers[i].src, v->src_options);
+        if (rc == GW_OK)
+            rc = engine_connect(&v->target_ep, &workers[i].tgt);
+    }
+    const EngineOps *so = v->source->ops, *to = v->target->ops;
+    if (rc == GW_OK)
+        rc = so->snapshot_create(v->source, v->opts->phase, &v->src_cat, SNAPSHOT_PLAIN, ss);
+    if (rc == GW_OK)
+        rc = to->snapshot_create(v->target, v->opts->phase, &v->tgt_cat, SNAPSHOT_PLAIN, ts);
+    if (rc == GW_OK)
+        rc = so->snapshot_join(v->source, ss);
+    for (int i = 0; i < n && rc == GW_OK; i++)
+        rc = so->snapshot_join(workers[i].src, ss);
+    if (so->snapshot_ready && ss->id) {
+        GwResult ready = so->snapshot_ready(v->source, ss);
+        rc = rc ? rc : ready;
+    }
+    if (rc == GW_OK)
+        rc = to->snapshot_join(v->target, ts);
+    for (int i = 0; i < n && rc == GW_OK; i++)
+        rc = to->snapshot_join(workers[i].tgt, ts);
+    if (to->snapshot_ready && ts->id) {
+        GwResult ready = to->snapshot_ready(v->target, ts);
+        rc = rc ? rc : ready;
+    }
+    return rc;
+}
+
+static GwResult
+run_workers(Verifier *v, Worker *workers, int n, WorkItem *items, size_t nitems)
+{
+    atomic_size_t next = 0;
+    atomic_int failed = 0;
+    int started = 0;
+    GwResult rc = GW_OK;
+    for (int i = 0; i < n; i++) {
+        workers[i] = (Worker) {.v = v, .src = workers[i].src, .tgt = workers[i].tgt, .items = items,
+                               .nitems = nitems, .next = &next, .failed = &failed};
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+            log_error("cannot start worker thread %d", i + 1);
+            atomic_store(&failed, 1);
+            rc = GW_ERR_INTERNAL;
+            break;
+        }
+        started++;
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(workers[i].thread, NULL);
+        if (rc == GW_OK)
+            rc = workers[i].rc;
+    }
+    if (rc == GW_OK && signals_stop_requested())
+        rc = GW_ERR_INTERNAL;
+    return rc;
+}
+
+static void
+start_progress(Verifier *v, Progress *p, ProgressItem **items)
+{
+    *items = gw_calloc(v->ntables + 1, sizeof **items);
+    size_t n = 0;
+    for (size_t i = 0; i < v->ntables; i++) {
+        VTable *t = &v->tables[i];
+        if (t->method == VERIFY_NONE)
+            continue;
+        ProgressItem *it = &(*items)[n++];
+        it->name = t->display;
+        it->est_rows = t->src->est_rows > 0 ? t->src->est_rows : 0;
+        atomic_init(&it->state, PROGRESS_WAITING);
+        t->progress = it;
+        t->m_rows = metrics_series("godwit_verify_rows_compared_total", "Rows compared, per table",
+                                   METRIC_COUNTER, "table", t->display);
+        t->m_diffs = metrics_series("godwit_verify_differences", "Row differences found, per table",
+                                    METRIC_GAUGE, "table", t->display);
+    }
+    progress_start(p, "verify", *items, n);
+}
+
+static GwResult
+compare_rows(Verifier *v)
+{
+    int n = v->opts->jobs < 1 ? 1 : v->opts->jobs;
+    Worker *workers = gw_calloc((size_t) n, sizeof *workers);
+    Snapshot ss = {0}, ts = {0};
+    WorkItem *items = NULL;
+    size_t nitems = 0;
+    GwResult rc = open_snapshots(v, workers, n, &ss, &ts);
+    if (rc == GW_OK)
+        rc = plan_work(v, &items, &nitems);
+    if (rc == GW_OK) {
+        Progress progress;
+        ProgressItem *pitems;
+        start_progress(v, &progress, &pitems);
+        rc = run_workers(v, workers, n, items, nitems);
+        for (size_t i = 0; i < v->ntables; i++)
+            if (v->tables[i].progress)
+                atomic_store(&v->tables[i].progress->state, PROGRESS_DONE);
+        progress_stop(&progress);
+        free(pitems);
+        for (size_t i = 0; i < v->ntables; i++)
+            v->tables[i].progress = NULL;
+    }
+    free_items(items, nitems);
+    for (int i = 0; i < n; i++) {
+        engine_close(workers[i].src);
+        engine_close(workers[i].tgt);
+    }
+    free(workers);
+    if (v->source->ops->snapshot_release)
+        (void) v->source->ops->snapshot_release(v->source);
+    if (v->target->ops->snapshot_release)
+        (void) v->target->ops->snapshot_release(v->target);
+    snapshot_free(&ss);
+    snapshot_free(&ts);
+    return rc;
+}
+
+static size_t
+pending(const Verifier *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v->ntables; i++)
+        if (v->tables[i].method == VERIFY_MERGE || v->tables[i].method == VERIFY_LOOKUP)
+            n += v->tables[i].ndiffs;
+    return n;
+}
+
+static void
+recount(VTable *t, const int64_t unkept[3])
+{
+    t->missing = unkept[DIFF_MISSING];
+    t->extra = unkept[DIFF_EXTRA];
+    t->mismatched = unkept[DIFF_MISMATCH];
+    for (size_t i = 0; i < t->ndiffs; i++) {
+        DiffKind k = t->diffs[i].kind;
+        *(k == DIFF_MISSING ? &t->missing : k == DIFF_EXTRA ? &t->extra : &t->mismatched) += 1;
+    }
+    metrics_set(t->m_diffs, (double) (t->missing + t->extra + t->mismatched));
+}
+
+static void
+sleep_seconds(double s)
+{
+    struct timespec ts = {.tv_sec = (time_t) s, .tv_nsec = (long) ((s - (double) (time_t) s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * --live: differences seen in the snapshots may be changes still in flight.
+ * Each is read again on both sides, now, with backoff, until it matches or
+ * the time is up; what remains is reported as the rows stand at the end.
+ */
+static GwResult
+recheck_live(Verifier *v)
+{
+    if (v->opts->live_seconds <= 0 || pending(v) == 0)
+        return GW_OK;
+    EngineConn *src = NULL, *tgt = NULL;
+    GwResult rc = engine_connect(&v->source_ep, &src);
+    if (rc == GW_OK && v->src_options)
+        rc = src->ops->set_source_options(src, v->src_options);
+    if (rc == GW_OK)
+        rc = engine_connect(&v->target_ep, &tgt);
+    int64_t (*unkept)[3] = gw_calloc(v->ntables + 1, sizeof *unkept);
+    for (size_t i = 0; i < v->ntables; i++) {
+        VTable *t = &v->tables[i];
+        int64_t kept[3] = {0, 0, 0};
+        for (size_t k = 0; k < t->ndiffs; k++)
+            kept[t->diffs[k].kind]++;
+        unkept[i][DIFF_MISSING] = t->missing - kept[DIFF_MISSING];
+        unkept[i][DIFF_EXTRA] = t->extra - kept[DIFF_EXTRA];
+        unkept[i][DIFF_MISMATCH] = t->mismatched - kept[DIFF_MISMATCH];
+    }
+    double deadline = progress_now() + v->opts->live_seconds, delay = 0.2;
+    log_info("live: rechecking %zu differing rows for up to %d s", pending(v), v->opts->live_seconds);
+    while (rc == GW_OK && pending(v) > 0 && !signals_stop_requested()) {
+        for (size_t i = 0; i < v->ntables && rc == GW_OK; i++) {
+            VTable *t = &v->tables[i];
+            if (t->ndiffs && (t->method == VERIFY_MERGE || t->method == VERIFY_LOOKUP)) {
+                rc = verify_recheck(t, src, tgt, v->opts->float_tolerance);
+                recount(t, unkept[i]);
+            }
+        }
+        double left = deadline - progress_now();
+        if (rc || pending(v) == 0 || left <= 0)
+            break;
+        sleep_seconds(delay < left ? delay : left);
+        delay = delay * 2 > 5 ? 5 : delay * 2;
+    }
+    if (rc == GW_OK && pending(v))
+        log_info("live: %zu rows still differ after %d s", pending(v), v->opts->live_seconds);
+    free(unkept);
+    engine_close(src);
+    engine_close(tgt);
+    return rc;
+}
+
+static bool
+any_difference(const Verifier *v)
+{
+    for (size_t i = 0; i < v->ntables; i++) {
+        const VTable *t = &v->tables[i];
+        if (t->nschema || t->missing || t->extra || t->mismatched)
+            return true;
+    }
+    return false;
+}
+
+static GwResult
+verify_steps(Verifier *v)
+{
+    GwResult rc = engine_connect(&v->source_ep, &v->source);
+    if (rc == GW_OK)
+        rc = engine_connect(&v->target_ep, &v->target);
+    if (rc == GW_OK)
+        rc = check_ops(v);
+    if (rc == GW_OK)
+        rc = describe_both(v);
+    if (rc)
+        return rc;
+    verify_match_schema(v);
+    for (size_t i = 0; i < v->ntables; i++)
+        if (v->tables[i].method != VERIFY_NONE)
+            plan_method(v, &v->tables[i]);
+    rc = compare_rows(v);
+    if (rc == GW_OK)
+        rc = recheck_live(v);
+    if (rc)
+        return rc;
+    verify_report(v, v->opts->json_output);
+    if (v->opts->repair_file)
+        rc = verify_write_repair(v, v->opts->repair_file);
+    if (rc == GW_OK && any_difference(v))
+        rc = GW_DIFFERENT;
+    return rc;
+}
+
+GwResult
+flow_verify(VerifyOptions *opts)
+{
+    Verifier v;
+    memset(&v, 0, sizeof v);
+    v.opts = opts;
+    catalog_init(&v.src_cat);
+    catalog_init(&v.tgt_cat);
+    selection_init(&v.filters);
+    char *app = gw_asprintf("godwit verify:%s", opts->phase);
+    GwResult rc = endpoint_init(&v.source_ep, opts->source_url, ROLE_SOURCE, app);
+    if (rc == GW_OK)
+        rc = endpoint_init(&v.target_ep, opts->target_url, ROLE_TARGET, app);
+    free(app);
+    HttpServer *http = NULL;
+    if (rc == GW_OK && opts->metrics_addr)
+        rc = http_server_start(opts->metrics_addr, &http);
+    if (rc == GW_OK)
+        rc = verify_steps(&v);
+    http_server_stop(http);
+    for (size_t i = 0; i < v.ntables; i++)
+        vtable_free(&v.tables[i]);
+    free(v.tables);
+    free(v.src_options);
+    free(v.user_tables);
+    engine_close(v.source);
+    engine_close(v.target);
+    catalog_free(&v.src_cat);
+    catalog_free(&v.tgt_cat);
+    selection_free(&v.filters);
+    endpoint_free(&v.source_ep);
+    endpoint_free(&v.target_ep);
+    metrics_reset();
+    return rc;
+}

@@ -1,0 +1,629 @@
+/*
+ * verify_rows.c: the row half of verify.
+ *
+ * A table whose keys both sides order alike is read in key order on both
+ * sides at once and merged, one pass each, nothing held but the current
+ * rows.  When the orders differ (a case-insensitive collation against a
+ * binary one), each side is paged through in its own key order and every
+ * page is looked up on the other side by exact key: source pages find rows
+ * missing or different on the target, target pages find the extra ones.
+ * A table without a key is compared by row count and an order-free hash.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/verify_internal.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+/* Rows per page of a lookup (and per recheck batch): one IN list of keys. */
+#define LOOKUP_PAGE_ROWS 500
+
+typedef struct RowReader {
+    EngineConn *conn;
+    const char *chunk;
+    int len, pos;
+    bool done;
+    StrBuf line;
+    StrBuf store;           /* the current row's unescaped values, each NUL-terminated */
+    size_t *offs;           /* per value: offset in store, or SIZE_MAX for NULL */
+    size_t cap;
+    VRow row;               /* points into store; valid until the next read */
+} RowReader;
+
+static void
+reader_init(RowReader *r, EngineConn *conn)
+{
+    memset(r, 0, sizeof *r);
+    r->conn = conn;
+    strbuf_init(&r->line);
+    strbuf_init(&r->store);
+}
+
+static void
+reader_free(RowReader *r)
+{
+    strbuf_free(&r->line);
+    strbuf_free(&r->store);
+    free(r->offs);
+    free(r->row.vals);
+    free(r->row.lens);
+}
+
+static char
+unescape_char(char c)
+{
+    switch (c) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'v': return '\v';
+    default: return c;
+    }
+}
+
+static void
+add_value(RowReader *r, size_t n, size_t off)
+{
+    if (n + 1 > r->cap) {
+        r->cap = (n + 1) * 2;
+        r->offs = gw_realloc(r->offs, r->cap * sizeof *r->offs);
+        r->row.vals = gw_realloc(r->row.vals, r->cap * sizeof *r->row.vals);
+        r->row.lens = gw_realloc(r->row.lens, r->cap * sizeof *r->row.lens);
+    }
+    r->offs[n] = off;
+}
+
+/* Splits one COPY text line into values, undoing its escapes. */
+static void
+parse_line(RowReader *r, const char *p, size_t len)
+{
+    strbuf_reset(&r->store);
+    size_t n = 0;
+    const char *end = p + len;
+    for (;;) {
+        const char *tab = memchr(p, '\t', (size_t) (end - p));
+        const char *fend = tab ? tab : end;
+        if (fend - p == 2 && p[0] == '\\' && p[1] == 'N') {
+            add_value(r, n++, SIZE_MAX);
+        } else {
+            add_value(r, n++, r->store.len);
+            for (const char *q = p; q < fend; q++)
+                strbuf_append_char(&r->store, *q == '\\' && q + 1 < fend ? unescape_char(*++q) : *q);
+            strbuf_append_char(&r->store, '\0');
+        }
+        if (!tab)
+            break;
+        p = tab + 1;
+    }
+    r->row.n = n;
+    for (size_t i = 0; i < n; i++) {
+        bool null = r->offs[i] == SIZE_MAX;
+        r->row.vals[i] = null ? NULL : r->store.data + r->offs[i];
+        r->row.lens[i] = null ? 0 : strlen(r->row.vals[i]);
+    }
+}
+
+/* The next row of the read in progress; *got false at its end. */
+static GwResult
+reader_next(RowReader *r, bool *got)
+{
+    *got = false;
+    strbuf_reset(&r->line);
+    for (;;) {
+        if (r->pos < r->len) {
+            const char *start = r->chunk + r->pos;
+            const char *nl = memchr(start, '\n', (size_t) (r->len - r->pos));
+            size_t n = nl ? (size_t) (nl - start) : (size_t) (r->len - r->pos);
+            strbuf_append_n(&r->line, start, n);
+            r->pos += (int) n + (nl ? 1 : 0);
+            if (nl) {
+                parse_line(r, r->line.data, r->line.len);
+                *got = true;
+                return GW_OK;
+            }
+            continue;
+        }
+        if (r->done)
+            break;
+        GwResult rc = r->conn->ops->copy_out_next(r->conn, &r->chunk, &r->len);
+        r->pos = 0;
+        if (rc)
+            return rc;
+        if (r->len == 0)
+            r->done = true;
+    }
+    if (r->line.len) {
+        parse_line(r, r->line.data, r->line.len);
+        *got = true;
+    }
+    return GW_OK;
+}
+
+static void
+vrow_copy(VRow *dst, const VRow *src)
+{
+    dst->n = src->n;
+    dst->vals = gw_calloc(src->n + 1, sizeof *dst->vals);
+    dst->lens = gw_calloc(src->n + 1, sizeof *dst->lens);
+    for (size_t i = 0; i < src->n; i++) {
+        dst->lens[i] = src->lens[i];
+        dst->vals[i] = src->vals[i] ? gw_strndup(src->vals[i], src->lens[i]) : NULL;
+    }
+}
+
+void
+vrow_free(VRow *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->vals[i]);
+    free(r->vals);
+    free(r->lens);
+    memset(r, 0, sizeof *r);
+}
+
+void
+row_diff_free(RowDiff *d)
+{
+    vrow_free(&d->src);
+    vrow_free(&d->tgt);
+    free(d->key);
+}
+
+static int
+bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : alen == blen ? 0 : alen < blen ? -1 : 1;
+}
+
+/* Merge order of a source row against a target row. */
+static int
+key_cmp(const VTable *t, const VRow *s, const VRow *g)
+{
+    for (size_t i = 0; i < t->src->npk; i++) {
+        size_t a = t->src->pk[i], b = t->tgt->pk[i];
+        int c = t->key_numeric[i] ? value_numeric_cmp(s->vals[a], g->vals[b])
+                                  : bytes_cmp(s->vals[a], s->lens[a], g->vals[b], g->lens[b]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static bool
+rows_equal(const VTable *t, const VRow *s, const VRow *g, double tolerance)
+{
+    for (size_t j = 0; j < t->ncols; j++) {
+        size_t a = t->src_col[j], b = t->tgt_col[j];
+        if (!value_equal(t->cls[j], s->vals[a], s->lens[a], g->vals[b], g->lens[b], tolerance))
+            return false;
+    }
+    return true;
+}
+
+static void
+count_kind(VTable *t, DiffKind kind, int64_t delta)
+{
+    if (kind == DIFF_MISSING)
+        t->missing += delta;
+    else if (kind == DIFF_EXTRA)
+        t->extra += delta;
+    else
+        t->mismatched += delta;
+}
+
+/* Records a difference; s or g is NULL for a row on one side only. */
+static void
+record(VTable *t, DiffKind kind, const VRow *s, const VRow *g)
+{
+    pthread_mutex_lock(&t->mu);
+    count_kind(t, kind, 1);
+    metrics_add(t->m_diffs, 1);
+    if (t->ndiffs < VERIFY_KEPT_DIFFS) {
+        gw_grow((void **) &t->diffs, &t->cap_diffs, t->ndiffs + 1, sizeof *t->diffs);
+        RowDiff *d = &t->diffs[t->ndiffs++];
+        memset(d, 0, sizeof *d);
+        d->kind = kind;
+        if (s)
+            vrow_copy(&d->src, s);
+        if (g)
+            vrow_copy(&d->tgt, g);
+        /* The key points into the kept row of its side. */
+        const TableDef *def = s ? t->src : t->tgt;
+        const VRow *row = s ? &d->src : &d->tgt;
+        d->key = gw_calloc(def->npk + 1, sizeof *d->key);
+        for (size_t i = 0; i < def->npk; i++)
+            d->key[i] = row->vals[def->pk[i]];
+    } else {
+        t->diffs_truncated = true;
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void
+count_rows(VTable *t, int64_t n)
+{
+    pthread_mutex_lock(&t->mu);
+    t->compared += n;
+    pthread_mutex_unlock(&t->mu);
+    if (t->progress)
+        atomic_fetch_add(&t->progress->rows, n);
+    metrics_add(t->m_rows, (double) n);
+}
+
+static GwResult
+merge_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, double tolerance)
+{
+    ScanRequest sr = {.range = &w->range, .predicate_sql = t->src_pred};
+    ScanRequest tr = {.range = &w->range, .predicate_sql = t->tgt_pred};
+    GwResult rc = src->ops->scan_begin(src, t->src, &sr);
+    if (rc == GW_OK)
+        rc = tgt->ops->scan_begin(tgt, t->tgt, &tr);
+    if (rc)
+        return rc;
+    RowReader rs, rg;
+    reader_init(&rs, src);
+    reader_init(&rg, tgt);
+    bool hs, hg;
+    int64_t n = 0;
+    rc = reader_next(&rs, &hs);
+    if (rc == GW_OK)
+        rc = reader_next(&rg, &hg);
+    while (rc == GW_OK && (hs || hg)) {
+        int c = !hs ? 1 : !hg ? -1 : key_cmp(t, &rs.row, &rg.row);
+        if (c < 0)
+            record(t, DIFF_MISSING, &rs.row, NULL);
+        else if (c > 0)
+            record(t, DIFF_EXTRA, NULL, &rg.row);
+        else if (!rows_equal(t, &rs.row, &rg.row, tolerance))
+            record(t, DIFF_MISMATCH, &rs.row, &rg.row);
+        if (++n == 1000) {
+            count_rows(t, n);
+            n = 0;
+        }
+        if (c <= 0)
+            rc = reader_next(&rs, &hs);
+        if (rc == GW_OK && c >= 0)
+            rc = reader_next(&rg, &hg);
+    }
+    count_rows(t, n);
+    reader_free(&rs);
+    reader_free(&rg);
+    if (rc) {
+        src->ops->copy_out_abort(src);
+        tgt->ops->copy_out_abort(tgt);
+    }
+    return rc;
+}
+
+/* Rows held for a lookup: copies, with their keys joined for exact matching. */
+typedef struct RowSet {
+    VRow *rows;
+    char **keys;            /* each key's values joined with \x1f; its length in keylens */
+    size_t *keylens;
+    size_t n, cap;
+    size_t *order;          /* positions sorted by key bytes */
+} RowSet;
+
+static void
+rowset_free(RowSet *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        vrow_free(&rs->rows[i]);
+        free(rs->keys[i]);
+    }
+    free(rs->rows);
+    free(rs->keys);
+    free(rs->keylens);
+    free(rs->order);
+    memset(rs, 0, sizeof *rs);
+}
+
+static char *
+joined_key(const TableDef *def, const VRow *row, size_t *len)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    for (size_t i = 0; i < def->npk; i++) {
+        size_t c = def->pk[i];
+        if (i)
+            strbuf_append_char(&sb, '\x1f');
+        strbuf_append_n(&sb, row->vals[c] ? row->vals[c] : "", row->lens[c]);
+    }
+    *len = sb.len;
+    return strbuf_take(&sb);
+}
+
+static const RowSet *sort_set;
+
+static int
+by_key(const void *a, const void *b)
+{
+    size_t x = *(const size_t *) a, y = *(const size_t *) b;
+    return bytes_cmp(sort_set->keys[x], sort_set->keylens[x], sort_set->keys[y], sort_set->keylens[y]);
+}
+
+static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+rowset_index(RowSet *rs)
+{
+    rs->order = gw_calloc(rs->n + 1, sizeof *rs->order);
+    for (size_t i = 0; i < rs->n; i++)
+        rs->order[i] = i;
+    /* qsort has no context argument in C17: the set is passed through a static, one sort at a time. */
+    pthread_mutex_lock(&sort_mu);
+    sort_set = rs;
+    qsort(rs->order, rs->n, sizeof *rs->order, by_key);
+    pthread_mutex_unlock(&sort_mu);
+}
+
+static const VRow *
+rowset_find(const RowSet *rs, const char *key, size_t len)
+{
+    size_t lo = 0, hi = rs->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2, i = rs->order[mid];
+        int c = bytes_cmp(rs->keys[i], rs->keylens[i], key, len);
+        if (c == 0)
+            return &rs->rows[i];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Runs a read to its end, keeping every row. */
+static GwResult
+read_all(EngineConn *conn, const TableDef *def, const ScanRequest *req, RowSet *out)
+{
+    GwResult rc = conn->ops->scan_begin(conn, def, req);
+    if (rc)
+        return rc;
+    RowReader r;
+    reader_init(&r, conn);
+    bool got;
+    while ((rc = reader_next(&r, &got)) == GW_OK && got) {
+        gw_grow((void **) &out->rows, &out->cap, out->n + 1, sizeof *out->rows);
+        out->keys = gw_realloc(out->keys, out->cap * sizeof *out->keys);
+        out->keylens = gw_realloc(out->keylens, out->cap * sizeof *out->keylens);
+        vrow_copy(&out->rows[out->n], &r.row);
+        out->keys[out->n] = joined_key(def, &r.row, &out->keylens[out->n]);
+        out->n++;
+    }
+    reader_free(&r);
+    if (rc)
+        conn->ops->copy_out_abort(conn);
+    return rc;
+}
+
+/* The key values of each row of a set, for an IN list. */
+static char ***
+key_list(const TableDef *def, const RowSet *rs)
+{
+    char ***keys = gw_calloc(rs->n + 1, sizeof *keys);
+    for (size_t i = 0; i < rs->n; i++) {
+        keys[i] = gw_calloc(def->npk + 1, sizeof *keys[i]);
+        for (size_t k = 0; k < def->npk; k++)
+            keys[i][k] = rs->rows[i].vals[def->pk[k]];
+    }
+    return keys;
+}
+
+static void
+key_list_free(char ***keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+/*
+ * One side's shard, page by page; each page looked up on the other side.
+ * From the source: rows missing or different on the target.  From the
+ * target: rows the source lacks (the rest were compared from the source).
+ */
+static GwResult
+lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, double tolerance)
+{
+    bool from_source = w->kind == WORK_SOURCE_PAGES;
+    EngineConn *drive = from_source ? src : tgt, *other = from_source ? tgt : src;
+    const TableDef *ddef = from_source ? t->src : t->tgt, *odef = from_source ? t->tgt : t->src;
+    const char *dpred = from_source ? t->src_pred : t->tgt_pred, *opred = from_source ? t->tgt_pred : t->src_pred;
+    char **after = NULL;
+    GwResult rc = GW_OK;
+    for (;;) {
+        RowSet page = {0}, found = {0};
+        ScanRequest dr = {.range = &w->range, .predicate_sql = dpred, .after = after, .limit = LOOKUP_PAGE_ROWS};
+        rc = read_all(drive, ddef, &dr, &page);
+        if (rc == GW_OK && page.n > 0) {
+            char ***keys = key_list(ddef, &page);
+            ScanRequest orq = {.predicate_sql = opred, .keys = keys, .nkeys = page.n};
+            rc = read_all(other, odef, &orq, &found);
+            key_list_free(keys, page.n);
+        }
+        if (rc == GW_OK) {
+            rowset_index(&found);
+            for (size_t i = 0; i < page.n; i++) {
+                const VRow *mate = rowset_find(&found, page.keys[i], page.keylens[i]);
+                if (from_source && !mate)
+                    record(t, DIFF_MISSING, &page.rows[i], NULL);
+                else if (from_source && !rows_equal(t, &page.rows[i], mate, tolerance))
+                    record(t, DIFF_MISMATCH, &page.rows[i], mate);
+                else if (!from_source && !mate)
+                    record(t, DIFF_EXTRA, NULL, &page.rows[i]);
+            }
+            int64_t extras = 0;
+            for (size_t i = 0; !from_source && i < page.n; i++)
+                extras += !rowset_find(&found, page.keys[i], page.keylens[i]);
+            count_rows(t, from_source ? (int64_t) page.n : extras);
+        }
+        bool last = rc || page.n < LOOKUP_PAGE_ROWS;
+        if (!last) {
+            free(after);
+            after = gw_calloc(ddef->npk + 1, sizeof *after);
+            /* The next page starts after this page's last key. */
+            for (size_t k = 0; k < ddef->npk; k++)
+                after[k] = gw_strdup(page.rows[page.n - 1].vals[ddef->pk[k]]);
+        }
+        rowset_free(&page);
+        rowset_free(&found);
+        if (last)
+            break;
+    }
+    for (size_t k = 0; after && k < ddef->npk; k++)
+        free(after[k]);
+    free(after);
+    return rc;
+}
+
+static uint64_t
+row_hash(const VRow *r)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < r->n; i++) {
+        const unsigned char *p = (const unsigned char *) (r->vals[i] ? r->vals[i] : "");
+        for (size_t k = 0; k < r->lens[i]; k++)
+            h = (h ^ p[k]) * 1099511628211ULL;
+        h = (h ^ (r->vals[i] ? 0x1eu : 0x1fu)) * 1099511628211ULL;
+    }
+    /* A final mix, so that sums of hashes of similar rows do not cancel. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* One side of a table without a key: its row count and the sum of its rows' hashes (order-free). */
+static GwResult
+hash_side(VTable *t, EngineConn *conn, const TableDef *def, const char *pred, const size_t *cols,
+          int64_t *rows, uint64_t *hash)
+{
+    ScanRequest req = {.predicate_sql = pred};
+    GwResult rc = conn->ops->scan_begin(conn, def, &req);
+    if (rc)
+        return rc;
+    RowReader r;
+    reader_init(&r, conn);
+    VRow pick = {.vals = gw_calloc(t->ncols + 1, sizeof(char *)), .lens = gw_calloc(t->ncols + 1, sizeof(size_t)),
+                 .n = t->ncols};
+    bool got;
+    while ((rc = reader_next(&r, &got)) == GW_OK && got) {
+        for (size_t j = 0; j < t->ncols; j++) {
+            pick.vals[j] = r.row.vals[cols[j]];
+            pick.lens[j] = r.row.lens[cols[j]];
+        }
+        *hash += row_hash(&pick);
+        ++*rows;
+    }
+    free(pick.vals);
+    free(pick.lens);
+    reader_free(&r);
+    if (rc)
+        conn->ops->copy_out_abort(conn);
+    return rc;
+}
+
+static GwResult
+unkeyed_table(VTable *t, EngineConn *src, EngineConn *tgt)
+{
+    GwResult rc = hash_side(t, src, t->src, t->src_pred, t->src_col, &t->src_rows, &t->src_hash);
+    if (rc == GW_OK)
+        rc = hash_side(t, tgt, t->tgt, t->tgt_pred, t->tgt_col, &t->tgt_rows, &t->tgt_hash);
+    if (rc == GW_OK) {
+        count_rows(t, t->src_rows > t->tgt_rows ? t->src_rows : t->tgt_rows);
+        if (t->src_rows != t->tgt_rows || t->src_hash != t->tgt_hash) {
+            t->mismatched = 1;
+            metrics_add(t->m_diffs, 1);
+        }
+    }
+    return rc;
+}
+
+GwResult
+verify_work(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, double tolerance)
+{
+    switch (w->kind) {
+    case WORK_MERGE: return merge_shard(t, w, src, tgt, tolerance);
+    case WORK_SOURCE_PAGES:
+    case WORK_TARGET_PAGES: return lookup_shard(t, w, src, tgt, tolerance);
+    case WORK_UNKEYED: return unkeyed_table(t, src, tgt);
+    }
+    return GW_ERR_INTERNAL;
+}
+
+/* Reads the rows of some differences again on one side. */
+static GwResult
+reread(EngineConn *conn, const TableDef *def, const char *pred, RowDiff *diffs, size_t n, RowSet *out)
+{
+    char ***keys = gw_calloc(n + 1, sizeof *keys);
+    for (size_t i = 0; i < n; i++)
+        keys[i] = diffs[i].key;
+    ScanRequest req = {.predicate_sql = pred, .keys = keys, .nkeys = n};
+    GwResult rc = read_all(conn, def, &req, out);
+    free(keys);
+    if (rc == GW_OK)
+        rowset_index(out);
+    return rc;
+}
+
+/* A difference as the rows now stand; false when they now match. */
+static bool
+refresh(VTable *t, RowDiff *d, const VRow *s, const VRow *g, double tolerance)
+{
+    if ((!s && !g) || (s && g && rows_equal(t, s, g, tolerance)))
+        return false;
+    RowDiff fresh = {.kind = !g ? DIFF_MISSING : !s ? DIFF_EXTRA : DIFF_MISMATCH};
+    if (s)
+        vrow_copy(&fresh.src, s);
+    if (g)
+        vrow_copy(&fresh.tgt, g);
+    const TableDef *def = s ? t->src : t->tgt;
+    const VRow *row = s ? &fresh.src : &fresh.tgt;
+    fresh.key = gw_calloc(def->npk + 1, sizeof *fresh.key);
+    for (size_t i = 0; i < def->npk; i++)
+        fresh.key[i] = row->vals[def->pk[i]];
+    row_diff_free(d);
+    *d = fresh;
+    return true;
+}
+
+GwResult
+verify_recheck(VTable *t, EngineConn *src, EngineConn *tgt, double tolerance)
+{
+    size_t kept = 0;
+    GwResult rc = GW_OK;
+    for (size_t start = 0; rc == GW_OK && start < t->ndiffs; start += LOOKUP_PAGE_ROWS) {
+        size_t n = t->ndiffs - start < LOOKUP_PAGE_ROWS ? t->ndiffs - start : LOOKUP_PAGE_ROWS;
+        RowSet s = {0}, g = {0};
+        rc = reread(src, t->src, t->src_pred, &t->diffs[start], n, &s);
+        if (rc == GW_OK)
+            rc = reread(tgt, t->tgt, t->tgt_pred, &t->diffs[start], n, &g);
+        for (size_t i = start; rc == GW_OK && i < start + n; i++) {
+            RowDiff *d = &t->diffs[i];
+            const TableDef *def = d->src.n ? t->src : t->tgt;
+            size_t klen;
+            char *key = joined_key(def, d->src.n ? &d->src : &d->tgt, &klen);
+            const VRow *sr = rowset_find(&s, key, klen), *gr = rowset_find(&g, key, klen);
+            free(key);
+            if (refresh(t, d, sr, gr, tolerance))
+                t->diffs[kept++] = *d;
+            else
+                row_diff_free(d);
+        }
+        rowset_free(&s);
+        rowset_free(&g);
+        if (rc) {
+            /* What was not reread stays as it was. */
+            for (size_t i = start; i < t->ndiffs; i++)
+                t->diffs[kept++] = t->diffs[i];
+        }
+    }
+    t->ndiffs = kept;
+    return rc;
+}

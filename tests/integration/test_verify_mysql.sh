@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# godwit verify, MariaDB -> PostgreSQL.  A table whose VARCHAR primary key is in a case-insensitive
+# collation (utf8mb4_general_ci) holds mixed-case and accented keys, unique under that collation but
+# ordered differently from PostgreSQL's byte order (and 200 more mixed-case keys, so that --jobs 2
+# shards a text key); a table of DATETIME(6), TIMESTAMP, DECIMAL(10,2), DOUBLE, JSON (one written with
+# other key order and whitespace), ENUM, SET, BIT(5), BLOB, TIME (negative too), YEAR, TINYINT UNSIGNED
+# and BIGINT UNSIGNED, with an all-NULL row.  After fetch into PostgreSQL, verify exits 0.  Then on the
+# PostgreSQL target: a changed text value in the CI-keyed table, the row with key 'B' deleted, a row
+# with key 'b' (the same values as the source's 'B', differing only in the key's case) inserted, a
+# changed JSON value.  verify exits 1 naming exactly those (keys compared byte for byte: 'B' missing,
+# 'b' extra), in JSON and text; --repair-sql, applied with psql, makes verify exit 0 again, and
+# digests computed by each server show the rows equal.  An unknown table is exit 2.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+MDB=$(new_mdb gw_verify_my) || abort_test "create databases"
+register_mdbs "$MDB"
+DB=$MDB     # the target database; its schema gw_verify_my holds the tables
+
+setup_m "$MDB" - <<'SQL'
+SET SESSION time_zone = '+00:00';
+CREATE TABLE ci (k VARCHAR(20) NOT NULL PRIMARY KEY, v VARCHAR(40), n INT)
+    DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
+INSERT INTO ci VALUES ('a', 'va', 1), ('B', 'vB', 2), ('c', 'vc', 3), ('Äpfel', 'vÄ', 4), ('b2', 'vb2', 5),
+    ('Zed', 'vZed', 6), ('zed2', 'vzed2', 7), ('ñu', 'vñ', 8), ('Öl', 'vÖ', 9), ('x y', 'vxy', 10),
+    ('Émile', 'vÉ', 11), ('_u', 'v_', 12), ('0', 'v0', 13);
+INSERT INTO ci SELECT CONCAT(IF(seq % 2 = 0, 'K', 'k'), seq), CONCAT('gen ', seq), seq FROM seq_100_to_299;
+CREATE TABLE typed (
+    id INT PRIMARY KEY,
+    dt6 DATETIME(6), ts TIMESTAMP NULL DEFAULT NULL, d2 DECIMAL(10,2), dbl DOUBLE, j JSON,
+    e ENUM('red', 'green', 'blue'), s SET('x', 'y', 'z'), b5 BIT(5), bl BLOB, tm TIME, y YEAR,
+    tiu TINYINT UNSIGNED, biu BIGINT UNSIGNED
+) DEFAULT CHARSET = utf8mb4;
+INSERT INTO typed SELECT i,
+    '2024-01-01 00:00:00.123456' + INTERVAL i HOUR + INTERVAL i MICROSECOND,
+    FROM_UNIXTIME(1700000000 + i * 3601),
+    i * 1.25 - 50, i / 7e0,
+    JSON_OBJECT('i', i, 'a', JSON_ARRAY(i, 'x', NULL), 's', CONCAT('v', i)),
+    ELT(1 + i % 3, 'red', 'green', 'blue'), ELT(1 + i % 4, '', 'x', 'x,y', 'y,z'),
+    i % 32, UNHEX(MD5(i)), SEC_TO_TIME(i * 100 - 2500), 1901 + i, 200 + i, 18446744073709551615 - i
+FROM (SELECT CAST(seq AS SIGNED) AS i FROM seq_1_to_49) g;
+UPDATE typed SET j = '{"s":   "v48",  "a": [48, "x", null],"i":48}', dbl = 0.1 WHERE id = 48;
+UPDATE typed SET dbl = 1e308, tm = '-838:59:59', biu = 18446744073709551615, tiu = 255 WHERE id = 47;
+INSERT INTO typed (id) VALUES (50);
+SQL
+assert_eq 213 "$(msql "$MDB" "SELECT COUNT(*) FROM ci")" "rows of ci on MariaDB (keys unique under utf8mb4_general_ci)"
+
+# spec NAME <<'JSON': writes the expected report (see check_report) to $GW_OUT/NAME.json, echoes the path.
+spec() { cat >"$GW_OUT/$1.json"; echo "$GW_OUT/$1.json"; }
+
+# check_report WHAT FILE SPECFILE: FILE (verify --format json) is one JSON object per line, per table then
+# the summary, and matches SPECFILE exactly:
+#   {"tables": {"SCHEMA.TABLE": {"rows": N | [MIN, MAX], "missing": [KEY...], "extra": [KEY...],
+#               "mismatched": [[KEY, [COLUMN...]]...], "schema": [[KIND, COLUMN, SIDE]...],
+#               "values": [[KEY, COLUMN, SOURCE, TARGET]...]}, ...},
+#    "max_report": N (default 20), "equal": true|false}
+# Every table of the report is in "tables" and every table of "tables" in the report (names unquoted
+# or quoted as SQL identifiers); counts are exact; the listed differences are exactly the expected ones
+# (or, when more than max_report, that many of them); a mismatched row names exactly its columns; the
+# summary adds up.  KEY is an object {column: "value"} as in the contract.
+check_report() {
+    local what=$1 file=$2 specf=$3 out line
+    if out=$(python3 - "$file" "$specf" <<'PY' 2>&1
+import json, re, sys
+out, specf = sys.argv[1], sys.argv[2]
+spec = json.load(open(specf, encoding="utf-8"))
+errs = []
+tables, summary = {}, None
+lines = [l for l in open(out, encoding="utf-8", errors="surrogateescape").read().splitlines() if l.strip()]
+if not lines:
+    errs.append("stdout is empty")
+for n, l in enumerate(lines, 1):
+    try:
+        o = json.loads(l)
+    except Exception as e:
+        errs.append("line %d is not JSON (%s): %r" % (n, e, l[:200])); continue
+    if not isinstance(o, dict):
+        errs.append("line %d is not an object: %r" % (n, l[:200])); continue
+    if "summary" in o:
+        if n != len(lines):
+            errs.append("the summary is line %d of %d, not the last" % (n, len(lines)))
+        summary = o["summary"]
+    elif "table" in o:
+        if o["table"] in tables:
+            errs.append("table %s reported twice" % o["table"])
+        tables[o["table"]] = o
+    else:
+        errs.append("line %d has neither \"table\" nor \"summary\": %r" % (n, l[:200]))
+
+def qi(s):
+    return s if re.fullmatch(r"[a-z_][a-z0-9_$]*", s) else '"' + s.replace('"', '""') + '"'
+def names(full):
+    schema, name = full.split(".", 1)
+    return {full, qi(schema) + "." + qi(name), '"%s"."%s"' % (schema.replace('"', '""'), name.replace('"', '""'))}
+def kstr(k):
+    return json.dumps(k, sort_keys=True, ensure_ascii=False)
+
+matched, seen = {}, set()
+for want in spec["tables"]:
+    hits = [t for t in tables if t in names(want)]
+    if not hits:
+        errs.append("table %s is not in the report (it has: %s)" % (want, ", ".join(sorted(tables)))); continue
+    matched[want] = tables[hits[0]]
+    seen.update(hits)
+for t in sorted(set(tables) - seen):
+    errs.append("unexpected table in the report: %s" % t)
+
+maxrep = spec.get("max_report", 20)
+for want, exp in spec["tables"].items():
+    o = matched.get(want)
+    if o is None:
+        continue
+    em = sorted(kstr(k) for k in exp.get("missing", []))
+    ee = sorted(kstr(k) for k in exp.get("extra", []))
+    emm = {kstr(k): sorted(c) for k, c in exp.get("mismatched", [])}
+    for fld, n in (("missing", len(em)), ("extra", len(ee)), ("mismatched", len(emm))):
+        if o.get(fld) != n:
+            errs.append("%s: \"%s\": %r, expected %d" % (want, fld, o.get(fld), n))
+    rows = exp.get("rows")
+    if rows is not None:
+        lo, hi = rows if isinstance(rows, list) else (rows, rows)
+        rc = o.get("rows_compared")
+        if not isinstance(rc, int) or isinstance(rc, bool) or not lo <= rc <= hi:
+            errs.append("%s: rows_compared %r, expected %s" % (want, rc, rows))
+    diffs = o.get("differences", [])
+    if not isinstance(diffs, list):
+        errs.append("%s: differences is not a list: %r" % (want, diffs)); diffs = []
+    total = len(em) + len(ee) + len(emm)
+    if len(diffs) != min(total, maxrep):
+        errs.append("%s: %d differences listed, expected %d (%d found, --max-report %d)" % (want, len(diffs), min(total, maxrep), total, maxrep))
+    gm, ge, gmm, vals = [], [], {}, {}
+    for d in diffs:
+        kind, k = d.get("kind"), kstr(d.get("key"))
+        if not isinstance(d.get("key"), dict) or not all(isinstance(v, str) for v in d.get("key").values()):
+            errs.append("%s: key is not an object of strings: %r" % (want, d.get("key")))
+        if kind == "missing":
+            gm.append(k)
+        elif kind == "extra":
+            ge.append(k)
+        elif kind == "mismatched":
+            cols = d.get("columns") or []
+            gmm[k] = sorted(str(c.get("name")) for c in cols)
+            vals[k] = {c.get("name"): (c.get("source"), c.get("target")) for c in cols}
+        else:
+            errs.append("%s: difference of unknown kind %r" % (want, d))
+    if total <= maxrep:
+        if sorted(gm) != em:
+            errs.append("%s: missing keys %s, expected %s" % (want, sorted(gm), em))
+        if sorted(ge) != ee:
+            errs.append("%s: extra keys %s, expected %s" % (want, sorted(ge), ee))
+        if gmm != emm:
+            bad = ["%s: %s (expected %s)" % (k, gmm.get(k), emm.get(k)) for k in sorted(set(gmm) | set(emm)) if gmm.get(k) != emm.get(k)]
+            errs.append("%s: mismatched rows/columns differ from the expected: %s" % (want, "; ".join(bad)))
+    else:
+        for k in gm:
+            if k not in em: errs.append("%s: unexpected missing key %s" % (want, k))
+        for k in ge:
+            if k not in ee: errs.append("%s: unexpected extra key %s" % (want, k))
+        for k, c in gmm.items():
+            if emm.get(k) != c: errs.append("%s: unexpected mismatched row %s %s (expected %s)" % (want, k, c, emm.get(k)))
+        if len(set(gm)) != len(gm) or len(set(ge)) != len(ge):
+            errs.append("%s: a key is listed twice" % want)
+    for k, col, s, t in exp.get("values", []):
+        k = kstr(k)
+        if k in vals:
+            if vals[k].get(col) != (s, t):
+                errs.append("%s: row %s column %s: source/target %r, expected %r" % (want, k, col, vals[k].get(col), (s, t)))
+        elif total <= maxrep:
+            errs.append("%s: row %s is not reported as mismatched (for its values)" % (want, k))
+    gs = sorted((str(s.get("kind")), str(s.get("column") or ""), str(s.get("side") or "")) for s in (o.get("schema") or []))
+    es = sorted((k, c or "", s or "") for k, c, s in exp.get("schema", []))
+    if gs != es:
+        errs.append("%s: schema differences %s, expected %s" % (want, gs, es))
+
+if summary is None:
+    errs.append("no summary line")
+else:
+    tl = list(tables.values())
+    sums = {"tables": len(tl),
+            "rows_compared": sum(t.get("rows_compared") or 0 for t in tl if isinstance(t.get("rows_compared"), int)),
+            "missing": sum(t.get("missing") or 0 for t in tl),
+            "extra": sum(t.get("extra") or 0 for t in tl),
+            "mismatched": sum(t.get("mismatched") or 0 for t in tl),
+            "schema_differences": sum(len(t.get("schema") or []) for t in tl)}
+    for k, v in sums.items():
+        if summary.get(k) != v:
+            errs.append("summary %s = %r, the tables add up to %r" % (k, summary.get(k), v))
+    eq = all(sums[k] == 0 for k in ("missing", "extra", "mismatched", "schema_differences"))
+    if summary.get("equal") is not eq:
+        errs.append("summary equal = %r with %s" % (summary.get("equal"), sums))
+    if "equal" in spec and summary.get("equal") is not spec["equal"]:
+        errs.append("summary equal = %r, expected %r" % (summary.get("equal"), spec["equal"]))
+if errs:
+    print("\n".join(errs))
+    sys.exit(1)
+PY
+    ); then
+        note "$what: the report is as expected"
+        return 0
+    fi
+    while IFS= read -r line; do fail "$what: $line"; done <<<"$out"
+    _gw_dump "$file" "verify report"
+    return 1
+}
+
+# apply_repair FILE: applies a repair file to the target as the contract says (psql, ON_ERROR_STOP,
+# the target server's own session defaults).
+apply_repair() {
+    if [ ! -s "$1" ]; then fail "repair file $1 is missing or empty"; return 1; fi
+    grep -qx 'BEGIN;' "$1" || fail "repair file $1 has no line 'BEGIN;'"
+    grep -qx 'COMMIT;' "$1" || fail "repair file $1 has no line 'COMMIT;'"
+    if ! psql -X -q -v ON_ERROR_STOP=1 -d "$(tgt_url "$DB")" -f "$1" >"$GW_OUT/repair.out" 2>&1; then
+        fail "applying the repair file $1 to the target failed: $(_gw_first_lines "$GW_OUT/repair.out")"
+        return 1
+    fi
+    note "applied $1 ($(wc -l <"$1") lines) to the target"
+}
+
+# gw_verify CODE ARGS...: godwit verify from the MariaDB database into the target, asserting the exit code.
+gw_verify() {
+    local code=$1; shift
+    assert_exit "$code" "$GODWIT" verify --source "$(m_url "$MDB")" --target "$(tgt_url "$DB")" "$@"
+}
+
+gw_mfetch 0 "$MDB" "$DB" --no-stream --jobs 2 || abort_test "fetch failed"
+assert_digests_equal "$MDB" "$DB" ci gw_verify_my.ci "k, v, n"
+
+# ---- equal after fetch
+EQUAL=$(spec equal <<'JSON'
+{"equal": true, "tables": {"gw_verify_my.ci": {"rows": 213}, "gw_verify_my.typed": {"rows": 50}}}
+JSON
+)
+gw_verify 0 --format json --jobs 2
+check_report "verify --format json after fetch" "$OUT" "$EQUAL"
+gw_verify 0
+assert_contains_re "$OUT" '^gw_verify_my\.ci: 213 rows compared: equal$'
+assert_contains_re "$OUT" '^gw_verify_my\.typed: 50 rows compared: equal$'
+
+# ---- differences planted on the PostgreSQL target
+setup_tgt "$DB" - <<'SQL'
+UPDATE gw_verify_my.ci SET v = 'changed' WHERE k = 'Zed';
+DELETE FROM gw_verify_my.ci WHERE k = 'B';
+INSERT INTO gw_verify_my.ci (k, v, n) VALUES ('b', 'vB', 2);
+UPDATE gw_verify_my.typed SET j = jsonb_set(j, '{s}', '"changed"') WHERE id = 7;
+SQL
+PLANTED=$(spec planted <<'JSON'
+{"equal": false, "max_report": 1000, "tables": {
+  "gw_verify_my.ci": {"rows": [213, 214], "missing": [{"k": "B"}], "extra": [{"k": "b"}],
+                      "mismatched": [[{"k": "Zed"}, ["v"]]], "values": [[{"k": "Zed"}, "v", "vZed", "changed"]]},
+  "gw_verify_my.typed": {"rows": 50, "mismatched": [[{"id": "7"}, ["j"]]]}}}
+JSON
+)
+GW_CONTEXT="planted differences"
+gw_verify 1 --format json --max-report 1000 --jobs 2
+check_report "verify --format json with planted differences" "$OUT" "$PLANTED"
+gw_verify 1
+# grep -E (case-sensitive): 'B' and 'b' are the point.
+grep -qaE '^gw_verify_my\.ci: [0-9]+ rows compared: 1 missing, 1 extra, 1 mismatched$' "$OUT" ||
+    fail "text report has no line 'gw_verify_my.ci: N rows compared: 1 missing, 1 extra, 1 mismatched': $(_gw_first_lines "$OUT")"
+grep -qaE '^ +missing on target \(k\)=\(B\)$' "$OUT" || fail "text report does not list 'missing on target (k)=(B)': $(_gw_first_lines "$OUT")"
+grep -qaE '^ +extra on target \(k\)=\(b\)$' "$OUT" || fail "text report does not list 'extra on target (k)=(b)': $(_gw_first_lines "$OUT")"
+grep -qaE '^ +mismatched \(k\)=\(Zed\): column "v": source vZed, target changed$' "$OUT" ||
+    fail "text report does not list the mismatched v of key Zed: $(_gw_first_lines "$OUT")"
+grep -qaE '^ +mismatched \(id\)=\(7\): column "j": ' "$OUT" || fail "text report does not list the mismatched j of id 7: $(_gw_first_lines "$OUT")"
+grep -qaE '^verify: 2 tables, [0-9]+ rows compared: 1 missing, 1 extra, 2 mismatched' "$OUT" ||
+    fail "text summary line: $(grep -a '^verify:' "$OUT")"
+GW_CONTEXT=""
+
+# ---- --repair-sql
+gw_verify 1 --format json --max-report 1000 --repair-sql "$GW_OUT/repair.sql"
+check_report "verify --repair-sql (report)" "$OUT" "$PLANTED"
+apply_repair "$GW_OUT/repair.sql"
+GW_CONTEXT="after applying the repair SQL"
+gw_verify 0 --format json
+check_report "verify after the repair" "$OUT" "$EQUAL"
+assert_digests_equal "$MDB" "$DB" ci gw_verify_my.ci "k, v, n"
+assert_eq "B" "$(psql_tgt "$DB" "SELECT string_agg(k, ',') FROM gw_verify_my.ci WHERE lower(k) = 'b'")" "keys 'b'/'B' on the target"
+msql "$MDB" "SELECT id, IFNULL(JSON_COMPACT(j), '<null>') FROM typed ORDER BY id" >"$GW_OUT/m_j" 2>&1 || fail "MariaDB query: $(cat "$GW_OUT/m_j")"
+psql_tgt "$DB" "SELECT id || E'\t' || coalesce(j::text, '<null>') FROM gw_verify_my.typed ORDER BY id" >"$GW_OUT/p_j" 2>&1 ||
+    fail "PostgreSQL query: $(cat "$GW_OUT/p_j")"
+assert_rows_equal "typed.j after the repair" "$GW_OUT/m_j" "$GW_OUT/p_j" "n,j"
+GW_CONTEXT=""
+
+# ---- bad input
+gw_verify 2 --tables gw_verify_my.no_such_table
+assert_contains "$ERR" "no_such_table"
+assert_short_message "$ERR"
+assert_exit 3 "$GODWIT" verify --source "$(m_url gw_no_such_mdb)" --target "$(tgt_url "$DB")"
+assert_contains "$ERR" "source"
+
+finish
