@@ -31,7 +31,8 @@ value_class_of(const char *type_sql)
     static const char *const numeric[] = {"smallint", "integer", "bigint", "int2", "int4", "int8", "int",
                                           "numeric", "decimal", "oid"};
     for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
-        if (starts_with(t, numeric[i]) && !isalpha((unsigned char) t[strlen(numeric[i])]))
+        if (starts_with(t, numeric[i]) && !isalnum((unsigned char) t[strlen(numeric[i])]) &&
+            t[strlen(numeric[i])] != '_')
             return VALUE_CLASS_NUMERIC;
     if (starts_with(t, "real") || starts_with(t, "double precision") || starts_with(t, "float"))
         return VALUE_CLASS_FLOAT;

@@ -1,0 +1,106 @@
+/*
+ * test_value_compare.c: unit tests for verify's value equality and key
+ * order (src/core/value_compare.c): each class accepts the spellings two
+ * engines give one value and refuses different values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/value_compare.h"
+
+static bool
+eq(ValueClass cls, const char *a, const char *b)
+{
+    return value_equal(cls, a, a ? strlen(a) : 0, b, b ? strlen(b) : 0, -1);
+}
+
+static void
+test_classes(void **state)
+{
+    (void) state;
+    assert_int_equal(value_class_of("integer"), VALUE_CLASS_NUMERIC);
+    assert_int_equal(value_class_of("numeric(12,2)"), VALUE_CLASS_NUMERIC);
+    assert_int_equal(value_class_of("pg_catalog.int8"), VALUE_CLASS_NUMERIC);
+    assert_int_equal(value_class_of("interval"), VALUE_CLASS_EXACT);
+    assert_int_equal(value_class_of("int4range"), VALUE_CLASS_EXACT);
+    assert_int_equal(value_class_of("integer[]"), VALUE_CLASS_EXACT);
+    assert_int_equal(value_class_of("double precision"), VALUE_CLASS_FLOAT);
+    assert_int_equal(value_class_of("jsonb"), VALUE_CLASS_JSON);
+    assert_int_equal(value_class_of("timestamp(3) with time zone"), VALUE_CLASS_TIMESTAMP);
+    assert_int_equal(value_class_of("text"), VALUE_CLASS_EXACT);
+}
+
+static void
+test_nulls_and_text(void **state)
+{
+    (void) state;
+    assert_true(eq(VALUE_CLASS_EXACT, NULL, NULL));
+    assert_false(eq(VALUE_CLASS_EXACT, NULL, ""));
+    assert_false(eq(VALUE_CLASS_EXACT, "a", "A"));
+    assert_false(eq(VALUE_CLASS_EXACT, "a", "a "));
+    assert_true(eq(VALUE_CLASS_EXACT, "\xc3\xa4", "\xc3\xa4"));
+}
+
+static void
+test_numeric(void **state)
+{
+    (void) state;
+    assert_true(eq(VALUE_CLASS_NUMERIC, "1.50", "1.5"));
+    assert_true(eq(VALUE_CLASS_NUMERIC, "-0.00", "0"));
+    assert_true(eq(VALUE_CLASS_NUMERIC, "007", "7"));
+    assert_false(eq(VALUE_CLASS_NUMERIC, "1.05", "1.5"));
+    assert_false(eq(VALUE_CLASS_NUMERIC, "-1", "1"));
+    assert_false(eq(VALUE_CLASS_NUMERIC, "18446744073709551615", "18446744073709551614"));
+    assert_true(value_numeric_cmp("9", "10") < 0);
+    assert_true(value_numeric_cmp("-10", "-9") < 0);
+    assert_true(value_numeric_cmp("2.5", "2.50") == 0);
+    assert_true(value_numeric_cmp("-0.1", "0") < 0);
+}
+
+static void
+test_float(void **state)
+{
+    (void) state;
+    assert_true(eq(VALUE_CLASS_FLOAT, "1e+20", "100000000000000000000"));
+    assert_false(eq(VALUE_CLASS_FLOAT, "0.1", "0.10000000000000002"));
+    assert_false(eq(VALUE_CLASS_FLOAT, "-0", "0"));
+    assert_true(value_equal(VALUE_CLASS_FLOAT, "1.0", 3, "1.0000001", 9, 1e-6));
+    assert_false(value_equal(VALUE_CLASS_FLOAT, "1.0", 3, "1.01", 4, 1e-6));
+}
+
+static void
+test_json(void **state)
+{
+    (void) state;
+    assert_true(eq(VALUE_CLASS_JSON, "{\"b\": 1, \"a\": [1,2]}", "{\"a\": [1, 2], \"b\": 1}"));
+    assert_true(eq(VALUE_CLASS_JSON, "1.0", "1"));
+    assert_false(eq(VALUE_CLASS_JSON, "{\"a\": [1, 2]}", "{\"a\": [2, 1]}"));
+    assert_false(eq(VALUE_CLASS_JSON, "{\"a\": null}", "{}"));
+    assert_false(eq(VALUE_CLASS_JSON, "\"1\"", "1"));
+}
+
+static void
+test_timestamps(void **state)
+{
+    (void) state;
+    assert_true(eq(VALUE_CLASS_TIMESTAMP, "2024-01-01 10:00:00.500+00", "2024-01-01 12:00:00.5+02"));
+    assert_true(eq(VALUE_CLASS_TIMESTAMP, "2024-01-01 10:00:00", "2024-01-01 10:00:00.000000"));
+    assert_false(eq(VALUE_CLASS_TIMESTAMP, "2024-01-01 10:00:00.000001", "2024-01-01 10:00:00"));
+    assert_true(eq(VALUE_CLASS_TIMESTAMP, "2024-01-01 05:30:00-04:30", "2024-01-01 10:00:00+00"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_classes),    cmocka_unit_test(test_nulls_and_text), cmocka_unit_test(test_numeric),
+        cmocka_unit_test(test_float),      cmocka_unit_test(test_json),           cmocka_unit_test(test_timestamps),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
