@@ -61,6 +61,7 @@ typedef struct VTable {
     size_t *src_col;
     size_t *tgt_col;
     ValueClass *cls;
+    bool same_columns;      /* both sides have the same columns in the same order: equal lines are equal rows */
     bool *key_numeric;      /* per key column: merge order by value, not bytes */
     SchemaDiff *schema;
     size_t nschema;

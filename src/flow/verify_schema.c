@@ -221,6 +221,9 @@ match_table(VTable *vt)
         return;
     }
     vt->method = vt->src->npk ? VERIFY_MERGE : VERIFY_UNKEYED;
+    vt->same_columns = vt->ncols == vt->src->ncolumns && vt->ncols == vt->tgt->ncolumns;
+    for (size_t j = 0; j < vt->ncols && vt->same_columns; j++)
+        vt->same_columns = vt->src_col[j] == j && vt->tgt_col[j] == j;
 }
 
 static bool
