@@ -67,7 +67,7 @@ q "$SRC" -c "ALTER TABLE pgbench_history REPLICA IDENTITY FULL" \
 for db in "$TG" "$TN"; do
     q "$db" -c "CREATE TABLE bench_arrivals (id bigint, ts timestamptz, arrived timestamptz)" \
         -c "CREATE FUNCTION bench_arrive() RETURNS trigger LANGUAGE plpgsql AS
-            \$\$ BEGIN INSERT INTO bench_arrivals VALUES (NEW.id, NEW.ts, clock_timestamp()); RETURN NULL; END \$\$" \
+            \$\$ BEGIN INSERT INTO public.bench_arrivals VALUES (NEW.id, NEW.ts, clock_timestamp()); RETURN NULL; END \$\$" \
         -c "CREATE CONSTRAINT TRIGGER bench_arrive AFTER INSERT ON bench_heartbeat
             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bench_arrive()" \
         -c "ALTER TABLE bench_heartbeat ENABLE ALWAYS TRIGGER bench_arrive"

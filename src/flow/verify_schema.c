@@ -167,7 +167,7 @@ match_columns(VTable *vt)
         const ColumnDef *tc = find_column(t, s->columns[i].name, &j);
         if (!tc) {
             vtable_add_schema(vt, "column_missing", s->columns[i].name, "target",
-                              gw_asprintf("column \"%s\" missing on the target", s->columns[i].name));
+                              gw_asprintf("column \"%s\" missing on target", s->columns[i].name));
             continue;
         }
         compare_column(vt, &s->columns[i], tc);
@@ -179,7 +179,7 @@ match_columns(VTable *vt)
         size_t i;
         if (!find_column(s, t->columns[j].name, &i))
             vtable_add_schema(vt, "column_extra", t->columns[j].name, "target",
-                              gw_asprintf("column \"%s\" extra on the target (not on the source)",
+                              gw_asprintf("column \"%s\" extra on target (not on the source)",
                                           t->columns[j].name));
     }
 }
@@ -203,11 +203,11 @@ static void
 match_table(VTable *vt)
 {
     if (!vt->tgt) {
-        vtable_add_schema(vt, "table_missing", NULL, "target", gw_strdup("table missing on the target"));
+        vtable_add_schema(vt, "table_missing", NULL, "target", gw_strdup("table missing on target"));
         return;
     }
     if (!vt->src) {
-        vtable_add_schema(vt, "table_extra", NULL, "target", gw_strdup("table extra on the target (not on the source)"));
+        vtable_add_schema(vt, "table_extra", NULL, "target", gw_strdup("table extra on target (not on the source)"));
         return;
     }
     match_columns(vt);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # godwit verify --live while the source is written to, PostgreSQL -> PostgreSQL.  fetch, replicate in
 # the background, and a steady write load on the source (pgbench with a custom script, rate-limited:
-# updates of accounts, inserts of history rows, deletes and re-inserts of other accounts).  Meanwhile
+# updates of accounts, inserts of history rows, deletes and re-inserts of other accounts).  A control
+# first: with the replicator paused (SIGSTOP) the target falls behind, and verify --live 2 reports the
+# persisting differences (exit 1).  Then, the replicator resumed (its backlog still being applied),
 # verify --live 30 must exit 0: rows that differ only because replication has not applied them yet
 # are re-read until they match (the load is checked to have written during the verify, and both
 # background processes to be still running).  Then one real difference is planted directly on the
@@ -232,6 +234,25 @@ wait_for 30 hist_tgt_at_least 1100 || {
     _gw_dump "$LOAD_ERR" "pgbench stderr"; _gw_dump "$REPL_ERR" "replicate stderr"
     abort_test "the load did not reach the target through replicate within 30 s (source hist: $(hist_src), target: $(psql_tgt "$DB" "SELECT count(*) FROM hist" 2>&1))"
 }
+
+# ---- control: with the replicator paused (SIGSTOP) the target falls behind the load, and differences
+# that persist are reported (exit 1), history rows missing on the target among them; so the load
+# does make the two sides differ while it runs.
+hist_src_ahead() { [ "$(hist_src)" -ge $(($1 + 100)) ]; }
+kill -STOP "$REPL"
+ht=$(psql_tgt "$DB" "SELECT count(*) FROM hist")
+wait_for 30 hist_src_ahead "$ht" || fail "the load did not write 100 history rows in 30 s"
+GW_CONTEXT="control: replicator paused"
+gw_verify 1 --live 2 --format json --max-report 5
+python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    if o.get("table") == "public.hist":
+        sys.exit(0 if o.get("missing", 0) >= 100 else "public.hist: %r rows missing on the target, expected >= 100" % o.get("missing"))
+sys.exit("no line for public.hist")' "$OUT" 2>"$GW_OUT/control.err" || fail "$(cat "$GW_OUT/control.err")"
+GW_CONTEXT=""
+kill -CONT "$REPL"
 
 # ---- verify --live under load: no false difference
 EQUAL=$(spec equal <<'JSON'

@@ -215,6 +215,23 @@ apply_repair() {
     note "applied $1 ($(wc -l <"$1") lines) to the target"
 }
 
+# assert_typed_equal WHAT: every column of typed, by SQL written independently on each side (NULL as
+# <null>), equal on MariaDB and PostgreSQL.
+assert_typed_equal() {
+    local M_EXPR=(id "DATE_FORMAT(dt6, '%Y-%m-%d %H:%i:%s.%f')" "DATE_FORMAT(ts, '%Y-%m-%d %H:%i:%s.%f')" d2 dbl "JSON_COMPACT(j)" e s
+        "LPAD(BIN(b5), 5, '0')" "LOWER(HEX(bl))" "TIME_TO_SEC(tm)" "y + 0" tiu biu)
+    local P_EXPR=(id "to_char(dt6, 'YYYY-MM-DD HH24:MI:SS.US')" "to_char(ts, 'YYYY-MM-DD HH24:MI:SS.US')" d2 dbl "j::text" "e::text"
+        "array_to_string(s, ',')" "b5::text" "encode(bl, 'hex')" "extract(epoch FROM tm)" y tiu biu)
+    local m_cols="" p_cols="" e
+    for e in "${M_EXPR[@]}"; do m_cols+="${m_cols:+, }IFNULL($e, '<null>')"; done
+    for e in "${P_EXPR[@]}"; do p_cols+="${p_cols:+, }coalesce(($e)::text, '<null>')"; done
+    msql "$MDB" "SET time_zone = '+00:00'; SELECT $m_cols FROM typed ORDER BY id" >"$GW_OUT/m_typed" 2>&1 ||
+        fail "MariaDB query: $(cat "$GW_OUT/m_typed")"
+    psql_tgt "$DB" "SELECT concat_ws(E'\t', $p_cols) FROM gw_verify_my.typed ORDER BY id" >"$GW_OUT/p_typed" 2>&1 ||
+        fail "PostgreSQL query: $(cat "$GW_OUT/p_typed")"
+    assert_rows_equal "$1" "$GW_OUT/m_typed" "$GW_OUT/p_typed" "n,s,s,n,f,j,s,s,s,s,n,n,n,n"
+}
+
 # gw_verify CODE ARGS...: godwit verify from the MariaDB database into the target, asserting the exit code.
 gw_verify() {
     local code=$1; shift
@@ -223,6 +240,7 @@ gw_verify() {
 
 gw_mfetch 0 "$MDB" "$DB" --no-stream --jobs 2 || abort_test "fetch failed"
 assert_digests_equal "$MDB" "$DB" ci gw_verify_my.ci "k, v, n"
+assert_typed_equal "typed after fetch"
 
 # ---- equal after fetch
 EQUAL=$(spec equal <<'JSON'
@@ -241,12 +259,29 @@ UPDATE gw_verify_my.ci SET v = 'changed' WHERE k = 'Zed';
 DELETE FROM gw_verify_my.ci WHERE k = 'B';
 INSERT INTO gw_verify_my.ci (k, v, n) VALUES ('b', 'vB', 2);
 UPDATE gw_verify_my.typed SET j = jsonb_set(j, '{s}', '"changed"') WHERE id = 7;
+-- one changed value per other type, in distinct rows
+UPDATE gw_verify_my.typed SET dt6 = dt6 + interval '1 microsecond' WHERE id = 10;
+UPDATE gw_verify_my.typed SET ts = ts + interval '1 second' WHERE id = 11;
+UPDATE gw_verify_my.typed SET d2 = d2 + 0.01 WHERE id = 12;
+UPDATE gw_verify_my.typed SET dbl = dbl + 1e-12 WHERE id = 13;
+UPDATE gw_verify_my.typed SET e = 'red' WHERE id = 14;
+UPDATE gw_verify_my.typed SET s = ARRAY['z'] WHERE id = 15;
+UPDATE gw_verify_my.typed SET b5 = B'11111' WHERE id = 16;
+UPDATE gw_verify_my.typed SET bl = bl || '\x00'::bytea WHERE id = 17;
+UPDATE gw_verify_my.typed SET tm = tm + interval '1 second' WHERE id = 18;
+UPDATE gw_verify_my.typed SET y = y + 1 WHERE id = 19;
+UPDATE gw_verify_my.typed SET tiu = tiu + 1 WHERE id = 20;
+UPDATE gw_verify_my.typed SET biu = biu - 1 WHERE id = 21;
 SQL
 PLANTED=$(spec planted <<'JSON'
 {"equal": false, "max_report": 1000, "tables": {
   "gw_verify_my.ci": {"rows": [213, 214], "missing": [{"k": "B"}], "extra": [{"k": "b"}],
                       "mismatched": [[{"k": "Zed"}, ["v"]]], "values": [[{"k": "Zed"}, "v", "vZed", "changed"]]},
-  "gw_verify_my.typed": {"rows": 50, "mismatched": [[{"id": "7"}, ["j"]]]}}}
+  "gw_verify_my.typed": {"rows": 50, "mismatched": [[{"id": "7"}, ["j"]], [{"id": "10"}, ["dt6"]], [{"id": "11"}, ["ts"]],
+      [{"id": "12"}, ["d2"]], [{"id": "13"}, ["dbl"]], [{"id": "14"}, ["e"]], [{"id": "15"}, ["s"]], [{"id": "16"}, ["b5"]],
+      [{"id": "17"}, ["bl"]], [{"id": "18"}, ["tm"]], [{"id": "19"}, ["y"]], [{"id": "20"}, ["tiu"]], [{"id": "21"}, ["biu"]]],
+    "values": [[{"id": "12"}, "d2", "-35.00", "-34.99"], [{"id": "14"}, "e", "blue", "red"], [{"id": "19"}, "y", "1920", "1921"],
+               [{"id": "20"}, "tiu", "220", "221"], [{"id": "21"}, "biu", "18446744073709551594", "18446744073709551593"]]}}}
 JSON
 )
 GW_CONTEXT="planted differences"
@@ -261,7 +296,7 @@ grep -qaE '^ +extra on target \(k\)=\(b\)$' "$OUT" || fail "text report does not
 grep -qaE '^ +mismatched \(k\)=\(Zed\): column "v": source vZed, target changed$' "$OUT" ||
     fail "text report does not list the mismatched v of key Zed: $(_gw_first_lines "$OUT")"
 grep -qaE '^ +mismatched \(id\)=\(7\): column "j": ' "$OUT" || fail "text report does not list the mismatched j of id 7: $(_gw_first_lines "$OUT")"
-grep -qaE '^verify: 2 tables, [0-9]+ rows compared: 1 missing, 1 extra, 2 mismatched' "$OUT" ||
+grep -qaE '^verify: 2 tables, [0-9]+ rows compared: 1 missing, 1 extra, 14 mismatched' "$OUT" ||
     fail "text summary line: $(grep -a '^verify:' "$OUT")"
 GW_CONTEXT=""
 
@@ -274,10 +309,7 @@ gw_verify 0 --format json
 check_report "verify after the repair" "$OUT" "$EQUAL"
 assert_digests_equal "$MDB" "$DB" ci gw_verify_my.ci "k, v, n"
 assert_eq "B" "$(psql_tgt "$DB" "SELECT string_agg(k, ',') FROM gw_verify_my.ci WHERE lower(k) = 'b'")" "keys 'b'/'B' on the target"
-msql "$MDB" "SELECT id, IFNULL(JSON_COMPACT(j), '<null>') FROM typed ORDER BY id" >"$GW_OUT/m_j" 2>&1 || fail "MariaDB query: $(cat "$GW_OUT/m_j")"
-psql_tgt "$DB" "SELECT id || E'\t' || coalesce(j::text, '<null>') FROM gw_verify_my.typed ORDER BY id" >"$GW_OUT/p_j" 2>&1 ||
-    fail "PostgreSQL query: $(cat "$GW_OUT/p_j")"
-assert_rows_equal "typed.j after the repair" "$GW_OUT/m_j" "$GW_OUT/p_j" "n,j"
+assert_typed_equal "typed after the repair"
 GW_CONTEXT=""
 
 # ---- bad input

@@ -4,16 +4,17 @@
 # interval, uuid, jsonb, json, an enum, int[]; NULLs, '', NaN, -0, a TOASTed text), a table with a
 # composite key with a text part and names that need quoting ("Odd ""Name""", unicode columns), a
 # table in a unicode schema, and a table without a primary key.  After fetch, verify exits 0 and says
-# equal (text and JSON); a json value written with other whitespace is still equal (JSON by structure).
+# equal (text and JSON); a json value written with other whitespace is still equal (JSON by
+# structure); a changed row in the table without a primary key is a difference.
 # Then differences planted on the target by SQL, in distinct rows: a missing row, an extra row, one
 # changed value per column type, NULL vs '' both ways, a changed key (one missing + one extra), in the
 # composite key a changed number and a changed case of the text part.  verify exits 1 and its JSON
-# report names exactly those keys and columns, counts exact (also with --max-report, --tables and
-# --float-tolerance); the text report lists them.  --repair-sql writes SQL that, applied with psql to
-# the target (with the target server's own session defaults), makes verify exit 0, and an md5 of the
-# ordered rows computed on each server proves both sides equal.  Then a column dropped on the target:
-# one schema difference, exit 1.  Last, bad input: unknown table, malformed URLs (exit 2), servers
-# that do not answer (exit 3 source, 4 target).
+# report names exactly those keys and columns, counts exact (also with --max-report, --tables,
+# --exclude, --where and --float-tolerance); the text report lists them.  --repair-sql writes SQL
+# that, applied with psql to the target (with the target server's own session defaults), makes verify
+# exit 0, and an md5 of the ordered rows computed on each server proves both sides equal.  Then a
+# column dropped on the target: one schema difference, exit 1.  Last, bad input: unknown table,
+# malformed URLs (exit 2), servers that do not answer (exit 3 source, 4 target).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=$(new_dbs gw_verify_pg) || abort_test "createdb"
@@ -301,6 +302,27 @@ GW_CONTEXT=""
 setup_tgt "$DB" "UPDATE typed SET c_json = json_build_object('i', id, 's', 'v' || id) WHERE id = 5"
 assert_all_equal
 
+# ---- a table without a primary key: a changed row is a difference (exit 1; how it is named is not
+# part of the contract), and only that table differs
+setup_tgt "$DB" "UPDATE nokey SET b = 'changed' WHERE b = 'b7'"
+GW_CONTEXT="a changed row in the table without a primary key"
+gw_verify 1 --format json
+python3 -c '
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+bad = [o["table"] for o in objs if "table" in o and o["table"] != "public.nokey" and
+       (o.get("missing") or o.get("extra") or o.get("mismatched") or o.get("schema"))]
+nk = [o for o in objs if o.get("table") == "public.nokey"]
+s = objs[-1].get("summary", {}) if objs else {}
+errs = []
+if bad: errs.append("tables other than public.nokey report differences: %s" % bad)
+if not nk: errs.append("no line for public.nokey")
+if s.get("equal") is not False: errs.append("summary equal is %r" % s.get("equal"))
+sys.exit("; ".join(errs) if errs else 0)' "$OUT" 2>"$GW_OUT/nokey.err" || fail "$(cat "$GW_OUT/nokey.err")"
+GW_CONTEXT=""
+setup_tgt "$DB" "UPDATE nokey SET b = 'b7' WHERE b = 'changed'"
+assert_tables_equal "$DB" "$DB" public.nokey "a, b"
+
 # ---- differences planted on the target, in distinct rows
 setup_tgt "$DB" - <<'SQL'
 DELETE FROM typed WHERE id = 3;
@@ -419,6 +441,22 @@ s["tables"] = {"public.typed": t}
 print(json.dumps(s))' "$ALL" >"$GW_OUT/tol.json"; echo "$GW_OUT/tol.json")
 gw_verify 1 --format json --max-report 1000 --tables public.typed --float-tolerance 0.001
 check_report "verify --tables public.typed --float-tolerance 0.001" "$OUT" "$TOL"
+
+# --exclude leaves tables out (those left are equal: exit 0); --where compares only matching rows on
+# both sides (extra rows on the target too).
+EXCL=$(spec excl <<'JSON'
+{"equal": true, "tables": {"ünï.Tâble": {"rows": 100}, "public.nokey": {"rows": 50}}}
+JSON
+)
+gw_verify 0 --format json --exclude 'public.typed,public.Odd*'
+check_report "verify --exclude public.typed,public.Odd*" "$OUT" "$EXCL"
+WHERE=$(spec where <<'JSON'
+{"equal": false, "max_report": 1000, "tables": {"public.typed": {"rows": [201, 203],
+  "extra": [{"id": "1001"}, {"id": "2000"}], "mismatched": [[{"id": "290"}, ["c_text"]]]}}}
+JSON
+)
+gw_verify 1 --format json --max-report 1000 --tables public.typed --where 'public.typed: id >= 100'
+check_report "verify --where 'public.typed: id >= 100'" "$OUT" "$WHERE"
 
 # ---- --repair-sql: applied to the target, it makes both sides equal
 gw_verify 1 --format json --max-report 3 --repair-sql "$GW_OUT/repair.sql"
