@@ -648,3 +648,42 @@ if [ -z "${SRC_PORT:-}" ] || [ -z "${TGT_PORT:-}" ]; then
     echo "lib.sh: SRC_PORT/TGT_PORT not set: run tests through tests/integration/run.sh" >&2
     exit 2
 fi
+
+# ---- verify reports
+
+# spec NAME <<'JSON': writes the expected report (see check_report) to $GW_OUT/NAME.json, echoes the path.
+spec() { cat >"$GW_OUT/$1.json"; echo "$GW_OUT/$1.json"; }
+
+# check_report WHAT FILE SPECFILE: FILE (verify --format json) is one JSON object per line, per table then
+# the summary, and matches SPECFILE exactly:
+#   {"tables": {"SCHEMA.TABLE": {"rows": N | [MIN, MAX], "missing": [KEY...], "extra": [KEY...],
+#               "mismatched": [[KEY, [COLUMN...]]...], "schema": [[KIND, COLUMN, SIDE]...],
+#               "values": [[KEY, COLUMN, SOURCE, TARGET]...]}, ...},
+#    "max_report": N (default 20), "equal": true|false}
+# Every table of the report is in "tables" and every table of "tables" in the report (names unquoted
+# or quoted as SQL identifiers); counts are exact; the listed differences are exactly the expected ones
+# (or, when more than max_report, that many of them); a mismatched row names exactly its columns; the
+# summary adds up.  KEY is an object {column: "value"} as in the contract.
+check_report() {
+    local what=$1 file=$2 specf=$3 out line
+    if out=$(python3 "$GW_ROOT/tests/integration/verify_report_check.py" "$file" "$specf" 2>&1); then
+        note "$what: the report is as expected"
+        return 0
+    fi
+    while IFS= read -r line; do fail "$what: $line"; done <<<"$out"
+    _gw_dump "$file" "verify report"
+    return 1
+}
+
+# apply_repair FILE DB: applies a repair file to the target as the contract says (psql, ON_ERROR_STOP,
+# the target server's own session defaults).
+apply_repair() {
+    if [ ! -s "$1" ]; then fail "repair file $1 is missing or empty"; return 1; fi
+    grep -qx 'BEGIN;' "$1" || fail "repair file $1 has no line 'BEGIN;'"
+    grep -qx 'COMMIT;' "$1" || fail "repair file $1 has no line 'COMMIT;'"
+    if ! psql -X -q -v ON_ERROR_STOP=1 -d "$(tgt_url "$2")" -f "$1" >"$GW_OUT/repair.out" 2>&1; then
+        fail "applying the repair file $1 to the target failed: $(_gw_first_lines "$GW_OUT/repair.out")"
+        return 1
+    fi
+    note "applied $1 ($(wc -l <"$1") lines) to the target"
+}
