@@ -19,10 +19,14 @@
 #            small tables whole (pgbench_history, empty and keyless, ordered by all its columns);
 #            J items at a time, each item read by two psql processes at once, one per side (2J
 #            sessions, as verify --jobs J has J shards each reading the source and the target).
-#   verify   `godwit verify --source S --target T --jobs J`: wall time and peak RSS (GNU time %M;
-#            the larger of the two runs).  It must exit 0, and the "N rows compared" of its
-#            summary line must equal the source's row count.
+#   verify   `godwit verify --source S --target T --jobs J`: wall time, peak RSS (GNU time %M;
+#            the larger of the two runs) and CPU (user + system, the lower of the two runs).  It
+#            must exit 0, and the "N rows compared" of its summary line must equal the source's
+#            row count.
 #   ratio    verify / read (goal <= 1.25).
+#   CPU      user + system seconds of godwit verify (all its threads), and of the read's psql (and
+#            mariadb) client processes (bash's `times`), the lower of the two runs each; the
+#            servers' CPU is not measured.
 #
 # MariaDB -> PostgreSQL (unless --skip-mysql).  A throwaway MariaDB (tests/servers.sh; buffer pool
 # 1G) with `sysbench oltp_read_write prepare --tables 4 --table-size N` (as bench/mysql.sh;
@@ -33,12 +37,16 @@
 # STDOUT'` at once, into /dev/null, J items at a time; verify is
 # `godwit verify --source mysql://... --target postgres://... --jobs J`.
 #
-# Sanity check after each part's measurements: on the target, one row deleted, one row inserted
-# and one value changed; verify must then exit 1, name those three keys and count exactly
-# 1 missing, 1 extra, 1 mismatched (a verify that compared nothing would be fast too).
+# Sanity check after each part's measurements (a verify that compared little would be fast too):
+# on the target, differences spread over key ranges and tables: PostgreSQL part, pgbench_accounts
+# rows deleted in the first aid range, changed in the middle (abalance) and near the end (filler),
+# one inserted after the last, and one teller's tbalance changed; MariaDB part, a row deleted in
+# sbtest1, k changed in the middle of sbtest2, c near the end of the last table, a row inserted
+# in sbtest3.  verify must then exit 1, name each of those keys and columns and count exactly
+# 1 missing, 1 extra and 3 (PostgreSQL) or 2 (MariaDB) mismatched.
 #
-# Servers and the work directory are removed on exit (tests/servers.sh's trap; GW_KEEP_TMP=1 keeps
-# them, with verify's output and logs in $GW_TMP/bench-verify).  Exit 1 if verify fails or a check
+# Servers are stopped and the work directory removed on exit (tests/servers.sh's trap; GW_KEEP_TMP=1
+# keeps the directory: server logs, and verify's output and logs in $GW_TMP/bench-verify).  Exit 1 if verify fails or a check
 # fails; the exact command and its output are printed.
 set -euo pipefail
 
@@ -60,7 +68,7 @@ done
 for v in "$scale" "$jobs" "$table_size"; do
     if ! [[ $v =~ ^[0-9]+$ ]] || [ "$v" -lt 1 ]; then echo "bench/verify.sh: bad number '$v'" >&2; exit 2; fi
 done
-if [ "$table_size" -lt 10 ]; then echo "bench/verify.sh: --table-size must be at least 10" >&2; exit 2; fi
+if [ "$table_size" -lt 100 ]; then echo "bench/verify.sh: --table-size must be at least 100" >&2; exit 2; fi
 
 GODWIT=${GODWIT:-$root/build/godwit}
 case $GODWIT in /*) ;; *) GODWIT=$PWD/$GODWIT ;; esac
@@ -100,7 +108,7 @@ commit=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
 
 echo "# $cmdline"
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GB RAM, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
-echo "# $("$GODWIT" --version 2>&1 | head -n 1) ($GODWIT, tree $commit); PostgreSQL $pg_version"
+echo "# $("$GODWIT" --version 2>&1 | head -n 1) ($GODWIT); repository $root at $commit; PostgreSQL $pg_version"
 echo "# servers: tests/servers.sh (fsync=off, synchronous_commit=off, full_page_writes=off) + ${pg_settings[*]}"
 echo "# every figure is the best of 2 runs (both runs in parentheses), after one unmeasured warm-up read"
 
@@ -123,10 +131,18 @@ read_item() {
     wait "$b" || rc=1
     return $rc
 }
-# read_all KIND ITEM...: JOBS items at a time; sets R_WALL.  Exits if a read fails.
+# Sets CHILD_CPU: CPU seconds (user + system) of this shell's waited-for children so far (bash's
+# `times`, which must run in this shell itself, never in a command substitution).
+children_cpu() {
+    times >"$work/times"
+    CHILD_CPU=$(awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%.2f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$work/times")
+}
+# read_all KIND ITEM...: JOBS items at a time; sets R_WALL and R_CPU (the clients' CPU).  Exits if a
+# read fails.
 read_all() {
-    local kind=$1 it n=0 rc=0 t0
+    local kind=$1 it n=0 rc=0 t0 c0
     shift
+    children_cpu; c0=$CHILD_CPU
     t0=$(now)
     for it in "$@"; do
         if [ "$n" -ge "$jobs" ]; then wait -n || rc=1; n=$((n - 1)); fi
@@ -135,6 +151,7 @@ read_all() {
     done
     while [ "$n" -gt 0 ]; do wait -n || rc=1; n=$((n - 1)); done
     R_WALL=$(secs "$t0" "$(now)")
+    children_cpu; R_CPU=$(secs "$c0" "$CHILD_CPU")
     [ "$rc" -eq 0 ] || die "reading both sides failed (see the psql/mariadb errors above)"
 }
 # ranges TABLE KEY LO HI PARTS TARGET-TABLE: items for PARTS ranges of KEY of equal size.
@@ -150,29 +167,37 @@ ranges() {
 }
 
 # ---------------------------------------------------------------- verify
+# show_report FILE: a verify report, its start (the first table and differences) and its end.
+show_report() {
+    local n
+    n=$(wc -l <"$1")
+    echo "--- stdout ($n lines):"
+    if [ "$n" -le 12 ]; then cat "$1"; else head -n 6 "$1"; echo "[... $((n - 10)) lines ...]"; tail -n 4 "$1"; fi
+}
 # run_verify TAG SOURCE TARGET EXPECTED-ROWS: godwit verify --jobs J, which must exit 0 and compare
-# EXPECTED-ROWS rows; sets V_WALL, V_RSS (MB), V_SUMMARY.
+# EXPECTED-ROWS rows; sets V_WALL, V_RSS (MB), V_CPU (user + system s), V_SUMMARY.
 run_verify() {
-    local tag=$1 src=$2 tgt=$3 expect=$4 rc=0 t0 t1 kb rows
+    local tag=$1 src=$2 tgt=$3 expect=$4 rc=0 t0 t1 kb u sy rows
     local cmd=("$GODWIT" verify --source "$src" --target "$tgt" --jobs "$jobs")
     t0=$(now)
-    /usr/bin/time -o "$work/$tag.time" -f '%e %M' "${cmd[@]}" >"$work/$tag.out" 2>"$work/$tag.err" || rc=$?
+    /usr/bin/time -o "$work/$tag.time" -f '%e %M %U %S' "${cmd[@]}" >"$work/$tag.out" 2>"$work/$tag.err" || rc=$?
     t1=$(now)
     if [ "$rc" -ne 0 ]; then
         log "godwit verify exited $rc (expected 0: the target is a fresh fetch of an idle source):"
         echo "\$ ${cmd[*]}   # exit $rc" >&2
-        echo "--- stdout (last 40 lines):" >&2; tail -n 40 "$work/$tag.out" >&2
-        echo "--- stderr (last 40 lines):" >&2; tail -n 40 "$work/$tag.err" >&2
+        show_report "$work/$tag.out" >&2
+        echo "--- stderr (last 20 lines):" >&2; tail -n 20 "$work/$tag.err" >&2
         die "godwit verify failed"
     fi
     V_WALL=$(secs "$t0" "$t1")
-    kb=$(tail -n 1 "$work/$tag.time" | awk '{ print $2 }')
+    read -r _ kb u sy < <(tail -n 1 "$work/$tag.time")
     V_RSS=$(awk -v k="$kb" 'BEGIN { printf "%.0f", k / 1024 }')
+    V_CPU=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
     V_SUMMARY=$(grep -E '^verify: ' "$work/$tag.out" | tail -n 1 || true)
     rows=$(sed -nE 's/^verify: [0-9]+ tables?, ([0-9]+) rows? compared.*/\1/p' <<<"$V_SUMMARY")
     if [ "${rows:-}" != "$expect" ]; then
         log "godwit verify exited 0 but its summary does not say $expect rows compared:"
-        echo "\$ ${cmd[*]}" >&2; tail -n 40 "$work/$tag.out" >&2
+        echo "\$ ${cmd[*]}" >&2; show_report "$work/$tag.out" >&2
         fail "$tag: verify compared ${rows:-an unknown number of} rows, the source has $expect"
     fi
 }
@@ -191,12 +216,12 @@ sanity() {
         echo "sanity:        FAILED:$bad"
         {
             echo "\$ ${cmd[*]}   # exit $rc"
-            echo "--- stdout (last 40 lines):"; tail -n 40 "$work/$tag.out"
+            show_report "$work/$tag.out"
             echo "--- stderr (last 20 lines):"; tail -n 20 "$work/$tag.err"
         } >&2
         fail "$tag: verify did not report the differences made on the target"
     else
-        echo "sanity:        1 row deleted, 1 inserted, 1 changed on the target: exit 1, the 3 keys named, '$want'"
+        echo "sanity:        rows deleted, inserted and changed on the target: exit 1, each named, '$want'"
     fi
 }
 
@@ -205,17 +230,17 @@ sanity() {
 measure() {
     local kind=$1 tag=$2 src=$3 tgt=$4 expect=$5 r
     shift 5
-    local reads=() verifies=() rss=()
+    local reads=() rcpu=() verifies=() rss=() cpu=()
     log "$tag: warm-up read ($# items, $jobs at a time, both sides at once)"
     read_all "$kind" "$@"
     log "$tag: warm-up read ${R_WALL}s"
     for r in 1 2; do
         read_all "$kind" "$@"
-        reads+=("$R_WALL")
-        log "$tag: round $r: read both sides ${R_WALL}s"
+        reads+=("$R_WALL"); rcpu+=("$R_CPU")
+        log "$tag: round $r: read both sides ${R_WALL}s, clients' CPU ${R_CPU}s"
         run_verify "$tag.verify$r" "$src" "$tgt" "$expect"
-        verifies+=("$V_WALL"); rss+=("$V_RSS")
-        log "$tag: round $r: godwit verify ${V_WALL}s, peak RSS ${V_RSS} MB: $V_SUMMARY"
+        verifies+=("$V_WALL"); rss+=("$V_RSS"); cpu+=("$V_CPU")
+        log "$tag: round $r: godwit verify ${V_WALL}s, peak RSS ${V_RSS} MB, CPU ${V_CPU}s: $V_SUMMARY"
     done
     local rb vb ratio
     rb=$(best "${reads[@]}"); vb=$(best "${verifies[@]}")
@@ -224,6 +249,8 @@ measure() {
     printf '%-44s %7.2f s   (runs %s)\n' "godwit verify --jobs $jobs" "$vb" "${verifies[*]}"
     printf '%-44s %7s     (goal <= 1.25: %s)\n' "verify / read" "$ratio" "$(verdict "$ratio" 1.25)"
     printf '%-44s %7s MB  (runs %s)\n' "godwit verify peak RSS" "$(printf '%s\n' "${rss[@]}" | sort -g | tail -n 1)" "${rss[*]}"
+    printf '%-44s %7.2f s   (runs %s; user + system, all its threads)\n' "godwit verify CPU" "$(best "${cpu[@]}")" "${cpu[*]}"
+    printf '%-44s %7.2f s   (runs %s; the %d client processes of the read)\n' "read clients' CPU" "$(best "${rcpu[@]}")" "${rcpu[*]}" "$((2 * $#))"
     echo "verify said:   $V_SUMMARY"
 }
 
@@ -249,13 +276,20 @@ mapfile -t pg_items < <(ranges pgbench_accounts aid "$alo" "$ahi" "$jobs" pgbenc
 echo
 echo "PostgreSQL -> PostgreSQL: pgbench -i -s $scale: 4 tables, $pg_rows rows, $pg_size (source database); godwit fetch --jobs $jobs ${fetch_s} s"
 measure pg pg "$SRC" "$TGT" "$pg_rows" "${pg_items[@]}"
+# Differences spread over shards and tables: the first, the middle and the last aid range, a teller.
+amid=$(((alo + ahi) / 2 + 7)) alast=$((ahi - 3))
+tlast=$(pq "$SRC" -c "SELECT max(tid) FROM pgbench_tellers")
 pq "$TGT" -c "DELETE FROM pgbench_accounts WHERE aid = $((alo + 4))" \
-    -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = $((alo + 6))" \
-    -c "INSERT INTO pgbench_accounts (aid, bid, abalance, filler) VALUES ($((ahi + 1)), 1, 0, 'extra')"
-sanity pg.sanity "$SRC" "$TGT" "1 missing, 1 extra, 1 mismatched" \
+    -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = $amid" \
+    -c "UPDATE pgbench_accounts SET filler = 'changed' WHERE aid = $alast" \
+    -c "INSERT INTO pgbench_accounts (aid, bid, abalance, filler) VALUES ($((ahi + 1)), 1, 0, 'extra')" \
+    -c "UPDATE pgbench_tellers SET tbalance = tbalance - 5 WHERE tid = $tlast"
+sanity pg.sanity "$SRC" "$TGT" "1 missing, 1 extra, 3 mismatched" \
     "^ +missing on target \\(aid\\)=\\($((alo + 4))\\)\$" \
     "^ +extra on target \\(aid\\)=\\($((ahi + 1))\\)\$" \
-    "^ +mismatched \\(aid\\)=\\($((alo + 6))\\): column \"abalance\": source 0, target 1\$"
+    "^ +mismatched \\(aid\\)=\\($amid\\): column \"abalance\": source 0, target 1\$" \
+    "^ +mismatched \\(aid\\)=\\($alast\\): column \"filler\": source .*, target changed" \
+    "^ +mismatched \\(tid\\)=\\($tlast\\): column \"tbalance\": source 0, target -5\$"
 
 # ---------------------------------------------------------------- MariaDB -> PostgreSQL
 if [ -z "$skip_mysql" ]; then
@@ -299,13 +333,17 @@ if [ -z "$skip_mysql" ]; then
     echo
     echo "MariaDB $my_version -> PostgreSQL: sysbench $ntables x $table_size rows ($my_rows rows, $my_size MB in MariaDB, data + indexes); godwit fetch --jobs $jobs ${mfetch_s} s"
     measure my my "$MSRC" "$MTGT" "$my_rows" "${my_items[@]}"
+    mmid=$((table_size / 2 + 7)) mlast=$((table_size - 3))
+    mk=$(my "$MDB" -e "SELECT k FROM sbtest2 WHERE id = $mmid")
     pq "$MTGT" -c "DELETE FROM $MDB.sbtest1 WHERE id = 5" \
-        -c "UPDATE $MDB.sbtest1 SET c = 'changed' WHERE id = 7" \
-        -c "INSERT INTO $MDB.sbtest1 (id, k, c, pad) OVERRIDING SYSTEM VALUE VALUES ($((table_size + 1)), 0, 'extra', 'extra')"
-    sanity my.sanity "$MSRC" "$MTGT" "1 missing, 1 extra, 1 mismatched" \
+        -c "UPDATE $MDB.sbtest2 SET k = k + 1 WHERE id = $mmid" \
+        -c "UPDATE $MDB.sbtest$ntables SET c = 'changed' WHERE id = $mlast" \
+        -c "INSERT INTO $MDB.sbtest3 (id, k, c, pad) OVERRIDING SYSTEM VALUE VALUES ($((table_size + 1)), 0, 'extra', 'extra')"
+    sanity my.sanity "$MSRC" "$MTGT" "1 missing, 1 extra, 2 mismatched" \
         "^ +missing on target \\(id\\)=\\(5\\)\$" \
         "^ +extra on target \\(id\\)=\\($((table_size + 1))\\)\$" \
-        "^ +mismatched \\(id\\)=\\(7\\): column \"c\": source .*, target changed\$"
+        "^ +mismatched \\(id\\)=\\($mmid\\): column \"k\": source $mk, target $((mk + 1))\$" \
+        "^ +mismatched \\(id\\)=\\($mlast\\): column \"c\": source .*, target changed"
 fi
 
 echo

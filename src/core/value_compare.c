@@ -40,6 +40,9 @@ value_class_of(const char *type_sql)
         return VALUE_CLASS_JSON;
     if (starts_with(t, "timestamp"))
         return VALUE_CLASS_TIMESTAMP;
+    if ((starts_with(t, "character") && !starts_with(t, "character varying")) || starts_with(t, "bpchar") ||
+        (starts_with(t, "char") && !starts_with(t, "character")))
+        return VALUE_CLASS_PADDED;
     return VALUE_CLASS_EXACT;
 }
 
@@ -222,6 +225,12 @@ value_equal(ValueClass cls, const char *a, size_t alen, const char *b, size_t bl
         int64_t x, y;
         return timestamp_micros(a, &x) && timestamp_micros(b, &y) && x == y;
     }
+    case VALUE_CLASS_PADDED:
+        while (alen && a[alen - 1] == ' ')
+            alen--;
+        while (blen && b[blen - 1] == ' ')
+            blen--;
+        return alen == blen && memcmp(a, b, alen) == 0;
     default: return false;
     }
 }

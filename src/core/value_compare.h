@@ -20,6 +20,7 @@ typedef enum ValueClass {
     VALUE_CLASS_FLOAT,      /* float4/float8: bit-exact, or within a relative tolerance */
     VALUE_CLASS_JSON,       /* by structure: key order and spacing do not matter */
     VALUE_CLASS_TIMESTAMP,  /* timestamp/timestamptz: the instant, in UTC, at microseconds */
+    VALUE_CLASS_PADDED,     /* character(n): trailing spaces do not count (PostgreSQL pads, MySQL strips) */
 } ValueClass;
 
 /* The class of a PostgreSQL type, by its name as catalog type_sql writes it ("numeric(12,2)", "jsonb"). */

@@ -68,7 +68,9 @@ by_kind_and_key(const void *x, const void *y)
     if (a->kind != b->kind)
         return (int) a->kind - (int) b->kind;
     for (size_t i = 0; a->key[i] && b->key[i]; i++) {
-        int c = strcmp(a->key[i], b->key[i]);
+        bool numbers = strspn(a->key[i], "-0123456789.") == strlen(a->key[i]) &&
+                       strspn(b->key[i], "-0123456789.") == strlen(b->key[i]);
+        int c = numbers ? value_numeric_cmp(a->key[i], b->key[i]) : strcmp(a->key[i], b->key[i]);
         if (c)
             return c;
     }

@@ -226,10 +226,14 @@ match_table(VTable *vt)
         vt->same_columns = vt->src_col[j] == j && vt->tgt_col[j] == j;
 }
 
+/* A schema the source's selected tables live in: only there can the target have extra tables. */
 static bool
-is_state_schema(const TableDef *t)
+source_has_schema(const Catalog *src, const char *schema)
 {
-    return !strcmp(t->schema, "_godwit");
+    for (size_t i = 0; i < src->ntables; i++)
+        if (!strcmp(src->tables[i].schema, schema))
+            return true;
+    return false;
 }
 
 void
@@ -241,12 +245,15 @@ verify_match_schema(Verifier *v)
             continue;
         match_table(add_table(v, s, catalog_find_table(&v->tgt_cat, s->schema, s->name)));
     }
-    /* Tables only on the target count when the selection names them, not for a phase (its tables are listed). */
+    /*
+     * Tables only on the target count when the selection names them and they are in a schema the source
+     * has (not _godwit, not another database's), and not for a phase (its tables are listed).
+     */
     if (v->phase_found)
         return;
     for (size_t i = 0; i < v->tgt_cat.ntables; i++) {
         const TableDef *t = &v->tgt_cat.tables[i];
-        if (!is_state_schema(t) && !catalog_find_table(&v->src_cat, t->schema, t->name))
+        if (source_has_schema(&v->src_cat, t->schema) && !catalog_find_table(&v->src_cat, t->schema, t->name))
             match_table(add_table(v, NULL, t));
     }
 }

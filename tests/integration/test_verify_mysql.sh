@@ -41,6 +41,8 @@ FROM (SELECT CAST(seq AS SIGNED) AS i FROM seq_1_to_49) g;
 UPDATE typed SET j = '{"s":   "v48",  "a": [48, "x", null],"i":48}', dbl = 0.1 WHERE id = 48;
 UPDATE typed SET dbl = 1e308, tm = '-838:59:59', biu = 18446744073709551615, tiu = 255 WHERE id = 47;
 INSERT INTO typed (id) VALUES (50);
+CREATE TABLE padded (id INT PRIMARY KEY, c CHAR(10)) DEFAULT CHARSET = utf8mb4;
+INSERT INTO padded VALUES (1, 'abc'), (2, ''), (3, NULL), (4, 'x y');
 SQL
 assert_eq 213 "$(msql "$MDB" "SELECT COUNT(*) FROM ci")" "rows of ci on MariaDB (keys unique under utf8mb4_general_ci)"
 
@@ -76,7 +78,8 @@ assert_typed_equal "typed after fetch"
 
 # ---- equal after fetch
 EQUAL=$(spec equal <<'JSON'
-{"equal": true, "tables": {"gw_verify_my.ci": {"rows": 213}, "gw_verify_my.typed": {"rows": 50}}}
+{"equal": true, "tables": {"gw_verify_my.ci": {"rows": 213}, "gw_verify_my.typed": {"rows": 50},
+                           "gw_verify_my.padded": {"rows": 4}}}
 JSON
 )
 gw_verify 0 --format json --jobs 2
@@ -104,11 +107,13 @@ UPDATE gw_verify_my.typed SET tm = tm + interval '1 second' WHERE id = 18;
 UPDATE gw_verify_my.typed SET y = y + 1 WHERE id = 19;
 UPDATE gw_verify_my.typed SET tiu = tiu + 1 WHERE id = 20;
 UPDATE gw_verify_my.typed SET biu = biu - 1 WHERE id = 21;
+UPDATE gw_verify_my.padded SET c = 'x z' WHERE id = 4;
 SQL
 PLANTED=$(spec planted <<'JSON'
 {"equal": false, "max_report": 1000, "tables": {
   "gw_verify_my.ci": {"rows": [213, 214], "missing": [{"k": "B"}], "extra": [{"k": "b"}],
                       "mismatched": [[{"k": "Zed"}, ["v"]]], "values": [[{"k": "Zed"}, "v", "vZed", "changed"]]},
+  "gw_verify_my.padded": {"rows": 4, "mismatched": [[{"id": "4"}, ["c"]]]},
   "gw_verify_my.typed": {"rows": 50, "mismatched": [[{"id": "7"}, ["j"]], [{"id": "10"}, ["dt6"]], [{"id": "11"}, ["ts"]],
       [{"id": "12"}, ["d2"]], [{"id": "13"}, ["dbl"]], [{"id": "14"}, ["e"]], [{"id": "15"}, ["s"]], [{"id": "16"}, ["b5"]],
       [{"id": "17"}, ["bl"]], [{"id": "18"}, ["tm"]], [{"id": "19"}, ["y"]], [{"id": "20"}, ["tiu"]], [{"id": "21"}, ["biu"]]],
@@ -128,7 +133,7 @@ grep -qaE '^ +extra on target \(k\)=\(b\)$' "$OUT" || fail "text report does not
 grep -qaE '^ +mismatched \(k\)=\(Zed\): column "v": source vZed, target changed$' "$OUT" ||
     fail "text report does not list the mismatched v of key Zed: $(_gw_first_lines "$OUT")"
 grep -qaE '^ +mismatched \(id\)=\(7\): column "j": ' "$OUT" || fail "text report does not list the mismatched j of id 7: $(_gw_first_lines "$OUT")"
-grep -qaE '^verify: 2 tables, [0-9]+ rows compared: 1 missing, 1 extra, 14 mismatched' "$OUT" ||
+grep -qaE '^verify: 3 tables, [0-9]+ rows compared: 1 missing, 1 extra, 15 mismatched' "$OUT" ||
     fail "text summary line: $(grep -a '^verify:' "$OUT")"
 GW_CONTEXT=""
 

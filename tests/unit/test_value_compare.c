@@ -34,6 +34,9 @@ test_classes(void **state)
     assert_int_equal(value_class_of("jsonb"), VALUE_CLASS_JSON);
     assert_int_equal(value_class_of("timestamp(3) with time zone"), VALUE_CLASS_TIMESTAMP);
     assert_int_equal(value_class_of("text"), VALUE_CLASS_EXACT);
+    assert_int_equal(value_class_of("character(120)"), VALUE_CLASS_PADDED);
+    assert_int_equal(value_class_of("character varying(10)"), VALUE_CLASS_EXACT);
+    assert_int_equal(value_class_of("\"char\""), VALUE_CLASS_EXACT);
 }
 
 static void
@@ -45,6 +48,9 @@ test_nulls_and_text(void **state)
     assert_false(eq(VALUE_CLASS_EXACT, "a", "A"));
     assert_false(eq(VALUE_CLASS_EXACT, "a", "a "));
     assert_true(eq(VALUE_CLASS_EXACT, "\xc3\xa4", "\xc3\xa4"));
+    assert_true(eq(VALUE_CLASS_PADDED, "abc", "abc       "));
+    assert_false(eq(VALUE_CLASS_PADDED, "abc", " abc"));
+    assert_false(eq(VALUE_CLASS_PADDED, NULL, ""));
 }
 
 static void
