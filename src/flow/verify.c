@@ -378,10 +378,8 @@ recount(VTable *t, const int64_t unkept[3])
     t->missing = unkept[DIFF_MISSING];
     t->extra = unkept[DIFF_EXTRA];
     t->mismatched = unkept[DIFF_MISMATCH];
-    for (size_t i = 0; i < t->ndiffs; i++) {
-        DiffKind k = t->diffs[i].kind;
-        *(k == DIFF_MISSING ? &t->missing : k == DIFF_EXTRA ? &t->extra : &t->mismatched) += 1;
-    }
+    for (size_t i = 0; i < t->ndiffs; i++)
+        vtable_count_diff(t, t->diffs[i].kind, 1);
     metrics_set(t->m_diffs, (double) (t->missing + t->extra + t->mismatched));
 }
 

@@ -106,6 +106,8 @@ GwResult verify_work(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *
 /* Reads the kept differences again on both sides now (no snapshot); drops those that match. */
 GwResult verify_recheck(VTable *t, EngineConn *src, EngineConn *tgt, double tolerance) GW_MUST_CHECK;
 void vrow_free(VRow *r);
+/* Adds delta to the table's count of differences of one kind. */
+void vtable_count_diff(VTable *t, DiffKind kind, int64_t delta);
 void row_diff_free(RowDiff *d);
 
 /* verify_report.c */

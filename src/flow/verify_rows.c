@@ -221,8 +221,8 @@ rows_equal(const VTable *t, const VRow *s, const VRow *g, double tolerance)
     return true;
 }
 
-static void
-count_kind(VTable *t, DiffKind kind, int64_t delta)
+void
+vtable_count_diff(VTable *t, DiffKind kind, int64_t delta)
 {
     if (kind == DIFF_MISSING)
         t->missing += delta;
@@ -232,28 +232,34 @@ count_kind(VTable *t, DiffKind kind, int64_t delta)
         t->mismatched += delta;
 }
 
+/* A difference with copies of its rows; s or g is NULL for a row on one side only. */
+static RowDiff
+row_diff_make(const VTable *t, DiffKind kind, const VRow *s, const VRow *g)
+{
+    RowDiff d = {.kind = kind};
+    if (s)
+        vrow_copy(&d.src, s);
+    if (g)
+        vrow_copy(&d.tgt, g);
+    /* The key points into the kept row of its side. */
+    const TableDef *def = s ? t->src : t->tgt;
+    const VRow *row = s ? &d.src : &d.tgt;
+    d.key = gw_calloc(def->npk + 1, sizeof *d.key);
+    for (size_t i = 0; i < def->npk; i++)
+        d.key[i] = row->vals[def->pk[i]];
+    return d;
+}
+
 /* Records a difference; s or g is NULL for a row on one side only. */
 static void
 record(VTable *t, DiffKind kind, const VRow *s, const VRow *g)
 {
     pthread_mutex_lock(&t->mu);
-    count_kind(t, kind, 1);
+    vtable_count_diff(t, kind, 1);
     metrics_add(t->m_diffs, 1);
     if (t->ndiffs < VERIFY_KEPT_DIFFS) {
         gw_grow((void **) &t->diffs, &t->cap_diffs, t->ndiffs + 1, sizeof *t->diffs);
-        RowDiff *d = &t->diffs[t->ndiffs++];
-        memset(d, 0, sizeof *d);
-        d->kind = kind;
-        if (s)
-            vrow_copy(&d->src, s);
-        if (g)
-            vrow_copy(&d->tgt, g);
-        /* The key points into the kept row of its side. */
-        const TableDef *def = s ? t->src : t->tgt;
-        const VRow *row = s ? &d->src : &d->tgt;
-        d->key = gw_calloc(def->npk + 1, sizeof *d->key);
-        for (size_t i = 0; i < def->npk; i++)
-            d->key[i] = row->vals[def->pk[i]];
+        t->diffs[t->ndiffs++] = row_diff_make(t, kind, s, g);
     } else {
         t->diffs_truncated = true;
     }
@@ -319,13 +325,20 @@ merge_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, doub
     return rc;
 }
 
+/* A row's key values joined with \x1f, for exact matching; row is its position in the set. */
+typedef struct KeyRef {
+    const char *key;
+    size_t len;
+    size_t row;
+} KeyRef;
+
 /* Rows held for a lookup: copies, with their keys joined for exact matching. */
 typedef struct RowSet {
     VRow *rows;
     char **keys;            /* each key's values joined with \x1f; its length in keylens */
     size_t *keylens;
     size_t n, cap;
-    size_t *order;          /* positions sorted by key bytes */
+    KeyRef *order;          /* the keys sorted by their bytes */
 } RowSet;
 
 static void
@@ -357,45 +370,36 @@ joined_key(const TableDef *def, const VRow *row, size_t *len)
     return strbuf_take(&sb);
 }
 
-static const RowSet *sort_set;
-
 static int
 by_key(const void *a, const void *b)
 {
-    size_t x = *(const size_t *) a, y = *(const size_t *) b;
-    return bytes_cmp(sort_set->keys[x], sort_set->keylens[x], sort_set->keys[y], sort_set->keylens[y]);
+    const KeyRef *x = a, *y = b;
+    return bytes_cmp(x->key, x->len, y->key, y->len);
 }
-
-static pthread_mutex_t sort_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 rowset_index(RowSet *rs)
 {
     rs->order = gw_calloc(rs->n + 1, sizeof *rs->order);
     for (size_t i = 0; i < rs->n; i++)
-        rs->order[i] = i;
-    /* qsort has no context argument in C17: the set is passed through a static, one sort at a time. */
-    pthread_mutex_lock(&sort_mu);
-    sort_set = rs;
+        rs->order[i] = (KeyRef) {.key = rs->keys[i], .len = rs->keylens[i], .row = i};
     qsort(rs->order, rs->n, sizeof *rs->order, by_key);
-    pthread_mutex_unlock(&sort_mu);
 }
 
 static const VRow *
 rowset_find(const RowSet *rs, const char *key, size_t len)
 {
-    size_t lo = 0, hi = rs->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2, i = rs->order[mid];
-        int c = bytes_cmp(rs->keys[i], rs->keylens[i], key, len);
-        if (c == 0)
-            return &rs->rows[i];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    KeyRef probe = {.key = key, .len = len};
+    const KeyRef *hit = rs->n ? bsearch(&probe, rs->order, rs->n, sizeof *rs->order, by_key) : NULL;
+    return hit ? &rs->rows[hit->row] : NULL;
+}
+
+static void
+key_values_free(char **values, size_t n)
+{
+    for (size_t k = 0; values && k < n; k++)
+        free(values[k]);
+    free(values);
 }
 
 /* Runs a read to its end, keeping every row. */
@@ -469,23 +473,23 @@ lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, dou
         }
         if (rc == GW_OK) {
             rowset_index(&found);
+            int64_t extras = 0;
             for (size_t i = 0; i < page.n; i++) {
                 const VRow *mate = rowset_find(&found, page.keys[i], page.keylens[i]);
                 if (from_source && !mate)
                     record(t, DIFF_MISSING, &page.rows[i], NULL);
                 else if (from_source && !rows_equal(t, &page.rows[i], mate, tolerance))
                     record(t, DIFF_MISMATCH, &page.rows[i], mate);
-                else if (!from_source && !mate)
+                else if (!from_source && !mate) {
                     record(t, DIFF_EXTRA, NULL, &page.rows[i]);
+                    extras++;
+                }
             }
-            int64_t extras = 0;
-            for (size_t i = 0; !from_source && i < page.n; i++)
-                extras += !rowset_find(&found, page.keys[i], page.keylens[i]);
             count_rows(t, from_source ? (int64_t) page.n : extras);
         }
         bool last = rc || page.n < LOOKUP_PAGE_ROWS;
         if (!last) {
-            free(after);
+            key_values_free(after, ddef->npk);
             after = gw_calloc(ddef->npk + 1, sizeof *after);
             /* The next page starts after this page's last key. */
             for (size_t k = 0; k < ddef->npk; k++)
@@ -496,9 +500,7 @@ lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, dou
         if (last)
             break;
     }
-    for (size_t k = 0; after && k < ddef->npk; k++)
-        free(after[k]);
-    free(after);
+    key_values_free(after, ddef->npk);
     return rc;
 }
 
@@ -599,16 +601,7 @@ refresh(VTable *t, RowDiff *d, const VRow *s, const VRow *g, double tolerance)
 {
     if ((!s && !g) || (s && g && rows_equal(t, s, g, tolerance)))
         return false;
-    RowDiff fresh = {.kind = !g ? DIFF_MISSING : !s ? DIFF_EXTRA : DIFF_MISMATCH};
-    if (s)
-        vrow_copy(&fresh.src, s);
-    if (g)
-        vrow_copy(&fresh.tgt, g);
-    const TableDef *def = s ? t->src : t->tgt;
-    const VRow *row = s ? &fresh.src : &fresh.tgt;
-    fresh.key = gw_calloc(def->npk + 1, sizeof *fresh.key);
-    for (size_t i = 0; i < def->npk; i++)
-        fresh.key[i] = row->vals[def->pk[i]];
+    RowDiff fresh = row_diff_make(t, !g ? DIFF_MISSING : !s ? DIFF_EXTRA : DIFF_MISMATCH, s, g);
     row_diff_free(d);
     *d = fresh;
     return true;
