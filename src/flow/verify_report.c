@@ -54,11 +54,12 @@ verify_key_text(const VTable *t, char *const *key)
     return strbuf_take(&sb);
 }
 
+/* Whether column j of a mismatched row differs, as the comparison judged it (with its float tolerance). */
 static bool
-column_differs(const VTable *t, const RowDiff *d, size_t j)
+column_differs(const VTable *t, const RowDiff *d, size_t j, double tolerance)
 {
     size_t a = t->src_col[j], b = t->tgt_col[j];
-    return !value_equal(t->cls[j], d->src.vals[a], d->src.lens[a], d->tgt.vals[b], d->tgt.lens[b], -1);
+    return !value_equal(t->cls[j], d->src.vals[a], d->src.lens[a], d->tgt.vals[b], d->tgt.lens[b], tolerance);
 }
 
 static int
@@ -81,7 +82,7 @@ static const char *const kind_text[] = {"missing on target", "extra on target", 
 static const char *const kind_json[] = {"missing", "extra", "mismatched"};
 
 static void
-text_table(const VTable *t, int max_report)
+text_table(const VTable *t, const VerifyOptions *o)
 {
     for (size_t i = 0; i < t->nschema; i++)
         printf("schema %s: %s\n", t->display, t->schema[i].detail);
@@ -100,7 +101,7 @@ text_table(const VTable *t, int max_report)
                t->src_hash == t->tgt_hash ? "hash alike" : "differ (rows cannot be named without a key)");
         return;
     }
-    for (size_t i = 0; i < t->ndiffs && (int) i < max_report; i++) {
+    for (size_t i = 0; i < t->ndiffs && (int) i < o->max_report; i++) {
         const RowDiff *d = &t->diffs[i];
         char *key = verify_key_text(t, d->key);
         StrBuf sb;
@@ -108,7 +109,7 @@ text_table(const VTable *t, int max_report)
         strbuf_appendf(&sb, "  %s %s", kind_text[d->kind], key);
         bool first = true;
         for (size_t j = 0; d->kind == DIFF_MISMATCH && j < t->ncols; j++) {
-            if (!column_differs(t, d, j))
+            if (!column_differs(t, d, j, o->float_tolerance))
                 continue;
             size_t a = t->src_col[j], b = t->tgt_col[j];
             strbuf_appendf(&sb, "%s column \"%s\": source ", first ? ":" : ";", t->tgt->columns[b].name);
@@ -121,9 +122,9 @@ text_table(const VTable *t, int max_report)
         strbuf_free(&sb);
         free(key);
     }
-    if ((int64_t) t->ndiffs < diffs || (int64_t) t->ndiffs > max_report)
-        printf("  ... %lld more\n", (long long) (diffs - (t->ndiffs < (size_t) max_report ? (int64_t) t->ndiffs
-                                                                                         : max_report)));
+    int64_t listed = (int64_t) t->ndiffs < o->max_report ? (int64_t) t->ndiffs : o->max_report;
+    if (diffs > listed)
+        printf("  ... %lld more\n", (long long) (diffs - listed));
 }
 
 static json_t *
@@ -133,7 +134,7 @@ value_json(const char *v, size_t len)
 }
 
 static json_t *
-diff_json(const VTable *t, const RowDiff *d)
+diff_json(const VTable *t, const RowDiff *d, const VerifyOptions *opts)
 {
     const TableDef *def = key_side(t);
     json_t *key = json_object();
@@ -144,7 +145,7 @@ diff_json(const VTable *t, const RowDiff *d)
         return o;
     json_t *cols = json_array();
     for (size_t j = 0; j < t->ncols; j++) {
-        if (!column_differs(t, d, j))
+        if (!column_differs(t, d, j, opts->float_tolerance))
             continue;
         size_t a = t->src_col[j], b = t->tgt_col[j];
         json_array_append_new(cols, json_pack("{s:s, s:o, s:o}", "name", t->tgt->columns[b].name, "source",
@@ -156,7 +157,7 @@ diff_json(const VTable *t, const RowDiff *d)
 }
 
 static void
-json_table(const VTable *t, int max_report)
+json_table(const VTable *t, const VerifyOptions *opts)
 {
     json_t *schema = json_array();
     for (size_t i = 0; i < t->nschema; i++) {
@@ -169,8 +170,8 @@ json_table(const VTable *t, int max_report)
         json_array_append_new(schema, o);
     }
     json_t *diffs = json_array();
-    for (size_t i = 0; i < t->ndiffs && (int) i < max_report; i++)
-        json_array_append_new(diffs, diff_json(t, &t->diffs[i]));
+    for (size_t i = 0; i < t->ndiffs && (int) i < opts->max_report; i++)
+        json_array_append_new(diffs, diff_json(t, &t->diffs[i], opts));
     json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "table", t->display, "rows_compared",
                           (json_int_t) t->compared, "missing", (json_int_t) t->missing, "extra",
                           (json_int_t) t->extra, "mismatched", (json_int_t) t->mismatched, "schema", schema,
@@ -196,9 +197,9 @@ verify_report(const Verifier *v, bool json)
         if (t->ndiffs)
             qsort(t->diffs, t->ndiffs, sizeof *t->diffs, by_kind_and_key);
         if (json)
-            json_table(t, v->opts->max_report);
+            json_table(t, v->opts);
         else
-            text_table(t, v->opts->max_report);
+            text_table(t, v->opts);
         rows += t->compared;
         missing += t->missing;
         extra += t->extra;
@@ -255,7 +256,7 @@ append_where_key(StrBuf *sb, const VTable *t, const RowDiff *d)
 }
 
 static void
-repair_row(StrBuf *sb, const VTable *t, const char *name, const RowDiff *d)
+repair_row(StrBuf *sb, const VTable *t, const char *name, const RowDiff *d, const VerifyOptions *o)
 {
     if (d->kind == DIFF_EXTRA) {
         strbuf_appendf(sb, "DELETE FROM %s", name);
@@ -277,7 +278,7 @@ repair_row(StrBuf *sb, const VTable *t, const char *name, const RowDiff *d)
         strbuf_appendf(sb, "UPDATE %s SET ", name);
         bool first = true;
         for (size_t j = 0; j < t->ncols; j++) {
-            if (!column_differs(t, d, j))
+            if (!column_differs(t, d, j, o->float_tolerance))
                 continue;
             char *q = str_quote(t->tgt->columns[t->tgt_col[j]].name, '"');
             strbuf_appendf(sb, "%s%s = ", first ? "" : ", ", q);
@@ -291,7 +292,7 @@ repair_row(StrBuf *sb, const VTable *t, const char *name, const RowDiff *d)
 }
 
 static void
-repair_table(StrBuf *sb, const VTable *t)
+repair_table(StrBuf *sb, const VTable *t, const VerifyOptions *o)
 {
     if (t->method == VERIFY_UNKEYED && t->mismatched) {
         strbuf_appendf(sb, "-- %s: no primary key; its rows differ but cannot be named: fetch it again\n", t->display);
@@ -308,7 +309,7 @@ repair_table(StrBuf *sb, const VTable *t)
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < t->ndiffs; i++)
             if ((t->diffs[i].kind == DIFF_EXTRA) == (pass == 0))
-                repair_row(sb, t, name, &t->diffs[i]);
+                repair_row(sb, t, name, &t->diffs[i], o);
     free(name);
     free(schema);
     free(table);
@@ -323,7 +324,7 @@ verify_write_repair(const Verifier *v, const char *path)
                        "-- differences found (schema differences are not repaired).  Review, then run on the target.\n"
                        "BEGIN;\n");
     for (size_t i = 0; i < v->ntables; i++)
-        repair_table(&sb, &v->tables[i]);
+        repair_table(&sb, &v->tables[i], v->opts);
     strbuf_append(&sb, "COMMIT;\n");
     FILE *f = fopen(path, "w");
     bool ok = f && fwrite(sb.data, 1, sb.len, f) == sb.len;
