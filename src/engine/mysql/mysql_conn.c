@@ -318,40 +318,40 @@ mysql_tables_clear(MyConn *c)
     c->ntables = 0;
 }
 
+/* The table's description, read on first use; *out NULL when it does not exist. */
+static GwResult
+table_lookup(MyConn *c, const char *schema, const char *table, const MyTable **out)
+{
+    *out = table_find(c, schema, table);
+    if (*out)
+        return GW_OK;
+    bool found = false;
+    GwResult rc = mysql_describe_one(c, schema, table, &found);
+    if (rc == GW_OK && found)
+        *out = table_find(c, schema, table);
+    return rc;
+}
+
 const MyTable *
 mysql_table_get(MyConn *c, const char *schema, const char *table)
 {
-    MyTable *t = table_find(c, schema, table);
-    if (t)
-        return t;
-    bool found = false;
-    if (mysql_describe_one(c, schema, table, &found) != GW_OK)
+    const MyTable *t;
+    if (table_lookup(c, schema, table, &t) != GW_OK)
         return NULL;
-    if (!found)
+    if (!t)
         log_error("%s %s: table %s.%s does not exist", role_name(c->base.role), c->base.endpoint->redacted, schema,
                   table);
-    return found ? table_find(c, schema, table) : NULL;
+    return t;
 }
 
 GwResult
 mysql_table_columns(EngineConn *conn, const char *schema, const char *table, const MyColumn **cols, size_t *ncols)
 {
-    MyConn *c = MY(conn);
-    *cols = NULL;
-    *ncols = 0;
-    const MyTable *t = table_find(c, schema, table);
-    if (!t) {
-        bool found = false;
-        GwResult rc = mysql_describe_one(c, schema, table, &found);
-        if (rc != GW_OK)
-            return rc;
-        t = found ? table_find(c, schema, table) : NULL;
-    }
-    if (t) {
-        *cols = t->cols;
-        *ncols = t->ncols;
-    }
-    return GW_OK;
+    const MyTable *t;
+    GwResult rc = table_lookup(MY(conn), schema, table, &t);
+    *cols = t ? t->cols : NULL;
+    *ncols = t ? t->ncols : 0;
+    return rc;
 }
 
 void

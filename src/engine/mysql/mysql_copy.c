@@ -399,14 +399,12 @@ mysql_copy_free(MyConn *c)
     c->copy = NULL;
 }
 
-/* Starts streaming the rows a statement selects, converted as copy_out_next() returns them. */
+/* Starts streaming the rows a statement on mt selects, converted as copy_out_next() returns them. */
 static GwResult
-start_rows(MyConn *c, const TableDef *t, const char *where, const char *predicate_sql, const char *tail)
+start_rows(MyConn *c, const MyTable *mt, const TableDef *t, const char *where, const char *predicate_sql,
+           const char *tail)
 {
     mysql_copy_free(c);
-    const MyTable *mt = mysql_table_get(c, t->schema, t->name);
-    if (!mt)
-        return role_error(c->base.role);
     MyCopy *cp = c->copy = gw_calloc(1, sizeof *cp);
     cp->mt = mt;
     cp->display = table_display_name(t);
@@ -436,7 +434,7 @@ mysql_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range,
     if (!mt)
         return GW_ERR_SOURCE;
     char *where = mysql_key_range_sql(mt, range);
-    GwResult rc = start_rows(c, t, where, predicate_sql, NULL);
+    GwResult rc = start_rows(c, mt, t, where, predicate_sql, NULL);
     free(where);
     return rc;
 }
@@ -463,14 +461,14 @@ mysql_scan_begin(EngineConn *conn, const TableDef *t, const ScanRequest *req)
     and_where(&where, mysql_key_range_sql(mt, req->range));
     and_where(&where, req->after && mt->npk ? mysql_key_after_sql(mt, req->after) : NULL);
     and_where(&where, req->keys && mt->npk ? mysql_key_in_sql(mt, req->keys, req->nkeys) : NULL);
-    for (size_t i = 0; i < mt->npk; i++) {
-        char *q = mysql_quote_ident(mt->cols[mt->pk[i]].name);
-        strbuf_appendf(&tail, "%s%s", i ? ", " : " ORDER BY ", q);
-        free(q);
+    if (mt->npk) {
+        char *names = mysql_key_names(mt);
+        strbuf_appendf(&tail, " ORDER BY %s", names);
+        free(names);
     }
     if (req->limit > 0)
         strbuf_appendf(&tail, " LIMIT %ld", req->limit);
-    GwResult rc = start_rows(c, t, where.len ? where.data : NULL, req->predicate_sql, tail.data);
+    GwResult rc = start_rows(c, mt, t, where.len ? where.data : NULL, req->predicate_sql, tail.data);
     strbuf_free(&where);
     strbuf_free(&tail);
     return rc;

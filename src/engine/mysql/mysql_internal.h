@@ -53,6 +53,8 @@ char *mysql_key_range_sql(const MyTable *mt, const KeyRange *r);
 /* WHERE text for keys after one, and for a list of keys, each given in canonical form (verify). */
 char *mysql_key_after_sql(const MyTable *mt, char *const *values);
 char *mysql_key_in_sql(const MyTable *mt, char **const *keys, size_t nkeys);
+/* The key's columns, quoted: "`a`, `b`". */
+char *mysql_key_names(const MyTable *mt);
 /* The select expression of a key column in a split: what mysql_key_literal() reads back. */
 char *mysql_key_select(const MyColumn *col);
 

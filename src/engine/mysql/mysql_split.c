@@ -113,17 +113,26 @@ mysql_key_after_sql(const MyTable *mt, char *const *values)
 }
 
 char *
-mysql_key_in_sql(const MyTable *mt, char **const *keys, size_t nkeys)
+mysql_key_names(const MyTable *mt)
 {
     StrBuf sb;
     strbuf_init(&sb);
-    strbuf_append(&sb, mt->npk > 1 ? "(" : "");
     for (size_t i = 0; i < mt->npk; i++) {
         char *q = mysql_quote_ident(mt->cols[mt->pk[i]].name);
         strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
         free(q);
     }
-    strbuf_append(&sb, mt->npk > 1 ? ") IN (" : " IN (");
+    return strbuf_take(&sb);
+}
+
+char *
+mysql_key_in_sql(const MyTable *mt, char **const *keys, size_t nkeys)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    char *names = mysql_key_names(mt);
+    strbuf_appendf(&sb, mt->npk > 1 ? "(%s) IN (" : "%s IN (", names);
+    free(names);
     for (size_t k = 0; k < nkeys; k++) {
         strbuf_append(&sb, k ? ", " : "");
         strbuf_append(&sb, mt->npk > 1 ? "(" : "");
