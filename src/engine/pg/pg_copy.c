@@ -167,18 +167,23 @@ pg_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, co
     /* A key range must be read through the key's index, not by scanning the whole table per shard. */
     GwResult rc = pg_exec(c, where ? "SET enable_seqscan = off" : "SET enable_seqscan = on");
     free(where);
-    if (rc) {
-        free(sql);
-        return rc;
-    }
+    if (rc == GW_OK)
+        rc = pg_copy_out_start(c, sql, "copying", t);
+    free(sql);
+    return rc;
+}
+
+GwResult
+pg_copy_out_start(PgConn *c, const char *sql, const char *doing, const TableDef *t)
+{
+    GwResult rc = GW_OK;
     PGresult *res = PQexec(c->pg, sql);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        char *what = gw_asprintf("copying %s.%s", t->schema, t->name);
+        char *what = gw_asprintf("%s %s.%s", doing, t->schema, t->name);
         rc = pg_report(c, res, what);
         free(what);
     }
     PQclear(res);
-    free(sql);
     c->copy_active = rc == GW_OK;
     return rc;
 }

@@ -239,15 +239,21 @@ ddl_copy_columns(const TableDef *t)
 
 /* (k1, k2) or k1: the primary key as a row for comparisons. */
 static void
-append_key_row(StrBuf *sb, const TableDef *t)
+append_key_names(StrBuf *sb, const TableDef *t)
 {
-    if (t->npk > 1)
-        strbuf_append_char(sb, '(');
     for (size_t i = 0; i < t->npk; i++) {
         char *q = pg_quote_ident(t->columns[t->pk[i]].name);
         strbuf_appendf(sb, "%s%s", i ? ", " : "", q);
         free(q);
     }
+}
+
+static void
+append_key_row(StrBuf *sb, const TableDef *t)
+{
+    if (t->npk > 1)
+        strbuf_append_char(sb, '(');
+    append_key_names(sb, t);
     if (t->npk > 1)
         strbuf_append_char(sb, ')');
 }
@@ -324,10 +330,6 @@ ddl_key_order(const TableDef *t)
 {
     StrBuf sb;
     strbuf_init(&sb);
-    for (size_t i = 0; i < t->npk; i++) {
-        char *q = pg_quote_ident(t->columns[t->pk[i]].name);
-        strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
-        free(q);
-    }
+    append_key_names(&sb, t);
     return strbuf_take(&sb);
 }

@@ -27,6 +27,8 @@ GwResult pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRan
 GwResult pg_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, const char *predicate_sql,
                            CopyFormat fmt) GW_MUST_CHECK;
 GwResult pg_copy_out_next(EngineConn *conn, const char **buf, int *len) GW_MUST_CHECK;
+/* Runs a COPY ... TO STDOUT whose rows copy_out_next() returns; "doing" names it in errors ("copying"). */
+GwResult pg_copy_out_start(PgConn *c, const char *sql, const char *doing, const TableDef *t) GW_MUST_CHECK;
 void pg_copy_out_abort(EngineConn *conn);
 GwResult pg_copy_in_begin(EngineConn *conn, const TableDef *t, CopyFormat fmt) GW_MUST_CHECK;
 GwResult pg_copy_in_put(EngineConn *conn, const char *buf, int len) GW_MUST_CHECK;

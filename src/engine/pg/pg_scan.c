@@ -62,15 +62,8 @@ pg_scan_begin(EngineConn *conn, const TableDef *t, const ScanRequest *req)
     if (rc)
         return rc;
     char *sql = scan_sql(t, req);
-    PGresult *res = PQexec(c->pg, sql);
+    rc = pg_copy_out_start(c, sql, "reading", t);
     free(sql);
-    if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        char *what = gw_asprintf("reading %s.%s", t->schema, t->name);
-        rc = pg_report(c, res, what);
-        free(what);
-    }
-    PQclear(res);
-    c->copy_active = rc == GW_OK;
     return rc;
 }
 
