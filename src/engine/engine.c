@@ -79,6 +79,21 @@ engine_close(EngineConn *conn)
         conn->ops->close(conn);
 }
 
+GwResult
+snapshot_share(EngineConn *creator, EngineConn *const *sessions, int n, Snapshot *snap)
+{
+    const EngineOps *ops = creator->ops;
+    GwResult rc = ops->snapshot_join(creator, snap);
+    for (int i = 0; i < n && rc == GW_OK; i++)
+        rc = ops->snapshot_join(sessions[i], snap);
+    if (ops->snapshot_ready) {
+        GwResult ready = ops->snapshot_ready(creator, snap);
+        if (rc == GW_OK)
+            rc = ready;
+    }
+    return rc;
+}
+
 void
 snapshot_free(Snapshot *s)
 {

@@ -263,6 +263,12 @@ void endpoint_free(Endpoint *ep);
 const char *role_name(EndpointRole role);
 GwResult role_error(EndpointRole role);
 
+/*
+ * Joins the session that created snap, then n others, to it; then lets the
+ * creator release what it held while they joined (snapshot_ready), also when
+ * a join failed.
+ */
+GwResult snapshot_share(EngineConn *creator, EngineConn *const *sessions, int n, Snapshot *snap) GW_MUST_CHECK;
 void snapshot_free(Snapshot *s);
 void key_range_free(KeyRange *r, size_t nkeys);
 void phase_state_free(PhaseState *ps);

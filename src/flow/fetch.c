@@ -201,16 +201,7 @@ open_worker_sources(FetchRun *run)
 static GwResult
 join_snapshot(FetchRun *run)
 {
-    const EngineOps *src = run->source->ops;
-    GwResult rc = src->snapshot_join(run->source, &run->snapshot);
-    for (int i = 0; i < run->nworkers && rc == GW_OK; i++)
-        rc = src->snapshot_join(run->worker_sources[i], &run->snapshot);
-    if (src->snapshot_ready) {
-        GwResult ready = src->snapshot_ready(run->source, &run->snapshot);
-        if (rc == GW_OK)
-            rc = ready;
-    }
-    return rc;
+    return snapshot_share(run->source, run->worker_sources, run->nworkers, &run->snapshot);
 }
 
 /* Takes the snapshot, joins it everywhere and, for a new phase, records where its stream starts. */

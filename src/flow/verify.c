@@ -237,6 +237,15 @@ worker_main(void *arg)
     return NULL;
 }
 
+/* One side's snapshot, taken by its main session and shared by its workers' sessions. */
+static GwResult
+take_side(EngineConn *main, EngineConn *const *sessions, int n, const char *phase, const Catalog *cat,
+          Snapshot *snap)
+{
+    GwResult rc = main->ops->snapshot_create(main, phase, cat, SNAPSHOT_PLAIN, snap);
+    return rc ? rc : snapshot_share(main, sessions, n, snap);
+}
+
 /* Opens the workers' sessions and joins every session of each side to that side's snapshot. */
 static GwResult
 open_snapshots(Verifier *v, Worker *workers, int n, Snapshot *ss, Snapshot *ts)
@@ -249,27 +258,17 @@ open_snapshots(Verifier *v, Worker *workers, int n, Snapshot *ss, Snapshot *ts)
         if (rc == GW_OK)
             rc = engine_connect(&v->target_ep, &workers[i].tgt);
     }
-    const EngineOps *so = v->source->ops, *to = v->target->ops;
-    if (rc == GW_OK)
-        rc = so->snapshot_create(v->source, v->opts->phase, &v->src_cat, SNAPSHOT_PLAIN, ss);
-    if (rc == GW_OK)
-        rc = to->snapshot_create(v->target, v->opts->phase, &v->tgt_cat, SNAPSHOT_PLAIN, ts);
-    if (rc == GW_OK)
-        rc = so->snapshot_join(v->source, ss);
-    for (int i = 0; i < n && rc == GW_OK; i++)
-        rc = so->snapshot_join(workers[i].src, ss);
-    if (so->snapshot_ready && ss->id) {
-        GwResult ready = so->snapshot_ready(v->source, ss);
-        rc = rc ? rc : ready;
+    EngineConn **srcs = gw_calloc((size_t) n, sizeof *srcs), **tgts = gw_calloc((size_t) n, sizeof *tgts);
+    for (int i = 0; i < n; i++) {
+        srcs[i] = workers[i].src;
+        tgts[i] = workers[i].tgt;
     }
     if (rc == GW_OK)
-        rc = to->snapshot_join(v->target, ts);
-    for (int i = 0; i < n && rc == GW_OK; i++)
-        rc = to->snapshot_join(workers[i].tgt, ts);
-    if (to->snapshot_ready && ts->id) {
-        GwResult ready = to->snapshot_ready(v->target, ts);
-        rc = rc ? rc : ready;
-    }
+        rc = take_side(v->source, srcs, n, v->opts->phase, &v->src_cat, ss);
+    if (rc == GW_OK)
+        rc = take_side(v->target, tgts, n, v->opts->phase, &v->tgt_cat, ts);
+    free(srcs);
+    free(tgts);
     return rc;
 }
 
