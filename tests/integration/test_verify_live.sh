@@ -113,8 +113,18 @@ print(json.dumps({"equal": False, "max_report": 1000, "tables": {
     "public.hist": {}}}))' "$NOTE" >"$GW_OUT/planted.json"; echo "$GW_OUT/planted.json")
 h0=$(hist_src)
 GW_CONTEXT="verify --live 10 under load, one planted difference"
-gw_verify 1 --live 10 --format json --max-report 1000 --jobs 2
-check_report "verify --live 10 with a planted difference" "$OUT" "$PLANTED"
+# Run in the background so that its metrics can be read while it rechecks the planted row.
+MPORT=$(free_port)
+bg_start VER "$GODWIT" verify --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase "$PHASE" \
+    --live 10 --format json --max-report 1000 --jobs 2 --metrics-addr "127.0.0.1:$MPORT"
+VER_OUT=$OUT
+metrics_name_the_row() {
+    curl -sf "http://127.0.0.1:$MPORT/metrics" 2>/dev/null | grep -q '^godwit_verify_differences{table="public.acct"} 1$'
+}
+wait_for 30 metrics_name_the_row || fail "verify's /metrics never showed godwit_verify_differences{table=\"public.acct\"} 1"
+wait_exit "$VER" 120
+assert_eq 1 "$RC" "exit code of verify --live 10 with a planted difference"
+check_report "verify --live 10 with a planted difference" "$VER_OUT" "$PLANTED"
 h1=$(hist_src)
 assert_ge 5 "$((h1 - h0))" "history rows written by the load on the source while verify --live ran"
 is_running "$LOAD" || fail "the load (pgbench) is not running any more: $(_gw_first_lines "$LOAD_ERR")"

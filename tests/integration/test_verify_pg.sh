@@ -316,6 +316,25 @@ assert_contains_re "$OUT" '^schema .*Tâble.*: column "w" missing on target$'
 assert_contains_re "$OUT" '^verify: 4 tables, .*1 schema difference'
 GW_CONTEXT=""
 
+# ---- other schema differences: a type the target cannot hold the source's values in, nullability, a key
+# that differs (rows not compared; its new key column v became NOT NULL too); a widened numeric is no difference (its values compare by value)
+setup_tgt "$DB" - <<'SQL'
+ALTER TABLE nokey ALTER a TYPE smallint, ALTER a SET NOT NULL;
+ALTER TABLE "ünï"."Tâble" ALTER v TYPE varchar(40), DROP CONSTRAINT "Tâble_pkey", ADD PRIMARY KEY (k, v);
+ALTER TABLE "Odd ""Name""" ALTER amount TYPE numeric(20,4);
+SQL
+SCHEMA2=$(spec schema2 <<'JSON'
+{"equal": false, "tables": {
+  "public.typed": {"rows": 300}, "public.Odd \"Name\"": {"rows": 100},
+  "public.nokey": {"rows": 50, "schema": [["type", "a", ""], ["nullability", "a", ""]]},
+  "ünï.Tâble": {"rows": 0, "schema": [["column_missing", "w", "target"], ["type", "v", ""], ["nullability", "v", ""], ["primary_key", "", ""]]}}}
+JSON
+)
+GW_CONTEXT="types, nullability and key changed on the target"
+gw_verify 1 --format json
+check_report "verify with types, nullability and a key that differ" "$OUT" "$SCHEMA2"
+GW_CONTEXT=""
+
 # ---- bad input
 gw_verify 2 --tables public.no_such_table
 assert_contains "$ERR" "no_such_table"
