@@ -23,6 +23,10 @@
 #            lag = arrival - heartbeat, exact per heartbeat; median and 99th percentile.
 #            godwit first, then native (each with the other one stopped).
 #   big txn  one transaction updating every pgbench_accounts row, applied by godwit: its peak RSS.
+#   failback `godwit failback` prepares the phase (its slot on the target), then the same backlog
+#            (pgbench -t on the target while nothing streams, then failback --stop-when-caught-up)
+#            and the same lag run (load and heartbeats on the target, arrivals stamped on the
+#            source), compared with godwit's forward figures above (goal: within 20%).
 #
 # Equality is checked after each run (md5 of every table in key order on source and target).
 set -euo pipefail
@@ -109,9 +113,11 @@ n_backlog=$(echo "$t1 - $t0" | bc -l)
 check_equal "$TN" native
 
 # ---- lag under steady load
-beat() {   # target-db: inserts one heartbeat on the source and waits until the target has it
+# The database the load and the heartbeats are written to: the source, then the target for failback.
+HB=$SRC
+beat() {   # arrival-db: inserts one heartbeat on $HB and waits until the arrival database has it
     local id
-    id=$(q "$SRC" -c "INSERT INTO bench_heartbeat (ts) VALUES (clock_timestamp()) RETURNING id")
+    id=$(q "$HB" -c "INSERT INTO bench_heartbeat (ts) VALUES (clock_timestamp()) RETURNING id")
     until [ "$(q "$1" -c "SELECT count(*) FROM bench_arrivals WHERE id = $id")" = 1 ]; do sleep 0.02; done
     echo "$id"
 }
@@ -120,9 +126,9 @@ lag_run() {   # target-db (replicator already running and streaming)
     first=$(beat "$1")
     # \watch repeats the query before it in the same script; psql runs directly so that kill reaches it.
     printf 'INSERT INTO bench_heartbeat (ts) VALUES (clock_timestamp())\n\\watch 0.02\n' >"$work/hb.sql"
-    psql -X -q -A -t "$SRC" -f "$work/hb.sql" >/dev/null 2>&1 &
+    psql -X -q -A -t "$HB" -f "$work/hb.sql" >/dev/null 2>&1 &
     hb=$!
-    pgbench -n -c 4 -j 2 -R "$rate" -T "$seconds" "$SRC" >/dev/null 2>&1
+    pgbench -n -c 4 -j 2 -R "$rate" -T "$seconds" "$HB" >/dev/null 2>&1
     kill "$hb" 2>/dev/null; wait "$hb" 2>/dev/null || true
     last=$(beat "$1")
     q "$1" -c "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)::numeric, 4),
@@ -155,6 +161,31 @@ big=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_insert_l
 read -r big_s big_kb < "$work/big.time"
 check_equal "$TG" godwit
 
+# ---- failback: the same backlog and load written on the target, streamed back into the source
+# The first run prepares the phase (forward is drained already) and creates its slot on the target.
+q "$TN" -c "ALTER SUBSCRIPTION bench_native DISABLE" >/dev/null
+"$GODWIT" failback -q --source "$SRC" --target "$TG" --stop-when-caught-up
+q "$TG" -c "SELECT setval('bench_heartbeat_id_seq', (SELECT max(id) + 1000000 FROM bench_heartbeat))" >/dev/null
+q "$SRC" -c "CREATE TABLE bench_arrivals (id bigint, ts timestamptz, arrived timestamptz)" \
+    -c "CREATE FUNCTION bench_arrive() RETURNS trigger LANGUAGE plpgsql AS
+        \$\$ BEGIN INSERT INTO public.bench_arrivals VALUES (NEW.id, NEW.ts, clock_timestamp()); RETURN NULL; END \$\$" \
+    -c "CREATE CONSTRAINT TRIGGER bench_arrive AFTER INSERT ON bench_heartbeat
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bench_arrive()" \
+    -c "ALTER TABLE bench_heartbeat ENABLE ALWAYS TRIGGER bench_arrive" >/dev/null
+pgbench -n -c 4 -j 2 -t "$((txns / 4))" "$TG" >/dev/null 2>&1
+t0=$(now)
+/usr/bin/time -f '%e %M' -o "$work/f.time" "$GODWIT" failback -q --source "$SRC" --target "$TG" --stop-when-caught-up
+t1=$(now)
+f_backlog=$(echo "$t1 - $t0" | bc -l)
+check_equal "$TG" failback
+HB=$TG
+"$GODWIT" failback -q --source "$SRC" --target "$TG" 2>"$work/f.log" &
+fpid=$!
+read -r f_med f_p99 f_n < <(lag_run "$SRC") || { echo "bench/replicate.sh: no lag samples (failback)" >&2; exit 1; }
+kill -TERM "$fpid"; wait "$fpid" || true
+"$GODWIT" failback -q --source "$SRC" --target "$TG" --stop-when-caught-up
+check_equal "$TG" failback
+
 printf '\n%-34s %12s %12s %10s\n' "measure" "godwit" "native" "ratio"
 printf '%-34s %11.2fs %11.2fs %9.2fx  (native/godwit; goal >= 1.5)\n' "backlog apply ($txns txns, $wal WAL)" "$g_backlog" "$n_backlog" "$(echo "$n_backlog / $g_backlog" | bc -l)"
 printf '%-34s %11.3fs %11.3fs\n' "lag median at ${rate} tps" "$g_med" "$n_med"
@@ -162,3 +193,8 @@ printf '%-34s %11.3fs %11.3fs %9.2fx  (godwit/native; goal <= 1.0)\n' "lag p99 a
 printf '%-34s %10d MB\n' "godwit peak RSS, backlog" "$g_rss"
 printf '%-34s %10d MB   (%s WAL, %.1f s; goal < 64 MB)\n' "godwit peak RSS, one big txn" "$((big_kb / 1024))" "$big" "$big_s"
 echo "(lag samples: godwit $g_n, native $n_n)"
+printf '\n%-34s %12s %12s %10s\n' "failback (target -> source)" "failback" "forward" "ratio"
+printf '%-34s %11.2fs %11.2fs %9.2fx  (failback/forward; goal <= 1.2)\n' "backlog apply ($txns txns)" "$f_backlog" "$g_backlog" "$(echo "$f_backlog / $g_backlog" | bc -l)"
+printf '%-34s %11.3fs %11.3fs\n' "lag median at ${rate} tps" "$f_med" "$g_med"
+printf '%-34s %11.3fs %11.3fs %9.2fx  (failback/forward)\n' "lag p99 at ${rate} tps" "$f_p99" "$g_p99" "$(echo "$f_p99 / $g_p99" | bc -l)"
+echo "(failback lag samples: $f_n)"

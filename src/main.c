@@ -14,6 +14,7 @@
 static const Command *const commands[] = {
     &cli_fetch_command,
     &cli_replicate_command,
+    &cli_failback_command,
     &cli_verify_command,
     &cli_status_command,
     NULL,

@@ -20,6 +20,7 @@ typedef struct Command {
 
 extern const Command cli_fetch_command;
 extern const Command cli_replicate_command;
+extern const Command cli_failback_command;
 extern const Command cli_status_command;
 extern const Command cli_verify_command;
 

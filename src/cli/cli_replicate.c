@@ -1,5 +1,6 @@
 /*
- * cli_replicate.c: `godwit replicate` flags into ReplicateOptions.
+ * cli_replicate.c: `godwit replicate` and `godwit failback` flags into
+ * ReplicateOptions (failback is the same stream with the roles swapped).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "flow/failback.h"
 #include "flow/replicate.h"
 
 static const char usage[] =
@@ -22,7 +24,7 @@ static const char usage[] =
     "  --stop-when-caught-up   exit 0 once everything the source had committed at start is applied\n"
     "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
     "  --group-size N          most changes grouped into one target transaction (default: 2000)\n"
-    "  --group-ms MS           longest a group stays open before it commits (default: 10)\n"
+    "  --group-ms MS           longest a group stays open before it commits (default: 2)\n"
     "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
     "  --server-id N           MySQL/MariaDB source: the binlog reader's server_id (default: derived\n"
     "                          from the phase name, in 2147483648..4294967295)\n"
@@ -33,7 +35,49 @@ static const char usage[] =
     "SIGINT or SIGTERM stops it after the current transaction. Exit codes: 0 stopped\n"
     "cleanly, 2 bad usage or configuration, 3 source error, 4 target error, 5 internal.\n";
 
+static const char failback_usage[] =
+    "usage: godwit failback --source URL --target URL --phase NAME [options]\n"
+    "\n"
+    "After a phase's cutover, streams every change committed on the target for the\n"
+    "phase back into the source, exactly once (the position is checkpointed in the\n"
+    "source's _godwit state in the same transaction as the changes), so that traffic\n"
+    "can return to the source without losing a write. godwit's own writes are never\n"
+    "read back (replication origins on PostgreSQL, skip_replication on MariaDB).\n"
+    "\n"
+    "The first run for a phase refuses while `godwit replicate` of the phase runs,\n"
+    "drains forward replication itself, and creates the phase's failback slot on the\n"
+    "target: stop the application's writes to the phase on the source before it.\n"
+    "From then on `replicate` refuses the phase; later runs resume from the checkpoint.\n"
+    "\n"
+    "  --source URL            the migration's source (PostgreSQL or MySQL/MariaDB): written to\n"
+    "  --target URL            the migration's target (PostgreSQL): read from\n"
+    "  --phase NAME            phase (default: default)\n"
+    "  --stop-when-caught-up   exit 0 once everything the target had committed at start is applied\n"
+    "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
+    "  --group-size N          most changes grouped into one source transaction (default: 2000)\n"
+    "  --group-ms MS           longest a group stays open before it commits (default: 2)\n"
+    "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
+    "  --server-id N, --ddl-applied   as for replicate, used by the first run's drain\n"
+    "  --log-format text|json, -v/--verbose, -q/--quiet\n"
+    "\n"
+    "SIGINT or SIGTERM stops it after the current transaction. Exit codes: 0 stopped\n"
+    "cleanly, 2 bad usage or configuration, 3 source error, 4 target error, 5 internal.\n";
+
 static GwResult run_replicate(int argc, char **argv);
+static GwResult run_failback(int argc, char **argv);
+
+const Command cli_failback_command = {
+    .name = "failback",
+    .summary = "stream a cut-over phase's changes from the target back into the source",
+    .usage = failback_usage,
+    .run = run_failback,
+};
+
+/* What parse_one fills, and for which command (its errors name it). */
+typedef struct StreamArgs {
+    const Command *cmd;
+    ReplicateOptions o;
+} StreamArgs;
 
 const Command cli_replicate_command = {
     .name = "replicate",
@@ -62,10 +106,11 @@ static const struct option long_options[] = {
 };
 
 static GwResult
-parse_one(void *opts, int opt, const char *arg)
+parse_one(void *args, int opt, const char *arg)
 {
-    ReplicateOptions *o = opts;
-    const Command *cmd = &cli_replicate_command;
+    StreamArgs *a = args;
+    ReplicateOptions *o = &a->o;
+    const Command *cmd = a->cmd;
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
     case OPT_TARGET: o->target_url = arg; return GW_OK;
@@ -94,20 +139,33 @@ parse_one(void *opts, int opt, const char *arg)
 }
 
 static GwResult
+parse_stream_args(const Command *cmd, int argc, char **argv, StreamArgs *a, bool *help)
+{
+    *a = (StreamArgs) {
+        .cmd = cmd,
+        .o = {.phase = "default", .retry_seconds = 300, .group_changes = 2000, .group_ms = 2},
+    };
+    GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, a, help);
+    if (rc || *help)
+        return rc;
+    rc = cli_require(cmd, "--source", a->o.source_url);
+    return rc ? rc : cli_require(cmd, "--target", a->o.target_url);
+}
+
+static GwResult
 run_replicate(int argc, char **argv)
 {
-    ReplicateOptions o = {
-        .phase = "default",
-        .retry_seconds = 300,
-        .group_changes = 2000,
-        .group_ms = 10,
-    };
-    bool help;
-    GwResult rc = cli_parse(&cli_replicate_command, argc, argv, long_options, parse_one, &o, &help);
-    if (rc || help)
-        return rc;
-    rc = cli_require(&cli_replicate_command, "--source", o.source_url);
-    if (rc == GW_OK)
-        rc = cli_require(&cli_replicate_command, "--target", o.target_url);
-    return rc ? rc : flow_replicate(&o);
+    StreamArgs a;
+    bool help = false;
+    GwResult rc = parse_stream_args(&cli_replicate_command, argc, argv, &a, &help);
+    return rc || help ? rc : flow_replicate(&a.o);
+}
+
+static GwResult
+run_failback(int argc, char **argv)
+{
+    StreamArgs a;
+    bool help = false;
+    GwResult rc = parse_stream_args(&cli_failback_command, argc, argv, &a, &help);
+    return rc || help ? rc : flow_failback(&a.o);
 }

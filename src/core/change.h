@@ -30,6 +30,16 @@ change_clock_now(void)
     return ((int64_t) ts.tv_sec - CHANGE_EPOCH_OFFSET_S) * 1000000 + ts.tv_nsec / 1000;
 }
 
+/*
+ * Origins of godwit's own writes (DESIGN.md, "No loops"): a transaction whose
+ * ORIGIN change names one starting with this prefix was applied by a godwit
+ * stream and is never applied again.  PostgreSQL: the replication origin
+ * "godwit:<phase>:<direction>" of the apply session.  MySQL/MariaDB: a
+ * transaction written with skip_replication, reported as CHANGE_ORIGIN_SKIP.
+ */
+#define CHANGE_ORIGIN_GODWIT "godwit:"
+#define CHANGE_ORIGIN_SKIP "godwit:skip_replication"
+
 typedef enum ChangeKind {
     CHANGE_BEGIN,
     CHANGE_COMMIT,
@@ -94,6 +104,13 @@ typedef struct Change {
      * row, so an update that finds nothing is an error, not a no-op.
      */
     bool must_exist;
+    /*
+     * Set by the consumer: a DELETE that must remove the row only if it
+     * matches this predicate (the phase's).  An update leaving the phase
+     * without its old row cannot tell whether the row was ever in the phase,
+     * and with phases side by side another phase may own the row.
+     */
+    const struct Predicate *delete_guard;
     bool has_old;           /* UPDATE/DELETE: old tuple present */
     char old_kind;          /* 'K' key columns only, 'O' full old row */
     ChangeTuple old_tuple;

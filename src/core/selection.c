@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/mem.h"
+#include "util/strbuf.h"
 
 void
 selection_init(Selection *sel)
@@ -63,6 +64,31 @@ void
 selection_add_includes(Selection *sel, const char *list)
 {
     add_patterns(&sel->include, &sel->ninclude, list);
+    sel->include_used = gw_realloc(sel->include_used, (sel->ninclude + 1) * sizeof *sel->include_used);
+    memset(sel->include_used, 0, (sel->ninclude + 1) * sizeof *sel->include_used);
+}
+
+/* Backslash before every character fnmatch() would treat as a pattern. */
+static void
+append_escaped(StrBuf *sb, const char *name)
+{
+    for (const char *p = name; *p; p++) {
+        if (strchr("*?[]\\", *p))
+            strbuf_append_char(sb, '\\');
+        strbuf_append_char(sb, *p);
+    }
+}
+
+void
+selection_add_table(Selection *sel, const char *schema, const char *table)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    append_escaped(&sb, schema);
+    strbuf_append_char(&sb, '.');
+    append_escaped(&sb, table);
+    sel->include = gw_realloc(sel->include, (sel->ninclude + 1) * sizeof *sel->include);
+    sel->include[sel->ninclude++] = strbuf_take(&sb);
     sel->include_used = gw_realloc(sel->include_used, (sel->ninclude + 1) * sizeof *sel->include_used);
     memset(sel->include_used, 0, (sel->ninclude + 1) * sizeof *sel->include_used);
 }

@@ -38,6 +38,8 @@ void selection_free(Selection *sel);
 /* Adds comma-separated patterns. */
 void selection_add_includes(Selection *sel, const char *list);
 void selection_add_excludes(Selection *sel, const char *list);
+/* Adds exactly one table, whatever characters its names hold (escaped for the pattern matcher). */
+void selection_add_table(Selection *sel, const char *schema, const char *table);
 
 /* Parses "schema.table: predicate"; on error writes a one-line message into err. */
 GwResult selection_add_filter(Selection *sel, const char *arg, char *err, size_t errlen) GW_MUST_CHECK;

@@ -128,6 +128,9 @@ phase_state_free(PhaseState *ps)
     free(ps->publications);
     free(ps->filters);
     free(ps->source_options);
+    free(ps->failback_slot);
+    free(ps->failback_publications);
+    free(ps->failback_position);
     for (size_t i = 0; i < ps->ntables; i++)
         free(ps->tables[i]);
     free(ps->tables);

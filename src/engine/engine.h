@@ -89,6 +89,10 @@ typedef struct PhaseState {
     char *filters;          /* JSON array of {"schema", "table", "predicate"} */
     char *source_options;   /* JSON object of the source engine's options (set_source_options), or NULL */
     bool stream;
+    /* The failback stream on the target (godwit failback), once prepared; NULL before. */
+    char *failback_slot;
+    char *failback_publications;
+    char *failback_position;    /* the target's position it starts from */
     /* Set by replicate, not stored: the phase's tables as "schema.table" (a stream of a whole server filters by them). */
     char **tables;
     size_t ntables;
@@ -141,6 +145,8 @@ struct EngineOps {
      * run must not race those.
      */
     GwResult (*end_stale_sessions)(EngineConn *conn) GW_MUST_CHECK;
+    /* Optional: how many other sessions carry this application name (another godwit command running). */
+    GwResult (*count_sessions)(EngineConn *conn, const char *app_name, int *count) GW_MUST_CHECK;
     /* Whether the last error on this connection may pass by itself (a restart, a lost connection). */
     bool (*error_is_transient)(EngineConn *conn);
     GwResult (*describe)(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
@@ -212,7 +218,12 @@ struct EngineOps {
     /* Target side. */
     bool (*can_copy_binary)(EngineConn *conn, const Catalog *cat, const TableDef *t);
     GwResult (*check_types)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
-    GwResult (*prepare_schema)(EngineConn *conn, const Catalog *cat, SchemaMode mode, bool resume) GW_MUST_CHECK;
+    /*
+     * rows: the phase's row filters.  An existing table may already hold
+     * other phases' rows; it must hold none of this phase's.
+     */
+    GwResult (*prepare_schema)(EngineConn *conn, const Catalog *cat, const Selection *rows, SchemaMode mode,
+                               bool resume) GW_MUST_CHECK;
     GwResult (*copy_in_begin)(EngineConn *conn, const TableDef *t, CopyFormat fmt) GW_MUST_CHECK;
     GwResult (*copy_in_put)(EngineConn *conn, const char *buf, int len) GW_MUST_CHECK;
     /* Ends the copy; with commit, marks the shard done in the same transaction. */

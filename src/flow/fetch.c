@@ -282,7 +282,8 @@ fetch_steps(FetchRun *run)
         rc = end_stale_sessions(run);
     /* The target's tables are made ready (or refused) before any slot exists. */
     if (rc == GW_OK && !done)
-        rc = run->target->ops->prepare_schema(run->target, &before, run->opts->schema_mode, run->opts->resume);
+        rc = run->target->ops->prepare_schema(run->target, &before, &run->opts->selection,
+                                                  run->opts->schema_mode, run->opts->resume);
     if (rc || done) {
         catalog_free(&before);
         return rc;

@@ -1,17 +1,23 @@
 /*
- * replicate.c: `godwit replicate` (DESIGN.md, "Consistency contract").
+ * replicate.c: one stream of a phase (DESIGN.md, "Consistency contract"):
+ * `godwit replicate` (forward: the source's changes into the target) and the
+ * stream of `godwit failback` (the target's changes back into the source),
+ * which is the same loop with the roles swapped.
  *
- * Reads the phase's change stream from the target's checkpoint (or, the
- * first time, from the fetch's snapshot position) and applies it in source
- * commit order.  Source transactions are grouped into one target
- * transaction until the group is big or old enough, or the stream pauses;
- * each group commits with the checkpoint of its last source transaction,
- * and only then is the source told it may discard that WAL.  A source
- * transaction at or before the checkpoint is skipped, which is what makes a
- * restart after kill -9 apply nothing twice.
+ * The reader's change stream is read from the writer's checkpoint (or, the
+ * first time, from the stream's start position) and applied in the reader's
+ * commit order.  Its transactions are grouped into one writer transaction
+ * until the group is big or old enough, or the stream pauses; each group
+ * commits with the checkpoint of its last transaction, and only then is the
+ * reader told it may discard that log.  A transaction at or before the
+ * checkpoint is skipped, which is what makes a restart after kill -9 apply
+ * nothing twice; so is a transaction that a godwit stream wrote (its origin
+ * says so), which is what keeps the two directions from echoing each other.
  *
- * Connection failures on either side are retried with exponential backoff
- * and jitter, resuming from the target's checkpoint; other errors stop.
+ * The phase's own state (tables, filters, positions) lives on the
+ * migration's target whichever way the stream flows.  Connection failures
+ * on either side are retried with exponential backoff and jitter, resuming
+ * from the checkpoint; other errors stop.
  */
 #include "flow/replicate.h"
 
@@ -53,18 +59,20 @@ typedef struct ReplMetrics {
     Metric *lag_seconds;
     Metric *reconnects;
     Metric *last_apply;
+    Metric *skipped_own;
 } ReplMetrics;
 
 typedef struct Replicator {
     const ReplicateOptions *opts;
-    Endpoint source_ep;
-    Endpoint target_ep;
-    EngineConn *source;
-    EngineConn *target;
-    const EngineOps *src;
-    const EngineOps *tgt;
+    Endpoint reader_ep;         /* forward: the source; failback: the target */
+    Endpoint writer_ep;
+    EngineConn *reader;
+    EngineConn *writer;
+    EngineConn *state;          /* the migration's target: the phase's state */
+    const EngineOps *rd;
+    const EngineOps *wr;
     PhaseState phase;
-    Catalog catalog;            /* the target's tables of this phase */
+    Catalog catalog;            /* the writer's tables of this phase */
     Selection filters;
     ReplTable *tables;
     size_t ntables;
@@ -86,6 +94,8 @@ typedef struct Replicator {
     double last_log;
     long long txns;
     long long changes;
+    long long skipped_own;      /* transactions of godwit's own writes, not applied again */
+    int txn_started_changes;    /* group_changes when the current transaction began */
     bool stopping;
     bool fatal;                 /* the last error needs the operator, however it looks */
     bool progressed;            /* applied or confirmed something since the last (re)connect */
@@ -111,6 +121,9 @@ metrics_init(ReplMetrics *m)
                                     METRIC_GAUGE, NULL, NULL);
     m->reconnects = metrics_series("godwit_reconnects_total", "Reconnections after a lost connection",
                                    METRIC_COUNTER, NULL, NULL);
+    m->skipped_own = metrics_series("godwit_transactions_skipped_own_total",
+                                    "Transactions a godwit stream wrote, read back and not applied again",
+                                    METRIC_COUNTER, NULL, NULL);
     m->last_apply = metrics_series("godwit_last_apply_timestamp_seconds", "Unix time of the last target commit",
                                    METRIC_GAUGE, NULL, NULL);
 }
@@ -118,7 +131,7 @@ metrics_init(ReplMetrics *m)
 static void
 metrics_update(Replicator *r, bool idle)
 {
-    StreamPos sent = r->stream ? r->src->stream_sent_pos(r->stream) : 0;
+    StreamPos sent = r->stream ? r->rd->stream_sent_pos(r->stream) : 0;
     StreamPos head = sent > r->applied ? sent : r->applied;
     metrics_set(r->m.source_pos, (double) head);
     metrics_set(r->m.applied_pos, (double) r->applied);
@@ -126,7 +139,7 @@ metrics_update(Replicator *r, bool idle)
     if (idle && !r->in_txn && !r->group_open)
         metrics_set(r->m.lag_seconds, 0);
     if (r->stream)
-        metrics_set(r->m.bytes, (double) r->src->stream_bytes(r->stream));
+        metrics_set(r->m.bytes, (double) r->rd->stream_bytes(r->stream));
 }
 
 static const ReplTable *
@@ -141,29 +154,34 @@ find_table(const Replicator *r, const RelationInfo *rel)
 static void
 format_pos(const Replicator *r, StreamPos pos, char *buf, size_t len)
 {
-    r->src->format_pos(pos, buf, len);
+    r->rd->format_pos(pos, buf, len);
 }
 
-/* The phase's tables on the target, with their filters and resume positions. */
+/*
+ * The phase's tables (those its fetch copied) as the writer has them, with
+ * their filters and resume positions.
+ */
 static GwResult
 load_tables(Replicator *r)
 {
     ShardProgress *shards = NULL;
     int nshards = 0;
-    Selection all;
-    selection_init(&all);
-    GwResult rc = r->tgt->describe(r->target, &all, &r->catalog);
-    selection_free(&all);
-    catalog_mark_referenced(&r->catalog);
+    GwResult rc = r->state->ops->state_get_shards(r->state, r->phase.name, &shards, &nshards);
+    Selection phase_tables;
+    selection_init(&phase_tables);
+    for (int i = 0; rc == GW_OK && i < nshards; i++)
+        selection_add_table(&phase_tables, shards[i].schema, shards[i].table);
     if (rc == GW_OK)
-        rc = r->tgt->state_get_shards(r->target, r->phase.name, &shards, &nshards);
+        rc = r->wr->describe(r->writer, &phase_tables, &r->catalog);
+    selection_free(&phase_tables);
+    catalog_mark_referenced(&r->catalog);
     r->tables = gw_calloc(r->catalog.ntables + 1, sizeof *r->tables);
     for (int i = 0; rc == GW_OK && i < nshards; i++) {
         const TableDef *t = catalog_find_table(&r->catalog, shards[i].schema, shards[i].table);
         if (!t) {
-            log_error("target %s: table %s.%s of phase '%s' does not exist", r->target_ep.redacted,
-                      shards[i].schema, shards[i].table, r->phase.name);
-            rc = GW_ERR_TARGET;
+            log_error("%s %s: table %s.%s of phase '%s' does not exist", role_name(r->writer_ep.role),
+                      r->writer_ep.redacted, shards[i].schema, shards[i].table, r->phase.name);
+            rc = role_error(r->writer_ep.role);
             break;
         }
         ReplTable *rt = NULL;
@@ -181,8 +199,9 @@ load_tables(Replicator *r)
             rt->predicate = f ? f->predicate : NULL;
         }
         StreamPos pos;
-        if (t->npk == 0 && shards[i].snapshot_position &&
-            r->src->parse_pos(shards[i].snapshot_position, &pos) == 0 && pos > rt->copied_until)
+        /* Only the forward stream has changes that a resumed fetch copied already. */
+        if (!r->opts->failback && t->npk == 0 && shards[i].snapshot_position &&
+            r->rd->parse_pos(shards[i].snapshot_position, &pos) == 0 && pos > rt->copied_until)
             rt->copied_until = pos;
     }
     for (int i = 0; i < nshards; i++)
@@ -191,22 +210,54 @@ load_tables(Replicator *r)
     return rc;
 }
 
+/* Whether the phase's state lets this stream run; says why not. */
+static bool
+phase_allows_stream(const Replicator *r, bool found)
+{
+    const char *target = r->opts->failback ? r->reader_ep.redacted : r->writer_ep.redacted;
+    if (!found || !strcmp(r->phase.status, "fetching")) {
+        log_error("phase '%s' has %s on target %s: run `godwit fetch` for it first", r->opts->phase,
+                  found ? "an unfinished fetch" : "no fetch", target);
+        return false;
+    }
+    bool failing_back = !strcmp(r->phase.status, PHASE_FAILBACK);
+    if (!r->opts->failback && failing_back) {
+        log_error("phase '%s' is cut over: its writes go to the target now and flow back to the source with"
+                  " `godwit failback`; forward replication of it is over", r->opts->phase);
+        return false;
+    }
+    if (r->opts->failback && (!failing_back || !r->phase.failback_slot)) {
+        log_error("phase '%s' has no failback stream prepared on target %s", r->opts->phase, target);
+        return false;
+    }
+    if (!r->opts->failback && strcmp(r->phase.status, "fetched") != 0) {
+        log_error("phase '%s' is in state '%s' on target %s; replicate needs a fetched phase", r->opts->phase,
+                  r->phase.status, target);
+        return false;
+    }
+    return true;
+}
+
 static GwResult
 load_phase(Replicator *r)
 {
     bool found;
-    GwResult rc = r->tgt->state_get_phase(r->target, r->opts->phase, &r->phase, &found);
+    GwResult rc = r->state->ops->state_get_phase(r->state, r->opts->phase, &r->phase, &found);
     if (rc)
         return rc;
-    if (!found || strcmp(r->phase.status, "fetched") != 0) {
-        log_error("phase '%s' has %s on target %s: run `godwit fetch` for it first", r->opts->phase,
-                  found ? "an unfinished fetch" : "no fetch", r->target_ep.redacted);
+    if (!phase_allows_stream(r, found))
         return GW_ERR_USAGE;
-    }
     char err[512];
     if (selection_add_filters_json(&r->filters, r->phase.filters, err, sizeof err) != GW_OK) {
         log_error("phase '%s': %s", r->opts->phase, err);
         return GW_ERR_TARGET;
+    }
+    if (r->opts->failback) {
+        /* The failback stream reads the target's own slot and publications. */
+        free(r->phase.slot);
+        free(r->phase.publications);
+        r->phase.slot = gw_strdup(r->phase.failback_slot);
+        r->phase.publications = gw_strdup(r->phase.failback_publications ? r->phase.failback_publications : "");
     }
     return load_tables(r);
 }
@@ -216,16 +267,21 @@ load_start(Replicator *r)
 {
     char *pos = NULL;
     bool found;
-    GwResult rc = r->tgt->checkpoint_get(r->target, r->stream_name, &pos, &found);
+    GwResult rc = r->wr->checkpoint_get(r->writer, r->stream_name, &pos, &found);
     if (rc)
         return rc;
-    const char *text = found ? pos : r->phase.snapshot_position;
-    if (!text || r->src->parse_pos(text, &r->start) != 0) {
-        log_error("phase '%s': invalid stream position '%s' on the target", r->phase.name, text ? text : "");
-        rc = GW_ERR_TARGET;
+    const char *first = r->opts->failback ? r->phase.failback_position : r->phase.snapshot_position;
+    const char *text = found ? pos : first;
+    if (!text || r->rd->parse_pos(text, &r->start) != 0) {
+        log_error("phase '%s': invalid stream position '%s' on the %s", r->phase.name, text ? text : "",
+                  role_name(found ? r->writer_ep.role : ROLE_TARGET));
+        rc = found ? role_error(r->writer_ep.role) : GW_ERR_TARGET;
     } else {
         r->applied = r->start;
-        log_info("phase '%s': %s at %s", r->phase.name, found ? "resuming from checkpoint" : "starting from the fetch's snapshot", text);
+        log_info("phase '%s': %s at %s", r->phase.name,
+                 found ? "resuming from checkpoint"
+                       : r->opts->failback ? "starting from the cutover's position" : "starting from the fetch's snapshot",
+                 text);
     }
     free(pos);
     return rc;
@@ -234,20 +290,21 @@ load_start(Replicator *r)
 static GwResult
 connect_all(Replicator *r)
 {
-    GwResult rc = engine_connect(&r->source_ep, &r->source);
+    GwResult rc = engine_connect(&r->reader_ep, &r->reader);
     if (rc == GW_OK)
-        rc = engine_connect(&r->target_ep, &r->target);
+        rc = engine_connect(&r->writer_ep, &r->writer);
     if (rc)
         return rc;
-    r->src = r->source->ops;
-    r->tgt = r->target->ops;
-    if (!r->src->stream_open || !r->tgt->apply_change) {
-        log_error("%s cannot stream to %s", r->src->name, r->tgt->name);
+    r->rd = r->reader->ops;
+    r->wr = r->writer->ops;
+    r->state = r->opts->failback ? r->reader : r->writer;
+    if (!r->rd->stream_open || !r->wr->apply_change) {
+        log_error("%s cannot stream to %s", r->rd->name, r->wr->name);
         return GW_ERR_USAGE;
     }
-    rc = r->src->end_stale_sessions(r->source);
+    rc = r->rd->end_stale_sessions(r->reader);
     if (rc == GW_OK)
-        rc = r->tgt->end_stale_sessions(r->target);
+        rc = r->wr->end_stale_sessions(r->writer);
     return rc;
 }
 
@@ -255,13 +312,13 @@ static void
 disconnect_all(Replicator *r)
 {
     if (r->stream)
-        r->src->stream_close(r->stream);
+        r->rd->stream_close(r->stream);
     r->stream = NULL;
-    if (r->target && r->group_open)
-        r->tgt->apply_abort(r->target);
-    engine_close(r->source);
-    engine_close(r->target);
-    r->source = r->target = NULL;
+    if (r->writer && r->group_open)
+        r->wr->apply_abort(r->writer);
+    engine_close(r->reader);
+    engine_close(r->writer);
+    r->reader = r->writer = r->state = NULL;
     phase_state_free(&r->phase);
     catalog_free(&r->catalog);
     selection_free(&r->filters);
@@ -289,15 +346,16 @@ setup(Replicator *r, bool first)
     GwResult rc = connect_all(r);
     if (rc == GW_OK)
         rc = load_phase(r);
-    /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too. */
-    if (rc == GW_OK && r->phase.source_options && r->src->set_source_options)
-        rc = r->src->set_source_options(r->source, r->phase.source_options);
+    /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too, both ways. */
+    EngineConn *source = r->opts->failback ? r->writer : r->reader;
+    if (rc == GW_OK && r->phase.source_options && source->ops->set_source_options)
+        rc = source->ops->set_source_options(source, r->phase.source_options);
     if (rc == GW_OK)
         rc = load_start(r);
     if (rc == GW_OK)
-        rc = r->tgt->apply_setup(r->target, r->stream_name);
+        rc = r->wr->apply_setup(r->writer, r->stream_name);
     if (rc == GW_OK && first && r->opts->stop_when_caught_up) {
-        rc = r->src->current_pos(r->source, &r->goal);
+        rc = r->rd->current_pos(r->reader, &r->goal);
         char goal[32];
         format_pos(r, r->goal, goal, sizeof goal);
         if (rc == GW_OK)
@@ -305,7 +363,7 @@ setup(Replicator *r, bool first)
     }
     if (rc == GW_OK) {
         name_phase_tables(r);
-        rc = r->src->stream_open(r->source, &r->phase, r->start, &r->stream);
+        rc = r->rd->stream_open(r->reader, &r->phase, r->start, &r->stream);
     }
     return rc;
 }
@@ -318,7 +376,7 @@ commit_group(Replicator *r)
     char pos[32];
     format_pos(r, r->group_pos, pos, sizeof pos);
     const char *text = r->group_pos_text[0] ? r->group_pos_text : pos;
-    GwResult rc = r->tgt->apply_commit(r->target, r->stream_name, r->phase.name, text);
+    GwResult rc = r->wr->apply_commit(r->writer, r->stream_name, r->phase.name, text);
     if (rc)
         return rc;
     r->group_open = false;
@@ -329,7 +387,7 @@ commit_group(Replicator *r)
     metrics_set(r->m.lag_seconds, lag > 0 ? lag : 0);
     metrics_set(r->m.last_apply, (double) time(NULL));
     metrics_update(r, false);
-    return r->src->stream_confirm(r->stream, r->applied, false);
+    return r->rd->stream_confirm(r->stream, r->applied, false);
 }
 
 /*
@@ -364,9 +422,9 @@ apply_row_change(Replicator *r, const Change *ch)
 {
     const ReplTable *rt = find_table(r, ch->rel);
     if (!rt) {
-        log_error("source sent a change for %s.%s, which is not a table of phase '%s'", ch->rel->schema,
-                  ch->rel->name, r->phase.name);
-        return GW_ERR_SOURCE;
+        log_error("the %s sent a change for %s.%s, which is not a table of phase '%s'", role_name(r->reader_ep.role),
+                  ch->rel->schema, ch->rel->name, r->phase.name);
+        return role_error(r->reader_ep.role);
     }
     if (rt->copied_until && r->txn_pos < rt->copied_until)
         return GW_OK;
@@ -379,6 +437,8 @@ apply_row_change(Replicator *r, const Change *ch)
     rewritten.must_exist = must_exist;
     if (verdict == FILTER_AS_DELETE) {
         rewritten.kind = CHANGE_DELETE;
+        if (!(ch->has_old && ch->old_kind == 'O'))
+            rewritten.delete_guard = rt->predicate;
         if (!ch->has_old) {
             rewritten.has_old = true;
             rewritten.old_kind = 'O';
@@ -392,9 +452,15 @@ apply_row_change(Replicator *r, const Change *ch)
     r->group_changes++;
     r->changes++;
     metrics_add(rt->changes, 1);
-    return r->tgt->apply_change(r->target, ch, rt->def);
+    return r->wr->apply_change(r->writer, ch, rt->def);
 }
 
+/*
+ * A TRUNCATE of the phase's tables.  A table with a row filter may share
+ * its rows with other phases downstream: only this phase's rows go, one
+ * table at a time (a delete guarded by the filter); the others are
+ * truncated together.
+ */
 static GwResult
 apply_truncate(Replicator *r, const Change *ch)
 {
@@ -402,14 +468,27 @@ apply_truncate(Replicator *r, const Change *ch)
     const RelationInfo **rels = gw_calloc(ch->nrels + 1, sizeof *rels);
     mine.rels = rels;
     mine.nrels = 0;
-    for (uint32_t i = 0; i < ch->nrels; i++)
-        if (find_table(r, ch->rels[i]))
-            rels[mine.nrels++] = ch->rels[i];
     GwResult rc = GW_OK;
-    if (mine.nrels > 0) {
+    for (uint32_t i = 0; i < ch->nrels && rc == GW_OK; i++) {
+        const ReplTable *rt = find_table(r, ch->rels[i]);
+        if (!rt)
+            continue;
+        if (!rt->predicate) {
+            rels[mine.nrels++] = ch->rels[i];
+            continue;
+        }
+        Change filtered = *ch;
+        filtered.rels = &ch->rels[i];
+        filtered.nrels = 1;
+        filtered.delete_guard = rt->predicate;
         r->group_changes++;
         r->changes++;
-        rc = r->tgt->apply_change(r->target, &mine, NULL);
+        rc = r->wr->apply_change(r->writer, &filtered, rt->def);
+    }
+    if (rc == GW_OK && mine.nrels > 0) {
+        r->group_changes++;
+        r->changes++;
+        rc = r->wr->apply_change(r->writer, &mine, NULL);
     }
     free(rels);
     return rc;
@@ -429,7 +508,7 @@ on_commit(Replicator *r, const Change *ch)
     if (r->group_changes == 0 && !r->group_open) {
         /* Nothing of this phase in it: nothing to write, but the source may move on. */
         r->applied = ch->end_pos;
-        return r->src->stream_confirm(r->stream, r->applied, false);
+        return r->rd->stream_confirm(r->stream, r->applied, false);
     }
     r->group_open = true;
     r->group_pos = ch->end_pos;
@@ -437,6 +516,28 @@ on_commit(Replicator *r, const Change *ch)
     if (r->group_changes >= r->opts->group_changes ||
         (progress_now() - r->group_started) * 1000 >= r->opts->group_ms || r->stopping)
         return commit_group(r);
+    return GW_OK;
+}
+
+/*
+ * A transaction a godwit stream applied (either direction, any phase) is
+ * read back here but never applied again (DESIGN.md, "No loops").  Its
+ * position still moves on at its commit, as for any skipped transaction.
+ */
+static GwResult
+on_origin(Replicator *r, const Change *ch)
+{
+    if (!r->in_txn || r->skipping || !ch->origin ||
+        strncmp(ch->origin, CHANGE_ORIGIN_GODWIT, strlen(CHANGE_ORIGIN_GODWIT)) != 0)
+        return GW_OK;
+    if (r->group_changes > 0 && r->txn_started_changes != r->group_changes) {
+        log_error("the %s sent origin %s after changes of its transaction", role_name(r->reader_ep.role), ch->origin);
+        return role_error(r->reader_ep.role);
+    }
+    log_debug("skipping a transaction written by %s", ch->origin);
+    metrics_add(r->m.skipped_own, 1);
+    r->skipped_own++;
+    r->skipping = true;
     return GW_OK;
 }
 
@@ -450,6 +551,7 @@ on_change(Replicator *r, const Change *ch)
         r->txn_commit_time = ch->commit_time;
         /* Committed before the checkpoint (or the snapshot): already on the target. */
         r->skipping = ch->commit_pos < r->start;
+        r->txn_started_changes = r->group_changes;
         if (!r->group_open && !r->skipping)
             r->group_started = progress_now();
         return GW_OK;
@@ -457,6 +559,8 @@ on_change(Replicator *r, const Change *ch)
         return on_commit(r, ch);
     case CHANGE_RELATION:
         return check_relation(r, ch->rel);
+    case CHANGE_ORIGIN:
+        return on_origin(r, ch);
     case CHANGE_INSERT:
     case CHANGE_UPDATE:
     case CHANGE_DELETE:
@@ -479,7 +583,7 @@ caught_up(Replicator *r)
 {
     if (!r->opts->stop_when_caught_up || r->in_txn || r->group_open)
         return false;
-    return r->applied >= r->goal || r->src->stream_sent_pos(r->stream) >= r->goal;
+    return r->applied >= r->goal || r->rd->stream_sent_pos(r->stream) >= r->goal;
 }
 
 /* The stream paused: commit what is open, let an idle source move on, and check for the end. */
@@ -489,18 +593,18 @@ on_idle(Replicator *r, bool *done)
     GwResult rc = GW_OK;
     if (!r->in_txn)
         rc = commit_group(r);
-    StreamPos sent = r->src->stream_sent_pos(r->stream);
+    StreamPos sent = r->rd->stream_sent_pos(r->stream);
     if (rc == GW_OK && !r->in_txn && !r->group_open && sent > r->applied) {
         /* Everything before `sent` was delivered and nothing of it is pending here. */
         r->applied = sent;
         r->progressed = true;
-        rc = r->src->stream_confirm(r->stream, sent, false);
+        rc = r->rd->stream_confirm(r->stream, sent, false);
     }
     metrics_update(r, true);
     *done = rc == GW_OK && (caught_up(r) || (r->stopping && !r->in_txn));
     if (rc == GW_OK && !*done && r->opts->stop_when_caught_up && progress_now() - r->last_poll >= CATCH_UP_POLL_MS / 1000.0) {
         r->last_poll = progress_now();
-        rc = r->src->stream_confirm(r->stream, r->applied, true);
+        rc = r->rd->stream_confirm(r->stream, r->applied, true);
     }
     return rc;
 }
@@ -508,7 +612,7 @@ on_idle(Replicator *r, bool *done)
 static void
 log_progress(Replicator *r, bool force)
 {
-    if (!r->src)
+    if (!r->rd)
         return;
     double now = progress_now();
     if (!force && now - r->last_log < REPLICATE_LOG_INTERVAL)
@@ -516,8 +620,8 @@ log_progress(Replicator *r, bool force)
     r->last_log = now;
     char pos[32];
     format_pos(r, r->applied, pos, sizeof pos);
-    log_info("replicate %s: %lld transactions, %lld changes applied; position %s", r->opts->phase, r->txns,
-             r->changes, pos);
+    log_info("%s %s: %lld transactions, %lld changes applied, %lld own transactions skipped; position %s",
+             r->opts->failback ? "failback" : "replicate", r->opts->phase, r->txns, r->changes, r->skipped_own, pos);
 }
 
 static GwResult
@@ -530,8 +634,12 @@ stream_loop(Replicator *r)
         }
         StreamEvent ev;
         Change ch;
-        int timeout = r->group_open || r->stopping ? 1 : (r->opts->stop_when_caught_up ? CATCH_UP_POLL_MS : 1000);
-        GwResult rc = r->src->stream_next(r->stream, timeout, &ev, &ch);
+        /*
+         * An open group commits as soon as nothing more is already waiting:
+         * a backlog still fills groups, and a caught-up stream adds no wait.
+         */
+        int timeout = r->stopping ? 1 : r->group_open ? 0 : (r->opts->stop_when_caught_up ? CATCH_UP_POLL_MS : 1000);
+        GwResult rc = r->rd->stream_next(r->stream, timeout, &ev, &ch);
         if (rc)
             return rc;
         bool done = false;
@@ -554,9 +662,9 @@ transient(const Replicator *r, GwResult rc)
     if (r->fatal)
         return false;
     if (rc == GW_ERR_SOURCE)
-        return !r->source || r->source->ops->error_is_transient(r->source);
+        return !r->reader || r->reader->ops->error_is_transient(r->reader);
     if (rc == GW_ERR_TARGET)
-        return !r->target || r->target->ops->error_is_transient(r->target);
+        return !r->writer || r->writer->ops->error_is_transient(r->writer);
     return false;
 }
 
@@ -620,14 +728,18 @@ flow_replicate(const ReplicateOptions *opts)
     r.opts = opts;
     catalog_init(&r.catalog);
     selection_init(&r.filters);
-    r.stream_name = gw_asprintf("%s:forward", opts->phase);
-    char *app = gw_asprintf("godwit replicate:%s", opts->phase);
-    GwResult rc = endpoint_init(&r.source_ep, opts->source_url, ROLE_SOURCE, app);
+    const char *command = opts->failback ? "failback" : "replicate";
+    r.stream_name = gw_asprintf("%s:%s", opts->phase, opts->failback ? "failback" : "forward");
+    char *app = gw_asprintf("godwit %s:%s", command, opts->phase);
+    /* Roles stay those of the migration: failback reads the target and writes to the source. */
+    const char *reader_url = opts->failback ? opts->target_url : opts->source_url;
+    const char *writer_url = opts->failback ? opts->source_url : opts->target_url;
+    GwResult rc = endpoint_init(&r.reader_ep, reader_url, opts->failback ? ROLE_TARGET : ROLE_SOURCE, app);
     if (rc == GW_OK)
-        rc = endpoint_init(&r.target_ep, opts->target_url, ROLE_TARGET, app);
+        rc = endpoint_init(&r.writer_ep, writer_url, opts->failback ? ROLE_SOURCE : ROLE_TARGET, app);
     free(app);
-    r.source_ep.server_id = opts->server_id;
-    r.source_ep.ddl_applied = opts->ddl_applied;
+    r.reader_ep.server_id = opts->server_id;
+    r.reader_ep.ddl_applied = opts->ddl_applied;
     metrics_init(&r.m);
     HttpServer *http = NULL;
     if (rc == GW_OK && opts->metrics_addr)
@@ -637,9 +749,9 @@ flow_replicate(const ReplicateOptions *opts)
     http_server_stop(http);
     metrics_reset();
     if (rc == GW_OK)
-        log_info("replicate %s: stopped cleanly", opts->phase);
-    endpoint_free(&r.source_ep);
-    endpoint_free(&r.target_ep);
+        log_info("%s %s: stopped cleanly", command, opts->phase);
+    endpoint_free(&r.reader_ep);
+    endpoint_free(&r.writer_ep);
     free(r.stream_name);
     return rc;
 }

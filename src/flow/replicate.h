@@ -11,7 +11,11 @@
 
 #include "util/result.h"
 
+/* The phase status once failback is prepared (set by `godwit failback`, later by `cutover`). */
+#define PHASE_FAILBACK "failback"
+
 typedef struct ReplicateOptions {
+    bool failback;          /* the failback stream: the target's changes into the source */
     const char *source_url;
     const char *target_url;
     const char *phase;

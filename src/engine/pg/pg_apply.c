@@ -23,7 +23,9 @@
 #include "util/mem.h"
 #include "util/strbuf.h"
 
-typedef enum ApplyOp { OP_UPSERT, OP_INSERT, OP_UPDATE_KEY, OP_DELETE_KEY, OP_UPDATE_MATCH, OP_DELETE_MATCH } ApplyOp;
+typedef enum ApplyOp {
+    OP_UPSERT, OP_INSERT, OP_UPDATE_KEY, OP_DELETE_KEY, OP_DELETE_KEY_GUARDED, OP_UPDATE_MATCH, OP_DELETE_MATCH
+} ApplyOp;
 
 static Applier *
 applier_of(PgConn *c)
@@ -202,9 +204,9 @@ pg_has_identity_always(const TableDef *t)
 }
 
 static char *
-build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const RelationInfo *rel, const bool *set,
-          const bool *key)
+build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const bool *set, const bool *key)
 {
+    const RelationInfo *rel = ch->rel;
     StrBuf sb;
     strbuf_init(&sb);
     char *name = pg_qualified(rel->schema, rel->name);
@@ -246,8 +248,14 @@ build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const RelationInfo *re
         append_names(&sb, rel, key, " AND ", " = $%d", &param);
         break;
     case OP_DELETE_KEY:
+    case OP_DELETE_KEY_GUARDED:
         strbuf_appendf(&sb, "DELETE FROM %s WHERE ", name);
         append_names(&sb, rel, key, " AND ", " = $%d", &param);
+        if (op == OP_DELETE_KEY_GUARDED) {
+            char *guard = c->base.ops->render_predicate((EngineConn *) &c->base, ch->delete_guard);
+            strbuf_appendf(&sb, " AND (%s)", guard);
+            free(guard);
+        }
         break;
     case OP_UPDATE_MATCH:
         strbuf_appendf(&sb, "UPDATE %s SET ", name);
@@ -292,17 +300,17 @@ statement_key(ApplyOp op, const RelationInfo *rel, const bool *set, const bool *
 
 /* Finds or prepares (in the pipeline) the statement for this shape. */
 static const Statement *
-statement_for(PgConn *c, ApplyOp op, const TableDef *t, const RelationInfo *rel, const bool *set, const bool *key,
+statement_for(PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const bool *set, const bool *key,
               int nparams)
 {
     Applier *a = c->applier;
-    char *k = statement_key(op, rel, set, key);
+    char *k = statement_key(op, ch->rel, set, key);
     for (size_t i = 0; i < a->nstmts; i++)
         if (!strcmp(a->stmts[i].key, k)) {
             free(k);
             return &a->stmts[i];
         }
-    char *sql = build_sql(c, op, t, rel, set, key);
+    char *sql = build_sql(c, op, t, ch, set, key);
     gw_grow((void **) &a->stmts, &a->cap_stmts, a->nstmts + 1, sizeof *a->stmts);
     Statement *s = &a->stmts[a->nstmts++];
     s->key = k;
@@ -356,7 +364,7 @@ send_statement(PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const
     /* A statement without set columns (a delete) or without key columns (an insert) has an empty mask. */
     bool *none = gw_calloc((size_t) ch->rel->ncols + 1, sizeof *none);
     int n = collect_params(a, ch->rel, set, from, key, keys_from);
-    const Statement *s = statement_for(c, op, t, ch->rel, set ? set : none, key ? key : none, n);
+    const Statement *s = statement_for(c, op, t, ch, set ? set : none, key ? key : none, n);
     free(none);
     if (PQsendQueryPrepared(c->pg, s->name, n, a->params, NULL, NULL, 0) != 1)
         return pg_report(c, NULL, "sending a change");
@@ -500,12 +508,13 @@ apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *ke
     if (primary_key_mask(t, rel, key)) {
         const ChangeTuple *old = ch->has_old && tuple_has(&ch->old_tuple, key, rel->ncols) ? &ch->old_tuple : NULL;
         bool key_moved = old && !keys_equal(old, &row, key, rel->ncols);
-        if (key_moved)
+        /* A moved key with unchanged TOASTed values is updated in place, keeping them. */
+        if (key_moved && complete)
             rc = send_statement(c, OP_DELETE_KEY, t, ch, NULL, NULL, key, old, "an update's delete of the old key");
         if (rc == GW_OK && complete)
             rc = send_statement(c, OP_UPSERT, t, ch, set, &row, key, NULL, "an update");
         else if (rc == GW_OK && key_moved)
-            rc = no_identity(ch, "an update that moves a row with unchanged TOASTed values");
+            rc = send_statement(c, OP_UPDATE_KEY, t, ch, set, &row, key, old, "an update of the key");
         else if (rc == GW_OK) {
             /* Unchanged TOASTed values stay as they are: only the values that were sent are set. */
             bool *only_values = gw_calloc((size_t) rel->ncols + 1, sizeof *only_values);
@@ -535,7 +544,8 @@ apply_delete(PgConn *c, const Change *ch, const TableDef *t, bool *key)
     if (!ch->has_old)
         return no_identity(ch, "a delete");
     if (primary_key_mask(t, ch->rel, key) && tuple_has(&ch->old_tuple, key, ch->rel->ncols))
-        return send_statement(c, OP_DELETE_KEY, t, ch, NULL, NULL, key, &ch->old_tuple, "a delete");
+        return send_statement(c, ch->delete_guard ? OP_DELETE_KEY_GUARDED : OP_DELETE_KEY, t, ch, NULL, NULL, key,
+                              &ch->old_tuple, "a delete");
     if (match_mask(ch, key))
         return send_statement(c, OP_DELETE_MATCH, t, ch, NULL, NULL, key, &ch->old_tuple, "a delete");
     return no_identity(ch, "a delete");
@@ -546,6 +556,21 @@ apply_truncate(PgConn *c, const Change *ch)
 {
     StrBuf sb;
     strbuf_init(&sb);
+    if (ch->delete_guard && ch->nrels == 1) {
+        /* Only the phase's rows of a table other phases share (see Change.delete_guard). */
+        char *name = pg_qualified(ch->rels[0]->schema, ch->rels[0]->name);
+        char *guard = c->base.ops->render_predicate(&c->base, ch->delete_guard);
+        strbuf_appendf(&sb, "DELETE FROM %s WHERE %s", name, guard);
+        free(guard);
+        free(name);
+        GwResult rc = GW_OK;
+        if (PQsendQueryParams(c->pg, sb.data, 0, NULL, NULL, NULL, NULL, 0) != 1)
+            rc = pg_report(c, NULL, "sending a truncate of the phase's rows");
+        else
+            pg_apply_queue_result(c->applier, gw_asprintf("applying %s", sb.data));
+        strbuf_free(&sb);
+        return rc;
+    }
     strbuf_append(&sb, "TRUNCATE ");
     for (uint32_t i = 0; i < ch->nrels; i++) {
         char *q = pg_qualified(ch->rels[i]->schema, ch->rels[i]->name);

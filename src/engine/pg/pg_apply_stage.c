@@ -252,7 +252,7 @@ GwResult
 pg_stage_change(PgConn *c, const Change *ch, const TableDef *t, bool *staged)
 {
     *staged = false;
-    if (!t || ch->must_exist)
+    if (!t || ch->must_exist || ch->delete_guard)
         return GW_OK;
     Stage *s = stage_for(c, t, ch->rel);
     if (!s->usable)

@@ -314,9 +314,9 @@ static const char *const sql_stale_sessions =
     " AND (datname = current_database() OR backend_type = 'walsender')";
 
 static GwResult
-stale_sessions(PgConn *c, bool terminate, int *count)
+stale_sessions(PgConn *c, const char *app_name, bool terminate, int *count)
 {
-    const char *params[2] = {c->base.endpoint->app_name, terminate ? "true" : "false"};
+    const char *params[2] = {app_name, terminate ? "true" : "false"};
     PGresult *res;
     GwResult rc = pg_query_params(c, sql_stale_sessions, 2, params, 2, &res);
     if (rc)
@@ -333,14 +333,14 @@ pg_end_stale_sessions(EngineConn *conn)
     if (pg_is_crdb(c) || !c->base.endpoint->app_name)
         return GW_OK;
     int ended;
-    GwResult rc = stale_sessions(c, true, &ended);
+    GwResult rc = stale_sessions(c, c->base.endpoint->app_name, true, &ended);
     if (rc || ended == 0)
         return rc;
     log_warn("%s: ended %d session(s) left by an earlier godwit run of the same phase", role_name(c->base.role),
              ended);
     for (int waited = 0; waited < STALE_SESSION_WAIT_SECONDS * 10; waited++) {
         int left;
-        rc = stale_sessions(c, false, &left);
+        rc = stale_sessions(c, c->base.endpoint->app_name, false, &left);
         if (rc || left == 0)
             return rc;
         rc = pg_exec(c, "SELECT pg_catalog.pg_sleep(0.1)");
@@ -350,6 +350,17 @@ pg_end_stale_sessions(EngineConn *conn)
     log_error("%s: sessions of an earlier godwit run did not end within %d s", role_name(c->base.role),
               STALE_SESSION_WAIT_SECONDS);
     return role_error(c->base.role);
+}
+
+GwResult
+pg_count_sessions(EngineConn *conn, const char *app_name, int *count)
+{
+    PgConn *c = PG(conn);
+    *count = 0;
+    /* CockroachDB: crdb_internal.cluster_sessions would tell; not done (untested there). */
+    if (pg_is_crdb(c))
+        return GW_OK;
+    return stale_sessions(c, app_name, false, count);
 }
 
 void

@@ -60,6 +60,7 @@ char *pg_qualified(const char *schema, const char *name);
 GwResult pg_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
 void pg_close(EngineConn *conn);
 GwResult pg_end_stale_sessions(EngineConn *conn) GW_MUST_CHECK;
+GwResult pg_count_sessions(EngineConn *conn, const char *app_name, int *count) GW_MUST_CHECK;
 bool pg_error_is_transient(EngineConn *conn);
 
 #endif

@@ -42,7 +42,8 @@ bool pg_orders_like_bytes(EngineConn *conn, const TableDef *t, size_t col);
 /* pg_schema.c */
 GwResult pg_check_types(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 bool pg_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t);
-GwResult pg_prepare_schema(EngineConn *conn, const Catalog *cat, SchemaMode mode, bool resume) GW_MUST_CHECK;
+GwResult pg_prepare_schema(EngineConn *conn, const Catalog *cat, const Selection *rows, SchemaMode mode,
+                           bool resume) GW_MUST_CHECK;
 GwResult pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
 GwResult pg_finish_schema(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 

@@ -39,6 +39,7 @@ const EngineOps pg_engine_ops = {
     .close = pg_close,
     .check_source = pg_check_source,
     .end_stale_sessions = pg_end_stale_sessions,
+    .count_sessions = pg_count_sessions,
     .error_is_transient = pg_error_is_transient,
     .describe = pg_describe,
     .render_predicate = pg_render_predicate,

@@ -142,11 +142,13 @@ table_exists(PgConn *c, const TableDef *t, bool *exists)
                         2, params, exists);
 }
 
+/* Whether the table has rows (matching predicate_sql, when given). */
 static GwResult
-table_has_rows(PgConn *c, const TableDef *t, bool *has_rows)
+table_has_rows(PgConn *c, const TableDef *t, const char *predicate_sql, bool *has_rows)
 {
     char *name = pg_qualified(t->schema, t->name);
-    char *sql = gw_asprintf("SELECT 1 FROM %s LIMIT 1", name);
+    char *sql = predicate_sql ? gw_asprintf("SELECT 1 FROM %s WHERE %s LIMIT 1", name, predicate_sql)
+                              : gw_asprintf("SELECT 1 FROM %s LIMIT 1", name);
     free(name);
     GwResult rc = query_exists(c, sql, 0, NULL, has_rows);
     free(sql);
@@ -258,7 +260,7 @@ drop_tables(PgConn *c, const Catalog *cat)
 
 /* One table: create it when missing, otherwise check it may receive the rows. */
 static GwResult
-prepare_table(PgConn *c, const Catalog *cat, const TableDef *t, SchemaMode mode, bool resume)
+prepare_table(PgConn *c, const Catalog *cat, const TableDef *t, const Selection *rows, SchemaMode mode, bool resume)
 {
     bool exists;
     GwResult rc = table_exists(c, t, &exists);
@@ -276,13 +278,18 @@ prepare_table(PgConn *c, const Catalog *cat, const TableDef *t, SchemaMode mode,
     rc = compare_table(c, cat, t);
     if (rc || resume)
         return rc;
+    /* With a row filter, the table may hold other phases' rows (phases side by side), but none of this one's. */
+    const RowFilter *f = rows ? selection_filter_for(rows, t->schema, t->name) : NULL;
+    char *predicate_sql = f ? c->base.ops->render_predicate(&c->base, f->predicate) : NULL;
     bool has_rows;
-    rc = table_has_rows(c, t, &has_rows);
+    rc = table_has_rows(c, t, predicate_sql, &has_rows);
     if (rc == GW_OK && has_rows) {
-        log_error("target table %s.%s already has rows; empty it, use --schema drop-create, or --resume an"
-                  " interrupted fetch", t->schema, t->name);
+        log_error("target table %s.%s already has rows%s%s; empty it, use --schema drop-create, or --resume an"
+                  " interrupted fetch", t->schema, t->name, f ? " matching this phase's filter " : "",
+                  f ? f->text : "");
         rc = GW_ERR_USAGE;
     }
+    free(predicate_sql);
     return rc;
 }
 
@@ -302,7 +309,7 @@ create_sequences(PgConn *c, const Catalog *cat)
  * halfway (a table that differs) leaves the target as it was.
  */
 GwResult
-pg_prepare_schema(EngineConn *conn, const Catalog *cat, SchemaMode mode, bool resume)
+pg_prepare_schema(EngineConn *conn, const Catalog *cat, const Selection *rows, SchemaMode mode, bool resume)
 {
     PgConn *c = PG(conn);
     bool txn = !pg_is_crdb(c);
@@ -316,7 +323,7 @@ pg_prepare_schema(EngineConn *conn, const Catalog *cat, SchemaMode mode, bool re
     if (rc == GW_OK && mode != SCHEMA_EXISTING)
         rc = create_sequences(c, cat);
     for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++)
-        rc = prepare_table(c, cat, &cat->tables[i], mode, resume);
+        rc = prepare_table(c, cat, &cat->tables[i], rows, mode, resume);
     for (size_t i = 0; i < cat->nsequences && rc == GW_OK && mode != SCHEMA_EXISTING; i++)
         rc = exec_owned(c, ddl_sequence_owned_by(&cat->sequences[i]));
     if (!txn)

@@ -302,7 +302,7 @@ pg_drop_stream(EngineConn *conn, const char *phase)
         free(q);
     }
     if (rc == GW_OK)
-        log_info("dropped replication slot and publications of phase '%s' on the source", phase);
+        log_info("dropped replication slot and publications of phase '%s' on the %s", phase, role_name(c->base.role));
     free(slot);
     free(ins);
     return rc;

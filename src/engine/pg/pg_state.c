@@ -32,6 +32,9 @@ static const char *const state_ddl[] = {
     " phase text, kind text NOT NULL, detail jsonb)",
     /* Added after the first release: a target whose state predates it gets the column here. */
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS source_options jsonb",
+    "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS failback_slot text",
+    "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS failback_publications text",
+    "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS failback_position text",
     NULL,
 };
 
@@ -55,22 +58,23 @@ get_or_null(PGresult *res, int row, int col)
 }
 
 /*
- * Whether _godwit.phases exists, and whether it has the source_options
- * column: a read of the state may come before state_init() upgraded it.
+ * Whether _godwit.phases exists, and whether it has the columns added after
+ * the first release (source_options, then failback_*): a read of the state
+ * may come before state_init() upgraded it.  *version: 0, 1 or 2.
  */
 static GwResult
-phases_table_shape(PgConn *c, bool *exists, bool *has_options)
+phases_table_shape(PgConn *c, bool *exists, int *version)
 {
     PGresult *res;
     GwResult rc = pg_query(c,
-                           "SELECT to_regclass('_godwit.phases') IS NOT NULL, EXISTS (SELECT 1 FROM"
+                           "SELECT to_regclass('_godwit.phases') IS NOT NULL, (SELECT count(*) FROM"
                            " information_schema.columns WHERE table_schema = '_godwit' AND table_name = 'phases'"
-                           " AND column_name = 'source_options')",
+                           " AND column_name IN ('source_options', 'failback_position'))",
                            2, &res);
     if (rc)
         return rc;
     *exists = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-    *has_options = PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't';
+    *version = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 1)) : 0;
     PQclear(res);
     return GW_OK;
 }
@@ -84,16 +88,20 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
     memset(out, 0, sizeof *out);
     *found = false;
     /* A target no fetch has touched has no state schema at all. */
-    bool has_state, has_options;
-    GwResult rc = phases_table_shape(c, &has_state, &has_options);
+    bool has_state;
+    int version;
+    GwResult rc = phases_table_shape(c, &has_state, &version);
     if (rc || !has_state)
         return rc;
-    rc = pg_query_params(c,
-                         has_options ? "SELECT name, status, stream, snapshot_position, slot, publications, filters,"
-                                       " source_options::text FROM _godwit.phases WHERE name = $1"
-                                     : "SELECT name, status, stream, snapshot_position, slot, publications, filters,"
-                                       " NULL::text FROM _godwit.phases WHERE name = $1",
-                         1, params, 8, &res);
+    static const char *const columns[] = {
+        "NULL::text, NULL, NULL, NULL",
+        "source_options::text, NULL, NULL, NULL",
+        "source_options::text, failback_slot, failback_publications, failback_position",
+    };
+    char *sql = gw_asprintf("SELECT name, status, stream, snapshot_position, slot, publications, filters, %s"
+                            " FROM _godwit.phases WHERE name = $1", columns[version > 2 ? 2 : version]);
+    rc = pg_query_params(c, sql, 1, params, 11, &res);
+    free(sql);
     if (rc)
         return rc;
     memset(out, 0, sizeof *out);
@@ -107,6 +115,9 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
         out->publications = get_or_null(res, 0, 5);
         out->filters = get_or_null(res, 0, 6);
         out->source_options = get_or_null(res, 0, 7);
+        out->failback_slot = get_or_null(res, 0, 8);
+        out->failback_publications = get_or_null(res, 0, 9);
+        out->failback_position = get_or_null(res, 0, 10);
     }
     PQclear(res);
     return GW_OK;
@@ -116,16 +127,21 @@ GwResult
 pg_state_put_phase(EngineConn *conn, const PhaseState *ps)
 {
     PgConn *c = PG(conn);
-    const char *params[8] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
-                             ps->slot, ps->publications, ps->filters, ps->source_options};
+    const char *params[11] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
+                              ps->slot, ps->publications, ps->filters, ps->source_options,
+                              ps->failback_slot, ps->failback_publications, ps->failback_position};
     return pg_exec_params(c,
                           "INSERT INTO _godwit.phases (name, status, stream, snapshot_position, slot,"
-                          " publications, filters, source_options) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)"
+                          " publications, filters, source_options, failback_slot, failback_publications,"
+                          " failback_position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)"
                           " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
                           " stream = excluded.stream, snapshot_position = excluded.snapshot_position,"
                           " slot = excluded.slot, publications = excluded.publications,"
-                          " filters = excluded.filters, source_options = excluded.source_options, updated_at = now()",
-                          8, params);
+                          " filters = excluded.filters, source_options = excluded.source_options,"
+                          " failback_slot = excluded.failback_slot,"
+                          " failback_publications = excluded.failback_publications,"
+                          " failback_position = excluded.failback_position, updated_at = now()",
+                          11, params);
 }
 
 GwResult

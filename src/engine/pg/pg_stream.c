@@ -237,8 +237,8 @@ pg_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change)
         WalMessage msg;
         char err[256];
         if (pgoutput_parse_envelope(s->chunk, (size_t) n, &msg, err, sizeof err) != 0) {
-            log_error("source %s: %s", s->owner->base.endpoint->redacted, err);
-            return GW_ERR_SOURCE;
+            log_error("%s %s: %s", role_name(s->owner->base.role), s->owner->base.endpoint->redacted, err);
+            return role_error(s->owner->base.role);
         }
         if (msg.kind == WAL_MSG_KEEPALIVE) {
             if (msg.wal_end > s->sent)
@@ -252,8 +252,8 @@ pg_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change)
             return GW_OK;
         }
         if (pgoutput_decode(s->decoder, msg.payload, msg.payload_len, change, err, sizeof err) != 0) {
-            log_error("source %s: %s", s->owner->base.endpoint->redacted, err);
-            return GW_ERR_SOURCE;
+            log_error("%s %s: %s", role_name(s->owner->base.role), s->owner->base.endpoint->redacted, err);
+            return role_error(s->owner->base.role);
         }
         *ev = STREAM_CHANGE;
         return GW_OK;
