@@ -9,10 +9,11 @@
 #include "flow/status.h"
 
 static const char usage[] =
-    "usage: godwit status --target URL [--format text|json]\n"
+    "usage: godwit status --target URL [--source URL] [--format text|json]\n"
     "\n"
     "Shows every phase recorded on the target: its step, fetch progress, streams with\n"
-    "their applied position and last apply time, and its last events.\n";
+    "their applied position and last apply time, and its last events.  With --source,\n"
+    "also the position of each failback stream (its checkpoint is kept on the source).\n";
 
 static GwResult run_status(int argc, char **argv);
 
@@ -26,12 +27,14 @@ const Command cli_status_command = {
 static const struct option long_options[] = {
     {"target", required_argument, NULL, 4001},
     {"format", required_argument, NULL, 4002},
+    {"source", required_argument, NULL, 4003},
     CLI_COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
 typedef struct StatusOptions {
     const char *target;
+    const char *source;
     bool json;
 } StatusOptions;
 
@@ -41,6 +44,10 @@ parse_one(void *opts, int opt, const char *arg)
     StatusOptions *o = opts;
     if (opt == 4001) {
         o->target = arg;
+        return GW_OK;
+    }
+    if (opt == 4003) {
+        o->source = arg;
         return GW_OK;
     }
     if (opt == 4002 && (!strcmp(arg, "text") || !strcmp(arg, "json"))) {
@@ -61,5 +68,5 @@ run_status(int argc, char **argv)
     if (rc || help)
         return rc;
     rc = cli_require(&cli_status_command, "--target", o.target);
-    return rc ? rc : flow_status(o.target, o.json);
+    return rc ? rc : flow_status(o.target, o.source, o.json);
 }

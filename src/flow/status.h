@@ -9,6 +9,7 @@
 
 #include "util/result.h"
 
-GwResult flow_status(const char *target_url, bool json_output) GW_MUST_CHECK;
+/* source_url (optional): read failback streams' checkpoints there. */
+GwResult flow_status(const char *target_url, const char *source_url, bool json_output) GW_MUST_CHECK;
 
 #endif
