@@ -661,9 +661,10 @@ transient(const Replicator *r, GwResult rc)
 {
     if (r->fatal)
         return false;
-    if (rc == GW_ERR_SOURCE)
+    /* Error codes name the migration's roles: in failback the reader is the target. */
+    if (rc == role_error(r->reader_ep.role))
         return !r->reader || r->reader->ops->error_is_transient(r->reader);
-    if (rc == GW_ERR_TARGET)
+    if (rc == role_error(r->writer_ep.role))
         return !r->writer || r->writer->ops->error_is_transient(r->writer);
     return false;
 }

@@ -7,6 +7,7 @@
  * redacted URL, and Connector/C's own messages do not contain it.
  */
 #include "engine/mysql/mysql_conn.h"
+#include "engine/mysql/mysql_apply.h"
 
 #include <errmsg.h>
 #include <mysqld_error.h>
@@ -162,6 +163,7 @@ mysql_close_conn(EngineConn *conn)
 {
     MyConn *c = MY(conn);
     mysql_copy_free(c);
+    mysql_apply_free(c);
     if (c->lock)
         mysql_close(c->lock);
     mysql_tables_clear(c);

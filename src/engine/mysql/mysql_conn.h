@@ -38,6 +38,7 @@ typedef struct MyTable {
 } MyTable;
 
 typedef struct MyCopy MyCopy;
+typedef struct MyApplier MyApplier;
 
 typedef struct MyConn {
     EngineConn base;
@@ -58,6 +59,8 @@ typedef struct MyConn {
     char *own_position;     /* position of this session's own snapshot (lock-free mode) */
     /* bulk copy in progress (mysql_copy.c) */
     MyCopy *copy;
+    /* the apply session of a change stream written here (mysql_apply.c) */
+    MyApplier *applier;
 } MyConn;
 
 #define MY(conn) ((MyConn *) (conn))

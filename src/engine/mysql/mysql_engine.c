@@ -1,7 +1,8 @@
 /*
  * mysql_engine.c: the MySQL/MariaDB engine's ops table (a source: fetch and,
- * through mysql_stream.c, replicate), its dialect for phase predicates, and
- * the text and number forms of binlog positions.
+ * through mysql_stream.c, replicate; a writer of changes for failback,
+ * through mysql_apply.c), its dialect for phase predicates, and the text and
+ * number forms of binlog positions.
  *
  * Predicates are rendered so that the server compares the way the change
  * stream's evaluator does (core/predicate.h: text bytewise): every string
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 
 #include "core/predicate.h"
+#include "engine/mysql/mysql_apply.h"
 #include "engine/mysql/mysql_internal.h"
 #include "engine/mysql/mysql_pos.h"
 #include "engine/mysql/mysql_stream.h"
@@ -98,4 +100,9 @@ const EngineOps mysql_engine_ops = {
     .current_pos = mysql_current_pos,
     .parse_pos = mysql_parse_pos_text,
     .format_pos = mysql_format_pos_text,
+    .apply_setup = mysql_apply_setup,
+    .apply_change = mysql_apply_change,
+    .apply_commit = mysql_apply_commit,
+    .apply_abort = mysql_apply_abort,
+    .checkpoint_get = mysql_checkpoint_get,
 };

@@ -10,6 +10,13 @@
  * rule "skip a transaction that starts before the checkpoint" is exact.
  * The checkpoint text also records the transaction's GTID.
  *
+ * A transaction written by a godwit applier (failback's, with MariaDB's
+ * skip_replication: its GTID or BEGIN event carries the flag
+ * LOG_EVENT_SKIP_REPLICATION_F) is announced right after its BEGIN by an
+ * ORIGIN change naming CHANGE_ORIGIN_SKIP, so that the flow drops it
+ * (DESIGN.md, "No loops"); its changes and COMMIT follow as usual, and
+ * positions move exactly as for any other transaction.
+ *
  * The binlog holds every table of the server; only the phase's tables
  * (PhaseState.tables) are streamed.  A table's columns come from the catalog
  * (describe), matched to the TABLE_MAP event by position; generated columns
@@ -38,6 +45,10 @@
 
 /* MariaDB's GTID event flag: a statement outside any transaction (DDL). */
 #define GTID_FLAG_STANDALONE 1
+/* Common header flag of the events of a session with skip_replication = 1 (MariaDB). */
+#define EVENT_FLAG_SKIP_REPLICATION 0x8000
+/* Where the common header keeps its 2 bytes of flags. */
+#define EVENT_FLAGS_OFFSET 17
 /* How often an idle server sends a heartbeat. */
 #define STREAM_HEARTBEAT_MS 1000
 
@@ -76,6 +87,8 @@ struct ChangeStream {
     size_t cap_values;
     /* the open transaction */
     bool in_txn;
+    bool origin_pending;        /* written by a godwit applier: an ORIGIN change is due next */
+    bool origin_sent;
     StreamPos txn_start;
     int64_t txn_time;
     char gtid[96];
@@ -297,12 +310,19 @@ ddl_touches_phase(const ChangeStream *s, const MARIADB_RPL_EVENT *ev)
     return false;
 }
 
-/* DDL: stops the stream when it may touch the phase's tables, unless --ddl-applied says it was done. */
+static unsigned event_flags(const MARIADB_RPL_EVENT *ev);
+
+/*
+ * DDL: stops the stream when it may touch the phase's tables, unless
+ * --ddl-applied says it was done.  DDL that a godwit applier wrote (its
+ * `_godwit` state, run in the URL's database, which may be the phase's) is
+ * never the stream's business.
+ */
 static GwResult
 on_ddl(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
 {
     const MARIADB_STRING *q = &ev->event.query.statement;
-    if (!ddl_touches_phase(s, ev)) {
+    if ((event_flags(ev) & EVENT_FLAG_SKIP_REPLICATION) || !ddl_touches_phase(s, ev)) {
         s->sent = event_end(s, ev);
         return GW_OK;
     }
@@ -332,10 +352,30 @@ on_ddl(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
     return GW_OK;
 }
 
+/* The event's header flags, read from the raw header (as event_size does). */
+static unsigned
+event_flags(const MARIADB_RPL_EVENT *ev)
+{
+    size_t len;
+    const uint8_t *raw = raw_event(ev, &len);
+    if (len < EVENT_FLAGS_OFFSET + 2)
+        return ev->flags;
+    return (unsigned) raw[EVENT_FLAGS_OFFSET] | (unsigned) raw[EVENT_FLAGS_OFFSET + 1] << 8;
+}
+
+/* A transaction's GTID or BEGIN event says that a godwit applier wrote it: announce it once. */
+static void
+note_origin(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
+{
+    if (s->in_txn && !s->origin_sent && (event_flags(ev) & EVENT_FLAG_SKIP_REPLICATION))
+        s->origin_pending = true;
+}
+
 static void
 begin_txn(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emitted)
 {
     s->in_txn = true;
+    s->origin_pending = s->origin_sent = false;
     s->txn_start = event_start(s, ev);
     s->txn_time = ((int64_t) ev->timestamp - CHANGE_EPOCH_OFFSET_S) * 1000000;
     *change = (Change) {.kind = CHANGE_BEGIN, .commit_pos = s->txn_start, .commit_time = s->txn_time};
@@ -346,6 +386,7 @@ static void
 commit_txn(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emitted)
 {
     s->in_txn = false;
+    s->origin_pending = false;
     s->sent = event_end(s, ev);
     MyPos pos = {.offset = ev->next_event_pos};
     snprintf(pos.file, sizeof pos.file, "%s", s->file);
@@ -375,6 +416,7 @@ on_query(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emi
     if (is_statement(q, "BEGIN")) {
         if (!s->in_txn)
             begin_txn(s, ev, change, emitted);
+        note_origin(s, ev);
         return GW_OK;
     }
     if (is_statement(q, "COMMIT") || is_statement(q, "ROLLBACK")) {
@@ -391,8 +433,10 @@ on_gtid(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emit
     snprintf(s->gtid, sizeof s->gtid, "%u-%u-%llu", ev->event.gtid.domain_id, ev->server_id,
              (unsigned long long) ev->event.gtid.sequence_nr);
     /* A standalone statement (DDL) opens no transaction: its query event is handled as DDL. */
-    if (!(ev->event.gtid.flags & GTID_FLAG_STANDALONE))
+    if (!(ev->event.gtid.flags & GTID_FLAG_STANDALONE)) {
         begin_txn(s, ev, change, emitted);
+        note_origin(s, ev);
+    }
 }
 
 static void
@@ -592,6 +636,13 @@ mysql_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *out, Change *cha
         return GW_OK;
     }
     for (;;) {
+        if (s->origin_pending) {
+            s->origin_pending = false;
+            s->origin_sent = true;
+            *change = (Change) {.kind = CHANGE_ORIGIN, .origin = CHANGE_ORIGIN_SKIP, .origin_pos = s->txn_start};
+            *out = STREAM_CHANGE;
+            return GW_OK;
+        }
         if (s->rows_open) {
             bool got;
             GwResult rc = next_row(s, change, &got);
