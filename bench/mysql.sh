@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/mysql.sh: godwit with a MariaDB source: fetch against pgloader and a raw pipe, then replicate.
+# bench/mysql.sh: godwit with a MariaDB source: fetch against pgloader and a raw pipe, then replicate,
+# then failback (PostgreSQL back into MariaDB) side by side with replicate.
 #
 #   GODWIT=/abs/path/build/godwit bash bench/mysql.sh [--tables N] [--table-size N] [--types-rows N]
 #       [--jobs N] [--repeat N] [--events N] [--rate TPS] [--seconds S] [--threads N]
@@ -71,8 +72,34 @@
 #   equality   after each step: the sysbench tables' count, sum(k) and hash of (id, k, c, pad) on
 #              both sides; the heartbeat row.
 #
+# Failback (PostgreSQL -> MariaDB), after every forward measurement, on the same target:
+#
+#   prepare    godwit failback --stop-when-caught-up once: it drains forward replication and creates
+#              the phase's failback slot on the target; from then on replicate refuses the phase.
+#   backlog    sysbench oltp_write_only --db-driver=pgsql run --events E --threads N (the forward
+#              backlog's E and N) on the target (database bench_g; PGOPTIONS sets search_path to
+#              schema bench, where the tables live) while nothing streams back, then godwit failback
+#              --stop-when-caught-up, timed: row changes per second from its final "failback
+#              <phase>: N transactions, M changes applied" line.  Peak RSS, CPU, and the statements
+#              and commits MariaDB counted meanwhile (Questions, Com_commit).  The sysbench and
+#              heartbeat sessions on PostgreSQL commit with synchronous_commit=on (the server's
+#              default is off): a walsender only sends flushed WAL, and with off each commit would
+#              wait up to wal_writer_delay (200 ms) before failback could read it.
+#   lag        godwit failback in the background; the heartbeat row updated on PostgreSQL every
+#              100 ms (clock_timestamp() at UTC, a DO loop committing each update in one session)
+#              and its age read on MariaDB every 100 ms (UTC_TIMESTAMP(6) minus the applied DATETIME,
+#              a loop in one session) while sysbench --db-driver=pgsql --rate R --time S runs on the
+#              target: median, p99 (goal < 1 s, as forward) and max.  The heartbeat is then
+#              cancelled, its last value must reach MariaDB, and failback is stopped with SIGTERM
+#              (exit 0 expected).
+#   equality   after each step, as forward (the same hashes compare MariaDB with PostgreSQL).
+#   report     side by side with the forward figures; "forward rate / failback rate" (= failback
+#              time / forward time per row change) with the goal <= 1.2: failback within 20% of
+#              forward for the same engine pair.
+#
 # Extra knobs (environment): BENCH_KEEP=1 keeps the work directory (every tool's log);
-# BENCH_QUIET_WAIT=S; BENCH_SKIP="pgloader raw replicate" skips parts.  Exit 1 if a check fails or
+# BENCH_QUIET_WAIT=S; BENCH_SKIP="pgloader raw replicate failback" skips parts (failback without
+# replicate still runs, with nothing to compare).  Exit 1 if a check fails or
 # godwit fails; pgloader's type failures are reported, not counted as failures.
 set -euo pipefail
 
@@ -117,6 +144,7 @@ bench_cleanup() {
     local p
     for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     if [ -s "$work/replicate.pid" ]; then kill "$(cat "$work/replicate.pid")" 2>/dev/null || true; fi
+    if [ -s "$work/failback.pid" ]; then kill "$(cat "$work/failback.pid")" 2>/dev/null || true; fi
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         echo "bench: kept logs in $work" >&2
     else
@@ -533,24 +561,40 @@ done
 # and left its target, which no other contender touches.
 if [ "${R_STATUS[godwit]:-FAILED}" != ok ]; then
     case $skip in *" replicate "*) ;; *) skip+=" replicate " ;; esac
-    log "godwit fetch failed: replicate skipped"
+    case $skip in *" failback "*) ;; *) skip+=" failback " ;; esac
+    log "godwit fetch failed: replicate and failback skipped"
 fi
 
 # ---------------------------------------------------------------- replicate
 TG=$(pgurl ${DB}_g)
-repl_changes() {   # the last "N transactions, M changes applied" of log $1: "N M"
-    grep -E 'replicate [^ ]+: [0-9]+ transactions, [0-9]+ changes applied' "$1" | tail -n 1 |
+applied_changes() {   # DIRECTION LOG: the last "DIRECTION <phase>: N transactions, M changes applied" of LOG: "N M"
+    grep -E "$1 [^ ]+: [0-9]+ transactions, [0-9]+ changes applied" "$2" | tail -n 1 |
         sed -E 's/.*: ([0-9]+) transactions, ([0-9]+) changes applied.*/\1 \2/'
+}
+repl_changes() { applied_changes replicate "$1"; }
+lag_stats() {   # FILE of lag samples (s), one a line: "median p99 max count"
+    grep -E '^-?[0-9.]+$' "$1" | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a n/a n/a 0"; exit }
+            p = int(NR * 0.99 + 0.999); if (p > NR) p = NR
+            printf "%.3f %.3f %.3f %d\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[p], v[NR], NR }'
 }
 binlog_bytes() { my -e 'SHOW BINARY LOGS' | awk '{ n += $2 } END { print n + 0 }'; }
 check_repl() {   # NAME: sysbench tables and the heartbeat equal on both sides
     local bad=0 a b
     src_sbhash   # the source has changed since the fetch
-    check_sb "$1" ${DB}_g || bad=1
+    check_sb "$1" ${DB}_g || { bad=1; sb_rowdiff "$1"; }
     a=$(my "$DB" -e "SELECT DATE_FORMAT(t, '%Y-%m-%d %H:%i:%s.%f') FROM hb")
     b=$(pq ${DB}_g -c "SELECT to_char(t, 'YYYY-MM-DD HH24:MI:SS.US') FROM $DB.hb")
     [ "$a" = "$b" ] || { log "$1: heartbeat differs: MariaDB $a, PostgreSQL $b"; bad=1; }
     return $bad
+}
+sb_rowdiff() {   # NAME: the first rows of the sysbench tables that differ (< MariaDB, > PostgreSQL), into the log
+    local t
+    for t in "${sb_tables[@]}"; do
+        my "$DB" -e "SELECT CONCAT_WS(' ', '$t', id, k, MD5(CONCAT_WS(',', id, k, c, pad))) FROM \`$t\` ORDER BY id" >"$work/rows.$1.$t.my"
+        pq ${DB}_g -c "SELECT concat_ws(' ', '$t', id, k, md5(concat_ws(',', id, k, c::text, pad::text))) FROM $DB.\"$t\" ORDER BY id" >"$work/rows.$1.$t.pg"
+        diff "$work/rows.$1.$t.my" "$work/rows.$1.$t.pg" | grep '^[<>]' | head -n 10 | sed 's/^/    /' >&2 || true
+    done
 }
 declare -A RP
 run_replicate() {
@@ -567,7 +611,7 @@ run_replicate() {
     RP[backlog_binlog_mb]=$(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.1f", (b - a) / 1048576 }')
     log "backlog: applying it with godwit replicate --stop-when-caught-up"
     timed repl.backlog "${gw_repl[@]}" --stop-when-caught-up || rc=$?
-    RP[backlog_s]=$T_WALL RP[backlog_rss]=$T_RSS RP[backlog_cpu]=$T_CPU RP[backlog_other]=$T_OTHER
+    RP[backlog_s]=$T_WALL RP[backlog_rss]=$T_RSS RP[backlog_cpu]=$T_CPU RP[backlog_scpu]=$T_SCPU RP[backlog_other]=$T_OTHER
     if [ "$rc" -ne 0 ]; then
         tail -n 15 "$work/repl.backlog.err" >&2; fail "godwit replicate (backlog) exited $rc"; return 0
     fi
@@ -684,15 +728,145 @@ EOF
     read -r _ 'RP[lag_rss_kb]' _ _ < <(tail -n 1 "$work/repl.lag.time") || true
     RP[lag_rss]=$(awk -v k="${RP[lag_rss_kb]:-0}" 'BEGIN { printf "%.0f", k / 1024 }')
     read -r 'RP[lag_txns]' 'RP[lag_changes]' < <(repl_changes "$work/repl.lag.err") || true
-    read -r 'RP[lag_med]' 'RP[lag_p99]' 'RP[lag_max]' 'RP[lag_n]' < <(grep -E '^-?[0-9.]+$' "$work/lag.samples" | sort -g |
-        awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a n/a n/a 0"; exit }
-            p = int(NR * 0.99 + 0.999); if (p > NR) p = NR
-            printf "%.3f %.3f %.3f %d\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[p], v[NR], NR }')
+    read -r 'RP[lag_med]' 'RP[lag_p99]' 'RP[lag_max]' 'RP[lag_n]' < <(lag_stats "$work/lag.samples")
     RP[lag_eq]=equal
     check_repl lag || { RP[lag_eq]=DIFFERENT; fail "replicate (lag run): tables differ"; }
     log "lag: median ${RP[lag_med]}s, p99 ${RP[lag_p99]}s, max ${RP[lag_max]}s over ${RP[lag_n]} samples at ${RP[lag_tps]:-?} tps; drained in ${RP[drain_s]}s; ${RP[lag_eq]}"
 }
 case $skip in *" replicate "*) ;; *) run_replicate ;; esac
+
+# ---------------------------------------------------------------- failback
+# The same measurements the other way round, after every forward one (the first failback run ends
+# forward replication of the phase): sysbench writes to PostgreSQL (godwit's target: database
+# ${DB}_g, the tables in schema $DB, reached through PGOPTIONS' search_path) and godwit failback
+# applies the changes to MariaDB.
+sb_pg_args=(--db-driver=pgsql --pgsql-host=127.0.0.1 --pgsql-port="$PTGT_PORT" --pgsql-user=postgres
+    --pgsql-db="${DB}_g" --tables="$ntables" --table-size="$table_size")
+# The writers on PostgreSQL commit with synchronous_commit=on (the server's default is off here):
+# a walsender sends only flushed WAL, so with off every commit would wait for the WAL writer
+# (wal_writer_delay, 200 ms) before failback could see it.  fsync=off keeps the flush cheap.
+pg_writer_opts="-c synchronous_commit=on -c client_min_messages=warning"
+sb_pg() { PGOPTIONS="$pg_writer_opts -c search_path=$DB,public" sysbench oltp_write_only "${sb_pg_args[@]}" "$@"; }
+my_status() { my -e "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_commit')" | awk '{ printf "%s ", $2 }'; }
+declare -A FB
+run_failback() {
+    local gw_fb=("$GODWIT" failback --source "$SRC" --target "$TG") rc=0 s0
+    # -- prepare: drains forward replication, creates the failback slot on the target
+    log "failback: first run (prepare: drains forward replication, creates the failback slot)"
+    timed fb.prepare "${gw_fb[@]}" --stop-when-caught-up || rc=$?
+    FB[prepare_s]=$T_WALL
+    if [ "$rc" -ne 0 ]; then
+        tail -n 15 "$work/fb.prepare.err" >&2; fail "godwit failback (prepare) exited $rc"; return 0
+    fi
+    check_repl fb.prepare || fail "failback prepare: tables differ before any failback load"
+
+    # -- backlog
+    log "failback backlog: sysbench oltp_write_only --db-driver=pgsql run --events $events --threads $threads on PostgreSQL (nothing streaming back)"
+    s0=$(now)
+    sb_pg --threads="$threads" --events="$events" --time=0 run >"$work/fb.backlog.sysbench" 2>&1 ||
+        { tail -n 20 "$work/fb.backlog.sysbench" >&2; die "sysbench run on PostgreSQL (failback backlog) failed"; }
+    FB[backlog_load_s]=$(secs "$s0" "$(now)")
+    FB[backlog_ignored]=$(sed -nE 's/.*ignored errors: +([0-9]+).*/\1/p' "$work/fb.backlog.sysbench" | head -n 1)
+    log "failback backlog: applying it with godwit failback --stop-when-caught-up"
+    rc=0
+    local st0 st1
+    st0=$(my_status)
+    timed fb.backlog "${gw_fb[@]}" --stop-when-caught-up || rc=$?
+    st1=$(my_status)
+    FB[backlog_s]=$T_WALL FB[backlog_rss]=$T_RSS FB[backlog_cpu]=$T_CPU FB[backlog_scpu]=$T_SCPU FB[backlog_other]=$T_OTHER
+    # Statements and commits MariaDB received meanwhile (Com_commit, Questions; sorted by name)
+    read -r 'FB[backlog_commits]' 'FB[backlog_stmts]' < <(echo "$st0 $st1" | awk '{ print $3 - $1, $4 - $2 }')
+    if [ "$rc" -ne 0 ]; then
+        tail -n 15 "$work/fb.backlog.err" >&2; fail "godwit failback (backlog) exited $rc"; return 0
+    fi
+    read -r 'FB[backlog_txns]' 'FB[backlog_changes]' < <(applied_changes failback "$work/fb.backlog.err") || true
+    FB[backlog_rate]=$(div "${FB[backlog_changes]:-0}" "$T_WALL" '%.0f')
+    FB[backlog_eq]=equal
+    check_repl fb.backlog || { FB[backlog_eq]=DIFFERENT; fail "failback backlog: tables differ"; }
+    log "failback backlog: ${FB[backlog_txns]:-?} transactions, ${FB[backlog_changes]:-?} changes in ${T_WALL}s = ${FB[backlog_rate]} changes/s; ${FB[backlog_eq]}"
+
+    # -- lag under a steady load
+    log "failback lag: godwit failback in the background, sysbench --db-driver=pgsql --rate $rate --time $seconds, heartbeat every 100 ms on PostgreSQL"
+    rm -f "$work/failback.pid"
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    /usr/bin/time -o "$work/fb.lag.time" -f '%e %M %U %S' bash -c 'echo $$ >"$0"; exec "$@"' "$work/failback.pid" \
+        "${gw_fb[@]}" >"$work/fb.lag.out" 2>"$work/fb.lag.err" &
+    local tpid=$!
+    BG_PIDS+=("$tpid")
+    # The heartbeat: one session, a committed update every 100 ms (cancelled after the load; the
+    # deadline only bounds it if the script dies).
+    PGAPPNAME=bench_hb PGOPTIONS="$pg_writer_opts" psql -X -q -d "$TG" >"$work/fb.hb.out" 2>&1 <<EOF2 &
+DO \$\$
+DECLARE e timestamptz := clock_timestamp() + interval '$((seconds + 400)) seconds';
+BEGIN
+  WHILE clock_timestamp() < e LOOP
+    UPDATE $DB.hb SET t = clock_timestamp() AT TIME ZONE 'UTC' WHERE id = 1;
+    COMMIT;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END
+\$\$;
+EOF2
+    local hbpid=$!
+    BG_PIDS+=("$hbpid")
+    # Age of the applied heartbeat on MariaDB, by MariaDB's clock.
+    local lagq="SELECT TIMESTAMPDIFF(MICROSECOND, t, UTC_TIMESTAMP(6)) / 1e6 FROM hb" until=$((SECONDS + 60)) l
+    while :; do
+        l=$(my "$DB" -e "$lagq" 2>/dev/null || echo 999)
+        awk -v x="$l" 'BEGIN { exit !(x < 1) }' && break
+        kill -0 "$tpid" 2>/dev/null || { tail -n 15 "$work/fb.lag.err" >&2; die "godwit failback exited early"; }
+        kill -0 "$hbpid" 2>/dev/null || { cat "$work/fb.hb.out" >&2; die "the PostgreSQL heartbeat loop ended early"; }
+        [ $SECONDS -lt $until ] || die "failback lag: the heartbeat did not reach MariaDB within 60 s (last lag ${l}s)"
+        sleep 0.1
+    done
+    # The sampler: one MariaDB session reading the heartbeat's age every 100 ms for the load's duration.
+    my "$DB" >"$work/fb.lag.samples" 2>"$work/fb.lag.samples.err" <<EOF2 &
+SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED;
+SET @end = NOW(6) + INTERVAL $seconds SECOND;
+DELIMITER //
+BEGIN NOT ATOMIC
+  WHILE NOW(6) < @end DO
+    $lagq;
+    DO SLEEP(0.1);
+  END WHILE;
+END//
+EOF2
+    local smpid=$!
+    BG_PIDS+=("$smpid")
+    sb_pg --threads="$threads" --rate="$rate" --time="$seconds" --events=0 run \
+        >"$work/fb.lag.sysbench" 2>&1 || { tail -n 20 "$work/fb.lag.sysbench" >&2; die "sysbench run on PostgreSQL (failback lag) failed"; }
+    FB[lag_tps]=$(sed -nE 's/.*transactions: +[0-9]+ +\(([0-9.]+) per sec.*/\1/p' "$work/fb.lag.sysbench" | head -n 1)
+    wait "$smpid" || { cat "$work/fb.lag.samples.err" >&2; fail "the MariaDB lag sampler failed"; }
+    # Stop the heartbeat loop (a cancel; its committed updates stay), then one last heartbeat,
+    # committed after every sysbench transaction: MariaDB must receive it.
+    pq "${DB}_g" -c "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE application_name = 'bench_hb'" >/dev/null
+    wait "$hbpid" 2>/dev/null || true
+    grep -q 'canceling statement due to user request' "$work/fb.hb.out" ||
+        { cat "$work/fb.hb.out" >&2; fail "the PostgreSQL heartbeat loop did not end as expected"; }
+    local last t0d
+    last=$(pq "${DB}_g" -c "SET synchronous_commit = on" -c "UPDATE $DB.hb SET t = clock_timestamp() AT TIME ZONE 'UTC' WHERE id = 1
+        RETURNING to_char(t, 'YYYY-MM-DD HH24:MI:SS.US')")
+    t0d=$(now); until=$((SECONDS + 300))
+    while [ "$(my "$DB" -e "SELECT DATE_FORMAT(t, '%Y-%m-%d %H:%i:%s.%f') FROM hb")" != "$last" ]; do
+        [ $SECONDS -lt $until ] || { fail "failback lag: the last heartbeat did not arrive within 300 s"; break; }
+        kill -0 "$tpid" 2>/dev/null || { fail "godwit failback exited during the lag run"; break; }
+        sleep 0.05
+    done
+    FB[drain_s]=$(secs "$t0d" "$(now)")
+    kill -TERM "$(cat "$work/failback.pid")" 2>/dev/null || true
+    rc=0; wait "$tpid" || rc=$?
+    FB[lag_exit]=$rc
+    BG_PIDS=(); rm -f "$work/failback.pid"   # all waited for: nothing left to kill
+    [ "$rc" -eq 0 ] || { tail -n 10 "$work/fb.lag.err" >&2; fail "godwit failback exited $rc after SIGTERM"; }
+    read -r _ 'FB[lag_rss_kb]' _ _ < <(tail -n 1 "$work/fb.lag.time") || true
+    FB[lag_rss]=$(awk -v k="${FB[lag_rss_kb]:-0}" 'BEGIN { printf "%.0f", k / 1024 }')
+    read -r 'FB[lag_txns]' 'FB[lag_changes]' < <(applied_changes failback "$work/fb.lag.err") || true
+    read -r 'FB[lag_med]' 'FB[lag_p99]' 'FB[lag_max]' 'FB[lag_n]' < <(lag_stats "$work/fb.lag.samples")
+    FB[lag_eq]=equal
+    check_repl fb.lag || { FB[lag_eq]=DIFFERENT; fail "failback (lag run): tables differ"; }
+    log "failback lag: median ${FB[lag_med]}s, p99 ${FB[lag_p99]}s, max ${FB[lag_max]}s over ${FB[lag_n]} samples at ${FB[lag_tps]:-?} tps; drained in ${FB[drain_s]}s; ${FB[lag_eq]}"
+}
+case $skip in *" failback "*) ;; *) run_failback ;; esac
 
 # ---------------------------------------------------------------- report
 med() { if [ -n "${R_WALL[$1]+x}" ]; then median "${R_WALL[$1]//FAILED/}"; fi; }
@@ -754,6 +928,41 @@ if [ -n "${RP[backlog_s]:-}" ]; then
         rrow "  after the load" "last heartbeat applied ${RP[drain_s]} s after it was written; SIGTERM: exit ${RP[lag_exit]}; ${RP[lag_changes]:-?} changes applied; peak RSS ${RP[lag_rss]} MB; tables ${RP[lag_eq]}"
     fi
     echo "equality: sysbench tables' count, sum(k) and hash of (id, k, c, pad) computed by each server; heartbeat row"
+fi
+if [ -n "${FB[prepare_s]:-}" ]; then
+    echo
+    frow() { printf '%-26s %-40s %s\n' "$@"; }
+    na() { echo "${1:-n/a}"; }
+    # forward rate / failback rate = failback time per row change / forward time per row change
+    fbr=n/a
+    if [ -n "${RP[backlog_changes]:-}" ] && [ -n "${FB[backlog_changes]:-}" ] && [ "${FB[backlog_changes]:-?}" -gt 0 ] && [ "${RP[backlog_changes]}" -gt 0 ]; then
+        fbr=$(awk -v fs="${FB[backlog_s]:-?}" -v fc="${FB[backlog_changes]:-?}" -v rs="${RP[backlog_s]}" -v rc="${RP[backlog_changes]}" \
+            'BEGIN { if (rs > 0) printf "%.2f", (fs / fc) / (rs / rc); else print "n/a" }')
+    fi
+    echo "failback (PostgreSQL -> MariaDB; first run, which drained forward replication and created the slot: ${FB[prepare_s]:-?} s)"
+    frow "" "forward: MariaDB -> PostgreSQL" "failback: PostgreSQL -> MariaDB"
+    frow -------------------------- ---------------------------------------- ----------------------------------------
+    [ -n "${FB[backlog_s]:-}" ] && {
+    frow "backlog load" "$events txns, $threads threads: $(na "${RP[backlog_load_s]:-}") s" "$events txns, $threads threads: ${FB[backlog_load_s]:-?} s (${FB[backlog_ignored]:-?} ignored errors)"
+    frow "  row changes applied" "$(na "${RP[backlog_changes]:-}") in $(na "${RP[backlog_s]:-}") s" "${FB[backlog_changes]:-?} in ${FB[backlog_s]:-?} s"
+    frow "  row changes/s" "$(na "${RP[backlog_rate]:-}")" "${FB[backlog_rate]:-?}"
+    frow "  peak RSS MB" "$(na "${RP[backlog_rss]:-}")" "${FB[backlog_rss]:-?}"
+    frow "  cpu s: godwit, servers" "$(na "${RP[backlog_cpu]:-}"), $(na "${RP[backlog_scpu]:-}")" "${FB[backlog_cpu]:-?}, ${FB[backlog_scpu]:-?}"
+    frow "  MariaDB statements" "" "${FB[backlog_stmts]:-?} statements, ${FB[backlog_commits]:-?} commits (its status counters)"
+    frow "  tables after" "$(na "${RP[backlog_eq]:-}")" "${FB[backlog_eq]:-?}"
+    }
+    [ -n "${FB[lag_med]:-}" ] && {
+    frow "lag at --rate $rate, ${seconds} s" "$(na "${RP[lag_tps]:-}") tps achieved" "${FB[lag_tps]:-?} tps achieved"
+    frow "  median / p99 / max s" "$(na "${RP[lag_med]:-}") / $(na "${RP[lag_p99]:-}") / $(na "${RP[lag_max]:-}") (${RP[lag_n]:-0} samples)" "${FB[lag_med]:-?} / ${FB[lag_p99]:-?} / ${FB[lag_max]:-?} (${FB[lag_n]:-?} samples)"
+    frow "  last heartbeat applied" "$(na "${RP[drain_s]:-}") s after it was written" "${FB[drain_s]:-?} s after it was written"
+    frow "  exit on SIGTERM, RSS MB" "$(na "${RP[lag_exit]:-}"), $(na "${RP[lag_rss]:-}")" "${FB[lag_exit]:-?}, ${FB[lag_rss]:-?}"
+    frow "  tables after" "$(na "${RP[lag_eq]:-}")" "${FB[lag_eq]:-?}"
+    }
+    echo
+    echo "forward rate / failback rate:        $fbr   (goal <= 1.2, failback within 20% of forward: $(verdict "$fbr" '<=' 1.2)) = failback time / forward time per row change"
+    [ -n "${FB[lag_p99]:-}" ] && echo "failback lag p99:                    ${FB[lag_p99]:-?} s   (goal < 1 s as forward: $(verdict "${FB[lag_p99]:-?}" '<' 1))"
+    echo "failback: sysbench oltp_write_only --db-driver=pgsql on ${DB}_g (search_path $DB); heartbeat written on PostgreSQL"
+    echo "          (clock_timestamp() at UTC every 100 ms), its age read on MariaDB (UTC_TIMESTAMP(6) - t) every 100 ms"
 fi
 if [ "$failures" -gt 0 ]; then
     echo "$failures check(s) FAILED: see the log above" >&2
