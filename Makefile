@@ -8,7 +8,7 @@ MARIADB_LIB := $(shell mariadb_config --libs 2>/dev/null || echo -lmariadb)
 CPPFLAGS += -Isrc -I$(PG_INC) $(MARIADB_INC) -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -pthread
-LDLIBS   += -lpq $(MARIADB_LIB) -lz -ljansson -lmicrohttpd -lpthread
+LDLIBS   += -lpq $(MARIADB_LIB) -lz -ljansson -lmicrohttpd -lgnutls -lpthread
 
 BUILD_SUFFIX ?=
 ifeq ($(SANITIZE),1)

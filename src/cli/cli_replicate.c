@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "flow/failback.h"
+#include "flow/failback_changefeed.h"
 #include "flow/replicate.h"
 
 static const char usage[] =
@@ -50,7 +51,7 @@ static const char failback_usage[] =
     "From then on `replicate` refuses the phase; later runs resume from the checkpoint.\n"
     "\n"
     "  --source URL            the migration's source (PostgreSQL or MySQL/MariaDB): written to\n"
-    "  --target URL            the migration's target (PostgreSQL): read from\n"
+    "  --target URL            the migration's target (PostgreSQL or CockroachDB): read from\n"
     "  --phase NAME            phase (default: default)\n"
     "  --stop-when-caught-up   exit 0 once everything the target had committed at start is applied\n"
     "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
@@ -59,6 +60,24 @@ static const char failback_usage[] =
     "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
     "  --server-id N, --ddl-applied   as for replicate, used by the first run's drain\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
+    "\n"
+    "From a CockroachDB target (or any target with --changefeed) the changes come\n"
+    "back through a changefeed posting to an HTTPS endpoint godwit serves; the\n"
+    "source must be PostgreSQL. Each run prints the CREATE CHANGEFEED statement to\n"
+    "run on the target (stdout); a batch is answered 200 once staged in the source's\n"
+    "_godwit schema, and staged changes are applied one resolved interval per source\n"
+    "transaction. Not yet run against a live CockroachDB (see README).\n"
+    "  --changefeed            use the webhook even if the target is not CockroachDB\n"
+    "  --listen HOST:PORT      where the HTTPS endpoint listens (required)\n"
+    "  --tls-cert FILE         its certificate, PEM (required; put in the statement as ca_cert)\n"
+    "  --tls-key FILE          its private key, PEM (required)\n"
+    "  --tls-client-ca FILE    also require a client certificate signed by this CA\n"
+    "  --token-file FILE       the bearer token requests must carry (or GODWIT_WEBHOOK_TOKEN);\n"
+    "                          a token or a client CA is required; it is never printed\n"
+    "  --max-body BYTES        largest request body accepted (default: 16777216)\n"
+    "  --create-changefeed     run the statement on the target too (once: each run creates one)\n"
+    "  --stop-when-caught-up   here: exit 0 once every resolved timestamp received is applied\n"
+    "                          and no request came for 2 s\n"
     "\n"
     "SIGINT or SIGTERM stops it after the current transaction. Exit codes: 0 stopped\n"
     "cleanly, 2 bad usage or configuration, 3 source error, 4 target error, 5 internal.\n";
@@ -87,7 +106,8 @@ const Command cli_replicate_command = {
 };
 
 enum { OPT_SOURCE = 3001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_STOP, OPT_RETRY, OPT_GROUP, OPT_GROUP_MS, OPT_METRICS,
-       OPT_SERVER_ID, OPT_DDL_APPLIED };
+       OPT_SERVER_ID, OPT_DDL_APPLIED, OPT_CHANGEFEED, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA,
+       OPT_TOKEN_FILE, OPT_MAX_BODY, OPT_CREATE_CHANGEFEED };
 
 static const struct option long_options[] = {
     {"source", required_argument, NULL, OPT_SOURCE},
@@ -101,6 +121,14 @@ static const struct option long_options[] = {
     {"metrics-addr", required_argument, NULL, OPT_METRICS},
     {"server-id", required_argument, NULL, OPT_SERVER_ID},
     {"ddl-applied", no_argument, NULL, OPT_DDL_APPLIED},
+    {"changefeed", no_argument, NULL, OPT_CHANGEFEED},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"create-changefeed", no_argument, NULL, OPT_CREATE_CHANGEFEED},
     CLI_COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -111,6 +139,8 @@ parse_one(void *args, int opt, const char *arg)
     StreamArgs *a = args;
     ReplicateOptions *o = &a->o;
     const Command *cmd = a->cmd;
+    if (opt >= OPT_CHANGEFEED && opt <= OPT_CREATE_CHANGEFEED && cmd != &cli_failback_command)
+        return cli_usage_error(cmd, "the changefeed webhook options belong to `godwit failback`");
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
     case OPT_TARGET: o->target_url = arg; return GW_OK;
@@ -134,6 +164,20 @@ parse_one(void *args, int opt, const char *arg)
         return GW_OK;
     }
     case OPT_DDL_APPLIED: o->ddl_applied = true; return GW_OK;
+    case OPT_CHANGEFEED: o->changefeed = true; return GW_OK;
+    case OPT_LISTEN: o->listen_addr = arg; return GW_OK;
+    case OPT_TLS_CERT: o->tls_cert_file = arg; return GW_OK;
+    case OPT_TLS_KEY: o->tls_key_file = arg; return GW_OK;
+    case OPT_TLS_CLIENT_CA: o->tls_client_ca_file = arg; return GW_OK;
+    case OPT_TOKEN_FILE: o->token_file = arg; return GW_OK;
+    case OPT_CREATE_CHANGEFEED: o->create_changefeed = true; return GW_OK;
+    case OPT_MAX_BODY: {
+        long long n;
+        if (cli_parse_number_ll("--max-body", arg, 1024, 1LL << 30, &n))
+            return GW_ERR_USAGE;
+        o->max_body = (size_t) n;
+        return GW_OK;
+    }
     default: return cli_usage_error(cmd, "unknown option");
     }
 }
@@ -143,7 +187,8 @@ parse_stream_args(const Command *cmd, int argc, char **argv, StreamArgs *a, bool
 {
     *a = (StreamArgs) {
         .cmd = cmd,
-        .o = {.phase = "default", .retry_seconds = 300, .group_changes = 2000, .group_ms = 2},
+        .o = {.phase = "default", .retry_seconds = 300, .group_changes = 2000, .group_ms = 2,
+              .max_body = CHANGEFEED_MAX_BODY_DEFAULT},
     };
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, a, help);
     if (rc || *help)
@@ -167,5 +212,7 @@ run_failback(int argc, char **argv)
     StreamArgs a;
     bool help = false;
     GwResult rc = parse_stream_args(&cli_failback_command, argc, argv, &a, &help);
+    if (rc == GW_OK && !help && a.o.changefeed)
+        rc = failback_changefeed_check_options(&a.o);
     return rc || help ? rc : flow_failback(&a.o);
 }

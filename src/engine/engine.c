@@ -147,3 +147,14 @@ shard_progress_free(ShardProgress *s)
     free(s->snapshot_position);
     memset(s, 0, sizeof *s);
 }
+
+void
+staged_change_free(StagedChange *c)
+{
+    free(c->schema);
+    free(c->table);
+    free(c->key);
+    free(c->after);
+    free(c->before);
+    memset(c, 0, sizeof *c);
+}

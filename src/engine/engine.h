@@ -20,6 +20,7 @@
 
 #include "core/catalog.h"
 #include "core/change.h"
+#include "core/hlc.h"
 #include "core/selection.h"
 #include "util/result.h"
 
@@ -110,6 +111,21 @@ typedef struct ShardProgress {
     int64_t bytes;
     char *snapshot_position; /* the snapshot this shard was copied under */
 } ShardProgress;
+
+/*
+ * A row change a CockroachDB changefeed delivered to godwit's webhook, kept
+ * on the source until a resolved timestamp covers it (failback from
+ * CockroachDB; DESIGN.md, "CockroachDB specifics").  JSON texts as received.
+ */
+typedef struct StagedChange {
+    char *schema;           /* the source table it belongs to */
+    char *table;
+    char *key;              /* JSON array of the primary key's values */
+    Hlc updated;            /* its commit timestamp on the target */
+    char *after;            /* JSON object, or "null" for a delete */
+    char *before;           /* JSON object or "null"; NULL when the changefeed sends none (no diff) */
+    int64_t seq;            /* arrival order (set by staging_read): the tiebreak within one timestamp */
+} StagedChange;
 
 /* What kind of snapshot a fetch takes. */
 typedef enum SnapshotKind {
@@ -261,6 +277,43 @@ struct EngineOps {
                                 const char *detail_json) GW_MUST_CHECK;
     /* Every phase with its fetch progress, streams and last events, as JSON; *found false without state. */
     GwResult (*state_report)(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;
+
+    /*
+     * Failback from CockroachDB through a changefeed webhook (DESIGN.md,
+     * "CockroachDB specifics").  Optional: NULL means this engine cannot take
+     * that role.  Reader side (the migration's target): a changefeed cursor
+     * for now, *exact false when the engine has no HLC clock and the cursor
+     * is only made from its wall clock (a stand-in in tests); and running the
+     * CREATE CHANGEFEED statement, returning its job id.
+     */
+    GwResult (*changefeed_cursor)(EngineConn *conn, Hlc *now, bool *exact) GW_MUST_CHECK;
+    GwResult (*changefeed_create)(EngineConn *conn, const char *sql, char **job_id) GW_MUST_CHECK;
+    /*
+     * Writer side (the migration's source), in its _godwit state: staged
+     * changes and resolved timestamps per phase.  staging_put stores a batch
+     * in one transaction; a change already staged (same table, key and
+     * timestamp: a redelivery) is left as it is.  staging_resolve records a
+     * resolved timestamp later than every one recorded (others are ignored).
+     */
+    GwResult (*staging_init)(EngineConn *conn) GW_MUST_CHECK;
+    GwResult (*staging_put)(EngineConn *conn, const char *phase, const StagedChange *rows, size_t n) GW_MUST_CHECK;
+    GwResult (*staging_resolve)(EngineConn *conn, const char *phase, Hlc resolved) GW_MUST_CHECK;
+    /* The earliest recorded resolved timestamp after `after`; *found false if none. */
+    GwResult (*staging_next_resolved)(EngineConn *conn, const char *phase, Hlc after, Hlc *next,
+                                      bool *found) GW_MUST_CHECK;
+    /*
+     * Staged changes with (updated, seq) after (from, from_seq) and updated
+     * at or before upto, in (updated, seq) order, at most limit of them; the
+     * caller frees each with staged_change_free and the array.
+     */
+    GwResult (*staging_read)(EngineConn *conn, const char *phase, Hlc from, int64_t from_seq, Hlc upto,
+                             size_t limit, StagedChange **rows, size_t *n) GW_MUST_CHECK;
+    /*
+     * Inside the open apply transaction (before apply_commit): removes the
+     * staged changes and resolved timestamps at or before upto, so that they
+     * go exactly when their checkpoint is written.
+     */
+    GwResult (*staging_discard)(EngineConn *conn, const char *phase, Hlc upto) GW_MUST_CHECK;
 };
 
 /* Picks the engine for a URL and connects; detects CockroachDB behind postgres://. */
@@ -284,5 +337,6 @@ void snapshot_free(Snapshot *s);
 void key_range_free(KeyRange *r, size_t nkeys);
 void phase_state_free(PhaseState *ps);
 void shard_progress_free(ShardProgress *s);
+void staged_change_free(StagedChange *c);
 
 #endif

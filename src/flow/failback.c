@@ -24,6 +24,7 @@
 
 #include "core/selection.h"
 #include "engine/engine.h"
+#include "flow/failback_changefeed.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -184,9 +185,13 @@ preparer_free(Preparer *p)
     catalog_free(&p->catalog);
 }
 
-/* The first run's steps; later runs find the phase prepared and skip them. */
+/*
+ * The first run's steps; later runs find the phase prepared and skip them.
+ * *webhook: the target's changes come through a changefeed webhook
+ * (failback_changefeed.h), not a slot: a CockroachDB target, or --changefeed.
+ */
 static GwResult
-prepare(const ReplicateOptions *opts)
+prepare(const ReplicateOptions *opts, bool *webhook)
 {
     Preparer p;
     memset(&p, 0, sizeof p);
@@ -194,11 +199,19 @@ prepare(const ReplicateOptions *opts)
     catalog_init(&p.catalog);
     bool prepared = false;
     GwResult rc = connect_both(&p);
+    if (rc == GW_OK) {
+        *webhook = opts->changefeed || p.target->kind == ENGINE_COCKROACH;
+        rc = *webhook ? failback_changefeed_check(opts, p.source) : GW_OK;
+    }
     if (rc == GW_OK)
         rc = load_phase(&p, &prepared);
     if (rc == GW_OK && !prepared)
         rc = refuse_if_forward_running(&p);
-    if (rc == GW_OK && !prepared) {
+    if (rc == GW_OK && !prepared && *webhook) {
+        rc = drain_forward(opts);
+        if (rc == GW_OK)
+            rc = failback_changefeed_prepare(p.target, &p.phase);
+    } else if (rc == GW_OK && !prepared) {
         rc = drain_forward(opts);
         Snapshot snap;
         memset(&snap, 0, sizeof snap);
@@ -217,9 +230,12 @@ prepare(const ReplicateOptions *opts)
 GwResult
 flow_failback(const ReplicateOptions *opts)
 {
-    GwResult rc = prepare(opts);
+    bool webhook = false;
+    GwResult rc = prepare(opts, &webhook);
     if (rc)
         return rc;
+    if (webhook)
+        return flow_failback_changefeed(opts);
     ReplicateOptions back = *opts;
     back.failback = true;
     return flow_replicate(&back);

@@ -7,6 +7,7 @@
 #define GW_REPLICATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/result.h"
@@ -26,6 +27,15 @@ typedef struct ReplicateOptions {
     const char *metrics_addr;   /* HOST:PORT for /metrics and /healthz, or NULL */
     uint32_t server_id;         /* MySQL source: binlog reader's server_id; 0 = default */
     bool ddl_applied;           /* MySQL source: go past the first DDL met */
+    /* failback from CockroachDB through a changefeed webhook (flow/failback_changefeed.h) */
+    bool changefeed;            /* --changefeed: the webhook even for a target that is not CockroachDB */
+    const char *listen_addr;    /* HOST:PORT of the HTTPS endpoint */
+    const char *tls_cert_file;  /* PEM */
+    const char *tls_key_file;
+    const char *tls_client_ca_file; /* PEM: clients must present a certificate it signed; NULL: none */
+    const char *token_file;     /* the bearer token (else GODWIT_WEBHOOK_TOKEN); never printed */
+    size_t max_body;            /* largest request body accepted */
+    bool create_changefeed;     /* run the CREATE CHANGEFEED on the target instead of only printing it */
 } ReplicateOptions;
 
 GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;

@@ -158,6 +158,12 @@ begin_if_needed(PgConn *c)
     return GW_OK;
 }
 
+GwResult
+pg_apply_begin(PgConn *c)
+{
+    return begin_if_needed(c);
+}
+
 /* Appends the quoted names of the relation's columns selected by mask, as "a", "b". */
 static void
 append_names(StrBuf *sb, const RelationInfo *rel, const bool *mask, const char *sep, const char *suffix_fmt,

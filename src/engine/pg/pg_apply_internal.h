@@ -68,6 +68,8 @@ GwResult pg_apply_row(PgConn *c, const Change *ch, const TableDef *t) GW_MUST_CH
 const ChangeValue *pg_change_new_value(const Change *ch, uint16_t i);
 /* Whether an insert must say OVERRIDING SYSTEM VALUE. */
 bool pg_has_identity_always(const TableDef *t);
+/* Opens the apply transaction (in pipeline mode) unless one is open: for statements of the apply's own. */
+GwResult pg_apply_begin(PgConn *c) GW_MUST_CHECK;
 /* Enters pipeline mode if the session is not in it. */
 GwResult pg_apply_enter_pipeline(PgConn *c) GW_MUST_CHECK;
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/predicate.h"
+#include "engine/pg/pg_changefeed.h"
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
 
@@ -83,4 +84,12 @@ const EngineOps pg_engine_ops = {
     .state_get_shards = pg_state_get_shards,
     .state_add_event = pg_state_add_event,
     .state_report = pg_state_report,
+    .changefeed_cursor = pg_changefeed_cursor,
+    .changefeed_create = pg_changefeed_create,
+    .staging_init = pg_staging_init,
+    .staging_put = pg_staging_put,
+    .staging_resolve = pg_staging_resolve,
+    .staging_next_resolved = pg_staging_next_resolved,
+    .staging_read = pg_staging_read,
+    .staging_discard = pg_staging_discard,
 };
