@@ -2,7 +2,7 @@
 # Installs, when missing, the Debian packages godwit needs to build, test, demo and benchmark.
 # Idempotent; must run as root on Debian 12.
 set -e
-PKGS="build-essential clang libclang-rt-14-dev pkg-config libpq-dev libjansson-dev libmicrohttpd-dev \
+PKGS="build-essential clang libclang-rt-14-dev pkg-config libpq-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev \
 libmariadb-dev zlib1g-dev libcmocka-dev postgresql-15 postgresql-client-15 pgcopydb mariadb-server mariadb-client sysbench pgloader time procps iproute2 bc curl openssl"
 missing=""
 for p in $PKGS; do
