@@ -21,10 +21,17 @@
  * For speed, consecutive upserts into one table become one multi-row
  * INSERT ... ON DUPLICATE KEY UPDATE (later rows win, as later changes
  * must), consecutive deletes by key one DELETE ... WHERE key IN (...), and
- * consecutive inserts into a keyless table one INSERT.  A batch is sent
- * when the next change is of another table or kind, when it is big, and
- * before any statement that must see it; so the source's commit order is
- * kept exactly.
+ * consecutive inserts into a keyless table one INSERT.  A batch ends when
+ * the next change is of another table or kind, when it is big, and before
+ * any statement that must see it; so the source's commit order is kept
+ * exactly.  Statements are not sent one by one (a round trip each: a
+ * workload that alternates tables and kinds makes one-row batches) but
+ * queued, in order, and sent as one multi-statement query (the session has
+ * MULTI_STATEMENTS on) with the checkpoint and COMMIT, or earlier when the
+ * queue is big (a few MB, within max_allowed_packet) and before anything
+ * that needs a statement's result or reads the database.  The server runs
+ * them in order and none after the first that fails; that one is reported
+ * as if it had run alone (what it was and its table).
  *
  * Values arrive in canonical text (the PostgreSQL column's text) and are
  * written as literals for the MySQL column's kind (mysql_literal.h), matched
@@ -51,13 +58,35 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-/* A batch is sent when it holds this many rows, or this many bytes of SQL. */
+/* A batch is ended (queued) when it holds this many rows, or this many bytes of SQL. */
 #define BATCH_MAX_ROWS 1000
 #define BATCH_MAX_BYTES (1u << 20)
+/*
+ * Queued statements are sent (one round trip) when they hold this many bytes
+ * (at most half the server's max_allowed_packet), or this many statements.
+ */
+#define PENDING_MAX_BYTES (4u << 20)
+#define PENDING_MIN_BYTES (64u << 10)
+#define PENDING_MAX_STMTS 8192
 /* How much of a value an error message shows. */
 #define SHOWN_VALUE_BYTES 200
 
 typedef enum BatchKind { BATCH_NONE, BATCH_UPSERT, BATCH_INSERT, BATCH_DELETE } BatchKind;
+
+typedef struct ApplyTable ApplyTable;
+
+/*
+ * A statement queued to be sent with others in one multi-statement query:
+ * what a failure of it is reported as ("applying 12 upserts on t", as when
+ * it ran alone).  The table outlives the entry: tables are only replaced or
+ * freed when nothing is queued.
+ */
+typedef struct Queued {
+    const char *what;           /* static text, or NULL for a batch: "applying <rows> <kind>s" */
+    BatchKind batch;
+    size_t rows;
+    const ApplyTable *t;        /* NULL: no one table */
+} Queued;
 
 /*
  * A relation of the change stream matched to its MySQL table: for each of
@@ -65,7 +94,7 @@ typedef enum BatchKind { BATCH_NONE, BATCH_UPSERT, BATCH_INSERT, BATCH_DELETE } 
  * it is written to.  Checked against the relation on every use: the
  * reader may describe a table again.
  */
-typedef struct ApplyTable {
+struct ApplyTable {
     const RelationInfo *rel;
     char *schema;
     char *name;
@@ -81,7 +110,7 @@ typedef struct ApplyTable {
     char *upsert_head;          /* "INSERT INTO t (a, b) VALUES " */
     char *upsert_tail;          /* " ON DUPLICATE KEY UPDATE b = VALUES(b)" */
     char *delete_head;          /* "DELETE FROM t WHERE (k1, k2) IN (" */
-} ApplyTable;
+};
 
 /* The apply session of one connection. */
 struct MyApplier {
@@ -95,6 +124,17 @@ struct MyApplier {
     const struct Predicate *batch_guard;    /* deletes: only rows that match it (Change.delete_guard) */
     size_t batch_rows;
     StrBuf sql;
+    /*
+     * Statements queued, in the source's order, each ended by ';': sent in
+     * one round trip (multi-statement query) at commit, when they are big,
+     * and before anything that needs a statement's result or reads the
+     * database.  The server stops at the first statement that fails.
+     */
+    StrBuf pending;
+    Queued *queued;
+    size_t nqueued, cap_queued;
+    size_t pending_max;                 /* bytes: PENDING_MAX_BYTES, less on a small max_allowed_packet */
+    unsigned long long last_matched;    /* "Rows matched" of the last statement sent */
     /* scratch */
     StrBuf stmt;
     ChangeValue *row;
@@ -137,10 +177,24 @@ batch_clear(MyApplier *a)
     strbuf_reset(&a->sql);
 }
 
+/* Forgets what is queued (unsent); a buffer grown by one huge statement is given back. */
+static void
+pending_clear(MyApplier *a)
+{
+    a->nqueued = 0;
+    if (a->pending.cap > 2 * (size_t) PENDING_MAX_BYTES) {
+        strbuf_free(&a->pending);
+        strbuf_init(&a->pending);
+    } else {
+        strbuf_reset(&a->pending);
+    }
+}
+
 static void
 tables_clear(MyApplier *a)
 {
     batch_clear(a);
+    pending_clear(a);
     for (size_t i = 0; i < a->ntables; i++)
         table_free(a->tables[i]);
     a->ntables = 0;
@@ -152,6 +206,8 @@ applier_free(MyApplier *a)
     tables_clear(a);
     free(a->tables);
     strbuf_free(&a->sql);
+    strbuf_free(&a->pending);
+    free(a->queued);
     strbuf_free(&a->stmt);
     free(a->row);
     free(a->set);
@@ -168,6 +224,8 @@ applier_of(EngineConn *conn)
         c->applier->conn = conn;
         strbuf_init(&c->applier->sql);
         strbuf_init(&c->applier->stmt);
+        strbuf_init(&c->applier->pending);
+        c->applier->pending_max = PENDING_MAX_BYTES;
     }
     return c->applier;
 }
@@ -206,35 +264,119 @@ fail_table(MyConn *c, const char *schema, const char *table, const char *what, c
     return role_error(c->base.role);
 }
 
+static const char *
+batch_verb(BatchKind k)
+{
+    return k == BATCH_UPSERT ? "upsert" : k == BATCH_INSERT ? "insert" : "delete";
+}
+
+/* "Rows matched: N" of the last UPDATE (affected rows count only the rows it changed). */
+static unsigned long long
+rows_matched(MYSQL *my)
+{
+    const char *info = mysql_info(my);
+    unsigned long long n;
+    if (info && sscanf(info, "Rows matched: %llu", &n) == 1)
+        return n;
+    return (unsigned long long) mysql_affected_rows(my);
+}
+
 /*
- * Runs one statement; a failure is logged with what it was (e.g. "applying
- * 12 upserts") and the table, and its number kept for error_is_transient (a
- * lost connection is, so the flow reconnects and resumes from the checkpoint).
+ * A failed statement is logged with what it was (e.g. "applying 12
+ * upserts") and the table, and the server's error number kept for
+ * error_is_transient (a lost connection is, so the flow reconnects and
+ * resumes from the checkpoint).
  */
 static GwResult
-run(MyConn *c, const char *sql, size_t len, const char *what, const ApplyTable *t)
+report(MyConn *c, const Queued *q)
 {
-    if (mysql_real_query(c->my, sql, len) == 0) {
-        MYSQL_RES *res = mysql_store_result(c->my);
-        if (res)
-            mysql_free_result(res);
-        return GW_OK;
-    }
     unsigned e = mysql_errno(c->my);
     mysql_conn_note_error(&c->base, e);
-    if (t)
+    char what[64];
+    if (q->what)
+        snprintf(what, sizeof what, "%s", q->what);
+    else
+        snprintf(what, sizeof what, "applying %zu %s%s", q->rows, batch_verb(q->batch), q->rows == 1 ? "" : "s");
+    if (q->t)
         log_error("%s %s: %s on %s.%s: %s (MySQL error %u)", role_name(c->base.role), c->base.endpoint->redacted,
-                  what, t->schema, t->name, mysql_error(c->my), e);
+                  what, q->t->schema, q->t->name, mysql_error(c->my), e);
     else
         log_error("%s %s: %s: %s (MySQL error %u)", role_name(c->base.role), c->base.endpoint->redacted, what,
                   mysql_error(c->my), e);
     return role_error(c->base.role);
 }
 
+/*
+ * Sends every queued statement in one multi-statement query and reads each
+ * one's result, in order.  The server runs none after the first that fails:
+ * that one is reported, and the connection is left to be closed (the open
+ * transaction dies with it).  last_matched is then the last statement's
+ * "Rows matched".
+ */
 static GwResult
-run_stmt(MyApplier *a, MyConn *c, const char *what, const ApplyTable *t)
+send_pending(MyApplier *a, MyConn *c)
 {
-    return run(c, a->stmt.data, a->stmt.len, what, t);
+    size_t n = a->nqueued;
+    if (n == 0)
+        return GW_OK;
+    MYSQL *my = c->my;
+    size_t done = 0;
+    bool failed = mysql_real_query(my, a->pending.data, a->pending.len) != 0;
+    while (!failed) {
+        MYSQL_RES *res = mysql_store_result(my);
+        if (res)
+            mysql_free_result(res);
+        else if (mysql_field_count(my) != 0)
+            failed = true;
+        if (failed)
+            break;
+        if (++done == n)
+            a->last_matched = rows_matched(my);
+        int more = mysql_next_result(my);
+        if (more < 0)
+            break;
+        failed = more > 0;
+    }
+    GwResult rc = GW_OK;
+    if (failed) {
+        rc = report(c, &a->queued[done < n ? done : n - 1]);
+    } else if (done != n) {
+        mysql_conn_note_error(&c->base, 0);
+        log_error("%s %s: %zu statements sent, %zu results received", role_name(c->base.role),
+                  c->base.endpoint->redacted, n, done);
+        rc = role_error(c->base.role);
+    }
+    pending_clear(a);
+    return rc;
+}
+
+/*
+ * Queues a statement (sent later, in order, by send_pending): what is
+ * queued is sent first when this one would make it too big, and all of it
+ * when it has grown big.
+ */
+static GwResult
+queue(MyApplier *a, MyConn *c, const char *sql, size_t len, Queued q)
+{
+    GwResult rc = GW_OK;
+    if (a->nqueued > 0 && a->pending.len + len + 1 > a->pending_max)
+        rc = send_pending(a, c);
+    if (rc)
+        return rc;
+    strbuf_append_n(&a->pending, sql, len);
+    strbuf_append_char(&a->pending, ';');
+    gw_grow((void **) &a->queued, &a->cap_queued, a->nqueued + 1, sizeof *a->queued);
+    a->queued[a->nqueued++] = q;
+    if (a->pending.len >= a->pending_max || a->nqueued >= PENDING_MAX_STMTS)
+        rc = send_pending(a, c);
+    return rc;
+}
+
+/* Queues the statement built in a->stmt. */
+static GwResult
+queue_stmt(MyApplier *a, MyConn *c, const char *what, const ApplyTable *t)
+{
+    return queue(a, c, a->stmt.data, a->stmt.len, (Queued) {.what = what, .t = t});
 }
 
 /* Starts a statement with the session's tag, by which a later run ends it if this process dies. */
@@ -251,7 +393,8 @@ begin_if_needed(MyApplier *a, MyConn *c)
 {
     if (a->in_txn)
         return GW_OK;
-    GwResult rc = run(c, "START TRANSACTION", strlen("START TRANSACTION"), "beginning a transaction", NULL);
+    static const char sql[] = "START TRANSACTION";
+    GwResult rc = queue(a, c, sql, sizeof sql - 1, (Queued) {.what = "beginning a transaction"});
     a->in_txn = rc == GW_OK;
     return rc;
 }
@@ -399,8 +542,14 @@ table_for(MyApplier *a, MyConn *c, const RelationInfo *rel, ApplyTable **out)
             !strcmp(a->tables[i]->name, rel->name))
             slot = i;
     }
-    /* What is batched was made with the old description: it goes first. */
+    /*
+     * What is batched or queued was made with the old description, and
+     * names the table about to be freed: it goes first, before the
+     * description is read.
+     */
     GwResult rc = flush(a, c);
+    if (rc == GW_OK)
+        rc = send_pending(a, c);
     ApplyTable *t = NULL;
     if (rc == GW_OK)
         rc = table_make(c, rel, &t);
@@ -533,13 +682,7 @@ append_value_match(MyApplier *a, MyConn *c, const ApplyTable *t, const ChangeTup
  * Batches.
  */
 
-static const char *
-batch_verb(BatchKind k)
-{
-    return k == BATCH_UPSERT ? "upsert" : k == BATCH_INSERT ? "insert" : "delete";
-}
-
-/* Sends the batch being built, if any. */
+/* Ends the batch being built, if any: queues its statement. */
 static GwResult
 flush(MyApplier *a, MyConn *c)
 {
@@ -555,9 +698,8 @@ flush(MyApplier *a, MyConn *c)
         strbuf_appendf(&a->sql, " AND (%s)", guard);
         free(guard);
     }
-    char what[64];
-    snprintf(what, sizeof what, "applying %zu %s%s", a->batch_rows, batch_verb(a->batch), a->batch_rows == 1 ? "" : "s");
-    GwResult rc = run(c, a->sql.data, a->sql.len, what, t);
+    Queued q = {.batch = a->batch, .rows = a->batch_rows, .t = t};
+    GwResult rc = queue(a, c, a->sql.data, a->sql.len, q);
     batch_clear(a);
     return rc;
 }
@@ -679,17 +821,6 @@ no_identity(MyConn *c, const Change *ch, const char *verb)
     return role_error(c->base.role);
 }
 
-/* "Rows matched: N" of the last UPDATE (affected rows count only the rows it changed). */
-static unsigned long long
-rows_matched(MYSQL *my)
-{
-    const char *info = mysql_info(my);
-    unsigned long long n;
-    if (info && sscanf(info, "Rows matched: %llu", &n) == 1)
-        return n;
-    return (unsigned long long) mysql_affected_rows(my);
-}
-
 /*
  * An update whose unchanged TOASTed values were not sent: only the values
  * sent are set.  When the row must exist (Change.must_exist) and is not
@@ -720,8 +851,11 @@ update_by_key(MyApplier *a, MyConn *c, const ApplyTable *t, const Change *ch, co
     if (rc == GW_OK)
         rc = append_key_match(c, t, row, &a->stmt);
     if (rc == GW_OK && (any || ch->must_exist))
-        rc = run_stmt(a, c, "applying an update", t);
-    if (rc == GW_OK && ch->must_exist && rows_matched(c->my) == 0) {
+        rc = queue_stmt(a, c, "applying an update", t);
+    /* The row count is needed now: this statement goes with what is queued before it. */
+    if (rc == GW_OK && ch->must_exist)
+        rc = send_pending(a, c);
+    if (rc == GW_OK && ch->must_exist && a->last_matched == 0) {
         mysql_conn_note_error(&c->base, 0);
         log_error("%s %s: table %s.%s: a row moved into the phase, but its unchanged TOASTed values were not sent"
                   " and it is not here; set REPLICA IDENTITY FULL on the PostgreSQL table, and copy the row by hand",
@@ -741,7 +875,7 @@ update_key_in_place(MyApplier *a, MyConn *c, const ApplyTable *t, const ChangeTu
     strbuf_append(&a->stmt, " WHERE ");
     if (rc == GW_OK)
         rc = append_key_match(c, t, old, &a->stmt);
-    return rc ? rc : run_stmt(a, c, "applying an update of the key", t);
+    return rc ? rc : queue_stmt(a, c, "applying an update of the key", t);
 }
 
 /* An update or delete of a table without a key: one row whose values match the old row's. */
@@ -767,7 +901,7 @@ apply_matched(MyApplier *a, MyConn *c, const ApplyTable *t, const Change *ch, co
     strbuf_append(&a->stmt, " LIMIT 1");
     if (rc == GW_OK)
         rc = flush(a, c);
-    return rc ? rc : run_stmt(a, c, ch->kind == CHANGE_UPDATE ? "applying an update" : "applying a delete", t);
+    return rc ? rc : queue_stmt(a, c, ch->kind == CHANGE_UPDATE ? "applying an update" : "applying a delete", t);
 }
 
 /* An insert; also an update turned into one (a row moved into a phase), completed from its old row. */
@@ -834,7 +968,7 @@ apply_truncate(MyApplier *a, MyConn *c, const Change *ch)
             strbuf_appendf(&a->stmt, " WHERE %s", guard);
             free(guard);
         }
-        rc = run(c, a->stmt.data, a->stmt.len, "applying a truncate (DELETE FROM)", NULL);
+        rc = queue_stmt(a, c, "applying a truncate (DELETE FROM)", NULL);
     }
     return rc;
 }
@@ -875,11 +1009,18 @@ mysql_apply_commit(EngineConn *conn, const char *stream, const char *phase, cons
         rc = flush(a, c);
     if (rc)
         return rc;
+    /*
+     * The checkpoint and COMMIT go in the same round trip as the changes
+     * still queued: the server runs neither if a change before them fails.
+     */
     stmt_start(a, c);
     mysql_state_checkpoint_sql(&a->stmt, stream, phase, position);
-    rc = run_stmt(a, c, "writing the checkpoint", NULL);
+    rc = queue_stmt(a, c, "writing the checkpoint", NULL);
+    static const char commit[] = "COMMIT";
     if (rc == GW_OK)
-        rc = run(c, "COMMIT", strlen("COMMIT"), "committing", NULL);
+        rc = queue(a, c, commit, sizeof commit - 1, (Queued) {.what = "committing"});
+    if (rc == GW_OK)
+        rc = send_pending(a, c);
     a->in_txn = false;
     return rc;
 }
@@ -891,6 +1032,7 @@ mysql_apply_abort(EngineConn *conn)
     MyApplier *a = applier_of(conn);
     a->in_txn = false;
     batch_clear(a);
+    pending_clear(a);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -932,12 +1074,17 @@ setup_skip_replication(MyConn *c)
     return GW_OK;
 }
 
-/* The session's sql_mode must still have NO_BACKSLASH_ESCAPES: the literals rely on it. */
+/*
+ * The session's sql_mode must still have NO_BACKSLASH_ESCAPES: the literals
+ * rely on it.  Queued statements are sent in packets of at most half the
+ * server's max_allowed_packet (a statement bigger than that still goes
+ * alone, as it would anyway).
+ */
 static GwResult
-check_sql_mode(MyConn *c)
+check_session(MyApplier *a, MyConn *c)
 {
     MYSQL_RES *res;
-    GwResult rc = mysql_conn_query(c, "SELECT @@SESSION.sql_mode", 1, &res);
+    GwResult rc = mysql_conn_query(c, "SELECT @@SESSION.sql_mode, @@SESSION.max_allowed_packet", 2, &res);
     if (rc)
         return rc;
     MYSQL_ROW row = mysql_fetch_row(res);
@@ -945,6 +1092,10 @@ check_sql_mode(MyConn *c)
     if (!ok)
         log_error("%s %s: the session's sql_mode is '%s', without NO_BACKSLASH_ESCAPES or STRICT_ALL_TABLES",
                   role_name(c->base.role), c->base.endpoint->redacted, row && row[0] ? row[0] : "");
+    unsigned long long packet = row && row[1] ? strtoull(row[1], NULL, 10) : 0;
+    a->pending_max = PENDING_MAX_BYTES;
+    if (packet && packet / 2 < a->pending_max)
+        a->pending_max = packet / 2 > PENDING_MIN_BYTES ? (size_t) (packet / 2) : PENDING_MIN_BYTES;
     mysql_free_result(res);
     return ok ? GW_OK : GW_ERR_INTERNAL;
 }
@@ -978,8 +1129,11 @@ mysql_apply_setup(EngineConn *conn, const char *stream)
     if (rc == GW_OK)
         rc = mysql_conn_exec(c, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
     if (rc == GW_OK)
-        rc = check_sql_mode(c);
+        rc = check_session(a, c);
     if (rc == GW_OK)
         rc = mysql_conn_exec(c, "SET SESSION autocommit = 0");
+    /* Statements are queued and sent several at a time, one round trip for many (send_pending). */
+    if (rc == GW_OK && mysql_set_server_option(c->my, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
+        rc = mysql_conn_report(c, "enabling multi-statement queries");
     return rc;
 }
