@@ -91,6 +91,34 @@ carries_every_value(const Change *ch, bool old_whole)
 }
 
 GwResult
+change_filter_rewrite(const Predicate *p, const Catalog *cat, const TableDef *t, const Change *ch, Change *out,
+                      bool *skip)
+{
+    FilterVerdict verdict;
+    bool must_exist;
+    GwResult rc = change_filter(p, cat, t, ch, &verdict, &must_exist);
+    *skip = rc == GW_OK && verdict == FILTER_SKIP;
+    if (rc || *skip)
+        return rc;
+    *out = *ch;
+    out->must_exist = must_exist;
+    if (verdict == FILTER_AS_DELETE) {
+        out->kind = CHANGE_DELETE;
+        if (!(ch->has_old && ch->old_kind == 'O'))
+            out->delete_guard = p;
+        if (!ch->has_old) {
+            out->has_old = true;
+            out->old_kind = 'O';
+            out->old_tuple = ch->new_tuple;
+        }
+    } else if (verdict == FILTER_AS_INSERT) {
+        /* The old row stays attached: the applier takes unchanged TOASTed values from it. */
+        out->kind = CHANGE_INSERT;
+    }
+    return GW_OK;
+}
+
+GwResult
 change_filter(const Predicate *p, const Catalog *cat, const TableDef *t, const Change *ch, FilterVerdict *verdict,
               bool *must_exist)
 {

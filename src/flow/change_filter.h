@@ -32,4 +32,14 @@ typedef enum FilterVerdict {
 GwResult change_filter(const Predicate *p, const Catalog *cat, const TableDef *t, const Change *ch,
                        FilterVerdict *verdict, bool *must_exist) GW_MUST_CHECK;
 
+/*
+ * The change to apply downstream, after change_filter: *out is ch turned
+ * into what the verdict says (an update leaving the phase becomes a delete,
+ * guarded by the predicate when the old row is unknown; one entering it an
+ * insert), or *skip when the row is not in the phase.  *out shares ch's
+ * values.
+ */
+GwResult change_filter_rewrite(const Predicate *p, const Catalog *cat, const TableDef *t, const Change *ch,
+                               Change *out, bool *skip) GW_MUST_CHECK;
+
 #endif

@@ -603,29 +603,15 @@ table_named(const Failback *f, const char *schema, const char *name)
     return NULL;
 }
 
-/* A change through the phase filter, as replicate's apply_row_change does, then to the writer. */
+/* A change through the phase filter, then to the writer. */
 static GwResult
 apply_filtered(Failback *f, const CfTable *t, const Change *ch)
 {
-    FilterVerdict verdict;
-    bool must_exist;
-    GwResult rc = change_filter(t->predicate, &f->catalog, t->t.def, ch, &verdict, &must_exist);
-    if (rc || verdict == FILTER_SKIP)
+    Change rewritten;
+    bool skip;
+    GwResult rc = change_filter_rewrite(t->predicate, &f->catalog, t->t.def, ch, &rewritten, &skip);
+    if (rc || skip)
         return rc;
-    Change rewritten = *ch;
-    rewritten.must_exist = must_exist;
-    if (verdict == FILTER_AS_DELETE) {
-        rewritten.kind = CHANGE_DELETE;
-        if (!(ch->has_old && ch->old_kind == 'O'))
-            rewritten.delete_guard = t->predicate;
-        if (!ch->has_old) {
-            rewritten.has_old = true;
-            rewritten.old_kind = 'O';
-            rewritten.old_tuple = ch->new_tuple;
-        }
-    } else if (verdict == FILTER_AS_INSERT) {
-        rewritten.kind = CHANGE_INSERT;
-    }
     f->changes++;
     metrics_add(t->changes, 1);
     return f->ops->apply_change(f->writer, &rewritten, t->t.def);

@@ -428,31 +428,15 @@ apply_row_change(Replicator *r, const Change *ch)
     }
     if (rt->copied_until && r->txn_pos < rt->copied_until)
         return GW_OK;
-    FilterVerdict verdict;
-    bool must_exist;
-    GwResult rc = change_filter(rt->predicate, &r->catalog, rt->def, ch, &verdict, &must_exist);
-    if (rc || verdict == FILTER_SKIP)
+    Change rewritten;
+    bool skip;
+    GwResult rc = change_filter_rewrite(rt->predicate, &r->catalog, rt->def, ch, &rewritten, &skip);
+    if (rc || skip)
         return rc;
-    Change rewritten = *ch;
-    rewritten.must_exist = must_exist;
-    if (verdict == FILTER_AS_DELETE) {
-        rewritten.kind = CHANGE_DELETE;
-        if (!(ch->has_old && ch->old_kind == 'O'))
-            rewritten.delete_guard = rt->predicate;
-        if (!ch->has_old) {
-            rewritten.has_old = true;
-            rewritten.old_kind = 'O';
-            rewritten.old_tuple = ch->new_tuple;
-        }
-    } else if (verdict == FILTER_AS_INSERT) {
-        /* The old row stays attached: the applier takes unchanged TOASTed values from it. */
-        rewritten.kind = CHANGE_INSERT;
-    }
-    ch = &rewritten;
     r->group_changes++;
     r->changes++;
     metrics_add(rt->changes, 1);
-    return r->wr->apply_change(r->writer, ch, rt->def);
+    return r->wr->apply_change(r->writer, &rewritten, rt->def);
 }
 
 /*
