@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http/http_server.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/metrics.h"
@@ -255,30 +256,6 @@ request_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Re
     *req_cls = NULL;
 }
 
-static GwResult
-parse_listen(const char *addr, struct sockaddr_in *sin)
-{
-    const char *colon = strrchr(addr, ':');
-    char *end = NULL;
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == addr || *end != '\0' || port < 1 || port > 65535) {
-        log_error("--listen '%s' is not HOST:PORT", addr);
-        return GW_ERR_USAGE;
-    }
-    char *host = gw_strndup(addr, (size_t) (colon - addr));
-    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai = NULL;
-    int err = getaddrinfo(host, NULL, &hints, &ai);
-    free(host);
-    if (err != 0 || !ai) {
-        log_error("--listen '%s': cannot resolve the host: %s", addr, gai_strerror(err));
-        return GW_ERR_USAGE;
-    }
-    memcpy(sin, ai->ai_addr, sizeof *sin);
-    sin->sin_port = htons((uint16_t) port);
-    freeaddrinfo(ai);
-    return GW_OK;
-}
-
 static void
 webhook_free(Webhook *w)
 {
@@ -298,7 +275,7 @@ webhook_start(const WebhookConfig *cfg, Webhook **out)
         return GW_ERR_USAGE;
     }
     struct sockaddr_in sin;
-    GwResult rc = parse_listen(cfg->listen, &sin);
+    GwResult rc = http_parse_addr("--listen", cfg->listen, &sin);
     if (rc)
         return rc;
     Webhook *w = gw_calloc(1, sizeof *w);

@@ -46,14 +46,14 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     return respond(conn, MHD_HTTP_NOT_FOUND, "text/plain", gw_strdup("not found\n"));
 }
 
-static GwResult
-parse_addr(const char *addr, struct sockaddr_in *sin)
+GwResult
+http_parse_addr(const char *option, const char *addr, struct sockaddr_in *sin)
 {
     const char *colon = strrchr(addr, ':');
     char *end;
     long port = colon ? strtol(colon + 1, &end, 10) : -1;
     if (!colon || colon == addr || *end != '\0' || port < 1 || port > 65535) {
-        log_error("--metrics-addr '%s' is not HOST:PORT", addr);
+        log_error("%s '%s' is not HOST:PORT", option, addr);
         return GW_ERR_USAGE;
     }
     char *host = gw_strndup(addr, (size_t) (colon - addr));
@@ -61,7 +61,7 @@ parse_addr(const char *addr, struct sockaddr_in *sin)
     int err = getaddrinfo(host, NULL, &hints, &ai);
     free(host);
     if (err != 0 || !ai) {
-        log_error("--metrics-addr '%s': cannot resolve the host: %s", addr, gai_strerror(err));
+        log_error("%s '%s': cannot resolve the host: %s", option, addr, gai_strerror(err));
         return GW_ERR_USAGE;
     }
     memcpy(sin, ai->ai_addr, sizeof *sin);
@@ -74,7 +74,7 @@ GwResult
 http_server_start(const char *addr, HttpServer **out)
 {
     struct sockaddr_in sin;
-    GwResult rc = parse_addr(addr, &sin);
+    GwResult rc = http_parse_addr("--metrics-addr", addr, &sin);
     if (rc)
         return rc;
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
