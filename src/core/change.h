@@ -130,4 +130,22 @@ typedef struct Change {
     uint32_t content_len;
 } Change;
 
+/*
+ * Rows of a change (change_rows.c), over the relation's ncols columns.
+ * change_tuple_has: every masked value was sent (none unchanged).
+ * change_keys_equal: the masked values are the same bytes in both tuples.
+ * change_match_mask: the columns that identify the old row of a table
+ * without a usable key: the replica identity's key ('K') or every value of
+ * the old row that was sent ('O'); false if none.
+ * change_new_value: column i of the new row, an unchanged TOASTed value taken
+ * from a whole old row when it has it.
+ * change_complete_new_row: every change_new_value into row (ncols entries),
+ * set[i] telling which were sent; whether all were.
+ */
+bool change_tuple_has(const ChangeTuple *tup, const bool *mask, uint16_t ncols);
+bool change_keys_equal(const ChangeTuple *a, const ChangeTuple *b, const bool *mask, uint16_t ncols);
+bool change_match_mask(const Change *ch, bool *mask);
+const ChangeValue *change_new_value(const Change *ch, uint16_t i);
+bool change_complete_new_row(const Change *ch, ChangeTuple *row, bool *set);
+
 #endif

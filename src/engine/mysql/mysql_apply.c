@@ -758,59 +758,6 @@ batch_add(MyApplier *a, MyConn *c, ApplyTable *t, BatchKind kind, const ChangeTu
  * Changes (pg_apply.c's rules).
  */
 
-static bool
-tuple_has(const ChangeTuple *tup, const bool *mask, uint16_t ncols)
-{
-    for (uint16_t i = 0; i < ncols; i++)
-        if (mask[i] && (i >= tup->ncols || tup->values[i].kind == VALUE_UNCHANGED))
-            return false;
-    return true;
-}
-
-static bool
-keys_equal(const ChangeTuple *a, const ChangeTuple *b, const bool *mask, uint16_t ncols)
-{
-    for (uint16_t i = 0; i < ncols; i++) {
-        if (!mask[i])
-            continue;
-        const ChangeValue *x = &a->values[i], *y = &b->values[i];
-        if (x->kind != y->kind || x->len != y->len || (x->len && memcmp(x->data, y->data, x->len) != 0))
-            return false;
-    }
-    return true;
-}
-
-/* The old row's identifying columns: the replica identity's key ('K'), or every value sent ('O'). */
-static bool
-match_mask(const Change *ch, bool *mask)
-{
-    const RelationInfo *rel = ch->rel;
-    bool any = false;
-    for (uint16_t i = 0; i < rel->ncols; i++) {
-        ValueKind k = i < ch->old_tuple.ncols ? ch->old_tuple.values[i].kind : VALUE_UNCHANGED;
-        mask[i] = ch->old_kind == 'K' ? rel->cols[i].key : k != VALUE_UNCHANGED;
-        any = any || mask[i];
-    }
-    return any;
-}
-
-/* The new row, an unchanged TOASTed value taken from a whole old row; whether it is complete. */
-static bool
-complete_new_row(const Change *ch, ChangeTuple *row, bool *set)
-{
-    bool complete = true;
-    for (uint16_t i = 0; i < ch->rel->ncols; i++) {
-        const ChangeValue *v = i < ch->new_tuple.ncols ? &ch->new_tuple.values[i] : NULL;
-        if ((!v || v->kind == VALUE_UNCHANGED) && ch->has_old && ch->old_kind == 'O' && i < ch->old_tuple.ncols &&
-            ch->old_tuple.values[i].kind != VALUE_UNCHANGED)
-            v = &ch->old_tuple.values[i];
-        row->values[i] = v ? *v : (ChangeValue) {.kind = VALUE_UNCHANGED};
-        set[i] = row->values[i].kind != VALUE_UNCHANGED;
-        complete = complete && set[i];
-    }
-    return complete;
-}
-
 static GwResult
 no_identity(MyConn *c, const Change *ch, const char *verb)
 {
@@ -908,7 +855,7 @@ apply_matched(MyApplier *a, MyConn *c, const ApplyTable *t, const Change *ch, co
 static GwResult
 apply_insert(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch, ChangeTuple *row)
 {
-    if (!complete_new_row(ch, row, a->set))
+    if (!change_complete_new_row(ch, row, a->set))
         return no_identity(c, ch, "an update that moves a row into the phase without all its values");
     return batch_add(a, c, t, t->has_key ? BATCH_UPSERT : BATCH_INSERT, row, NULL);
 }
@@ -916,14 +863,14 @@ apply_insert(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch, ChangeTup
 static GwResult
 apply_update(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch, ChangeTuple *row)
 {
-    bool complete = complete_new_row(ch, row, a->set);
+    bool complete = change_complete_new_row(ch, row, a->set);
     if (!t->has_key) {
-        if (ch->has_old && match_mask(ch, a->mask))
+        if (ch->has_old && change_match_mask(ch, a->mask))
             return apply_matched(a, c, t, ch, row);
         return no_identity(c, ch, "an update");
     }
-    const ChangeTuple *old = ch->has_old && tuple_has(&ch->old_tuple, t->key, t->ncols) ? &ch->old_tuple : NULL;
-    bool key_moved = old && !keys_equal(old, row, t->key, t->ncols);
+    const ChangeTuple *old = ch->has_old && change_tuple_has(&ch->old_tuple, t->key, t->ncols) ? &ch->old_tuple : NULL;
+    bool key_moved = old && !change_keys_equal(old, row, t->key, t->ncols);
     GwResult rc = GW_OK;
     if (complete) {
         if (key_moved)
@@ -942,9 +889,9 @@ apply_delete(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch)
 {
     if (!ch->has_old)
         return no_identity(c, ch, "a delete");
-    if (t->has_key && tuple_has(&ch->old_tuple, t->key, t->ncols))
+    if (t->has_key && change_tuple_has(&ch->old_tuple, t->key, t->ncols))
         return batch_add(a, c, t, BATCH_DELETE, &ch->old_tuple, ch->delete_guard);
-    if (!t->has_key && match_mask(ch, a->mask))
+    if (!t->has_key && change_match_mask(ch, a->mask))
         return apply_matched(a, c, t, ch, NULL);
     return no_identity(c, ch, "a delete");
 }

@@ -397,69 +397,6 @@ primary_key_mask(const TableDef *t, const RelationInfo *rel, bool *mask)
     return true;
 }
 
-static bool
-tuple_has(const ChangeTuple *tup, const bool *mask, uint16_t ncols)
-{
-    for (uint16_t i = 0; i < ncols; i++)
-        if (mask[i] && (i >= tup->ncols || tup->values[i].kind == VALUE_UNCHANGED))
-            return false;
-    return true;
-}
-
-static bool
-keys_equal(const ChangeTuple *a, const ChangeTuple *b, const bool *mask, uint16_t ncols)
-{
-    for (uint16_t i = 0; i < ncols; i++) {
-        if (!mask[i])
-            continue;
-        const ChangeValue *x = &a->values[i], *y = &b->values[i];
-        if (x->kind != y->kind || x->len != y->len || (x->len && memcmp(x->data, y->data, x->len) != 0))
-            return false;
-    }
-    return true;
-}
-
-/*
- * The columns that identify the old row of a table without a usable
- * primary key: the replica identity's key columns ('K'), or every value of
- * the old row ('O').
- */
-static bool
-match_mask(const Change *ch, bool *mask)
-{
-    const RelationInfo *rel = ch->rel;
-    bool any = false;
-    for (uint16_t i = 0; i < rel->ncols; i++) {
-        ValueKind k = ch->old_tuple.values[i].kind;
-        mask[i] = ch->old_kind == 'K' ? rel->cols[i].key : k != VALUE_UNCHANGED;
-        any = any || mask[i];
-    }
-    return any;
-}
-
-const ChangeValue *
-pg_change_new_value(const Change *ch, uint16_t i)
-{
-    const ChangeValue *v = &ch->new_tuple.values[i];
-    if (v->kind == VALUE_UNCHANGED && ch->has_old && ch->old_kind == 'O' && i < ch->old_tuple.ncols &&
-        ch->old_tuple.values[i].kind != VALUE_UNCHANGED)
-        return &ch->old_tuple.values[i];
-    return v;
-}
-
-/* The new row (pg_change_new_value of each column).  Returns whether the result is complete. */
-static bool
-complete_new_row(const Change *ch, ChangeTuple *row, bool *set)
-{
-    bool complete = true;
-    for (uint16_t i = 0; i < ch->rel->ncols; i++) {
-        row->values[i] = *pg_change_new_value(ch, i);
-        set[i] = row->values[i].kind != VALUE_UNCHANGED;
-        complete = complete && set[i];
-    }
-    return complete;
-}
-
 static GwResult
 no_identity(const Change *ch, const char *verb)
 {
@@ -475,7 +412,7 @@ apply_insert(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *ke
 {
     ChangeTuple row = {.ncols = ch->rel->ncols, .values = gw_calloc((size_t) ch->rel->ncols + 1, sizeof *row.values)};
     GwResult rc;
-    if (!complete_new_row(ch, &row, set))
+    if (!change_complete_new_row(ch, &row, set))
         rc = no_identity(ch, "an update that moves a row into the phase without all its values");
     else if (primary_key_mask(t, ch->rel, key))
         rc = send_statement(c, OP_UPSERT, t, ch, set, &row, key, NULL, "an insert");
@@ -509,11 +446,11 @@ apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *ke
 {
     const RelationInfo *rel = ch->rel;
     ChangeTuple row = {.ncols = rel->ncols, .values = gw_calloc(rel->ncols + 1, sizeof *row.values)};
-    bool complete = complete_new_row(ch, &row, set);
+    bool complete = change_complete_new_row(ch, &row, set);
     GwResult rc = GW_OK;
     if (primary_key_mask(t, rel, key)) {
-        const ChangeTuple *old = ch->has_old && tuple_has(&ch->old_tuple, key, rel->ncols) ? &ch->old_tuple : NULL;
-        bool key_moved = old && !keys_equal(old, &row, key, rel->ncols);
+        const ChangeTuple *old = ch->has_old && change_tuple_has(&ch->old_tuple, key, rel->ncols) ? &ch->old_tuple : NULL;
+        bool key_moved = old && !change_keys_equal(old, &row, key, rel->ncols);
         /* A moved key with unchanged TOASTed values is updated in place, keeping them. */
         if (key_moved && complete)
             rc = send_statement(c, OP_DELETE_KEY, t, ch, NULL, NULL, key, old, "an update's delete of the old key");
@@ -535,7 +472,7 @@ apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *ke
                 rc = check_row_found(c, ch);
             free(only_values);
         }
-    } else if (ch->has_old && match_mask(ch, key)) {
+    } else if (ch->has_old && change_match_mask(ch, key)) {
         rc = send_statement(c, OP_UPDATE_MATCH, t, ch, set, &row, key, &ch->old_tuple, "an update");
     } else {
         rc = no_identity(ch, "an update");
@@ -549,10 +486,10 @@ apply_delete(PgConn *c, const Change *ch, const TableDef *t, bool *key)
 {
     if (!ch->has_old)
         return no_identity(ch, "a delete");
-    if (primary_key_mask(t, ch->rel, key) && tuple_has(&ch->old_tuple, key, ch->rel->ncols))
+    if (primary_key_mask(t, ch->rel, key) && change_tuple_has(&ch->old_tuple, key, ch->rel->ncols))
         return send_statement(c, ch->delete_guard ? OP_DELETE_KEY_GUARDED : OP_DELETE_KEY, t, ch, NULL, NULL, key,
                               &ch->old_tuple, "a delete");
-    if (match_mask(ch, key))
+    if (change_match_mask(ch, key))
         return send_statement(c, OP_DELETE_MATCH, t, ch, NULL, NULL, key, &ch->old_tuple, "a delete");
     return no_identity(ch, "a delete");
 }

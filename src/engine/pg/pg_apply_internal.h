@@ -61,11 +61,6 @@ void pg_apply_queue_change(Applier *a, const char *verb, const TableDef *t);
 GwResult pg_apply_sync(PgConn *c) GW_MUST_CHECK;
 /* Applies one change as its own statement (no staging). */
 GwResult pg_apply_row(PgConn *c, const Change *ch, const TableDef *t) GW_MUST_CHECK;
-/*
- * Column i of a change's new row: an unchanged TOASTed value is taken from
- * the old row when the old row was sent whole (REPLICA IDENTITY FULL).
- */
-const ChangeValue *pg_change_new_value(const Change *ch, uint16_t i);
 /* Whether an insert must say OVERRIDING SYSTEM VALUE. */
 bool pg_has_identity_always(const TableDef *t);
 /* Opens the apply transaction (in pipeline mode) unless one is open: for statements of the apply's own. */

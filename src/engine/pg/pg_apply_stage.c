@@ -195,7 +195,7 @@ new_row_complete(const Change *ch)
     if (ch->new_tuple.ncols < ch->rel->ncols)
         return false;
     for (uint16_t i = 0; i < ch->rel->ncols; i++)
-        if (!is_text_or_null(pg_change_new_value(ch, i)))
+        if (!is_text_or_null(change_new_value(ch, i)))
             return false;
     return true;
 }
@@ -218,7 +218,7 @@ key_moved(const Change *ch, const Stage *s)
     for (uint16_t i = 0; i < s->rel.ncols; i++) {
         if (!s->key[i])
             continue;
-        const ChangeValue *o = &ch->old_tuple.values[i], *n = pg_change_new_value(ch, i);
+        const ChangeValue *o = &ch->old_tuple.values[i], *n = change_new_value(ch, i);
         if (o->len != n->len || memcmp(o->data, n->data, o->len) != 0)
             return true;
     }
@@ -235,7 +235,7 @@ stage_row(Applier *a, Stage *s, const Change *ch, bool delete)
     StagedCell *cells = &s->cells[s->nrows * n];
     size_t before = s->data.len;
     for (uint16_t i = 0; i < n; i++) {
-        const ChangeValue *v = delete ? &ch->old_tuple.values[i] : pg_change_new_value(ch, i);
+        const ChangeValue *v = delete ? &ch->old_tuple.values[i] : change_new_value(ch, i);
         cells[i] = (StagedCell) {.null = (delete && !s->key[i]) || v->kind == VALUE_NULL};
         if (cells[i].null)
             continue;
