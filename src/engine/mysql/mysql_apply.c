@@ -18,13 +18,20 @@
  *     which would split the changes from their checkpoint), guarded like a
  *     delete.
  *
- * For speed, consecutive upserts into one table become one multi-row
- * INSERT ... ON DUPLICATE KEY UPDATE (later rows win, as later changes
- * must), consecutive deletes by key one DELETE ... WHERE key IN (...), and
- * consecutive inserts into a keyless table one INSERT.  A batch ends when
- * the next change is of another table or kind, when it is big, and before
- * any statement that must see it; so the source's commit order is kept
- * exactly.  Statements are not sent one by one (a round trip each: a
+ * For speed, a table whose rows nothing can tell apart in time (an
+ * integer primary key, no other unique key, no trigger: with foreign key
+ * checks off, the order in which its rows change is invisible) has its
+ * changes of whole rows merged by key until commit: the last per key wins,
+ * sent as one DELETE ... WHERE key IN (...) and one multi-row INSERT ... ON
+ * DUPLICATE KEY UPDATE.  A group of many small transactions then costs two
+ * statements per table.  Any other change of such a table (a partial
+ * update, a guarded delete, a truncate) sends its merged changes first.
+ * Other tables keep the source's order exactly: consecutive upserts into
+ * one table become one multi-row upsert (later rows win, as later changes
+ * must), consecutive deletes by key one DELETE, and consecutive inserts
+ * into a keyless table one INSERT; a batch ends when the next change is of
+ * another table or kind, when it is big, and before any statement that
+ * must see it.  Statements are not sent one by one (a round trip each: a
  * workload that alternates tables and kinds makes one-row batches) but
  * queued, in order, and sent as one multi-statement query (the session has
  * MULTI_STATEMENTS on) with the checkpoint and COMMIT, or earlier when the
@@ -55,6 +62,7 @@
 
 #include "engine/mysql/mysql_internal.h"
 #include "engine/mysql/mysql_literal.h"
+#include "core/row_merge.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -68,6 +76,12 @@
 #define PENDING_MAX_BYTES (4u << 20)
 #define PENDING_MIN_BYTES (64u << 10)
 #define PENDING_MAX_STMTS 8192
+/*
+ * A table's net changes (row_merge.h) are sent when they hold this many
+ * rows or bytes, and at commit.
+ */
+#define MERGE_MAX_ROWS 4096
+#define MERGE_MAX_BYTES (4u << 20)
 /* How much of a value an error message shows. */
 #define SHOWN_VALUE_BYTES 200
 
@@ -110,6 +124,14 @@ struct ApplyTable {
     char *upsert_head;          /* "INSERT INTO t (a, b) VALUES " */
     char *upsert_tail;          /* " ON DUPLICATE KEY UPDATE b = VALUES(b)" */
     char *delete_head;          /* "DELETE FROM t WHERE (k1, k2) IN (" */
+    /*
+     * Its changes of whole rows by key may be merged (the last per key wins,
+     * sent as one DELETE and one upsert): the key is integers (equal keys
+     * have equal text), the primary key is its only unique constraint, and
+     * it has no triggers, so nothing can tell in which order rows changed.
+     */
+    bool mergeable;
+    RowMerge merge;             /* rendered key -> rendered row, or deleted; newer than anything queued for it */
 };
 
 /* The apply session of one connection. */
@@ -137,6 +159,7 @@ struct MyApplier {
     unsigned long long last_matched;    /* "Rows matched" of the last statement sent */
     /* scratch */
     StrBuf stmt;
+    StrBuf key_text, row_text;
     ChangeValue *row;
     bool *set;
     bool *mask;
@@ -164,6 +187,7 @@ table_free(ApplyTable *t)
     free(t->upsert_head);
     free(t->upsert_tail);
     free(t->delete_head);
+    row_merge_free(&t->merge);
     free(t);
 }
 
@@ -209,6 +233,8 @@ applier_free(MyApplier *a)
     strbuf_free(&a->pending);
     free(a->queued);
     strbuf_free(&a->stmt);
+    strbuf_free(&a->key_text);
+    strbuf_free(&a->row_text);
     free(a->row);
     free(a->set);
     free(a->mask);
@@ -225,6 +251,8 @@ applier_of(EngineConn *conn)
         strbuf_init(&c->applier->sql);
         strbuf_init(&c->applier->stmt);
         strbuf_init(&c->applier->pending);
+        strbuf_init(&c->applier->key_text);
+        strbuf_init(&c->applier->row_text);
         c->applier->pending_max = PENDING_MAX_BYTES;
     }
     return c->applier;
@@ -468,6 +496,46 @@ is_char_type(const MyPgType *pg)
     return pg->type_sql && !strncmp(pg->type_sql, "character(", strlen("character("));
 }
 
+/*
+ * Whether the table's changes may be merged by key (ApplyTable.mergeable):
+ * integer key columns, and on the server no other unique index and no
+ * trigger.
+ */
+static GwResult
+merge_allowed(MyConn *c, ApplyTable *t)
+{
+    t->mergeable = t->has_key;
+    for (uint16_t i = 0; i < t->ncols && t->mergeable; i++)
+        if (t->key[i] && t->cols[i]->kind != MYV_INT && t->cols[i]->kind != MYV_UINT)
+            t->mergeable = false;
+    if (!t->mergeable) {
+        if (t->has_key)
+            log_debug("table %s.%s: changes are not merged by key (a key column is not an integer)", t->schema,
+                      t->name);
+        return GW_OK;
+    }
+    char *schema = mysql_quote_literal(t->schema);
+    char *name = mysql_quote_literal(t->name);
+    char *sql = gw_asprintf("SELECT (SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s"
+                            " AND TABLE_NAME = %s AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'),"
+                            " (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = %s"
+                            " AND EVENT_OBJECT_TABLE = %s)",
+                            schema, name, schema, name);
+    free(schema);
+    free(name);
+    MYSQL_RES *res;
+    GwResult rc = mysql_conn_query(c, sql, 2, &res);
+    free(sql);
+    if (rc)
+        return rc;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    t->mergeable = row && row[0] && row[1] && !strcmp(row[0], "0") && !strcmp(row[1], "0");
+    mysql_free_result(res);
+    log_debug("table %s.%s: changes %s", t->schema, t->name,
+              t->mergeable ? "are merged by key" : "are not merged by key (a second unique key, or a trigger)");
+    return GW_OK;
+}
+
 /* Matches a relation to its MySQL table (described on this connection), column by column. */
 static GwResult
 table_make(MyConn *c, const RelationInfo *rel, ApplyTable **out)
@@ -482,6 +550,7 @@ table_make(MyConn *c, const RelationInfo *rel, ApplyTable **out)
     if (!mt)
         return fail_table(c, rel->schema, rel->name, "does not exist", NULL);
     ApplyTable *t = gw_calloc(1, sizeof *t);
+    row_merge_init(&t->merge);
     size_t n = rel->ncols;
     t->rel = rel;
     t->schema = gw_strdup(rel->schema);
@@ -518,6 +587,8 @@ table_make(MyConn *c, const RelationInfo *rel, ApplyTable **out)
     for (uint16_t i = 0; i < rel->ncols; i++)
         t->nkey += t->key[i];
     make_heads(t, c->tag);
+    if (rc == GW_OK)
+        rc = merge_allowed(c, t);
     if (rc) {
         table_free(t);
         return rc;
@@ -527,6 +598,7 @@ table_make(MyConn *c, const RelationInfo *rel, ApplyTable **out)
 }
 
 static GwResult flush(MyApplier *a, MyConn *c) GW_MUST_CHECK;
+static GwResult merge_send_all(MyApplier *a, MyConn *c) GW_MUST_CHECK;
 
 /* The table of a relation, made on first use and again when the relation changed. */
 static GwResult
@@ -547,7 +619,9 @@ table_for(MyApplier *a, MyConn *c, const RelationInfo *rel, ApplyTable **out)
      * names the table about to be freed: it goes first, before the
      * description is read.
      */
-    GwResult rc = flush(a, c);
+    GwResult rc = merge_send_all(a, c);
+    if (rc == GW_OK)
+        rc = flush(a, c);
     if (rc == GW_OK)
         rc = send_pending(a, c);
     ApplyTable *t = NULL;
@@ -705,6 +779,58 @@ flush(MyApplier *a, MyConn *c)
 }
 
 /*
+ * A row as an item of a batch: "(1,'x')" for an upsert or insert; for a
+ * delete (keys_only) its key, "1" or "(1,'x')".
+ */
+static GwResult
+append_row(MyConn *c, const ApplyTable *t, const ChangeTuple *row, bool keys_only, StrBuf *out)
+{
+    bool tuple = !keys_only || t->nkey > 1;
+    if (tuple)
+        strbuf_append_char(out, '(');
+    bool first = true;
+    for (uint16_t i = 0; i < t->ncols; i++) {
+        if (keys_only && !t->key[i])
+            continue;
+        if (!first)
+            strbuf_append_char(out, ',');
+        GwResult rc = append_value(c, t, i, &row->values[i], out);
+        if (rc)
+            return rc;
+        first = false;
+    }
+    if (tuple)
+        strbuf_append_char(out, ')');
+    return GW_OK;
+}
+
+/* Starts the table's batch of a kind, ending any other first. */
+static GwResult
+batch_start(MyApplier *a, MyConn *c, ApplyTable *t, BatchKind kind, const struct Predicate *guard)
+{
+    if (a->batch == kind && a->batch_table == t && a->batch_guard == guard)
+        return GW_OK;
+    GwResult rc = flush(a, c);
+    if (rc)
+        return rc;
+    a->batch = kind;
+    a->batch_table = t;
+    a->batch_guard = guard;
+    strbuf_append(&a->sql, kind == BATCH_DELETE ? t->delete_head : t->upsert_head);
+    return GW_OK;
+}
+
+/* Counts a row appended to the batch; a full batch is queued. */
+static GwResult
+batch_added(MyApplier *a, MyConn *c)
+{
+    a->batch_rows++;
+    if (a->batch_rows >= BATCH_MAX_ROWS || a->sql.len >= BATCH_MAX_BYTES)
+        return flush(a, c);
+    return GW_OK;
+}
+
+/*
  * Adds a row to the table's batch of its kind (sending any other batch
  * first): the whole row for an upsert or an insert, its key for a delete
  * (guarded: only if the row matches the guard, a phase's predicate).
@@ -713,32 +839,13 @@ static GwResult
 batch_add(MyApplier *a, MyConn *c, ApplyTable *t, BatchKind kind, const ChangeTuple *row,
           const struct Predicate *guard)
 {
-    GwResult rc;
-    if (a->batch != kind || a->batch_table != t || a->batch_guard != guard) {
-        rc = flush(a, c);
-        if (rc)
-            return rc;
-        a->batch = kind;
-        a->batch_table = t;
-        a->batch_guard = guard;
-        strbuf_append(&a->sql, kind == BATCH_DELETE ? t->delete_head : t->upsert_head);
-    }
+    GwResult rc = batch_start(a, c, t, kind, guard);
+    if (rc)
+        return rc;
     size_t mark = a->sql.len;
     if (a->batch_rows > 0)
         strbuf_append_char(&a->sql, ',');
-    bool tuple = kind != BATCH_DELETE || t->nkey > 1;
-    if (tuple)
-        strbuf_append_char(&a->sql, '(');
-    bool first = true;
-    rc = GW_OK;
-    for (uint16_t i = 0; i < t->ncols && rc == GW_OK; i++) {
-        if (kind == BATCH_DELETE && !t->key[i])
-            continue;
-        if (!first)
-            strbuf_append_char(&a->sql, ',');
-        rc = append_value(c, t, i, &row->values[i], &a->sql);
-        first = false;
-    }
+    rc = append_row(c, t, row, kind == BATCH_DELETE, &a->sql);
     if (rc) {
         a->sql.len = mark;
         a->sql.data[mark] = '\0';
@@ -746,11 +853,81 @@ batch_add(MyApplier *a, MyConn *c, ApplyTable *t, BatchKind kind, const ChangeTu
             batch_clear(a);
         return rc;
     }
-    if (tuple)
-        strbuf_append_char(&a->sql, ')');
-    a->batch_rows++;
-    if (a->batch_rows >= BATCH_MAX_ROWS || a->sql.len >= BATCH_MAX_BYTES)
-        return flush(a, c);
+    return batch_added(a, c);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Net changes by key (ApplyTable.mergeable).
+ */
+
+/*
+ * Sends the table's net changes: its deleted keys, then its rows (keys are
+ * distinct, so the order between the two does not matter), after whatever
+ * is batched (older).
+ */
+static GwResult
+merge_send(MyApplier *a, MyConn *c, ApplyTable *t)
+{
+    RowMerge *m = &t->merge;
+    if (m->nentries == 0)
+        return GW_OK;
+    GwResult rc = GW_OK;
+    for (int pass = 0; pass < 2 && rc == GW_OK; pass++) {
+        BatchKind kind = pass == 0 ? BATCH_DELETE : BATCH_UPSERT;
+        for (size_t n = 0; n < m->nentries && rc == GW_OK; n++) {
+            const RowMergeEntry *e = &m->entries[n];
+            if (e->deleted != (kind == BATCH_DELETE))
+                continue;
+            rc = batch_start(a, c, t, kind, NULL);
+            if (rc)
+                break;
+            if (a->batch_rows > 0)
+                strbuf_append_char(&a->sql, ',');
+            if (e->deleted)
+                strbuf_append_n(&a->sql, row_merge_key(m, e), e->key_len);
+            else
+                strbuf_append_n(&a->sql, row_merge_row(m, e), e->row_len);
+            rc = batch_added(a, c);
+        }
+    }
+    if (rc == GW_OK)
+        rc = flush(a, c);
+    row_merge_reset(m);
+    return rc;
+}
+
+static GwResult
+merge_send_all(MyApplier *a, MyConn *c)
+{
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < a->ntables && rc == GW_OK; i++)
+        rc = merge_send(a, c, a->tables[i]);
+    return rc;
+}
+
+static void
+merge_forget_all(MyApplier *a)
+{
+    for (size_t i = 0; i < a->ntables; i++)
+        row_merge_reset(&a->tables[i]->merge);
+}
+
+/* The row of key_of's key becomes row (whole), or deleted when row is NULL. */
+static GwResult
+merge_put(MyApplier *a, MyConn *c, ApplyTable *t, const ChangeTuple *key_of, const ChangeTuple *row)
+{
+    strbuf_reset(&a->key_text);
+    GwResult rc = append_row(c, t, key_of, true, &a->key_text);
+    if (rc == GW_OK && row) {
+        strbuf_reset(&a->row_text);
+        rc = append_row(c, t, row, false, &a->row_text);
+    }
+    if (rc)
+        return rc;
+    row_merge_put(&t->merge, a->key_text.data, a->key_text.len, row ? a->row_text.data : NULL,
+                  row ? a->row_text.len : 0);
+    if (t->merge.nentries >= MERGE_MAX_ROWS || row_merge_bytes(&t->merge) >= MERGE_MAX_BYTES)
+        return merge_send(a, c, t);
     return GW_OK;
 }
 
@@ -857,6 +1034,8 @@ apply_insert(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch, ChangeTup
 {
     if (!change_complete_new_row(ch, row, a->set))
         return no_identity(c, ch, "an update that moves a row into the phase without all its values");
+    if (t->mergeable)
+        return merge_put(a, c, t, row, row);
     return batch_add(a, c, t, t->has_key ? BATCH_UPSERT : BATCH_INSERT, row, NULL);
 }
 
@@ -872,6 +1051,15 @@ apply_update(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch, ChangeTup
     const ChangeTuple *old = ch->has_old && change_tuple_has(&ch->old_tuple, t->key, t->ncols) ? &ch->old_tuple : NULL;
     bool key_moved = old && !change_keys_equal(old, row, t->key, t->ncols);
     GwResult rc = GW_OK;
+    if (complete && t->mergeable) {
+        if (key_moved)
+            rc = merge_put(a, c, t, old, NULL);
+        return rc ? rc : merge_put(a, c, t, row, row);
+    }
+    /* What follows is ordered after the table's merged changes. */
+    rc = merge_send(a, c, t);
+    if (rc)
+        return rc;
     if (complete) {
         if (key_moved)
             rc = batch_add(a, c, t, BATCH_DELETE, old, NULL);
@@ -889,7 +1077,13 @@ apply_delete(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch)
 {
     if (!ch->has_old)
         return no_identity(c, ch, "a delete");
-    if (t->has_key && change_tuple_has(&ch->old_tuple, t->key, t->ncols))
+    bool by_key = t->has_key && change_tuple_has(&ch->old_tuple, t->key, t->ncols);
+    if (by_key && t->mergeable && !ch->delete_guard)
+        return merge_put(a, c, t, &ch->old_tuple, NULL);
+    GwResult rc = merge_send(a, c, t);
+    if (rc)
+        return rc;
+    if (by_key)
         return batch_add(a, c, t, BATCH_DELETE, &ch->old_tuple, ch->delete_guard);
     if (!t->has_key && change_match_mask(ch, a->mask))
         return apply_matched(a, c, t, ch, NULL);
@@ -904,7 +1098,9 @@ apply_delete(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch)
 static GwResult
 apply_truncate(MyApplier *a, MyConn *c, const Change *ch)
 {
-    GwResult rc = flush(a, c);
+    GwResult rc = merge_send_all(a, c);
+    if (rc == GW_OK)
+        rc = flush(a, c);
     for (uint32_t i = 0; i < ch->nrels && rc == GW_OK; i++) {
         stmt_start(a, c);
         char *q = mysql_qualified(ch->rels[i]->schema, ch->rels[i]->name);
@@ -953,6 +1149,8 @@ mysql_apply_commit(EngineConn *conn, const char *stream, const char *phase, cons
     MyApplier *a = applier_of(conn);
     GwResult rc = begin_if_needed(a, c);
     if (rc == GW_OK)
+        rc = merge_send_all(a, c);
+    if (rc == GW_OK)
         rc = flush(a, c);
     if (rc)
         return rc;
@@ -978,6 +1176,7 @@ mysql_apply_abort(EngineConn *conn)
     /* The connection is closed by the caller next; the open transaction dies with it. */
     MyApplier *a = applier_of(conn);
     a->in_txn = false;
+    merge_forget_all(a);
     batch_clear(a);
     pending_clear(a);
 }
