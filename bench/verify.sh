@@ -24,6 +24,8 @@
 #            must exit 0, and the "N rows compared" of its summary line must equal the source's
 #            row count.
 #   ratio    verify / read (goal <= 1.25).
+#   sample   `godwit verify --jobs J --sample 1000` (what a cutover runs while writes are held), one
+#            run, wall time; it must exit 0.
 #   CPU      user + system seconds of godwit verify (all its threads), and of the read's psql (and
 #            mariadb) client processes (bash's `times`), the lower of the two runs each; the
 #            servers' CPU is not measured.
@@ -252,6 +254,14 @@ measure() {
     printf '%-44s %7.2f s   (runs %s; user + system, all its threads)\n' "godwit verify CPU" "$(best "${cpu[@]}")" "${cpu[*]}"
     printf '%-44s %7.2f s   (runs %s; the %d client processes of the read)\n' "read clients' CPU" "$(best "${rcpu[@]}")" "${rcpu[*]}" "$((2 * $#))"
     echo "verify said:   $V_SUMMARY"
+    # The sampled verify a cutover runs while writes are held (goal: well under 1 s whatever the size).
+    local t0 s_wall s_summary
+    t0=$(now)
+    "$GODWIT" verify --source "$src" --target "$tgt" --jobs "$jobs" --sample 1000 >"$work/$tag.sample.out" \
+        2>"$work/$tag.sample.err" || fail "$tag: godwit verify --sample 1000 exited $? (expected 0; see $work/$tag.sample.err)"
+    s_wall=$(secs "$t0" "$(now)")
+    s_summary=$(grep -E '^verify ' "$work/$tag.sample.out" | tail -n 1 || true)
+    printf '%-44s %7.2f s   (one run: %s)\n' "godwit verify --jobs $jobs --sample 1000" "$s_wall" "$s_summary"
 }
 
 # ---------------------------------------------------------------- PostgreSQL -> PostgreSQL

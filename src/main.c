@@ -16,6 +16,9 @@ static const Command *const commands[] = {
     &cli_replicate_command,
     &cli_failback_command,
     &cli_verify_command,
+    &cli_cutover_command,
+    &cli_rollback_command,
+    &cli_finish_command,
     &cli_status_command,
     NULL,
 };

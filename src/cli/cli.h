@@ -23,6 +23,9 @@ extern const Command cli_replicate_command;
 extern const Command cli_failback_command;
 extern const Command cli_status_command;
 extern const Command cli_verify_command;
+extern const Command cli_cutover_command;
+extern const Command cli_rollback_command;
+extern const Command cli_finish_command;
 
 /* Options every command takes: --log-format, --verbose, --quiet.  Returns 1 if consumed. */
 int cli_common_option(int opt, const char *arg, GwResult *rc);
@@ -41,6 +44,29 @@ GwResult cli_parse(const Command *cmd, int argc, char **argv, const struct optio
                    GwResult (*one)(void *opts, int opt, const char *arg), void *opts, bool *help) GW_MUST_CHECK;
 /* A required option: usage error naming it when value is NULL. */
 GwResult cli_require(const Command *cmd, const char *option, const char *value) GW_MUST_CHECK;
+
+/*
+ * --plan FILE (cli_plan.c).  cli_plan_option loads the plan, requires
+ * --phase (phase NULL: not given) and that the plan has it, and runs the
+ * static overlap check over the tables the plan's where keys name; every
+ * refusal is GW_ERR_USAGE with one line.  *out is NULL when path is NULL;
+ * free it with cli_plan_free.
+ */
+struct Plan;
+struct Selection;
+GwResult cli_plan_option(const Command *cmd, const char *path, const char *phase, struct Plan **out) GW_MUST_CHECK;
+void cli_plan_free(struct Plan *plan);
+/* --plan of a command that only checks it: the plan loads, passes its static checks and holds the phase. */
+GwResult cli_plan_check(const Command *cmd, const char *path, const char *phase) GW_MUST_CHECK;
+/*
+ * The phase's tables and row filters as a command's selection (fetch,
+ * verify); refuses --tables, --exclude and --where next to --plan.
+ */
+GwResult cli_plan_selection(const Command *cmd, const struct Plan *plan, const char *phase,
+                            struct Selection *sel) GW_MUST_CHECK;
+/* replicate, failback: the phase was fetched with the plan's filters (read from the target's state). */
+GwResult cli_plan_check_recorded(const Command *cmd, const struct Plan *plan, const char *phase,
+                                 const char *target_url) GW_MUST_CHECK;
 
 /* Prints "godwit: MESSAGE" and the usage hint; returns GW_ERR_USAGE. */
 GwResult cli_usage_error(const Command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -19,6 +19,11 @@ static const char usage[] =
     "  --source URL          database to copy from (postgres://..., mysql://..., mariadb://...)\n"
     "  --target URL          database to copy into (postgres://..., CockroachDB detected)\n"
     "  --phase NAME          phase name (default: default); names the slot godwit_NAME\n"
+    "  --plan FILE           phased plan (JSON, see README \"Plans\"): fetch its phase --phase, with\n"
+    "                        the plan's tables and row predicates; first checks that no two phases\n"
+    "                        share a row and that every row of a table the phases divide is in one\n"
+    "                        (on the source, before anything is created)\n"
+    "  --allow-uncovered     with --plan: rows no phase takes are a warning (they stay on the source)\n"
     "  --tables GLOB,...     tables to copy, globs on schema.table (default: all)\n"
     "  --exclude GLOB,...    tables to leave out\n"
     "  --where 'T: PRED'     copy only rows of table T matching PRED, e.g.\n"
@@ -53,7 +58,7 @@ const Command cli_fetch_command = {
 enum {
     OPT_SOURCE = 2001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_JOBS,
     OPT_SCHEMA, OPT_RESUME, OPT_NO_STREAM, OPT_FORMAT, OPT_SHARD_SIZE, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT,
-    OPT_TYPE_MAP,
+    OPT_TYPE_MAP, OPT_ALLOW_UNCOVERED,
 };
 
 static const struct option long_options[] = {
@@ -73,6 +78,7 @@ static const struct option long_options[] = {
     {"zero-dates", required_argument, NULL, OPT_ZERO_DATES},
     {"unsigned-bigint", required_argument, NULL, OPT_UNSIGNED_BIGINT},
     {"type-map", required_argument, NULL, OPT_TYPE_MAP},
+    {"allow-uncovered", no_argument, NULL, OPT_ALLOW_UNCOVERED},
     CLI_COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -93,7 +99,11 @@ parse_one(void *opts, int opt, const char *arg)
         o->phase = arg;
         return GW_OK;
     case OPT_PLAN:
-        return cli_usage_error(cmd, "--plan is not supported yet (phased plans come with `godwit cutover`)");
+        if (!*arg)
+            return cli_usage_error(cmd, "--plan needs a file name");
+        o->plan_file = arg;
+        return GW_OK;
+    case OPT_ALLOW_UNCOVERED: o->allow_uncovered = true; return GW_OK;
     case OPT_TABLES: selection_add_includes(&o->selection, arg); return GW_OK;
     case OPT_EXCLUDE: selection_add_excludes(&o->selection, arg); return GW_OK;
     case OPT_WHERE:
@@ -144,7 +154,6 @@ run_fetch(int argc, char **argv)
 {
     FetchOptions o;
     memset(&o, 0, sizeof o);
-    o.phase = "default";
     o.stream = true;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o.jobs = cores > 0 ? (int) cores : 2;
@@ -152,13 +161,25 @@ run_fetch(int argc, char **argv)
     selection_init(&o.selection);
 
     bool help;
-    GwResult rc = cli_parse(&cli_fetch_command, argc, argv, long_options, parse_one, &o, &help);
+    Plan *plan = NULL;
+    const Command *cmd = &cli_fetch_command;
+    GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, &o, &help);
     if (rc == GW_OK && !help)
-        rc = cli_require(&cli_fetch_command, "--source", o.source_url);
+        rc = cli_require(cmd, "--source", o.source_url);
     if (rc == GW_OK && !help)
-        rc = cli_require(&cli_fetch_command, "--target", o.target_url);
+        rc = cli_require(cmd, "--target", o.target_url);
+    if (rc == GW_OK && !help && o.allow_uncovered && !o.plan_file)
+        rc = cli_usage_error(cmd, "--allow-uncovered goes with --plan");
+    if (rc == GW_OK && !help)
+        rc = cli_plan_option(cmd, o.plan_file, o.phase, &plan);
+    if (rc == GW_OK && !help && plan)
+        rc = cli_plan_selection(cmd, plan, o.phase, &o.selection);
+    if (!o.phase)
+        o.phase = "default";
+    o.plan = plan;
     if (rc == GW_OK && !help)
         rc = flow_fetch(&o);
     selection_free(&o.selection);
+    cli_plan_free(plan);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/plan.h"
 #include "flow/failback.h"
 #include "flow/failback_changefeed.h"
 #include "flow/replicate.h"
@@ -22,6 +23,8 @@ static const char usage[] =
     "  --source URL            the fetch's source\n"
     "  --target URL            the fetch's target\n"
     "  --phase NAME            phase (default: default)\n"
+    "  --plan FILE             the migration's plan (README \"Plans\"): checked, the phase must be in\n"
+    "                          it and have been fetched with the plan's row predicates\n"
     "  --stop-when-caught-up   exit 0 once everything the source had committed at start is applied\n"
     "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
     "  --group-size N          most changes grouped into one target transaction (default: 2000)\n"
@@ -53,6 +56,7 @@ static const char failback_usage[] =
     "  --source URL            the migration's source (PostgreSQL or MySQL/MariaDB): written to\n"
     "  --target URL            the migration's target (PostgreSQL or CockroachDB): read from\n"
     "  --phase NAME            phase (default: default)\n"
+    "  --plan FILE             the migration's plan: checked as for replicate\n"
     "  --stop-when-caught-up   exit 0 once everything the target had committed at start is applied\n"
     "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
     "  --group-size N          most changes grouped into one source transaction (default: 2000)\n"
@@ -96,6 +100,7 @@ const Command cli_failback_command = {
 typedef struct StreamArgs {
     const Command *cmd;
     ReplicateOptions o;
+    const char *plan_file;
 } StreamArgs;
 
 const Command cli_replicate_command = {
@@ -150,7 +155,10 @@ parse_one(void *args, int opt, const char *arg)
         o->phase = arg;
         return GW_OK;
     case OPT_PLAN:
-        return cli_usage_error(cmd, "--plan is not supported yet (phased plans come with `godwit cutover`)");
+        if (!*arg)
+            return cli_usage_error(cmd, "--plan needs a file name");
+        a->plan_file = arg;
+        return GW_OK;
     case OPT_METRICS: o->metrics_addr = arg; return GW_OK;
     case OPT_STOP: o->stop_when_caught_up = true; return GW_OK;
     case OPT_RETRY: return cli_parse_number("--retry-for", arg, 0, 86400, &o->retry_seconds) ? GW_ERR_USAGE : GW_OK;
@@ -187,14 +195,25 @@ parse_stream_args(const Command *cmd, int argc, char **argv, StreamArgs *a, bool
 {
     *a = (StreamArgs) {
         .cmd = cmd,
-        .o = {.phase = "default", .retry_seconds = 300, .group_changes = 2000, .group_ms = 2,
+        .o = {.phase = NULL, .retry_seconds = 300, .group_changes = 2000, .group_ms = 2,
               .max_body = CHANGEFEED_MAX_BODY_DEFAULT},
     };
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, a, help);
     if (rc || *help)
         return rc;
     rc = cli_require(cmd, "--source", a->o.source_url);
-    return rc ? rc : cli_require(cmd, "--target", a->o.target_url);
+    if (rc == GW_OK)
+        rc = cli_require(cmd, "--target", a->o.target_url);
+    /* The stream filters with what the fetch recorded; a plan only has to agree with it. */
+    Plan *plan = NULL;
+    if (rc == GW_OK)
+        rc = cli_plan_option(cmd, a->plan_file, a->o.phase, &plan);
+    if (rc == GW_OK && plan)
+        rc = cli_plan_check_recorded(cmd, plan, a->o.phase, a->o.target_url);
+    cli_plan_free(plan);
+    if (!a->o.phase)
+        a->o.phase = "default";
+    return rc;
 }
 
 static GwResult

@@ -17,15 +17,23 @@ static const char usage[] =
     "types, keys and nullability that differ, rows missing or extra on the target,\n"
     "and rows whose values differ (compared by value: numbers, timestamps in UTC,\n"
     "JSON by structure). With a phase fetched on the target, its tables and row\n"
-    "filters are compared.\n"
+    "filters are compared. With --sample N, only about N rows of each table are\n"
+    "compared, in windows of consecutive keys spread over it: no table is read or\n"
+    "counted in full (fast enough to run while a cutover holds writes).\n"
     "\n"
     "  --source URL            the migration's source\n"
     "  --target URL            the migration's target\n"
     "  --phase NAME            phase whose tables and filters to compare (default: default)\n"
+    "  --plan FILE             take the phase's tables and row predicates from this plan (README\n"
+    "                          \"Plans\"; needs --phase; not with --tables, --exclude, --where)\n"
     "  --tables GLOB,...       only these tables, globs on schema.table\n"
     "  --exclude GLOB,...      leave these tables out\n"
     "  --where 'T: PRED'       compare only rows of table T matching PRED (repeatable)\n"
     "  --jobs N                parallel readers per side (default: 4)\n"
+    "  --sample N              compare about N rows per table (up to 16 windows of\n"
+    "                          consecutive keys starting at random keys), not every row;\n"
+    "                          tables without a primary key are not sampled (reported so);\n"
+    "                          0: every row (default)\n"
     "  --live SECONDS          while replication runs: recheck differing rows with backoff for\n"
     "                          up to SECONDS; report only differences that persist\n"
     "  --format text|json      report format on stdout (default: text; json: one object per\n"
@@ -36,6 +44,9 @@ static const char usage[] =
     "  --max-report N          rows listed per table in the report (default: 20)\n"
     "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
+    "\n"
+    "When the target holds godwit state for the phase, each run's result is also\n"
+    "recorded in its _godwit.events (kind \"verify\"), which `godwit status` shows.\n"
     "\n"
     "Exit codes: 0 equal, 1 differences found, 2 bad usage or configuration,\n"
     "3 source error, 4 target error, 5 internal.\n";
@@ -50,7 +61,7 @@ const Command cli_verify_command = {
 };
 
 enum { OPT_SOURCE = 4001, OPT_TARGET, OPT_PHASE, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_JOBS, OPT_LIVE,
-       OPT_FORMAT, OPT_REPAIR, OPT_FLOAT_TOL, OPT_MAX_REPORT, OPT_METRICS };
+       OPT_FORMAT, OPT_REPAIR, OPT_FLOAT_TOL, OPT_MAX_REPORT, OPT_METRICS, OPT_SAMPLE, OPT_PLAN };
 
 static const struct option long_options[] = {
     {"source", required_argument, NULL, OPT_SOURCE},
@@ -66,6 +77,8 @@ static const struct option long_options[] = {
     {"float-tolerance", required_argument, NULL, OPT_FLOAT_TOL},
     {"max-report", required_argument, NULL, OPT_MAX_REPORT},
     {"metrics-addr", required_argument, NULL, OPT_METRICS},
+    {"sample", required_argument, NULL, OPT_SAMPLE},
+    {"plan", required_argument, NULL, OPT_PLAN},
     CLI_COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -81,10 +94,17 @@ parse_tolerance(const char *arg, double *out)
     return GW_OK;
 }
 
+/* What parse_one fills: the options, and --plan. */
+typedef struct VerifyArgs {
+    VerifyOptions *o;
+    const char *plan_file;
+} VerifyArgs;
+
 static GwResult
 parse_one(void *opts, int opt, const char *arg)
 {
-    VerifyOptions *o = opts;
+    VerifyArgs *a = opts;
+    VerifyOptions *o = a->o;
     const Command *cmd = &cli_verify_command;
     char err[512];
     switch (opt) {
@@ -117,6 +137,13 @@ parse_one(void *opts, int opt, const char *arg)
         return GW_OK;
     case OPT_FLOAT_TOL: return parse_tolerance(arg, &o->float_tolerance);
     case OPT_METRICS: o->metrics_addr = arg; return GW_OK;
+    case OPT_SAMPLE:
+        return cli_parse_number("--sample", arg, 0, 100000000, &o->sample_rows) ? GW_ERR_USAGE : GW_OK;
+    case OPT_PLAN:
+        if (!*arg)
+            return cli_usage_error(cmd, "--plan needs a file name");
+        a->plan_file = arg;
+        return GW_OK;
     default: return cli_usage_error(cmd, "unknown option");
     }
 }
@@ -126,17 +153,25 @@ run_verify(int argc, char **argv)
 {
     VerifyOptions o;
     memset(&o, 0, sizeof o);
-    o.phase = "default";
     o.jobs = 4;
     o.max_report = 20;
     o.float_tolerance = -1;
     selection_init(&o.selection);
     bool help;
-    GwResult rc = cli_parse(&cli_verify_command, argc, argv, long_options, parse_one, &o, &help);
+    VerifyArgs args = {.o = &o, .plan_file = NULL};
+    struct Plan *plan = NULL;
+    GwResult rc = cli_parse(&cli_verify_command, argc, argv, long_options, parse_one, &args, &help);
     if (rc == GW_OK && !help)
         rc = cli_require(&cli_verify_command, "--source", o.source_url);
     if (rc == GW_OK && !help)
         rc = cli_require(&cli_verify_command, "--target", o.target_url);
+    if (rc == GW_OK && !help)
+        rc = cli_plan_option(&cli_verify_command, args.plan_file, o.phase, &plan);
+    if (rc == GW_OK && !help && plan)
+        rc = cli_plan_selection(&cli_verify_command, plan, o.phase, &o.selection);
+    cli_plan_free(plan);
+    if (!o.phase)
+        o.phase = "default";
     if (rc == GW_OK && !help)
         rc = flow_verify(&o);
     selection_free(&o.selection);

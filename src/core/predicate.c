@@ -1256,3 +1256,53 @@ predicate_eval(const Predicate *p, PredicateLookup lookup, void *ctx, const char
         *missing_column = st.missing;
     return t;
 }
+
+/* ------------------------------------------------------------------ */
+/* Read-only view of the tree                                           */
+/* ------------------------------------------------------------------ */
+
+size_t
+predicate_root(const Predicate *p)
+{
+    return p->root;
+}
+
+void
+predicate_node(const Predicate *p, size_t node, PredicateNode *out)
+{
+    static const PredicateNodeKind kinds[] = {
+        [NODE_AND] = PREDICATE_NODE_AND, [NODE_OR] = PREDICATE_NODE_OR, [NODE_NOT] = PREDICATE_NODE_NOT,
+        [NODE_CMP] = PREDICATE_NODE_COMPARE, [NODE_IN] = PREDICATE_NODE_IN, [NODE_IS_NULL] = PREDICATE_NODE_IS_NULL,
+    };
+    static const PredicateOperator ops[] = {
+        [OP_EQ] = PREDICATE_OP_EQ, [OP_NE] = PREDICATE_OP_NE, [OP_LT] = PREDICATE_OP_LT,
+        [OP_LE] = PREDICATE_OP_LE, [OP_GT] = PREDICATE_OP_GT, [OP_GE] = PREDICATE_OP_GE,
+    };
+    const Node *n = &p->nodes[node];
+    bool test = n->kind == NODE_CMP || n->kind == NODE_IN || n->kind == NODE_IS_NULL;
+    *out = (PredicateNode) {
+        .kind = kinds[n->kind],
+        .op = ops[n->op],
+        .negated = n->negated,
+        .column = test ? p->columns[n->column] : NULL,
+        .count = n->kind == NODE_IS_NULL ? 0 : n->kind == NODE_NOT ? 1 : n->count,
+    };
+}
+
+size_t
+predicate_node_operand(const Predicate *p, size_t node, size_t i)
+{
+    const Node *n = &p->nodes[node];
+    return n->kind == NODE_NOT ? n->first : p->kids[n->first + i];
+}
+
+PredicateLiteral
+predicate_node_literal(const Predicate *p, size_t node, size_t i)
+{
+    static const PredicateLiteralKind kinds[] = {
+        [LIT_NULL] = PREDICATE_LIT_NULL, [LIT_NUMBER] = PREDICATE_LIT_NUMBER, [LIT_STRING] = PREDICATE_LIT_STRING,
+        [LIT_TRUE] = PREDICATE_LIT_TRUE, [LIT_FALSE] = PREDICATE_LIT_FALSE,
+    };
+    const Literal *lit = &p->lits[p->nodes[node].first + i];
+    return (PredicateLiteral) {.kind = kinds[lit->kind], .text = lit->text};
+}

@@ -120,4 +120,41 @@ PredicateTruth predicate_eval(const Predicate *p, PredicateLookup lookup, void *
  */
 bool predicate_number_compare(const char *a, const char *b, int *cmp);
 
+/*
+ * A read-only view of the tree, for static analysis (core/plan_overlap.c
+ * decides whether two phases' predicates can both hold).  Nodes are numbered
+ * from 0; predicate_root() is the whole predicate.  `literal op column` is
+ * seen flipped, as stored (5 < id is id > 5).
+ */
+typedef enum PredicateNodeKind {
+    PREDICATE_NODE_AND, PREDICATE_NODE_OR, PREDICATE_NODE_NOT,
+    PREDICATE_NODE_COMPARE,     /* column op literal */
+    PREDICATE_NODE_IN,          /* column [NOT] IN (literals) */
+    PREDICATE_NODE_IS_NULL,     /* column IS [NOT] NULL */
+} PredicateNodeKind;
+typedef enum PredicateOperator {
+    PREDICATE_OP_EQ, PREDICATE_OP_NE, PREDICATE_OP_LT, PREDICATE_OP_LE, PREDICATE_OP_GT, PREDICATE_OP_GE,
+} PredicateOperator;
+typedef enum PredicateLiteralKind {
+    PREDICATE_LIT_NULL, PREDICATE_LIT_NUMBER, PREDICATE_LIT_STRING, PREDICATE_LIT_TRUE, PREDICATE_LIT_FALSE,
+} PredicateLiteralKind;
+typedef struct PredicateLiteral {
+    PredicateLiteralKind kind;
+    const char *text;       /* a plain decimal for numbers, the value for strings, else NULL */
+} PredicateLiteral;
+typedef struct PredicateNode {
+    PredicateNodeKind kind;
+    PredicateOperator op;   /* COMPARE */
+    bool negated;           /* NOT IN, IS NOT NULL */
+    const char *column;     /* COMPARE, IN, IS_NULL: as in predicate_column() */
+    size_t count;           /* AND, OR: operands; NOT: 1; COMPARE: 1 literal; IN: literals; IS_NULL: 0 */
+} PredicateNode;
+
+size_t predicate_root(const Predicate *p);
+void predicate_node(const Predicate *p, size_t node, PredicateNode *out);
+/* The i-th operand of an AND, OR or NOT node (i < count). */
+size_t predicate_node_operand(const Predicate *p, size_t node, size_t i);
+/* The i-th literal of a COMPARE or IN node (i < count); it belongs to p. */
+PredicateLiteral predicate_node_literal(const Predicate *p, size_t node, size_t i);
+
 #endif

@@ -127,6 +127,20 @@ selection_matches(Selection *sel, const char *schema, const char *table)
     return matched;
 }
 
+bool
+selection_includes(const Selection *sel, const char *schema, const char *table)
+{
+    for (size_t i = 0; i < sel->nexclude; i++)
+        if (pattern_matches(sel->exclude[i], schema, table))
+            return false;
+    if (sel->ninclude == 0)
+        return true;
+    for (size_t i = 0; i < sel->ninclude; i++)
+        if (pattern_matches(sel->include[i], schema, table))
+            return true;
+    return false;
+}
+
 const char *
 selection_unmatched_include(const Selection *sel)
 {

@@ -47,6 +47,9 @@ GwResult selection_add_filter(Selection *sel, const char *arg, char *err, size_t
 /* Whether a table is selected; records which include patterns matched. */
 bool selection_matches(Selection *sel, const char *schema, const char *table);
 
+/* The same without recording anything (a plan asks about tables no command selects). */
+bool selection_includes(const Selection *sel, const char *schema, const char *table);
+
 /* The first include pattern that matched no table, or NULL. */
 const char *selection_unmatched_include(const Selection *sel);
 

@@ -131,6 +131,7 @@ phase_state_free(PhaseState *ps)
     free(ps->failback_slot);
     free(ps->failback_publications);
     free(ps->failback_position);
+    free(ps->handoff_position);
     for (size_t i = 0; i < ps->ntables; i++)
         free(ps->tables[i]);
     free(ps->tables);

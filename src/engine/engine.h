@@ -94,10 +94,24 @@ typedef struct PhaseState {
     char *failback_slot;
     char *failback_publications;
     char *failback_position;    /* the target's position it starts from */
+    /*
+     * While a phase is handed over (status cutting_over: cutover; rolling_back:
+     * rollback), the position in the stream's reader where the running stream
+     * stops: everything written before the fence.  NULL otherwise.
+     */
+    char *handoff_position;
     /* Set by replicate, not stored: the phase's tables as "schema.table" (a stream of a whole server filters by them). */
     char **tables;
     size_t ntables;
 } PhaseState;
+
+/* A table to fence, and the predicate of the phase's rows (NULL: every row). */
+typedef struct FenceTable {
+    const char *schema;
+    const char *table;
+    const Predicate *predicate;
+    const char *predicate_text;     /* as the operator wrote it: the refusal quotes it */
+} FenceTable;
 
 typedef struct ShardProgress {
     char *schema;
@@ -163,6 +177,13 @@ struct EngineOps {
     GwResult (*end_stale_sessions)(EngineConn *conn) GW_MUST_CHECK;
     /* Optional: how many other sessions carry this application name (another godwit command running). */
     GwResult (*count_sessions)(EngineConn *conn, const char *app_name, int *count) GW_MUST_CHECK;
+    /*
+     * Optional: how many rows of schema.table match where_sql (this engine's
+     * SQL, e.g. from render_predicate; NULL: every row).  Checks of a plan's
+     * phases (flow/plan_check.c).
+     */
+    GwResult (*count_rows)(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
+                           int64_t *out) GW_MUST_CHECK;
     /* Whether the last error on this connection may pass by itself (a restart, a lost connection). */
     bool (*error_is_transient)(EngineConn *conn);
     GwResult (*describe)(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
@@ -314,6 +335,17 @@ struct EngineOps {
      * go exactly when their checkpoint is written.
      */
     GwResult (*staging_discard)(EngineConn *conn, const char *phase, Hlc upto) GW_MUST_CHECK;
+
+    /*
+     * The write fence of a phase (cutover on the source, rollback on the
+     * target): triggers that refuse every write of a row matching the
+     * table's predicate (every row when it has none), old or new, from any
+     * session but godwit's appliers; the message names the phase.
+     * fence_install puts them on every table at once (or on none);
+     * fence_remove takes away every fence of the phase, if any.
+     */
+    GwResult (*fence_install)(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n) GW_MUST_CHECK;
+    GwResult (*fence_remove)(EngineConn *conn, const char *phase) GW_MUST_CHECK;
 };
 
 /* Picks the engine for a URL and connects; detects CockroachDB behind postgres://. */

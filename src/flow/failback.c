@@ -35,7 +35,6 @@ typedef struct Preparer {
     EngineConn *source;
     EngineConn *target;
     PhaseState phase;
-    Catalog catalog;            /* the target's tables of the phase */
 } Preparer;
 
 static GwResult
@@ -76,18 +75,18 @@ failback_stream_phase(const char *phase)
     return gw_asprintf("%s_failback", phase);
 }
 
-static GwResult
-describe_phase_tables(Preparer *p)
+GwResult
+failback_describe_phase_tables(EngineConn *conn, const char *phase, Catalog *out)
 {
     ShardProgress *shards = NULL;
     int nshards = 0;
-    GwResult rc = p->target->ops->state_get_shards(p->target, p->phase.name, &shards, &nshards);
+    GwResult rc = conn->ops->state_get_shards(conn, phase, &shards, &nshards);
     Selection sel;
     selection_init(&sel);
     for (int i = 0; rc == GW_OK && i < nshards; i++)
         selection_add_table(&sel, shards[i].schema, shards[i].table);
     if (rc == GW_OK)
-        rc = p->target->ops->describe(p->target, &sel, &p->catalog);
+        rc = conn->ops->describe(conn, &sel, out);
     selection_free(&sel);
     for (int i = 0; i < nshards; i++)
         shard_progress_free(&shards[i]);
@@ -101,42 +100,63 @@ describe_phase_tables(Preparer *p)
  * is dropped and made again.
  */
 static GwResult
-create_failback_stream(Preparer *p, Snapshot *snap)
+create_failback_stream(EngineConn *target, const PhaseState *phase, const Catalog *cat, Snapshot *snap)
 {
-    const EngineOps *ops = p->target->ops;
+    const EngineOps *ops = target->ops;
     if (!ops->drop_stream || !ops->snapshot_create) {
-        log_error("target %s (%s): failback from it is not supported yet", p->target_ep.redacted, ops->name);
+        log_error("target %s (%s): failback from it is not supported yet", target->endpoint->redacted, ops->name);
         return GW_ERR_USAGE;
     }
-    char *name = failback_stream_phase(p->phase.name);
-    GwResult rc = ops->drop_stream(p->target, name);
+    char *name = failback_stream_phase(phase->name);
+    GwResult rc = ops->drop_stream(target, name);
     if (rc == GW_OK)
-        rc = ops->snapshot_create(p->target, name, &p->catalog, SNAPSHOT_NEW_STREAM, snap);
+        rc = ops->snapshot_create(target, name, cat, SNAPSHOT_NEW_STREAM, snap);
     if (rc == GW_OK)
-        rc = ops->snapshot_release(p->target);
+        rc = ops->snapshot_release(target);
     free(name);
     return rc;
 }
 
 static GwResult
-record_prepared(Preparer *p, const Snapshot *snap)
+record_prepared(EngineConn *target, PhaseState *phase, const Snapshot *snap)
 {
-    free(p->phase.status);
-    p->phase.status = gw_strdup(PHASE_FAILBACK);
-    p->phase.failback_slot = gw_strdup(snap->slot);
-    p->phase.failback_publications = gw_strdup(snap->publications);
-    p->phase.failback_position = gw_strdup(snap->position);
-    GwResult rc = p->target->ops->state_put_phase(p->target, &p->phase);
+    free(phase->status);
+    phase->status = gw_strdup(PHASE_FAILBACK);
+    free(phase->handoff_position);
+    phase->handoff_position = NULL;
+    phase->failback_slot = gw_strdup(snap->slot);
+    phase->failback_publications = gw_strdup(snap->publications);
+    phase->failback_position = gw_strdup(snap->position);
+    GwResult rc = target->ops->state_put_phase(target, phase);
     if (rc)
         return rc;
     json_t *detail = json_pack("{s:s, s:s}", "position", snap->position, "slot", snap->slot);
     char *text = json_dumps(detail, JSON_COMPACT);
     json_decref(detail);
-    rc = p->target->ops->state_add_event(p->target, p->phase.name, "failback_prepared", text);
+    rc = target->ops->state_add_event(target, phase->name, "failback_prepared", text);
     free(text);
     if (rc == GW_OK)
-        log_info("phase '%s': failback prepared; the target's changes are kept from %s (slot %s)", p->phase.name,
+        log_info("phase '%s': failback prepared; the target's changes are kept from %s (slot %s)", phase->name,
                  snap->position, snap->slot);
+    return rc;
+}
+
+GwResult
+failback_prepare_stream(EngineConn *target, PhaseState *phase, bool webhook)
+{
+    if (webhook)
+        return failback_changefeed_prepare(target, phase);
+    Catalog cat;
+    catalog_init(&cat);
+    Snapshot snap;
+    memset(&snap, 0, sizeof snap);
+    GwResult rc = failback_describe_phase_tables(target, phase->name, &cat);
+    if (rc == GW_OK)
+        rc = create_failback_stream(target, phase, &cat, &snap);
+    if (rc == GW_OK)
+        rc = record_prepared(target, phase, &snap);
+    snapshot_free(&snap);
+    catalog_free(&cat);
     return rc;
 }
 
@@ -147,13 +167,17 @@ load_phase(Preparer *p, bool *prepared)
     GwResult rc = p->target->ops->state_get_phase(p->target, p->opts->phase, &p->phase, &found);
     if (rc)
         return rc;
-    if (!found || (strcmp(p->phase.status, "fetched") != 0 && strcmp(p->phase.status, PHASE_FAILBACK) != 0)) {
+    const char *st = found ? p->phase.status : "";
+    *prepared = !strcmp(st, PHASE_FAILBACK) || !strcmp(st, PHASE_ROLLING_BACK);
+    if (*prepared || !strcmp(st, PHASE_FETCHED))
+        return GW_OK;
+    if (!found || !strcmp(st, PHASE_STARTING) || !strcmp(st, PHASE_FETCHING))
         log_error("phase '%s' has %s on target %s: fetch and replicate it first", p->opts->phase,
                   found ? "an unfinished fetch" : "no fetch", p->target_ep.redacted);
-        return GW_ERR_USAGE;
-    }
-    *prepared = !strcmp(p->phase.status, PHASE_FAILBACK);
-    return GW_OK;
+    else
+        log_error("phase '%s' is %s on target %s: failback cannot start now", p->opts->phase, st,
+                  p->target_ep.redacted);
+    return GW_ERR_USAGE;
 }
 
 static GwResult
@@ -182,7 +206,6 @@ preparer_free(Preparer *p)
     endpoint_free(&p->source_ep);
     endpoint_free(&p->target_ep);
     phase_state_free(&p->phase);
-    catalog_free(&p->catalog);
 }
 
 /*
@@ -196,7 +219,6 @@ prepare(const ReplicateOptions *opts, bool *webhook)
     Preparer p;
     memset(&p, 0, sizeof p);
     p.opts = opts;
-    catalog_init(&p.catalog);
     bool prepared = false;
     GwResult rc = connect_both(&p);
     if (rc == GW_OK) {
@@ -207,21 +229,10 @@ prepare(const ReplicateOptions *opts, bool *webhook)
         rc = load_phase(&p, &prepared);
     if (rc == GW_OK && !prepared)
         rc = refuse_if_forward_running(&p);
-    if (rc == GW_OK && !prepared && *webhook) {
+    if (rc == GW_OK && !prepared) {
         rc = drain_forward(opts);
         if (rc == GW_OK)
-            rc = failback_changefeed_prepare(p.target, &p.phase);
-    } else if (rc == GW_OK && !prepared) {
-        rc = drain_forward(opts);
-        Snapshot snap;
-        memset(&snap, 0, sizeof snap);
-        if (rc == GW_OK)
-            rc = describe_phase_tables(&p);
-        if (rc == GW_OK)
-            rc = create_failback_stream(&p, &snap);
-        if (rc == GW_OK)
-            rc = record_prepared(&p, &snap);
-        snapshot_free(&snap);
+            rc = failback_prepare_stream(p.target, &p.phase, *webhook);
     }
     preparer_free(&p);
     return rc;

@@ -6,10 +6,23 @@
 #ifndef GW_FAILBACK_H
 #define GW_FAILBACK_H
 
+#include "engine/engine.h"
 #include "flow/replicate.h"
 #include "util/result.h"
 
 /* Prepares the phase's failback stream on its first run, then streams (see replicate.h). */
 GwResult flow_failback(const ReplicateOptions *opts) GW_MUST_CHECK;
+
+/*
+ * Creates the phase's failback stream on the target (a slot and
+ * publications, or with webhook the changefeed's cursor) and records it in
+ * the phase's state, whose status becomes failback: every write on the
+ * target from this moment on is kept for `godwit failback`.  phase is
+ * updated as stored.
+ */
+GwResult failback_prepare_stream(EngineConn *target, PhaseState *phase, bool webhook) GW_MUST_CHECK;
+
+/* The phase's tables as conn has them (those its fetch recorded). */
+GwResult failback_describe_phase_tables(EngineConn *conn, const char *phase, Catalog *out) GW_MUST_CHECK;
 
 #endif

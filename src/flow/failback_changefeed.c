@@ -217,6 +217,8 @@ failback_changefeed_prepare(EngineConn *target, PhaseState *phase)
     phase->status = gw_strdup(PHASE_FAILBACK);
     free(phase->failback_position);
     phase->failback_position = gw_strdup(text);
+    free(phase->handoff_position);
+    phase->handoff_position = NULL;
     rc = ops->state_put_phase(target, phase);
     if (rc)
         return rc;

@@ -1,9 +1,11 @@
 /*
  * fetch.c: `godwit fetch`, step by step (DESIGN.md, "How data flows").
  *
- * 1. Describe the selected tables and refuse bad selections and unstorable
- *    types; then check the phase's state and the source's prerequisites,
- *    all before anything is created anywhere.
+ * 1. With --plan, check the plan's phases against each other and the
+ *    source's rows (flow/plan_check.c).  Describe the selected tables and
+ *    refuse bad selections and unstorable types; then check the phase's
+ *    state and the source's prerequisites, all before anything is created
+ *    anywhere.
  * 2. Record the phase as starting, open the workers' source sessions, take
  *    the snapshot (creating the phase's stream when streaming), join it in
  *    every session, and record where it stands.
@@ -21,12 +23,11 @@
 #include <string.h>
 
 #include "flow/fetch_internal.h"
+#include "flow/phase_status.h"
+#include "flow/plan_check.h"
 #include "util/log.h"
 #include "util/mem.h"
 
-#define PHASE_STARTING "starting"
-#define PHASE_FETCHING "fetching"
-#define PHASE_FETCHED "fetched"
 
 static GwResult
 connect_both(FetchRun *run)
@@ -272,6 +273,9 @@ fetch_steps(FetchRun *run)
     GwResult rc = connect_both(run);
     if (rc == GW_OK)
         rc = fetch_source_options(run);
+    /* A plan's phases are checked against each other and the source's rows before anything is created. */
+    if (rc == GW_OK && run->opts->plan)
+        rc = flow_plan_check_source(run->opts->plan, run->source, run->opts->allow_uncovered);
     if (rc == GW_OK)
         rc = describe_selection(run, &before);
     if (rc == GW_OK)

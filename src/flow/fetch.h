@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/plan.h"
 #include "core/selection.h"
 #include "engine/engine.h"
 #include "util/result.h"
@@ -28,6 +29,10 @@ typedef struct FetchOptions {
     const char *zero_dates;         /* "error" or "null" */
     const char *unsigned_bigint;    /* "numeric" or "int8" */
     const char *type_map_file;      /* JSON file {"db.table.column": "postgresql type"} */
+    /* --plan: the phase's tables and filters are in selection; the plan is checked first (flow/plan_check.h). */
+    const char *plan_file;
+    const Plan *plan;               /* NULL: no plan */
+    bool allow_uncovered;           /* rows no phase of the plan takes are a warning, not an error */
 } FetchOptions;
 
 GwResult flow_fetch(FetchOptions *opts) GW_MUST_CHECK;

@@ -15,7 +15,10 @@
  * says so), which is what keeps the two directions from echoing each other.
  *
  * The phase's own state (tables, filters, positions) lives on the
- * migration's target whichever way the stream flows.  Connection failures
+ * migration's target whichever way the stream flows.  A stream watches it,
+ * on a connection of its own: when the phase is handed over (cutover for
+ * the forward stream, rollback for failback), the stream applies up to the
+ * position the handover fenced at, checkpoints it and exits by itself.  Connection failures
  * on either side are retried with exponential backoff and jitter, resuming
  * from the checkpoint; other errors stop.
  */
@@ -41,6 +44,13 @@
 #define REPLICATE_LOG_INTERVAL 10.0
 /* While waiting to catch up, how often to ask the source where it stands. */
 #define CATCH_UP_POLL_MS 100
+/* How often a stream looks at its phase's state for a handover (cutover, rollback). */
+#define HANDOFF_POLL_MS 50
+/*
+ * How often the checkpoint follows a stream that moved on with nothing of
+ * the phase to apply: a handover, and status, see how far it really is.
+ */
+#define IDLE_CHECKPOINT_S 1.0
 
 typedef struct ReplTable {
     const TableDef *def;
@@ -69,6 +79,7 @@ typedef struct Replicator {
     EngineConn *reader;
     EngineConn *writer;
     EngineConn *state;          /* the migration's target: the phase's state */
+    EngineConn *watch;          /* the same database, for watching the phase's status between transactions */
     const EngineOps *rd;
     const EngineOps *wr;
     PhaseState phase;
@@ -90,6 +101,16 @@ typedef struct Replicator {
     StreamPos group_pos;        /* end of the last source transaction in the group */
     char group_pos_text[512];   /* its position as the source names it, when it says more than group_pos */
     StreamPos applied;          /* committed on the target with its checkpoint */
+    StreamPos checkpointed;     /* position of the last checkpoint written */
+    StreamPos seen_pos;         /* end of the last source transaction read (applied or not) */
+    char seen_text[512];        /* its position as the source names it, when it says more than seen_pos */
+    bool names_positions;       /* the reader's positions say more than a StreamPos (a MySQL binlog file, GTIDs) */
+    bool handoff;               /* the phase is being handed over: stop at handoff_goal */
+    bool quiet;                 /* --stop-when-quiet: the phase had no change for that long */
+    StreamPos handoff_goal;
+    double last_watch;
+    double last_idle_checkpoint;
+    double last_phase_change;   /* when a change of the phase was last applied (progress_now) */
     double last_poll;
     double last_log;
     long long txns;
@@ -220,17 +241,22 @@ phase_allows_stream(const Replicator *r, bool found)
                   found ? "an unfinished fetch" : "no fetch", target);
         return false;
     }
-    bool failing_back = !strcmp(r->phase.status, PHASE_FAILBACK);
+    const char *st = r->phase.status;
+    bool failing_back = !strcmp(st, PHASE_FAILBACK) || !strcmp(st, PHASE_ROLLING_BACK);
     if (!r->opts->failback && failing_back) {
         log_error("phase '%s' is cut over: its writes go to the target now and flow back to the source with"
                   " `godwit failback`; forward replication of it is over", r->opts->phase);
         return false;
     }
     if (r->opts->failback && (!failing_back || !r->phase.failback_slot)) {
-        log_error("phase '%s' has no failback stream prepared on target %s", r->opts->phase, target);
+        if (!strcmp(st, PHASE_ROLLED_BACK) || !strcmp(st, PHASE_FINISHED))
+            log_error("phase '%s' is %s: failback of it is over", r->opts->phase,
+                      !strcmp(st, PHASE_FINISHED) ? "finished" : "rolled back");
+        else
+            log_error("phase '%s' has no failback stream prepared on target %s", r->opts->phase, target);
         return false;
     }
-    if (!r->opts->failback && strcmp(r->phase.status, "fetched") != 0) {
+    if (!r->opts->failback && strcmp(st, PHASE_FETCHED) != 0 && strcmp(st, PHASE_CUTTING_OVER) != 0) {
         log_error("phase '%s' is in state '%s' on target %s; replicate needs a fetched phase", r->opts->phase,
                   r->phase.status, target);
         return false;
@@ -277,7 +303,10 @@ load_start(Replicator *r)
                   role_name(found ? r->writer_ep.role : ROLE_TARGET));
         rc = found ? role_error(r->writer_ep.role) : GW_ERR_TARGET;
     } else {
-        r->applied = r->start;
+        r->applied = r->checkpointed = r->start;
+        char plain[32];
+        format_pos(r, r->start, plain, sizeof plain);
+        r->names_positions = strcmp(plain, text) != 0;
         log_info("phase '%s': %s at %s", r->phase.name,
                  found ? "resuming from checkpoint"
                        : r->opts->failback ? "starting from the cutover's position" : "starting from the fetch's snapshot",
@@ -318,7 +347,8 @@ disconnect_all(Replicator *r)
         r->wr->apply_abort(r->writer);
     engine_close(r->reader);
     engine_close(r->writer);
-    r->reader = r->writer = r->state = NULL;
+    engine_close(r->watch);
+    r->reader = r->writer = r->state = r->watch = NULL;
     phase_state_free(&r->phase);
     catalog_free(&r->catalog);
     selection_free(&r->filters);
@@ -381,7 +411,7 @@ commit_group(Replicator *r)
         return rc;
     r->group_open = false;
     r->group_changes = 0;
-    r->applied = r->group_pos;
+    r->applied = r->checkpointed = r->group_pos;
     r->progressed = true;
     double lag = (double) (change_clock_now() - r->group_commit_time) / 1e6;
     metrics_set(r->m.lag_seconds, lag > 0 ? lag : 0);
@@ -435,6 +465,7 @@ apply_row_change(Replicator *r, const Change *ch)
         return rc;
     r->group_changes++;
     r->changes++;
+    r->last_phase_change = progress_now();
     metrics_add(rt->changes, 1);
     return r->wr->apply_change(r->writer, &rewritten, rt->def);
 }
@@ -482,6 +513,8 @@ static GwResult
 on_commit(Replicator *r, const Change *ch)
 {
     r->in_txn = false;
+    r->seen_pos = ch->end_pos;
+    snprintf(r->seen_text, sizeof r->seen_text, "%s", ch->position_text ? ch->position_text : "");
     if (r->skipping) {
         r->skipping = false;
         return GW_OK;
@@ -562,12 +595,88 @@ on_change(Replicator *r, const Change *ch)
     }
 }
 
+/* Whether the stream stops once it reaches a position: --stop-when-caught-up, or a handover. */
+static bool
+stops_at_goal(const Replicator *r)
+{
+    return r->opts->stop_when_caught_up || r->handoff;
+}
+
 static bool
 caught_up(Replicator *r)
 {
-    if (!r->opts->stop_when_caught_up || r->in_txn || r->group_open)
+    if (!stops_at_goal(r) || r->in_txn || r->group_open)
         return false;
-    return r->applied >= r->goal || r->rd->stream_sent_pos(r->stream) >= r->goal;
+    /* A handover's position is where the other side was fenced: exactly everything before it. */
+    StreamPos goal = r->handoff ? r->handoff_goal : r->goal;
+    return r->applied >= goal || r->rd->stream_sent_pos(r->stream) >= goal;
+}
+
+/*
+ * Looks at the phase's status (every HANDOFF_POLL_MS): a cutover of the
+ * phase stops the forward stream, a rollback the failback stream, at the
+ * position recorded with the status.
+ */
+static GwResult
+watch_handoff(Replicator *r)
+{
+    if (r->handoff || progress_now() - r->last_watch < HANDOFF_POLL_MS / 1000.0)
+        return GW_OK;
+    r->last_watch = progress_now();
+    const Endpoint *ep = r->opts->failback ? &r->reader_ep : &r->writer_ep;
+    GwResult rc = r->watch ? GW_OK : engine_connect(ep, &r->watch);
+    PhaseState ps;
+    bool found = false;
+    if (rc == GW_OK)
+        rc = r->watch->ops->state_get_phase(r->watch, r->phase.name, &ps, &found);
+    if (rc) {
+        /* Not this stream's failure: it goes on, and looks again with a new connection next time. */
+        log_warn("phase '%s': cannot read its status on target %s; trying again", r->phase.name, ep->redacted);
+        engine_close(r->watch);
+        r->watch = NULL;
+        return GW_OK;
+    }
+    const char *handing = r->opts->failback ? PHASE_ROLLING_BACK : PHASE_CUTTING_OVER;
+    if (found && !strcmp(ps.status, handing) && ps.handoff_position) {
+        if (r->rd->parse_pos(ps.handoff_position, &r->handoff_goal) != 0) {
+            log_error("phase '%s': invalid handover position '%s' on target %s", r->phase.name, ps.handoff_position,
+                      ep->redacted);
+            rc = GW_ERR_TARGET;
+        } else {
+            r->handoff = true;
+            log_info("phase '%s' is being %s: applying up to %s, then stopping", r->phase.name,
+                     r->opts->failback ? "rolled back" : "cut over", ps.handoff_position);
+        }
+    }
+    if (found)
+        phase_state_free(&ps);
+    return rc;
+}
+
+/*
+ * The checkpoint says how far this stream got even when the transactions it
+ * went past last had nothing of the phase: at a handover's end (the handover
+ * waits for it to reach the fence's position), and now and then while idle.
+ */
+static GwResult
+checkpoint_applied(Replicator *r)
+{
+    /*
+     * A source whose positions say more than a StreamPos (a binlog file's
+     * name, a GTID) is checkpointed at the end of the last transaction read,
+     * as it named it: a resume needs those.
+     */
+    if (r->names_positions && !r->seen_text[0])
+        return GW_OK;
+    StreamPos at = r->seen_text[0] ? r->seen_pos : r->applied;
+    if (at <= r->checkpointed || at > r->applied)
+        return GW_OK;
+    char pos[32];
+    format_pos(r, at, pos, sizeof pos);
+    GwResult rc = r->wr->apply_commit(r->writer, r->stream_name, r->phase.name, r->seen_text[0] ? r->seen_text : pos);
+    if (rc == GW_OK)
+        r->checkpointed = at;
+    return rc;
 }
 
 /* The stream paused: commit what is open, let an idle source move on, and check for the end. */
@@ -584,9 +693,22 @@ on_idle(Replicator *r, bool *done)
         r->progressed = true;
         rc = r->rd->stream_confirm(r->stream, sent, false);
     }
+    if (rc == GW_OK && !r->in_txn && !r->group_open && r->applied > r->checkpointed &&
+        progress_now() - r->last_idle_checkpoint >= IDLE_CHECKPOINT_S) {
+        r->last_idle_checkpoint = progress_now();
+        rc = checkpoint_applied(r);
+    }
+    /* --stop-when-quiet: no change of the phase for that long, and nothing open. */
+    if (rc == GW_OK && r->opts->quiet_ms > 0 && !r->in_txn && !r->group_open &&
+        (progress_now() - r->last_phase_change) * 1000 >= r->opts->quiet_ms) {
+        char pos[32];
+        format_pos(r, r->applied, pos, sizeof pos);
+        log_info("phase '%s': no change for %d ms: quiet at %s", r->phase.name, r->opts->quiet_ms, pos);
+        r->quiet = true;
+    }
     metrics_update(r, true);
-    *done = rc == GW_OK && (caught_up(r) || (r->stopping && !r->in_txn));
-    if (rc == GW_OK && !*done && r->opts->stop_when_caught_up && progress_now() - r->last_poll >= CATCH_UP_POLL_MS / 1000.0) {
+    *done = rc == GW_OK && (caught_up(r) || r->quiet || (r->stopping && !r->in_txn));
+    if (rc == GW_OK && !*done && stops_at_goal(r) && progress_now() - r->last_poll >= CATCH_UP_POLL_MS / 1000.0) {
         r->last_poll = progress_now();
         rc = r->rd->stream_confirm(r->stream, r->applied, true);
     }
@@ -622,8 +744,10 @@ stream_loop(Replicator *r)
          * An open group commits as soon as nothing more is already waiting:
          * a backlog still fills groups, and a caught-up stream adds no wait.
          */
-        int timeout = r->stopping ? 1 : r->group_open ? 0 : (r->opts->stop_when_caught_up ? CATCH_UP_POLL_MS : 1000);
-        GwResult rc = r->rd->stream_next(r->stream, timeout, &ev, &ch);
+        int timeout = r->stopping ? 1 : r->group_open ? 0 : stops_at_goal(r) ? CATCH_UP_POLL_MS : HANDOFF_POLL_MS;
+        GwResult rc = watch_handoff(r);
+        if (rc == GW_OK)
+            rc = r->rd->stream_next(r->stream, timeout, &ev, &ch);
         if (rc)
             return rc;
         bool done = false;
@@ -636,7 +760,7 @@ stream_loop(Replicator *r)
             done = true;
         log_progress(r, false);
         if (done)
-            return GW_OK;
+            return r->handoff || r->quiet ? checkpoint_applied(r) : GW_OK;
     }
 }
 
@@ -711,6 +835,7 @@ flow_replicate(const ReplicateOptions *opts)
     Replicator r;
     memset(&r, 0, sizeof r);
     r.opts = opts;
+    r.last_phase_change = progress_now();
     catalog_init(&r.catalog);
     selection_init(&r.filters);
     const char *command = opts->failback ? "failback" : "replicate";
@@ -735,6 +860,10 @@ flow_replicate(const ReplicateOptions *opts)
     metrics_reset();
     if (rc == GW_OK)
         log_info("%s %s: stopped cleanly", command, opts->phase);
+    if (opts->result && r.rd) {
+        opts->result->last_phase_change = r.last_phase_change;
+        format_pos(&r, r.applied, opts->result->applied, sizeof opts->result->applied);
+    }
     endpoint_free(&r.reader_ep);
     endpoint_free(&r.writer_ep);
     free(r.stream_name);

@@ -12,8 +12,7 @@
 
 #include "util/result.h"
 
-/* The phase status once failback is prepared (set by `godwit failback`, later by `cutover`). */
-#define PHASE_FAILBACK "failback"
+#include "flow/phase_status.h"
 
 typedef struct ReplicateOptions {
     bool failback;          /* the failback stream: the target's changes into the source */
@@ -36,7 +35,16 @@ typedef struct ReplicateOptions {
     const char *token_file;     /* the bearer token (else GODWIT_WEBHOOK_TOKEN); never printed */
     size_t max_body;            /* largest request body accepted */
     bool create_changefeed;     /* run the CREATE CHANGEFEED on the target instead of only printing it */
+    /* Stop once no change of the phase came for this long (cutover without a fence); 0: never. */
+    int quiet_ms;
+    struct ReplicateResult *result;     /* filled in when the stream ends, or NULL */
 } ReplicateOptions;
+
+/* What a stream reports when it ends (in-process callers: cutover, rollback). */
+typedef struct ReplicateResult {
+    double last_phase_change;   /* progress_now() of the last change of the phase applied; 0: none */
+    char applied[64];           /* the position applied and checkpointed up to */
+} ReplicateResult;
 
 GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;
 

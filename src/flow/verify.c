@@ -5,12 +5,17 @@
  * Both sides are described, matched (verify_schema.c), then each is read
  * from one snapshot shared by all its sessions (a repeatable-read snapshot
  * exported by PostgreSQL, MySQL's consistent snapshot, CockroachDB's AS OF
- * SYSTEM TIME) by --jobs workers, each holding one session per side.
+ * SYSTEM TIME) by --jobs workers, each holding one session per side.  With
+ * --sample, each keyed table is one work item of a few windows
+ * (verify_sample.c).  The result goes to stdout and, when the target has
+ * godwit state for the phase, into its _godwit.events.  Nothing here is
+ * global: cutover runs it in-process, possibly more than once.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "flow/verify_internal.h"
 #include "http/http_server.h"
@@ -181,10 +186,48 @@ add_items(WorkItem **items, size_t *n, size_t *cap, VTable *t, WorkKind kind, Ke
     free(ranges);
 }
 
+static int
+by_size_desc(const void *a, const void *b)
+{
+    const WorkItem *x = a, *y = b;
+    int64_t p = x->table->src->est_bytes, q = y->table->src->est_bytes;
+    return p < q ? 1 : p > q ? -1 : 0;
+}
+
+/*
+ * --sample: one item per table with a key, which splits and compares it
+ * in its worker (the splits of many tables run in parallel too); the
+ * biggest tables first.  A table without a key cannot be sampled: reading
+ * it in full is what sampling is there to avoid.
+ */
+static void
+plan_samples(Verifier *v, WorkItem **items, size_t *nitems)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < v->ntables; i++) {
+        VTable *t = &v->tables[i];
+        if (t->method == VERIFY_UNKEYED) {
+            t->not_sampled = true;
+            continue;
+        }
+        if (t->method != VERIFY_MERGE && t->method != VERIFY_LOOKUP)
+            continue;
+        gw_grow((void **) items, &cap, *nitems + 1, sizeof **items);
+        (*items)[(*nitems)++] = (WorkItem) {.table = t, .kind = WORK_SAMPLE, .limit = v->opts->sample_rows,
+                                            .seed = v->seed ^ (0x9e3779b97f4a7c15ULL * (i + 1))};
+    }
+    if (*nitems > 1)
+        qsort(*items, *nitems, sizeof **items, by_size_desc);
+}
+
 /* Splits every compared table into work items: the biggest shards first keep the workers busy to the end. */
 static GwResult
 plan_work(Verifier *v, WorkItem **items, size_t *nitems)
 {
+    if (v->opts->sample_rows > 0) {
+        plan_samples(v, items, nitems);
+        return GW_OK;
+    }
     size_t cap = 0;
     GwResult rc = GW_OK;
     for (size_t i = 0; i < v->ntables && rc == GW_OK; i++) {
@@ -305,19 +348,24 @@ start_progress(Verifier *v, Progress *p, ProgressItem **items)
 {
     *items = gw_calloc(v->ntables + 1, sizeof **items);
     size_t n = 0;
+    int64_t sample = v->opts->sample_rows;
     for (size_t i = 0; i < v->ntables; i++) {
         VTable *t = &v->tables[i];
-        if (t->method == VERIFY_NONE)
+        if (t->method == VERIFY_NONE || t->not_sampled)
             continue;
         ProgressItem *it = &(*items)[n++];
         it->name = t->display;
         it->est_rows = t->src->est_rows > 0 ? t->src->est_rows : 0;
+        if (sample > 0 && (it->est_rows == 0 || it->est_rows > sample))
+            it->est_rows = sample;
         atomic_init(&it->state, PROGRESS_WAITING);
         t->progress = it;
         t->m_rows = metrics_series("godwit_verify_rows_compared_total", "Rows compared, per table",
                                    METRIC_COUNTER, "table", t->display);
         t->m_diffs = metrics_series("godwit_verify_differences", "Row differences found, per table",
                                     METRIC_GAUGE, "table", t->display);
+        /* An earlier run in this process (embedded) left its count there. */
+        metrics_set(t->m_diffs, 0);
     }
     progress_start(p, "verify", *items, n);
 }
@@ -450,6 +498,29 @@ any_difference(const Verifier *v)
     return false;
 }
 
+/*
+ * The run's result into the target's _godwit.events, for `godwit status`,
+ * when the target holds state for the phase (and only then: verify must
+ * leave a database without godwit state untouched).  On a session of its
+ * own: the main one is still inside the read-only snapshot transaction.
+ * A failure is logged by the engine and does not change what verify found.
+ */
+static void
+record_result(Verifier *v)
+{
+    if (!v->phase_found || !v->target->ops->state_add_event)
+        return;
+    EngineConn *conn = NULL;
+    char *detail = verify_result_json(&v->opts->result);
+    GwResult rc = engine_connect(&v->target_ep, &conn);
+    if (rc == GW_OK)
+        rc = conn->ops->state_add_event(conn, v->opts->phase, "verify", detail);
+    if (rc == GW_OK)
+        log_debug("verify: result recorded in the target's _godwit.events (phase '%s')", v->opts->phase);
+    engine_close(conn);
+    free(detail);
+}
+
 static GwResult
 verify_steps(Verifier *v)
 {
@@ -471,9 +542,13 @@ verify_steps(Verifier *v)
         rc = recheck_live(v);
     if (rc)
         return rc;
+    verify_result_compute(v, &v->opts->result);
+    v->opts->result.seconds = progress_now() - v->started;
     verify_report(v, v->opts->json_output);
     if (v->opts->repair_file)
         rc = verify_write_repair(v, v->opts->repair_file);
+    if (rc == GW_OK)
+        record_result(v);
     if (rc == GW_OK && any_difference(v))
         rc = GW_DIFFERENT;
     return rc;
@@ -485,6 +560,14 @@ flow_verify(VerifyOptions *opts)
     Verifier v;
     memset(&v, 0, sizeof v);
     v.opts = opts;
+    v.started = progress_now();
+    memset(&opts->result, 0, sizeof opts->result);
+    /* A caller's selection used by an earlier run: which patterns matched is this run's to find. */
+    for (size_t i = 0; opts->selection.include_used && i < opts->selection.ninclude; i++)
+        opts->selection.include_used[i] = false;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    v.seed = ((uint64_t) now.tv_sec * 1000000007ULL) ^ (uint64_t) now.tv_nsec ^ ((uint64_t) getpid() << 32);
     catalog_init(&v.src_cat);
     catalog_init(&v.tgt_cat);
     selection_init(&v.filters);
@@ -511,6 +594,8 @@ flow_verify(VerifyOptions *opts)
     selection_free(&v.filters);
     endpoint_free(&v.source_ep);
     endpoint_free(&v.target_ep);
-    metrics_reset();
+    /* Embedded, the registry is the caller's: its own series may still be in use. */
+    if (!opts->embedded)
+        metrics_reset();
     return rc;
 }

@@ -56,6 +56,7 @@ typedef struct VTable {
     char *src_pred;         /* the row filter in each side's dialect, or NULL */
     char *tgt_pred;
     VerifyMethod method;
+    bool not_sampled;       /* --sample: a table without a key, not compared */
     /* Columns on both sides: positions in each side's rows, how they compare, their target name. */
     size_t ncols;
     size_t *src_col;
@@ -88,6 +89,8 @@ typedef struct Verifier {
     bool phase_found;
     char *src_options;          /* the phase's source options (JSON), for every source session */
     bool *user_tables;          /* with a phase: per source table, whether --tables/--exclude keep it */
+    double started;             /* progress_now() when the run began */
+    uint64_t seed;              /* --sample: where the windows' random starts come from */
 } Verifier;
 
 /* verify_schema.c: matches the tables and columns of both catalogs and records their differences. */
@@ -96,13 +99,27 @@ void vtable_free(VTable *t);
 void vtable_add_schema(VTable *t, const char *kind, const char *column, const char *side, char *detail);
 
 /* verify_rows.c */
-typedef enum WorkKind { WORK_MERGE, WORK_SOURCE_PAGES, WORK_TARGET_PAGES, WORK_UNKEYED } WorkKind;
+typedef enum WorkKind {
+    WORK_MERGE, WORK_SOURCE_PAGES, WORK_TARGET_PAGES, WORK_UNKEYED,
+    WORK_SAMPLE,            /* --sample: a table's windows, one after the other (verify_sample.c) */
+} WorkKind;
 typedef struct WorkItem {
     VTable *table;
     WorkKind kind;
     KeyRange range;         /* of the side that drives it; open for a whole table */
+    long limit;             /* pages: at most this many rows of the driving side (0: all);
+                               WORK_SAMPLE: the rows to sample */
+    uint64_t seed;          /* WORK_SAMPLE: of its random window starts */
 } WorkItem;
 GwResult verify_work(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, double tolerance) GW_MUST_CHECK;
+/*
+ * A sample's window of a merged table: the source's first `rows` rows from
+ * key `lower` (NULL: the start) and the target's up to the same end key,
+ * which is handed back in *next (the source's next key; NULL at its end;
+ * caller frees, npk values).
+ */
+GwResult verify_window(VTable *t, char **lower, long rows, EngineConn *src, EngineConn *tgt, double tolerance,
+                       char ***next) GW_MUST_CHECK;
 /* Reads the kept differences again on both sides now (no snapshot); drops those that match. */
 GwResult verify_recheck(VTable *t, EngineConn *src, EngineConn *tgt, double tolerance) GW_MUST_CHECK;
 void vrow_free(VRow *r);
@@ -110,8 +127,16 @@ void vrow_free(VRow *r);
 void vtable_count_diff(VTable *t, DiffKind kind, int64_t delta);
 void row_diff_free(RowDiff *d);
 
+/* verify_sample.c: compares the windows of one table (a WORK_SAMPLE item). */
+GwResult verify_sample_table(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt,
+                             double tolerance) GW_MUST_CHECK;
+
 /* verify_report.c */
 void verify_report(const Verifier *v, bool json);
+/* What the run found, seconds excepted. */
+void verify_result_compute(const Verifier *v, VerifyResult *r);
+/* The detail of the "verify" event in the target's _godwit.events (JSON text; caller frees). */
+char *verify_result_json(const VerifyResult *r);
 GwResult verify_write_repair(const Verifier *v, const char *path) GW_MUST_CHECK;
 /* "(id, k)=(5, x)" for a key of t's target (or source) side. */
 char *verify_key_text(const VTable *t, char *const *key);

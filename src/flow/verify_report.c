@@ -81,6 +81,12 @@ by_kind_and_key(const void *x, const void *y)
 static const char *const kind_text[] = {"missing on target", "extra on target", "mismatched"};
 static const char *const kind_json[] = {"missing", "extra", "mismatched"};
 
+static bool
+table_differs(const VTable *t)
+{
+    return t->nschema || t->missing || t->extra || t->mismatched;
+}
+
 static void
 text_table(const VTable *t, const VerifyOptions *o)
 {
@@ -88,13 +94,18 @@ text_table(const VTable *t, const VerifyOptions *o)
         printf("schema %s: %s\n", t->display, t->schema[i].detail);
     if (t->method == VERIFY_NONE)
         return;
-    int64_t diffs = t->missing + t->extra + t->mismatched;
-    if (diffs == 0) {
-        printf("%s: %lld rows compared: equal\n", t->display, (long long) t->compared);
+    if (t->not_sampled) {
+        printf("%s: not sampled: no key\n", t->display);
         return;
     }
-    printf("%s: %lld rows compared: %lld missing, %lld extra, %lld mismatched\n", t->display,
-           (long long) t->compared, (long long) t->missing, (long long) t->extra, (long long) t->mismatched);
+    const char *how = o->sample_rows > 0 ? " (sample)" : "";
+    int64_t diffs = t->missing + t->extra + t->mismatched;
+    if (diffs == 0) {
+        printf("%s: %lld rows compared%s: equal\n", t->display, (long long) t->compared, how);
+        return;
+    }
+    printf("%s: %lld rows compared%s: %lld missing, %lld extra, %lld mismatched\n", t->display,
+           (long long) t->compared, how, (long long) t->missing, (long long) t->extra, (long long) t->mismatched);
     if (t->method == VERIFY_UNKEYED) {
         printf("  no primary key: %lld rows on the source, %lld on the target, contents %s\n",
                (long long) t->src_rows, (long long) t->tgt_rows,
@@ -182,6 +193,10 @@ json_table(const VTable *t, const VerifyOptions *opts)
                                                      t->src_hash == t->tgt_hash));
     if (t->method == VERIFY_NONE)
         json_object_set_new(o, "rows_not_compared", json_true());
+    if (opts->sample_rows > 0)
+        json_object_set_new(o, "mode", json_string("sample"));
+    if (t->not_sampled)
+        json_object_set_new(o, "not_sampled", json_string("no key"));
     char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
     printf("%s\n", line);
     free(line);
@@ -189,38 +204,89 @@ json_table(const VTable *t, const VerifyOptions *opts)
 }
 
 void
+verify_result_compute(const Verifier *v, VerifyResult *r)
+{
+    memset(r, 0, sizeof *r);
+    r->sampled = v->opts->sample_rows > 0;
+    r->tables = (int) v->ntables;
+    for (size_t i = 0; i < v->ntables; i++) {
+        const VTable *t = &v->tables[i];
+        r->rows_compared += t->compared;
+        r->tables_different += table_differs(t);
+        r->tables_not_sampled += t->not_sampled;
+    }
+    r->equal = r->tables_different == 0;
+}
+
+char *
+verify_result_json(const VerifyResult *r)
+{
+    json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:b, s:f}", "mode", r->sampled ? "sample" : "full", "tables",
+                          r->tables, "tables_different", r->tables_different, "rows_compared",
+                          (json_int_t) r->rows_compared, "equal", r->equal, "seconds",
+                          (double) (int64_t) (r->seconds * 1000 + 0.5) / 1000);
+    /* Milliseconds at most: "0.123", not 0.123's 17 digits. */
+    char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    json_decref(o);
+    return text;
+}
+
+/*
+ * Per table (all of them, or with summary_only those that differ), then the
+ * summary.  A sample says so: in each table's line, and in the summary with
+ * the tables it could not sample.
+ */
+void
 verify_report(const Verifier *v, bool json)
 {
+    const VerifyOptions *opts = v->opts;
     int64_t rows = 0, missing = 0, extra = 0, mismatched = 0, schema = 0;
+    size_t not_sampled = 0;
     for (size_t i = 0; i < v->ntables; i++) {
         VTable *t = &v->tables[i];
         if (t->ndiffs)
             qsort(t->diffs, t->ndiffs, sizeof *t->diffs, by_kind_and_key);
-        if (json)
-            json_table(t, v->opts);
-        else
-            text_table(t, v->opts);
+        if (!opts->summary_only || table_differs(t)) {
+            if (json)
+                json_table(t, opts);
+            else
+                text_table(t, opts);
+        }
         rows += t->compared;
         missing += t->missing;
         extra += t->extra;
         mismatched += t->mismatched;
         schema += (int64_t) t->nschema;
+        not_sampled += t->not_sampled;
     }
     bool equal = !missing && !extra && !mismatched && !schema;
+    bool sampled = opts->sample_rows > 0;
     if (json) {
-        json_t *o = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:b}}", "summary", "tables", (json_int_t) v->ntables,
-                              "rows_compared", (json_int_t) rows, "missing", (json_int_t) missing, "extra",
-                              (json_int_t) extra, "mismatched", (json_int_t) mismatched, "schema_differences",
-                              (json_int_t) schema, "equal", equal);
+        json_t *o = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:s}}", "summary", "tables",
+                              (json_int_t) v->ntables, "rows_compared", (json_int_t) rows, "missing",
+                              (json_int_t) missing, "extra", (json_int_t) extra, "mismatched",
+                              (json_int_t) mismatched, "schema_differences", (json_int_t) schema, "equal", equal,
+                              "mode", sampled ? "sample" : "full");
+        if (sampled) {
+            json_t *sum = json_object_get(o, "summary");
+            json_object_set_new(sum, "sample_rows", json_integer(opts->sample_rows));
+            json_object_set_new(sum, "tables_not_sampled", json_integer((json_int_t) not_sampled));
+        }
         char *line = json_dumps(o, JSON_COMPACT);
         printf("%s\n", line);
         free(line);
         json_decref(o);
     } else {
-        printf("verify: %zu tables, %lld rows compared: %s", v->ntables, (long long) rows, equal ? "equal\n" : "");
-        if (!equal)
-            printf("%lld missing, %lld extra, %lld mismatched, %lld schema difference%s\n", (long long) missing,
+        printf("verify%s: %zu tables, %lld rows compared: ", sampled ? " (sample)" : "", v->ntables,
+               (long long) rows);
+        if (equal)
+            printf("equal");
+        else
+            printf("%lld missing, %lld extra, %lld mismatched, %lld schema difference%s", (long long) missing,
                    (long long) extra, (long long) mismatched, (long long) schema, schema == 1 ? "" : "s");
+        if (not_sampled)
+            printf(" (%zu table%s not sampled: no key)", not_sampled, not_sampled == 1 ? "" : "s");
+        printf("\n");
     }
     fflush(stdout);
 }
@@ -323,6 +389,9 @@ verify_write_repair(const Verifier *v, const char *path)
     strbuf_append(&sb, "-- godwit verify: statements that make the target equal to the source, for the row\n"
                        "-- differences found (schema differences are not repaired).  Review, then run on the target.\n"
                        "BEGIN;\n");
+    if (v->opts->sample_rows > 0)
+        strbuf_appendf(&sb, "-- From a sample (--sample %d): rows outside the windows compared were not checked.\n",
+                       v->opts->sample_rows);
     for (size_t i = 0; i < v->ntables; i++)
         repair_table(&sb, &v->tables[i], v->opts);
     strbuf_append(&sb, "COMMIT;\n");

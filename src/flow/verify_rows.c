@@ -8,6 +8,9 @@
  * page is looked up on the other side by exact key: source pages find rows
  * missing or different on the target, target pages find the extra ones.
  * A table without a key is compared by row count and an order-free hash.
+ * A sample's window (--sample) is a merge of the source's next N rows
+ * from a key and the target's rows up to the same end key, or a lookup
+ * of one page from that key on each side.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +280,50 @@ count_rows(VTable *t, int64_t n)
     metrics_add(t->m_rows, (double) n);
 }
 
+/*
+ * Merges two reads in key order.  tgt_limit > 0: the target's read stopped
+ * after that many rows; once it has given them all, the source rows still
+ * to come lie beyond what the target was asked for, so they are left
+ * uncompared rather than called missing.
+ */
+static GwResult
+merge_readers(VTable *t, RowReader *rs, RowReader *rg, long tgt_limit, double tolerance)
+{
+    bool hs = false, hg = false;
+    int64_t n = 0;
+    long ng = 0;
+    GwResult rc = reader_next(rs, &hs);
+    if (rc == GW_OK)
+        rc = reader_next(rg, &hg);
+    ng += hg;
+    while (rc == GW_OK && (hs || hg)) {
+        if (!hg && tgt_limit > 0 && ng >= tgt_limit)
+            break;
+        int c = 0;
+        if (!(hs && hg && t->same_columns && same_line(rs, rg))) {
+            c = !hs ? 1 : !hg ? -1 : key_cmp(t, reader_row(rs), reader_row(rg));
+            if (c < 0)
+                record(t, DIFF_MISSING, reader_row(rs), NULL);
+            else if (c > 0)
+                record(t, DIFF_EXTRA, NULL, reader_row(rg));
+            else if (!rows_equal(t, reader_row(rs), reader_row(rg), tolerance))
+                record(t, DIFF_MISMATCH, reader_row(rs), reader_row(rg));
+        }
+        if (++n == 1000) {
+            count_rows(t, n);
+            n = 0;
+        }
+        if (c <= 0)
+            rc = reader_next(rs, &hs);
+        if (rc == GW_OK && c >= 0) {
+            rc = reader_next(rg, &hg);
+            ng += hg;
+        }
+    }
+    count_rows(t, n);
+    return rc;
+}
+
 static GwResult
 merge_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, double tolerance)
 {
@@ -290,38 +337,94 @@ merge_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, doub
     RowReader rs, rg;
     reader_init(&rs, src);
     reader_init(&rg, tgt);
-    bool hs, hg;
-    int64_t n = 0;
-    rc = reader_next(&rs, &hs);
-    if (rc == GW_OK)
-        rc = reader_next(&rg, &hg);
-    while (rc == GW_OK && (hs || hg)) {
-        int c = 0;
-        if (!(hs && hg && t->same_columns && same_line(&rs, &rg))) {
-            c = !hs ? 1 : !hg ? -1 : key_cmp(t, reader_row(&rs), reader_row(&rg));
-            if (c < 0)
-                record(t, DIFF_MISSING, reader_row(&rs), NULL);
-            else if (c > 0)
-                record(t, DIFF_EXTRA, NULL, reader_row(&rg));
-            else if (!rows_equal(t, reader_row(&rs), reader_row(&rg), tolerance))
-                record(t, DIFF_MISMATCH, reader_row(&rs), reader_row(&rg));
-        }
-        if (++n == 1000) {
-            count_rows(t, n);
-            n = 0;
-        }
-        if (c <= 0)
-            rc = reader_next(&rs, &hs);
-        if (rc == GW_OK && c >= 0)
-            rc = reader_next(&rg, &hg);
-    }
-    count_rows(t, n);
+    rc = merge_readers(t, &rs, &rg, 0, tolerance);
     reader_free(&rs);
     reader_free(&rg);
     if (rc) {
         src->ops->copy_out_abort(src);
         tgt->ops->copy_out_abort(tgt);
     }
+    return rc;
+}
+
+/*
+ * The first `keep` rows of a read, as their COPY lines (each ending in a
+ * newline) appended to lines, *n of them; and the key of the row after
+ * them, when the read has one, in *next (caller frees, npk values).
+ */
+static GwResult
+read_window(EngineConn *conn, const TableDef *def, const ScanRequest *req, long keep, StrBuf *lines, long *n,
+            char ***next)
+{
+    GwResult rc = conn->ops->scan_begin(conn, def, req);
+    if (rc)
+        return rc;
+    RowReader r;
+    reader_init(&r, conn);
+    bool got;
+    while ((rc = reader_next(&r, &got)) == GW_OK && got) {
+        if (*n < keep) {
+            strbuf_append_n(lines, r.line.data, r.line.len);
+            strbuf_append_char(lines, '\n');
+            ++*n;
+        } else if (!*next) {
+            const VRow *row = reader_row(&r);
+            *next = gw_calloc(def->npk + 1, sizeof **next);
+            for (size_t k = 0; k < def->npk; k++)
+                (*next)[k] = gw_strndup(row->vals[def->pk[k]], row->lens[def->pk[k]]);
+        }
+    }
+    reader_free(&r);
+    if (rc)
+        conn->ops->copy_out_abort(conn);
+    return rc;
+}
+
+/*
+ * One window of a sample: the source's first `rows` rows from key `lower`
+ * (NULL: the table's start) in key order, and the target's rows between the
+ * same two keys: from `lower` up to the key of the source's next row
+ * (exclusive), handed back in *next, or to the end when the source has no
+ * more (*next NULL).  Both sides being bounded by the same keys, a row that
+ * one side lacks inside the window is a difference, never an artefact of
+ * where a read stopped.  The source's rows are held (as read: one window)
+ * while the target's are read; the target's read is capped as well, so
+ * that a target with a great many extra rows past the source's end is not
+ * read to its end.
+ */
+GwResult
+verify_window(VTable *t, char **lower, long rows, EngineConn *src, EngineConn *tgt, double tolerance, char ***next)
+{
+    *next = NULL;
+    StrBuf lines;
+    strbuf_init(&lines);
+    long nsrc = 0;
+    KeyRange from = {.lower = lower};
+    ScanRequest sr = {.range = &from, .predicate_sql = t->src_pred, .limit = rows + 1};
+    GwResult rc = read_window(src, t->src, &sr, rows, &lines, &nsrc, next);
+    KeyRange bound = {.lower = lower, .upper = *next};
+    ScanRequest tr = {.range = &bound, .predicate_sql = t->tgt_pred, .limit = nsrc + rows + 1};
+    if (rc == GW_OK)
+        rc = tgt->ops->scan_begin(tgt, t->tgt, &tr);
+    if (rc == GW_OK) {
+        RowReader rs, rg;
+        reader_init(&rs, NULL);
+        rs.chunk = lines.data;
+        rs.len = (int) lines.len;
+        rs.done = true;         /* all in hand: never asks a connection for more */
+        reader_init(&rg, tgt);
+        rc = merge_readers(t, &rs, &rg, tr.limit, tolerance);
+        reader_free(&rs);
+        reader_free(&rg);
+        if (rc)
+            tgt->ops->copy_out_abort(tgt);
+    }
+    if (rc) {
+        KeyRange owned = {.upper = *next};
+        key_range_free(&owned, t->src->npk);
+        *next = NULL;
+    }
+    strbuf_free(&lines);
     return rc;
 }
 
@@ -451,6 +554,8 @@ key_list_free(char ***keys, size_t n)
  * One side's shard, page by page; each page looked up on the other side.
  * From the source: rows missing or different on the target.  From the
  * target: rows the source lacks (the rest were compared from the source).
+ * With w->limit (a sample's window), only that many rows from the shard's
+ * start.
  */
 static GwResult
 lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, double tolerance)
@@ -461,9 +566,11 @@ lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, dou
     const char *dpred = from_source ? t->src_pred : t->tgt_pred, *opred = from_source ? t->tgt_pred : t->src_pred;
     char **after = NULL;
     GwResult rc = GW_OK;
+    long left = w->limit;       /* a window's rows still to read, when it has a limit */
     for (;;) {
         RowSet page = {0}, found = {0};
-        ScanRequest dr = {.range = &w->range, .predicate_sql = dpred, .after = after, .limit = LOOKUP_PAGE_ROWS};
+        long want = left > 0 && left < LOOKUP_PAGE_ROWS ? left : LOOKUP_PAGE_ROWS;
+        ScanRequest dr = {.range = &w->range, .predicate_sql = dpred, .after = after, .limit = want};
         rc = read_all(drive, ddef, &dr, &page);
         if (rc == GW_OK && page.n > 0) {
             char ***keys = key_list(ddef, &page);
@@ -487,7 +594,9 @@ lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, dou
             }
             count_rows(t, from_source ? (int64_t) page.n : extras);
         }
-        bool last = rc || page.n < LOOKUP_PAGE_ROWS;
+        if (w->limit > 0)
+            left -= (long) page.n;
+        bool last = rc || (long) page.n < want || (w->limit > 0 && left <= 0);
         if (!last) {
             key_values_free(after, ddef->npk);
             after = gw_calloc(ddef->npk + 1, sizeof *after);
@@ -576,6 +685,7 @@ verify_work(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, doub
     case WORK_SOURCE_PAGES:
     case WORK_TARGET_PAGES: return lookup_shard(t, w, src, tgt, tolerance);
     case WORK_UNKEYED: return unkeyed_table(t, src, tgt);
+    case WORK_SAMPLE: return verify_sample_table(t, w, src, tgt, tolerance);
     }
     return GW_ERR_INTERNAL;
 }

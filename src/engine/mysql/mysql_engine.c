@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/predicate.h"
 #include "engine/mysql/mysql_apply.h"
@@ -22,17 +23,28 @@
 #include "engine/mysql/mysql_stream.h"
 #include "util/mem.h"
 
+/* What the predicate's callbacks need: the connection, and the row its columns are of (NULL: the table's). */
+typedef struct RenderCtx {
+    const MyConn *c;
+    const char *row;
+} RenderCtx;
+
 static char *
 quote_ident_cb(const char *name, void *ctx)
 {
-    (void) ctx;
-    return mysql_quote_ident(name);
+    const RenderCtx *r = ctx;
+    char *q = mysql_quote_ident(name);
+    if (!r->row)
+        return q;
+    char *qualified = gw_asprintf("%s.%s", r->row, q);
+    free(q);
+    return qualified;
 }
 
 static char *
 quote_literal_cb(const char *value, void *ctx)
 {
-    const MyConn *c = ctx;
+    const MyConn *c = ((const RenderCtx *) ctx)->c;
     char *lit = mysql_quote_literal(value);
     char *sql = gw_asprintf("_utf8mb4%s COLLATE %s", lit,
                             c->mariadb ? "utf8mb4_nopad_bin" : c->server_version >= 80000 ? "utf8mb4_0900_bin"
@@ -44,7 +56,16 @@ quote_literal_cb(const char *value, void *ctx)
 char *
 mysql_render_predicate(EngineConn *conn, const Predicate *p)
 {
-    PredicateSqlDialect d = {.quote_ident = quote_ident_cb, .quote_literal = quote_literal_cb, .ctx = MY(conn)};
+    RenderCtx r = {.c = MY(conn), .row = NULL};
+    PredicateSqlDialect d = {.quote_ident = quote_ident_cb, .quote_literal = quote_literal_cb, .ctx = &r};
+    return predicate_to_sql(p, &d);
+}
+
+char *
+mysql_render_predicate_on_row(EngineConn *conn, const Predicate *p, const char *row)
+{
+    RenderCtx r = {.c = MY(conn), .row = row};
+    PredicateSqlDialect d = {.quote_ident = quote_ident_cb, .quote_literal = quote_literal_cb, .ctx = &r};
     return predicate_to_sql(p, &d);
 }
 
@@ -54,6 +75,11 @@ mysql_parse_pos_text(const char *text, StreamPos *out)
     MyPos pos;
     if (mysql_pos_parse(text, &pos) != 0)
         return -1;
+    /* What mysql_format_pos_text prints: the file's number only. */
+    if (pos.file[0] && strspn(pos.file, "0123456789") == strlen(pos.file)) {
+        *out = ((StreamPos) strtoul(pos.file, NULL, 10) << 32) | pos.offset;
+        return *out ? 0 : -1;
+    }
     *out = mysql_pos_order(pos.file, pos.offset);
     return *out ? 0 : -1;
 }
@@ -75,6 +101,7 @@ const EngineOps mysql_engine_ops = {
     .close = mysql_close_conn,
     .check_source = mysql_check_source,
     .end_stale_sessions = mysql_end_stale_sessions,
+    .count_rows = mysql_count_rows,
     .error_is_transient = mysql_error_is_transient,
     .describe = mysql_describe,
     .render_predicate = mysql_render_predicate,
@@ -105,4 +132,6 @@ const EngineOps mysql_engine_ops = {
     .apply_commit = mysql_apply_commit,
     .apply_abort = mysql_apply_abort,
     .checkpoint_get = mysql_checkpoint_get,
+    .fence_install = mysql_fence_install,
+    .fence_remove = mysql_fence_remove,
 };

@@ -17,6 +17,9 @@ GwResult mysql_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
 void mysql_close_conn(EngineConn *conn);
 bool mysql_error_is_transient(EngineConn *conn);
 GwResult mysql_end_stale_sessions(EngineConn *conn) GW_MUST_CHECK;
+/* mysql_count.c */
+GwResult mysql_count_rows(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
+                          int64_t *out) GW_MUST_CHECK;
 GwResult mysql_set_source_options(EngineConn *conn, const char *json) GW_MUST_CHECK;
 /* Adds an empty table description to the cache (replacing one of the same name). */
 MyTable *mysql_table_add(MyConn *c, const char *schema, const char *name);
@@ -24,6 +27,12 @@ void mysql_tables_clear(MyConn *c);
 
 /* mysql_engine.c */
 char *mysql_render_predicate(EngineConn *conn, const Predicate *p);
+/* The same, its columns those of a trigger's row: row is "NEW" or "OLD". */
+char *mysql_render_predicate_on_row(EngineConn *conn, const Predicate *p, const char *row);
+
+/* mysql_fence.c */
+GwResult mysql_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n) GW_MUST_CHECK;
+GwResult mysql_fence_remove(EngineConn *conn, const char *phase) GW_MUST_CHECK;
 
 /* mysql_catalog.c */
 GwResult mysql_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;

@@ -61,6 +61,9 @@ GwResult pg_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
 void pg_close(EngineConn *conn);
 GwResult pg_end_stale_sessions(EngineConn *conn) GW_MUST_CHECK;
 GwResult pg_count_sessions(EngineConn *conn, const char *app_name, int *count) GW_MUST_CHECK;
+/* pg_count.c */
+GwResult pg_count_rows(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
+                       int64_t *out) GW_MUST_CHECK;
 bool pg_error_is_transient(EngineConn *conn);
 
 #endif

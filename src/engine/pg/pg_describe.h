@@ -21,6 +21,10 @@ GwResult pg_snapshot_join(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
 GwResult pg_drop_stream(EngineConn *conn, const char *phase) GW_MUST_CHECK;
 char *pg_stream_name(const char *phase, const char *suffix);
 
+/* pg_fence.c */
+GwResult pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n) GW_MUST_CHECK;
+GwResult pg_fence_remove(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+
 /* pg_copy.c */
 GwResult pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **ranges,
                         int *nranges) GW_MUST_CHECK;

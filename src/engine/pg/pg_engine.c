@@ -41,6 +41,7 @@ const EngineOps pg_engine_ops = {
     .check_source = pg_check_source,
     .end_stale_sessions = pg_end_stale_sessions,
     .count_sessions = pg_count_sessions,
+    .count_rows = pg_count_rows,
     .error_is_transient = pg_error_is_transient,
     .describe = pg_describe,
     .render_predicate = pg_render_predicate,
@@ -92,4 +93,6 @@ const EngineOps pg_engine_ops = {
     .staging_next_resolved = pg_staging_next_resolved,
     .staging_read = pg_staging_read,
     .staging_discard = pg_staging_discard,
+    .fence_install = pg_fence_install,
+    .fence_remove = pg_fence_remove,
 };

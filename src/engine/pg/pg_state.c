@@ -35,6 +35,7 @@ static const char *const state_ddl[] = {
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS failback_slot text",
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS failback_publications text",
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS failback_position text",
+    "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS handoff_position text",
     NULL,
 };
 
@@ -59,8 +60,9 @@ get_or_null(PGresult *res, int row, int col)
 
 /*
  * Whether _godwit.phases exists, and whether it has the columns added after
- * the first release (source_options, then failback_*): a read of the state
- * may come before state_init() upgraded it.  *version: 0, 1 or 2.
+ * the first release (source_options, then failback_*, then handoff_position):
+ * a read of the state may come before state_init() upgraded it.  *version:
+ * 0 to 3.
  */
 static GwResult
 phases_table_shape(PgConn *c, bool *exists, int *version)
@@ -69,7 +71,7 @@ phases_table_shape(PgConn *c, bool *exists, int *version)
     GwResult rc = pg_query(c,
                            "SELECT to_regclass('_godwit.phases') IS NOT NULL, (SELECT count(*) FROM"
                            " information_schema.columns WHERE table_schema = '_godwit' AND table_name = 'phases'"
-                           " AND column_name IN ('source_options', 'failback_position'))",
+                           " AND column_name IN ('source_options', 'failback_position', 'handoff_position'))",
                            2, &res);
     if (rc)
         return rc;
@@ -94,13 +96,14 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
     if (rc || !has_state)
         return rc;
     static const char *const columns[] = {
-        "NULL::text, NULL, NULL, NULL",
-        "source_options::text, NULL, NULL, NULL",
-        "source_options::text, failback_slot, failback_publications, failback_position",
+        "NULL::text, NULL, NULL, NULL, NULL",
+        "source_options::text, NULL, NULL, NULL, NULL",
+        "source_options::text, failback_slot, failback_publications, failback_position, NULL",
+        "source_options::text, failback_slot, failback_publications, failback_position, handoff_position",
     };
     char *sql = gw_asprintf("SELECT name, status, stream, snapshot_position, slot, publications, filters, %s"
-                            " FROM _godwit.phases WHERE name = $1", columns[version > 2 ? 2 : version]);
-    rc = pg_query_params(c, sql, 1, params, 11, &res);
+                            " FROM _godwit.phases WHERE name = $1", columns[version > 3 ? 3 : version]);
+    rc = pg_query_params(c, sql, 1, params, 12, &res);
     free(sql);
     if (rc)
         return rc;
@@ -118,6 +121,7 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
         out->failback_slot = get_or_null(res, 0, 8);
         out->failback_publications = get_or_null(res, 0, 9);
         out->failback_position = get_or_null(res, 0, 10);
+        out->handoff_position = get_or_null(res, 0, 11);
     }
     PQclear(res);
     return GW_OK;
@@ -127,21 +131,24 @@ GwResult
 pg_state_put_phase(EngineConn *conn, const PhaseState *ps)
 {
     PgConn *c = PG(conn);
-    const char *params[11] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
+    const char *params[12] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
                               ps->slot, ps->publications, ps->filters, ps->source_options,
-                              ps->failback_slot, ps->failback_publications, ps->failback_position};
+                              ps->failback_slot, ps->failback_publications, ps->failback_position,
+                              ps->handoff_position};
     return pg_exec_params(c,
                           "INSERT INTO _godwit.phases (name, status, stream, snapshot_position, slot,"
                           " publications, filters, source_options, failback_slot, failback_publications,"
-                          " failback_position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)"
+                          " failback_position, handoff_position)"
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)"
                           " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
                           " stream = excluded.stream, snapshot_position = excluded.snapshot_position,"
                           " slot = excluded.slot, publications = excluded.publications,"
                           " filters = excluded.filters, source_options = excluded.source_options,"
                           " failback_slot = excluded.failback_slot,"
                           " failback_publications = excluded.failback_publications,"
-                          " failback_position = excluded.failback_position, updated_at = now()",
-                          11, params);
+                          " failback_position = excluded.failback_position,"
+                          " handoff_position = excluded.handoff_position, updated_at = now()",
+                          12, params);
 }
 
 GwResult

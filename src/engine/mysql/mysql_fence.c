@@ -1,0 +1,165 @@
+/*
+ * mysql_fence.c: the write fence of a phase on MySQL/MariaDB (engine.h,
+ * fence_install): per table, BEFORE INSERT, UPDATE and DELETE triggers that
+ * SIGNAL an error when the new or old row matches the phase's predicate,
+ * unless the session is godwit's applier (it sets @godwit_apply).
+ *
+ * Triggers are named godwit_fence_<phase>_<n>_{ins,upd,del}, so that
+ * fence_remove finds exactly the phase's.  MySQL's DDL is not
+ * transactional: a failed install removes what it created.  The session
+ * installing them sets skip_replication (MariaDB), so that forward streams
+ * of other phases reading the same binlog skip this DDL as godwit's own.
+ * TRUNCATE TABLE fires no trigger: it cannot be fenced here.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/mysql/mysql_internal.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+
+/* SIGNAL's MESSAGE_TEXT holds at most 128 characters. */
+#define MESSAGE_MAX 128
+
+static const char *const events[3] = {"INSERT", "UPDATE", "DELETE"};
+static const char *const suffixes[3] = {"ins", "upd", "del"};
+
+/* The condition on the trigger's rows: NEW for inserts, both for updates, OLD for deletes. */
+static char *
+fence_condition(EngineConn *conn, const FenceTable *t, int event)
+{
+    if (!t->predicate)
+        return gw_strdup("TRUE");
+    char *on_new = event != 2 ? mysql_render_predicate_on_row(conn, t->predicate, "NEW") : NULL;
+    char *on_old = event != 0 ? mysql_render_predicate_on_row(conn, t->predicate, "OLD") : NULL;
+    char *cond = on_new && on_old ? gw_asprintf("COALESCE(%s, FALSE) OR COALESCE(%s, FALSE)", on_new, on_old)
+                                  : gw_asprintf("COALESCE(%s, FALSE)", on_new ? on_new : on_old);
+    free(on_new);
+    free(on_old);
+    return cond;
+}
+
+static char *
+fence_message(const char *phase)
+{
+    char text[MESSAGE_MAX + 1];
+    snprintf(text, sizeof text, "godwit: phase \"%s\" is fenced: write its rows on the other database (godwit status)",
+             phase);
+    return mysql_quote_literal(text);
+}
+
+static GwResult
+install_one(MyConn *c, const char *phase, const FenceTable *t, size_t n)
+{
+    char *table = mysql_qualified(t->schema, t->table);
+    char *msg = fence_message(phase);
+    GwResult rc = GW_OK;
+    for (int e = 0; e < 3 && rc == GW_OK; e++) {
+        char *name = gw_asprintf("godwit_fence_%s_%zu_%s", phase, n, suffixes[e]);
+        char *trigger = mysql_qualified(t->schema, name);
+        char *cond = fence_condition(&c->base, t, e);
+        char *sql = gw_asprintf("CREATE TRIGGER %s BEFORE %s ON %s FOR EACH ROW"
+                                " IF IFNULL(@godwit_apply, 0) = 0 AND (%s) THEN"
+                                " SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = %s; END IF",
+                                trigger, events[e], table, cond, msg);
+        rc = mysql_conn_exec(c, sql);
+        free(sql);
+        free(cond);
+        free(trigger);
+        free(name);
+    }
+    free(table);
+    free(msg);
+    return rc;
+}
+
+/* Marks this session's DDL as godwit's own (MariaDB), so that other phases' binlog readers skip it. */
+static void
+mark_own_ddl(MyConn *c)
+{
+    if (!c->mariadb)
+        return;
+    const char *sql = "SET SESSION skip_replication = 1";
+    if (mysql_real_query(c->my, sql, strlen(sql)) != 0)
+        log_warn("%s %s: cannot set skip_replication (%s): forward streams of other phases will stop at the fence's"
+                 " DDL", role_name(c->base.role), c->base.endpoint->redacted, mysql_error(c->my));
+}
+
+/* Whether a trigger's name is one of the phase's fence triggers: the prefix, digits, _ins/_upd/_del. */
+static bool
+is_fence_trigger(const char *name, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+    if (strncmp(name, prefix, plen) != 0)
+        return false;
+    const char *p = name + plen;
+    if (!isdigit((unsigned char) *p))
+        return false;
+    while (isdigit((unsigned char) *p))
+        p++;
+    return !strcmp(p, "_ins") || !strcmp(p, "_upd") || !strcmp(p, "_del");
+}
+
+GwResult
+mysql_fence_remove(EngineConn *conn, const char *phase)
+{
+    MyConn *c = MY(conn);
+    mark_own_ddl(c);
+    MYSQL_RES *res;
+    GwResult rc = mysql_conn_query(c,
+                                   "SELECT TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS"
+                                   " WHERE TRIGGER_NAME LIKE 'godwit\\_fence\\_%'",
+                                   2, &res);
+    if (rc)
+        return rc;
+    char *prefix = gw_asprintf("godwit_fence_%s_", phase);
+    StrBuf drops;
+    strbuf_init(&drops);
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res))) {
+        if (!row[0] || !row[1] || !is_fence_trigger(row[1], prefix))
+            continue;
+        char *q = mysql_qualified(row[0], row[1]);
+        strbuf_appendf(&drops, "%s%s", drops.len ? "\n" : "", q);
+        free(q);
+    }
+    mysql_free_result(res);
+    free(prefix);
+    /* One DROP per line collected above: the result set is closed before running them. */
+    char *rest = drops.data;
+    while (rc == GW_OK && rest && *rest) {
+        char *nl = strchr(rest, '\n');
+        if (nl)
+            *nl = '\0';
+        char *sql = gw_asprintf("DROP TRIGGER IF EXISTS %s", rest);
+        rc = mysql_conn_exec(c, sql);
+        free(sql);
+        rest = nl ? nl + 1 : NULL;
+    }
+    strbuf_free(&drops);
+    if (rc == GW_OK)
+        log_info("%s %s: phase '%s' unfenced", role_name(conn->role), conn->endpoint->redacted, phase);
+    return rc;
+}
+
+GwResult
+mysql_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n)
+{
+    MyConn *c = MY(conn);
+    mark_own_ddl(c);
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < n && rc == GW_OK; i++)
+        rc = install_one(c, phase, &tables[i], i);
+    if (rc) {
+        /* Not transactional: what was created goes, so that a failed cutover leaves no fence. */
+        if (mysql_fence_remove(conn, phase) != GW_OK)
+            log_warn("phase '%s': some fence triggers may remain; `godwit rollback` removes them", phase);
+        return rc;
+    }
+    log_info("%s %s: phase '%s' fenced on %zu table(s); TRUNCATE TABLE cannot be fenced on MySQL", role_name(conn->role),
+             conn->endpoint->redacted, phase, n);
+    return GW_OK;
+}

@@ -1,0 +1,177 @@
+/*
+ * handover.c: the parts of cutover, rollback and finish that are the same
+ * (handover.h).
+ */
+#include "flow/handover.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "flow/failback.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/progress.h"
+
+/* How often a wait looks at the stream's checkpoint and sessions. */
+#define WAIT_POLL_MS 20
+
+static GwResult
+load_phase(Handover *h)
+{
+    bool found;
+    GwResult rc = h->target->ops->state_get_phase(h->target, h->phase, &h->state, &found);
+    if (rc)
+        return rc;
+    if (!found) {
+        log_error("phase '%s' has no fetch on target %s", h->phase, h->target_ep.redacted);
+        return GW_ERR_USAGE;
+    }
+    char err[512];
+    if (selection_add_filters_json(&h->filters, h->state.filters, err, sizeof err) != GW_OK) {
+        log_error("phase '%s': %s", h->phase, err);
+        return GW_ERR_TARGET;
+    }
+    rc = failback_describe_phase_tables(h->target, h->phase, &h->tables);
+    if (rc)
+        return rc;
+    h->fence = gw_calloc(h->tables.ntables + 1, sizeof *h->fence);
+    for (size_t i = 0; i < h->tables.ntables; i++) {
+        const TableDef *t = &h->tables.tables[i];
+        const RowFilter *f = selection_filter_for(&h->filters, t->schema, t->name);
+        h->fence[h->nfence++] = (FenceTable) {.schema = t->schema, .table = t->name,
+                                              .predicate = f ? f->predicate : NULL,
+                                              .predicate_text = f ? f->text + strspn(f->text, " \t") : NULL};
+    }
+    return GW_OK;
+}
+
+GwResult
+handover_open(Handover *h, const char *source_url, const char *target_url, const char *phase, const char *command)
+{
+    memset(h, 0, sizeof *h);
+    h->phase = phase;
+    selection_init(&h->filters);
+    catalog_init(&h->tables);
+    char *app = gw_asprintf("godwit %s:%s", command, phase);
+    GwResult rc = endpoint_init(&h->source_ep, source_url, ROLE_SOURCE, app);
+    if (rc == GW_OK)
+        rc = endpoint_init(&h->target_ep, target_url, ROLE_TARGET, app);
+    free(app);
+    if (rc == GW_OK)
+        rc = engine_connect(&h->target_ep, &h->target);
+    if (rc == GW_OK)
+        rc = engine_connect(&h->source_ep, &h->source);
+    /* The source's _godwit holds the fence's functions and failback's checkpoints. */
+    if (rc == GW_OK && h->source->ops->state_init)
+        rc = h->source->ops->state_init(h->source);
+    if (rc == GW_OK)
+        rc = load_phase(h);
+    return rc;
+}
+
+void
+handover_close(Handover *h)
+{
+    engine_close(h->source);
+    engine_close(h->target);
+    endpoint_free(&h->source_ep);
+    endpoint_free(&h->target_ep);
+    phase_state_free(&h->state);
+    selection_free(&h->filters);
+    catalog_free(&h->tables);
+    free(h->fence);
+    memset(h, 0, sizeof *h);
+}
+
+GwResult
+handover_set_status(Handover *h, const char *status, const char *handoff_position)
+{
+    free(h->state.status);
+    h->state.status = gw_strdup(status);
+    free(h->state.handoff_position);
+    h->state.handoff_position = handoff_position ? gw_strdup(handoff_position) : NULL;
+    return h->target->ops->state_put_phase(h->target, &h->state);
+}
+
+GwResult
+handover_event(Handover *h, const char *kind, json_t *detail)
+{
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    GwResult rc = h->target->ops->state_add_event(h->target, h->phase, kind, text);
+    free(text);
+    return rc;
+}
+
+GwResult
+handover_position(EngineConn *conn, StreamPos *pos, char *text, size_t len)
+{
+    if (!conn->ops->current_pos) {
+        log_error("%s %s (%s): cannot tell its current position", role_name(conn->role), conn->endpoint->redacted,
+                  conn->ops->name);
+        return GW_ERR_USAGE;
+    }
+    GwResult rc = conn->ops->current_pos(conn, pos);
+    if (rc == GW_OK)
+        conn->ops->format_pos(*pos, text, len);
+    return rc;
+}
+
+GwResult
+handover_running(EngineConn *conn, const char *app, bool *running)
+{
+    int n = 0;
+    GwResult rc = conn->ops->count_sessions ? conn->ops->count_sessions(conn, app, &n) : GW_OK;
+    *running = n > 0;
+    return rc;
+}
+
+static void
+sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The stream's checkpoint as a position (0 when it has none). */
+static GwResult
+checkpoint_pos(EngineConn *writer, const EngineOps *reader_ops, const char *stream, StreamPos *out)
+{
+    char *text = NULL;
+    bool found = false;
+    *out = 0;
+    GwResult rc = writer->ops->checkpoint_get(writer, stream, &text, &found);
+    if (rc == GW_OK && found && reader_ops->parse_pos(text, out) != 0) {
+        log_error("%s %s: invalid checkpoint '%s' of stream %s", role_name(writer->role), writer->endpoint->redacted,
+                  text, stream);
+        rc = role_error(writer->role);
+    }
+    free(text);
+    return rc;
+}
+
+GwResult
+handover_wait(EngineConn *writer, const EngineOps *reader_ops, EngineConn *sessions_on, const char *stream,
+              const char *app, StreamPos goal, bool until_gone, double timeout, HandoverWait *out)
+{
+    double started = progress_now();
+    for (;;) {
+        StreamPos at;
+        bool running;
+        GwResult rc = checkpoint_pos(writer, reader_ops, stream, &at);
+        if (rc == GW_OK)
+            rc = handover_running(sessions_on, app, &running);
+        if (rc)
+            return rc;
+        if (!running || (at >= goal && !until_gone)) {
+            *out = at >= goal ? WAIT_REACHED : WAIT_NOT_RUNNING;
+            return GW_OK;
+        }
+        if (progress_now() - started >= timeout) {
+            *out = WAIT_TIMED_OUT;
+            return GW_OK;
+        }
+        sleep_ms(WAIT_POLL_MS);
+    }
+}

@@ -1,0 +1,65 @@
+/*
+ * handover.h: what `cutover`, `rollback` and `finish` share: both databases
+ * of a migration open, the phase's state (on the target), its tables and
+ * row filters as write fences, and waiting for a running stream of the
+ * phase to reach a position and exit by itself.
+ */
+#ifndef GW_HANDOVER_H
+#define GW_HANDOVER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/selection.h"
+#include "engine/engine.h"
+#include "util/result.h"
+
+typedef struct Handover {
+    const char *phase;
+    Endpoint source_ep;
+    Endpoint target_ep;
+    EngineConn *source;
+    EngineConn *target;         /* holds the phase's state */
+    PhaseState state;
+    Selection filters;          /* the phase's row filters, as its fetch recorded them */
+    Catalog tables;             /* the phase's tables, as the target has them */
+    FenceTable *fence;          /* per table: its predicate, for fence_install */
+    size_t nfence;
+} Handover;
+
+/*
+ * Connects to both databases as "godwit <command>:<phase>" (not a stream's
+ * name: a stream ends sessions named like its own) and loads the phase.
+ */
+GwResult handover_open(Handover *h, const char *source_url, const char *target_url, const char *phase,
+                       const char *command) GW_MUST_CHECK;
+void handover_close(Handover *h);
+
+/* Stores the phase's status and handover position (NULL: none). */
+GwResult handover_set_status(Handover *h, const char *status, const char *handoff_position) GW_MUST_CHECK;
+/* Appends an event to the target's _godwit.events; takes detail (may be NULL). */
+GwResult handover_event(Handover *h, const char *kind, json_t *detail) GW_MUST_CHECK;
+
+/* Where conn's change log stands now, as its position text. */
+GwResult handover_position(EngineConn *conn, StreamPos *pos, char *text, size_t len) GW_MUST_CHECK;
+
+/* The outcome of waiting for a stream of the phase. */
+typedef enum HandoverWait {
+    WAIT_REACHED,           /* the stream checkpointed the goal and is gone */
+    WAIT_NOT_RUNNING,       /* no session of the stream (any more), the goal not reached */
+    WAIT_TIMED_OUT,
+} HandoverWait;
+
+/*
+ * Waits (up to timeout seconds) until the stream named stream (checkpoint
+ * in writer, positions of reader's log) has checkpointed goal, and with
+ * until_gone until no session named app is left on sessions_on either.
+ */
+GwResult handover_wait(EngineConn *writer, const EngineOps *reader_ops, EngineConn *sessions_on, const char *stream,
+                       const char *app, StreamPos goal, bool until_gone, double timeout,
+                       HandoverWait *out) GW_MUST_CHECK;
+
+/* Whether a session named app is on conn (a stream of the phase running). */
+GwResult handover_running(EngineConn *conn, const char *app, bool *running) GW_MUST_CHECK;
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * rollback.c: `godwit rollback` (a cut-over phase's writes return to the
+ * source, nothing written on the target lost) and `godwit finish` (failback
+ * of a phase is no longer wanted).
+ *
+ * Rollback is cutover's mirror: the target is fenced for the phase, the
+ * failback stream applies up to the target's position after the fence
+ * (a running `failback` sees the phase rolling back and stops there by
+ * itself; if none runs, rollback streams it), the source's fence is lifted,
+ * and the phase is rolled_back.  The target keeps its fence: its rows of the
+ * phase are stale from then on.  A failed step lifts the target's fence and
+ * leaves the phase cut over.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/cutover.h"
+#include "flow/failback.h"
+#include "flow/handover.h"
+#include "flow/phase_status.h"
+#include "flow/replicate.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/progress.h"
+
+typedef struct Rollback {
+    const RollbackOptions *opts;
+    Handover h;
+    char *failback_app;
+    char *stream;
+    bool running;
+    bool fenced;
+    bool status_changed;
+    StreamPos fence_pos;
+    char fence_text[64];
+} Rollback;
+
+static GwResult
+require_cut_over(Rollback *b, const char *command)
+{
+    const char *st = b->h.state.status;
+    if (!strcmp(st, PHASE_FAILBACK))
+        return GW_OK;
+    if (!strcmp(st, PHASE_ROLLING_BACK)) {
+        log_warn("phase '%s': an earlier rollback stopped half-way; lifting the target's fence and starting again",
+                 b->opts->phase);
+        GwResult rc = b->h.target->ops->fence_remove ? b->h.target->ops->fence_remove(b->h.target, b->opts->phase)
+                                                     : GW_OK;
+        return rc ? rc : handover_set_status(&b->h, PHASE_FAILBACK, NULL);
+    }
+    log_error("phase '%s' is %s on target %s: %s needs a cut-over phase", b->opts->phase, st, b->h.target_ep.redacted,
+              command);
+    return GW_ERR_USAGE;
+}
+
+static GwResult
+fence_target(Rollback *b)
+{
+    const EngineOps *ops = b->h.target->ops;
+    if (!ops->fence_install) {
+        log_error("target %s (%s): fencing is not supported, so rollback cannot stop the phase's writes there",
+                  b->h.target_ep.redacted, ops->name);
+        return GW_ERR_USAGE;
+    }
+    GwResult rc = ops->fence_install(b->h.target, b->opts->phase, b->h.fence, b->h.nfence);
+    b->fenced = rc == GW_OK;
+    if (rc == GW_OK)
+        rc = handover_position(b->h.target, &b->fence_pos, b->fence_text, sizeof b->fence_text);
+    if (rc == GW_OK)
+        rc = handover_set_status(&b->h, PHASE_ROLLING_BACK, b->fence_text);
+    b->status_changed = true;
+    return rc;
+}
+
+/* Everything written on the target before its fence reaches the source. */
+static GwResult
+drain_failback(Rollback *b)
+{
+    HandoverWait w = WAIT_NOT_RUNNING;
+    GwResult rc = GW_OK;
+    if (b->running) {
+        rc = handover_wait(b->h.source, b->h.target->ops, b->h.target, b->stream, b->failback_app, b->fence_pos, true,
+                           b->opts->drain_timeout, &w);
+        if (rc == GW_OK && w == WAIT_TIMED_OUT) {
+            log_error("phase '%s': failback did not reach the target's fence position %s within %d s", b->opts->phase,
+                      b->fence_text, b->opts->drain_timeout);
+            return GW_ERR_USAGE;
+        }
+    }
+    if (rc || w == WAIT_REACHED)
+        return rc;
+    ReplicateOptions back = {.source_url = b->opts->source_url, .target_url = b->opts->target_url,
+                             .phase = b->opts->phase, .stop_when_caught_up = true, .retry_seconds = 30,
+                             .group_changes = 2000, .group_ms = 2};
+    return flow_failback(&back);
+}
+
+static void
+undo(Rollback *b, const char *step)
+{
+    GwResult rc = GW_OK;
+    if (b->fenced)
+        rc = b->h.target->ops->fence_remove(b->h.target, b->opts->phase);
+    if (rc == GW_OK && b->status_changed)
+        rc = handover_set_status(&b->h, PHASE_FAILBACK, NULL);
+    if (rc == GW_OK)
+        rc = handover_event(&b->h, "rollback_failed", json_pack("{s:s}", "step", step));
+    log_error("rollback of phase '%s' failed while %s: %s", b->opts->phase, step,
+              rc == GW_OK ? "the phase stays cut over (the target is the system of record, unfenced)"
+                          : "undoing it failed too: run `godwit rollback` again");
+}
+
+GwResult
+flow_rollback(const RollbackOptions *opts)
+{
+    Rollback b;
+    memset(&b, 0, sizeof b);
+    b.opts = opts;
+    b.failback_app = gw_asprintf("godwit failback:%s", opts->phase);
+    b.stream = gw_asprintf("%s:failback", opts->phase);
+    double started = progress_now();
+    GwResult rc = handover_open(&b.h, opts->source_url, opts->target_url, opts->phase, "rollback");
+    if (rc == GW_OK)
+        rc = require_cut_over(&b, "rollback");
+    if (rc == GW_OK)
+        rc = handover_running(b.h.target, b.failback_app, &b.running);
+    const char *step = "fencing the target";
+    double fenced_at = progress_now();
+    if (rc == GW_OK)
+        rc = fence_target(&b);
+    if (rc == GW_OK) {
+        step = "applying the target's changes before its fence";
+        rc = drain_failback(&b);
+    }
+    if (rc == GW_OK) {
+        step = "lifting the source's fence";
+        rc = b.h.source->ops->fence_remove ? b.h.source->ops->fence_remove(b.h.source, opts->phase) : GW_OK;
+    }
+    if (rc == GW_OK) {
+        step = "recording the rollback";
+        rc = handover_set_status(&b.h, PHASE_ROLLED_BACK, NULL);
+    }
+    double downtime = progress_now() - fenced_at;
+    if (rc == GW_OK)
+        rc = handover_event(&b.h, "rollback", json_pack("{s:s, s:f}", "target_fence_position", b.fence_text,
+                                                         "write_downtime_seconds", downtime));
+    if (rc == GW_OK && opts->json_output)
+        printf("{\"phase\":\"%s\",\"target_fence_position\":\"%s\",\"write_downtime_seconds\":%.3f}\n", opts->phase,
+               b.fence_text, downtime);
+    else if (rc == GW_OK)
+        printf("phase %s rolled back: write downtime %.3f s (target fenced to source unfenced); every write made on\n"
+               "the target up to %s is on the source. next: point the application's writes for phase %s at the\n"
+               "source; the target stays fenced for the phase (`godwit finish --phase %s` removes failback's slot)\n",
+               opts->phase, downtime, b.fence_text, opts->phase, opts->phase);
+    else if (b.h.target && (b.fenced || b.status_changed))
+        undo(&b, step);
+    log_debug("rollback took %.3f s", progress_now() - started);
+    handover_close(&b.h);
+    free(b.failback_app);
+    free(b.stream);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------- finish */
+
+GwResult
+flow_finish(const RollbackOptions *opts)
+{
+    Handover h;
+    char *app = gw_asprintf("godwit failback:%s", opts->phase);
+    GwResult rc = handover_open(&h, opts->source_url, opts->target_url, opts->phase, "finish");
+    bool running = false;
+    char *before = gw_strdup(rc == GW_OK ? h.state.status : "");
+    const char *st = before;
+    if (rc == GW_OK && strcmp(st, PHASE_FAILBACK) != 0 && strcmp(st, PHASE_ROLLED_BACK) != 0 &&
+        strcmp(st, PHASE_FINISHED) != 0) {
+        log_error("phase '%s' is %s on target %s: finish ends the failback of a cut-over (or rolled-back) phase",
+                  opts->phase, st, h.target_ep.redacted);
+        rc = GW_ERR_USAGE;
+    }
+    if (rc == GW_OK)
+        rc = handover_running(h.target, app, &running);
+    if (rc == GW_OK && running) {
+        log_error("`godwit failback` of phase '%s' is still running: stop it (SIGTERM) first", opts->phase);
+        rc = GW_ERR_USAGE;
+    }
+    char *failback_stream = gw_asprintf("%s_failback", opts->phase);
+    if (rc == GW_OK && h.state.failback_slot && h.target->ops->drop_stream)
+        rc = h.target->ops->drop_stream(h.target, failback_stream);
+    free(failback_stream);
+    if (rc == GW_OK && h.source->ops->fence_remove)
+        rc = h.source->ops->fence_remove(h.source, opts->phase);
+    if (rc == GW_OK && h.target->ops->fence_remove)
+        rc = h.target->ops->fence_remove(h.target, opts->phase);
+    if (rc == GW_OK)
+        rc = handover_set_status(&h, PHASE_FINISHED, NULL);
+    if (rc == GW_OK)
+        rc = handover_event(&h, "finish", json_pack("{s:s}", "after", st));
+    if (rc == GW_OK)
+        printf("phase %s finished: failback's stream and the phase's fences are gone%s\n", opts->phase,
+               h.state.failback_slot ? "" : " (a changefeed, if any, is cancelled on CockroachDB by hand)");
+    handover_close(&h);
+    free(before);
+    free(app);
+    return rc;
+}
