@@ -28,12 +28,55 @@ num(json_t *o, const char *key)
     return json_integer_value(json_object_get(o, key));
 }
 
+/* What a phase's status means for the operator (flow/phase_status.h). */
+static const char *
+phase_state(const char *status)
+{
+    static const char *const states[][2] = {
+        {"starting", "loading"},       {"fetching", "loading"},
+        {"fetched", "replicating"},    {"cutting_over", "cutting over"},
+        {"failback", "cut over, failing back"}, {"rolling_back", "rolling back"},
+        {"rolled_back", "rolled back"}, {"finished", "finished"},
+    };
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+        if (!strcmp(states[i][0], status))
+            return states[i][1];
+    return status;
+}
+
+static void
+print_verify(json_t *p)
+{
+    json_t *v = json_object_get(p, "last_verify");
+    json_t *d = json_object_get(v, "detail");
+    if (!json_is_object(d)) {
+        printf("  last verify: none\n");
+        return;
+    }
+    printf("  last verify: %s (%s, %lld tables, %lld different, %lld rows compared) at %s\n",
+           json_is_true(json_object_get(d, "equal")) ? "equal" : "DIFFERENT", str(d, "mode"),
+           (long long) num(d, "tables"), (long long) num(d, "tables_different"), (long long) num(d, "rows_compared"),
+           str(v, "at"));
+}
+
+static void
+print_event(json_t *e)
+{
+    json_t *d = json_object_get(e, "detail");
+    json_t *downtime = json_object_get(d, "write_downtime_seconds");
+    if (json_is_number(downtime))
+        printf("  event %s at %s: write downtime %.3f s\n", str(e, "kind"), str(e, "at"), json_number_value(downtime));
+    else
+        printf("  event %s at %s\n", str(e, "kind"), str(e, "at"));
+}
+
 static void
 print_phase(json_t *p)
 {
     char b[32];
     json_t *f = json_object_get(p, "fetch");
-    printf("phase %s: %s%s\n", str(p, "name"), str(p, "status"), json_is_true(json_object_get(p, "stream")) ? "" : " (no stream)");
+    printf("phase %s: %s%s\n", str(p, "name"), phase_state(str(p, "status")),
+           json_is_true(json_object_get(p, "stream")) ? "" : " (no stream)");
     printf("  fetch: %lld/%lld shards of %lld tables, %lld rows, %s; stream starts at %s (slot %s)\n",
            (long long) num(f, "shards_done"), (long long) num(f, "shards"), (long long) num(f, "tables"),
            (long long) num(f, "rows"), progress_format_bytes((double) num(f, "bytes"), b, sizeof b),
@@ -47,10 +90,15 @@ print_phase(json_t *p)
             printf("  stream %s: applied up to %s, last apply %s (%.1f s ago)\n", str(s, "direction"),
                    str(s, "position"), str(s, "last_apply"),
                    json_number_value(json_object_get(s, "seconds_since_apply")));
+        if (json_is_integer(json_object_get(s, "lag_bytes")))
+            printf("    lag: %s of log behind the %s\n",
+                   progress_format_bytes((double) num(s, "lag_bytes"), b, sizeof b),
+                   !strcmp(str(s, "direction"), "failback") ? "target" : "source");
     }
+    print_verify(p);
     json_t *e;
     json_array_foreach(json_object_get(p, "events"), i, e) {
-        printf("  event %s at %s\n", str(e, "kind"), str(e, "at"));
+        print_event(e);
     }
 }
 
@@ -59,17 +107,14 @@ print_phase(json_t *p)
  * streams of its phase.  The source only knows the position applied.
  */
 static GwResult
-add_failback_streams(json_t *root, const char *source_url)
+add_failback_streams(json_t *root, EngineConn *conn)
 {
-    Endpoint ep;
-    EngineConn *conn = NULL;
-    GwResult rc = endpoint_init(&ep, source_url, ROLE_SOURCE, "godwit status");
-    if (rc == GW_OK)
-        rc = engine_connect(&ep, &conn);
+    GwResult rc = GW_OK;
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(root, "phases"), i, p) {
-        if (rc || strcmp(str(p, "status"), "failback") != 0 || !conn->ops->checkpoint_get)
+        const char *st = str(p, "status");
+        if (rc || (strcmp(st, "failback") != 0 && strcmp(st, "rolling_back") != 0) || !conn->ops->checkpoint_get)
             continue;
         char *stream = gw_asprintf("%s:failback", str(p, "name")), *pos = NULL;
         bool found = false;
@@ -81,9 +126,38 @@ add_failback_streams(json_t *root, const char *source_url)
         free(pos);
         free(stream);
     }
-    engine_close(conn);
-    endpoint_free(&ep);
     return rc;
+}
+
+/*
+ * Each stream's lag in bytes of its reader's log: how far its checkpoint is
+ * behind where that log stands now (the forward stream's on the source, with
+ * --source; failback's on the target).  The checkpoint follows an idle
+ * stream within a second or so.
+ */
+static void
+add_lag(json_t *root, EngineConn *target, EngineConn *source)
+{
+    StreamPos at_target = 0, at_source = 0;
+    if (target->ops->current_pos && target->ops->current_pos(target, &at_target) != GW_OK)
+        at_target = 0;
+    if (source && source->ops->current_pos && source->ops->current_pos(source, &at_source) != GW_OK)
+        at_source = 0;
+    size_t i, j;
+    json_t *p, *s;
+    json_array_foreach(json_object_get(root, "phases"), i, p) {
+        const char *status = str(p, "status");
+        bool active = !strcmp(status, "fetched") || !strcmp(status, "cutting_over") || !strcmp(status, "failback") ||
+                      !strcmp(status, "rolling_back");
+        json_array_foreach(json_object_get(p, "streams"), j, s) {
+            bool failback = !strcmp(str(s, "direction"), "failback");
+            EngineConn *reader = failback ? target : source;
+            StreamPos head = failback ? at_target : at_source, pos;
+            if (!active || !reader || !head || reader->ops->parse_pos(str(s, "position"), &pos) != 0)
+                continue;
+            json_object_set_new(s, "lag_bytes", json_integer(head > pos ? (json_int_t) (head - pos) : 0));
+        }
+    }
 }
 
 GwResult
@@ -104,8 +178,21 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
     }
     json_error_t err;
     json_t *root = rc == GW_OK ? json_loads(report, 0, &err) : NULL;
-    if (rc == GW_OK && source_url)
-        rc = add_failback_streams(root, source_url);
+    Endpoint source_ep;
+    EngineConn *source = NULL;
+    memset(&source_ep, 0, sizeof source_ep);
+    if (rc == GW_OK && source_url) {
+        rc = endpoint_init(&source_ep, source_url, ROLE_SOURCE, "godwit status");
+        if (rc == GW_OK)
+            rc = engine_connect(&source_ep, &source);
+        if (rc == GW_OK)
+            rc = add_failback_streams(root, source);
+    }
+    if (rc == GW_OK)
+        add_lag(root, conn, source);
+    engine_close(source);
+    if (source_url)
+        endpoint_free(&source_ep);
     if (rc == GW_OK && json_output) {
         char *text = json_dumps(root, JSON_COMPACT);
         printf("%s\n", text);

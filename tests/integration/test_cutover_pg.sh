@@ -131,6 +131,16 @@ assert_eq "rolled_back" "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHE
 assert_eq "1" "$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events WHERE phase = 'a' AND kind = 'rollback'")" "rollback event"
 assert_eq "4" "$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events WHERE kind = 'cutover' AND (detail->>'write_downtime_seconds')::float < 60")" "cutover events with their downtime"
 
+# Status: every phase's state, its streams' lag, the last verify (cutover's), the cutover's downtime.
+assert_exit 0 "$GODWIT" status --target "$(tgt_url "$DB")" --source "$(src_url "$DB")"
+assert_contains "$OUT" "phase a: rolled back"
+assert_contains "$OUT" "phase b: cut over, failing back"
+assert_contains_re "$OUT" "last verify: equal \(sample, 2 tables, 0 different"
+assert_contains_re "$OUT" "event cutover at .*: write downtime [0-9.]+ s"
+assert_contains_re "$OUT" "lag: .* of log behind the target"
+assert_exit 0 "$GODWIT" status --target "$(tgt_url "$DB")" --format json
+assert_json "$OUT"
+
 # Finish: failback's slot and every fence of the phase are gone.
 assert_exit 0 "$GODWIT" finish --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase a
 assert_eq "0" "$(psql_tgt "" "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'godwit_a%'")" "failback slot of a dropped"

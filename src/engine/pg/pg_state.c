@@ -245,8 +245,11 @@ static const char *const sql_report =
     "   'position', c.position, 'last_apply', c.updated_at,"
     "   'seconds_since_apply', round(extract(epoch FROM now() - c.updated_at)::numeric, 1)) ORDER BY c.stream)"
     "   FROM _godwit.checkpoints c WHERE c.phase = p.name), '[]'),"
-    " 'events', COALESCE((SELECT json_agg(json_build_object('kind', e.kind, 'at', e.at) ORDER BY e.at DESC)"
-    "   FROM (SELECT kind, at FROM _godwit.events WHERE phase = p.name ORDER BY at DESC LIMIT 5) e), '[]')"
+    " 'events', COALESCE((SELECT json_agg(json_build_object('kind', e.kind, 'at', e.at, 'detail', e.detail)"
+    "   ORDER BY e.at DESC)"
+    "   FROM (SELECT kind, at, detail FROM _godwit.events WHERE phase = p.name ORDER BY at DESC LIMIT 5) e), '[]'),"
+    " 'last_verify', (SELECT json_build_object('at', v.at, 'detail', v.detail) FROM _godwit.events v"
+    "   WHERE v.phase = p.name AND v.kind = 'verify' ORDER BY v.at DESC LIMIT 1)"
     " ) ORDER BY p.name) FROM _godwit.phases p), '[]'))::text";
 
 GwResult
