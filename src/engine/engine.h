@@ -34,6 +34,12 @@ typedef struct Endpoint {
     char *app_name;         /* tags every session of one command and phase */
     /* Change-stream options of a source (replicate's flags; engines that need none ignore them). */
     uint32_t server_id;     /* MySQL: the binlog reader's server_id (0: derived from the phase name) */
+    /*
+     * MySQL: a plain snapshot (verify) without FLUSH TABLES WITH READ LOCK,
+     * each session its own: the rows compared do not change (a fenced
+     * phase), and the lock would wait behind the other phases' transactions.
+     */
+    bool no_global_lock;
     bool ddl_applied;       /* MySQL: go past the first DDL of the phase's databases (done by hand on the target) */
 } Endpoint;
 

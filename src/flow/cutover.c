@@ -226,6 +226,7 @@ verify(Cutover *c)
     vo.sample_rows = c->opts->verify == CUTOVER_VERIFY_SAMPLE ? c->opts->sample_rows : 0;
     vo.summary_only = true;
     vo.embedded = true;
+    vo.fenced = c->fenced;
     GwResult rc = flow_verify(&vo);
     selection_free(&vo.selection);
     c->verify_seconds = progress_now() - started;

@@ -573,6 +573,7 @@ flow_verify(VerifyOptions *opts)
     selection_init(&v.filters);
     char *app = gw_asprintf("godwit verify:%s", opts->phase);
     GwResult rc = endpoint_init(&v.source_ep, opts->source_url, ROLE_SOURCE, app);
+    v.source_ep.no_global_lock = opts->fenced;
     if (rc == GW_OK)
         rc = endpoint_init(&v.target_ep, opts->target_url, ROLE_TARGET, app);
     free(app);

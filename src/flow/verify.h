@@ -51,6 +51,8 @@ typedef struct VerifyOptions {
      * 0: full verify.
      */
     int sample_rows;
+    /* The phase's rows are fenced (cutover): a MySQL source needs no global read lock for one instant. */
+    bool fenced;
     /* The report on stdout lists only the tables that differ (or were not sampled), then the summary. */
     bool summary_only;
     /*

@@ -250,7 +250,7 @@ mysql_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, S
     memset(out, 0, sizeof *out);
     GwResult rc = mysql_conn_open_raw(conn, &c->lock);
     bool locked = false;
-    if (rc == GW_OK)
+    if (rc == GW_OK && !(kind == SNAPSHOT_PLAIN && c->base.endpoint->no_global_lock))
         rc = take_lock(c, cat, kind, &locked);
     if (rc == GW_OK)
         rc = raw_exec(c, c->lock, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
