@@ -18,7 +18,7 @@ TC=$(new_dbs gw_resume_c) || abort_test "createdb"
 TD=$(new_dbs gw_resume_d) || abort_test "createdb"
 register_dbs "$SRC" "$TA" "$TB" "$TC" "$TD"
 
-ROWS=${GW_RESUME_ROWS:-2000000}
+ROWS=${GW_RESUME_ROWS:-1000000}
 setup_src "$SRC" - <<SQL
 CREATE TABLE big (id bigint PRIMARY KEY, k text NOT NULL, pad text);
 INSERT INTO big SELECT i, md5(i::text), repeat(chr(65 + i % 26), 100) FROM generate_series(1, $ROWS) i;
