@@ -147,10 +147,11 @@ add_lag(json_t *root, EngineConn *target, EngineConn *source)
     json_t *p, *s;
     json_array_foreach(json_object_get(root, "phases"), i, p) {
         const char *status = str(p, "status");
-        bool active = !strcmp(status, "fetched") || !strcmp(status, "cutting_over") || !strcmp(status, "failback") ||
-                      !strcmp(status, "rolling_back");
+        bool forward_on = !strcmp(status, "fetched") || !strcmp(status, "cutting_over");
+        bool failback_on = !strcmp(status, "failback") || !strcmp(status, "rolling_back");
         json_array_foreach(json_object_get(p, "streams"), j, s) {
             bool failback = !strcmp(str(s, "direction"), "failback");
+            bool active = failback ? failback_on : forward_on;
             EngineConn *reader = failback ? target : source;
             StreamPos head = failback ? at_target : at_source, pos;
             if (!active || !reader || !head || reader->ops->parse_pos(str(s, "position"), &pos) != 0)
