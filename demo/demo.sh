@@ -168,7 +168,8 @@ for r in "${REGIONS[@]}"; do
     sleep 3
     s=$(norders "$SRC" "$r"); t=$(norders "$TGT" "$r")
     echo "   after 3 s: region $r's orders on the source $s, on the target $t (the writer keeps adding)"
-    "$GODWIT" status --target "$TGT" | sed -n "/^phase $r:/,/^phase /p" | grep 'stream forward' | sed 's/^ */   godwit status: /'
+    "$GODWIT" status --target "$TGT" --source "$SRC" | sed -n "/^phase $r:/,/^phase /p" |
+        grep -A1 'stream forward' | grep -v '^--' | sed 's/^ */   godwit status: /'
 
     step "phase $r, 3/4 cutover: fence region $r on the source, drain, verify a sample, prepare failback"
     show "$GODWIT" cutover --source "$SRC" --target "$TGT" --plan "$PLAN" --phase "$r" --fence --verify sample
