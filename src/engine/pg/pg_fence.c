@@ -17,11 +17,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/pg/pg_describe.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
+
+/* How long one try at the fence waits for a table's lock, and how many tries. */
+#define FENCE_LOCK_TIMEOUT "200ms"
+#define FENCE_ATTEMPTS 50
 
 /* The function's body: refuses a write of the phase's rows. */
 static char *
@@ -113,6 +118,35 @@ check_origin_privilege(PgConn *c)
     return rc;
 }
 
+/*
+ * One try: every table's trigger in one transaction.  Each CREATE TRIGGER
+ * waits for the writers of its table; an application transaction that
+ * wrote one fenced table and then writes another would deadlock with it,
+ * so locks are waited for briefly only (the caller tries again).
+ */
+static GwResult
+install_all(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n)
+{
+    PgConn *c = PG(conn);
+    GwResult rc = pg_exec(c, "BEGIN");
+    if (rc == GW_OK)
+        rc = pg_exec(c, "SET LOCAL lock_timeout = '" FENCE_LOCK_TIMEOUT "'");
+    for (size_t i = 0; i < n && rc == GW_OK; i++)
+        rc = install_one(conn, phase, &tables[i], i);
+    if (rc == GW_OK)
+        rc = pg_exec(c, "COMMIT");
+    else
+        pg_rollback(c);
+    return rc;
+}
+
+static void
+pause_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long) ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 GwResult
 pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n)
 {
@@ -123,14 +157,16 @@ pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, 
         return GW_ERR_USAGE;
     }
     GwResult rc = check_origin_privilege(c);
-    if (rc == GW_OK)
-        rc = pg_exec(c, "BEGIN");
-    for (size_t i = 0; i < n && rc == GW_OK; i++)
-        rc = install_one(conn, phase, &tables[i], i);
-    if (rc == GW_OK)
-        rc = pg_exec(c, "COMMIT");
-    else
-        pg_rollback(c);
+    for (int attempt = 1; rc == GW_OK; attempt++) {
+        rc = install_all(conn, phase, tables, n);
+        bool busy = !strcmp(c->sqlstate, "55P03") || !strcmp(c->sqlstate, "40P01");
+        if (rc == GW_OK || !busy || attempt >= FENCE_ATTEMPTS)
+            break;
+        log_info("phase '%s': the fence waited for the application's transactions; trying again (%d)", phase, attempt);
+        c->sqlstate[0] = '\0';
+        rc = GW_OK;
+        pause_ms(20);
+    }
     if (rc == GW_OK)
         log_info("%s %s: phase '%s' fenced on %zu table(s)", role_name(conn->role), conn->endpoint->redacted, phase,
                  n);
