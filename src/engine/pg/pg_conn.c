@@ -291,7 +291,8 @@ pg_connect(const Endpoint *ep, EngineConn **out)
  * Errors worth retrying: connection failures (class 08), the server shutting
  * down or starting (57P01-57P03), too many connections (53300), a slot still
  * held by a walsender of a dead run (55006), and any error on a connection
- * that is gone (pg_report_on records those as 08006).
+ * that is gone (pg_report_on records those as 08006), and a deadlock or
+ * serialization failure (40P01, 40001).
  */
 bool
 pg_error_is_transient(EngineConn *conn)
@@ -300,8 +301,9 @@ pg_error_is_transient(EngineConn *conn)
     const char *s = c->sqlstate;
     if (PQstatus(c->pg) != CONNECTION_OK)
         return true;
+    /* A deadlock or serialization failure rolled the transaction back: it is tried again from the checkpoint. */
     return !strncmp(s, "08", 2) || !strcmp(s, "57P01") || !strcmp(s, "57P02") || !strcmp(s, "57P03") ||
-           !strcmp(s, "53300") || !strcmp(s, "55006");
+           !strcmp(s, "53300") || !strcmp(s, "55006") || !strcmp(s, "40P01") || !strcmp(s, "40001");
 }
 
 /* Waits this long for ended sessions to go away. */
