@@ -44,6 +44,7 @@
 #include "util/metrics.h"
 #include "util/progress.h"
 #include "util/signals.h"
+#include "util/sleep.h"
 
 /* Staged changes read per query while an interval is applied. */
 #define CHANGEFEED_PAGE 500
@@ -794,15 +795,6 @@ transient(const Failback *f, GwResult rc)
     return !f->writer || !f->reader || f->ops->error_is_transient(f->writer) || f->ops->error_is_transient(f->reader);
 }
 
-static void
-backoff_sleep(double seconds)
-{
-    for (double slept = 0; slept < seconds && !signals_stop_requested(); slept += 0.05) {
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
 /*
  * The applier, reconnecting to the source after a lost connection for up
  * to --retry-for seconds; the webhook keeps answering meanwhile (503 while
@@ -823,7 +815,7 @@ apply_with_retries(Failback *f, double started)
         }
         log_warn("source connection lost; reconnecting in %.1f s", delay);
         disconnect_source(f);
-        backoff_sleep(delay);
+        sleep_unless_stopped(delay);
         delay = delay * 2 > 30 ? 30 : delay * 2;
         rc = connect_source(f, false);
         if (rc == GW_OK)

@@ -6,12 +6,12 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "flow/failback.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/progress.h"
+#include "util/sleep.h"
 
 /* How often a wait looks at the stream's checkpoint and sessions. */
 #define WAIT_POLL_MS 20
@@ -125,13 +125,6 @@ handover_running(EngineConn *conn, const char *app, bool *running)
     GwResult rc = conn->ops->count_sessions ? conn->ops->count_sessions(conn, app, &n) : GW_OK;
     *running = n > 0;
     return rc;
-}
-
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* The stream's checkpoint as a position (0 when it has none). */

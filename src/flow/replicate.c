@@ -39,6 +39,7 @@
 #include "util/metrics.h"
 #include "util/progress.h"
 #include "util/signals.h"
+#include "util/sleep.h"
 
 /* Seconds between progress log lines. */
 #define REPLICATE_LOG_INTERVAL 10.0
@@ -777,16 +778,6 @@ transient(const Replicator *r, GwResult rc)
     return false;
 }
 
-/* Sleeps for the backoff, in small steps so that a stop request is honoured. */
-static void
-backoff_sleep(double seconds)
-{
-    for (double slept = 0; slept < seconds && !signals_stop_requested(); slept += 0.05) {
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
 static GwResult
 run_with_retries(Replicator *r)
 {
@@ -824,7 +815,7 @@ run_with_retries(Replicator *r)
         double wait = delay * (0.5 + 0.5 * ((double) rand_r(&seed) / RAND_MAX));
         log_warn("connection lost (attempt %d); reconnecting in %.1f s", attempt, wait);
         metrics_add(r->m.reconnects, 1);
-        backoff_sleep(wait);
+        sleep_unless_stopped(wait);
         delay = delay * 2 > 30 ? 30 : delay * 2;
     }
 }

@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/signals.h"
+#include "util/sleep.h"
 
 /* A table larger than this is compared in several key-range shards at once. */
 #define VERIFY_SHARD_BYTES (64LL * 1024 * 1024)
@@ -428,13 +429,6 @@ recount(VTable *t, const int64_t unkept[3])
     for (size_t i = 0; i < t->ndiffs; i++)
         vtable_count_diff(t, t->diffs[i].kind, 1);
     metrics_set(t->m_diffs, (double) (t->missing + t->extra + t->mismatched));
-}
-
-static void
-sleep_seconds(double s)
-{
-    struct timespec ts = {.tv_sec = (time_t) s, .tv_nsec = (long) ((s - (double) (time_t) s) * 1e9)};
-    nanosleep(&ts, NULL);
 }
 
 /*

@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/mysql/mysql_internal.h"
 #include "engine/mysql/mysql_url.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
+#include "util/sleep.h"
 
 /* Seconds a connection attempt may take when the URL does not say. */
 #define MYSQL_CONNECT_TIMEOUT_S 10
@@ -432,13 +432,6 @@ stale_ids(MyConn *c, unsigned long **ids, size_t *n)
     }
     mysql_free_result(res);
     return GW_OK;
-}
-
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /*

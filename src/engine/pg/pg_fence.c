@@ -17,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/pg/pg_describe.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
+#include "util/sleep.h"
 
 /* How long one try at the fence waits for a table's lock, and how many tries. */
 #define FENCE_LOCK_TIMEOUT "200ms"
@@ -140,13 +140,6 @@ install_all(EngineConn *conn, const char *phase, const FenceTable *tables, size_
     return rc;
 }
 
-static void
-pause_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long) ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 GwResult
 pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n)
 {
@@ -165,7 +158,7 @@ pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, 
         log_info("phase '%s': the fence waited for the application's transactions; trying again (%d)", phase, attempt);
         c->sqlstate[0] = '\0';
         rc = GW_OK;
-        pause_ms(20);
+        sleep_ms(20);
     }
     if (rc == GW_OK)
         log_info("%s %s: phase '%s' fenced on %zu table(s)", role_name(conn->role), conn->endpoint->redacted, phase,
