@@ -71,6 +71,8 @@ GwResult cli_plan_check_recorded(const Command *cmd, const struct Plan *plan, co
 /* Prints "godwit: MESSAGE" and the usage hint; returns GW_ERR_USAGE. */
 GwResult cli_usage_error(const Command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_parse_positive(const char *opt, const char *arg, int *out);
+/* --format text|json: *json for json; a usage error otherwise. */
+GwResult cli_parse_format(const Command *cmd, const char *arg, bool *json) GW_MUST_CHECK;
 /* Parses a whole number in [min, max]; prints the error and returns -1 otherwise. */
 int cli_parse_number(const char *opt, const char *arg, long min, long max, int *out);
 int cli_parse_number_ll(const char *opt, const char *arg, long long min, long long max, long long *out);

@@ -54,6 +54,15 @@ cli_usage_error(const Command *cmd, const char *fmt, ...)
     return GW_ERR_USAGE;
 }
 
+GwResult
+cli_parse_format(const Command *cmd, const char *arg, bool *json)
+{
+    if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0)
+        return cli_usage_error(cmd, "--format must be text or json, not '%s'", arg);
+    *json = !strcmp(arg, "json");
+    return GW_OK;
+}
+
 int
 cli_parse_number_ll(const char *opt, const char *arg, long long min, long long max, long long *out)
 {

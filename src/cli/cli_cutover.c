@@ -104,10 +104,7 @@ parse_one(void *opts, int opt, const char *arg)
         else return cli_usage_error(cmd, "--verify must be full, sample or none, not '%s'", arg);
         return GW_OK;
     case OPT_FORMAT:
-        if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0)
-            return cli_usage_error(cmd, "--format must be text or json, not '%s'", arg);
-        o->json_output = !strcmp(arg, "json");
-        return GW_OK;
+        return cli_parse_format(cmd, arg, &o->json_output);
     default:
         return cli_usage_error(cmd, "unknown option");
     }

@@ -195,7 +195,8 @@ parse_stream_args(const Command *cmd, int argc, char **argv, StreamArgs *a, bool
 {
     *a = (StreamArgs) {
         .cmd = cmd,
-        .o = {.phase = NULL, .retry_seconds = 300, .group_changes = 2000, .group_ms = 2,
+        .o = {.phase = NULL, .retry_seconds = REPLICATE_DEFAULT_RETRY_SECONDS,
+              .group_changes = REPLICATE_DEFAULT_GROUP_CHANGES, .group_ms = REPLICATE_DEFAULT_GROUP_MS,
               .max_body = CHANGEFEED_MAX_BODY_DEFAULT},
     };
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, a, help);

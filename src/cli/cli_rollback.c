@@ -4,7 +4,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli/cli.h"
 #include "flow/cutover.h"
@@ -81,10 +80,7 @@ parse_one(void *opts, int opt, const char *arg)
     case OPT_DRAIN:
         return cli_parse_number("--drain-timeout", arg, 1, 86400, &a->o.drain_timeout) ? GW_ERR_USAGE : GW_OK;
     case OPT_FORMAT:
-        if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0)
-            return cli_usage_error(a->cmd, "--format must be text or json, not '%s'", arg);
-        a->o.json_output = !strcmp(arg, "json");
-        return GW_OK;
+        return cli_parse_format(a->cmd, arg, &a->o.json_output);
     default:
         return cli_usage_error(a->cmd, "unknown option");
     }

@@ -3,7 +3,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli/cli.h"
 #include "flow/status.h"
@@ -50,12 +49,8 @@ parse_one(void *opts, int opt, const char *arg)
         o->source = arg;
         return GW_OK;
     }
-    if (opt == 4002 && (!strcmp(arg, "text") || !strcmp(arg, "json"))) {
-        o->json = !strcmp(arg, "json");
-        return GW_OK;
-    }
     if (opt == 4002)
-        return cli_usage_error(&cli_status_command, "--format must be text or json, not '%s'", arg);
+        return cli_parse_format(&cli_status_command, arg, &o->json);
     return cli_usage_error(&cli_status_command, "unknown option");
 }
 

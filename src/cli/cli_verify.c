@@ -126,10 +126,7 @@ parse_one(void *opts, int opt, const char *arg)
     case OPT_MAX_REPORT:
         return cli_parse_number("--max-report", arg, 0, 1000000, &o->max_report) ? GW_ERR_USAGE : GW_OK;
     case OPT_FORMAT:
-        if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0)
-            return cli_usage_error(cmd, "--format must be text or json, not '%s'", arg);
-        o->json_output = !strcmp(arg, "json");
-        return GW_OK;
+        return cli_parse_format(cmd, arg, &o->json_output);
     case OPT_REPAIR:
         if (!*arg)
             return cli_usage_error(cmd, "--repair-sql needs a file name");

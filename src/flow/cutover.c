@@ -58,8 +58,10 @@ forward_options(const Cutover *c, int quiet_ms, ReplicateResult *result)
 {
     const CutoverOptions *o = c->opts;
     return (ReplicateOptions) {.source_url = o->source_url, .target_url = o->target_url, .phase = o->phase,
-                               .stop_when_caught_up = quiet_ms == 0, .quiet_ms = quiet_ms, .retry_seconds = 30,
-                               .group_changes = 2000, .group_ms = 2, .result = result};
+                               .stop_when_caught_up = quiet_ms == 0, .quiet_ms = quiet_ms,
+                               .retry_seconds = HANDOVER_RETRY_SECONDS,
+                               .group_changes = REPLICATE_DEFAULT_GROUP_CHANGES,
+                               .group_ms = REPLICATE_DEFAULT_GROUP_MS, .result = result};
 }
 
 /* A cutover killed after fencing left the phase cutting_over: undone, then started again. */

@@ -14,6 +14,13 @@
 #include "engine/engine.h"
 #include "util/result.h"
 
+/*
+ * How long a stream run by cutover or rollback itself keeps reconnecting:
+ * the phase's writes are stopped meanwhile, so it gives up sooner than a
+ * stream left running.
+ */
+#define HANDOVER_RETRY_SECONDS 30
+
 typedef struct Handover {
     const char *phase;
     Endpoint source_ep;

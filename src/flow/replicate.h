@@ -46,6 +46,11 @@ typedef struct ReplicateResult {
     char applied[64];           /* the position applied and checkpointed up to */
 } ReplicateResult;
 
+/* A stream's tuning unless the operator says otherwise (`replicate`, `failback`, and the streams of cutover and rollback). */
+#define REPLICATE_DEFAULT_RETRY_SECONDS 300
+#define REPLICATE_DEFAULT_GROUP_CHANGES 2000
+#define REPLICATE_DEFAULT_GROUP_MS 2
+
 GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;
 
 #endif

@@ -92,8 +92,10 @@ drain_failback(Rollback *b)
     if (rc || w == WAIT_REACHED)
         return rc;
     ReplicateOptions back = {.source_url = b->opts->source_url, .target_url = b->opts->target_url,
-                             .phase = b->opts->phase, .stop_when_caught_up = true, .retry_seconds = 30,
-                             .group_changes = 2000, .group_ms = 2};
+                             .phase = b->opts->phase, .stop_when_caught_up = true,
+                             .retry_seconds = HANDOVER_RETRY_SECONDS,
+                             .group_changes = REPLICATE_DEFAULT_GROUP_CHANGES,
+                             .group_ms = REPLICATE_DEFAULT_GROUP_MS};
     return flow_failback(&back);
 }
 
