@@ -73,9 +73,7 @@ check_status(Cutover *c)
         return GW_OK;
     if (!strcmp(st, PHASE_CUTTING_OVER)) {
         log_warn("phase '%s': an earlier cutover stopped half-way; lifting its fence and starting again", c->opts->phase);
-        GwResult rc = c->h.source->ops->fence_remove ? c->h.source->ops->fence_remove(c->h.source, c->opts->phase)
-                                                     : GW_OK;
-        return rc ? rc : handover_set_status(&c->h, PHASE_FETCHED, NULL);
+        return handover_unfence(&c->h, c->h.source, PHASE_FETCHED);
     }
     if (!strcmp(st, PHASE_FAILBACK))
         log_error("phase '%s' is already cut over (its writes go to the target; `godwit failback` carries them back)",
@@ -272,13 +270,24 @@ undo(Cutover *c, const char *step)
                   c->opts->phase, step);
 }
 
+/* What the cutover event records, and --format json prints (with the phase's name). */
+static json_t *
+outcome(const Cutover *c, double downtime)
+{
+    const char *verify = c->opts->verify == CUTOVER_VERIFY_FULL     ? "full"
+                         : c->opts->verify == CUTOVER_VERIFY_SAMPLE ? "sample"
+                                                                    : "none";
+    return json_pack("{s:s, s:s, s:f, s:f, s:b, s:s}", "fence_position", c->fence_text, "failback_position",
+                     c->failback_text, "write_downtime_seconds", downtime, "verify_seconds", c->verify_seconds,
+                     "fenced", c->fenced, "verify", verify);
+}
+
 static void
-report(Cutover *c, double downtime)
+report(const Cutover *c, double downtime)
 {
     if (c->opts->json_output) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:f, s:f, s:b}", "phase", c->opts->phase, "fence_position",
-                              c->fence_text, "failback_position", c->failback_text, "write_downtime_seconds", downtime,
-                              "verify_seconds", c->verify_seconds, "fenced", c->fenced);
+        json_t *o = outcome(c, downtime);
+        json_object_set_new(o, "phase", json_string(c->opts->phase));
         char *text = json_dumps(o, JSON_COMPACT);
         printf("%s\n", text);
         free(text);
@@ -293,17 +302,6 @@ report(Cutover *c, double downtime)
            "      (any time: it applies from the cutover on); `godwit rollback --phase %s` returns the phase to the\n"
            "      source; `godwit finish --phase %s` once failback is no longer wanted\n",
            c->opts->phase, c->opts->phase, c->opts->phase, c->opts->phase);
-}
-
-static GwResult
-record(Cutover *c, double downtime)
-{
-    json_t *detail = json_pack("{s:s, s:s, s:f, s:f, s:b, s:s}", "fence_position", c->fence_text, "failback_position",
-                               c->failback_text, "write_downtime_seconds", downtime, "verify_seconds",
-                               c->verify_seconds, "fenced", c->fenced, "verify",
-                               c->opts->verify == CUTOVER_VERIFY_FULL ? "full" : c->opts->verify == CUTOVER_VERIFY_SAMPLE ? "sample"
-                                                                                                     : "none");
-    return handover_event(&c->h, "cutover", detail);
 }
 
 /* The forward stream is over: its slot would keep the source's log forever. */
@@ -349,7 +347,7 @@ flow_cutover(const CutoverOptions *opts)
     if (rc == GW_OK) {
         if (c.fenced)
             log_info("phase '%s': the source's fence stays: its writes there are refused from now on", opts->phase);
-        rc = record(&c, downtime);
+        rc = handover_event(&c.h, "cutover", outcome(&c, downtime));
         drop_forward_stream(&c);
         report(&c, downtime);
     } else if (c.h.target && (c.fenced || c.status_changed)) {

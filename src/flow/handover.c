@@ -95,6 +95,13 @@ handover_set_status(Handover *h, const char *status, const char *handoff_positio
 }
 
 GwResult
+handover_unfence(Handover *h, EngineConn *fenced, const char *status)
+{
+    GwResult rc = fenced->ops->fence_remove ? fenced->ops->fence_remove(fenced, h->phase) : GW_OK;
+    return rc ? rc : handover_set_status(h, status, NULL);
+}
+
+GwResult
 handover_event(Handover *h, const char *kind, json_t *detail)
 {
     char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;

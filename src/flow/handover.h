@@ -44,6 +44,12 @@ void handover_close(Handover *h);
 
 /* Stores the phase's status and handover position (NULL: none). */
 GwResult handover_set_status(Handover *h, const char *status, const char *handoff_position) GW_MUST_CHECK;
+/*
+ * Undoes a handover a killed cutover or rollback left half-way: lifts the
+ * phase's fence on fenced (the source or the target), and the phase's status
+ * goes back to status.
+ */
+GwResult handover_unfence(Handover *h, EngineConn *fenced, const char *status) GW_MUST_CHECK;
 /* Appends an event to the target's _godwit.events; takes detail (may be NULL). */
 GwResult handover_event(Handover *h, const char *kind, json_t *detail) GW_MUST_CHECK;
 

@@ -38,7 +38,7 @@ typedef struct Rollback {
 } Rollback;
 
 static GwResult
-require_cut_over(Rollback *b, const char *command)
+require_cut_over(Rollback *b)
 {
     const char *st = b->h.state.status;
     if (!strcmp(st, PHASE_FAILBACK))
@@ -46,12 +46,10 @@ require_cut_over(Rollback *b, const char *command)
     if (!strcmp(st, PHASE_ROLLING_BACK)) {
         log_warn("phase '%s': an earlier rollback stopped half-way; lifting the target's fence and starting again",
                  b->opts->phase);
-        GwResult rc = b->h.target->ops->fence_remove ? b->h.target->ops->fence_remove(b->h.target, b->opts->phase)
-                                                     : GW_OK;
-        return rc ? rc : handover_set_status(&b->h, PHASE_FAILBACK, NULL);
+        return handover_unfence(&b->h, b->h.target, PHASE_FAILBACK);
     }
-    log_error("phase '%s' is %s on target %s: %s needs a cut-over phase", b->opts->phase, st, b->h.target_ep.redacted,
-              command);
+    log_error("phase '%s' is %s on target %s: rollback needs a cut-over phase", b->opts->phase, st,
+              b->h.target_ep.redacted);
     return GW_ERR_USAGE;
 }
 
@@ -122,10 +120,9 @@ flow_rollback(const RollbackOptions *opts)
     b.opts = opts;
     b.failback_app = gw_asprintf("godwit failback:%s", opts->phase);
     b.stream = gw_asprintf("%s:failback", opts->phase);
-    double started = progress_now();
     GwResult rc = handover_open(&b.h, opts->source_url, opts->target_url, opts->phase, "rollback");
     if (rc == GW_OK)
-        rc = require_cut_over(&b, "rollback");
+        rc = require_cut_over(&b);
     if (rc == GW_OK)
         rc = handover_running(b.h.target, b.failback_app, &b.running);
     const char *step = "fencing the target";
@@ -145,20 +142,23 @@ flow_rollback(const RollbackOptions *opts)
         rc = handover_set_status(&b.h, PHASE_ROLLED_BACK, NULL);
     }
     double downtime = progress_now() - fenced_at;
+    json_t *outcome = json_pack("{s:s, s:f}", "target_fence_position", b.fence_text, "write_downtime_seconds", downtime);
     if (rc == GW_OK)
-        rc = handover_event(&b.h, "rollback", json_pack("{s:s, s:f}", "target_fence_position", b.fence_text,
-                                                         "write_downtime_seconds", downtime));
-    if (rc == GW_OK && opts->json_output)
-        printf("{\"phase\":\"%s\",\"target_fence_position\":\"%s\",\"write_downtime_seconds\":%.3f}\n", opts->phase,
-               b.fence_text, downtime);
-    else if (rc == GW_OK)
+        rc = handover_event(&b.h, "rollback", json_incref(outcome));
+    if (rc == GW_OK && opts->json_output) {
+        json_object_set_new(outcome, "phase", json_string(opts->phase));
+        char *text = json_dumps(outcome, JSON_COMPACT);
+        printf("%s\n", text);
+        free(text);
+    } else if (rc == GW_OK) {
         printf("phase %s rolled back: write downtime %.3f s (target fenced to source unfenced); every write made on\n"
                "the target up to %s is on the source. next: point the application's writes for phase %s at the\n"
                "source; the target stays fenced for the phase (`godwit finish --phase %s` removes failback's slot)\n",
                opts->phase, downtime, b.fence_text, opts->phase, opts->phase);
-    else if (b.h.target && (b.fenced || b.status_changed))
+    } else if (b.h.target && (b.fenced || b.status_changed)) {
         undo(&b, step);
-    log_debug("rollback took %.3f s", progress_now() - started);
+    }
+    json_decref(outcome);
     handover_close(&b.h);
     free(b.failback_app);
     free(b.stream);

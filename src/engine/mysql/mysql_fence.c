@@ -19,7 +19,6 @@
 #include "engine/mysql/mysql_internal.h"
 #include "util/log.h"
 #include "util/mem.h"
-#include "util/strbuf.h"
 
 /* SIGNAL's MESSAGE_TEXT holds at most 128 characters. */
 #define MESSAGE_MAX 128
@@ -115,31 +114,27 @@ mysql_fence_remove(EngineConn *conn, const char *phase)
                                    2, &res);
     if (rc)
         return rc;
+    /* The names are collected first: the result set is closed before the DROPs run. */
     char *prefix = gw_asprintf("godwit_fence_%s_", phase);
-    StrBuf drops;
-    strbuf_init(&drops);
+    char **triggers = NULL;
+    size_t n = 0, cap = 0;
     MYSQL_ROW row;
     while ((row = mysql_fetch_row(res))) {
         if (!row[0] || !row[1] || !is_fence_trigger(row[1], prefix))
             continue;
-        char *q = mysql_qualified(row[0], row[1]);
-        strbuf_appendf(&drops, "%s%s", drops.len ? "\n" : "", q);
-        free(q);
+        gw_grow((void **) &triggers, &cap, n + 1, sizeof *triggers);
+        triggers[n++] = mysql_qualified(row[0], row[1]);
     }
     mysql_free_result(res);
     free(prefix);
-    /* One DROP per line collected above: the result set is closed before running them. */
-    char *rest = drops.data;
-    while (rc == GW_OK && rest && *rest) {
-        char *nl = strchr(rest, '\n');
-        if (nl)
-            *nl = '\0';
-        char *sql = gw_asprintf("DROP TRIGGER IF EXISTS %s", rest);
-        rc = mysql_conn_exec(c, sql);
+    for (size_t i = 0; i < n; i++) {
+        char *sql = gw_asprintf("DROP TRIGGER IF EXISTS %s", triggers[i]);
+        if (rc == GW_OK)
+            rc = mysql_conn_exec(c, sql);
         free(sql);
-        rest = nl ? nl + 1 : NULL;
+        free(triggers[i]);
     }
-    strbuf_free(&drops);
+    free(triggers);
     if (rc == GW_OK)
         log_info("%s %s: phase '%s' unfenced", role_name(conn->role), conn->endpoint->redacted, phase);
     return rc;
