@@ -40,7 +40,9 @@ for r in "${REGIONS[@]}"; do echo m >"$GW_OUT/sides/$r"; done
 writer() {   # REGION BASE
     local r=$1 base=$2 n=0 side
     while [ ! -e "$GW_OUT/stop" ]; do
+        # The file is rewritten while this reads it: anything but m or p (empty) writes nothing.
         side=$(cat "$GW_OUT/sides/$r")
+        case $side in m | p) ;; *) sleep 0.05; continue ;; esac
         local ok=1
         if [ "$side" = m ]; then
             msql "$DB" "START TRANSACTION; UPDATE customers SET credit = credit + 1 WHERE region = '$r' ORDER BY RAND() LIMIT 1;
