@@ -61,7 +61,7 @@ CREATE TABLE customers (
 );
 CREATE TABLE orders (
     id bigint PRIMARY KEY,
-    customer_id bigint NOT NULL,
+    customer_id bigint NOT NULL REFERENCES customers (id),
     region text NOT NULL,
     status order_status NOT NULL DEFAULT 'new',
     amount numeric(12,2) NOT NULL CHECK (amount >= 0),

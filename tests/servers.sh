@@ -76,6 +76,15 @@ _gw_tmp_init() {
 
 _gw_upper() { printf '%s' "$1" | tr '[:lower:]' '[:upper:]'; }
 
+# A random TCP port below the kernel's ephemeral range (ip_local_port_range), so that no client
+# connection of this machine can take it between our check and the server's bind.
+_gw_random_port() {
+    local lo=32768
+    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+    [ "$lo" -gt 11000 ] || lo=32768
+    echo $((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
+}
+
 # True when something listens on 127.0.0.1:PORT (or on any address for that port).
 _gw_port_busy() {
     local port=$1
@@ -170,7 +179,7 @@ pg_server_start() {
 
     local try port ok=""
     for try in 1 2 3 4 5 6 7 8 9 10; do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        port=$(_gw_random_port)
         _gw_port_busy "$port" && continue
         if (cd "$GW_TMP" && _gw_as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
                 -o "-p $port" start >"$GW_TMP/$name.pg_ctl.log" 2>&1); then
@@ -321,7 +330,7 @@ _gw_mariadb_launch() {
     local user=()
     [ "$(id -u)" = 0 ] && user=(--user=root)
     # shellcheck disable=SC2086
-    (cd "$dir" && exec "$mariadbd" --no-defaults "${user[@]}" --datadir="$dir/data" --port="$port" \
+    (cd "$dir" && exec "$mariadbd" --no-defaults "${user[@]}" --datadir="$dir/data" --tmpdir="$dir/tmp" --port="$port" \
         --bind-address=127.0.0.1 --socket="$dir/sock" --pid-file="$dir/mariadbd.pid" \
         --log-error="$dir/server.log" --log-bin="$dir/binlog/mysql-bin" --binlog-format=ROW \
         --binlog-row-image=FULL --server-id=1 --skip-name-resolve --character-set-server=utf8mb4 \
@@ -342,17 +351,18 @@ mariadb_server_start() {
     _gw_tmp_init || return 1
     local dir="$GW_TMP/$name"
     if [ -e "$dir" ]; then _gw_log "server '$name' already exists in $dir"; return 2; fi
-    mkdir -p "$dir/data" "$dir/binlog" || return 1
+    # Its own tmpdir: two servers bootstrapping at once in one /tmp clash on temporary table names.
+    mkdir -p "$dir/data" "$dir/binlog" "$dir/tmp" || return 1
     local user=()
     [ "$(id -u)" = 0 ] && user=(--user=root)
-    if ! "$installdb" --no-defaults "${user[@]}" --datadir="$dir/data" --auth-root-authentication-method=normal \
-            --skip-test-db >"$dir/install.log" 2>&1; then
+    if ! "$installdb" --no-defaults "${user[@]}" --datadir="$dir/data" --tmpdir="$dir/tmp" \
+            --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1; then
         _gw_log "mariadb-install-db of '$name' failed:"; cat "$dir/install.log" >&2; return 1
     fi
     _GW_MARIADB_ARGS[$name]="$*"
     local try port ok=""
     for try in 1 2 3 4 5 6 7 8 9 10; do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        port=$(_gw_random_port)
         _gw_port_busy "$port" && continue
         if _gw_mariadb_launch "$name" "$port"; then ok=1; break; fi
         grep -qiE 'address already in use|bind on TCP/IP port' "$dir/server.log" 2>/dev/null || return 1

@@ -274,6 +274,12 @@ struct EngineOps {
                             int64_t *rows) GW_MUST_CHECK;
     GwResult (*finish_table)(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
     GwResult (*finish_schema)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+    /*
+     * Moves conn's sequences named in cat (with the other database's values)
+     * to at least those values, never back.  NULL where the database follows
+     * inserted values by itself (MySQL's AUTO_INCREMENT).
+     */
+    GwResult (*advance_sequences)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 
     /*
      * Applying changes: changes accumulate in one open target transaction;

@@ -13,7 +13,8 @@
  *   3. Drain: the phase's status says cutting_over with that position; the
  *      running replicate sees it, applies up to it, checkpoints and exits.
  *      If none runs (or it died), cutover streams up to it itself.
- *   4. Verify the phase (--verify full|sample|none), its writes still fenced.
+ *   4. Verify the phase (--verify full|sample|none), its writes still fenced,
+ *      and move the target's sequences of its tables past the source's.
  *   5. Prepare failback from the target's position now: from this moment
  *      every write on the target is kept; the status becomes failback, so
  *      replicate refuses the phase from now on.
@@ -338,6 +339,10 @@ flow_cutover(const CutoverOptions *opts)
     if (rc == GW_OK) {
         step = "verifying";
         rc = verify(&c);
+    }
+    if (rc == GW_OK) {
+        step = "moving the target's sequences past the source's";
+        rc = handover_advance_sequences(&c.h, c.h.source, c.h.target);
     }
     if (rc == GW_OK) {
         step = "preparing failback";

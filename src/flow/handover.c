@@ -46,6 +46,48 @@ load_phase(Handover *h)
     return GW_OK;
 }
 
+/*
+ * A sequence of a table whose rows are split between phases keeps handing
+ * out values on both databases from now on, each from its own copy: the
+ * same value can be taken twice, and replicating one side's row to the other
+ * then fails on its key.  Only the operator can give them disjoint ranges.
+ */
+static void
+warn_shared_sequence(const Handover *h, const SequenceDef *s)
+{
+    if (!s->owner_table || !selection_filter_for(&h->filters, s->owner_schema, s->owner_table))
+        return;
+    log_warn("table %s.%s: column %s takes its values from a sequence, and the table's rows of other phases are"
+             " still written on the other database: both now hand out values from their own copy of it; give them"
+             " disjoint ranges (e.g. ALTER SEQUENCE ... RESTART far beyond the other side's values) or use keys"
+             " that do not come from a sequence",
+             s->owner_schema, s->owner_table, s->owner_column);
+}
+
+GwResult
+handover_advance_sequences(Handover *h, EngineConn *from, EngineConn *to)
+{
+    if (!to->ops->advance_sequences)
+        return GW_OK;
+    Selection sel;
+    selection_init(&sel);
+    for (size_t i = 0; i < h->tables.ntables; i++)
+        selection_add_table(&sel, h->tables.tables[i].schema, h->tables.tables[i].name);
+    Catalog cat;
+    catalog_init(&cat);
+    GwResult rc = from->ops->describe(from, &sel, &cat);
+    if (rc == GW_OK)
+        rc = to->ops->advance_sequences(to, &cat);
+    for (size_t i = 0; rc == GW_OK && i < cat.nsequences; i++)
+        warn_shared_sequence(h, &cat.sequences[i]);
+    if (rc == GW_OK && cat.nsequences > 0)
+        log_info("phase '%s': %zu sequences of its tables on %s moved past the values used on %s", h->phase,
+                 cat.nsequences, to->endpoint->redacted, from->endpoint->redacted);
+    catalog_free(&cat);
+    selection_free(&sel);
+    return rc;
+}
+
 GwResult
 handover_open(Handover *h, const char *source_url, const char *target_url, const char *phase, const char *command)
 {

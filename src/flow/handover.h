@@ -53,6 +53,14 @@ GwResult handover_unfence(Handover *h, EngineConn *fenced, const char *status) G
 /* Appends an event to the target's _godwit.events; takes detail (may be NULL). */
 GwResult handover_event(Handover *h, const char *kind, json_t *detail) GW_MUST_CHECK;
 
+/*
+ * Once the phase's writes are fenced on from: the sequences of the phase's
+ * tables on to move to at least from's values (replication carries rows, not
+ * sequences), so that the side taking the writes hands out no value the
+ * other side used.
+ */
+GwResult handover_advance_sequences(Handover *h, EngineConn *from, EngineConn *to) GW_MUST_CHECK;
+
 /* Where conn's change log stands now, as its position text. */
 GwResult handover_position(EngineConn *conn, StreamPos *pos, char *text, size_t len) GW_MUST_CHECK;
 

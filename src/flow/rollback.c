@@ -6,7 +6,8 @@
  * Rollback is cutover's mirror: the target is fenced for the phase, the
  * failback stream applies up to the target's position after the fence
  * (a running `failback` sees the phase rolling back and stops there by
- * itself; if none runs, rollback streams it), the source's fence is lifted,
+ * itself; if none runs, rollback streams it), the source's sequences move
+ * past the target's, the source's fence is lifted,
  * and the phase is rolled_back.  The target keeps its fence: its rows of the
  * phase are stale from then on.  A failed step lifts the target's fence and
  * leaves the phase cut over.
@@ -132,6 +133,10 @@ flow_rollback(const RollbackOptions *opts)
     if (rc == GW_OK) {
         step = "applying the target's changes before its fence";
         rc = drain_failback(&b);
+    }
+    if (rc == GW_OK) {
+        step = "moving the source's sequences past the target's";
+        rc = handover_advance_sequences(&b.h, b.h.target, b.h.source);
     }
     if (rc == GW_OK) {
         step = "lifting the source's fence";

@@ -374,7 +374,7 @@ wait_for() {
 free_port() {
     local p
     while :; do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        p=$(_gw_random_port)
         _gw_port_busy "$p" || { echo "$p"; return 0; }
     done
 }

@@ -178,11 +178,22 @@ test_types_and_sequences(void **state)
     expect(ddl_create_sequence(&s, &crdb),
            "CREATE SEQUENCE IF NOT EXISTS \"public\".\"Order Seq\" INCREMENT BY 1 MINVALUE 1"
            " MAXVALUE 9223372036854775807 START WITH 1 CACHE 1");
-    expect(ddl_sequence_setval(&s), "SELECT pg_catalog.setval('\"public\".\"Order Seq\"', 42, true)");
-    SequenceDef ident = {.schema = "public", .name = "t_id_seq", .has_value = true, .last_value = 7,
+    /* Never back: a later phase must not hand out values the target used. */
+    expect(ddl_sequence_setval(&s),
+           "SELECT pg_catalog.setval('\"public\".\"Order Seq\"', GREATEST(42,"
+           " coalesce(pg_catalog.pg_sequence_last_value('\"public\".\"Order Seq\"'::regclass), 42)), true)");
+    SequenceDef down = s;
+    down.increment = -1;
+    down.last_value = -5;
+    expect(ddl_sequence_setval(&down),
+           "SELECT pg_catalog.setval('\"public\".\"Order Seq\"', LEAST(-5,"
+           " coalesce(pg_catalog.pg_sequence_last_value('\"public\".\"Order Seq\"'::regclass), -5)), true)");
+    SequenceDef ident = {.schema = "public", .name = "t_id_seq", .has_value = true, .last_value = 7, .increment = 1,
                          .identity = true, .owner_schema = "Sales Ü", .owner_table = "T'x", .owner_column = "Id"};
     expect(ddl_sequence_setval(&ident),
-           "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('\"Sales Ü\".\"T''x\"', 'Id'), 7, true)");
+           "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence('\"Sales Ü\".\"T''x\"', 'Id'), GREATEST(7,"
+           " coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence('\"Sales Ü\".\"T''x\"',"
+           " 'Id')::regclass), 7)), true)");
     assert_null(ddl_sequence_owned_by(&ident));
     SequenceDef never = {.schema = "public", .name = "n", .has_value = false};
     assert_null(ddl_sequence_setval(&never));

@@ -24,6 +24,7 @@ typedef struct PgConn {
     bool copy_active;
     struct Applier *applier;    /* change apply session (pg_apply.c), created on first use */
     int db_collation_binary;    /* -1 not read yet, else whether the database's collation is bytewise */
+    int loads_as_replica;       /* -1 not tried yet, else whether COPY runs with session_replication_role = replica */
 } PgConn;
 
 #define PG(conn) ((PgConn *) (conn))

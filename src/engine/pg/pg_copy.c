@@ -7,6 +7,7 @@
  * of a table.  A shard's rows and its "done" mark commit in one target
  * transaction, so an interrupted shard leaves nothing behind to clean up.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,10 +243,41 @@ pg_copy_out_abort(EngineConn *conn)
     c->copy_active = false;
 }
 
+/*
+ * Loads run with session_replication_role = replica, so that the target's
+ * foreign keys and triggers do not fire for the copied rows (as with
+ * pg_restore --disable-triggers).  A phase loaded into tables whose foreign
+ * keys exist already (an earlier phase made them) would otherwise fail
+ * whenever a child's shard commits before its parent's; pg_finish_schema
+ * checks those keys once every shard is in.  Before PostgreSQL 16 only a
+ * superuser may set it: without, the keys fire and a warning says so once.
+ * CockroachDB has no such setting.
+ */
+static void
+load_as_replica(PgConn *c)
+{
+    static atomic_bool warned;
+    if (c->loads_as_replica >= 0)
+        return;
+    if (pg_is_crdb(c)) {
+        c->loads_as_replica = 0;
+        return;
+    }
+    PGresult *res = PQexec(c->pg, "SET session_replication_role = replica");
+    c->loads_as_replica = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!c->loads_as_replica && !atomic_exchange(&warned, true))
+        log_warn("target: rows are loaded with the target's foreign keys and triggers firing (cannot set"
+                 " session_replication_role: %s); a phase loaded into tables whose foreign keys exist fails"
+                 " if a child's rows commit before its parent's",
+                 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    PQclear(res);
+}
+
 GwResult
 pg_copy_in_begin(EngineConn *conn, const TableDef *t, CopyFormat fmt)
 {
     PgConn *c = PG(conn);
+    load_as_replica(c);
     GwResult rc = pg_exec(c, "BEGIN");
     if (rc)
         return rc;

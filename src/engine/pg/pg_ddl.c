@@ -99,31 +99,38 @@ ddl_sequence_owned_by(const SequenceDef *s)
 }
 
 /*
- * Sets a sequence to the source's value.  Identity sequences have a name the
- * target chose, so they are found through their column.
+ * Moves a sequence to the source's value, never back: on PostgreSQL a phase
+ * fetched or cut over after another must not hand out again the values the
+ * application took on the target since (pg_sequences.last_value is at or
+ * past the last one handed out; NULL when never called).  A descending
+ * sequence moves down instead.  Identity sequences have a name the target
+ * chose, so they are found through their column.  CockroachDB has
+ * pg_sequence_last_value since v23.2.
  */
 char *
 ddl_sequence_setval(const SequenceDef *s)
 {
     if (!s->has_value)
         return NULL;
-    char *sql;
+    char *seq;
     if (s->identity) {
         char *owner = pg_qualified(s->owner_schema, s->owner_table);
         char *lit_owner = pg_quote_literal(owner);
         char *lit_col = pg_quote_literal(s->owner_column);
-        sql = gw_asprintf("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), %lld, true)",
-                          lit_owner, lit_col, (long long) s->last_value);
+        seq = gw_asprintf("pg_catalog.pg_get_serial_sequence(%s, %s)", lit_owner, lit_col);
         free(owner);
         free(lit_owner);
         free(lit_col);
     } else {
         char *name = pg_qualified(s->schema, s->name);
-        char *lit = pg_quote_literal(name);
-        sql = gw_asprintf("SELECT pg_catalog.setval(%s, %lld, true)", lit, (long long) s->last_value);
+        seq = pg_quote_literal(name);
         free(name);
-        free(lit);
     }
+    char *sql = gw_asprintf("SELECT pg_catalog.setval(%s, %s(%lld, coalesce(pg_catalog.pg_sequence_last_value(%s::regclass),"
+                            " %lld)), true)",
+                            seq, s->increment < 0 ? "LEAST" : "GREATEST", (long long) s->last_value, seq,
+                            (long long) s->last_value);
+    free(seq);
     return sql;
 }
 

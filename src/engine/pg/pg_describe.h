@@ -50,6 +50,7 @@ GwResult pg_prepare_schema(EngineConn *conn, const Catalog *cat, const Selection
                            bool resume) GW_MUST_CHECK;
 GwResult pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
 GwResult pg_finish_schema(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+GwResult pg_advance_sequences(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 
 /* pg_stream.c */
 GwResult pg_stream_open(EngineConn *conn, const PhaseState *ps, StreamPos start, ChangeStream **out) GW_MUST_CHECK;

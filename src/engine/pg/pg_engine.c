@@ -77,6 +77,7 @@ const EngineOps pg_engine_ops = {
     .copy_in_end = pg_copy_in_end,
     .finish_table = pg_finish_table,
     .finish_schema = pg_finish_schema,
+    .advance_sequences = pg_advance_sequences,
     .state_init = pg_state_init,
     .state_get_phase = pg_state_get_phase,
     .state_put_phase = pg_state_put_phase,
