@@ -228,6 +228,7 @@ verify(Cutover *c)
     vo.summary_only = true;
     vo.embedded = true;
     vo.fenced = c->fenced;
+    vo.report = c->opts->json_output ? stderr : NULL;
     GwResult rc = flow_verify(&vo);
     selection_free(&vo.selection);
     c->verify_seconds = progress_now() - started;

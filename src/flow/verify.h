@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/selection.h"
 #include "util/result.h"
@@ -53,8 +54,10 @@ typedef struct VerifyOptions {
     int sample_rows;
     /* The phase's rows are fenced (cutover): a MySQL source needs no global read lock for one instant. */
     bool fenced;
-    /* The report on stdout lists only the tables that differ (or were not sampled), then the summary. */
+    /* The report lists only the tables that differ (or were not sampled), then the summary. */
     bool summary_only;
+    /* Where the report goes; NULL: stdout (cutover --format json keeps stdout for its own object). */
+    FILE *report;
     /*
      * Run inside another command: verify's metrics series join the process's
      * registry and are left there for the caller (its own /metrics shows

@@ -87,27 +87,35 @@ table_differs(const VTable *t)
     return t->nschema || t->missing || t->extra || t->mismatched;
 }
 
+/* Where the report goes: stdout unless the caller prints something else there. */
+static FILE *
+verify_report_stream(const VerifyOptions *o)
+{
+    return o->report ? o->report : stdout;
+}
+
 static void
 text_table(const VTable *t, const VerifyOptions *o)
 {
+    FILE *out = verify_report_stream(o);
     for (size_t i = 0; i < t->nschema; i++)
-        printf("schema %s: %s\n", t->display, t->schema[i].detail);
+        fprintf(out, "schema %s: %s\n", t->display, t->schema[i].detail);
     if (t->method == VERIFY_NONE)
         return;
     if (t->not_sampled) {
-        printf("%s: not sampled: no key\n", t->display);
+        fprintf(out, "%s: not sampled: no key\n", t->display);
         return;
     }
     const char *how = o->sample_rows > 0 ? " (sample)" : "";
     int64_t diffs = t->missing + t->extra + t->mismatched;
     if (diffs == 0) {
-        printf("%s: %lld rows compared%s: equal\n", t->display, (long long) t->compared, how);
+        fprintf(out, "%s: %lld rows compared%s: equal\n", t->display, (long long) t->compared, how);
         return;
     }
-    printf("%s: %lld rows compared%s: %lld missing, %lld extra, %lld mismatched\n", t->display,
+    fprintf(out, "%s: %lld rows compared%s: %lld missing, %lld extra, %lld mismatched\n", t->display,
            (long long) t->compared, how, (long long) t->missing, (long long) t->extra, (long long) t->mismatched);
     if (t->method == VERIFY_UNKEYED) {
-        printf("  no primary key: %lld rows on the source, %lld on the target, contents %s\n",
+        fprintf(out, "  no primary key: %lld rows on the source, %lld on the target, contents %s\n",
                (long long) t->src_rows, (long long) t->tgt_rows,
                t->src_hash == t->tgt_hash ? "hash alike" : "differ (rows cannot be named without a key)");
         return;
@@ -129,13 +137,13 @@ text_table(const VTable *t, const VerifyOptions *o)
             strbuf_append(&sb, ", target ");
             append_short(&sb, d->tgt.vals[b], d->tgt.lens[b]);
         }
-        printf("%s\n", sb.data);
+        fprintf(out, "%s\n", sb.data);
         strbuf_free(&sb);
         free(key);
     }
     int64_t listed = (int64_t) t->ndiffs < o->max_report ? (int64_t) t->ndiffs : o->max_report;
     if (diffs > listed)
-        printf("  ... %lld more\n", (long long) (diffs - listed));
+        fprintf(out, "  ... %lld more\n", (long long) (diffs - listed));
 }
 
 static json_t *
@@ -198,7 +206,7 @@ json_table(const VTable *t, const VerifyOptions *opts)
     if (t->not_sampled)
         json_object_set_new(o, "not_sampled", json_string("no key"));
     char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-    printf("%s\n", line);
+    fprintf(verify_report_stream(opts), "%s\n", line);
     free(line);
     json_decref(o);
 }
@@ -240,6 +248,7 @@ void
 verify_report(const Verifier *v, bool json)
 {
     const VerifyOptions *opts = v->opts;
+    FILE *out = verify_report_stream(opts);
     int64_t rows = 0, missing = 0, extra = 0, mismatched = 0, schema = 0;
     size_t not_sampled = 0;
     for (size_t i = 0; i < v->ntables; i++) {
@@ -273,22 +282,22 @@ verify_report(const Verifier *v, bool json)
             json_object_set_new(sum, "tables_not_sampled", json_integer((json_int_t) not_sampled));
         }
         char *line = json_dumps(o, JSON_COMPACT);
-        printf("%s\n", line);
+        fprintf(out, "%s\n", line);
         free(line);
         json_decref(o);
     } else {
-        printf("verify%s: %zu tables, %lld rows compared: ", sampled ? " (sample)" : "", v->ntables,
+        fprintf(out, "verify%s: %zu tables, %lld rows compared: ", sampled ? " (sample)" : "", v->ntables,
                (long long) rows);
         if (equal)
-            printf("equal");
+            fprintf(out, "equal");
         else
-            printf("%lld missing, %lld extra, %lld mismatched, %lld schema difference%s", (long long) missing,
+            fprintf(out, "%lld missing, %lld extra, %lld mismatched, %lld schema difference%s", (long long) missing,
                    (long long) extra, (long long) mismatched, (long long) schema, schema == 1 ? "" : "s");
         if (not_sampled)
-            printf(" (%zu table%s not sampled: no key)", not_sampled, not_sampled == 1 ? "" : "s");
-        printf("\n");
+            fprintf(out, " (%zu table%s not sampled: no key)", not_sampled, not_sampled == 1 ? "" : "s");
+        fprintf(out, "\n");
     }
-    fflush(stdout);
+    fflush(out);
 }
 
 /* A canonical value as an SQL literal; the column's type reads it (both dialects). */

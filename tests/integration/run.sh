@@ -9,7 +9,7 @@
 # and one target (each test makes its own databases), and a MariaDB source (msrc) when a test of the
 # selection has "mysql" in its name.  Lanes share nothing, so replication slots, origins and server
 # sessions of one test are never seen by a test of another lane.  A lane takes the next test not yet
-# taken, longest first (by the times of the last run, kept in $GW_TEST_LOGS/NAME.time).
+# taken, longest first (by the last run's times in $GW_TEST_LOGS/NAME.time, else tests/integration/times).
 #
 # Prints "ok NAME" or "FAIL NAME (reason)" per test as it ends, and last the line
 # "N passed, N failed".  Exit status 1 if a test failed.  Each test's full log is kept in
@@ -172,9 +172,13 @@ fi
 
 mkdir -p "$GW_TEST_LOGS"
 queue=$(mktemp -d "${TMPDIR:-/tmp}/godwit-queue.XXXXXX") || exit 1
-# Longest first by the last run's time; a test never timed counts as long (it may be new and slow).
+# Longest first: by the last run's time here, else by tests/integration/times (seconds per test
+# under the sanitizers, committed for a fresh checkout); a test never timed counts as long (it may be
+# new and slow).
 for f in "${tests[@]}"; do
-    t=$(cat "$GW_TEST_LOGS/$(basename "$f" .sh).time" 2>/dev/null) || t=""
+    name=$(basename "$f" .sh)
+    t=$(cat "$GW_TEST_LOGS/$name.time" 2>/dev/null) || t=""
+    [[ $t =~ ^[0-9]+$ ]] || t=$(awk -v n="$name" '$1 == n { print $2 }' "$HERE/times" 2>/dev/null)
     [[ $t =~ ^[0-9]+$ ]] || t=1000
     printf '%s\t%s\n' "$t" "$f"
 done | sort -t$'\t' -k1,1nr -k2,2 | cut -f2 >"$queue/list"

@@ -125,4 +125,15 @@ assert_contains "$ERR" 'phase "cut_a" is fenced'
 msql "$DB" "UPDATE orders SET note = 'mariadb again' WHERE id = 4" || fail "MariaDB accepts region a's writes after the rollback"
 assert_exit 0 "$GODWIT" finish --source "$(m_url "$DB")" --target "$(tgt_url "$DB")" --phase cut_a
 assert_eq "0" "$(msql "" "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_NAME LIKE 'godwit\\_fence\\_cut\\_a\\_%'")" "MariaDB fence triggers of a removed"
+
+# Rollback of region b with its failback stopped (above): rollback streams the target's changes itself,
+# and --format json prints one object.
+setup_tgt "$DB" "UPDATE gw_cut_my.orders SET note = 'b before rollback' WHERE id = 5; INSERT INTO gw_cut_my.orders VALUES (-5, 'b', 1, 5, 'b new before rollback')"
+assert_exit 0 "$GODWIT" rollback --source "$(m_url "$DB")" --target "$(tgt_url "$DB")" --phase cut_b --format json
+assert_json "$OUT"
+assert_eq "cut_b" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["phase"])' <"$OUT")" "phase in rollback's JSON"
+assert_contains "$OUT" '"write_downtime_seconds"'
+assert_eq "b before rollback" "$(msql "$DB" "SELECT note FROM orders WHERE id = 5")" "an update made on PostgreSQL before region b's rollback"
+assert_eq "b new before rollback" "$(msql "$DB" "SELECT note FROM orders WHERE id = -5")" "an insert made on PostgreSQL before region b's rollback"
+assert_eq "$(digest_m b)" "$(digest_p b)" "region b on both sides after its rollback"
 finish

@@ -84,9 +84,18 @@ for r in "${REGIONS[@]}"; do
     out_var="R_${r}_ERR"
     if [ "$r" != d ]; then
         # Cutover with a fence: its replicate stops by itself at the fence, exit 0.
-        assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase "$r" --fence \
-            --verify sample
-        assert_contains_re "$OUT" "phase $r cut over: write downtime [0-9.]+ s \(fence to failback prepared"
+        if [ "$r" != c ]; then
+            assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase "$r" --fence \
+                --verify sample
+            assert_contains_re "$OUT" "phase $r cut over: write downtime [0-9.]+ s \(fence to failback prepared"
+        else
+            # --format json: one object with the measured downtime and both positions.
+            assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase "$r" --fence \
+                --verify sample --format json
+            assert_json "$OUT"
+            assert_eq "c sample true ok" "$(python3 -c 'import json,sys; o = json.load(sys.stdin)
+print(o["phase"], o["verify"], str(o["fenced"]).lower(), "ok" if 0 < o["write_downtime_seconds"] < 60 and o["fence_position"] and o["failback_position"] else o)' <"$OUT")" "cutover's JSON"
+        fi
     else
         # Without a fence: the application stops writing the region; cutover waits for the quiet period.
         echo pause >"$GW_OUT/sides/$r"

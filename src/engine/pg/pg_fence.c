@@ -76,6 +76,31 @@ fence_function(const char *phase, size_t n)
     return q;
 }
 
+/* A lock wait cut short or a deadlock is expected (the caller tries again): no error line for it. */
+static bool
+lock_busy(const char *state)
+{
+    return state && (!strcmp(state, "55P03") || !strcmp(state, "40P01"));
+}
+
+static GwResult
+exec_locking(PgConn *c, const char *sql)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    GwResult rc = GW_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (lock_busy(state)) {
+            snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state);
+            rc = role_error(c->base.role);
+        } else {
+            rc = pg_report(c, res, "installing the fence");
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
 static GwResult
 install_one(EngineConn *conn, const char *phase, const FenceTable *t, size_t n)
 {
@@ -94,7 +119,7 @@ install_one(EngineConn *conn, const char *phase, const FenceTable *t, size_t n)
                             " EXECUTE FUNCTION %s();"
                             " CREATE TRIGGER %s BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s()",
                             fn, qbody, trig, table, fn, trunc, table, fn);
-    GwResult rc = pg_exec(c, sql);
+    GwResult rc = exec_locking(c, sql);
     free(sql);
     free(fn);
     free(body);
@@ -152,9 +177,15 @@ pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, 
     GwResult rc = check_origin_privilege(c);
     for (int attempt = 1; rc == GW_OK; attempt++) {
         rc = install_all(conn, phase, tables, n);
-        bool busy = !strcmp(c->sqlstate, "55P03") || !strcmp(c->sqlstate, "40P01");
-        if (rc == GW_OK || !busy || attempt >= FENCE_ATTEMPTS)
+        bool busy = lock_busy(c->sqlstate);
+        if (rc == GW_OK || !busy)
             break;
+        if (attempt >= FENCE_ATTEMPTS) {
+            log_error("%s %s: phase '%s': the fence could not take its tables' locks in %d tries of %s: the"
+                      " application's transactions hold them; try again when they are shorter",
+                      role_name(conn->role), conn->endpoint->redacted, phase, attempt, FENCE_LOCK_TIMEOUT);
+            break;
+        }
         log_info("phase '%s': the fence waited for the application's transactions; trying again (%d)", phase, attempt);
         c->sqlstate[0] = '\0';
         rc = GW_OK;
