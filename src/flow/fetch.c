@@ -62,6 +62,18 @@ reset_phase(FetchRun *run)
  * Decides between a new fetch, a resumed one and a refusal, from the phase's
  * state on the target.  *done is set when there is nothing left to do.
  */
+/*
+ * A phase handed over (cut over, rolled back or finished) is never fetched
+ * again under its name: a resume would mark it fetched and send forward
+ * changes over the target's own writes, a drop-create would drop tables
+ * other phases share.
+ */
+static bool
+handed_over(const char *status)
+{
+    return strcmp(status, PHASE_STARTING) && strcmp(status, PHASE_FETCHING) && strcmp(status, PHASE_FETCHED);
+}
+
 static GwResult
 decide_phase(FetchRun *run, bool *done)
 {
@@ -75,6 +87,13 @@ decide_phase(FetchRun *run, bool *done)
         rc = tgt->state_get_phase(run->target, o->phase, &ps, &found);
     if (rc)
         return rc;
+    if (found && handed_over(ps.status)) {
+        log_error("phase '%s' is past its fetch (status %s) on this target: fetching it again would overwrite what"
+                  " was written there since its cutover; to move these rows again, finish the phase, delete its rows on"
+                  " the target and fetch them under a new phase name", o->phase, ps.status);
+        phase_state_free(&ps);
+        return GW_ERR_USAGE;
+    }
     if (found && o->resume && !strcmp(ps.status, PHASE_STARTING)) {
         log_info("phase '%s': the earlier fetch stopped before its snapshot; starting over", o->phase);
         rc = reset_phase(run);

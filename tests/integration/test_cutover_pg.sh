@@ -157,6 +157,15 @@ assert_eq "rolled_back" "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHE
 assert_eq "1" "$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events WHERE phase = 'a' AND kind = 'rollback'")" "rollback event"
 assert_eq "4" "$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events WHERE kind = 'cutover' AND (detail->>'write_downtime_seconds')::float < 60")" "cutover events with their downtime"
 
+# A phase past its fetch is never fetched again under its name (a resume would mark it fetched).
+mapfile -d '' args < <(phase_args a)
+gw_fetch 2 "$DB" "$DB" "${args[@]}" --resume
+assert_contains "$ERR" "phase 'a' is past its fetch (status rolled_back)"
+mapfile -d '' args < <(phase_args b)
+gw_fetch 2 "$DB" "$DB" "${args[@]}" --schema drop-create
+assert_contains "$ERR" "phase 'b' is past its fetch (status failback)"
+assert_eq "failback" "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = 'b'")" "phase b's status after the refused fetch"
+
 # Status: every phase's state, its streams' lag, the last verify (cutover's), the cutover's downtime.
 assert_exit 0 "$GODWIT" status --target "$(tgt_url "$DB")" --source "$(src_url "$DB")"
 assert_contains "$OUT" "phase a: rolled back"
