@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
 #include "util/mem.h"
 
 #define JSONV_BLOCK_SIZE (64 * 1024)
@@ -190,8 +191,7 @@ hex4(const unsigned char *s)
 {
     int v = 0;
     for (int i = 0; i < 4; i++) {
-        unsigned char c = s[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = hex_digit_value((char) s[i]);
         if (d < 0)
             return -1;
         v = v * 16 + d;

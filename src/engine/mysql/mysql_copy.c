@@ -25,6 +25,7 @@
 #include "engine/mysql/mysql_internal.h"
 #include "engine/mysql/mysql_value.h"
 #include "util/log.h"
+#include "util/hex.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -44,7 +45,6 @@ struct MyCopy {
     StrBuf scratch;
 };
 
-static const char hex_digits[] = "0123456789abcdef";
 
 static char *
 reserve(MyCopy *cp, size_t n)
@@ -95,8 +95,8 @@ put_hex(MyCopy *cp, const unsigned char *s, size_t n)
     *o++ = '\\';
     *o++ = 'x';
     for (size_t i = 0; i < n; i++) {
-        *o++ = hex_digits[s[i] >> 4];
-        *o++ = hex_digits[s[i] & 15];
+        *o++ = hex_lower_digits[s[i] >> 4];
+        *o++ = hex_lower_digits[s[i] & 15];
     }
     cp->len += 3 + 2 * n;
 }

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "engine/mysql/mysql_value.h"
+#include "util/hex.h"
 #include "util/mem.h"
 
 /* MySQL's TIME range, in microseconds: MariaDB allows up to 838:59:59.999999 (Oracle MySQL to .000000). */
@@ -170,20 +171,6 @@ bit_literal(StrBuf *out, const char *s, size_t n, char *err, size_t errlen)
     return 0;
 }
 
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static const char hex_digits[] = "0123456789abcdef";
-
 /* bytea: "\x0a0b" (hex, what the reader prints), or the escape format ("a\000\\"), read defensively. */
 static int
 bytes_literal(StrBuf *out, const char *s, size_t n, char *err, size_t errlen)
@@ -194,10 +181,10 @@ bytes_literal(StrBuf *out, const char *s, size_t n, char *err, size_t errlen)
         if ((n - 2) % 2 != 0)
             goto bad_hex;
         for (size_t i = 2; i < n; i++) {
-            int v = hex_value(s[i]);
+            int v = hex_digit_value(s[i]);
             if (v < 0)
                 goto bad_hex;
-            strbuf_append_char(out, hex_digits[v]);
+            strbuf_append_char(out, hex_lower_digits[v]);
         }
     } else {
         for (size_t i = 0; i < n; i++) {
@@ -217,8 +204,8 @@ bytes_literal(StrBuf *out, const char *s, size_t n, char *err, size_t errlen)
                                                " digits)");
                 }
             }
-            strbuf_append_char(out, hex_digits[byte >> 4]);
-            strbuf_append_char(out, hex_digits[byte & 15]);
+            strbuf_append_char(out, hex_lower_digits[byte >> 4]);
+            strbuf_append_char(out, hex_lower_digits[byte & 15]);
         }
     }
     strbuf_append_char(out, '\'');

@@ -11,16 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/hex.h"
 #include "util/mem.h"
-
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char) tolower((unsigned char) c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 /* Percent-decodes s[0..n); NULL when a %XX escape is malformed or decodes to NUL. */
 static char *
@@ -32,8 +24,8 @@ decode(const char *s, size_t n)
             *o++ = s[i];
             continue;
         }
-        int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
-        int lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
+        int hi = i + 2 < n ? hex_digit_value(s[i + 1]) : -1;
+        int lo = i + 2 < n ? hex_digit_value(s[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             free(out);
             return NULL;

@@ -91,12 +91,9 @@ GwResult
 pg_staging_init(EngineConn *conn)
 {
     PgConn *c = PG(conn);
-    for (size_t i = 0; staging_ddl[i]; i++) {
-        /* Two godwit processes starting at once may race to create the same object. */
-        GwResult rc = pg_exec_allow(c, staging_ddl[i], "23505");
-        if (rc)
-            return rc;
-    }
+    GwResult rc = pg_exec_ddl(c, staging_ddl);
+    if (rc)
+        return rc;
     /* A 200 to the webhook promises the batch survives a crash of the source, whatever its default. */
     return pg_is_crdb(c) ? GW_OK : pg_exec(c, "SET synchronous_commit = on");
 }

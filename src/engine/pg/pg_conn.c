@@ -171,6 +171,15 @@ pg_exec_allow(PgConn *c, const char *sql, const char *ok_state)
 }
 
 GwResult
+pg_exec_ddl(PgConn *c, const char *const *ddl)
+{
+    GwResult rc = GW_OK;
+    for (size_t i = 0; ddl[i] && rc == GW_OK; i++)
+        rc = pg_exec_allow(c, ddl[i], "23505");
+    return rc;
+}
+
+GwResult
 pg_exec(PgConn *c, const char *sql)
 {
     return pg_exec_allow(c, sql, NULL);

@@ -38,6 +38,11 @@ GwResult pg_open(const Endpoint *ep, bool replication, PGconn **out) GW_MUST_CHE
 GwResult pg_exec(PgConn *c, const char *sql) GW_MUST_CHECK;
 /* Like pg_exec, but an error with SQLSTATE ok_state is success. */
 GwResult pg_exec_allow(PgConn *c, const char *sql, const char *ok_state) GW_MUST_CHECK;
+/*
+ * Runs NULL-terminated idempotent DDL (IF NOT EXISTS); a unique violation is
+ * another godwit process creating the same object at the same moment.
+ */
+GwResult pg_exec_ddl(PgConn *c, const char *const *ddl) GW_MUST_CHECK;
 /* Runs a command with parameters, its result (if any) unused. */
 GwResult pg_exec_params(PgConn *c, const char *sql, int nparams, const char *const *params) GW_MUST_CHECK;
 /* Runs a query; checks it returned rows with exactly ncols columns. */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
 #include "util/mem.h"
 #include "util/result.h"
 
@@ -744,28 +745,16 @@ pgoutput_status_update(char *buf, StreamPos write, StreamPos flush, StreamPos ap
 
 /* ---- LSN text ---- */
 
-static int
-hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* 1 to 8 hex digits ending at stop; returns the count, or 0 if malformed. */
 static size_t
 lsn_half(const char *s, char stop, uint32_t *out)
 {
     uint32_t v = 0;
     size_t n = 0;
-    for (; hex_digit(s[n]) >= 0; n++) {
+    for (; hex_digit_value(s[n]) >= 0; n++) {
         if (n == 8)
             return 0;
-        v = v << 4 | (uint32_t) hex_digit(s[n]);
+        v = v << 4 | (uint32_t) hex_digit_value(s[n]);
     }
     if (n == 0 || s[n] != stop)
         return 0;

@@ -42,14 +42,7 @@ static const char *const state_ddl[] = {
 GwResult
 pg_state_init(EngineConn *conn)
 {
-    PgConn *c = PG(conn);
-    for (size_t i = 0; state_ddl[i]; i++) {
-        /* Two godwit processes starting at once may race to create the same object. */
-        GwResult rc = pg_exec_allow(c, state_ddl[i], "23505");
-        if (rc)
-            return rc;
-    }
-    return GW_OK;
+    return pg_exec_ddl(PG(conn), state_ddl);
 }
 
 static char *
