@@ -73,8 +73,9 @@ setup_session(MYSQL *my, bool mariadb)
     return 0;
 }
 
+/* errnum (may be NULL): the MySQL error of a failed connect, for error_is_transient. */
 static GwResult
-open_session(const Endpoint *ep, MYSQL **out, char **database)
+open_session(const Endpoint *ep, MYSQL **out, char **database, unsigned int *errnum)
 {
     pthread_once(&library_once, library_init);
     MyUrl u;
@@ -100,6 +101,8 @@ open_session(const Endpoint *ep, MYSQL **out, char **database)
                   mysql_error(my), mysql_errno(my));
         rc = role_error(ep->role);
     }
+    if (rc && errnum)
+        *errnum = mysql_errno(my);
     if (rc == GW_OK && database && u.database)
         *database = gw_strdup(u.database);
     mysql_url_free(&u);
@@ -114,13 +117,14 @@ open_session(const Endpoint *ep, MYSQL **out, char **database)
 GwResult
 mysql_conn_open_endpoint(const Endpoint *ep, MYSQL **out)
 {
-    return open_session(ep, out, NULL);
+    return open_session(ep, out, NULL, NULL);
 }
 
 GwResult
 mysql_conn_open_raw(EngineConn *conn, MYSQL **out)
 {
-    return open_session(conn->endpoint, out, NULL);
+    /* A session opened mid-stream (the binlog's) that cannot connect is an outage like any other. */
+    return open_session(conn->endpoint, out, NULL, &MY(conn)->last_errno);
 }
 
 /* "/ * godwit fetch:default * / ": marks the long queries of this app (no comment delimiters inside). */
@@ -141,7 +145,7 @@ mysql_connect(const Endpoint *ep, EngineConn **out)
 {
     MYSQL *my;
     char *database = NULL;
-    GwResult rc = open_session(ep, &my, &database);
+    GwResult rc = open_session(ep, &my, &database, NULL);
     if (rc)
         return rc;
     MyConn *c = gw_calloc(1, sizeof *c);
