@@ -38,8 +38,14 @@
 /* Snapshot.id: how the sessions share the snapshot. */
 #define SNAPSHOT_LOCKED "global-read-lock"
 #define SNAPSHOT_PER_SESSION "per-session"
-/* Seconds FLUSH TABLES WITH READ LOCK may wait for running statements (writes are blocked meanwhile). */
-#define LOCK_WAIT_S 10
+/*
+ * FLUSH TABLES WITH READ LOCK blocks writes while it waits for running
+ * statements, and an application transaction between two statements can wait
+ * for it in turn: it waits LOCK_WAIT_S seconds a try, and lets writes through
+ * between tries, LOCK_TRIES times.
+ */
+#define LOCK_WAIT_S 2
+#define LOCK_TRIES 5
 
 static double
 now_ms(void)
@@ -225,17 +231,24 @@ take_lock(MyConn *c, const Catalog *cat, SnapshotKind kind, bool *locked)
     GwResult rc = raw_exec(c, c->lock, sql);
     if (rc)
         return rc;
-    c->lock_started = now_ms();
-    *locked = c->locked = mysql_query(c->lock, "FLUSH TABLES WITH READ LOCK") == 0;
-    if (*locked)
-        return GW_OK;
-    unsigned int e = mysql_errno(c->lock);
+    unsigned int e = 0;
+    for (int attempt = 1; attempt <= LOCK_TRIES; attempt++) {
+        c->lock_started = now_ms();
+        *locked = c->locked = mysql_query(c->lock, "FLUSH TABLES WITH READ LOCK") == 0;
+        if (*locked)
+            return GW_OK;
+        e = mysql_errno(c->lock);
+        if (e != ER_LOCK_WAIT_TIMEOUT || attempt == LOCK_TRIES)
+            break;
+        log_info("source %s: FLUSH TABLES WITH READ LOCK waited %d s for running statements; trying again (%d)",
+                 c->base.endpoint->redacted, LOCK_WAIT_S, attempt);
+    }
     if (e == ER_SPECIFIC_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_ERROR)
         return check_lock_free(c, cat, kind);
     if (e == ER_LOCK_WAIT_TIMEOUT) {
-        log_error("source %s: FLUSH TABLES WITH READ LOCK waited %d s for running statements (a long query or"
-                  " an open transaction holds tables); run the fetch again when they are done",
-                  c->base.endpoint->redacted, LOCK_WAIT_S);
+        log_error("source %s: FLUSH TABLES WITH READ LOCK waited %d s for running statements (%d tries; a long"
+                  " query or an open transaction holds tables); run the fetch again when they are done",
+                  c->base.endpoint->redacted, LOCK_WAIT_S * LOCK_TRIES, LOCK_TRIES);
         c->last_errno = e;
         return GW_ERR_SOURCE;
     }
