@@ -126,8 +126,12 @@ GwResult
 pg_report_on(PgConn *c, PGconn *pg, PGresult *res, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    /* A connection that is gone has no SQLSTATE of its own: call it connection_failure. */
-    if (!state && PQstatus(pg) != CONNECTION_OK)
+    /*
+     * Every error the server sends has a SQLSTATE; one without comes from
+     * libpq itself, most often a connection that is gone, which in pipeline
+     * mode can still read CONNECTION_OK: call it connection_failure.
+     */
+    if (!state && (PQstatus(pg) != CONNECTION_OK || (res && PQresultStatus(res) == PGRES_FATAL_ERROR)))
         state = "08006";
     snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
     const char *msg = res ? PQresultErrorMessage(res) : "";
