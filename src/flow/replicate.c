@@ -52,6 +52,14 @@
  * the phase to apply: a handover, and status, see how far it really is.
  */
 #define IDLE_CHECKPOINT_S 1.0
+/*
+ * Most changes in the first group after the stream paused.  Each group that
+ * closes with more waiting may hold twice as many, up to --group-size: the
+ * first transactions of a burst commit within a round trip or two, as they
+ * would one by one, and a backlog still reaches full-size groups within a
+ * few of them.
+ */
+#define GROUP_RAMP_START 32
 
 typedef struct ReplTable {
     const TableDef *def;
@@ -98,6 +106,7 @@ typedef struct Replicator {
     StreamPos txn_pos;          /* commit position of the transaction being read */
     bool group_open;
     int group_changes;
+    int group_limit;            /* most changes in the group being filled (see GROUP_RAMP_START) */
     double group_started;
     StreamPos group_pos;        /* end of the last source transaction in the group */
     char group_pos_text[512];   /* its position as the source names it, when it says more than group_pos */
@@ -399,6 +408,12 @@ setup(Replicator *r, bool first)
     return rc;
 }
 
+static int
+group_ramp_start(const Replicator *r)
+{
+    return r->opts->group_changes < GROUP_RAMP_START ? r->opts->group_changes : GROUP_RAMP_START;
+}
+
 static GwResult
 commit_group(Replicator *r)
 {
@@ -531,10 +546,12 @@ on_commit(Replicator *r, const Change *ch)
     r->group_open = true;
     r->group_pos = ch->end_pos;
     snprintf(r->group_pos_text, sizeof r->group_pos_text, "%s", ch->position_text ? ch->position_text : "");
-    if (r->group_changes >= r->opts->group_changes ||
-        (progress_now() - r->group_started) * 1000 >= r->opts->group_ms || r->stopping)
-        return commit_group(r);
-    return GW_OK;
+    if (r->group_changes < r->group_limit && (progress_now() - r->group_started) * 1000 < r->opts->group_ms &&
+        !r->stopping)
+        return GW_OK;
+    /* More of the stream is waiting: the next group may be bigger. */
+    r->group_limit = r->group_limit > r->opts->group_changes / 2 ? r->opts->group_changes : r->group_limit * 2;
+    return commit_group(r);
 }
 
 /*
@@ -687,6 +704,7 @@ on_idle(Replicator *r, bool *done)
     GwResult rc = GW_OK;
     if (!r->in_txn)
         rc = commit_group(r);
+    r->group_limit = group_ramp_start(r);
     StreamPos sent = r->rd->stream_sent_pos(r->stream);
     if (rc == GW_OK && !r->in_txn && !r->group_open && sent > r->applied) {
         /* Everything before `sent` was delivered and nothing of it is pending here. */
@@ -827,6 +845,7 @@ flow_replicate(const ReplicateOptions *opts)
     memset(&r, 0, sizeof r);
     r.opts = opts;
     r.last_phase_change = progress_now();
+    r.group_limit = group_ramp_start(&r);
     catalog_init(&r.catalog);
     selection_init(&r.filters);
     const char *command = opts->failback ? "failback" : "replicate";

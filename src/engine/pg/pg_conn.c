@@ -288,6 +288,7 @@ pg_connect(const Endpoint *ep, EngineConn **out)
     PgConn *c = gw_calloc(1, sizeof *c);
     c->db_collation_binary = -1;
     c->loads_as_replica = -1;
+    c->phases_version = -1;
     c->base.ops = &pg_engine_ops;
     c->base.role = ep->role;
     c->base.endpoint = ep;

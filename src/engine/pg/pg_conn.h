@@ -25,6 +25,7 @@ typedef struct PgConn {
     struct Applier *applier;    /* change apply session (pg_apply.c), created on first use */
     int db_collation_binary;    /* -1 not read yet, else whether the database's collation is bytewise */
     int loads_as_replica;       /* -1 not tried yet, else whether COPY runs with session_replication_role = replica */
+    int phases_version;         /* -1 not read yet, else how many of the later columns _godwit.phases has */
 } PgConn;
 
 #define PG(conn) ((PgConn *) (conn))

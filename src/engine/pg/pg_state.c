@@ -60,6 +60,15 @@ get_or_null(PGresult *res, int row, int col)
 static GwResult
 phases_table_shape(PgConn *c, bool *exists, int *version)
 {
+    /*
+     * Read once per session: columns are only ever added, and a stream asks
+     * for its phase many times a second (looking for a handover).
+     */
+    if (c->phases_version >= 0) {
+        *exists = true;
+        *version = c->phases_version;
+        return GW_OK;
+    }
     PGresult *res;
     GwResult rc = pg_query(c,
                            "SELECT to_regclass('_godwit.phases') IS NOT NULL, (SELECT count(*) FROM"
@@ -71,6 +80,9 @@ phases_table_shape(PgConn *c, bool *exists, int *version)
     *exists = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
     *version = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 1)) : 0;
     PQclear(res);
+    /* The newest shape is final; an older one may be migrated by a newer fetch while this session lives. */
+    if (*exists && *version >= 3)
+        c->phases_version = *version;
     return GW_OK;
 }
 
