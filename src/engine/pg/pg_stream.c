@@ -26,6 +26,8 @@
 
 /* Microseconds between unsolicited status updates: well under wal_sender_timeout (60 s by default). */
 #define STATUS_INTERVAL_US (10LL * 1000000)
+/* Microseconds between two updates that report a newly confirmed position. */
+#define CONFIRM_INTERVAL_US 1000000LL
 
 
 struct ChangeStream {
@@ -35,6 +37,7 @@ struct ChangeStream {
     char *chunk;            /* last PQgetCopyData buffer */
     StreamPos sent;         /* from keepalives */
     StreamPos confirmed;
+    StreamPos reported;     /* confirmed as of the last status update */
     int64_t last_status_us;
     uint64_t bytes;
 };
@@ -55,6 +58,7 @@ put_status(ChangeStream *s, bool reply_requested)
     if (PQputCopyData(s->repl, buf, (int) n) <= 0 || PQflush(s->repl) != 0)
         return false;
     s->last_status_us = now;
+    s->reported = s->confirmed;
     return true;
 }
 
@@ -159,10 +163,9 @@ pg_stream_bytes(ChangeStream *s)
 GwResult
 pg_stream_confirm(ChangeStream *s, StreamPos applied, bool request_reply)
 {
-    bool advanced = applied > s->confirmed;
-    if (advanced)
+    if (applied > s->confirmed)
         s->confirmed = applied;
-    if (request_reply || (advanced && change_clock_now() - s->last_status_us >= 1000000))
+    if (request_reply || (s->confirmed > s->reported && change_clock_now() - s->last_status_us >= CONFIRM_INTERVAL_US))
         return send_status(s, request_reply);
     return GW_OK;
 }
@@ -207,7 +210,9 @@ GwResult
 pg_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change)
 {
     for (;;) {
-        if (change_clock_now() - s->last_status_us >= STATUS_INTERVAL_US) {
+        /* A position confirmed too soon after the last update is reported once the interval is over. */
+        int64_t since = change_clock_now() - s->last_status_us;
+        if (since >= STATUS_INTERVAL_US || (s->confirmed > s->reported && since >= CONFIRM_INTERVAL_US)) {
             GwResult rc = send_status(s, false);
             if (rc)
                 return rc;
