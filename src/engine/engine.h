@@ -294,6 +294,18 @@ struct EngineOps {
     GwResult (*apply_setup)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
     GwResult (*apply_change)(EngineConn *conn, const Change *c, const TableDef *t) GW_MUST_CHECK;
     GwResult (*apply_commit)(EngineConn *conn, const char *stream, const char *phase, const char *position) GW_MUST_CHECK;
+    /*
+     * Optional, both or neither (NULL: every commit is done when apply_commit
+     * returns).  apply_commit_send is apply_commit returning once the commit
+     * is sent, so the next transaction's changes follow without waiting for
+     * it; apply_collect says how many commits (sent either way, in order)
+     * completed since it last said, waiting for all of them with wait.  An
+     * error from either leaves the session to be closed: what committed is
+     * what the stream's checkpoint says.
+     */
+    GwResult (*apply_commit_send)(EngineConn *conn, const char *stream, const char *phase,
+                                  const char *position) GW_MUST_CHECK;
+    GwResult (*apply_collect)(EngineConn *conn, bool wait, unsigned long long *completed) GW_MUST_CHECK;
     void (*apply_abort)(EngineConn *conn);
     GwResult (*checkpoint_get)(EngineConn *conn, const char *stream, char **position, bool *found) GW_MUST_CHECK;
 

@@ -60,6 +60,8 @@
  * few of them.
  */
 #define GROUP_RAMP_START 32
+/* Most group commits sent and not yet known to be done (see EngineOps.apply_commit_send). */
+#define MAX_IN_FLIGHT 64
 
 typedef struct ReplTable {
     const TableDef *def;
@@ -67,6 +69,13 @@ typedef struct ReplTable {
     StreamPos copied_until;     /* keyless table copied by a resumed fetch: skip changes before this */
     Metric *changes;
 } ReplTable;
+
+/* A commit sent to the writer whose outcome is not read yet. */
+typedef struct InFlight {
+    StreamPos pos;              /* the position its checkpoint says */
+    bool group;                 /* a group of changes, else a checkpoint alone */
+    int64_t commit_time;        /* of the group's last source transaction, source clock */
+} InFlight;
 
 /* The series every replicator exports; per-table ones live in ReplTable. */
 typedef struct ReplMetrics {
@@ -110,6 +119,8 @@ typedef struct Replicator {
     double group_started;
     StreamPos group_pos;        /* end of the last source transaction in the group */
     char group_pos_text[512];   /* its position as the source names it, when it says more than group_pos */
+    InFlight in_flight[MAX_IN_FLIGHT];  /* oldest first */
+    int nin_flight;
     StreamPos applied;          /* committed on the target with its checkpoint */
     StreamPos checkpointed;     /* position of the last checkpoint written */
     StreamPos seen_pos;         /* end of the last source transaction read (applied or not) */
@@ -367,6 +378,8 @@ disconnect_all(Replicator *r)
     r->ntables = 0;
     r->in_txn = r->skipping = r->group_open = false;
     r->group_changes = 0;
+    /* Whether they committed, the checkpoint on the writer says at the next start. */
+    r->nin_flight = 0;
 }
 
 /* The phase's tables by name, for a source whose stream carries every table. */
@@ -414,6 +427,44 @@ group_ramp_start(const Replicator *r)
     return r->opts->group_changes < GROUP_RAMP_START ? r->opts->group_changes : GROUP_RAMP_START;
 }
 
+/*
+ * Takes note of the commits the writer completed (all of them with wait):
+ * what they hold is on the target for good, and the reader may discard it.
+ */
+static GwResult
+collect_commits(Replicator *r, bool wait)
+{
+    if (r->nin_flight == 0)
+        return GW_OK;
+    unsigned long long done = (unsigned long long) r->nin_flight;
+    GwResult rc = r->wr->apply_collect ? r->wr->apply_collect(r->writer, wait, &done) : GW_OK;
+    if (rc)
+        return rc;
+    int n = done < (unsigned long long) r->nin_flight ? (int) done : r->nin_flight;
+    const InFlight *last_group = NULL;
+    for (int i = 0; i < n; i++) {
+        r->checkpointed = r->in_flight[i].pos;
+        if (r->in_flight[i].group)
+            last_group = &r->in_flight[i];
+    }
+    if (last_group) {
+        r->applied = last_group->pos;
+        r->progressed = true;
+        double lag = (double) (change_clock_now() - last_group->commit_time) / 1e6;
+        metrics_set(r->m.lag_seconds, lag > 0 ? lag : 0);
+        metrics_set(r->m.last_apply, (double) time(NULL));
+        metrics_update(r, false);
+    }
+    memmove(r->in_flight, r->in_flight + n, (size_t) (r->nin_flight - n) * sizeof *r->in_flight);
+    r->nin_flight -= n;
+    return last_group ? r->rd->stream_confirm(r->stream, r->applied, false) : GW_OK;
+}
+
+/*
+ * Commits the open group with its checkpoint.  While the stream goes on,
+ * the commit is only sent: the next group follows it at once, and
+ * collect_commits() hears of it later.
+ */
 static GwResult
 commit_group(Replicator *r)
 {
@@ -422,18 +473,15 @@ commit_group(Replicator *r)
     char pos[32];
     format_pos(r, r->group_pos, pos, sizeof pos);
     const char *text = r->group_pos_text[0] ? r->group_pos_text : pos;
-    GwResult rc = r->wr->apply_commit(r->writer, r->stream_name, r->phase.name, text);
+    bool send_only = r->wr->apply_commit_send && !r->stopping && r->nin_flight < MAX_IN_FLIGHT - 1;
+    GwResult rc = send_only ? r->wr->apply_commit_send(r->writer, r->stream_name, r->phase.name, text)
+                            : r->wr->apply_commit(r->writer, r->stream_name, r->phase.name, text);
     if (rc)
         return rc;
+    r->in_flight[r->nin_flight++] = (InFlight) {.pos = r->group_pos, .group = true, .commit_time = r->group_commit_time};
     r->group_open = false;
     r->group_changes = 0;
-    r->applied = r->checkpointed = r->group_pos;
-    r->progressed = true;
-    double lag = (double) (change_clock_now() - r->group_commit_time) / 1e6;
-    metrics_set(r->m.lag_seconds, lag > 0 ? lag : 0);
-    metrics_set(r->m.last_apply, (double) time(NULL));
-    metrics_update(r, false);
-    return r->rd->stream_confirm(r->stream, r->applied, false);
+    return collect_commits(r, false);
 }
 
 /*
@@ -539,7 +587,9 @@ on_commit(Replicator *r, const Change *ch)
     metrics_add(r->m.txns, 1);
     r->group_commit_time = r->txn_commit_time;
     if (r->group_changes == 0 && !r->group_open) {
-        /* Nothing of this phase in it: nothing to write, but the source may move on. */
+        /* Nothing of this phase in it: nothing to write, but the source may move on (once nothing is in flight). */
+        if (r->nin_flight > 0)
+            return GW_OK;
         r->applied = ch->end_pos;
         return r->rd->stream_confirm(r->stream, r->applied, false);
     }
@@ -623,7 +673,7 @@ stops_at_goal(const Replicator *r)
 static bool
 caught_up(Replicator *r)
 {
-    if (!stops_at_goal(r) || r->in_txn || r->group_open)
+    if (!stops_at_goal(r) || r->in_txn || r->group_open || r->nin_flight > 0)
         return false;
     /* A handover's position is where the other side was fenced: exactly everything before it. */
     StreamPos goal = r->handoff ? r->handoff_goal : r->goal;
@@ -686,15 +736,17 @@ checkpoint_applied(Replicator *r)
      */
     if (r->names_positions && !r->seen_text[0])
         return GW_OK;
+    GwResult rc = collect_commits(r, true);
     StreamPos at = r->seen_text[0] ? r->seen_pos : r->applied;
-    if (at <= r->checkpointed || at > r->applied)
-        return GW_OK;
+    if (rc || at <= r->checkpointed || at > r->applied)
+        return rc;
     char pos[32];
     format_pos(r, at, pos, sizeof pos);
-    GwResult rc = r->wr->apply_commit(r->writer, r->stream_name, r->phase.name, r->seen_text[0] ? r->seen_text : pos);
-    if (rc == GW_OK)
-        r->checkpointed = at;
-    return rc;
+    rc = r->wr->apply_commit(r->writer, r->stream_name, r->phase.name, r->seen_text[0] ? r->seen_text : pos);
+    if (rc)
+        return rc;
+    r->in_flight[r->nin_flight++] = (InFlight) {.pos = at};
+    return collect_commits(r, false);
 }
 
 /* The stream paused: commit what is open, let an idle source move on, and check for the end. */
@@ -704,9 +756,11 @@ on_idle(Replicator *r, bool *done)
     GwResult rc = GW_OK;
     if (!r->in_txn)
         rc = commit_group(r);
+    if (rc == GW_OK)
+        rc = collect_commits(r, true);
     r->group_limit = group_ramp_start(r);
     StreamPos sent = r->rd->stream_sent_pos(r->stream);
-    if (rc == GW_OK && !r->in_txn && !r->group_open && sent > r->applied) {
+    if (rc == GW_OK && !r->in_txn && !r->group_open && r->nin_flight == 0 && sent > r->applied) {
         /* Everything before `sent` was delivered and nothing of it is pending here. */
         r->applied = sent;
         r->progressed = true;
@@ -760,10 +814,14 @@ stream_loop(Replicator *r)
         StreamEvent ev;
         Change ch;
         /*
-         * An open group commits as soon as nothing more is already waiting:
-         * a backlog still fills groups, and a caught-up stream adds no wait.
+         * An open group commits as soon as nothing more is already waiting,
+         * and commits still in flight are then waited for: a backlog still
+         * fills groups, and a caught-up stream adds no wait.
          */
-        int timeout = r->stopping ? 1 : r->group_open ? 0 : stops_at_goal(r) ? CATCH_UP_POLL_MS : HANDOFF_POLL_MS;
+        int timeout = r->stopping                        ? 1
+                      : r->group_open || r->nin_flight > 0 ? 0
+                      : stops_at_goal(r)                   ? CATCH_UP_POLL_MS
+                                                           : HANDOFF_POLL_MS;
         GwResult rc = watch_handoff(r);
         if (rc == GW_OK)
             rc = r->rd->stream_next(r->stream, timeout, &ev, &ch);
@@ -778,8 +836,10 @@ stream_loop(Replicator *r)
         if (ev == STREAM_CHANGE && caught_up(r))
             done = true;
         log_progress(r, false);
-        if (done)
-            return r->handoff || r->quiet ? checkpoint_applied(r) : GW_OK;
+        if (done) {
+            rc = collect_commits(r, true);
+            return rc == GW_OK && (r->handoff || r->quiet) ? checkpoint_applied(r) : rc;
+        }
     }
 }
 

@@ -40,9 +40,9 @@ applier_of(PgConn *c)
 static void
 clear_pending(Applier *a)
 {
-    for (size_t i = 0; i < a->npending; i++)
+    for (size_t i = a->head; i < a->npending; i++)
         free(a->pending[i].text);
-    a->npending = 0;
+    a->head = a->npending = 0;
 }
 
 void
@@ -66,18 +66,29 @@ pg_apply_free(PgConn *c)
     c->applier = NULL;
 }
 
+/* Room for one more queued result; the ones read already make room first. */
+static Pending *
+pending_push(Applier *a)
+{
+    if (a->head > 0 && a->head * 2 >= a->npending) {
+        memmove(a->pending, a->pending + a->head, (a->npending - a->head) * sizeof *a->pending);
+        a->npending -= a->head;
+        a->head = 0;
+    }
+    gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
+    return &a->pending[a->npending++];
+}
+
 void
 pg_apply_queue_result(Applier *a, char *what)
 {
-    gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
-    a->pending[a->npending++] = (Pending) {.text = what};
+    *pending_push(a) = (Pending) {.text = what};
 }
 
 void
 pg_apply_queue_change(Applier *a, const char *verb, const TableDef *t)
 {
-    gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
-    a->pending[a->npending++] = (Pending) {.verb = verb, .table = t};
+    *pending_push(a) = (Pending) {.verb = verb, .table = t};
 }
 
 static GwResult
@@ -92,9 +103,34 @@ report_pending(PgConn *c, PGresult *res, const Pending *p)
 }
 
 /*
- * Sends a sync and reads every queued result.  The first error is reported
- * with what its statement was; the statements after it were aborted.
+ * Reads the result of the oldest queued statement.  The first error is
+ * reported (into *rc) with what its statement was; the statements after it
+ * in the pipeline were aborted, and only their results are read.
  */
+static void
+take_result(PgConn *c, GwResult *rc)
+{
+    Applier *a = c->applier;
+    Pending *p = &a->pending[a->head++];
+    PGresult *res = PQgetResult(c->pg);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK) {
+        a->last_rows = strtol(PQcmdTuples(res), NULL, 10);
+        a->commits_done += p->commit;
+    }
+    if (!res)
+        *rc = *rc ? *rc : report_pending(c, NULL, p);
+    else if (st == PGRES_FATAL_ERROR && *rc == GW_OK)
+        *rc = report_pending(c, res, p);
+    PQclear(res);
+    /* Each statement's results end with a NULL; an aborted or failed one too. */
+    while (res && (res = PQgetResult(c->pg)) != NULL)
+        PQclear(res);
+    free(p->text);
+    p->text = NULL;
+}
+
+/* Sends a sync and reads every queued result, reporting the first error. */
 GwResult
 pg_apply_sync(PgConn *c)
 {
@@ -102,20 +138,8 @@ pg_apply_sync(PgConn *c)
     if (PQpipelineSync(c->pg) != 1)
         return pg_report(c, NULL, "sending changes");
     GwResult rc = GW_OK;
-    for (size_t i = 0; i < a->npending; i++) {
-        PGresult *res = PQgetResult(c->pg);
-        ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_COMMAND_OK)
-            a->last_rows = strtol(PQcmdTuples(res), NULL, 10);
-        if (!res)
-            rc = rc ? rc : report_pending(c, NULL, &a->pending[i]);
-        else if (st == PGRES_FATAL_ERROR && rc == GW_OK)
-            rc = report_pending(c, res, &a->pending[i]);
-        PQclear(res);
-        /* Each statement's results end with a NULL; an aborted or failed one too. */
-        while (res && (res = PQgetResult(c->pg)) != NULL)
-            PQclear(res);
-    }
+    while (a->head < a->npending)
+        take_result(c, &rc);
     clear_pending(a);
     PGresult *res = PQgetResult(c->pg);
     if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == GW_OK)
@@ -124,10 +148,30 @@ pg_apply_sync(PgConn *c)
     return rc;
 }
 
+/*
+ * Reads the results that have arrived, without waiting for more.  Without
+ * a sync, a failed statement makes the server skip everything after it:
+ * the error is final for this session, which the caller then closes.
+ */
+static GwResult
+read_arrived(PgConn *c)
+{
+    Applier *a = c->applier;
+    if (PQconsumeInput(c->pg) != 1)
+        return pg_report(c, NULL, "reading the results of applied changes");
+    GwResult rc = GW_OK;
+    while (rc == GW_OK && a->head < a->npending && !PQisBusy(c->pg))
+        take_result(c, &rc);
+    if (a->head == a->npending)
+        clear_pending(a);
+    return rc;
+}
+
 static GwResult
 send_or_sync(PgConn *c)
 {
-    return c->applier->npending >= APPLY_SYNC_EVERY ? pg_apply_sync(c) : GW_OK;
+    Applier *a = c->applier;
+    return a->npending - a->head >= APPLY_SYNC_EVERY ? pg_apply_sync(c) : GW_OK;
 }
 
 GwResult
@@ -575,14 +619,13 @@ static const char *const sql_checkpoint =
     " VALUES ($1, $2, $3, $4, now()) ON CONFLICT (stream) DO UPDATE"
     " SET position = excluded.position, updated_at = excluded.updated_at";
 
-GwResult
-pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const char *position)
+/* Queues what ends the open transaction: the staged rows, the checkpoint and COMMIT. */
+static GwResult
+queue_commit(PgConn *c, const char *stream, const char *phase, const char *position)
 {
-    PgConn *c = PG(conn);
     GwResult rc = begin_if_needed(c);
-    if (rc)
-        return rc;
-    rc = pg_stage_flush(c, true);
+    if (rc == GW_OK)
+        rc = pg_stage_flush(c, true);
     if (rc)
         return rc;
     Applier *a = c->applier;
@@ -599,11 +642,64 @@ pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const c
         return pg_report(c, NULL, "sending the commit");
     pg_apply_queue_result(a, gw_strdup("writing the checkpoint"));
     pg_apply_queue_result(a, gw_strdup("committing"));
+    a->pending[a->npending - 1].commit = true;
     a->in_txn = false;
-    rc = pg_apply_sync(c);
+    return GW_OK;
+}
+
+/* Reads every result still due and leaves pipeline mode: the session is idle and usable for anything. */
+static GwResult
+settle(PgConn *c)
+{
+    Applier *a = c->applier;
+    if (!a || !a->pipeline)
+        return GW_OK;
+    GwResult rc = pg_apply_sync(c);
     if (rc == GW_OK && PQexitPipelineMode(c->pg) != 1)
         rc = pg_report(c, NULL, "leaving pipeline mode");
     a->pipeline = rc != GW_OK;
+    return rc;
+}
+
+GwResult
+pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const char *position)
+{
+    PgConn *c = PG(conn);
+    GwResult rc = queue_commit(c, stream, phase, position);
+    return rc ? rc : settle(c);
+}
+
+/*
+ * The next group's changes follow in the same pipeline while this one
+ * commits: the target never waits for a round trip between groups.  A flush
+ * request makes the server send the results of what it ran so far.
+ */
+GwResult
+pg_apply_commit_send(EngineConn *conn, const char *stream, const char *phase, const char *position)
+{
+    PgConn *c = PG(conn);
+    /* Not tried against CockroachDB's pipelining of explicit transactions yet: it commits at once. */
+    if (pg_is_crdb(c))
+        return pg_apply_commit(conn, stream, phase, position);
+    GwResult rc = queue_commit(c, stream, phase, position);
+    if (rc == GW_OK && (PQsendFlushRequest(c->pg) != 1 || PQflush(c->pg) != 0))
+        rc = pg_report(c, NULL, "sending the commit");
+    return rc;
+}
+
+GwResult
+pg_apply_collect(EngineConn *conn, bool wait, unsigned long long *completed)
+{
+    PgConn *c = PG(conn);
+    Applier *a = c->applier;
+    *completed = 0;
+    if (!a)
+        return GW_OK;
+    GwResult rc = GW_OK;
+    if (a->pipeline && a->head < a->npending)
+        rc = !wait ? read_arrived(c) : a->in_txn ? pg_apply_sync(c) : settle(c);
+    *completed = a->commits_done;
+    a->commits_done = 0;
     return rc;
 }
 

@@ -29,6 +29,7 @@ typedef struct Pending {
     const char *verb;           /* "an insert"; static */
     const TableDef *table;      /* NULL for statements about no table */
     char *text;                 /* owned; used when there is no table */
+    bool commit;                /* a group's COMMIT: its result completes the group */
 } Pending;
 
 typedef struct Stage Stage;     /* pg_apply_stage.c */
@@ -40,7 +41,9 @@ typedef struct Applier {
     size_t nstmts, cap_stmts;
     unsigned next_id;
     Pending *pending;       /* what each queued result is, for error reports */
+    size_t head;            /* pending[head..npending) are still to be read; those before were */
     size_t npending, cap_pending;
+    unsigned long long commits_done;    /* COMMITs read back since pg_apply_collect last said */
     bool checkpoint_prepared;
     const char **params;
     size_t cap_params;

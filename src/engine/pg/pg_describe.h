@@ -67,6 +67,9 @@ void pg_format_pos(StreamPos pos, char *buf, size_t len);
 GwResult pg_apply_setup(EngineConn *conn, const char *stream) GW_MUST_CHECK;
 GwResult pg_apply_change(EngineConn *conn, const Change *c, const TableDef *t) GW_MUST_CHECK;
 GwResult pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const char *position) GW_MUST_CHECK;
+GwResult pg_apply_commit_send(EngineConn *conn, const char *stream, const char *phase,
+                              const char *position) GW_MUST_CHECK;
+GwResult pg_apply_collect(EngineConn *conn, bool wait, unsigned long long *completed) GW_MUST_CHECK;
 void pg_apply_abort(EngineConn *conn);
 void pg_apply_free(PgConn *c);
 GwResult pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *found) GW_MUST_CHECK;
