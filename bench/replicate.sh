@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # bench/replicate.sh: godwit replicate side by side with PostgreSQL's own logical replication.
 #
-#   GODWIT=/abs/path/build/godwit bash bench/replicate.sh [--scale N] [--txns N] [--rate TPS] [--seconds S]
+#   GODWIT=/abs/path/build/godwit bash bench/replicate.sh [--scale N] [--txns N] [--rate TPS]
+#                                                        [--seconds S] [--rounds R] [--target-delay MS]
 #
-# Defaults: --scale 10 (pgbench), --txns 20000 (backlog, tpcb-like, 4 clients), --rate 2000 and
-# --seconds 20 (steady load for the lag measurement).
+# Defaults: --scale 10 (pgbench), --txns 20000 (backlog, tpcb-like, 4 clients), --rate 2000,
+# --seconds 20 and --rounds 2 (steady load for the lag measurement), no --target-delay.
 #
 # On two throwaway PostgreSQL 15 servers (tests/servers.sh: loopback, fsync=off,
 # synchronous_commit=off), the source gets pgbench -i plus a heartbeat table.  Two target
@@ -21,7 +22,13 @@
 #            deferred constraint trigger (ENABLE ALWAYS, so it fires for the native apply worker
 #            too) stamps each heartbeat with the target's clock as its transaction commits:
 #            lag = arrival - heartbeat, exact per heartbeat; median and 99th percentile.
-#            godwit first, then native (each with the other one stopped).
+#            ROUNDS windows each, alternating godwit, native, godwit, ... (each with the other
+#            one stopped), so that both meet the same drift of the machine; the figures pool
+#            every window's heartbeats, and each window's own p99 is printed too.
+#            --target-delay MS: godwit reaches the target through bench/delay_proxy.py, which
+#            holds every chunk MS ms in each direction (a round trip of 2 x MS plus the proxy's
+#            own time), as when godwit runs away from the target; the native apply worker runs
+#            inside the target and is not delayed.  Backlog and lag are then godwit's through it.
 #   big txn  one transaction updating every pgbench_accounts row, applied by godwit: its peak RSS.
 #   failback `godwit failback` prepares the phase (its slot on the target), then the same backlog
 #            (pgbench -t on the target while nothing streams, then failback --stop-when-caught-up)
@@ -34,14 +41,16 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 cmdline="GODWIT=${GODWIT:-} bash bench/replicate.sh $*"
-scale=10 txns=20000 rate=2000 seconds=20
+scale=10 txns=20000 rate=2000 seconds=20 rounds=2 delay=
 while [ $# -gt 0 ]; do
     case $1 in
         --scale) scale=$2; shift 2 ;;
         --txns) txns=$2; shift 2 ;;
         --rate) rate=$2; shift 2 ;;
         --seconds) seconds=$2; shift 2 ;;
-        -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --rounds) rounds=$2; shift 2 ;;
+        --target-delay) delay=$2; shift 2 ;;
+        -h|--help) sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/replicate.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -76,6 +85,14 @@ for db in "$TG" "$TN"; do
             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bench_arrive()" \
         -c "ALTER TABLE bench_heartbeat ENABLE ALWAYS TRIGGER bench_arrive"
 done
+# godwit's target after fetch: the target itself, or the delay proxy in front of it (--target-delay).
+TGW=$TG
+if [ -n "$delay" ]; then
+    python3 "$here/delay_proxy.py" "$work/proxy.port" "$BTGT_PORT" "$delay" &
+    until [ -s "$work/proxy.port" ]; do sleep 0.05; done
+    TGW=${TG/:$BTGT_PORT\//:$(cat "$work/proxy.port")/}
+    echo "# godwit reaches the target through bench/delay_proxy.py: $delay ms each way"
+fi
 q "$SRC" -c "CREATE PUBLICATION bench_native FOR TABLE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history, bench_heartbeat"
 q "$TN" -c "CREATE SUBSCRIPTION bench_native CONNECTION 'host=127.0.0.1 port=$BSRC_PORT dbname=bench user=postgres' PUBLICATION bench_native WITH (copy_data = false, enabled = false)"
 
@@ -99,7 +116,7 @@ pgbench -n -c 4 -j 2 -t "$((txns / 4))" "$SRC" >/dev/null 2>&1
 goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
 wal=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff('$goal', confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'godwit_default'")
 t0=$(now)
-/usr/bin/time -f '%e %M' -o "$work/g.time" "$GODWIT" replicate -q --source "$SRC" --target "$TG" --stop-when-caught-up
+/usr/bin/time -f '%e %M' -o "$work/g.time" "$GODWIT" replicate -q --source "$SRC" --target "$TGW" --stop-when-caught-up
 t1=$(now)
 g_backlog=$(echo "$t1 - $t0" | bc -l)
 g_rss=$(awk '{print int($2/1024)}' "$work/g.time")
@@ -121,7 +138,7 @@ beat() {   # arrival-db: inserts one heartbeat on $HB and waits until the arriva
     until [ "$(q "$1" -c "SELECT count(*) FROM bench_arrivals WHERE id = $id")" = 1 ]; do sleep 0.02; done
     echo "$id"
 }
-lag_run() {   # target-db (replicator already running and streaming)
+lag_window() {   # target-db (replicator already running and streaming): prints the heartbeat ids around one window
     local first last hb
     first=$(beat "$1")
     # \watch repeats the query before it in the same script; psql runs directly so that kill reaches it.
@@ -131,40 +148,64 @@ lag_run() {   # target-db (replicator already running and streaming)
     pgbench -n -c 4 -j 2 -R "$rate" -T "$seconds" "$HB" >/dev/null 2>&1
     kill "$hb" 2>/dev/null; wait "$hb" 2>/dev/null || true
     last=$(beat "$1")
-    q "$1" -c "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)::numeric, 4),
-                      round(percentile_cont(0.99) WITHIN GROUP (ORDER BY l)::numeric, 4), count(*)
-               FROM (SELECT extract(epoch FROM arrived - ts) AS l FROM bench_arrivals
-                     WHERE id > $first AND id < $last) x" | tr '|' ' '
+    echo "$first $last"
+}
+lag_stats() {   # target-db "first last"...: median, p99 and count of the heartbeats of those windows
+    local db=$1 where="" w
+    shift
+    for w in "$@"; do where="$where${where:+ OR }(id > ${w% *} AND id < ${w#* })"; done
+    q "$db" -c "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)::numeric, 4),
+                       round(percentile_cont(0.99) WITHIN GROUP (ORDER BY l)::numeric, 4), count(*)
+                FROM (SELECT extract(epoch FROM arrived - ts) AS l FROM bench_arrivals WHERE $where) x" | tr '|' ' '
+}
+window_p99s() {   # target-db "first last"...: each window's own p99
+    local w out=""
+    local db=$1
+    shift
+    for w in "$@"; do out="$out $(lag_stats "$db" "$w" | cut -d' ' -f2)"; done
+    echo "${out# }"
+}
+native_catch_up() {
+    local goal
+    goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
+    until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
 }
 q "$TN" -c "ALTER SUBSCRIPTION bench_native DISABLE"
-"$GODWIT" replicate -q --source "$SRC" --target "$TG" 2>"$work/g.log" &
-gpid=$!
-# Each window starts once a fresh heartbeat has reached the target (lag_run), so both start streaming.
-read -r g_med g_p99 g_n < <(lag_run "$TG") || { echo "bench/replicate.sh: no lag samples (godwit)" >&2; exit 1; }
-kill -TERM "$gpid"; wait "$gpid" || true
-"$GODWIT" replicate -q --source "$SRC" --target "$TG" --stop-when-caught-up
+g_windows=() n_windows=()
+# Each window starts once a fresh heartbeat has reached the target (lag_window), so both start streaming.
+for ((round = 1; round <= rounds; round++)); do
+    "$GODWIT" replicate -q --source "$SRC" --target "$TGW" 2>"$work/g.log" &
+    gpid=$!
+    g_windows+=("$(lag_window "$TG")")
+    kill -TERM "$gpid"; wait "$gpid" || true
+    "$GODWIT" replicate -q --source "$SRC" --target "$TGW" --stop-when-caught-up
+    # The subscription sat out godwit's window: it catches up first, so both windows start level.
+    q "$TN" -c "ALTER SUBSCRIPTION bench_native ENABLE"
+    native_catch_up
+    n_windows+=("$(lag_window "$TN")")
+    native_catch_up
+    q "$TN" -c "ALTER SUBSCRIPTION bench_native DISABLE"
+done
+# The last native window's load is still to be applied by godwit.
+"$GODWIT" replicate -q --source "$SRC" --target "$TGW" --stop-when-caught-up
 check_equal "$TG" godwit
-
-q "$TN" -c "ALTER SUBSCRIPTION bench_native ENABLE"
-# The subscription sat out godwit's run: it catches up first, so both lag windows start level.
-goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
-until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
-read -r n_med n_p99 n_n < <(lag_run "$TN") || { echo "bench/replicate.sh: no lag samples (native)" >&2; exit 1; }
-goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
-until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
 check_equal "$TN" native
+read -r g_med g_p99 g_n < <(lag_stats "$TG" "${g_windows[@]}") || { echo "bench/replicate.sh: no lag samples (godwit)" >&2; exit 1; }
+read -r n_med n_p99 n_n < <(lag_stats "$TN" "${n_windows[@]}") || { echo "bench/replicate.sh: no lag samples (native)" >&2; exit 1; }
+g_p99s=$(window_p99s "$TG" "${g_windows[@]}")
+n_p99s=$(window_p99s "$TN" "${n_windows[@]}")
 
 # ---- one big transaction
 q "$SRC" -c "UPDATE pgbench_accounts SET abalance = abalance + 1, filler = md5(aid::text)"
 big=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'godwit_default'")
-/usr/bin/time -f '%e %M' -o "$work/big.time" "$GODWIT" replicate -q --source "$SRC" --target "$TG" --stop-when-caught-up
+/usr/bin/time -f '%e %M' -o "$work/big.time" "$GODWIT" replicate -q --source "$SRC" --target "$TGW" --stop-when-caught-up
 read -r big_s big_kb < "$work/big.time"
 check_equal "$TG" godwit
 
 # ---- failback: the same backlog and load written on the target, streamed back into the source
 # The first run prepares the phase (forward is drained already) and creates its slot on the target.
 q "$TN" -c "ALTER SUBSCRIPTION bench_native DISABLE" >/dev/null
-"$GODWIT" failback -q --source "$SRC" --target "$TG" --stop-when-caught-up
+"$GODWIT" failback -q --source "$SRC" --target "$TGW" --stop-when-caught-up
 q "$TG" -c "SELECT setval('bench_heartbeat_id_seq', (SELECT max(id) + 1000000 FROM bench_heartbeat))" >/dev/null
 q "$SRC" -c "CREATE TABLE bench_arrivals (id bigint, ts timestamptz, arrived timestamptz)" \
     -c "CREATE FUNCTION bench_arrive() RETURNS trigger LANGUAGE plpgsql AS
@@ -174,16 +215,16 @@ q "$SRC" -c "CREATE TABLE bench_arrivals (id bigint, ts timestamptz, arrived tim
     -c "ALTER TABLE bench_heartbeat ENABLE ALWAYS TRIGGER bench_arrive" >/dev/null
 pgbench -n -c 4 -j 2 -t "$((txns / 4))" "$TG" >/dev/null 2>&1
 t0=$(now)
-/usr/bin/time -f '%e %M' -o "$work/f.time" "$GODWIT" failback -q --source "$SRC" --target "$TG" --stop-when-caught-up
+/usr/bin/time -f '%e %M' -o "$work/f.time" "$GODWIT" failback -q --source "$SRC" --target "$TGW" --stop-when-caught-up
 t1=$(now)
 f_backlog=$(echo "$t1 - $t0" | bc -l)
 check_equal "$TG" failback
 HB=$TG
-"$GODWIT" failback -q --source "$SRC" --target "$TG" 2>"$work/f.log" &
+"$GODWIT" failback -q --source "$SRC" --target "$TGW" 2>"$work/f.log" &
 fpid=$!
-read -r f_med f_p99 f_n < <(lag_run "$SRC") || { echo "bench/replicate.sh: no lag samples (failback)" >&2; exit 1; }
+read -r f_med f_p99 f_n < <(lag_stats "$SRC" "$(lag_window "$SRC")") || { echo "bench/replicate.sh: no lag samples (failback)" >&2; exit 1; }
 kill -TERM "$fpid"; wait "$fpid" || true
-"$GODWIT" failback -q --source "$SRC" --target "$TG" --stop-when-caught-up
+"$GODWIT" failback -q --source "$SRC" --target "$TGW" --stop-when-caught-up
 check_equal "$TG" failback
 
 printf '\n%-34s %12s %12s %10s\n' "measure" "godwit" "native" "ratio"
@@ -192,7 +233,7 @@ printf '%-34s %11.3fs %11.3fs\n' "lag median at ${rate} tps" "$g_med" "$n_med"
 printf '%-34s %11.3fs %11.3fs %9.2fx  (godwit/native; goal <= 1.0)\n' "lag p99 at ${rate} tps" "$g_p99" "$n_p99" "$(echo "$g_p99 / $n_p99" | bc -l)"
 printf '%-34s %10d MB\n' "godwit peak RSS, backlog" "$g_rss"
 printf '%-34s %10d MB   (%s WAL, %.1f s; goal < 64 MB)\n' "godwit peak RSS, one big txn" "$((big_kb / 1024))" "$big" "$big_s"
-echo "(lag samples: godwit $g_n, native $n_n)"
+echo "(lag: $rounds windows of ${seconds} s each, alternating; samples: godwit $g_n, native $n_n; each window's p99: godwit $g_p99s, native $n_p99s)"
 printf '\n%-34s %12s %12s %10s\n' "failback (target -> source)" "failback" "forward" "ratio"
 printf '%-34s %11.2fs %11.2fs %9.2fx  (failback/forward; goal <= 1.2)\n' "backlog apply ($txns txns)" "$f_backlog" "$g_backlog" "$(echo "$f_backlog / $g_backlog" | bc -l)"
 printf '%-34s %11.3fs %11.3fs\n' "lag median at ${rate} tps" "$f_med" "$g_med"

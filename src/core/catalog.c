@@ -46,6 +46,7 @@ table_free(TableDef *t)
         ColumnDef *c = &t->columns[i];
         free(c->name);
         free(c->type_sql);
+        free(c->type_name_sql);
         free(c->default_sql);
         free(c->generated_sql);
         free(c->collation_sql);
@@ -200,7 +201,7 @@ catalog_mark_referenced(Catalog *cat)
 bool
 table_is_independent(const TableDef *t)
 {
-    if (t->referenced)
+    if (t->referenced || t->has_triggers)
         return false;
     for (size_t k = 0; k < t->nconstraints; k++)
         if (t->constraints[k].kind != CONSTRAINT_PRIMARY && t->constraints[k].kind != CONSTRAINT_CHECK)

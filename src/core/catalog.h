@@ -53,6 +53,8 @@ typedef struct TypeDef {
 typedef struct ColumnDef {
     char *name;
     char *type_sql;         /* exact type with modifiers, e.g. numeric(12,2) */
+    char *type_name_sql;    /* the type without modifiers: format_type(oid, -1), e.g. numeric, bpchar (not
+                             * "character", which means character(1)); PostgreSQL describe only, else NULL */
     uint32_t type_id;
     bool not_null;
     char *default_sql;      /* NULL when none or not portable */
@@ -97,6 +99,7 @@ typedef struct TableDef {
     size_t nindexes;
     char replica_identity;  /* 'd' default, 'f' full, 'i' index, 'n' nothing */
     bool referenced;        /* a foreign key of this catalog points at it (catalog_mark_referenced) */
+    bool has_triggers;      /* user triggers that fire for an ordinary session (PostgreSQL describe only) */
     int64_t est_rows;
     int64_t est_bytes;
 } TableDef;
@@ -146,8 +149,8 @@ const ConstraintDef *table_primary_key(const TableDef *t);
 void catalog_mark_referenced(Catalog *cat);
 /*
  * Whether changes to this table may be applied out of order with other
- * tables' and merged per key: nothing but its primary key is unique, and no
- * foreign key points from or to it.
+ * tables' and merged per key: nothing but its primary key is unique, no
+ * foreign key points from or to it, and no trigger must see each change.
  */
 bool table_is_independent(const TableDef *t);
 

@@ -45,6 +45,8 @@
 #define REPLICATE_LOG_INTERVAL 10.0
 /* While waiting to catch up, how often to ask the source where it stands. */
 #define CATCH_UP_POLL_MS 100
+/* How often, while commits are in flight and the stream is quiet, the writer is asked which are done. */
+#define COLLECT_POLL_MS 1
 /* How often a stream looks at its phase's state for a handover (cutover, rollback). */
 #define HANDOFF_POLL_MS 50
 /*
@@ -60,6 +62,8 @@
  * few of them.
  */
 #define GROUP_RAMP_START 32
+/* Most group commits the writer works through before the next group is sent (see writer_busy). */
+#define MAX_AHEAD 2
 /* Most group commits sent and not yet known to be done (see EngineOps.apply_commit_send). */
 #define MAX_IN_FLIGHT 64
 
@@ -485,6 +489,19 @@ commit_group(Replicator *r)
 }
 
 /*
+ * Whether the writer still has MAX_AHEAD commits to work through: the open
+ * group then keeps growing (it is applied more cheaply as one) instead of
+ * queueing behind them.
+ */
+static bool
+writer_busy(Replicator *r)
+{
+    if (r->nin_flight < MAX_AHEAD || r->stopping)
+        return false;
+    return collect_commits(r, false) != GW_OK || r->nin_flight >= MAX_AHEAD;
+}
+
+/*
  * A table's shape on the source changed (or was first announced): every
  * column the source sends must exist on the target, or nothing can be
  * applied; the operator adds it and runs replicate again.
@@ -598,6 +615,8 @@ on_commit(Replicator *r, const Change *ch)
     snprintf(r->group_pos_text, sizeof r->group_pos_text, "%s", ch->position_text ? ch->position_text : "");
     if (r->group_changes < r->group_limit && (progress_now() - r->group_started) * 1000 < r->opts->group_ms &&
         !r->stopping)
+        return GW_OK;
+    if (writer_busy(r) && r->group_changes < 2 * r->opts->group_changes)
         return GW_OK;
     /* More of the stream is waiting: the next group may be bigger. */
     r->group_limit = r->group_limit > r->opts->group_changes / 2 ? r->opts->group_changes : r->group_limit * 2;
@@ -754,10 +773,11 @@ static GwResult
 on_idle(Replicator *r, bool *done)
 {
     GwResult rc = GW_OK;
-    if (!r->in_txn)
+    /* Not waited for: the stream may go on any moment, and reading it must not wait on the writer. */
+    if (!r->in_txn && !writer_busy(r))
         rc = commit_group(r);
     if (rc == GW_OK)
-        rc = collect_commits(r, true);
+        rc = collect_commits(r, false);
     r->group_limit = group_ramp_start(r);
     StreamPos sent = r->rd->stream_sent_pos(r->stream);
     if (rc == GW_OK && !r->in_txn && !r->group_open && r->nin_flight == 0 && sent > r->applied) {
@@ -818,10 +838,11 @@ stream_loop(Replicator *r)
          * and commits still in flight are then waited for: a backlog still
          * fills groups, and a caught-up stream adds no wait.
          */
-        int timeout = r->stopping                        ? 1
-                      : r->group_open || r->nin_flight > 0 ? 0
-                      : stops_at_goal(r)                   ? CATCH_UP_POLL_MS
-                                                           : HANDOFF_POLL_MS;
+        int timeout = r->stopping          ? 1
+                      : r->group_open      ? (r->nin_flight >= MAX_AHEAD ? COLLECT_POLL_MS : 0)
+                      : r->nin_flight > 0  ? COLLECT_POLL_MS
+                      : stops_at_goal(r)   ? CATCH_UP_POLL_MS
+                                           : HANDOFF_POLL_MS;
         GwResult rc = watch_handoff(r);
         if (rc == GW_OK)
             rc = r->rd->stream_next(r->stream, timeout, &ev, &ch);

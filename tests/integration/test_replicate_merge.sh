@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# replicate's set-based apply (pg_apply_stage.c: changes staged per table, COPY into a temporary
-# table, one merge keeping the last change of each key), checked by independent SQL:
+# replicate's set-based apply (pg_apply_stage.c: changes staged per table, sent as one statement
+# with an array per column, keeping the last change of each key), checked by independent SQL:
 #   one source transaction with thousands of changes that hit the same keys again and again:
 #          inserts, updates of every column, key moves (a key moving onto a key deleted earlier in
 #          the transaction), deletes, re-inserts of deleted keys, one hot row updated 500 times;
-#   values that COPY text must escape (tabs, newlines, backslashes, \N as text), NULL against '',
-#          varchar(n), numeric(p,s), arrays, json (kept byte for byte), jsonb, bytea, an enum, a
-#          composite key with a "C" collation, identifiers that need quoting;
+#   values that array literals must escape (quotes, backslashes, tabs, newlines, \N and NULL as
+#          text), NULL against '', varchar(n), numeric(p,s), arrays, json (kept byte for byte), jsonb,
+#          bytea, an enum, char(n), bit(n) and a domain over varchar(n) (cast without their
+#          modifiers: 'ab' into char(5) must not become char(1)), a composite key with a "C"
+#          collation, identifiers that need quoting;
+#   a value too long for the target's column is refused with the table named, nothing is cut, and
+#          the stream resumes once the column is widened;
 #   a keyless insert-only table (copied straight in);
 #   a table with a second unique index and one with foreign keys, whose changes must keep their
 #          order (swapping unique values between rows, deleting children before parents);
@@ -20,9 +24,10 @@ PHASE=merge
 
 setup_src "$DB" - <<'SQL'
 CREATE TYPE "Mood" AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN "Short" AS varchar(4);
 CREATE TABLE m (
     id integer PRIMARY KEY, v varchar(12), n numeric(10, 2), t text, tarr text[], j json, jb jsonb,
-    b bytea, mood "Mood", ts timestamptz
+    b bytea, mood "Mood", ts timestamptz, c char(5), bits bit(4), sh "Short"
 );
 CREATE TABLE "Comp ""Key""" (region text COLLATE "C", "Id" bigint, payload text, PRIMARY KEY (region, "Id"));
 CREATE TABLE log_nokey (at integer, what text);
@@ -61,6 +66,7 @@ UPDATE m SET id = id + 10000 WHERE id BETWEEN 100 AND 300;
 UPDATE m SET id = 7 WHERE id = 10101;               -- onto a key deleted above
 INSERT INTO m (id, v, t) SELECT i, 're' || i, 'reinserted' FROM generate_series(14, 700, 7) i;
 UPDATE m SET id = id - 10000 WHERE id BETWEEN 10200 AND 10250;   -- back onto its old keys
+UPDATE m SET c = 'ab', bits = B'1010', sh = 'x"y\', t = E'"quoted" {braces}, commas \\ NULL' WHERE id BETWEEN 3 AND 40;
 INSERT INTO "Comp ""Key""" SELECT r, i, 'p' || i FROM unnest(ARRAY['a', 'B', 'b', 'ä']) r, generate_series(1, 200) i;
 UPDATE "Comp ""Key""" SET payload = NULL WHERE "Id" % 2 = 0;
 DELETE FROM "Comp ""Key""" WHERE region = 'B' AND "Id" > 100;
@@ -114,5 +120,19 @@ stop_bg "$REPL" 30 TERM
 assert_eq 0 "$RC" "exit status of replicate after SIGTERM"
 check_all
 assert_eq "22601" "$(psql_tgt "$DB" "SELECT count(*) FROM big" 2>&1)" "rows of big on the target"
+assert_eq "5|ab|1010" "$(psql_tgt "$DB" "SELECT octet_length(c) || '|' || rtrim(c) || '|' || bits FROM m WHERE id = 3" 2>&1)" \
+    "char(5) and bit(4) through a merge"
+
+# A target column narrower than the source's: the value is refused, never cut, and the stream resumes
+# from its checkpoint once the column is widened.
+setup_tgt "$DB" "ALTER TABLE m ALTER COLUMN c TYPE char(2)"
+setup_src "$DB" "UPDATE m SET c = 'xyz' WHERE id BETWEEN 3 AND 6"
+gw_replicate 4 "$DB" "$DB" --phase "$PHASE" --stop-when-caught-up
+assert_contains "$ERR" "public.m"
+assert_contains "$ERR" "too long"
+assert_eq 0 "$(psql_tgt "$DB" "SELECT count(*) FROM m WHERE c = 'xy'" 2>&1)" "values cut to the target's length"
+setup_tgt "$DB" "ALTER TABLE m ALTER COLUMN c TYPE char(5)"
+gw_replicate 0 "$DB" "$DB" --phase "$PHASE" --stop-when-caught-up
+check_all
 
 finish

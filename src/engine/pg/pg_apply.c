@@ -174,8 +174,8 @@ send_or_sync(PgConn *c)
     return a->npending - a->head >= APPLY_SYNC_EVERY ? pg_apply_sync(c) : GW_OK;
 }
 
-GwResult
-pg_apply_enter_pipeline(PgConn *c)
+static GwResult
+enter_pipeline(PgConn *c)
 {
     Applier *a = c->applier;
     if (a->pipeline)
@@ -192,7 +192,7 @@ begin_if_needed(PgConn *c)
     Applier *a = applier_of(c);
     if (a->in_txn)
         return GW_OK;
-    GwResult rc = pg_apply_enter_pipeline(c);
+    GwResult rc = enter_pipeline(c);
     if (rc)
         return rc;
     if (PQsendQueryParams(c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1)
@@ -610,7 +610,7 @@ pg_apply_change(EngineConn *conn, const Change *ch, const TableDef *t)
     if (rc || staged)
         return rc;
     /* What follows must not overtake what is staged. */
-    rc = pg_stage_flush(c, false);
+    rc = pg_stage_flush(c);
     return rc ? rc : pg_apply_row(c, ch, t);
 }
 
@@ -625,7 +625,7 @@ queue_commit(PgConn *c, const char *stream, const char *phase, const char *posit
 {
     GwResult rc = begin_if_needed(c);
     if (rc == GW_OK)
-        rc = pg_stage_flush(c, true);
+        rc = pg_stage_flush(c);
     if (rc)
         return rc;
     Applier *a = c->applier;

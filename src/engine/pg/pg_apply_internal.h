@@ -1,7 +1,7 @@
 /*
  * pg_apply_internal.h: the apply session shared by pg_apply.c (statements
  * per change, in pipeline mode) and pg_apply_stage.c (changes staged and
- * merged per table with COPY and one set-based statement).
+ * merged per table with one set-based statement).
  */
 #ifndef GW_PG_APPLY_INTERNAL_H
 #define GW_PG_APPLY_INTERNAL_H
@@ -68,14 +68,12 @@ GwResult pg_apply_row(PgConn *c, const Change *ch, const TableDef *t) GW_MUST_CH
 bool pg_has_identity_always(const TableDef *t);
 /* Opens the apply transaction (in pipeline mode) unless one is open: for statements of the apply's own. */
 GwResult pg_apply_begin(PgConn *c) GW_MUST_CHECK;
-/* Enters pipeline mode if the session is not in it. */
-GwResult pg_apply_enter_pipeline(PgConn *c) GW_MUST_CHECK;
 
 /* pg_apply_stage.c */
 /* Stages the change if it can be merged; *staged false means apply it row by row (after pg_stage_flush). */
 GwResult pg_stage_change(PgConn *c, const Change *ch, const TableDef *t, bool *staged) GW_MUST_CHECK;
-/* Applies every staged row: COPY into the stages, then one merge statement per table, queued in the pipeline. */
-GwResult pg_stage_flush(PgConn *c, bool at_commit) GW_MUST_CHECK;
+/* Applies every staged row: one statement per table (array parameters), queued in the pipeline. */
+GwResult pg_stage_flush(PgConn *c) GW_MUST_CHECK;
 void pg_stage_free(Applier *a);
 
 #endif

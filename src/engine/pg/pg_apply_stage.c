@@ -1,28 +1,25 @@
 /*
- * pg_apply_stage.c: set-based apply.  Row changes of a table are staged
- * (as COPY text, in memory up to a bound) and applied per table with one
- * COPY into a temporary table and one merge statement, instead of one
- * statement per change.  The merge keeps the last change of each key
- * (DISTINCT ON ... ORDER BY the change's sequence number DESC): deletes of
- * keys whose last change is a delete, upserts of the others.  A hot row
- * updated a thousand times in a group is written once.
+ * pg_apply_stage.c: set-based apply.  Row changes of a table are staged (in
+ * memory up to a bound) and applied per table with one statement whose
+ * parameters are arrays, one per column, instead of one statement per
+ * change.  The statement keeps the last change of each key (DISTINCT ON ...
+ * ORDER BY the change's sequence number DESC): deletes of keys whose last
+ * change is a delete, upserts of the others.  A hot row updated a thousand
+ * times in a group is written once.  It is queued in the pipeline like any
+ * statement: no round trip, so a target far away costs no more per group.
  *
  * Merging per key, and flushing tables in any order, reorders changes
  * between keys and between tables.  That is only invisible when nothing
  * checks a row against another row mid-transaction, so only tables that
  * table_is_independent() accepts are staged (no unique constraint or index
- * but the primary key, no foreign key from or to them).  A table without a
- * primary key stages inserts only, copied straight into it.  Anything else
+ * but the primary key, no foreign key from or to them, no trigger).  A table without a
+ * primary key stages inserts only, inserted as they are.  Anything else
  * (an update missing unchanged TOASTed values, a change that must find its
  * row, a truncate, a table with foreign keys) first flushes what is staged
- * and then goes row by row, so the order that matters is kept.
+ * and then goes row by row, so the order that matters is kept.  A table
+ * with a single staged row gets a plain statement for it.
  *
- * A flush sends a table's staged rows by COPY and a merge only when there
- * are at least STAGE_COPY_MIN of them: for a few rows the extra round trips
- * of leaving pipeline mode cost more than they save (the lag under a steady
- * load is made of small groups), so those go as one statement per row.
- *
- * CockroachDB targets are not staged: its temporary tables are experimental.
+ * CockroachDB targets are not staged: not tried there yet.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +32,7 @@
 #define STAGE_MAX_ROWS 20000
 #define STAGE_MAX_BYTES (8u << 20)
 /* Fewer staged rows of a table than this are applied row by row at a flush. */
-#define STAGE_COPY_MIN 64
+#define STAGE_ARRAY_MIN 2
 
 /* Column names of a stage that a table's own columns must not take. */
 #define STAGE_SEQ_COLUMN "godwit$n"
@@ -53,8 +50,9 @@ struct Stage {
     RelationInfo rel;       /* owned copy of the relation's shape (names, ids) */
     bool *key;              /* per column: part of the primary key */
     bool usable;            /* false: this table's changes go row by row */
-    bool keyed;             /* merged by key through a temporary table; else copied straight in */
-    bool created;           /* its temporary table and merge statement exist in this session */
+    bool keyed;             /* merged by key; else (no primary key) inserted as they are */
+    bool arrays;            /* its rows can be sent as arrays (every column's type is known by name) */
+    bool array_prepared;    /* its array statement is prepared in this session */
     unsigned id;
     StrBuf data;            /* bytes of the staged values */
     StagedCell *cells;      /* nrows * rel.ncols */
@@ -129,6 +127,8 @@ stage_usable(const PgConn *c, Stage *s)
         ssize_t pos = table_find_column(t, name);
         if (pos < 0 || t->columns[pos].generated_sql)
             return false;
+        if (!t->columns[pos].type_name_sql)
+            s->arrays = false;
         for (size_t k = 0; k < t->npk; k++)
             if (t->pk[k] == (size_t) pos) {
                 s->key[i] = true;
@@ -153,34 +153,9 @@ stage_for(PgConn *c, const TableDef *t, const RelationInfo *rel)
     relation_copy(&s->rel, rel);
     s->key = gw_calloc((size_t) rel->ncols + 1, sizeof *s->key);
     strbuf_init(&s->data);
+    s->arrays = true;
     s->usable = stage_usable(c, s);
     return s;
-}
-
-/* Appends a value in COPY text form: backslash, tab, newline and carriage return escaped. */
-static void
-append_copy_value(StrBuf *sb, const ChangeValue *v)
-{
-    if (v->kind == VALUE_NULL) {
-        strbuf_append_n(sb, "\\N", 2);
-        return;
-    }
-    size_t from = 0;
-    for (size_t i = 0; i < v->len; i++) {
-        char e;
-        switch (v->data[i]) {
-        case '\\': e = '\\'; break;
-        case '\t': e = 't'; break;
-        case '\n': e = 'n'; break;
-        case '\r': e = 'r'; break;
-        default: continue;
-        }
-        strbuf_append_n(sb, v->data + from, i - from);
-        strbuf_append_char(sb, '\\');
-        strbuf_append_char(sb, e);
-        from = i + 1;
-    }
-    strbuf_append_n(sb, v->data + from, v->len - from);
 }
 
 static bool
@@ -277,7 +252,7 @@ pg_stage_change(PgConn *c, const Change *ch, const TableDef *t, bool *staged)
     }
     *staged = true;
     if (a->staged_rows >= STAGE_MAX_ROWS || a->staged_bytes >= STAGE_MAX_BYTES)
-        return pg_stage_flush(c, false);
+        return pg_stage_flush(c);
     return GW_OK;
 }
 
@@ -296,32 +271,21 @@ append_columns(StrBuf *sb, const Stage *s, const bool *want, bool match, const c
     }
 }
 
-static char *
-stage_name(const Stage *s)
-{
-    return gw_asprintf("pg_temp.\"godwit_stage_%u\"", s->id);
-}
-
-static char *
-merge_name(const Stage *s)
-{
-    return gw_asprintf("godwit_merge_%u", s->id);
-}
-
 /*
- * The merge: the last staged change of each key wins; keys whose last change
- * is a delete are deleted, the others upserted.  The two sets of keys are
- * disjoint, so one statement does both.
+ * The merge of the rows of `source` (a relation with the stage's columns,
+ * sequence numbers and delete flags): the last staged change of each key
+ * wins; keys whose last change is a delete are deleted, the others
+ * upserted.  The two sets of keys are disjoint, so one statement does both.
  */
 static char *
-merge_sql(const Stage *s)
+merge_sql(const Stage *s, const char *source)
 {
     StrBuf sb;
     strbuf_init(&sb);
-    char *table = pg_qualified(s->t->schema, s->t->name), *stage = stage_name(s);
+    char *table = pg_qualified(s->t->schema, s->t->name);
     strbuf_append(&sb, "WITH s AS MATERIALIZED (SELECT DISTINCT ON (");
     append_columns(&sb, s, s->key, true, "");
-    strbuf_appendf(&sb, ") * FROM %s ORDER BY ", stage);
+    strbuf_appendf(&sb, ") * FROM %s ORDER BY ", source);
     append_columns(&sb, s, s->key, true, "");
     strbuf_appendf(&sb, ", \"" STAGE_SEQ_COLUMN "\" DESC), d AS (DELETE FROM %s AS t USING s WHERE s.\"" STAGE_DELETE_COLUMN
                         "\"",
@@ -352,139 +316,157 @@ merge_sql(const Stage *s)
     if (!any)
         strbuf_append(&sb, "NOTHING");
     free(table);
-    free(stage);
     return strbuf_take(&sb);
 }
 
-/* The stage's temporary table (typed like the target's columns, without their constraints) and merge statement. */
-static GwResult
-stage_create(PgConn *c, Stage *s)
+/*
+ * The staged rows as a relation built from array parameters: one text
+ * array per column, each value cast to the column's type without its
+ * modifiers (the insert then applies them as it would to any value, so a
+ * value too long is refused, never cut), and for a keyed stage the delete
+ * flags first and the sequence numbers as the ordinality.
+ */
+static char *
+array_rows_sql(const Stage *s)
 {
     StrBuf sb;
     strbuf_init(&sb);
-    char *table = pg_qualified(s->t->schema, s->t->name), *stage = stage_name(s);
-    strbuf_appendf(&sb,
-                   "CREATE TEMPORARY TABLE %s ON COMMIT DELETE ROWS AS SELECT 0::pg_catalog.int8 AS \"" STAGE_SEQ_COLUMN
-                   "\", false AS \"" STAGE_DELETE_COLUMN "\", ",
-                   stage);
+    strbuf_append(&sb, "(SELECT ");
+    if (s->keyed)
+        strbuf_append(&sb, "u.\"" STAGE_SEQ_COLUMN "\", u.\"" STAGE_DELETE_COLUMN "\", ");
+    for (uint16_t i = 0; i < s->rel.ncols; i++) {
+        const ColumnDef *col = &s->t->columns[table_find_column(s->t, s->rel.cols[i].name)];
+        char *q = pg_quote_ident(s->rel.cols[i].name);
+        strbuf_appendf(&sb, "%su.%s::%s%s%s AS %s", i ? ", " : "", q, col->type_name_sql,
+                       col->collation_sql ? " COLLATE " : "", col->collation_sql ? col->collation_sql : "", q);
+        free(q);
+    }
+    /* ROWS FROM: a multi-argument unnest cannot be schema-qualified. */
+    strbuf_append(&sb, " FROM ROWS FROM (");
+    int param = 1;
+    if (s->keyed)
+        strbuf_appendf(&sb, "pg_catalog.unnest($%d::pg_catalog.bool[]), ", param++);
+    for (uint16_t i = 0; i < s->rel.ncols; i++)
+        strbuf_appendf(&sb, "%spg_catalog.unnest($%d::pg_catalog.text[])", i ? ", " : "", param++);
+    strbuf_appendf(&sb, ")%s AS u(", s->keyed ? " WITH ORDINALITY" : "");
+    if (s->keyed)
+        strbuf_append(&sb, "\"" STAGE_DELETE_COLUMN "\", ");
     append_columns(&sb, s, NULL, true, "");
-    strbuf_appendf(&sb, " FROM %s WITH NO DATA", table);
-    GwResult rc = pg_exec(c, sb.data);
-    free(table);
-    free(stage);
-    strbuf_free(&sb);
-    if (rc)
-        return rc;
-    char *sql = merge_sql(s), *name = merge_name(s);
-    PGresult *res = PQprepare(c->pg, name, sql, 0, NULL);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = pg_report(c, res, "preparing a merge of staged changes");
-    else
-        log_debug("prepared %s: %s", name, sql);
-    PQclear(res);
-    free(sql);
-    free(name);
-    s->created = rc == GW_OK;
-    return rc;
+    strbuf_append(&sb, s->keyed ? ", \"" STAGE_SEQ_COLUMN "\")) AS x" : ")) AS x");
+    return strbuf_take(&sb);
 }
 
+/* The statement that applies a stage's rows sent as arrays: the merge, or a plain insert into a keyless table. */
 static char *
-copy_sql(const Stage *s)
+array_sql(const Stage *s)
 {
+    char *rows = array_rows_sql(s);
     if (s->keyed) {
-        char *stage = stage_name(s);
-        char *sql = gw_asprintf("COPY %s FROM STDIN", stage);
-        free(stage);
+        char *sql = merge_sql(s, rows);
+        free(rows);
         return sql;
     }
     StrBuf sb;
     strbuf_init(&sb);
     char *table = pg_qualified(s->t->schema, s->t->name);
-    strbuf_appendf(&sb, "COPY %s (", table);
+    strbuf_appendf(&sb, "INSERT INTO %s (", table);
     append_columns(&sb, s, NULL, true, "");
-    strbuf_append(&sb, ") FROM STDIN");
+    strbuf_appendf(&sb, ")%s SELECT * FROM %s", pg_has_identity_always(s->t) ? " OVERRIDING SYSTEM VALUE" : "", rows);
     free(table);
+    free(rows);
     return strbuf_take(&sb);
 }
 
-static GwResult
-report_copy(PgConn *c, PGresult *res, const Stage *s)
-{
-    char *what = gw_asprintf("applying a batch of %zu changes to %s.%s", s->nrows, s->t->schema, s->t->name);
-    GwResult rc = pg_report(c, res, what);
-    free(what);
-    return rc;
-}
-
-/* The staged rows in COPY text form; a keyed stage's rows start with their sequence number and delete flag. */
+/* Appends one array element: double-quoted, with its quotes and backslashes escaped. */
 static void
-copy_text(const Stage *s, StrBuf *out)
+append_array_element(StrBuf *sb, const char *data, size_t len)
 {
-    uint16_t n = s->rel.ncols;
+    strbuf_append_char(sb, '"');
+    size_t from = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] != '"' && data[i] != '\\')
+            continue;
+        strbuf_append_n(sb, data + from, i - from);
+        strbuf_append_char(sb, '\\');
+        from = i;
+    }
+    strbuf_append_n(sb, data + from, len - from);
+    strbuf_append_char(sb, '"');
+}
+
+/* Appends column col of every staged row as one NUL-terminated array literal. */
+static void
+append_column_array(StrBuf *sb, const Stage *s, uint16_t col)
+{
+    strbuf_append_char(sb, '{');
     for (size_t r = 0; r < s->nrows; r++) {
-        if (s->keyed)
-            strbuf_appendf(out, "%zu\t%c\t", r + 1, s->deletes[r] ? 't' : 'f');
-        for (uint16_t i = 0; i < n; i++) {
-            const StagedCell *cell = &s->cells[r * n + i];
-            ChangeValue v = {.kind = cell->null ? VALUE_NULL : VALUE_TEXT, .data = s->data.data + cell->off,
-                             .len = cell->len};
-            if (i)
-                strbuf_append_char(out, '\t');
-            append_copy_value(out, &v);
-        }
-        strbuf_append_char(out, '\n');
+        const StagedCell *cell = &s->cells[r * s->rel.ncols + col];
+        if (r)
+            strbuf_append_char(sb, ',');
+        if (cell->null)
+            strbuf_append_n(sb, "NULL", 4);
+        else
+            append_array_element(sb, s->data.data + cell->off, cell->len);
     }
+    strbuf_append_n(sb, "}", 2);
 }
 
-/* Sends the staged rows with COPY: into the stage's temporary table, or straight into a keyless table. */
-static GwResult
-stage_copy(PgConn *c, Stage *s)
+static void
+append_delete_flags(StrBuf *sb, const Stage *s)
 {
-    if (s->keyed && !s->created) {
-        GwResult rc = stage_create(c, s);
-        if (rc)
-            return rc;
+    strbuf_append_char(sb, '{');
+    for (size_t r = 0; r < s->nrows; r++) {
+        if (r)
+            strbuf_append_char(sb, ',');
+        strbuf_append_char(sb, s->deletes[r] ? 't' : 'f');
     }
-    char *sql = copy_sql(s);
-    PGresult *res = PQexec(c->pg, sql);
+    strbuf_append_n(sb, "}", 2);
+}
+
+static GwResult
+prepare_array(PgConn *c, Stage *s, const char *name, int nparams)
+{
+    char *sql = array_sql(s);
+    int ok = PQsendPrepare(c->pg, name, sql, nparams, NULL);
+    log_debug("prepared %s: %s", name, sql);
+    pg_apply_queue_result(c->applier, gw_asprintf("preparing %s", sql));
     free(sql);
-    if (PQresultStatus(res) != PGRES_COPY_IN)
-        return report_copy(c, res, s);
-    PQclear(res);
-    StrBuf text;
-    strbuf_init(&text);
-    copy_text(s, &text);
-    int sent = PQputCopyData(c->pg, text.data ? text.data : "", (int) text.len);
-    strbuf_free(&text);
-    if (sent != 1 || PQputCopyEnd(c->pg, NULL) != 1)
-        return report_copy(c, NULL, s);
-    GwResult rc = GW_OK;
-    while ((res = PQgetResult(c->pg)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == GW_OK)
-            rc = report_copy(c, res, s);
-        PQclear(res);
-    }
-    return rc;
+    s->array_prepared = ok == 1;
+    return ok == 1 ? GW_OK : pg_report(c, NULL, "preparing a batch of changes");
 }
 
-/* Queues the merge of a keyed stage; a flush inside a transaction empties the stage for what follows. */
+/* Queues a stage's rows as one statement with array parameters. */
 static GwResult
-queue_merge(PgConn *c, const Stage *s, bool at_commit)
+queue_array(PgConn *c, Stage *s)
 {
-    Applier *a = c->applier;
-    char *name = merge_name(s);
-    int ok = PQsendQueryPrepared(c->pg, name, 0, NULL, NULL, NULL, 0);
+    int nparams = s->rel.ncols + (s->keyed ? 1 : 0);
+    char *name = gw_asprintf("godwit_array_%u", s->id);
+    GwResult rc = s->array_prepared ? GW_OK : prepare_array(c, s, name, nparams);
+    StrBuf buf;
+    strbuf_init(&buf);
+    size_t *offsets = gw_calloc((size_t) nparams + 1, sizeof *offsets);
+    int n = 0;
+    if (s->keyed) {
+        offsets[n++] = buf.len;
+        append_delete_flags(&buf, s);
+    }
+    for (uint16_t i = 0; i < s->rel.ncols; i++) {
+        offsets[n++] = buf.len;
+        append_column_array(&buf, s, i);
+    }
+    /* Pointers are taken once the buffer has stopped growing. */
+    const char **params = gw_calloc((size_t) nparams + 1, sizeof *params);
+    for (int i = 0; i < n; i++)
+        params[i] = buf.data + offsets[i];
+    if (rc == GW_OK && PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0) != 1)
+        rc = pg_report(c, NULL, "sending a batch of changes");
+    if (rc == GW_OK)
+        pg_apply_queue_change(c->applier, "a batch of changes", s->t);
+    free(params);
+    free(offsets);
+    strbuf_free(&buf);
     free(name);
-    if (ok != 1)
-        return pg_report(c, NULL, "sending a merge of staged changes");
-    pg_apply_queue_change(a, "a batch of changes", s->t);
-    if (at_commit)
-        return GW_OK;   /* ON COMMIT DELETE ROWS empties it */
-    char *stage = stage_name(s), *sql = gw_asprintf("TRUNCATE %s", stage);
-    ok = PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0);
-    pg_apply_queue_result(a, sql);
-    free(stage);
-    return ok == 1 ? GW_OK : pg_report(c, NULL, "emptying a stage");
+    return rc;
 }
 
 /* A few staged rows: each as its own statement, in the order they were staged. */
@@ -517,12 +499,6 @@ apply_rows(PgConn *c, const Stage *s)
     return rc;
 }
 
-static bool
-copies(const Stage *s)
-{
-    return s->nrows >= STAGE_COPY_MIN;
-}
-
 static void
 stage_reset(Applier *a)
 {
@@ -533,42 +509,19 @@ stage_reset(Applier *a)
     a->staged_rows = a->staged_bytes = 0;
 }
 
-/* COPY of every stage big enough for it, outside pipeline mode (COPY is not allowed in it). */
-static GwResult
-copy_stages(PgConn *c)
-{
-    Applier *a = c->applier;
-    bool any = false;
-    for (size_t i = 0; i < a->nstages; i++)
-        any = any || copies(&a->stages[i]);
-    if (!any)
-        return GW_OK;
-    GwResult rc = pg_apply_sync(c);
-    if (rc == GW_OK && PQexitPipelineMode(c->pg) != 1)
-        rc = pg_report(c, NULL, "leaving pipeline mode");
-    if (rc == GW_OK)
-        a->pipeline = false;
-    for (size_t i = 0; rc == GW_OK && i < a->nstages; i++)
-        if (copies(&a->stages[i]))
-            rc = stage_copy(c, &a->stages[i]);
-    return rc ? rc : pg_apply_enter_pipeline(c);
-}
-
 GwResult
-pg_stage_flush(PgConn *c, bool at_commit)
+pg_stage_flush(PgConn *c)
 {
     Applier *a = c->applier;
     if (!a || a->staged_rows == 0)
         return GW_OK;
-    GwResult rc = copy_stages(c);
+    GwResult rc = GW_OK;
     for (size_t i = 0; rc == GW_OK && i < a->nstages; i++) {
-        const Stage *s = &a->stages[i];
-        if (s->nrows == 0)
-            continue;
-        if (!copies(s))
+        Stage *s = &a->stages[i];
+        if (s->nrows >= STAGE_ARRAY_MIN && s->arrays)
+            rc = queue_array(c, s);
+        else if (s->nrows > 0)
             rc = apply_rows(c, s);
-        else if (s->keyed)
-            rc = queue_merge(c, s, at_commit);
     }
     stage_reset(a);
     return rc;

@@ -18,7 +18,9 @@
 
 static const char *const sql_tables =
     "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident, c.relispartition,"
-    " GREATEST(c.reltuples, 0)::bigint, pg_catalog.pg_table_size(c.oid)"
+    " GREATEST(c.reltuples, 0)::bigint, pg_catalog.pg_table_size(c.oid),"
+    " EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal"
+    "   AND g.tgenabled IN ('O', 'A'))"
     " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'"
     " AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', '_godwit'])"
@@ -33,7 +35,8 @@ static const char *const sql_columns =
     " NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_attrdef'::regclass"
     "   AND d.objid = ad.oid AND d.refclassid = 'pg_catalog.pg_proc'::regclass AND d.refobjid >= 16384),"
     " CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation"
-    "   THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END"
+    "   THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END,"
+    " pg_catalog.format_type(a.atttypid, -1)"
     " FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
     " LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
     " LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation"
@@ -171,7 +174,7 @@ static GwResult
 select_tables(PgConn *c, Selection *sel, Catalog *cat)
 {
     PGresult *res;
-    GwResult rc = pg_query(c, sql_tables, 8, &res);
+    GwResult rc = pg_query(c, sql_tables, 9, &res);
     if (rc)
         return rc;
     for (int i = 0; i < PQntuples(res) && rc == GW_OK; i++) {
@@ -191,6 +194,7 @@ select_tables(PgConn *c, Selection *sel, Catalog *cat)
         t->replica_identity = PQgetvalue(res, i, 4)[0];
         t->est_rows = value_int64(res, i, 6);
         t->est_bytes = value_int64(res, i, 7);
+        t->has_triggers = value_bool(res, i, 8);
     }
     PQclear(res);
     return rc;
@@ -200,7 +204,7 @@ static GwResult
 load_columns(PgConn *c, Catalog *cat, const char *oids)
 {
     PGresult *res;
-    GwResult rc = query_by_oids(c, sql_columns, oids, 10, &res);
+    GwResult rc = query_by_oids(c, sql_columns, oids, 11, &res);
     if (rc)
         return rc;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -228,6 +232,7 @@ load_columns(PgConn *c, Catalog *cat, const char *oids)
             free(expr);
         }
         col->collation_sql = value_or_null(res, i, 9);
+        col->type_name_sql = gw_strdup(PQgetvalue(res, i, 10));
     }
     PQclear(res);
     return GW_OK;
