@@ -493,12 +493,15 @@ commit_group(Replicator *r)
  * group then keeps growing (it is applied more cheaply as one) instead of
  * queueing behind them.
  */
-static bool
-writer_busy(Replicator *r)
+static GwResult
+writer_busy(Replicator *r, bool *busy)
 {
+    *busy = false;
     if (r->nin_flight < MAX_AHEAD || r->stopping)
-        return false;
-    return collect_commits(r, false) != GW_OK || r->nin_flight >= MAX_AHEAD;
+        return GW_OK;
+    GwResult rc = collect_commits(r, false);
+    *busy = rc == GW_OK && r->nin_flight >= MAX_AHEAD;
+    return rc;
 }
 
 /*
@@ -616,8 +619,10 @@ on_commit(Replicator *r, const Change *ch)
     if (r->group_changes < r->group_limit && (progress_now() - r->group_started) * 1000 < r->opts->group_ms &&
         !r->stopping)
         return GW_OK;
-    if (writer_busy(r) && r->group_changes < 2 * r->opts->group_changes)
-        return GW_OK;
+    bool busy;
+    GwResult rc = writer_busy(r, &busy);
+    if (rc || (busy && r->group_changes < 2 * r->opts->group_changes))
+        return rc;
     /* More of the stream is waiting: the next group may be bigger. */
     r->group_limit = r->group_limit > r->opts->group_changes / 2 ? r->opts->group_changes : r->group_limit * 2;
     return commit_group(r);
@@ -774,7 +779,10 @@ on_idle(Replicator *r, bool *done)
 {
     GwResult rc = GW_OK;
     /* Not waited for: the stream may go on any moment, and reading it must not wait on the writer. */
-    if (!r->in_txn && !writer_busy(r))
+    bool busy = false;
+    if (!r->in_txn)
+        rc = writer_busy(r, &busy);
+    if (rc == GW_OK && !r->in_txn && !busy)
         rc = commit_group(r);
     if (rc == GW_OK)
         rc = collect_commits(r, false);

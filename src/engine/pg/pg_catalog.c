@@ -16,11 +16,10 @@
 #include "util/mem.h"
 #include "util/strbuf.h"
 
+/* %s: whether the table has triggers that fire for an ordinary session (sql_has_triggers, or false). */
 static const char *const sql_tables =
     "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident, c.relispartition,"
-    " GREATEST(c.reltuples, 0)::bigint, pg_catalog.pg_table_size(c.oid),"
-    " EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal"
-    "   AND g.tgenabled IN ('O', 'A'))"
+    " GREATEST(c.reltuples, 0)::bigint, pg_catalog.pg_table_size(c.oid), %s"
     " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'"
     " AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', '_godwit'])"
@@ -28,6 +27,11 @@ static const char *const sql_tables =
     " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass"
     "   AND d.objid = c.oid AND d.deptype = 'e')"
     " ORDER BY n.nspname, c.relname";
+
+/* Not asked of CockroachDB, whose changes are never merged (and whose pg_trigger is not documented). */
+static const char *const sql_has_triggers =
+    "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal"
+    " AND g.tgenabled IN ('O', 'A'))";
 
 static const char *const sql_columns =
     "SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid, a.attnotnull,"
@@ -174,7 +178,9 @@ static GwResult
 select_tables(PgConn *c, Selection *sel, Catalog *cat)
 {
     PGresult *res;
-    GwResult rc = pg_query(c, sql_tables, 9, &res);
+    char *sql = gw_asprintf(sql_tables, pg_is_crdb(c) ? "false" : sql_has_triggers);
+    GwResult rc = pg_query(c, sql, 9, &res);
+    free(sql);
     if (rc)
         return rc;
     for (int i = 0; i < PQntuples(res) && rc == GW_OK; i++) {
