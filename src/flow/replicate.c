@@ -842,9 +842,11 @@ stream_loop(Replicator *r)
         StreamEvent ev;
         Change ch;
         /*
-         * An open group commits as soon as nothing more is already waiting,
-         * and commits still in flight are then waited for: a backlog still
-         * fills groups, and a caught-up stream adds no wait.
+         * An open group commits as soon as nothing more is already waiting
+         * (unless the writer is busy: then it grows while the writer's
+         * results are polled for), and commits in flight are polled for
+         * until done: a backlog still fills groups, a caught-up stream adds
+         * no wait, and the stream is read while the writer works.
          */
         int timeout = r->stopping          ? 1
                       : r->group_open      ? (r->nin_flight >= MAX_AHEAD ? COLLECT_POLL_MS : 0)
