@@ -158,7 +158,7 @@ client_certified(struct MHD_Connection *conn)
 
 /* The first call for a request: everything decided from its headers. */
 static enum MHD_Result
-check_headers(const Webhook *w, struct MHD_Connection *conn, const char *method)
+check_headers(const Webhook *w, struct MHD_Connection *conn, const char *method, Request *rq)
 {
     if (w->ca_pem && !client_certified(conn))
         return respond(conn, HTTP_FORBIDDEN, "a client certificate signed by the configured CA is required");
@@ -172,6 +172,16 @@ check_headers(const Webhook *w, struct MHD_Connection *conn, const char *method)
         errno = 0;
         unsigned long long declared = strtoull(cl, &end, 10);
         if (errno == 0 && end != cl && *end == '\0' && declared > w->cfg.max_body) {
+            /*
+             * A body the client is already sending is read and dropped, and
+             * refused once in: answering now and closing with it unread
+             * resets the connection, and the client may never see the 413.
+             * Only one too large to be worth reading is refused at once.
+             */
+            if (declared / WEBHOOK_DISCARD_FACTOR <= w->cfg.max_body) {
+                rq->too_large = true;
+                return MHD_YES;
+            }
             char msg[120];
             snprintf(msg, sizeof msg, "the body (%llu bytes) is larger than %zu bytes", declared, w->cfg.max_body);
             return respond(conn, HTTP_TOO_LARGE, msg);
@@ -233,7 +243,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     if (!rq) {
         rq = gw_calloc(1, sizeof *rq);
         *req_cls = rq;
-        return check_headers(w, conn, method);
+        return check_headers(w, conn, method, rq);
     }
     if (*upload_size > 0) {
         enum MHD_Result r = take_body(w, rq, upload_data, *upload_size);
