@@ -49,23 +49,6 @@ nul_error(char *err, size_t errlen)
     return false;
 }
 
-/* s in double quotes with " and \ escaped: an element of an array literal. */
-static void
-append_quoted_element(StrBuf *out, const char *s, size_t len)
-{
-    strbuf_append_char(out, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '"' && s[i] != '\\')
-            continue;
-        strbuf_append_n(out, s + run, i - run);
-        strbuf_append_char(out, '\\');
-        run = i;
-    }
-    strbuf_append_n(out, s + run, len - run);
-    strbuf_append_char(out, '"');
-}
-
 static const char *
 kind_name(JsonvKind k)
 {
@@ -82,7 +65,7 @@ array_element(const JsonvNode *v, ChangefeedValueKind elem, StrBuf *out, char *e
     case JV_FALSE: strbuf_append(out, elem == CFV_BOOL ? "f" : "false"); return true;
     case JV_NUMBER:
         if (elem == CFV_JSON)
-            append_quoted_element(out, v->str, v->len);
+            strbuf_append_array_element(out, v->str, v->len);
         else
             strbuf_append_n(out, v->str, v->len);
         return true;
@@ -93,10 +76,10 @@ array_element(const JsonvNode *v, ChangefeedValueKind elem, StrBuf *out, char *e
             StrBuf j;
             strbuf_init(&j);
             jsonv_write(v, &j);
-            append_quoted_element(out, j.data, j.len);
+            strbuf_append_array_element(out, j.data, j.len);
             strbuf_free(&j);
         } else {
-            append_quoted_element(out, v->str, v->len);
+            strbuf_append_array_element(out, v->str, v->len);
         }
         return true;
     case JV_OBJECT:
@@ -105,7 +88,7 @@ array_element(const JsonvNode *v, ChangefeedValueKind elem, StrBuf *out, char *e
             StrBuf j;
             strbuf_init(&j);
             jsonv_write(v, &j);
-            append_quoted_element(out, j.data, j.len);
+            strbuf_append_array_element(out, j.data, j.len);
             strbuf_free(&j);
             return true;
         }

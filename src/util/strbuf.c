@@ -92,6 +92,22 @@ strbuf_take(StrBuf *sb)
     return s;
 }
 
+void
+strbuf_append_array_element(StrBuf *sb, const char *s, size_t len)
+{
+    strbuf_append_char(sb, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '"' && s[i] != '\\')
+            continue;
+        strbuf_append_n(sb, s + run, i - run);
+        strbuf_append_char(sb, '\\');
+        run = i;
+    }
+    strbuf_append_n(sb, s + run, len - run);
+    strbuf_append_char(sb, '"');
+}
+
 char *
 str_quote(const char *s, char q)
 {

@@ -20,6 +20,8 @@ void strbuf_append(StrBuf *sb, const char *s);
 void strbuf_append_n(StrBuf *sb, const char *s, size_t n);
 void strbuf_append_char(StrBuf *sb, char c);
 void strbuf_appendf(StrBuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s (len bytes) as an element of a PostgreSQL array literal: double-quoted, " and \ escaped by a backslash. */
+void strbuf_append_array_element(StrBuf *sb, const char *s, size_t len);
 /* s between two q characters, each q inside doubled (SQL identifiers and literals); caller frees. */
 char *str_quote(const char *s, char q);
 /* Returns the string, which the caller frees; sb is released (init it to reuse). */

@@ -377,23 +377,6 @@ array_sql(const Stage *s)
     return strbuf_take(&sb);
 }
 
-/* Appends one array element: double-quoted, with its quotes and backslashes escaped. */
-static void
-append_array_element(StrBuf *sb, const char *data, size_t len)
-{
-    strbuf_append_char(sb, '"');
-    size_t from = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] != '"' && data[i] != '\\')
-            continue;
-        strbuf_append_n(sb, data + from, i - from);
-        strbuf_append_char(sb, '\\');
-        from = i;
-    }
-    strbuf_append_n(sb, data + from, len - from);
-    strbuf_append_char(sb, '"');
-}
-
 /* Appends column col of every staged row as one NUL-terminated array literal. */
 static void
 append_column_array(StrBuf *sb, const Stage *s, uint16_t col)
@@ -406,7 +389,7 @@ append_column_array(StrBuf *sb, const Stage *s, uint16_t col)
         if (cell->null)
             strbuf_append_n(sb, "NULL", 4);
         else
-            append_array_element(sb, s->data.data + cell->off, cell->len);
+            strbuf_append_array_element(sb, s->data.data + cell->off, cell->len);
     }
     strbuf_append_n(sb, "}", 2);
 }
