@@ -778,12 +778,13 @@ static GwResult
 on_idle(Replicator *r, bool *done)
 {
     GwResult rc = GW_OK;
-    /* Not waited for: the stream may go on any moment, and reading it must not wait on the writer. */
-    bool busy = false;
-    if (!r->in_txn)
+    if (!r->in_txn) {
+        bool busy;
         rc = writer_busy(r, &busy);
-    if (rc == GW_OK && !r->in_txn && !busy)
-        rc = commit_group(r);
+        if (rc == GW_OK && !busy)
+            rc = commit_group(r);
+    }
+    /* Not waited for: the stream may go on any moment, and reading it must not wait on the writer. */
     if (rc == GW_OK)
         rc = collect_commits(r, false);
     r->group_limit = group_ramp_start(r);

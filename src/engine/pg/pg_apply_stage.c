@@ -51,7 +51,6 @@ struct Stage {
     bool *key;              /* per column: part of the primary key */
     bool usable;            /* false: this table's changes go row by row */
     bool keyed;             /* merged by key; else (no primary key) inserted as they are */
-    bool arrays;            /* its rows can be sent as arrays (every column's type is known by name) */
     bool array_prepared;    /* its array statement is prepared in this session */
     unsigned id;
     StrBuf data;            /* bytes of the staged values */
@@ -125,10 +124,9 @@ stage_usable(const PgConn *c, Stage *s)
         if (!strcmp(name, STAGE_SEQ_COLUMN) || !strcmp(name, STAGE_DELETE_COLUMN))
             return false;
         ssize_t pos = table_find_column(t, name);
-        if (pos < 0 || t->columns[pos].generated_sql)
+        /* A column's type must be known by name: its values are cast to it (array_rows_sql). */
+        if (pos < 0 || t->columns[pos].generated_sql || !t->columns[pos].type_name_sql)
             return false;
-        if (!t->columns[pos].type_name_sql)
-            s->arrays = false;
         for (size_t k = 0; k < t->npk; k++)
             if (t->pk[k] == (size_t) pos) {
                 s->key[i] = true;
@@ -153,7 +151,6 @@ stage_for(PgConn *c, const TableDef *t, const RelationInfo *rel)
     relation_copy(&s->rel, rel);
     s->key = gw_calloc((size_t) rel->ncols + 1, sizeof *s->key);
     strbuf_init(&s->data);
-    s->arrays = true;
     s->usable = stage_usable(c, s);
     return s;
 }
@@ -501,7 +498,7 @@ pg_stage_flush(PgConn *c)
     GwResult rc = GW_OK;
     for (size_t i = 0; rc == GW_OK && i < a->nstages; i++) {
         Stage *s = &a->stages[i];
-        if (s->nrows >= STAGE_ARRAY_MIN && s->arrays)
+        if (s->nrows >= STAGE_ARRAY_MIN)
             rc = queue_array(c, s);
         else if (s->nrows > 0)
             rc = apply_rows(c, s);
