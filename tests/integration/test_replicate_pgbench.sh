@@ -2,7 +2,8 @@
 # fetch, then replicate in the background while pgbench (tpcb-like, 4 clients) writes to the source;
 # the running replicator keeps up by itself, stops cleanly on SIGTERM, and a final
 # --stop-when-caught-up leaves every pgbench table equal, pgbench_history (no key) included.
-# Also: the checkpoint row of the stream, and the slot's confirmed position moving past the fetch's.
+# Also: the checkpoint row of the stream, the slot's confirmed position moving past the fetch's, and
+# the running replicator's /metrics (changes per table, positions, lag, reconnects) and /healthz.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=$(new_dbs gw_repl_pgbench) || abort_test "createdb"
@@ -16,7 +17,8 @@ SLOT0=$(slot_lsn godwit_default)
 note "fetch start position $START, slot at $SLOT0"
 [ -n "$START" ] || fail "no snapshot_position in _godwit.phases for phase default"
 
-bg_replicate REPL "$DB" "$DB"
+MPORT=$(free_port)
+bg_replicate REPL "$DB" "$DB" --metrics-addr "127.0.0.1:$MPORT"
 # pgbench writes while the replicator streams: 4 clients, 4000 transactions in all.
 pgbench_src "$DB" -c 4 -j 2 -t 1000 -n || fail "pgbench run failed"
 is_running "$REPL" || { wait "$REPL"; fail "replicate exited (status $?) while pgbench ran: $(_gw_first_lines "$REPL_ERR")"; }
@@ -29,6 +31,23 @@ if ! wait_for 90 synced_or_gone "$REPL" pgbench_in_sync "$DB" "$DB" || ! pgbench
 fi
 cp_live=$(checkpoint_of "$DB" 2>&1)
 note "checkpoint while running: $cp_live"
+
+# /metrics counts what was applied: every pgbench_history row arrived once, as one change each.
+metrics() { curl -sf "http://127.0.0.1:$MPORT/metrics"; }
+metric() { metrics | awk -v n="$1" '$1 == n {printf "%d", $2}'; }
+history_counted() { [ "$(metric 'godwit_changes_applied_total{table="public.pgbench_history"}')" = "$hist" ]; }
+wait_for 30 history_counted ||
+    fail "godwit_changes_applied_total for public.pgbench_history is '$(metric 'godwit_changes_applied_total{table="public.pgbench_history"}')', not $hist"
+M=$GW_OUT/metrics.txt
+metrics >"$M" || fail "GET /metrics failed"
+for name in godwit_transactions_applied_total godwit_stream_bytes_received_total godwit_source_position \
+    godwit_applied_position godwit_lag_bytes godwit_lag_seconds godwit_reconnects_total \
+    'godwit_changes_applied_total{table="public.pgbench_accounts"}'; do
+    grep -q "^$name " "$M" || fail "/metrics has no $name"
+done
+assert_ge 4000 "$(metric godwit_transactions_applied_total)" "transactions applied by the running replicator"
+assert_eq 0 "$(metric godwit_reconnects_total)" "reconnects of the running replicator"
+assert_eq "ok" "$(curl -sf "http://127.0.0.1:$MPORT/healthz")" "GET /healthz"
 
 # SIGTERM: stops cleanly, exit 0.
 stop_bg "$REPL" 30
