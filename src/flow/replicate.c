@@ -491,7 +491,10 @@ commit_group(Replicator *r)
 /*
  * Whether the writer still has MAX_AHEAD commits to work through: the open
  * group then keeps growing (it is applied more cheaply as one) instead of
- * queueing behind them.
+ * queueing behind them, up to twice its ramp's limit.  Not further: the
+ * first transactions of a burst wait for their group's commit, and a group
+ * grown to --group-size while the target worked (1500 changes, 30 ms of
+ * the target's time) held them that long.
  */
 static GwResult
 writer_busy(Replicator *r, bool *busy)
@@ -621,7 +624,7 @@ on_commit(Replicator *r, const Change *ch)
         return GW_OK;
     bool busy;
     GwResult rc = writer_busy(r, &busy);
-    if (rc || (busy && r->group_changes < 2 * r->opts->group_changes))
+    if (rc || (busy && r->group_changes < 2 * r->group_limit))
         return rc;
     /* More of the stream is waiting: the next group may be bigger. */
     r->group_limit = r->group_limit > r->opts->group_changes / 2 ? r->opts->group_changes : r->group_limit * 2;
@@ -844,16 +847,20 @@ stream_loop(Replicator *r)
         Change ch;
         /*
          * An open group commits as soon as nothing more is already waiting
-         * (unless the writer is busy: then it grows while the writer's
-         * results are polled for), and commits in flight are polled for
-         * until done: a backlog still fills groups, a caught-up stream adds
-         * no wait, and the stream is read while the writer works.
+         * between transactions (unless the writer is busy: then it grows
+         * while the writer's results are polled for), and commits in flight
+         * are polled for until done: a backlog still fills groups, a
+         * caught-up stream adds no wait, and the stream is read while the
+         * writer works.  Inside a transaction nothing can commit: the loop
+         * waits for the stream instead of spinning, which on a busy machine
+         * took the CPU the source's walsender needed to send the rest.
          */
-        int timeout = r->stopping          ? 1
-                      : r->group_open      ? (r->nin_flight >= MAX_AHEAD ? COLLECT_POLL_MS : 0)
-                      : r->nin_flight > 0  ? COLLECT_POLL_MS
-                      : stops_at_goal(r)   ? CATCH_UP_POLL_MS
-                                           : HANDOFF_POLL_MS;
+        bool can_commit = r->group_open && !r->in_txn;
+        int timeout = r->stopping         ? 1
+                      : can_commit        ? (r->nin_flight >= MAX_AHEAD ? COLLECT_POLL_MS : 0)
+                      : r->nin_flight > 0 ? COLLECT_POLL_MS
+                      : stops_at_goal(r)  ? CATCH_UP_POLL_MS
+                                          : HANDOFF_POLL_MS;
         GwResult rc = watch_handoff(r);
         if (rc == GW_OK)
             rc = r->rd->stream_next(r->stream, timeout, &ev, &ch);
