@@ -885,8 +885,9 @@ stream_loop(Replicator *r)
          * are polled for until done: a backlog still fills groups, a
          * caught-up stream adds no wait, and the stream is read while the
          * writer works.  Inside a transaction nothing can commit: the loop
-         * waits for the stream instead of spinning, which on a busy machine
-         * took the CPU the source's walsender needed to send the rest.
+         * waits for the stream instead of spinning (thousands of empty polls
+         * in a row were seen, a core kept busy while the source's walsender,
+         * on the same machine, was still sending the transaction).
          */
         bool can_commit = r->group_open && !r->in_txn;
         int timeout = r->stopping         ? 1
