@@ -207,8 +207,8 @@ names_table(const ReplTable *rt, const RelationInfo *rel)
 static const ReplTable *
 find_table(Replicator *r, const RelationInfo *rel)
 {
-    const ReplTable *none = NULL;
-    const ReplTable **slot = r->table_slots ? &r->table_slots[(rel->id * 2654435761u) & r->table_slot_mask] : &none;
+    /* load_tables made the slots: no stream is open before it has run. */
+    const ReplTable **slot = &r->table_slots[(rel->id * 2654435761u) & r->table_slot_mask];
     if (*slot && names_table(*slot, rel))
         return *slot;
     for (size_t i = 0; i < r->ntables; i++)
