@@ -119,6 +119,16 @@ key_range_free(KeyRange *r, size_t nkeys)
 }
 
 void
+migration_record_free(MigrationRecord *m)
+{
+    free(m->id);
+    free(m->source_identity);
+    free(m->source_desc);
+    free(m->created_at);
+    memset(m, 0, sizeof *m);
+}
+
+void
 phase_state_free(PhaseState *ps)
 {
     free(ps->name);

@@ -21,6 +21,7 @@
 #include "core/catalog.h"
 #include "core/change.h"
 #include "core/hlc.h"
+#include "core/phase_names.h"
 #include "core/selection.h"
 #include "util/result.h"
 
@@ -33,7 +34,7 @@ typedef struct Endpoint {
     EndpointRole role;
     char *app_name;         /* tags every session of one command and phase */
     /* Change-stream options of a source (replicate's flags; engines that need none ignore them). */
-    uint32_t server_id;     /* MySQL: the binlog reader's server_id (0: derived from the phase name) */
+    uint32_t server_id;     /* MySQL: the binlog reader's server_id (set by the flow: --server-id or phase_names_server_id) */
     /*
      * MySQL: a plain snapshot (verify) without FLUSH TABLES WITH READ LOCK,
      * each session its own: the rows compared do not change (a fenced
@@ -147,6 +148,16 @@ typedef struct StagedChange {
     int64_t seq;            /* arrival order (set by staging_read): the tiebreak within one timestamp */
 } StagedChange;
 
+/* What a target records of the migration it belongs to (_godwit.migration). */
+typedef struct MigrationRecord {
+    char *id;               /* MIGRATION_ID_LEN lower-case hex digits */
+    char *source_identity;  /* the source's EngineOps.source_identity */
+    char *source_desc;      /* the source's URL, redacted: for messages */
+    char *created_at;       /* as the target printed it; NULL when not read */
+} MigrationRecord;
+
+void migration_record_free(MigrationRecord *m);
+
 /* What kind of snapshot a fetch takes. */
 typedef enum SnapshotKind {
     SNAPSHOT_PLAIN,         /* --no-stream: no change stream follows */
@@ -195,7 +206,8 @@ struct EngineOps {
     GwResult (*describe)(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
     /* SQL for a row predicate in this engine's dialect; caller frees. */
     char *(*render_predicate)(EngineConn *conn, const Predicate *p);
-    GwResult (*snapshot_create)(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind,
+    /* slot: the stream's name (phase_names_slot): its slot and publications, where the engine has them. */
+    GwResult (*snapshot_create)(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind,
                                 Snapshot *out) GW_MUST_CHECK;
     GwResult (*snapshot_release)(EngineConn *conn);
     GwResult (*snapshot_join)(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
@@ -223,7 +235,8 @@ struct EngineOps {
     GwResult (*set_source_options)(EngineConn *conn, const char *json) GW_MUST_CHECK;
     GwResult (*split_table)(EngineConn *conn, const TableDef *t, int nshards, KeyRange **ranges,
                             int *nranges) GW_MUST_CHECK;
-    GwResult (*drop_stream)(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+    /* Drops the stream snapshot_create made under this name, if any. */
+    GwResult (*drop_stream)(EngineConn *conn, const char *slot) GW_MUST_CHECK;
     GwResult (*copy_out_begin)(EngineConn *conn, const TableDef *t, const KeyRange *range,
                                const char *predicate_sql, CopyFormat fmt) GW_MUST_CHECK;
     /* Returns GW_OK with *len > 0 for a chunk, *len == 0 at the end. *buf is
@@ -368,8 +381,22 @@ struct EngineOps {
      * fence_install puts them on every table at once (or on none);
      * fence_remove takes away every fence of the phase, if any.
      */
-    GwResult (*fence_install)(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n) GW_MUST_CHECK;
-    GwResult (*fence_remove)(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+    GwResult (*fence_install)(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables,
+                              size_t n) GW_MUST_CHECK;
+    GwResult (*fence_remove)(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
+
+    /*
+     * The migration a target records (flow/migration.h).  source_identity:
+     * a stable string naming the source database (the same whatever URL
+     * reaches it); caller frees.  migration_get: the target's record, or
+     * *found false; *legacy_phases (caller frees, NULL if none) lists, comma
+     * separated, the phases an earlier godwit version recorded without a
+     * migration.  It creates nothing.  migration_put records m unless a
+     * record exists; either way *stored is what the target holds after.
+     */
+    GwResult (*source_identity)(EngineConn *conn, char **identity) GW_MUST_CHECK;
+    GwResult (*migration_get)(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy_phases) GW_MUST_CHECK;
+    GwResult (*migration_put)(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
 };
 
 /* Picks the engine for a URL and connects; detects CockroachDB behind postgres://. */

@@ -62,7 +62,8 @@ forward_options(const Cutover *c, int quiet_ms, ReplicateResult *result)
                                .stop_when_caught_up = quiet_ms == 0, .quiet_ms = quiet_ms,
                                .retry_seconds = HANDOVER_RETRY_SECONDS,
                                .group_changes = REPLICATE_DEFAULT_GROUP_CHANGES,
-                               .group_ms = REPLICATE_DEFAULT_GROUP_MS, .result = result};
+                               .group_ms = REPLICATE_DEFAULT_GROUP_MS, .result = result,
+                               .migration_id = c->h.mp.id};
 }
 
 /* A cutover killed after fencing left the phase cutting_over: undone, then started again. */
@@ -126,7 +127,7 @@ fence(Cutover *c)
         return GW_ERR_USAGE;
     }
     c->fence_at = progress_now();
-    GwResult rc = ops->fence_install(c->h.source, c->opts->phase, c->h.fence, c->h.nfence);
+    GwResult rc = ops->fence_install(c->h.source, &c->h.mp, c->h.fence, c->h.nfence);
     c->fenced = rc == GW_OK;
     if (rc == GW_OK)
         rc = handover_position(c->h.source, &c->fence_pos, c->fence_text, sizeof c->fence_text);
@@ -220,6 +221,7 @@ verify(Cutover *c)
     vo.source_url = c->opts->source_url;
     vo.target_url = c->opts->target_url;
     vo.phase = c->opts->phase;
+    vo.migration_id = c->h.mp.id;
     selection_init(&vo.selection);
     vo.jobs = 2;
     vo.float_tolerance = -1;
@@ -244,7 +246,7 @@ verify(Cutover *c)
 static GwResult
 prepare_failback(Cutover *c)
 {
-    GwResult rc = failback_prepare_stream(c->h.target, &c->h.state, c->webhook);
+    GwResult rc = failback_prepare_stream(c->h.target, &c->h.mp, &c->h.state, c->webhook);
     if (rc == GW_OK)
         snprintf(c->failback_text, sizeof c->failback_text, "%s",
                  c->h.state.failback_position ? c->h.state.failback_position : "");
@@ -257,7 +259,7 @@ undo(Cutover *c, const char *step)
 {
     GwResult rc = GW_OK;
     if (c->fenced)
-        rc = c->h.source->ops->fence_remove(c->h.source, c->opts->phase);
+        rc = c->h.source->ops->fence_remove(c->h.source, &c->h.mp);
     if (rc == GW_OK && c->status_changed)
         rc = handover_set_status(&c->h, PHASE_FETCHED, NULL);
     if (rc == GW_OK)
@@ -311,7 +313,10 @@ static void
 drop_forward_stream(Cutover *c)
 {
     const EngineOps *ops = c->h.source->ops;
-    if (ops->drop_stream && ops->drop_stream(c->h.source, c->opts->phase) != GW_OK)
+    char *slot = phase_names_slot(&c->h.mp, false);
+    GwResult rc = ops->drop_stream ? ops->drop_stream(c->h.source, slot) : GW_OK;
+    free(slot);
+    if (rc != GW_OK)
         log_warn("phase '%s': could not drop the forward stream on the source; drop its slot by hand", c->opts->phase);
 }
 
@@ -321,9 +326,9 @@ flow_cutover(const CutoverOptions *opts)
     Cutover c;
     memset(&c, 0, sizeof c);
     c.opts = opts;
-    c.replicate_app = gw_asprintf("godwit replicate:%s", opts->phase);
-    c.stream = gw_asprintf("%s:forward", opts->phase);
     GwResult rc = handover_open(&c.h, opts->source_url, opts->target_url, opts->phase, "cutover");
+    c.replicate_app = phase_names_app(&c.h.mp, "replicate");
+    c.stream = phase_names_stream(&c.h.mp, false);
     if (rc == GW_OK) {
         c.webhook = opts->changefeed || c.h.target->kind == ENGINE_COCKROACH;
         rc = check_status(&c);

@@ -25,6 +25,7 @@
 #include "core/selection.h"
 #include "engine/engine.h"
 #include "flow/failback_changefeed.h"
+#include "flow/migration.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -35,6 +36,7 @@ typedef struct Preparer {
     EngineConn *source;
     EngineConn *target;
     PhaseState phase;
+    MigrationPhase mp;
 } Preparer;
 
 static GwResult
@@ -42,7 +44,7 @@ refuse_if_forward_running(Preparer *p)
 {
     if (!p->target->ops->count_sessions)
         return GW_OK;
-    char *app = gw_asprintf("godwit replicate:%s", p->opts->phase);
+    char *app = phase_names_app(&p->mp, "replicate");
     int running = 0;
     GwResult rc = p->target->ops->count_sessions(p->target, app, &running);
     free(app);
@@ -58,21 +60,15 @@ refuse_if_forward_running(Preparer *p)
 
 /* Everything the source had committed reaches the target first: forward replication until caught up. */
 static GwResult
-drain_forward(const ReplicateOptions *opts)
+drain_forward(const ReplicateOptions *opts, const MigrationPhase *mp)
 {
     ReplicateOptions fwd = *opts;
+    fwd.migration_id = mp->id;
     fwd.failback = false;
     fwd.stop_when_caught_up = true;
     fwd.metrics_addr = NULL;
     log_info("phase '%s': draining forward replication before failback", opts->phase);
     return flow_replicate(&fwd);
-}
-
-/* The failback stream's name on the target: its slot and publications. */
-static char *
-failback_stream_phase(const char *phase)
-{
-    return gw_asprintf("%s_failback", phase);
 }
 
 GwResult
@@ -100,14 +96,14 @@ failback_describe_phase_tables(EngineConn *conn, const char *phase, Catalog *out
  * is dropped and made again.
  */
 static GwResult
-create_failback_stream(EngineConn *target, const PhaseState *phase, const Catalog *cat, Snapshot *snap)
+create_failback_stream(EngineConn *target, const MigrationPhase *mp, const Catalog *cat, Snapshot *snap)
 {
     const EngineOps *ops = target->ops;
     if (!ops->drop_stream || !ops->snapshot_create) {
         log_error("target %s (%s): failback from it is not supported yet", target->endpoint->redacted, ops->name);
         return GW_ERR_USAGE;
     }
-    char *name = failback_stream_phase(phase->name);
+    char *name = phase_names_slot(mp, true);
     GwResult rc = ops->drop_stream(target, name);
     if (rc == GW_OK)
         rc = ops->snapshot_create(target, name, cat, SNAPSHOT_NEW_STREAM, snap);
@@ -142,7 +138,7 @@ record_prepared(EngineConn *target, PhaseState *phase, const Snapshot *snap)
 }
 
 GwResult
-failback_prepare_stream(EngineConn *target, PhaseState *phase, bool webhook)
+failback_prepare_stream(EngineConn *target, const MigrationPhase *mp, PhaseState *phase, bool webhook)
 {
     if (webhook)
         return failback_changefeed_prepare(target, phase);
@@ -152,7 +148,7 @@ failback_prepare_stream(EngineConn *target, PhaseState *phase, bool webhook)
     memset(&snap, 0, sizeof snap);
     GwResult rc = failback_describe_phase_tables(target, phase->name, &cat);
     if (rc == GW_OK)
-        rc = create_failback_stream(target, phase, &cat, &snap);
+        rc = create_failback_stream(target, mp, &cat, &snap);
     if (rc == GW_OK)
         rc = record_prepared(target, phase, &snap);
     snapshot_free(&snap);
@@ -183,7 +179,7 @@ load_phase(Preparer *p, bool *prepared)
 static GwResult
 connect_both(Preparer *p)
 {
-    char *app = gw_asprintf("godwit failback:%s", p->opts->phase);
+    char *app = phase_names_app(&p->mp, "failback");
     GwResult rc = endpoint_init(&p->source_ep, p->opts->source_url, ROLE_SOURCE, app);
     if (rc == GW_OK)
         rc = endpoint_init(&p->target_ep, p->opts->target_url, ROLE_TARGET, app);
@@ -214,13 +210,17 @@ preparer_free(Preparer *p)
  * (failback_changefeed.h), not a slot: a CockroachDB target, or --changefeed.
  */
 static GwResult
-prepare(const ReplicateOptions *opts, bool *webhook)
+prepare(const ReplicateOptions *opts, MigrationPhase *mp, bool *webhook)
 {
     Preparer p;
     memset(&p, 0, sizeof p);
     p.opts = opts;
     bool prepared = false;
-    GwResult rc = connect_both(&p);
+    GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, "failback", opts->phase,
+                                  &p.mp);
+    *mp = p.mp;
+    if (rc == GW_OK)
+        rc = connect_both(&p);
     if (rc == GW_OK) {
         *webhook = opts->changefeed || p.target->kind == ENGINE_COCKROACH;
         rc = *webhook ? failback_changefeed_check(opts, p.source) : GW_OK;
@@ -230,9 +230,9 @@ prepare(const ReplicateOptions *opts, bool *webhook)
     if (rc == GW_OK && !prepared)
         rc = refuse_if_forward_running(&p);
     if (rc == GW_OK && !prepared) {
-        rc = drain_forward(opts);
+        rc = drain_forward(opts, &p.mp);
         if (rc == GW_OK)
-            rc = failback_prepare_stream(p.target, &p.phase, *webhook);
+            rc = failback_prepare_stream(p.target, &p.mp, &p.phase, *webhook);
     }
     preparer_free(&p);
     return rc;
@@ -242,12 +242,14 @@ GwResult
 flow_failback(const ReplicateOptions *opts)
 {
     bool webhook = false;
-    GwResult rc = prepare(opts, &webhook);
+    MigrationPhase mp;
+    GwResult rc = prepare(opts, &mp, &webhook);
     if (rc)
         return rc;
-    if (webhook)
-        return flow_failback_changefeed(opts);
     ReplicateOptions back = *opts;
+    back.migration_id = mp.id;
+    if (webhook)
+        return flow_failback_changefeed(&back);
     back.failback = true;
     return flow_replicate(&back);
 }

@@ -20,7 +20,8 @@ GwResult flow_failback(const ReplicateOptions *opts) GW_MUST_CHECK;
  * target from this moment on is kept for `godwit failback`.  phase is
  * updated as stored.
  */
-GwResult failback_prepare_stream(EngineConn *target, PhaseState *phase, bool webhook) GW_MUST_CHECK;
+GwResult failback_prepare_stream(EngineConn *target, const MigrationPhase *mp, PhaseState *phase,
+                                 bool webhook) GW_MUST_CHECK;
 
 /* The phase's tables as conn has them (those its fetch recorded). */
 GwResult failback_describe_phase_tables(EngineConn *conn, const char *phase, Catalog *out) GW_MUST_CHECK;

@@ -17,7 +17,7 @@
  * at or before the checkpoint and skipped.
  *
  * Loop prevention is the writer's: the source's apply session carries the
- * replication origin godwit:<phase>:failback, as for slot-based failback.
+ * stream's replication origin (core/phase_names.h), as for slot-based failback.
  * The source must be PostgreSQL for now (staging is not written for MySQL).
  */
 #include "flow/failback_changefeed.h"
@@ -37,6 +37,7 @@
 #include "core/jsonv.h"
 #include "core/selection.h"
 #include "flow/change_filter.h"
+#include "flow/migration.h"
 #include "http/changefeed_webhook.h"
 #include "http/http_server.h"
 #include "util/log.h"
@@ -86,6 +87,8 @@ typedef struct Failback {
     CfTable *tables;
     size_t ntables;
     char *stream_name;
+    MigrationPhase mp;          /* names of the phase's stream, sessions and staging (core/phase_names.h) */
+    char *staging_key;          /* the phase's staged rows on the source */
     ChangefeedChange change;
     Webhook *webhook;
     size_t max_body;
@@ -533,7 +536,7 @@ stage_rows(Failback *f, const ChangefeedMessage *m, char *why, size_t whylen)
         s->after = json_text(r->after);
         s->before = r->before ? json_text(r->before) : NULL;
     }
-    if (v == WEBHOOK_STAGED && n > 0 && f->ops->staging_put(f->stager, f->phase.name, rows, n) != GW_OK)
+    if (v == WEBHOOK_STAGED && n > 0 && f->ops->staging_put(f->stager, f->staging_key, rows, n) != GW_OK)
         v = WEBHOOK_UNAVAILABLE;
     if (v == WEBHOOK_STAGED) {
         pthread_mutex_lock(&f->mu);
@@ -572,7 +575,7 @@ deliver(void *ctx, const ChangefeedMessage *m, char *why, size_t whylen)
         /* At or before the checkpoint: applied already, nothing to record. */
         v = WEBHOOK_STAGED;
     } else if (m->is_resolved) {
-        v = f->ops->staging_resolve(f->stager, f->phase.name, m->resolved) == GW_OK ? WEBHOOK_STAGED
+        v = f->ops->staging_resolve(f->stager, f->staging_key, m->resolved) == GW_OK ? WEBHOOK_STAGED
                                                                                     : WEBHOOK_UNAVAILABLE;
         if (v == WEBHOOK_STAGED) {
             pthread_mutex_lock(&f->mu);
@@ -675,7 +678,7 @@ apply_interval(Failback *f, Hlc upto)
     do {
         StagedChange *rows = NULL;
         n = 0;
-        rc = f->ops->staging_read(f->reader, f->phase.name, from, from_seq, upto, CHANGEFEED_PAGE, &rows, &n);
+        rc = f->ops->staging_read(f->reader, f->staging_key, from, from_seq, upto, CHANGEFEED_PAGE, &rows, &n);
         for (size_t i = 0; rc == GW_OK && i < n; i++)
             rc = apply_staged(f, &rows[i]);
         if (n > 0) {
@@ -689,7 +692,7 @@ apply_interval(Failback *f, Hlc upto)
     char text[HLC_TEXT_LEN];
     hlc_format(upto, text, sizeof text);
     if (rc == GW_OK)
-        rc = f->ops->staging_discard(f->writer, f->phase.name, upto);
+        rc = f->ops->staging_discard(f->writer, f->staging_key, upto);
     if (rc == GW_OK)
         rc = f->ops->apply_commit(f->writer, f->stream_name, f->phase.name, text);
     if (rc) {
@@ -770,7 +773,7 @@ apply_loop(Failback *f, double started)
         pthread_mutex_unlock(&f->mu);
         Hlc next;
         bool found;
-        GwResult rc = f->ops->staging_next_resolved(f->reader, f->phase.name, applied, &next, &found);
+        GwResult rc = f->ops->staging_next_resolved(f->reader, f->staging_key, applied, &next, &found);
         if (rc == GW_OK && found)
             rc = apply_interval(f, next);
         if (rc)
@@ -835,7 +838,7 @@ static GwResult
 setup(Failback *f, const char **token_source)
 {
     GwResult rc = load_token(f->opts, &f->token, token_source);
-    char *app = gw_asprintf("godwit failback:%s", f->opts->phase);
+    char *app = phase_names_app(&f->mp, "failback");
     if (rc == GW_OK)
         rc = endpoint_init(&f->source_ep, f->opts->source_url, ROLE_SOURCE, app);
     if (rc == GW_OK)
@@ -879,6 +882,7 @@ teardown(Failback *f)
     endpoint_free(&f->source_ep);
     endpoint_free(&f->target_ep);
     free(f->stream_name);
+    free(f->staging_key);
     free(f->token);
     pthread_cond_destroy(&f->cv);
     pthread_mutex_destroy(&f->mu);
@@ -895,11 +899,15 @@ flow_failback_changefeed(const ReplicateOptions *opts)
     catalog_init(&f.catalog);
     selection_init(&f.filters);
     changefeed_change_init(&f.change);
-    f.stream_name = gw_asprintf("%s:failback", opts->phase);
+    GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, "failback", opts->phase,
+                                  &f.mp);
+    f.stream_name = phase_names_stream(&f.mp, true);
+    f.staging_key = phase_names_staging(&f.mp);
     f.max_body = opts->max_body ? opts->max_body : CHANGEFEED_MAX_BODY_DEFAULT;
     metrics_init(&f.m);
     const char *token_source = NULL;
-    GwResult rc = setup(&f, &token_source);
+    if (rc == GW_OK)
+        rc = setup(&f, &token_source);
     HttpServer *http = NULL;
     if (rc == GW_OK && opts->metrics_addr)
         rc = http_server_start(opts->metrics_addr, &http);

@@ -32,7 +32,7 @@
 static GwResult
 connect_both(FetchRun *run)
 {
-    char *app = gw_asprintf("godwit fetch:%s", run->opts->phase);
+    char *app = phase_names_app(&run->mp, "fetch");
     GwResult rc = endpoint_init(&run->source_ep, run->opts->source_url, ROLE_SOURCE, app);
     if (rc == GW_OK)
         rc = endpoint_init(&run->target_ep, run->opts->target_url, ROLE_TARGET, app);
@@ -52,7 +52,9 @@ connect_both(FetchRun *run)
 static GwResult
 reset_phase(FetchRun *run)
 {
-    GwResult rc = run->source->ops->drop_stream(run->source, run->opts->phase);
+    char *slot = phase_names_slot(&run->mp, false);
+    GwResult rc = run->source->ops->drop_stream(run->source, slot);
+    free(slot);
     if (rc == GW_OK)
         rc = run->target->ops->state_delete_phase(run->target, run->opts->phase);
     return rc;
@@ -232,11 +234,17 @@ take_snapshot(FetchRun *run, const Catalog *cat)
     SnapshotKind kind = !o->stream ? SNAPSHOT_PLAIN : o->resume ? SNAPSHOT_RESUME : SNAPSHOT_NEW_STREAM;
     GwResult rc = GW_OK;
     if (!o->resume) {
-        rc = save_phase(run, PHASE_STARTING);
+        /* The first state written: a new migration is recorded with it (flow/migration.h). */
+        rc = migration_record(run->target, &run->migration);
+        phase_names_init(&run->mp, run->migration.rec.id, o->phase);
+        if (rc == GW_OK)
+            rc = save_phase(run, PHASE_STARTING);
         if (rc)
             return rc;
     }
-    rc = run->source->ops->snapshot_create(run->source, o->phase, cat, kind, &run->snapshot);
+    char *slot = phase_names_slot(&run->mp, false);
+    rc = run->source->ops->snapshot_create(run->source, slot, cat, kind, &run->snapshot);
+    free(slot);
     if (rc == GW_OK)
         rc = join_snapshot(run);
     if (rc || o->resume)
@@ -289,7 +297,10 @@ fetch_steps(FetchRun *run)
     bool done = false;
     Catalog before;
     catalog_init(&before);
-    GwResult rc = connect_both(run);
+    GwResult rc = migration_open(run->opts->source_url, run->opts->target_url, "fetch", true, &run->migration);
+    phase_names_init(&run->mp, run->migration.rec.id, run->opts->phase);
+    if (rc == GW_OK)
+        rc = connect_both(run);
     if (rc == GW_OK)
         rc = fetch_source_options(run);
     /* A plan's phases are checked against each other and the source's rows before anything is created. */
@@ -354,6 +365,7 @@ flow_fetch(FetchOptions *opts)
     fetch_plan_free(&run);
     snapshot_free(&run.snapshot);
     phase_state_free(&run.phase);
+    migration_free(&run.migration);
     catalog_free(&run.catalog);
     engine_close(run.source);
     engine_close(run.target);

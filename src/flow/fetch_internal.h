@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "flow/fetch.h"
+#include "flow/migration.h"
 #include "util/progress.h"
 
 typedef struct FetchTable {
@@ -43,6 +44,8 @@ typedef struct FetchRun {
     Catalog catalog;
     Snapshot snapshot;
     PhaseState phase;
+    Migration migration;    /* the target's, or a new one recorded when the phase is first saved */
+    MigrationPhase mp;      /* names of the phase's stream and sessions (core/phase_names.h) */
     FetchTable *tables;
     size_t ntables;
     FetchShard *shards;     /* shards still to copy, largest tables first */

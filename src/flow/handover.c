@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "flow/failback.h"
+#include "flow/migration.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -95,8 +96,10 @@ handover_open(Handover *h, const char *source_url, const char *target_url, const
     h->phase = phase;
     selection_init(&h->filters);
     catalog_init(&h->tables);
-    char *app = gw_asprintf("godwit %s:%s", command, phase);
-    GwResult rc = endpoint_init(&h->source_ep, source_url, ROLE_SOURCE, app);
+    GwResult rc = migration_check(source_url, target_url, command, phase, &h->mp);
+    char *app = phase_names_app(&h->mp, command);
+    if (rc == GW_OK)
+        rc = endpoint_init(&h->source_ep, source_url, ROLE_SOURCE, app);
     if (rc == GW_OK)
         rc = endpoint_init(&h->target_ep, target_url, ROLE_TARGET, app);
     free(app);
@@ -139,7 +142,7 @@ handover_set_status(Handover *h, const char *status, const char *handoff_positio
 GwResult
 handover_unfence(Handover *h, EngineConn *fenced, const char *status)
 {
-    GwResult rc = fenced->ops->fence_remove ? fenced->ops->fence_remove(fenced, h->phase) : GW_OK;
+    GwResult rc = fenced->ops->fence_remove ? fenced->ops->fence_remove(fenced, &h->mp) : GW_OK;
     return rc ? rc : handover_set_status(h, status, NULL);
 }
 

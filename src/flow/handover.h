@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "core/phase_names.h"
 #include "core/selection.h"
 #include "engine/engine.h"
 #include "util/result.h"
@@ -23,6 +24,7 @@
 
 typedef struct Handover {
     const char *phase;
+    MigrationPhase mp;          /* the target's migration and the phase: every derived name (core/phase_names.h) */
     Endpoint source_ep;
     Endpoint target_ep;
     EngineConn *source;
@@ -35,8 +37,10 @@ typedef struct Handover {
 } Handover;
 
 /*
- * Connects to both databases as "godwit <command>:<phase>" (not a stream's
- * name: a stream ends sessions named like its own) and loads the phase.
+ * Checks the source is the target's migration's (flow/migration.h), then
+ * connects to both databases as "godwit <command>:<id>:<phase>" (not a
+ * stream's name: a stream ends sessions named like its own) and loads the
+ * phase.
  */
 GwResult handover_open(Handover *h, const char *source_url, const char *target_url, const char *phase,
                        const char *command) GW_MUST_CHECK;

@@ -33,6 +33,7 @@
 #include "core/selection.h"
 #include "engine/engine.h"
 #include "flow/change_filter.h"
+#include "flow/migration.h"
 #include "http/http_server.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -984,16 +985,19 @@ flow_replicate(const ReplicateOptions *opts)
     catalog_init(&r.catalog);
     selection_init(&r.filters);
     const char *command = opts->failback ? "failback" : "replicate";
-    r.stream_name = gw_asprintf("%s:%s", opts->phase, opts->failback ? "failback" : "forward");
-    char *app = gw_asprintf("godwit %s:%s", command, opts->phase);
+    MigrationPhase mp;
+    GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, command, opts->phase, &mp);
+    r.stream_name = phase_names_stream(&mp, opts->failback);
+    char *app = phase_names_app(&mp, command);
     /* Roles stay those of the migration: failback reads the target and writes to the source. */
     const char *reader_url = opts->failback ? opts->target_url : opts->source_url;
     const char *writer_url = opts->failback ? opts->source_url : opts->target_url;
-    GwResult rc = endpoint_init(&r.reader_ep, reader_url, opts->failback ? ROLE_TARGET : ROLE_SOURCE, app);
+    if (rc == GW_OK)
+        rc = endpoint_init(&r.reader_ep, reader_url, opts->failback ? ROLE_TARGET : ROLE_SOURCE, app);
     if (rc == GW_OK)
         rc = endpoint_init(&r.writer_ep, writer_url, opts->failback ? ROLE_SOURCE : ROLE_TARGET, app);
     free(app);
-    r.reader_ep.server_id = opts->server_id;
+    r.reader_ep.server_id = opts->server_id ? opts->server_id : phase_names_server_id(&mp);
     r.reader_ep.ddl_applied = opts->ddl_applied;
     metrics_init(&r.m);
     HttpServer *http = NULL;

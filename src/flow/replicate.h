@@ -38,6 +38,11 @@ typedef struct ReplicateOptions {
     /* Stop once no change of the phase came for this long (cutover without a fence); 0: never. */
     int quiet_ms;
     struct ReplicateResult *result;     /* filled in when the stream ends, or NULL */
+    /*
+     * The target's migration id, when the caller checked it (flow/migration.h)
+     * and runs the stream in-process; NULL: the stream checks it itself.
+     */
+    const char *migration_id;
 } ReplicateOptions;
 
 /* What a stream reports when it ends (in-process callers: cutover, rollback). */

@@ -63,7 +63,7 @@ fence_target(Rollback *b)
                   b->h.target_ep.redacted, ops->name);
         return GW_ERR_USAGE;
     }
-    GwResult rc = ops->fence_install(b->h.target, b->opts->phase, b->h.fence, b->h.nfence);
+    GwResult rc = ops->fence_install(b->h.target, &b->h.mp, b->h.fence, b->h.nfence);
     b->fenced = rc == GW_OK;
     if (rc == GW_OK)
         rc = handover_position(b->h.target, &b->fence_pos, b->fence_text, sizeof b->fence_text);
@@ -94,7 +94,7 @@ drain_failback(Rollback *b)
                              .phase = b->opts->phase, .stop_when_caught_up = true,
                              .retry_seconds = HANDOVER_RETRY_SECONDS,
                              .group_changes = REPLICATE_DEFAULT_GROUP_CHANGES,
-                             .group_ms = REPLICATE_DEFAULT_GROUP_MS};
+                             .group_ms = REPLICATE_DEFAULT_GROUP_MS, .migration_id = b->h.mp.id};
     return flow_failback(&back);
 }
 
@@ -103,7 +103,7 @@ undo(Rollback *b, const char *step)
 {
     GwResult rc = GW_OK;
     if (b->fenced)
-        rc = b->h.target->ops->fence_remove(b->h.target, b->opts->phase);
+        rc = b->h.target->ops->fence_remove(b->h.target, &b->h.mp);
     if (rc == GW_OK && b->status_changed)
         rc = handover_set_status(&b->h, PHASE_FAILBACK, NULL);
     if (rc == GW_OK)
@@ -119,9 +119,9 @@ flow_rollback(const RollbackOptions *opts)
     Rollback b;
     memset(&b, 0, sizeof b);
     b.opts = opts;
-    b.failback_app = gw_asprintf("godwit failback:%s", opts->phase);
-    b.stream = gw_asprintf("%s:failback", opts->phase);
     GwResult rc = handover_open(&b.h, opts->source_url, opts->target_url, opts->phase, "rollback");
+    b.failback_app = phase_names_app(&b.h.mp, "failback");
+    b.stream = phase_names_stream(&b.h.mp, true);
     if (rc == GW_OK)
         rc = require_cut_over(&b);
     if (rc == GW_OK)
@@ -140,7 +140,7 @@ flow_rollback(const RollbackOptions *opts)
     }
     if (rc == GW_OK) {
         step = "lifting the source's fence";
-        rc = b.h.source->ops->fence_remove ? b.h.source->ops->fence_remove(b.h.source, opts->phase) : GW_OK;
+        rc = b.h.source->ops->fence_remove ? b.h.source->ops->fence_remove(b.h.source, &b.h.mp) : GW_OK;
     }
     if (rc == GW_OK) {
         step = "recording the rollback";
@@ -176,8 +176,8 @@ GwResult
 flow_finish(const RollbackOptions *opts)
 {
     Handover h;
-    char *app = gw_asprintf("godwit failback:%s", opts->phase);
     GwResult rc = handover_open(&h, opts->source_url, opts->target_url, opts->phase, "finish");
+    char *app = phase_names_app(&h.mp, "failback");
     bool running = false;
     char *before = gw_strdup(rc == GW_OK ? h.state.status : "");
     const char *st = before;
@@ -193,14 +193,14 @@ flow_finish(const RollbackOptions *opts)
         log_error("`godwit failback` of phase '%s' is still running: stop it (SIGTERM) first", opts->phase);
         rc = GW_ERR_USAGE;
     }
-    char *failback_stream = gw_asprintf("%s_failback", opts->phase);
+    char *failback_stream = phase_names_slot(&h.mp, true);
     if (rc == GW_OK && h.state.failback_slot && h.target->ops->drop_stream)
         rc = h.target->ops->drop_stream(h.target, failback_stream);
     free(failback_stream);
     if (rc == GW_OK && h.source->ops->fence_remove)
-        rc = h.source->ops->fence_remove(h.source, opts->phase);
+        rc = h.source->ops->fence_remove(h.source, &h.mp);
     if (rc == GW_OK && h.target->ops->fence_remove)
-        rc = h.target->ops->fence_remove(h.target, opts->phase);
+        rc = h.target->ops->fence_remove(h.target, &h.mp);
     if (rc == GW_OK)
         rc = handover_set_status(&h, PHASE_FINISHED, NULL);
     if (rc == GW_OK)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "flow/migration.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -102,12 +103,28 @@ print_phase(json_t *p)
     }
 }
 
+/* The target's migration (flow/migration.h), as status shows it. */
+static json_t *
+migration_json(const MigrationRecord *rec)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "id", rec->id, "source", rec->source_desc, "source_identity",
+                     rec->source_identity, "created_at", rec->created_at ? rec->created_at : "");
+}
+
+static void
+print_migration(json_t *m)
+{
+    if (m)
+        printf("migration %s from source %s (%s), since %s\n", str(m, "id"), str(m, "source"),
+               str(m, "source_identity"), str(m, "created_at"));
+}
+
 /*
  * Adds each failback stream, read from the source's checkpoints, to the
  * streams of its phase.  The source only knows the position applied.
  */
 static GwResult
-add_failback_streams(json_t *root, EngineConn *conn)
+add_failback_streams(json_t *root, EngineConn *conn, const char *migration_id)
 {
     GwResult rc = GW_OK;
     size_t i;
@@ -116,7 +133,9 @@ add_failback_streams(json_t *root, EngineConn *conn)
         const char *st = str(p, "status");
         if (rc || (strcmp(st, "failback") != 0 && strcmp(st, "rolling_back") != 0) || !conn->ops->checkpoint_get)
             continue;
-        char *stream = gw_asprintf("%s:failback", str(p, "name")), *pos = NULL;
+        MigrationPhase mp;
+        phase_names_init(&mp, migration_id, str(p, "name"));
+        char *stream = phase_names_stream(&mp, true), *pos = NULL;
         bool found = false;
         rc = conn->ops->checkpoint_get(conn, stream, &pos, &found);
         json_t *streams = json_object_get(p, "streams");
@@ -165,10 +184,14 @@ GwResult
 flow_status(const char *target_url, const char *source_url, bool json_output)
 {
     Endpoint ep;
+    memset(&ep, 0, sizeof ep);
     EngineConn *conn = NULL;
     char *report = NULL;
     bool found = false;
-    GwResult rc = endpoint_init(&ep, target_url, ROLE_TARGET, "godwit status");
+    Migration m;
+    GwResult rc = migration_open(source_url, target_url, "status", false, &m);
+    if (rc == GW_OK)
+        rc = endpoint_init(&ep, target_url, ROLE_TARGET, "godwit status");
     if (rc == GW_OK)
         rc = engine_connect(&ep, &conn);
     if (rc == GW_OK)
@@ -179,6 +202,8 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
     }
     json_error_t err;
     json_t *root = rc == GW_OK ? json_loads(report, 0, &err) : NULL;
+    if (root && m.recorded)
+        json_object_set_new(root, "migration", migration_json(&m.rec));
     Endpoint source_ep;
     EngineConn *source = NULL;
     memset(&source_ep, 0, sizeof source_ep);
@@ -187,7 +212,7 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
         if (rc == GW_OK)
             rc = engine_connect(&source_ep, &source);
         if (rc == GW_OK)
-            rc = add_failback_streams(root, source);
+            rc = add_failback_streams(root, source, m.rec.id);
     }
     if (rc == GW_OK)
         add_lag(root, conn, source);
@@ -199,6 +224,7 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
         printf("%s\n", text);
         free(text);
     } else if (rc == GW_OK) {
+        print_migration(json_object_get(root, "migration"));
         size_t i;
         json_t *p;
         json_array_foreach(json_object_get(root, "phases"), i, p) {
@@ -211,5 +237,6 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
     free(report);
     engine_close(conn);
     endpoint_free(&ep);
+    migration_free(&m);
     return rc;
 }

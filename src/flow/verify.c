@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flow/migration.h"
 #include "flow/verify_internal.h"
 #include "http/http_server.h"
 #include "util/log.h"
@@ -565,8 +566,11 @@ flow_verify(VerifyOptions *opts)
     catalog_init(&v.src_cat);
     catalog_init(&v.tgt_cat);
     selection_init(&v.filters);
-    char *app = gw_asprintf("godwit verify:%s", opts->phase);
-    GwResult rc = endpoint_init(&v.source_ep, opts->source_url, ROLE_SOURCE, app);
+    MigrationPhase mp;
+    GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, "verify", opts->phase, &mp);
+    char *app = phase_names_app(&mp, "verify");
+    if (rc == GW_OK)
+        rc = endpoint_init(&v.source_ep, opts->source_url, ROLE_SOURCE, app);
     v.source_ep.no_global_lock = opts->fenced;
     if (rc == GW_OK)
         rc = endpoint_init(&v.target_ep, opts->target_url, ROLE_TARGET, app);

@@ -36,6 +36,7 @@ typedef struct VerifyOptions {
     const char *source_url;
     const char *target_url;
     const char *phase;
+    const char *migration_id;   /* checked by the caller (cutover); NULL: verify checks the target's migration */
     Selection selection;        /* --tables, --exclude, --where */
     int jobs;
     int live_seconds;           /* 0: report what the snapshots show */

@@ -134,4 +134,5 @@ const EngineOps mysql_engine_ops = {
     .checkpoint_get = mysql_checkpoint_get,
     .fence_install = mysql_fence_install,
     .fence_remove = mysql_fence_remove,
+    .source_identity = mysql_source_identity,
 };

@@ -4,8 +4,11 @@
  * SIGNAL an error when the new or old row matches the phase's predicate,
  * unless the session is godwit's applier (it sets @godwit_apply).
  *
- * Triggers are named godwit_fence_<phase>_<n>_{ins,upd,del}, so that
- * fence_remove finds exactly the phase's.  MySQL's DDL is not
+ * Triggers are named <fence>_<n>_{i,u,d} after the phase's fence name
+ * (core/phase_names.h: godwit_fence_<id>_<phase>), so that fence_remove
+ * finds exactly the phase's of this migration.  The short suffixes keep the
+ * longest name (a 34-byte phase) within MySQL's 64 characters up to 99,999
+ * tables.  MySQL's DDL is not
  * transactional: a failed install removes what it created.  The session
  * installing them sets skip_replication (MariaDB), so that forward streams
  * of other phases reading the same binlog skip this DDL as godwit's own.
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/phase_names.h"
 #include "engine/mysql/mysql_internal.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -24,7 +28,7 @@
 #define MESSAGE_MAX 128
 
 static const char *const events[3] = {"INSERT", "UPDATE", "DELETE"};
-static const char *const suffixes[3] = {"ins", "upd", "del"};
+static const char *const suffixes[3] = {"i", "u", "d"};
 
 /* The condition on the trigger's rows: NEW for inserts, both for updates, OLD for deletes. */
 static char *
@@ -51,13 +55,14 @@ fence_message(const char *phase)
 }
 
 static GwResult
-install_one(MyConn *c, const char *phase, const FenceTable *t, size_t n)
+install_one(MyConn *c, const MigrationPhase *mp, const FenceTable *t, size_t n)
 {
     char *table = mysql_qualified(t->schema, t->table);
-    char *msg = fence_message(phase);
+    char *msg = fence_message(mp->phase);
+    char *fence = phase_names_fence(mp);
     GwResult rc = GW_OK;
     for (int e = 0; e < 3 && rc == GW_OK; e++) {
-        char *name = gw_asprintf("godwit_fence_%s_%zu_%s", phase, n, suffixes[e]);
+        char *name = gw_asprintf("%s_%zu_%s", fence, n, suffixes[e]);
         char *trigger = mysql_qualified(t->schema, name);
         char *cond = fence_condition(&c->base, t, e);
         char *sql = gw_asprintf("CREATE TRIGGER %s BEFORE %s ON %s FOR EACH ROW"
@@ -72,6 +77,7 @@ install_one(MyConn *c, const char *phase, const FenceTable *t, size_t n)
     }
     free(table);
     free(msg);
+    free(fence);
     return rc;
 }
 
@@ -87,7 +93,7 @@ mark_own_ddl(MyConn *c)
                  " DDL", role_name(c->base.role), c->base.endpoint->redacted, mysql_error(c->my));
 }
 
-/* Whether a trigger's name is one of the phase's fence triggers: the prefix, digits, _ins/_upd/_del. */
+/* Whether a trigger's name is one of the phase's fence triggers: the prefix, digits, _i/_u/_d. */
 static bool
 is_fence_trigger(const char *name, const char *prefix)
 {
@@ -99,12 +105,13 @@ is_fence_trigger(const char *name, const char *prefix)
         return false;
     while (isdigit((unsigned char) *p))
         p++;
-    return !strcmp(p, "_ins") || !strcmp(p, "_upd") || !strcmp(p, "_del");
+    return !strcmp(p, "_i") || !strcmp(p, "_u") || !strcmp(p, "_d");
 }
 
 GwResult
-mysql_fence_remove(EngineConn *conn, const char *phase)
+mysql_fence_remove(EngineConn *conn, const MigrationPhase *mp)
 {
+    const char *phase = mp->phase;
     MyConn *c = MY(conn);
     mark_own_ddl(c);
     MYSQL_RES *res;
@@ -115,7 +122,9 @@ mysql_fence_remove(EngineConn *conn, const char *phase)
     if (rc)
         return rc;
     /* The names are collected first: the result set is closed before the DROPs run. */
-    char *prefix = gw_asprintf("godwit_fence_%s_", phase);
+    char *fence = phase_names_fence(mp);
+    char *prefix = gw_asprintf("%s_", fence);
+    free(fence);
     char **triggers = NULL;
     size_t n = 0, cap = 0;
     MYSQL_ROW row;
@@ -141,16 +150,17 @@ mysql_fence_remove(EngineConn *conn, const char *phase)
 }
 
 GwResult
-mysql_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n)
+mysql_fence_install(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables, size_t n)
 {
     MyConn *c = MY(conn);
+    const char *phase = mp->phase;
     mark_own_ddl(c);
     GwResult rc = GW_OK;
     for (size_t i = 0; i < n && rc == GW_OK; i++)
-        rc = install_one(c, phase, &tables[i], i);
+        rc = install_one(c, mp, &tables[i], i);
     if (rc) {
         /* Not transactional: what was created goes, so that a failed cutover leaves no fence. */
-        if (mysql_fence_remove(conn, phase) != GW_OK)
+        if (mysql_fence_remove(conn, mp) != GW_OK)
             log_warn("phase '%s': some fence triggers may remain; `godwit rollback` removes them", phase);
         return rc;
     }

@@ -31,8 +31,9 @@ char *mysql_render_predicate(EngineConn *conn, const Predicate *p);
 char *mysql_render_predicate_on_row(EngineConn *conn, const Predicate *p, const char *row);
 
 /* mysql_fence.c */
-GwResult mysql_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n) GW_MUST_CHECK;
-GwResult mysql_fence_remove(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+GwResult mysql_fence_install(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables,
+                             size_t n) GW_MUST_CHECK;
+GwResult mysql_fence_remove(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
 
 /* mysql_catalog.c */
 GwResult mysql_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
@@ -43,13 +44,14 @@ GwResult mysql_describe_one(MyConn *c, const char *schema, const char *table, bo
 GwResult mysql_check_source(EngineConn *conn, bool stream) GW_MUST_CHECK;
 
 /* mysql_snapshot.c */
-GwResult mysql_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind,
+GwResult mysql_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind,
                                Snapshot *out) GW_MUST_CHECK;
 GwResult mysql_snapshot_join(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
 GwResult mysql_snapshot_ready(EngineConn *conn, Snapshot *snap) GW_MUST_CHECK;
 GwResult mysql_snapshot_release(EngineConn *conn);
 const char *mysql_joined_position(EngineConn *conn);
-GwResult mysql_drop_stream(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+GwResult mysql_drop_stream(EngineConn *conn, const char *slot) GW_MUST_CHECK;
+GwResult mysql_source_identity(EngineConn *conn, char **identity) GW_MUST_CHECK;
 GwResult mysql_current_pos(EngineConn *conn, StreamPos *out) GW_MUST_CHECK;
 
 /* mysql_split.c */

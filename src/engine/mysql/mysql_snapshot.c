@@ -256,10 +256,10 @@ take_lock(MyConn *c, const Catalog *cat, SnapshotKind kind, bool *locked)
 }
 
 GwResult
-mysql_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind, Snapshot *out)
+mysql_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind, Snapshot *out)
 {
     MyConn *c = MY(conn);
-    (void) phase;
+    (void) slot;
     memset(out, 0, sizeof *out);
     GwResult rc = mysql_conn_open_raw(conn, &c->lock);
     bool locked = false;
@@ -340,10 +340,10 @@ mysql_joined_position(EngineConn *conn)
 
 /* No slot, no publication: the binlog is the stream, and its files expire by the server's settings. */
 GwResult
-mysql_drop_stream(EngineConn *conn, const char *phase)
+mysql_drop_stream(EngineConn *conn, const char *slot)
 {
     (void) conn;
-    (void) phase;
+    (void) slot;
     return GW_OK;
 }
 

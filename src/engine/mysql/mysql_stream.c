@@ -706,16 +706,6 @@ start_file(const PhaseState *ps, StreamPos start, char *file, size_t len, uint32
     return 0;
 }
 
-/* A server id of the phase's own: stable across runs, unlike any real server's small ids. */
-static uint32_t
-default_server_id(const char *phase)
-{
-    uint32_t h = 2166136261u;
-    for (const char *p = phase; *p; p++)
-        h = (h ^ (uint8_t) *p) * 16777619u;
-    return 0x80000000u | (h & 0x7fffffffu);
-}
-
 GwResult
 mysql_stream_open(EngineConn *conn, const PhaseState *ps, StreamPos start, ChangeStream **out)
 {
@@ -742,7 +732,8 @@ mysql_stream_open(EngineConn *conn, const PhaseState *ps, StreamPos start, Chang
         mysql_stream_close(s);
         return rc;
     }
-    uint32_t server_id = conn->endpoint->server_id ? conn->endpoint->server_id : default_server_id(ps->name);
+    /* The flow sets it: --server-id, else one of the migration's phase (core/phase_names.h). */
+    uint32_t server_id = conn->endpoint->server_id;
     BinlogStart bs = {.file = s->file, .offset = offset, .server_id = server_id, .heartbeat_ms = STREAM_HEARTBEAT_MS};
     unsigned errnum = 0;
     char err[512];

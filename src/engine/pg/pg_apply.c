@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/phase_names.h"
 #include "engine/pg/pg_apply_internal.h"
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
@@ -731,7 +732,8 @@ pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *f
 }
 
 /*
- * Tags the session's writes with the replication origin "godwit:<stream>":
+ * Tags the session's writes with the stream's replication origin
+ * (phase_names_origin: "godwit:<stream>", the stream named by migration and phase):
  * pgoutput marks them with an Origin message, so a stream reading this
  * database can drop them.  Without the privilege (superuser, or EXECUTE on
  * the pg_replication_origin_* functions) it warns and goes on: forward
@@ -740,7 +742,7 @@ pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *f
 static GwResult
 setup_origin(PgConn *c, const char *stream)
 {
-    char *name = gw_asprintf("godwit:%s", stream);
+    char *name = phase_names_origin(stream);
     const char *params[1] = {name};
     PGresult *res = PQexecParams(c->pg,
                                  "SELECT pg_catalog.pg_replication_origin_session_setup($1)"

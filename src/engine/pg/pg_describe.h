@@ -14,16 +14,21 @@ GwResult pg_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHE
 
 /* pg_snapshot.c */
 GwResult pg_check_source(EngineConn *conn, bool stream) GW_MUST_CHECK;
-GwResult pg_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind,
+GwResult pg_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind,
                             Snapshot *out) GW_MUST_CHECK;
 GwResult pg_snapshot_release(EngineConn *conn);
 GwResult pg_snapshot_join(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
-GwResult pg_drop_stream(EngineConn *conn, const char *phase) GW_MUST_CHECK;
-char *pg_stream_name(const char *phase, const char *suffix);
+GwResult pg_drop_stream(EngineConn *conn, const char *slot) GW_MUST_CHECK;
+
+/* pg_migration.c */
+GwResult pg_source_identity(EngineConn *conn, char **identity) GW_MUST_CHECK;
+GwResult pg_migration_get(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy) GW_MUST_CHECK;
+GwResult pg_migration_put(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
 
 /* pg_fence.c */
-GwResult pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n) GW_MUST_CHECK;
-GwResult pg_fence_remove(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+GwResult pg_fence_install(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables,
+                          size_t n) GW_MUST_CHECK;
+GwResult pg_fence_remove(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
 
 /* pg_copy.c */
 GwResult pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **ranges,

@@ -98,4 +98,7 @@ const EngineOps pg_engine_ops = {
     .staging_discard = pg_staging_discard,
     .fence_install = pg_fence_install,
     .fence_remove = pg_fence_remove,
+    .source_identity = pg_source_identity,
+    .migration_get = pg_migration_get,
+    .migration_put = pg_migration_put,
 };

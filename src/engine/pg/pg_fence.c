@@ -6,9 +6,10 @@
  * godwit's appliers (it has a replication origin set up: failback into the
  * source, or forward apply into the target).
  *
- * The trigger functions live in _godwit, named "fence:<phase>:<n>", so that
- * fence_remove finds every one of a phase by name and drops them with their
- * triggers (CASCADE).  They are SECURITY DEFINER: checking the session's
+ * The trigger functions live in _godwit, named "<fence>_<n>" after the
+ * phase's fence name (core/phase_names.h: "godwit_fence_<id>_<phase>"), so
+ * that fence_remove finds every one of a phase by name and drops them with
+ * their triggers (CASCADE).  They are SECURITY DEFINER: checking the session's
  * replication origin needs a privilege the application's users do not have.
  * The predicate is tested on the row through a one-row subquery, (SELECT
  * (NEW).*), so the same SQL that filters the phase's rows elsewhere decides
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/phase_names.h"
 #include "engine/pg/pg_describe.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -68,9 +70,9 @@ fence_body(EngineConn *conn, const char *phase, const FenceTable *t)
 }
 
 static char *
-fence_function(const char *phase, size_t n)
+fence_function(const char *fence, size_t n)
 {
-    char *name = gw_asprintf("fence:%s:%zu", phase, n);
+    char *name = gw_asprintf("%s_%zu", fence, n);
     char *q = pg_qualified("_godwit", name);
     free(name);
     return q;
@@ -102,15 +104,15 @@ exec_locking(PgConn *c, const char *sql)
 }
 
 static GwResult
-install_one(EngineConn *conn, const char *phase, const FenceTable *t, size_t n)
+install_one(EngineConn *conn, const MigrationPhase *mp, const FenceTable *t, size_t n)
 {
     PgConn *c = PG(conn);
-    char *fn = fence_function(phase, n);
-    char *body = fence_body(conn, phase, t);
+    char *trig_name = phase_names_fence(mp);
+    char *trunc_name = gw_asprintf("%s_trunc", trig_name);
+    char *fn = fence_function(trig_name, n);
+    char *body = fence_body(conn, mp->phase, t);
     char *qbody = pg_quote_literal(body);
     char *table = pg_qualified(t->schema, t->table);
-    char *trig_name = gw_asprintf("godwit_fence_%s", phase);
-    char *trunc_name = gw_asprintf("godwit_fence_%s_truncate", phase);
     char *trig = pg_quote_ident(trig_name);
     char *trunc = pg_quote_ident(trunc_name);
     char *sql = gw_asprintf("CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
@@ -150,14 +152,14 @@ check_origin_privilege(PgConn *c)
  * so locks are waited for briefly only (the caller tries again).
  */
 static GwResult
-install_all(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n)
+install_all(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables, size_t n)
 {
     PgConn *c = PG(conn);
     GwResult rc = pg_exec(c, "BEGIN");
     if (rc == GW_OK)
         rc = pg_exec(c, "SET LOCAL lock_timeout = '" FENCE_LOCK_TIMEOUT "'");
     for (size_t i = 0; i < n && rc == GW_OK; i++)
-        rc = install_one(conn, phase, &tables[i], i);
+        rc = install_one(conn, mp, &tables[i], i);
     if (rc == GW_OK)
         rc = pg_exec(c, "COMMIT");
     else
@@ -166,9 +168,10 @@ install_all(EngineConn *conn, const char *phase, const FenceTable *tables, size_
 }
 
 GwResult
-pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n)
+pg_fence_install(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables, size_t n)
 {
     PgConn *c = PG(conn);
+    const char *phase = mp->phase;
     if (pg_is_crdb(c)) {
         log_error("%s %s: fencing a phase on CockroachDB is not supported yet", role_name(conn->role),
                   conn->endpoint->redacted);
@@ -176,7 +179,7 @@ pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, 
     }
     GwResult rc = check_origin_privilege(c);
     for (int attempt = 1; rc == GW_OK; attempt++) {
-        rc = install_all(conn, phase, tables, n);
+        rc = install_all(conn, mp, tables, n);
         bool busy = lock_busy(c->sqlstate);
         if (rc == GW_OK || !busy)
             break;
@@ -198,17 +201,22 @@ pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, 
 }
 
 GwResult
-pg_fence_remove(EngineConn *conn, const char *phase)
+pg_fence_remove(EngineConn *conn, const MigrationPhase *mp)
 {
     PgConn *c = PG(conn);
-    char *prefix = gw_asprintf("fence:%s:", phase);
+    const char *phase = mp->phase;
+    char *fence = phase_names_fence(mp);
+    /* Only digits after the prefix: phase "a" must not take phase "a_b"'s functions. */
+    char *prefix = gw_asprintf("%s_", fence);
+    free(fence);
     char *qprefix = pg_quote_literal(prefix);
     char *sql = gw_asprintf("DO $godwit$ DECLARE f regprocedure; BEGIN"
                             " FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p"
                             " JOIN pg_catalog.pg_namespace s ON s.oid = p.pronamespace"
-                            " WHERE s.nspname = '_godwit' AND starts_with(p.proname, %s) LOOP"
+                            " WHERE s.nspname = '_godwit' AND starts_with(p.proname, %s)"
+                            " AND substr(p.proname, length(%s) + 1) ~ '^[0-9]+$' LOOP"
                             " EXECUTE 'DROP FUNCTION ' || f::text || ' CASCADE'; END LOOP; END $godwit$",
-                            qprefix);
+                            qprefix, qprefix);
     GwResult rc = pg_exec(c, sql);
     free(sql);
     free(prefix);

@@ -8,11 +8,11 @@
  * The snapshot stays importable while the replication connection that
  * exported it is idle, so that connection is held until snapshot_release().
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/phase_names.h"
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
 #include "util/log.h"
@@ -51,19 +51,6 @@ pg_check_source(EngineConn *conn, bool stream)
     return rc;
 }
 
-/* Slot and publication names: "godwit_" and the phase, lower-cased, [a-z0-9_] only. */
-char *
-pg_stream_name(const char *phase, const char *suffix)
-{
-    StrBuf sb;
-    strbuf_init(&sb);
-    strbuf_append(&sb, "godwit_");
-    for (const char *p = phase; *p && sb.len < 50; p++)
-        strbuf_append_char(&sb, isalnum((unsigned char) *p) ? (char) tolower((unsigned char) *p) : '_');
-    strbuf_append(&sb, suffix);
-    return strbuf_take(&sb);
-}
-
 /* Tables whose updates and deletes PostgreSQL can publish: they have a replica identity. */
 static bool
 has_replica_identity(const TableDef *t)
@@ -79,9 +66,9 @@ has_replica_identity(const TableDef *t)
  * told to set REPLICA IDENTITY FULL if the table is ever updated.
  */
 static GwResult
-create_publications(PgConn *c, const char *phase, const Catalog *cat, char **names_out)
+create_publications(PgConn *c, const char *slot, const Catalog *cat, char **names_out)
 {
-    char *full = pg_stream_name(phase, ""), *ins = pg_stream_name(phase, "_insert_only");
+    char *full = gw_strdup(slot), *ins = gw_asprintf("%s" PHASE_NAMES_INSERT_ONLY, slot);
     StrBuf full_list, ins_list;
     strbuf_init(&full_list);
     strbuf_init(&ins_list);
@@ -211,7 +198,7 @@ export_plain_snapshot(PgConn *c, Snapshot *out)
 }
 
 GwResult
-pg_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, SnapshotKind kind, Snapshot *out)
+pg_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind, Snapshot *out)
 {
     PgConn *c = PG(conn);
     memset(out, 0, sizeof *out);
@@ -219,30 +206,25 @@ pg_snapshot_create(EngineConn *conn, const char *phase, const Catalog *cat, Snap
         return export_plain_snapshot(c, out);
     if (kind == SNAPSHOT_RESUME) {
         /* A temporary slot gives the exact position of a new snapshot; it is dropped on disconnect. */
-        char *base = pg_stream_name(phase, "");
-        char *tmp = gw_asprintf("%s_resume_%d", base, (int) getpid());
-        free(base);
+        char *tmp = gw_asprintf("%s_r%d", slot, (int) getpid());
         GwResult rc = create_slot(c, tmp, true, out);
         free(tmp);
         return rc;
     }
-    char *slot = pg_stream_name(phase, "");
     bool exists = false;
     GwResult rc = slot_exists(c, slot, &exists);
     if (rc == GW_OK && exists) {
-        log_error("source %s: replication slot \"%s\" already exists: another migration uses phase '%s', or an"
-                  " earlier fetch stopped before recording its state; drop it with"
-                  " SELECT pg_drop_replication_slot('%s') or choose another --phase",
-                  c->base.endpoint->redacted, slot, phase, slot);
+        log_error("%s %s: replication slot \"%s\" already exists: an earlier run of this migration's phase stopped"
+                  " before recording its state; drop it with SELECT pg_drop_replication_slot('%s')",
+                  role_name(c->base.role), c->base.endpoint->redacted, slot, slot);
         rc = GW_ERR_USAGE;
     }
     if (rc == GW_OK)
-        rc = create_publications(c, phase, cat, &out->publications);
+        rc = create_publications(c, slot, cat, &out->publications);
     if (rc == GW_OK)
         rc = create_slot(c, slot, false, out);
     if (rc == GW_OK)
         out->slot = gw_strdup(slot);
-    free(slot);
     if (rc)
         snapshot_free(out);
     return rc;
@@ -284,11 +266,11 @@ pg_snapshot_join(EngineConn *conn, const Snapshot *snap)
 }
 
 GwResult
-pg_drop_stream(EngineConn *conn, const char *phase)
+pg_drop_stream(EngineConn *conn, const char *slot)
 {
     PgConn *c = PG(conn);
-    /* The slot and the full publication share the phase's stream name. */
-    char *slot = pg_stream_name(phase, ""), *ins = pg_stream_name(phase, "_insert_only");
+    /* The slot and the full publication share the stream's name. */
+    char *ins = gw_asprintf("%s" PHASE_NAMES_INSERT_ONLY, slot);
     const char *params[1] = {slot};
     GwResult rc = pg_exec_params(c,
                                  "SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
@@ -302,8 +284,7 @@ pg_drop_stream(EngineConn *conn, const char *phase)
         free(q);
     }
     if (rc == GW_OK)
-        log_info("dropped replication slot and publications of phase '%s' on the %s", phase, role_name(c->base.role));
-    free(slot);
+        log_info("dropped replication slot %s and its publications on the %s", slot, role_name(c->base.role));
     free(ins);
     return rc;
 }

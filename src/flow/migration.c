@@ -1,0 +1,169 @@
+/*
+ * migration.c: reading, checking and recording the migration a target
+ * belongs to (see migration.h).
+ */
+#include "flow/migration.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "util/log.h"
+#include "util/mem.h"
+
+/* A new id: MIGRATION_ID_LEN lower-case hex digits from the kernel's random source. */
+static GwResult
+new_id(char **out)
+{
+    unsigned char bytes[MIGRATION_ID_LEN / 2];
+    if (getrandom(bytes, sizeof bytes, 0) != (ssize_t) sizeof bytes) {
+        log_error("cannot read random bytes for the migration's id");
+        return GW_ERR_INTERNAL;
+    }
+    char hex[MIGRATION_ID_LEN + 1];
+    for (size_t i = 0; i < sizeof bytes; i++)
+        snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+    *out = gw_strdup(hex);
+    return GW_OK;
+}
+
+static GwResult
+refuse_legacy(const Endpoint *target, const char *phases)
+{
+    log_error("target %s holds phases (%s) recorded by an earlier godwit version, without a migration identity:"
+              " finish them with that version, or drop schema _godwit on the target and that version's slots"
+              " (godwit_<phase>) on the source to start over",
+              target->redacted, phases);
+    return GW_ERR_USAGE;
+}
+
+static GwResult
+refuse_other_source(const Endpoint *target, const MigrationRecord *rec, const Endpoint *source, const char *given)
+{
+    log_error("target %s belongs to migration %s from source %s (%s); the source given, %s, is %s: give that"
+              " migration's source, or use another target database for a migration of this one",
+              target->redacted, rec->id, rec->source_desc, rec->source_identity, source->redacted, given);
+    return GW_ERR_USAGE;
+}
+
+/* The source's identity, on a session of its own. */
+static GwResult
+read_source_identity(const Endpoint *ep, char **identity)
+{
+    EngineConn *conn = NULL;
+    GwResult rc = engine_connect(ep, &conn);
+    if (rc == GW_OK && !conn->ops->source_identity) {
+        log_error("source %s: %s cannot be a migration's source", ep->redacted, conn->ops->name);
+        rc = GW_ERR_USAGE;
+    }
+    if (rc == GW_OK)
+        rc = conn->ops->source_identity(conn, identity);
+    engine_close(conn);
+    return rc;
+}
+
+/* The target's record, on a session of its own; refuses an earlier version's state. */
+static GwResult
+read_record(const Endpoint *ep, Migration *m)
+{
+    EngineConn *conn = NULL;
+    char *legacy = NULL;
+    GwResult rc = engine_connect(ep, &conn);
+    if (rc == GW_OK && !conn->ops->migration_get) {
+        log_error("target %s: %s cannot be a migration's target", ep->redacted, conn->ops->name);
+        rc = GW_ERR_USAGE;
+    }
+    if (rc == GW_OK)
+        rc = conn->ops->migration_get(conn, &m->rec, &m->recorded, &legacy);
+    if (rc == GW_OK && legacy)
+        rc = refuse_legacy(ep, legacy);
+    free(legacy);
+    engine_close(conn);
+    return rc;
+}
+
+GwResult
+migration_open(const char *source_url, const char *target_url, const char *command, bool want_new, Migration *m)
+{
+    memset(m, 0, sizeof *m);
+    Endpoint source_ep, target_ep;
+    memset(&source_ep, 0, sizeof source_ep);
+    char *app = gw_asprintf("godwit %s", command);
+    GwResult rc = endpoint_init(&target_ep, target_url, ROLE_TARGET, app);
+    if (rc == GW_OK && source_url)
+        rc = endpoint_init(&source_ep, source_url, ROLE_SOURCE, app);
+    free(app);
+    if (rc == GW_OK)
+        rc = read_record(&target_ep, m);
+    if (rc == GW_OK && source_url)
+        rc = read_source_identity(&source_ep, &m->given_identity);
+    if (rc == GW_OK && m->recorded && m->given_identity && strcmp(m->rec.source_identity, m->given_identity) != 0)
+        rc = refuse_other_source(&target_ep, &m->rec, &source_ep, m->given_identity);
+    if (rc == GW_OK && !m->recorded && want_new && m->given_identity) {
+        rc = new_id(&m->rec.id);
+        m->rec.source_identity = gw_strdup(m->given_identity);
+        m->rec.source_desc = gw_strdup(source_ep.redacted);
+    }
+    endpoint_free(&source_ep);
+    endpoint_free(&target_ep);
+    return rc;
+}
+
+GwResult
+migration_record(EngineConn *target, Migration *m)
+{
+    if (m->recorded)
+        return GW_OK;
+    MigrationRecord stored;
+    GwResult rc = target->ops->migration_put(target, &m->rec, &stored);
+    if (rc)
+        return rc;
+    if (strcmp(stored.id, m->rec.id) != 0 && strcmp(stored.source_identity, m->rec.source_identity) != 0) {
+        log_error("target %s: another fetch recorded migration %s from source %s (%s) meanwhile; this one's source"
+                  " is %s (%s)",
+                  target->endpoint->redacted, stored.id, stored.source_desc, stored.source_identity,
+                  m->rec.source_desc, m->rec.source_identity);
+        migration_record_free(&stored);
+        return GW_ERR_USAGE;
+    }
+    if (strcmp(stored.id, m->rec.id) != 0)
+        log_info("target %s: joining migration %s, which a fetch of another phase recorded meanwhile",
+                 target->endpoint->redacted, stored.id);
+    else
+        log_info("target %s: migration %s from source %s recorded", target->endpoint->redacted, stored.id,
+                 stored.source_desc);
+    migration_record_free(&m->rec);
+    m->rec = stored;
+    m->recorded = true;
+    return GW_OK;
+}
+
+GwResult
+migration_check(const char *source_url, const char *target_url, const char *command, const char *phase,
+                MigrationPhase *mp)
+{
+    Migration m;
+    GwResult rc = migration_open(source_url, target_url, command, false, &m);
+    phase_names_init(mp, rc == GW_OK ? m.rec.id : NULL, phase);
+    migration_free(&m);
+    return rc;
+}
+
+GwResult
+migration_phase(const char *checked_id, const char *source_url, const char *target_url, const char *command,
+                const char *phase, MigrationPhase *mp)
+{
+    if (!checked_id)
+        return migration_check(source_url, target_url, command, phase, mp);
+    phase_names_init(mp, checked_id, phase);
+    return GW_OK;
+}
+
+void
+migration_free(Migration *m)
+{
+    migration_record_free(&m->rec);
+    free(m->given_identity);
+    memset(m, 0, sizeof *m);
+}
