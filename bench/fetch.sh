@@ -142,8 +142,9 @@ fresh_target() {
 
 drop_godwit_stream() {
     psqlx "$(pg_url src bench)" -c \
-        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'godwit_default'" \
-        -c 'DROP PUBLICATION IF EXISTS godwit_default, godwit_default_insert_only' >/dev/null
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'godwit%'" \
+        -c "DO \$\$DECLARE p text; BEGIN FOR p IN SELECT pubname FROM pg_publication WHERE pubname LIKE 'godwit%'
+            LOOP EXECUTE format('DROP PUBLICATION %I', p); END LOOP; END\$\$" >/dev/null
 }
 
 # check_counts NAME: 0 when every table's count, and the number of indexes, on the target equal the source's.

@@ -487,9 +487,35 @@ synced_or_gone() {
     "$@"
 }
 
-# checkpoint_of TGTDB [STREAM]: the position in _godwit.checkpoints of STREAM (default default:forward).
+# Names godwit derives from a migration and a phase (src/core/phase_names.h), computed from the migration
+# id the target records, so that no test hard-codes one.
+# migration_id TGTDB [SERVER]: the id in the target database's _godwit.migration (empty if none).
+migration_id() {
+    psql_on "${2:-$GW_TGT_SERVER}" "$1" "SELECT id FROM _godwit.migration" 2>/dev/null
+}
+# slot_name TGTDB PHASE [failback]: the phase's slot (forward: on the source; failback: on the target).
+slot_name() {
+    printf 'godwit_%s_%s%s' "$(migration_id "$1")" "$2" "${3:+_failback}"
+}
+# stream_name TGTDB PHASE [failback]: the phase's checkpoint stream name ("<id>:<phase>:forward").
+stream_name() {
+    printf '%s:%s:%s' "$(migration_id "$1")" "$2" "${3:+failback}"
+    [ -n "${3:-}" ] || printf 'forward'
+}
+# fence_name TGTDB PHASE: the base name of the phase's fence triggers.
+fence_name() {
+    printf 'godwit_fence_%s_%s' "$(migration_id "$1")" "$2"
+}
+# app_name TGTDB COMMAND PHASE: the application name of a command's sessions for the phase.
+app_name() {
+    printf 'godwit %s:%s:%s' "$2" "$(migration_id "$1")" "$3"
+}
+
+# checkpoint_of TGTDB [STREAM]: the position in _godwit.checkpoints of STREAM (default: phase default's
+# forward stream).
 checkpoint_of() {
-    psql_tgt "$1" "SELECT position FROM _godwit.checkpoints WHERE stream = '$(_gw_sqlstr "${2:-default:forward}")'"
+    local stream=${2:-$(stream_name "$1" default)}
+    psql_tgt "$1" "SELECT position FROM _godwit.checkpoints WHERE stream = '$(_gw_sqlstr "$stream")'"
 }
 
 # slot_lsn SLOT [SERVER]: the confirmed_flush_lsn of a replication slot on the source server.

@@ -26,14 +26,14 @@ assert_exit 2 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url 
     --verify full
 assert_contains "$ERR" "verify found differences"
 assert_contains "$ERR" "the source remains the system of record, its fence lifted"
-assert_eq 0 "$(psql_src "$DB" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit_fence_fail_x%'")" \
+assert_eq 0 "$(psql_src "$DB" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '$(fence_name "$DB" fail_x)%'")" \
     "fence triggers left on the source"
 psql_src "$DB" "UPDATE \"Accounts\" SET balance = 77 WHERE id = 6" >/dev/null ||
     fail "the source refuses the phase's writes after the failed cutover"
 assert_eq "fetched" "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = 'fail_x'")" "status after the failed cutover"
 assert_eq "verifying" "$(psql_tgt "$DB" "SELECT detail->>'step' FROM _godwit.events WHERE phase = 'fail_x' AND kind = 'cutover_failed'")" \
     "the failed step in the event"
-assert_eq 0 "$(psql_tgt "" "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'godwit_fail_x%'")" \
+assert_eq 0 "$(psql_tgt "" "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE '$(slot_name "$DB" fail_x)%'")" \
     "failback slots on the target"
 # The running replicate saw the phase cutting over and stopped at the fence.
 wait_exit "$R1" 30

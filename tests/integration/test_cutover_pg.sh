@@ -103,7 +103,7 @@ print(o["phase"], o["verify"], str(o["fenced"]).lower(), "ok" if 0 < o["write_do
             --quiet-seconds 2 --verify full
         assert_contains_re "$OUT" "phase $r cut over: write downtime [0-9.]+ s \(last write seen to failback prepared"
         assert_contains "$ERR" "no change for 2000 ms"
-        assert_eq 0 "$(psql_src "$DB" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit_fence_d%'")" "no fence for region d"
+        assert_eq 0 "$(psql_src "$DB" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '$(fence_name "$DB" d)%'")" "no fence for region d"
     fi
     echo tgt >"$GW_OUT/sides/$r"
     wait_exit "${REP[$r]}" 30
@@ -178,8 +178,8 @@ assert_json "$OUT"
 
 # Finish: failback's slot and every fence of the phase are gone.
 assert_exit 0 "$GODWIT" finish --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase a
-assert_eq "0" "$(psql_tgt "" "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'godwit_a%'")" "failback slot of a dropped"
-assert_eq "0" "$(psql_tgt "$DB" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit_fence_a%'")" "target fence of a removed"
+assert_eq "0" "$(psql_tgt "" "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE '$(slot_name "$DB" a)%'")" "failback slot of a dropped"
+assert_eq "0" "$(psql_tgt "$DB" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '$(fence_name "$DB" a)%'")" "target fence of a removed"
 psql_tgt "$DB" "UPDATE orders SET note = 'target after finish' WHERE id = 4" >/dev/null || fail "the target accepts region a's writes after finish"
-assert_eq "0" "$(psql_src "" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'godwit_b'")" "forward slot of b dropped at its cutover"
+assert_eq "0" "$(psql_src "" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$(slot_name "$DB" b)'")" "forward slot of b dropped at its cutover"
 finish

@@ -296,7 +296,7 @@ assert_eq "1" "$(msql "$DB" "SELECT COUNT(*) FROM kl WHERE b = 'ab' AND t = 'low
 assert_eq "1" "$(msql "$DB" "SELECT COUNT(*) FROM kl WHERE BINARY b = 'Ab' AND t = 'c'")" "'Ab' left alone"
 assert_eq "2,B,2;4,B,4;6,B,6" "$(msql "$DB" "SELECT GROUP_CONCAT(CONCAT_WS(',', id, region, v) ORDER BY id SEPARATOR ';') FROM regions WHERE region <> 'A'")" \
     "the rows of regions outside the phase, untouched on MariaDB"
-assert_eq "fb:failback|fb|failback" "$(msql "" "SELECT CONCAT_WS('|', stream, phase, direction) FROM _godwit.checkpoints WHERE phase = 'fb'")" "the failback stream's checkpoint row"
+assert_eq "$(stream_name "$DB" fb failback)|fb|failback" "$(msql "" "SELECT CONCAT_WS('|', stream, phase, direction) FROM _godwit.checkpoints WHERE phase = 'fb'")" "the failback stream's checkpoint row"
 assert_contains_re <(msql "" "SELECT position FROM _godwit.checkpoints WHERE phase = 'fb'") '^[0-9A-F]+/[0-9A-F]+$'
 
 # ---------------------------------------------------------------- a load, failback killed with -9

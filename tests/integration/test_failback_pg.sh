@@ -163,10 +163,10 @@ skipped_rb=$(grep -ho "[0-9]* own transactions skipped" "$RB_ERR" | tail -1 | cu
 note "own transactions skipped: failback a $skipped_fa, replicate b $skipped_rb"
 assert_ge 1 "${skipped_fa:-0}" "failback a skipped replicate b's writes on the target"
 assert_ge 1 "${skipped_rb:-0}" "replicate b skipped failback a's writes on the source"
-assert_eq 1 "$(psql_src "$DB" "SELECT count(*) FROM _godwit.checkpoints WHERE stream = 'a:failback'")" "failback checkpoint on the source"
+assert_eq 1 "$(psql_src "$DB" "SELECT count(*) FROM _godwit.checkpoints WHERE stream = '$(stream_name "$DB" a failback)'")" "failback checkpoint on the source"
 assert_exit 0 "$GODWIT" status --target "$(tgt_url "$DB")" --source "$(src_url "$DB")"
 assert_contains "$OUT" "phase a: cut over, failing back"
-assert_contains "$OUT" "stream failback: applied up to $(psql_src "$DB" "SELECT position FROM _godwit.checkpoints WHERE stream = 'a:failback'")"
+assert_contains "$OUT" "stream failback: applied up to $(psql_src "$DB" "SELECT position FROM _godwit.checkpoints WHERE stream = '$(stream_name "$DB" a failback)'")"
 
 # A TRUNCATE of a table that phases share removes only the phase's rows downstream.
 b_rows=$(psql_src "$DB" "SELECT count(*) FROM audit_nokey WHERE region = 'B'")

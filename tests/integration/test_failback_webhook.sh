@@ -77,7 +77,7 @@ post() {
 body() { cat >"$GW_OUT/$1.json"; }
 resolved() { printf '{"resolved":"%s"}' "$2" >"$GW_OUT/$1.json"; }
 
-checkpoint() { psql_src "$DB" "SELECT position FROM _godwit.checkpoints WHERE stream = 'w:failback'"; }
+checkpoint() { psql_src "$DB" "SELECT position FROM _godwit.checkpoints WHERE stream = '$(stream_name "$DB" w failback)'"; }
 applied_to() { [ "$(checkpoint 2>/dev/null)" = "$1" ]; }
 staged() { psql_src "$DB" "SELECT count(*) FROM _godwit.changefeed_staging"; }
 audits() { psql_src "$DB" "SELECT count(*) FROM audit WHERE tbl = '$1' AND id = $2 AND op = '$3'${4:+ AND note = '$4'}"; }
@@ -100,7 +100,7 @@ assert_contains "$FB_OUT" "cursor = '$CURSOR'"
 assert_contains "$FB_OUT" "webhook_auth_header = 'Bearer <token from --token-file>'"
 assert_not_contains "$FB_OUT" "$TOKEN"
 assert_not_contains "$FB_ERR" "$TOKEN"
-assert_eq t "$(psql_src "$DB" "SELECT EXISTS (SELECT FROM pg_replication_origin WHERE roname = 'godwit:w:failback')")" \
+assert_eq t "$(psql_src "$DB" "SELECT EXISTS (SELECT FROM pg_replication_origin WHERE roname = 'godwit:$(stream_name "$DB" w failback)')")" \
     "the source's apply session has its replication origin"
 setup_src "$DB" "TRUNCATE audit"
 
@@ -276,7 +276,7 @@ assert_eq 1 "$(audits items 61 INSERT)" "the insert around the crash applied exa
 # Lost source connections: the applier reconnects; the webhook answers 503 until its own is back, and
 # the changefeed's retry is staged.
 psql_src "$DB" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-    WHERE application_name = 'godwit failback:w' AND pid <> pg_backend_pid()" >/dev/null
+    WHERE application_name = '$(app_name "$DB" failback w)' AND pid <> pg_backend_pid()" >/dev/null
 body c1 <<EOF
 {"payload": [{"after": {"id": 63, "name": "after reconnecting"}, "before": null, "key": [63],
               "topic": "public.items", "updated": "$(ts 155)"}], "length": 1}

@@ -137,7 +137,12 @@ psql_tgt "$DB" "INSERT INTO customers (email) VALUES ('c1@example.com')" >/dev/n
 
 # Streaming state: slot + publication on the source, start position in the target's _godwit.
 slot=$(psql_src postgres "SELECT slot_name || ' ' || plugin || ' ' || slot_type FROM pg_replication_slots WHERE database = '$DB'")
-assert_eq "godwit_default pgoutput logical" "$slot" "replication slot of the phase on the source"
+SLOT=$(slot_name "$DB" default)
+assert_contains_re <(printf '%s' "$SLOT") '^godwit_[0-9a-f]{8}_default$' || note "migration id: '$(migration_id "$DB")'"
+assert_eq "$SLOT pgoutput logical" "$slot" "replication slot of the phase on the source"
+# The migration the target records: its id and the source's identity (system identifier and database).
+assert_eq "pg:$(psql_src postgres "SELECT system_identifier FROM pg_control_system()")/$DB" \
+    "$(psql_tgt "$DB" "SELECT source_identity FROM _godwit.migration")" "the source identity the target records"
 pubs=$(psql_src "$DB" "SELECT count(*) FROM pg_publication")
 assert_ge 1 "$pubs" "publications in the source database"
 pubtables=$(psql_src "$DB" "SELECT string_agg(DISTINCT schemaname || '.' || tablename, ',' ORDER BY schemaname || '.' || tablename) FROM pg_publication_tables")
@@ -148,14 +153,14 @@ done
 phase_row=$(psql_tgt "$DB" "SELECT row_to_json(p)::text FROM _godwit.phases p" 2>&1)
 note "_godwit.phases: $phase_row"
 start_lsn=$(grep -oE '"[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}"' <<<"$phase_row" | head -n1 | tr -d '"')
-slot_lsn=$(psql_src postgres "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'godwit_default'")
+slot_lsn=$(psql_src postgres "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$SLOT'")
 if [ -z "$start_lsn" ]; then
     fail "_godwit.phases has no row with a start position (an LSN like 0/16B3748): '$phase_row'"
 else
     same=$(psql_src postgres "SELECT '$start_lsn'::pg_lsn = '$slot_lsn'::pg_lsn")
     assert_eq t "$same" "start position in _godwit.phases ($start_lsn) = the slot's consistent point ($slot_lsn)"
 fi
-assert_contains_re <(psql_tgt "$DB" "SELECT row_to_json(p)::text FROM _godwit.phases p" 2>&1) '"default"|godwit_default' &&
+assert_contains_re <(psql_tgt "$DB" "SELECT row_to_json(p)::text FROM _godwit.phases p" 2>&1) "\"default\"|$SLOT" &&
     note "phase row names the default phase"
 ev=$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events" 2>&1)
 assert_ge 1 "$ev" "rows in _godwit.events after a fetch"

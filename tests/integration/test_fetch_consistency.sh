@@ -99,7 +99,7 @@ if [ "$rc1" = 0 ]; then
     [ "$tgt_rows" -gt 100000 ] || note "the snapshot was taken before any writer transaction of this run"
     pub=$(psql_src "$SRC" "SELECT string_agg(pubname, ',') FROM pg_publication")
     # Count inserts ('I') in the stream, per relation: only ledger gets inserts.
-    ins=$(psql_src "$SRC" "SELECT count(*) FROM pg_logical_slot_peek_binary_changes('godwit_default', NULL, NULL,
+    ins=$(psql_src "$SRC" "SELECT count(*) FROM pg_logical_slot_peek_binary_changes('$(slot_name "$T1" default)', NULL, NULL,
             'proto_version', '1', 'publication_names', '$pub') WHERE get_byte(data, 0) = ascii('I')" 2>&1)
     assert_eq "$((src_rows - tgt_rows))" "$ins" "ledger inserts in the slot's stream after the start position (source rows $src_rows - target rows $tgt_rows)"
 fi

@@ -59,7 +59,7 @@ if [ "$RC" = 0 ]; then
     assert_tables_equal "$SRC" "$T2" public.orders id "$pred"
     assert_tables_equal "$SRC" "$T2" public.customers id "id <> 5 AND name <> 'c7' AND id < 50"
     assert_eq "public.customers,public.orders" "$(tables_on_target "$T2")" "tables on target"
-    assert_eq "godwit_sel_two" "$(psql_src postgres "SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE database = '$SRC'")" "slot of phase sel_two"
+    assert_eq "$(slot_name "$T2" sel_two)" "$(psql_src postgres "SELECT string_agg(slot_name, ',') FROM pg_replication_slots WHERE database = '$SRC'")" "slot of phase sel_two"
     assert_contains_re <(psql_tgt "$T2" "SELECT row_to_json(p)::text FROM _godwit.phases p" 2>&1) '"sel_two"'
 fi
 reset_stream "$SRC"

@@ -118,7 +118,7 @@ stop_bg "$REPL" 30 TERM
 assert_eq 0 "$RC" "exit status of replicate after SIGTERM"
 my_replicate 0 --stop-when-caught-up
 assert_equal_sides "after the load with kill -9 and rotations"
-checkpoint_of "$DB" "$PHASE:forward" >"$GW_OUT/checkpoint"
+checkpoint_of "$DB" "$(stream_name "$DB" "$PHASE")" >"$GW_OUT/checkpoint"
 assert_contains_re "$GW_OUT/checkpoint" '^mysql-bin\.[0-9]+:[0-9]+ gtid=0-1-[0-9]+$'   # file, offset and GTID
 
 # ---- a server restart while streaming

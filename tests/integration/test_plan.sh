@@ -192,7 +192,7 @@ assert_tables_equal "$SRC" "$T" public.orders id
 assert_tables_equal "$SRC" "$T" public.customers id
 assert_tables_equal "$SRC" "$T" public.products id
 assert_eq 0 "$(psql_tgt "$T" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'audit'")" "audit (in no phase) not on the target"
-assert_eq "godwit_region_a:pgoutput,godwit_region_b:pgoutput,godwit_region_c:pgoutput,godwit_region_d:pgoutput" \
+assert_eq "$(slot_name "$T" region_a):pgoutput,$(slot_name "$T" region_b):pgoutput,$(slot_name "$T" region_c):pgoutput,$(slot_name "$T" region_d):pgoutput" \
     "$(slots_of "$GW_SRC_SERVER" "$SRC")" "one slot per phase"
 
 # ---- 6. verify and replicate with the plan.

@@ -24,7 +24,8 @@ gw_replicate 2 "$DB" "$DB" --phase never_fetched --stop-when-caught-up
 assert_contains "$ERR" "fetch"
 assert_contains "$ERR" "never_fetched"
 assert_short_message "$ERR" 8
-assert_eq "godwit_fetched_bad:pgoutput" "$(slots_of src "$DB")" "replication slots of the source database"
+SLOT=$(slot_name "$DB" fetched_bad)
+assert_eq "$SLOT:pgoutput" "$(slots_of src "$DB")" "replication slots of the source database"
 # The default phase was not fetched either.
 gw_replicate 2 "$DB" "$DB" --stop-when-caught-up
 assert_contains "$ERR" "fetch"
@@ -34,7 +35,7 @@ gw_fetch 0 "$DB" "$DB3" --phase nostream_bad --no-stream --jobs 2 || abort_test 
 gw_replicate 2 "$DB" "$DB3" --phase nostream_bad --stop-when-caught-up
 assert_short_message "$ERR" 8
 assert_contains_re "$ERR" "no-stream|stream|slot"
-assert_eq "godwit_fetched_bad:pgoutput" "$(slots_of src "$DB")" "replication slots after replicate of a --no-stream phase"
+assert_eq "$SLOT:pgoutput" "$(slots_of src "$DB")" "replication slots after replicate of a --no-stream phase"
 
 # The fetched phase still works after all this.
 setup_src "$DB" "INSERT INTO t VALUES (2, 'b')"
@@ -59,6 +60,6 @@ bad "bad --retry-for" --source "$S" --target "$T" --phase fetched_bad --stop-whe
 bad "negative --retry-for" --source "$S" --target "$T" --phase fetched_bad --stop-when-caught-up --retry-for -5
 bad "bad --group-size" --source "$S" --target "$T" --phase fetched_bad --stop-when-caught-up --group-size 0
 bad "empty --phase" --source "$S" --target "$T" --phase "" --stop-when-caught-up
-assert_eq "godwit_fetched_bad:pgoutput" "$(slots_of src "$DB")" "replication slots after the refused commands"
+assert_eq "$SLOT:pgoutput" "$(slots_of src "$DB")" "replication slots after the refused commands"
 
 finish

@@ -15,7 +15,7 @@ PHASE=idle_$$
 gw_fetch 0 "$DB" "$DB" --phase "$PHASE" --tables public.phase_t
 [ "$RC" = 0 ] || finish
 
-SLOT="godwit_$PHASE"
+SLOT=$(slot_name "$DB" "$PHASE")
 PROBE="probe_$PHASE"
 psql_tgt "$DB" "SELECT pg_create_logical_replication_slot('$PROBE', 'test_decoding')" >/dev/null \
     || abort_test "cannot create the test_decoding probe slot on the target"
@@ -40,7 +40,7 @@ wait_for 30 arrived || fail "changes to phase_t did not arrive: target has $(psq
 assert_eq 0 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_tables WHERE tablename = 'busy_t'")" "busy_t is not on the target"
 
 # Loop prevention: replicate's writes are tagged with its origin.
-assert_eq 1 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_replication_origin WHERE roname = 'godwit:$PHASE:forward'")" "replication origin godwit:$PHASE:forward on the target"
+assert_eq 1 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_replication_origin WHERE roname = 'godwit:$(stream_name "$DB" "$PHASE")'")" "replication origin godwit:$(stream_name "$DB" "$PHASE") on the target"
 all=$(psql_tgt "$DB" "SELECT count(*) FROM pg_logical_slot_peek_changes('$PROBE', NULL, NULL) WHERE data LIKE 'table public.phase_t:%'")
 local_only=$(psql_tgt "$DB" "SELECT count(*) FROM pg_logical_slot_peek_changes('$PROBE', NULL, NULL, 'only-local', '1') WHERE data LIKE 'table public.phase_t:%'")
 assert_ge 2 "$all" "changes to phase_t decoded on the target (all origins)"

@@ -34,7 +34,7 @@ for round in 1 2 3 4 5; do
     kill -9 "$REPL"
     wait "$REPL" 2>/dev/null
     kills=$((kills + 1))
-    note "round $round: killed replicate; target checkpoint now $(checkpoint_of "$DB" "$PHASE:forward" 2>&1), history rows on target $(psql_tgt "$DB" "SELECT count(*) FROM pgbench_history" 2>&1)"
+    note "round $round: killed replicate; target checkpoint now $(checkpoint_of "$DB" "$(stream_name "$DB" "$PHASE")" 2>&1), history rows on target $(psql_tgt "$DB" "SELECT count(*) FROM pgbench_history" 2>&1)"
     rand_sleep 0 300
 done
 assert_eq 5 "$kills" "replicators killed with kill -9 while running"

@@ -13,7 +13,8 @@ pgbench_src "$DB" -i -s 1 -q || abort_test "pgbench -i failed"
 gw_fetch 0 "$DB" "$DB" --jobs 2 || abort_test "fetch failed"
 assert_pgbench_equal "$DB" "$DB"
 START=$(psql_tgt "$DB" "SELECT snapshot_position FROM _godwit.phases WHERE name = 'default'")
-SLOT0=$(slot_lsn godwit_default)
+SLOT=$(slot_name "$DB" default)
+SLOT0=$(slot_lsn "$SLOT")
 note "fetch start position $START, slot at $SLOT0"
 [ -n "$START" ] || fail "no snapshot_position in _godwit.phases for phase default"
 
@@ -69,19 +70,19 @@ assert_eq 5000 "$(psql_tgt "$DB" "SELECT count(*) FROM pgbench_history" 2>&1)" "
 
 # The checkpoint: one row for the stream, past the fetch's start position.
 row=$(psql_tgt "$DB" "SELECT stream || '|' || phase || '|' || direction FROM _godwit.checkpoints" 2>&1)
-assert_eq "default:forward|default|forward" "$row" "rows of _godwit.checkpoints"
+assert_eq "$(stream_name "$DB" default)|default|forward" "$row" "rows of _godwit.checkpoints"
 CP=$(checkpoint_of "$DB" 2>&1)
 lsn_cmp "$CP" ">" "$START" || fail "checkpoint position '$CP' is not past the fetch's start position '$START'"
 # The source was told: the slot's confirmed position moved past the start, and not beyond what the
 # source has written.
-SLOT1=$(slot_lsn godwit_default)
+SLOT1=$(slot_lsn "$SLOT")
 note "checkpoint $CP, slot confirmed_flush_lsn $SLOT1"
-lsn_cmp "$SLOT1" ">" "$SLOT0" || fail "slot godwit_default's confirmed_flush_lsn '$SLOT1' did not advance past the fetch's '$SLOT0'"
+lsn_cmp "$SLOT1" ">" "$SLOT0" || fail "slot $SLOT's confirmed_flush_lsn '$SLOT1' did not advance past the fetch's '$SLOT0'"
 lsn_cmp "$SLOT1" ">=" "$CP" || note "slot confirmed_flush_lsn $SLOT1 is behind the target's checkpoint $CP after --stop-when-caught-up (the last confirmation was not sent before exit)"
 cur=$(psql_src postgres "SELECT pg_current_wal_insert_lsn()")
 lsn_cmp "$SLOT1" "<=" "$cur" || fail "slot confirmed_flush_lsn '$SLOT1' is beyond the source's WAL end '$cur'"
 # The slot is not left in use.
-assert_eq "" "$(psql_src postgres "SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'godwit_default'")" \
+assert_eq "" "$(psql_src postgres "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$SLOT'")" \
     "walsender still attached to the slot after replicate exited"
 
 finish

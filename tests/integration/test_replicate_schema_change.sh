@@ -22,7 +22,7 @@ setup_src "$DB" "INSERT INTO items VALUES (101, 'before'); UPDATE other SET v = 
 gw_replicate 0 "$DB" "$DB" --phase "$PHASE" --stop-when-caught-up
 assert_tables_equal "$DB" "$DB" public.items id
 assert_tables_equal "$DB" "$DB" public.other id
-CP0=$(checkpoint_of "$DB" "$PHASE:forward" 2>&1)
+CP0=$(checkpoint_of "$DB" "$(stream_name "$DB" "$PHASE")" 2>&1)
 
 setup_src "$DB" - <<'SQL'
 UPDATE other SET v = 'unrelated' WHERE id = 2;
@@ -44,7 +44,7 @@ for attempt in 1 2; do
         fail "attempt $attempt: no error line names the column: $(_gw_first_lines "$ERR")"
     # The position named is where the stream stands on the target (the last applied transaction).
     pos=$(grep -aiF 'Extra Col' "$ERR" | grep -oE '[0-9A-F]+/[0-9A-F]+' | tail -n 1)
-    cp=$(checkpoint_of "$DB" "$PHASE:forward" 2>&1)
+    cp=$(checkpoint_of "$DB" "$(stream_name "$DB" "$PHASE")" 2>&1)
     note "attempt $attempt: message names position $pos; target checkpoint $cp"
     lsn_cmp "$pos" ">=" "$CP0" || fail "attempt $attempt: position in the message ($pos) is before the last applied checkpoint ($CP0)"
     assert_eq "" "$(psql_tgt "$DB" "SELECT id FROM items WHERE id = 102" 2>&1)" "attempt $attempt: row needing the new column on the target"
