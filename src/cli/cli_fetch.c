@@ -18,7 +18,7 @@ static const char usage[] =
     "\n"
     "  --source URL          database to copy from (postgres://..., mysql://..., mariadb://...)\n"
     "  --target URL          database to copy into (postgres://..., CockroachDB detected)\n"
-    "  --phase NAME          phase name (default: default); names the slot godwit_NAME\n"
+    "  --phase NAME          phase name (default: default); names the slot godwit_<id>_NAME\n"
     "  --plan FILE           phased plan (JSON, see README \"Plans\"): fetch its phase --phase, with\n"
     "                        the plan's tables and row predicates; first checks that no two phases\n"
     "                        share a row and that every row of a table the phases divide is in one\n"
