@@ -395,6 +395,8 @@ struct EngineOps {
      * record exists; either way *stored is what the target holds after.
      */
     GwResult (*source_identity)(EngineConn *conn, char **identity) GW_MUST_CHECK;
+    /* Optional: whether the source's database has a stream (slot) of that name; NULL: no named streams. */
+    GwResult (*stream_exists)(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
     GwResult (*migration_get)(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy_phases) GW_MUST_CHECK;
     GwResult (*migration_put)(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
 };

@@ -297,7 +297,8 @@ fetch_steps(FetchRun *run)
     bool done = false;
     Catalog before;
     catalog_init(&before);
-    GwResult rc = migration_open(run->opts->source_url, run->opts->target_url, "fetch", true, &run->migration);
+    GwResult rc = migration_open(run->opts->source_url, run->opts->target_url, "fetch", run->opts->phase,
+                                 &run->migration);
     phase_names_init(&run->mp, run->migration.rec.id, run->opts->phase);
     if (rc == GW_OK)
         rc = connect_both(run);

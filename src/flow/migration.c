@@ -47,9 +47,29 @@ refuse_other_source(const Endpoint *target, const MigrationRecord *rec, const En
     return GW_ERR_USAGE;
 }
 
-/* The source's identity, on a session of its own. */
+/* An earlier version named a phase's slot "godwit_<phase>": never reused, and refused rather than left unnoticed. */
 static GwResult
-read_source_identity(const Endpoint *ep, char **identity)
+refuse_legacy_slot(EngineConn *conn, const char *phase)
+{
+    MigrationPhase old;
+    phase_names_init(&old, NULL, phase);
+    char *slot = phase_names_slot(&old, false);
+    bool exists = false;
+    GwResult rc = conn->ops->stream_exists ? conn->ops->stream_exists(conn, slot, &exists) : GW_OK;
+    if (rc == GW_OK && exists) {
+        log_error("source %s holds replication slot %s, made by an earlier godwit version for phase '%s': finish"
+                  " that phase with that version, or drop the slot (SELECT pg_drop_replication_slot('%s')) and its"
+                  " publications",
+                  conn->endpoint->redacted, slot, phase, slot);
+        rc = GW_ERR_USAGE;
+    }
+    free(slot);
+    return rc;
+}
+
+/* The source's identity, on a session of its own; for a fetch, refuses a slot of an earlier version. */
+static GwResult
+read_source(const Endpoint *ep, const char *fetch_phase, char **identity)
 {
     EngineConn *conn = NULL;
     GwResult rc = engine_connect(ep, &conn);
@@ -59,6 +79,8 @@ read_source_identity(const Endpoint *ep, char **identity)
     }
     if (rc == GW_OK)
         rc = conn->ops->source_identity(conn, identity);
+    if (rc == GW_OK && fetch_phase)
+        rc = refuse_legacy_slot(conn, fetch_phase);
     engine_close(conn);
     return rc;
 }
@@ -84,7 +106,8 @@ read_record(const Endpoint *ep, Migration *m)
 }
 
 GwResult
-migration_open(const char *source_url, const char *target_url, const char *command, bool want_new, Migration *m)
+migration_open(const char *source_url, const char *target_url, const char *command, const char *fetch_phase,
+               Migration *m)
 {
     memset(m, 0, sizeof *m);
     Endpoint source_ep, target_ep;
@@ -97,10 +120,10 @@ migration_open(const char *source_url, const char *target_url, const char *comma
     if (rc == GW_OK)
         rc = read_record(&target_ep, m);
     if (rc == GW_OK && source_url)
-        rc = read_source_identity(&source_ep, &m->given_identity);
+        rc = read_source(&source_ep, fetch_phase, &m->given_identity);
     if (rc == GW_OK && m->recorded && m->given_identity && strcmp(m->rec.source_identity, m->given_identity) != 0)
         rc = refuse_other_source(&target_ep, &m->rec, &source_ep, m->given_identity);
-    if (rc == GW_OK && !m->recorded && want_new && m->given_identity) {
+    if (rc == GW_OK && !m->recorded && fetch_phase && m->given_identity) {
         rc = new_id(&m->rec.id);
         m->rec.source_identity = gw_strdup(m->given_identity);
         m->rec.source_desc = gw_strdup(source_ep.redacted);
@@ -144,7 +167,7 @@ migration_check(const char *source_url, const char *target_url, const char *comm
                 MigrationPhase *mp)
 {
     Migration m;
-    GwResult rc = migration_open(source_url, target_url, command, false, &m);
+    GwResult rc = migration_open(source_url, target_url, command, NULL, &m);
     phase_names_init(mp, rc == GW_OK ? m.rec.id : NULL, phase);
     migration_free(&m);
     return rc;

@@ -32,13 +32,16 @@ typedef struct Migration {
  * Opens sessions of its own to the target and (source_url not NULL) the
  * source, reads the target's migration and checks the source is its own.
  * Refuses, one line and GW_ERR_USAGE: another source than the migration's;
- * phases an earlier godwit version recorded.  With none recorded and
- * new_id, m->rec is a new migration of this source, to be recorded by
- * migration_record; without new_id, m->rec.id stays NULL (a command with no
- * state to resume).  command names the sessions ("godwit <command>").
+ * phases an earlier godwit version recorded.  fetch_phase (fetch only; NULL
+ * otherwise): the phase fetch will make; an earlier version's slot for it
+ * ("godwit_<phase>") in the source database is refused too, and with no
+ * migration recorded m->rec is a new one of this source, to be recorded by
+ * migration_record.  Otherwise, with none recorded, m->rec.id stays NULL (a
+ * command with no state to resume).  command names the sessions ("godwit
+ * <command>").
  */
-GwResult migration_open(const char *source_url, const char *target_url, const char *command, bool new_id,
-                        Migration *m) GW_MUST_CHECK;
+GwResult migration_open(const char *source_url, const char *target_url, const char *command,
+                        const char *fetch_phase, Migration *m) GW_MUST_CHECK;
 /*
  * Records a new migration on the target (nothing when it is recorded
  * already): fetch calls it just before it first writes the phase's state.

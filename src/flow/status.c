@@ -189,7 +189,7 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
     char *report = NULL;
     bool found = false;
     Migration m;
-    GwResult rc = migration_open(source_url, target_url, "status", false, &m);
+    GwResult rc = migration_open(source_url, target_url, "status", NULL, &m);
     if (rc == GW_OK)
         rc = endpoint_init(&ep, target_url, ROLE_TARGET, "godwit status");
     if (rc == GW_OK)

@@ -6,8 +6,9 @@
 # - a command given another source than its target's migration came from (replicate, cutover, verify,
 #   status --source, fetch of another phase) is refused with exit 2, naming both, and changes nothing
 #   (checkpoints, slots, fences, phases);
-# - state an earlier godwit version left (phase rows without a migration) is refused by fetch and
-#   replicate, naming the phases, and nothing is created on either side.
+# - state an earlier godwit version left (phase rows without a migration; a slot godwit_<phase> in the
+#   source database) is refused by fetch and replicate, naming the phases or the slot, and nothing is
+#   created on either side.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 S1=$(new_dbs gw_mig_s1) || abort_test "createdb"
@@ -99,5 +100,19 @@ assert_eq "$slots_before" "$(slots_of "$GW_SRC_SERVER" "$S1")" "slots of $S1 aft
 assert_eq "phases" "$(psql_tgt "$L" "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = '_godwit'")" \
     "_godwit on the legacy target after the refusals"
 assert_no_user_tables "$L"
+# A slot an earlier version made for the phase in the source database ("godwit_<phase>").
+setup_src "$S1" "SELECT pg_create_logical_replication_slot('godwit_old_slot', 'pgoutput')"
+T3=gw_mig_t3
+dropdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres --if-exists --force "$T3" >/dev/null 2>&1
+createdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres "$T3" || abort_test "createdb $T3"
+register_dbs "$T3"
+gw_fetch 2 "$S1" "$T3" --phase old_slot
+assert_contains "$ERR" "godwit_old_slot"
+assert_contains "$ERR" "earlier godwit version"
+assert_short_message "$ERR" 2
+assert_eq "$slots_before,godwit_old_slot:pgoutput" "$(slots_of "$GW_SRC_SERVER" "$S1")" "slots of $S1 after the refused fetch"
+assert_eq 0 "$(psql_tgt "$T3" "SELECT count(*) FROM pg_namespace WHERE nspname = '_godwit'")" "_godwit on $T3 after the refused fetch"
+assert_no_user_tables "$T3"
+psql_src "$S1" "SELECT pg_drop_replication_slot('godwit_old_slot')" >/dev/null
 
 finish

@@ -22,6 +22,7 @@ GwResult pg_drop_stream(EngineConn *conn, const char *slot) GW_MUST_CHECK;
 
 /* pg_migration.c */
 GwResult pg_source_identity(EngineConn *conn, char **identity) GW_MUST_CHECK;
+GwResult pg_stream_exists(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
 GwResult pg_migration_get(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy) GW_MUST_CHECK;
 GwResult pg_migration_put(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
 

@@ -99,6 +99,7 @@ const EngineOps pg_engine_ops = {
     .fence_install = pg_fence_install,
     .fence_remove = pg_fence_remove,
     .source_identity = pg_source_identity,
+    .stream_exists = pg_stream_exists,
     .migration_get = pg_migration_get,
     .migration_put = pg_migration_put,
 };
