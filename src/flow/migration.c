@@ -85,18 +85,18 @@ read_source(const Endpoint *ep, const char *fetch_phase, char **identity)
     return rc;
 }
 
-/* The target's record, on a session of its own; refuses an earlier version's state. */
+/*
+ * The target's record, on a session of its own; refuses an earlier version's
+ * state.  An engine that keeps no state (a MySQL database compared by verify)
+ * records none.
+ */
 static GwResult
 read_record(const Endpoint *ep, Migration *m)
 {
     EngineConn *conn = NULL;
     char *legacy = NULL;
     GwResult rc = engine_connect(ep, &conn);
-    if (rc == GW_OK && !conn->ops->migration_get) {
-        log_error("target %s: %s cannot be a migration's target", ep->redacted, conn->ops->name);
-        rc = GW_ERR_USAGE;
-    }
-    if (rc == GW_OK)
+    if (rc == GW_OK && conn->ops->migration_get)
         rc = conn->ops->migration_get(conn, &m->rec, &m->recorded, &legacy);
     if (rc == GW_OK && legacy)
         rc = refuse_legacy(ep, legacy);
@@ -138,6 +138,10 @@ migration_record(EngineConn *target, Migration *m)
 {
     if (m->recorded)
         return GW_OK;
+    if (!target->ops->migration_put) {
+        log_error("target %s: %s cannot be a migration's target", target->endpoint->redacted, target->ops->name);
+        return GW_ERR_USAGE;
+    }
     MigrationRecord stored;
     GwResult rc = target->ops->migration_put(target, &m->rec, &stored);
     if (rc)

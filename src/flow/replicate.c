@@ -112,7 +112,7 @@ typedef struct Replicator {
     size_t ntables;
     const ReplTable **table_slots;  /* find_table's cache, by relation id (a power of two of them) */
     size_t table_slot_mask;
-    char *stream_name;
+    char *stream_name;          /* NULL until the migration is checked (name_stream) */
     StreamPos start;
     StreamPos goal;
     ChangeStream *stream;
@@ -430,11 +430,36 @@ name_phase_tables(Replicator *r)
     r->phase.ntables = r->ntables;
 }
 
+/*
+ * Checks the target's migration and names the stream, its sessions and (MySQL)
+ * its binlog reader by it (core/phase_names.h).  Inside the retry loop: a
+ * database that is not reachable yet is waited for as any lost connection.
+ */
+static GwResult
+name_stream(Replicator *r)
+{
+    const ReplicateOptions *o = r->opts;
+    const char *command = o->failback ? "failback" : "replicate";
+    MigrationPhase mp;
+    GwResult rc = migration_phase(o->migration_id, o->source_url, o->target_url, command, o->phase, &mp);
+    if (rc)
+        return rc;
+    r->stream_name = phase_names_stream(&mp, o->failback);
+    free(r->reader_ep.app_name);
+    free(r->writer_ep.app_name);
+    r->reader_ep.app_name = phase_names_app(&mp, command);
+    r->writer_ep.app_name = phase_names_app(&mp, command);
+    r->reader_ep.server_id = o->server_id ? o->server_id : phase_names_server_id(&mp);
+    return GW_OK;
+}
+
 /* Everything from connecting to an open stream; run again after each reconnect. */
 static GwResult
 setup(Replicator *r, bool first)
 {
-    GwResult rc = connect_all(r);
+    GwResult rc = r->stream_name ? GW_OK : name_stream(r);
+    if (rc == GW_OK)
+        rc = connect_all(r);
     if (rc == GW_OK)
         rc = load_phase(r);
     /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too, both ways. */
@@ -985,19 +1010,13 @@ flow_replicate(const ReplicateOptions *opts)
     catalog_init(&r.catalog);
     selection_init(&r.filters);
     const char *command = opts->failback ? "failback" : "replicate";
-    MigrationPhase mp;
-    GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, command, opts->phase, &mp);
-    r.stream_name = phase_names_stream(&mp, opts->failback);
-    char *app = phase_names_app(&mp, command);
     /* Roles stay those of the migration: failback reads the target and writes to the source. */
     const char *reader_url = opts->failback ? opts->target_url : opts->source_url;
     const char *writer_url = opts->failback ? opts->source_url : opts->target_url;
+    /* Named by the migration once it is checked (name_stream). */
+    GwResult rc = endpoint_init(&r.reader_ep, reader_url, opts->failback ? ROLE_TARGET : ROLE_SOURCE, "godwit");
     if (rc == GW_OK)
-        rc = endpoint_init(&r.reader_ep, reader_url, opts->failback ? ROLE_TARGET : ROLE_SOURCE, app);
-    if (rc == GW_OK)
-        rc = endpoint_init(&r.writer_ep, writer_url, opts->failback ? ROLE_SOURCE : ROLE_TARGET, app);
-    free(app);
-    r.reader_ep.server_id = opts->server_id ? opts->server_id : phase_names_server_id(&mp);
+        rc = endpoint_init(&r.writer_ep, writer_url, opts->failback ? ROLE_SOURCE : ROLE_TARGET, "godwit");
     r.reader_ep.ddl_applied = opts->ddl_applied;
     metrics_init(&r.m);
     HttpServer *http = NULL;
