@@ -24,13 +24,16 @@
 
 /*
  * A phase name names the phase's replication slot and publications on
- * PostgreSQL: "godwit_" + name, and the failback stream's "godwit_" + name +
- * "_failback" (engine/pg: pg_stream_name, which also appends
- * "_insert_only").  PostgreSQL allows lower-case letters, digits and the
- * underscore in slot names, at most 63 bytes; pg_stream_name shortens a
- * phase part past 50 bytes, so two long names could share a slot.  A plan's
- * phase names are therefore [a-z0-9_], 1 to PLAN_PHASE_NAME_MAX bytes: then
- * every stream name of every phase is distinct and never shortened.
+ * PostgreSQL with the migration's id (core/phase_names.h):
+ * "godwit_<id>_<name>", the failback stream's "..._failback", and each
+ * one's insert-only publication "..._ins".  PostgreSQL allows lower-case
+ * letters, digits and the underscore in slot names, at most 63 bytes: the
+ * longest, with an 8-byte id and a 34-byte name, is exactly 63
+ * (tests/unit/test_phase_names.c).  phase_names_slot cuts a longer phase
+ * part (a --phase without a plan), so two long names could share a slot.
+ * A plan's phase names are therefore [a-z0-9_], 1 to PLAN_PHASE_NAME_MAX
+ * bytes: then every stream name of every phase is distinct and never
+ * shortened.
  */
 #define PLAN_PHASE_NAME_MAX 34
 /* Largest plan file read. */
