@@ -4,7 +4,7 @@
 #   of its own, replicated at the same time while both sources take writes: both end equal (independent
 #   digests), each source database holds one slot of its own;
 # - a command given another source than its target's migration came from (replicate, cutover, verify,
-#   status --source, fetch of another phase) is refused with exit 2, naming both, and changes nothing
+#   status --source, fetch of another phase, failback, rollback, finish) is refused with exit 2, naming both, and changes nothing
 #   (checkpoints, slots, fences, phases);
 # - state an earlier godwit version left (phase rows without a migration; a slot godwit_<phase> in the
 #   source database) is refused by fetch and replicate, naming the phases or the slot, and nothing is
@@ -74,6 +74,9 @@ assert_exit 2 "$GODWIT" status --source "$(src_url "$S2")" --target "$(tgt_url "
 gw_fetch 2 "$S2" "$T1" --phase q && wrong "fetch of another phase"
 assert_exit 2 "$GODWIT" failback --source "$(src_url "$S2")" --target "$(tgt_url "$T1")" --phase p \
     --stop-when-caught-up && wrong failback
+for cmd in rollback finish; do
+    assert_exit 2 "$GODWIT" "$cmd" --source "$(src_url "$S2")" --target "$(tgt_url "$T1")" --phase p && wrong "$cmd"
+done
 # Status names the migration and its source.
 assert_exit 0 "$GODWIT" status --target "$(tgt_url "$T1")" --source "$(src_url "$S1")"
 assert_contains "$OUT" "migration $(migration_id "$T1") from source"
