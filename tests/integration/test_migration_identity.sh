@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Migration identity on PostgreSQL (issue 17, case 1):
 # - two databases of one source server, each fetched with the same phase name into a target database
-#   of its own, replicated at the same time while both sources take writes: both end equal (independent
+#   of its own, fetched and replicated at the same time while both sources take writes: both end equal (independent
 #   digests), each source database holds one slot of its own;
 # - a command given another source than its target's migration came from (replicate, cutover, verify,
 #   status --source, fetch of another phase, failback, rollback, finish) is refused with exit 2, naming both, and changes nothing
@@ -27,8 +27,13 @@ digest() { "psql_$1" "$2" "SELECT count(*) || ' ' || md5(string_agg(concat_ws('|
 
 # ---- two databases of one server, one phase name.
 GW_CONTEXT="same phase, two databases"
-gw_fetch 0 "$S1" "$T1" --phase p || abort_test "fetch of $S1"
-gw_fetch 0 "$S2" "$T2" --phase p || abort_test "fetch of $S2"
+# Both fetches at the same time.
+bg_start F1 "$GODWIT" fetch --source "$(src_url "$S1")" --target "$(tgt_url "$T1")" --phase p
+F1_ERR=$ERR
+bg_start F2 "$GODWIT" fetch --source "$(src_url "$S2")" --target "$(tgt_url "$T2")" --phase p
+F2_ERR=$ERR
+wait_exit "$F1" 120; assert_eq 0 "$RC" "fetch of $S1 ($(_gw_first_lines "$F1_ERR"))" || abort_test "fetch of $S1"
+wait_exit "$F2" 120; assert_eq 0 "$RC" "fetch of $S2 ($(_gw_first_lines "$F2_ERR"))" || abort_test "fetch of $S2"
 assert_eq "$(slot_name "$T1" p):pgoutput" "$(slots_of "$GW_SRC_SERVER" "$S1")" "the slot of $S1"
 assert_eq "$(slot_name "$T2" p):pgoutput" "$(slots_of "$GW_SRC_SERVER" "$S2")" "the slot of $S2"
 assert_ne "$(migration_id "$T1")" "$(migration_id "$T2")" "the two targets' migration ids"
