@@ -21,6 +21,9 @@ GwResult pg_snapshot_join(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
 GwResult pg_drop_stream(EngineConn *conn, const char *phase) GW_MUST_CHECK;
 char *pg_stream_name(const char *phase, const char *suffix);
 
+/* pg_publication.c: the stream's publications ("a,b" in *names_out), checked never to make a write fail. */
+GwResult pg_publications_create(PgConn *c, const char *phase, const Catalog *cat, char **names_out) GW_MUST_CHECK;
+
 /* pg_fence.c */
 GwResult pg_fence_install(EngineConn *conn, const char *phase, const FenceTable *tables, size_t n) GW_MUST_CHECK;
 GwResult pg_fence_remove(EngineConn *conn, const char *phase) GW_MUST_CHECK;
