@@ -68,8 +68,7 @@ drain_forward(const ReplicateOptions *opts)
     return flow_replicate(&fwd);
 }
 
-/* The failback stream's name on the target: its slot and publications. */
-static char *
+char *
 failback_stream_phase(const char *phase)
 {
     return gw_asprintf("%s_failback", phase);

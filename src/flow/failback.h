@@ -22,6 +22,9 @@ GwResult flow_failback(const ReplicateOptions *opts) GW_MUST_CHECK;
  */
 GwResult failback_prepare_stream(EngineConn *target, PhaseState *phase, bool webhook) GW_MUST_CHECK;
 
+/* The name of the phase's failback slot and publications on the target, as drop_stream takes it.  Caller frees. */
+char *failback_stream_phase(const char *phase);
+
 /* The phase's tables as conn has them (those its fetch recorded). */
 GwResult failback_describe_phase_tables(EngineConn *conn, const char *phase, Catalog *out) GW_MUST_CHECK;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "flow/failback.h"
+#include "flow/replicate.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -216,4 +217,50 @@ handover_wait(EngineConn *writer, const EngineOps *reader_ops, EngineConn *sessi
         }
         sleep_ms(WAIT_POLL_MS);
     }
+}
+
+/* Removes a stream's replication origin on conn (where its applier wrote), if the engine has them. */
+static GwResult
+drop_origin(EngineConn *conn, const char *phase, bool failback)
+{
+    if (!conn->ops->drop_origin)
+        return GW_OK;
+    char *stream = replicate_stream_name(phase, failback);
+    GwResult rc = conn->ops->drop_origin(conn, stream);
+    free(stream);
+    return rc;
+}
+
+static GwResult
+drop_failback_checkpoint(EngineConn *source, const char *phase)
+{
+    if (!source->ops->checkpoint_delete)
+        return GW_OK;
+    char *stream = replicate_stream_name(phase, true);
+    GwResult rc = source->ops->checkpoint_delete(source, stream);
+    free(stream);
+    return rc;
+}
+
+GwResult
+handover_remove_streams(Handover *h)
+{
+    EngineConn *src = h->source, *tgt = h->target;
+    GwResult rc = src->ops->drop_stream ? src->ops->drop_stream(src, h->phase) : GW_OK;
+    /* A CockroachDB target has no slot: its failback came through a changefeed. */
+    if (rc == GW_OK && tgt->kind != ENGINE_COCKROACH && tgt->ops->drop_stream) {
+        char *name = failback_stream_phase(h->phase);
+        rc = tgt->ops->drop_stream(tgt, name);
+        free(name);
+    }
+    if (rc == GW_OK)
+        rc = drop_origin(tgt, h->phase, false);
+    if (rc == GW_OK)
+        rc = drop_origin(src, h->phase, true);
+    if (rc == GW_OK)
+        rc = drop_failback_checkpoint(src, h->phase);
+    if (rc == GW_OK)
+        log_info("phase '%s': its slots, publications and replication origins are removed from both databases",
+                 h->phase);
+    return rc;
 }

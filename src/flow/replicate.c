@@ -984,7 +984,7 @@ flow_replicate(const ReplicateOptions *opts)
     catalog_init(&r.catalog);
     selection_init(&r.filters);
     const char *command = opts->failback ? "failback" : "replicate";
-    r.stream_name = gw_asprintf("%s:%s", opts->phase, opts->failback ? "failback" : "forward");
+    r.stream_name = replicate_stream_name(opts->phase, opts->failback);
     char *app = gw_asprintf("godwit %s:%s", command, opts->phase);
     /* Roles stay those of the migration: failback reads the target and writes to the source. */
     const char *reader_url = opts->failback ? opts->target_url : opts->source_url;
@@ -1013,4 +1013,10 @@ flow_replicate(const ReplicateOptions *opts)
     endpoint_free(&r.writer_ep);
     free(r.stream_name);
     return rc;
+}
+
+char *
+replicate_stream_name(const char *phase, bool failback)
+{
+    return gw_asprintf("%s:%s", phase, failback ? "failback" : "forward");
 }

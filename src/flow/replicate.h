@@ -53,4 +53,10 @@ typedef struct ReplicateResult {
 
 GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;
 
+/*
+ * The name of a phase's stream in one direction: its checkpoint's key, and
+ * what the applier's replication origin is made from.  Caller frees.
+ */
+char *replicate_stream_name(const char *phase, bool failback);
+
 #endif

@@ -1,6 +1,8 @@
 /*
  * status.c: `godwit status` (see status.h).  Read-only: it never writes to
- * the target.  JSON output is the engine's report as it is; the text form
+ * the target.  Besides the phases, every godwit replication slot of the
+ * target's database and (with --source) of the source's, with the log each
+ * keeps, orphans marked: a slot nobody reads keeps log until the disk fills.  JSON output is the engine's report as it is; the text form
  * is rendered from it.
  */
 #include "flow/status.h"
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "flow/replicate.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -116,7 +119,7 @@ add_failback_streams(json_t *root, EngineConn *conn)
         const char *st = str(p, "status");
         if (rc || (strcmp(st, "failback") != 0 && strcmp(st, "rolling_back") != 0) || !conn->ops->checkpoint_get)
             continue;
-        char *stream = gw_asprintf("%s:failback", str(p, "name")), *pos = NULL;
+        char *stream = replicate_stream_name(str(p, "name"), true), *pos = NULL;
         bool found = false;
         rc = conn->ops->checkpoint_get(conn, stream, &pos, &found);
         json_t *streams = json_object_get(p, "streams");
@@ -161,6 +164,81 @@ add_lag(json_t *root, EngineConn *target, EngineConn *source)
     }
 }
 
+/* Which stream of which phase uses a slot now, or NULL: a slot no phase refers to any more. */
+static json_t *
+slot_user(json_t *root, const char *slot, bool on_target)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(root, "phases"), i, p) {
+        const char *st = str(p, "status");
+        bool forward_on = !strcmp(st, "starting") || !strcmp(st, "fetching") || !strcmp(st, "fetched") ||
+                          !strcmp(st, "cutting_over");
+        bool failback_on = !strcmp(st, "failback") || !strcmp(st, "rolling_back");
+        if (!on_target && forward_on && !strcmp(str(p, "slot"), slot))
+            return json_pack("{s:s, s:s}", "phase", str(p, "name"), "direction", "forward");
+        if (on_target && failback_on && !strcmp(str(p, "failback_slot"), slot))
+            return json_pack("{s:s, s:s}", "phase", str(p, "name"), "direction", "failback");
+    }
+    return NULL;
+}
+
+/*
+ * Every godwit slot of conn's database, with the log it keeps, and the
+ * stream using it; a slot no phase uses (left by a run that failed, or a
+ * phase handed over or gone) is an orphan: it keeps log for nobody.
+ */
+static GwResult
+add_slots(json_t *root, EngineConn *conn, bool on_target)
+{
+    if (!conn->ops->list_slots)
+        return GW_OK;
+    SlotInfo *slots = NULL;
+    size_t n = 0;
+    GwResult rc = conn->ops->list_slots(conn, &slots, &n);
+    json_t *list = json_object_get(root, "slots");
+    if (!list) {
+        list = json_array();
+        json_object_set_new(root, "slots", list);
+    }
+    for (size_t i = 0; rc == GW_OK && i < n; i++) {
+        json_t *user = slot_user(root, slots[i].name, on_target);
+        json_t *o = json_pack("{s:s, s:s, s:I, s:b, s:b, s:b}", "side", on_target ? "target" : "source", "slot",
+                              slots[i].name, "retained_bytes", (json_int_t) slots[i].retained_bytes, "active",
+                              slots[i].active, "temporary", slots[i].temporary, "orphan",
+                              !user && !slots[i].temporary);
+        if (user)
+            json_object_update(o, user);
+        json_decref(user);
+        json_array_append_new(list, o);
+    }
+    slot_info_free(slots, n);
+    return rc;
+}
+
+static void
+print_slots(json_t *root)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(root, "slots"), i, s) {
+        char b[32];
+        json_int_t kept = num(s, "retained_bytes");
+        const char *size = kept >= 0 ? progress_format_bytes((double) kept, b, sizeof b) : "unknown";
+        if (json_is_true(json_object_get(s, "orphan")))
+            printf("slot %s on the %s: ORPHAN, no phase uses it; keeps %s of WAL (drop it: SELECT"
+                   " pg_drop_replication_slot('%s'))\n",
+                   str(s, "slot"), str(s, "side"), size, str(s, "slot"));
+        else if (json_is_true(json_object_get(s, "temporary")))
+            printf("slot %s on the %s: temporary (a fetch being resumed); keeps %s of WAL\n", str(s, "slot"),
+                   str(s, "side"), size);
+        else
+            printf("slot %s on the %s: %s stream of phase %s%s; keeps %s of WAL\n", str(s, "slot"), str(s, "side"),
+                   str(s, "direction"), str(s, "phase"), json_is_true(json_object_get(s, "active")) ? ", streaming" : "",
+                   size);
+    }
+}
+
 GwResult
 flow_status(const char *target_url, const char *source_url, bool json_output)
 {
@@ -190,6 +268,10 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
             rc = add_failback_streams(root, source);
     }
     if (rc == GW_OK)
+        rc = add_slots(root, conn, true);
+    if (rc == GW_OK && source)
+        rc = add_slots(root, source, false);
+    if (rc == GW_OK)
         add_lag(root, conn, source);
     engine_close(source);
     if (source_url)
@@ -206,6 +288,7 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
         }
         if (json_array_size(json_object_get(root, "phases")) == 0)
             printf("no phases on this target yet\n");
+        print_slots(root);
     }
     json_decref(root);
     free(report);

@@ -743,7 +743,7 @@ pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *f
 static GwResult
 setup_origin(PgConn *c, const char *stream)
 {
-    char *name = gw_asprintf("godwit:%s", stream);
+    char *name = pg_origin_name(stream);
     const char *params[1] = {name};
     PGresult *res = PQexecParams(c->pg,
                                  "SELECT pg_catalog.pg_replication_origin_session_setup($1)"

@@ -77,6 +77,14 @@ void pg_apply_abort(EngineConn *conn);
 void pg_apply_free(PgConn *c);
 GwResult pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *found) GW_MUST_CHECK;
 
+/* pg_slots.c */
+/* The replication origin of an apply session of stream: "godwit:<stream>". */
+char *pg_origin_name(const char *stream);
+GwResult pg_drop_origin(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+GwResult pg_checkpoint_delete(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+GwResult pg_list_slots(EngineConn *conn, SlotInfo **out, size_t *n) GW_MUST_CHECK;
+GwResult pg_stream_pending(EngineConn *conn, const PhaseState *ps, StreamPos after, PendingChanges *out) GW_MUST_CHECK;
+
 /* pg_state.c */
 GwResult pg_state_report(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;
 GwResult pg_state_init(EngineConn *conn) GW_MUST_CHECK;

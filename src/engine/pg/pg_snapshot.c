@@ -229,7 +229,8 @@ pg_drop_stream(EngineConn *conn, const char *phase)
     const char *params[1] = {slot};
     GwResult rc = pg_exec_params(c,
                                  "SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
-                                 " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                                 " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
+                                 " AND database = pg_catalog.current_database()",
                                  1, params);
     for (int i = 0; i < 2 && rc == GW_OK; i++) {
         char *q = pg_quote_ident(i ? ins : slot);
