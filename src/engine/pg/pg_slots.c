@@ -202,10 +202,12 @@ pg_stream_pending(EngineConn *conn, const PhaseState *ps, StreamPos after, Pendi
         return rc;
     /*
      * Decoding stops at the WAL flushed so far: a commit made with
-     * synchronous_commit = off may not be flushed yet.  Committing a
-     * transaction id synchronously flushes all WAL before it.
+     * synchronous_commit = off may not be flushed yet.  A transaction that
+     * wrote WAL (a logical message: no table, and no slot publishes it) and
+     * commits synchronously flushes all WAL before it.
      */
-    rc = pg_exec(c, "BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_catalog.txid_current(); COMMIT");
+    rc = pg_exec(c, "BEGIN; SET LOCAL synchronous_commit = on;"
+                    " SELECT FROM pg_catalog.pg_logical_emit_message(true, 'godwit', 'flush'); COMMIT");
     if (rc)
         return rc;
     char *pubs = quoted_publications(ps->publications);
