@@ -164,7 +164,9 @@ staged_change_free(StagedChange *c)
 void
 slot_info_free(SlotInfo *s, size_t n)
 {
-    for (size_t i = 0; s && i < n; i++)
+    for (size_t i = 0; s && i < n; i++) {
         free(s[i].name);
+        free(s[i].database);
+    }
     free(s);
 }

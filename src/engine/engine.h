@@ -150,6 +150,8 @@ typedef struct StagedChange {
 /* A replication slot godwit made (its name starts with "godwit"), as status shows it. */
 typedef struct SlotInfo {
     char *name;
+    char *database;         /* the database it decodes */
+    bool other_database;    /* not the connected database: another migration's, or one no phase here knows */
     bool active;            /* a session streams from it now */
     bool temporary;         /* dropped by itself when its session ends (a resumed fetch's) */
     int64_t retained_bytes; /* log kept for it: the server's current position minus its restart position */
@@ -241,7 +243,7 @@ struct EngineOps {
     GwResult (*drop_stream)(EngineConn *conn, const char *phase) GW_MUST_CHECK;
     /*
      * Optional (NULL: the engine keeps no log for godwit).  The replication
-     * slots of this database whose names godwit makes, with the log each keeps;
+     * slots of this server whose names godwit makes, with the log each keeps;
      * the caller frees them with slot_info_free and the array.
      */
     GwResult (*list_slots)(EngineConn *conn, SlotInfo **out, size_t *n) GW_MUST_CHECK;

@@ -184,9 +184,11 @@ slot_user(json_t *root, const char *slot, bool on_target)
 }
 
 /*
- * Every godwit slot of conn's database, with the log it keeps, and the
- * stream using it; a slot no phase uses (left by a run that failed, or a
- * phase handed over or gone) is an orphan: it keeps log for nobody.
+ * Every godwit slot of conn's server, with the log it keeps, and the stream
+ * using it.  In conn's database, a slot no phase uses (left by a run that
+ * failed, or a phase handed over or gone) is an orphan: it keeps log for
+ * nobody.  One of another database is shown with it, not judged: it may be
+ * another migration's.
  */
 static GwResult
 add_slots(json_t *root, EngineConn *conn, bool on_target)
@@ -202,11 +204,12 @@ add_slots(json_t *root, EngineConn *conn, bool on_target)
         json_object_set_new(root, "slots", list);
     }
     for (size_t i = 0; rc == GW_OK && i < n; i++) {
-        json_t *user = slot_user(root, slots[i].name, on_target);
-        json_t *o = json_pack("{s:s, s:s, s:I, s:b, s:b, s:b}", "side", on_target ? "target" : "source", "slot",
-                              slots[i].name, "retained_bytes", (json_int_t) slots[i].retained_bytes, "active",
-                              slots[i].active, "temporary", slots[i].temporary, "orphan",
-                              !user && !slots[i].temporary);
+        const SlotInfo *si = &slots[i];
+        json_t *user = si->other_database ? NULL : slot_user(root, si->name, on_target);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:b, s:b, s:b}", "side", on_target ? "target" : "source",
+                              "slot", si->name, "database", si->database, "other_database", si->other_database,
+                              "retained_bytes", (json_int_t) si->retained_bytes, "active", si->active, "temporary",
+                              si->temporary, "orphan", !user && !si->temporary && !si->other_database);
         if (user)
             json_object_update(o, user);
         json_decref(user);
@@ -229,6 +232,9 @@ print_slots(json_t *root)
             printf("slot %s on the %s: ORPHAN, no phase uses it; keeps %s of WAL (drop it: SELECT"
                    " pg_drop_replication_slot('%s'))\n",
                    str(s, "slot"), str(s, "side"), size, str(s, "slot"));
+        else if (json_is_true(json_object_get(s, "other_database")))
+            printf("slot %s on the %s server, database %s (not this migration's database); keeps %s of WAL\n",
+                   str(s, "slot"), str(s, "side"), str(s, "database"), size);
         else if (json_is_true(json_object_get(s, "temporary")))
             printf("slot %s on the %s: temporary (a fetch being resumed); keeps %s of WAL\n", str(s, "slot"),
                    str(s, "side"), size);

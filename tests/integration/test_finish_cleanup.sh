@@ -3,8 +3,9 @@
 # - finish of a cut-over phase whose failback has not applied the target's writes (failback not
 #   running) is refused with exit 2, naming the count of changes, and changes nothing: failback's
 #   slot, the fences and the status stay; the counted changes are exactly those written on the target;
-# - status --source lists every godwit slot of both databases with the WAL it keeps: failback's, and
-#   a leftover that no phase uses, marked as an orphan, with at least the bytes pg_wal_lsn_diff gives;
+# - status --source lists every godwit slot of both servers with the WAL it keeps: failback's, a
+#   leftover in the source database that no phase uses, marked as an orphan, with at least the bytes
+#   pg_wal_lsn_diff gives, and one of another database, shown as such;
 # - finish --discard-unapplied then goes on and says how many changes it discarded;
 # - after finish, and after a rollback (and the finish that follows it), and after a finish whose
 #   failback had applied everything (no flag needed): no godwit slot or publication in either database
@@ -73,16 +74,20 @@ assert_eq "0" "$(psql_src "$DB" "SELECT count(*) FROM kept WHERE id > 1000 OR v 
 # ---- status: every slot with the WAL it keeps, a leftover marked
 GW_CONTEXT="status"
 setup_src "$DB" "SELECT pg_create_logical_replication_slot('godwit_leftover_of_a_test', 'pgoutput')"
+# One of another database of the source server: shown, not called an orphan (it may be another migration's).
+setup_src postgres "SELECT pg_create_logical_replication_slot('godwit_other_db_of_a_test', 'pgoutput')"
 setup_src "$DB" "CREATE TABLE wal_filler AS SELECT i, md5(i::text) AS m FROM generate_series(1, 20000) i"
 KEPT=$(psql_src "$DB" "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = 'godwit_leftover_of_a_test'")
 assert_exit 0 "$GODWIT" status --target "$TGT" --source "$SRC"
 assert_contains_re "$OUT" "slot godwit_leftover_of_a_test on the source: ORPHAN.*keeps [0-9.]+ [kMGT]?B of WAL"
 assert_contains_re "$OUT" "slot [a-z0-9_]+ on the target: failback stream of phase keep; keeps [0-9.]+ [kMGT]?B of WAL"
+assert_contains_re "$OUT" "slot godwit_other_db_of_a_test on the source server, database postgres \(not this migration's database\); keeps [0-9.]+ [kMGT]?B of WAL"
 assert_exit 0 "$GODWIT" status --target "$TGT" --source "$SRC" --format json
 assert_json "$OUT"
 GOT=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next((s["retained_bytes"] for s in d["slots"] if s["slot"] == "godwit_leftover_of_a_test" and s["orphan"]), -1))' "$OUT")
 assert_ge "$KEPT" "$GOT" "retained bytes of the leftover slot in status"
 setup_src "$DB" "SELECT pg_drop_replication_slot('godwit_leftover_of_a_test')"
+setup_src postgres "SELECT pg_drop_replication_slot('godwit_other_db_of_a_test')"
 
 # ---- finish --discard-unapplied: goes on, says how much
 GW_CONTEXT="discard"

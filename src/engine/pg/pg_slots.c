@@ -68,11 +68,11 @@ pg_list_slots(EngineConn *conn, SlotInfo **out, size_t *n)
     PGresult *res;
     GwResult rc = pg_query(c,
                            "SELECT slot_name, active, temporary,"
-                           " COALESCE(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn), -1)::bigint"
-                           " FROM pg_catalog.pg_replication_slots"
-                           " WHERE database = pg_catalog.current_database() AND slot_name LIKE 'godwit%'"
-                           " ORDER BY slot_name",
-                           4, &res);
+                           " COALESCE(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), restart_lsn), -1)::bigint,"
+                           " COALESCE(database, ''), database IS DISTINCT FROM pg_catalog.current_database()"
+                           " FROM pg_catalog.pg_replication_slots WHERE slot_name LIKE 'godwit%'"
+                           " ORDER BY database IS DISTINCT FROM pg_catalog.current_database(), database, slot_name",
+                           6, &res);
     if (rc)
         return rc;
     *n = (size_t) PQntuples(res);
@@ -83,6 +83,8 @@ pg_list_slots(EngineConn *conn, SlotInfo **out, size_t *n)
         s->active = PQgetvalue(res, (int) i, 1)[0] == 't';
         s->temporary = PQgetvalue(res, (int) i, 2)[0] == 't';
         s->retained_bytes = strtoll(PQgetvalue(res, (int) i, 3), NULL, 10);
+        s->database = gw_strdup(PQgetvalue(res, (int) i, 4));
+        s->other_database = PQgetvalue(res, (int) i, 5)[0] == 't';
     }
     PQclear(res);
     return GW_OK;
