@@ -1,9 +1,10 @@
 /*
  * status.c: `godwit status` (see status.h).  Read-only: it never writes to
  * the target.  Besides the phases, every godwit replication slot of the
- * target's database and (with --source) of the source's, with the log each
- * keeps, orphans marked: a slot nobody reads keeps log until the disk fills.  JSON output is the engine's report as it is; the text form
- * is rendered from it.
+ * target's server and (with --source) of the source's, with the log each
+ * keeps, orphans marked: a slot nobody reads keeps log until the disk
+ * fills.  JSON output is the engine's report with the slots added; the text
+ * form is rendered from it.
  */
 #include "flow/status.h"
 
