@@ -163,7 +163,7 @@ peek_rows(PgConn *c, StreamPos after, PendingChanges *out)
             Change ch;
             size_t len = (size_t) PQgetlength(res, 0, 0);
             if (pgoutput_decode(d, PQgetvalue(res, 0, 0), len, &ch, err, sizeof err) != 0) {
-                log_error("%s %s: peeking the failback slot: %s", role_name(c->base.role), c->base.endpoint->redacted,
+                log_error("%s %s: peeking a slot's changes: %s", role_name(c->base.role), c->base.endpoint->redacted,
                           err);
                 rc = role_error(c->base.role);
             } else {
