@@ -16,7 +16,9 @@ static const char rollback_usage[] =
     "godwit), lets failback apply everything written before the fence (a running\n"
     "`godwit failback` of the phase exits 0 by itself there; if none runs, rollback\n"
     "streams it), lifts the source's fence and records the event.  Prints the write\n"
-    "downtime.  A step that fails leaves the phase cut over, the target unfenced.\n"
+    "downtime.  Then the phase's slots, publications and replication origins are\n"
+    "removed from both databases.  A step that fails leaves the phase cut over, the\n"
+    "target unfenced.\n"
     "\n"
     "  --source URL --target URL --phase NAME   the migration and the phase\n"
     "  --plan FILE             the migration's plan (checked; the phase must be in it)\n"
@@ -25,12 +27,18 @@ static const char rollback_usage[] =
     "  --log-format text|json, -v/--verbose, -q/--quiet\n";
 
 static const char finish_usage[] =
-    "usage: godwit finish --source URL --target URL --phase NAME [--plan FILE]\n"
+    "usage: godwit finish --source URL --target URL --phase NAME [--plan FILE] [--discard-unapplied]\n"
     "\n"
     "Ends a phase's failback once it is no longer wanted (after cutover, or after a\n"
-    "rollback): refuses while `godwit failback` of the phase runs, drops failback's\n"
-    "slot and publications on the target, removes the phase's fences on both sides,\n"
-    "and records the event.  The phase's rows are left as they are on both sides.\n";
+    "rollback): refuses while `godwit failback` of the phase runs, and while failback's\n"
+    "slot holds changes written on the target that the source does not have yet;\n"
+    "then removes the phase's slots, publications and replication origins from both\n"
+    "databases and its fences on both sides, and records the event.  The phase's rows\n"
+    "are left as they are on both sides.\n"
+    "\n"
+    "  --discard-unapplied     finish although failback has changes not applied (they\n"
+    "                          are lost; how many is printed)\n"
+    "  --format text|json      summary format on stdout\n";
 
 static GwResult run_rollback(int argc, char **argv);
 static GwResult run_finish(int argc, char **argv);
@@ -49,7 +57,7 @@ const Command cli_finish_command = {
     .run = run_finish,
 };
 
-enum { OPT_SOURCE = 6001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_DRAIN, OPT_FORMAT };
+enum { OPT_SOURCE = 6001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_DRAIN, OPT_FORMAT, OPT_DISCARD };
 
 static const struct option long_options[] = {
     {"source", required_argument, NULL, OPT_SOURCE},
@@ -58,6 +66,7 @@ static const struct option long_options[] = {
     {"plan", required_argument, NULL, OPT_PLAN},
     {"drain-timeout", required_argument, NULL, OPT_DRAIN},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"discard-unapplied", no_argument, NULL, OPT_DISCARD},
     CLI_COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -81,6 +90,11 @@ parse_one(void *opts, int opt, const char *arg)
         return cli_parse_number("--drain-timeout", arg, 1, 86400, &a->o.drain_timeout) ? GW_ERR_USAGE : GW_OK;
     case OPT_FORMAT:
         return cli_parse_format(a->cmd, arg, &a->o.json_output);
+    case OPT_DISCARD:
+        if (a->cmd != &cli_finish_command)
+            return cli_usage_error(a->cmd, "--discard-unapplied is an option of finish");
+        a->o.discard_unapplied = true;
+        return GW_OK;
     default:
         return cli_usage_error(a->cmd, "unknown option");
     }

@@ -11,8 +11,10 @@ static const char usage[] =
     "usage: godwit status --target URL [--source URL] [--format text|json]\n"
     "\n"
     "Shows every phase recorded on the target: its step, fetch progress, streams with\n"
-    "their applied position and last apply time, and its last events.  With --source,\n"
-    "also the position of each failback stream (its checkpoint is kept on the source).\n";
+    "their applied position and last apply time, and its last events; then every\n"
+    "godwit replication slot of the target's database with the WAL it keeps, those no\n"
+    "phase uses marked ORPHAN.  With --source, also the position of each failback\n"
+    "stream (its checkpoint is kept on the source) and the source's slots.\n";
 
 static GwResult run_status(int argc, char **argv);
 

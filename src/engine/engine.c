@@ -169,3 +169,14 @@ staged_change_free(StagedChange *c)
     free(c->before);
     memset(c, 0, sizeof *c);
 }
+
+/* Frees the n slots of s and s itself. */
+void
+slot_info_free(SlotInfo *s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++) {
+        free(s[i].name);
+        free(s[i].database);
+    }
+    free(s);
+}

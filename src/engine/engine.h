@@ -158,6 +158,23 @@ typedef struct MigrationRecord {
 
 void migration_record_free(MigrationRecord *m);
 
+/* A replication slot godwit made (its name starts with "godwit"), as status shows it. */
+typedef struct SlotInfo {
+    char *name;
+    char *database;         /* the database it decodes */
+    bool other_database;    /* not the connected database: another migration's, or one no phase here knows */
+    bool active;            /* a session streams from it now */
+    bool temporary;         /* dropped by itself when its session ends (a resumed fetch's) */
+    int64_t retained_bytes; /* log kept for it: the server's current position minus its restart position */
+} SlotInfo;
+
+/* What a stream's slot still holds that its applier has not applied (stream_pending). */
+typedef struct PendingChanges {
+    int64_t changes;        /* inserts, updates, deletes and truncates */
+    int64_t transactions;
+    int64_t bytes;          /* of those transactions' messages */
+} PendingChanges;
+
 /* What kind of snapshot a fetch takes. */
 typedef enum SnapshotKind {
     SNAPSHOT_PLAIN,         /* --no-stream: no change stream follows */
@@ -237,6 +254,24 @@ struct EngineOps {
                             int *nranges) GW_MUST_CHECK;
     /* Drops the stream snapshot_create made under this name, if any. */
     GwResult (*drop_stream)(EngineConn *conn, const char *slot) GW_MUST_CHECK;
+    /*
+     * Optional (NULL: the engine keeps no log for godwit).  The replication
+     * slots of this server whose names godwit makes, with the log each keeps;
+     * the caller frees them with slot_info_free and the array.
+     */
+    GwResult (*list_slots)(EngineConn *conn, SlotInfo **out, size_t *n) GW_MUST_CHECK;
+    /*
+     * Optional.  What ps's slot, read through ps's publications, still holds
+     * of transactions that commit at or after `after` (the stream's
+     * checkpoint) and that no godwit stream wrote: nothing is consumed, and
+     * the slot must not be in use.  A slot that does not exist holds nothing.
+     */
+    GwResult (*stream_pending)(EngineConn *conn, const PhaseState *ps, StreamPos after,
+                               PendingChanges *out) GW_MUST_CHECK;
+    /* Optional (NULL: nothing to remove).  Removes the replication origin apply_setup made for stream, if any. */
+    GwResult (*drop_origin)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+    /* Optional.  Removes the stream's checkpoint, if any. */
+    GwResult (*checkpoint_delete)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
     GwResult (*copy_out_begin)(EngineConn *conn, const TableDef *t, const KeyRange *range,
                                const char *predicate_sql, CopyFormat fmt) GW_MUST_CHECK;
     /* Returns GW_OK with *len > 0 for a chunk, *len == 0 at the end. *buf is
@@ -423,5 +458,7 @@ void key_range_free(KeyRange *r, size_t nkeys);
 void phase_state_free(PhaseState *ps);
 void shard_progress_free(ShardProgress *s);
 void staged_change_free(StagedChange *c);
+/* Frees the n slots and the array. */
+void slot_info_free(SlotInfo *s, size_t n);
 
 #endif

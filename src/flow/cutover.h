@@ -34,6 +34,7 @@ typedef struct RollbackOptions {
     const char *phase;
     int drain_timeout;
     bool json_output;
+    bool discard_unapplied;     /* finish: go on although failback has changes not applied (they are lost) */
 } RollbackOptions;
 
 GwResult flow_rollback(const RollbackOptions *opts) GW_MUST_CHECK;

@@ -220,3 +220,58 @@ handover_wait(EngineConn *writer, const EngineOps *reader_ops, EngineConn *sessi
         sleep_ms(WAIT_POLL_MS);
     }
 }
+
+/* Removes a stream's replication origin on conn (where its applier wrote), if the engine has them. */
+static GwResult
+drop_origin(EngineConn *conn, const MigrationPhase *mp, bool failback)
+{
+    if (!conn->ops->drop_origin)
+        return GW_OK;
+    char *stream = phase_names_stream(mp, failback);
+    GwResult rc = conn->ops->drop_origin(conn, stream);
+    free(stream);
+    return rc;
+}
+
+static GwResult
+drop_failback_checkpoint(EngineConn *source, const MigrationPhase *mp)
+{
+    if (!source->ops->checkpoint_delete)
+        return GW_OK;
+    char *stream = phase_names_stream(mp, true);
+    GwResult rc = source->ops->checkpoint_delete(source, stream);
+    free(stream);
+    return rc;
+}
+
+/* Drops the phase's stream in one direction (its slot and publications) where the engine keeps one. */
+static GwResult
+drop_stream(EngineConn *conn, const MigrationPhase *mp, bool failback)
+{
+    if (!conn->ops->drop_stream)
+        return GW_OK;
+    char *slot = phase_names_slot(mp, failback);
+    GwResult rc = conn->ops->drop_stream(conn, slot);
+    free(slot);
+    return rc;
+}
+
+GwResult
+handover_remove_streams(Handover *h)
+{
+    EngineConn *src = h->source, *tgt = h->target;
+    GwResult rc = drop_stream(src, &h->mp, false);
+    /* A CockroachDB target has no slot: its failback came through a changefeed. */
+    if (rc == GW_OK && tgt->kind != ENGINE_COCKROACH)
+        rc = drop_stream(tgt, &h->mp, true);
+    if (rc == GW_OK)
+        rc = drop_origin(tgt, &h->mp, false);
+    if (rc == GW_OK)
+        rc = drop_origin(src, &h->mp, true);
+    if (rc == GW_OK)
+        rc = drop_failback_checkpoint(src, &h->mp);
+    if (rc == GW_OK)
+        log_info("phase '%s': its slots, publications and replication origins are removed from both databases",
+                 h->phase);
+    return rc;
+}

@@ -84,6 +84,17 @@ GwResult handover_wait(EngineConn *writer, const EngineOps *reader_ops, EngineCo
                        const char *app, StreamPos goal, bool until_gone, double timeout,
                        HandoverWait *out) GW_MUST_CHECK;
 
+/*
+ * Once no stream of the phase will run again (rollback, finish): removes
+ * everything its streams keep on either database.  On the source: the
+ * forward stream's slot and publications (cutover drops them, unless that
+ * failed), the replication origin failback applied with, and failback's
+ * checkpoint.  On the target: failback's slot and publications and the
+ * origin forward replication applied with.  What is already gone is no
+ * error; no stream of the phase may be running.
+ */
+GwResult handover_remove_streams(Handover *h) GW_MUST_CHECK;
+
 /* Whether a session named app is on conn (a stream of the phase running). */
 GwResult handover_running(EngineConn *conn, const char *app, bool *running) GW_MUST_CHECK;
 

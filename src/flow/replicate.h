@@ -58,4 +58,5 @@ typedef struct ReplicateResult {
 
 GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;
 
+
 #endif

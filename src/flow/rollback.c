@@ -10,7 +10,14 @@
  * past the target's, the source's fence is lifted,
  * and the phase is rolled_back.  The target keeps its fence: its rows of the
  * phase are stale from then on.  A failed step lifts the target's fence and
- * leaves the phase cut over.
+ * leaves the phase cut over.  Once rolled back, no stream of the phase runs
+ * again: its slots, publications and replication origins are removed from
+ * both databases, so that neither keeps log for it.
+ *
+ * Finish never throws away a change made on the target that failback has
+ * not applied to the source: it reads (without consuming) what failback's
+ * slot holds after failback's checkpoint, and refuses while that is any row
+ * change, unless told to discard them, and then it says how many.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -150,6 +157,8 @@ flow_rollback(const RollbackOptions *opts)
     json_t *outcome = json_pack("{s:s, s:f}", "target_fence_position", b.fence_text, "write_downtime_seconds", downtime);
     if (rc == GW_OK)
         rc = handover_event(&b.h, "rollback", json_incref(outcome));
+    /* Rolled back from here on: a failure to clean up must not undo it. */
+    GwResult cleaned = rc == GW_OK ? handover_remove_streams(&b.h) : GW_OK;
     if (rc == GW_OK && opts->json_output) {
         json_object_set_new(outcome, "phase", json_string(opts->phase));
         char *text = json_dumps(outcome, JSON_COMPACT);
@@ -158,10 +167,15 @@ flow_rollback(const RollbackOptions *opts)
     } else if (rc == GW_OK) {
         printf("phase %s rolled back: write downtime %.3f s (target fenced to source unfenced); every write made on\n"
                "the target up to %s is on the source. next: point the application's writes for phase %s at the\n"
-               "source; the target stays fenced for the phase (`godwit finish --phase %s` removes failback's slot)\n",
+               "source; the target stays fenced for the phase (`godwit finish --phase %s` removes the fences)\n",
                opts->phase, downtime, b.fence_text, opts->phase, opts->phase);
     } else if (b.h.target && (b.fenced || b.status_changed)) {
         undo(&b, step);
+    }
+    if (cleaned) {
+        log_error("phase '%s' is rolled back, but removing its streams failed (above): run `godwit finish --phase %s`",
+                  opts->phase, opts->phase);
+        rc = cleaned;
     }
     json_decref(outcome);
     handover_close(&b.h);
@@ -172,31 +186,122 @@ flow_rollback(const RollbackOptions *opts)
 
 /* ------------------------------------------------------------------------------------------- finish */
 
-GwResult
-flow_finish(const RollbackOptions *opts)
+/* Where failback stands: its checkpoint on the source, else where it was prepared (a position of the target). */
+static GwResult
+failback_applied(Handover *h, StreamPos *at)
 {
-    Handover h;
-    GwResult rc = handover_open(&h, opts->source_url, opts->target_url, opts->phase, "finish");
-    char *app = phase_names_app(&h.mp, "failback");
-    bool running = false;
-    char *before = gw_strdup(rc == GW_OK ? h.state.status : "");
-    const char *st = before;
-    if (rc == GW_OK && strcmp(st, PHASE_FAILBACK) != 0 && strcmp(st, PHASE_ROLLED_BACK) != 0 &&
-        strcmp(st, PHASE_FINISHED) != 0) {
-        log_error("phase '%s' is %s on target %s: finish ends the failback of a cut-over (or rolled-back) phase",
-                  opts->phase, st, h.target_ep.redacted);
-        rc = GW_ERR_USAGE;
+    char *stream = phase_names_stream(&h->mp, true), *pos = NULL;
+    bool found = false;
+    GwResult rc = h->source->ops->checkpoint_get(h->source, stream, &pos, &found);
+    const char *text = found ? pos : h->state.failback_position;
+    if (rc == GW_OK && (!text || h->target->ops->parse_pos(text, at) != 0)) {
+        log_error("phase '%s': invalid failback position '%s' (%s)", h->phase, text ? text : "",
+                  found ? "its checkpoint on the source" : "recorded on the target");
+        rc = found ? GW_ERR_SOURCE : GW_ERR_TARGET;
     }
-    if (rc == GW_OK)
-        rc = handover_running(h.target, app, &running);
+    free(pos);
+    free(stream);
+    return rc;
+}
+
+/*
+ * The changes written on the target that failback's slot still holds and
+ * the source does not have: every row change of a transaction committed at
+ * or after failback's checkpoint, not written by a godwit stream.  Counted
+ * by table, not by the phase's row filter: a write to another phase's rows
+ * of a shared table counts too (a refusal too many, never a change lost).
+ */
+static GwResult
+unapplied_changes(Handover *h, PendingChanges *out)
+{
+    memset(out, 0, sizeof *out);
+    const EngineOps *ops = h->target->ops;
+    if (!h->state.failback_slot || !ops->stream_pending)
+        return GW_OK;
+    StreamPos at = 0;
+    GwResult rc = failback_applied(h, &at);
+    PhaseState ps = {.slot = h->state.failback_slot, .publications = h->state.failback_publications};
+    return rc ? rc : ops->stream_pending(h->target, &ps, at, out);
+}
+
+static GwResult
+refuse_or_discard(Handover *h, const RollbackOptions *opts, const PendingChanges *p)
+{
+    if (p->changes == 0)
+        return GW_OK;
+    char b[32];
+    progress_format_bytes((double) p->bytes, b, sizeof b);
+    if (!opts->discard_unapplied) {
+        log_error("phase '%s': failback's slot %s on target %s holds %lld change(s) in %lld transaction(s) (%s)"
+                  " that were never applied to the source; finish refused, nothing changed: run `godwit failback"
+                  " --phase %s --stop-when-caught-up` first, or finish with --discard-unapplied to lose them",
+                  h->phase, h->state.failback_slot, h->target_ep.redacted, (long long) p->changes,
+                  (long long) p->transactions, b, h->phase);
+        return GW_ERR_USAGE;
+    }
+    log_warn("phase '%s': discarding %lld change(s) in %lld transaction(s) (%s) written on the target and never"
+             " applied to the source (--discard-unapplied)",
+             h->phase, (long long) p->changes, (long long) p->transactions, b);
+    return GW_OK;
+}
+
+static GwResult
+check_finishable(Handover *h, const RollbackOptions *opts)
+{
+    const char *st = h->state.status;
+    if (strcmp(st, PHASE_FAILBACK) != 0 && strcmp(st, PHASE_ROLLED_BACK) != 0 && strcmp(st, PHASE_FINISHED) != 0) {
+        log_error("phase '%s' is %s on target %s: finish ends the failback of a cut-over (or rolled-back) phase",
+                  opts->phase, st, h->target_ep.redacted);
+        return GW_ERR_USAGE;
+    }
+    char *app = phase_names_app(&h->mp, "failback");
+    bool running = false;
+    GwResult rc = handover_running(h->target, app, &running);
+    free(app);
     if (rc == GW_OK && running) {
         log_error("`godwit failback` of phase '%s' is still running: stop it (SIGTERM) first", opts->phase);
         rc = GW_ERR_USAGE;
     }
-    char *failback_stream = phase_names_slot(&h.mp, true);
-    if (rc == GW_OK && h.state.failback_slot && h.target->ops->drop_stream)
-        rc = h.target->ops->drop_stream(h.target, failback_stream);
-    free(failback_stream);
+    return rc;
+}
+
+static void
+report_finish(const Handover *h, const RollbackOptions *opts, const PendingChanges *p)
+{
+    if (opts->json_output) {
+        json_t *o = json_pack("{s:s, s:I, s:I}", "phase", opts->phase, "discarded_changes", (json_int_t) p->changes,
+                              "discarded_bytes", (json_int_t) p->bytes);
+        char *text = json_dumps(o, JSON_COMPACT);
+        printf("%s\n", text);
+        free(text);
+        json_decref(o);
+        return;
+    }
+    printf("phase %s finished: its slots, publications, replication origins and fences are gone from both"
+           " databases%s\n",
+           opts->phase, h->state.failback_slot ? "" : " (a changefeed, if any, is cancelled on CockroachDB by hand)");
+    if (p->changes > 0)
+        printf("  discarded: %lld change(s) in %lld transaction(s), %lld bytes, written on the target and never"
+               " applied to the source\n",
+               (long long) p->changes, (long long) p->transactions, (long long) p->bytes);
+}
+
+GwResult
+flow_finish(const RollbackOptions *opts)
+{
+    Handover h;
+    PendingChanges pending;
+    memset(&pending, 0, sizeof pending);
+    GwResult rc = handover_open(&h, opts->source_url, opts->target_url, opts->phase, "finish");
+    char *before = gw_strdup(rc == GW_OK ? h.state.status : "");
+    if (rc == GW_OK)
+        rc = check_finishable(&h, opts);
+    if (rc == GW_OK)
+        rc = unapplied_changes(&h, &pending);
+    if (rc == GW_OK)
+        rc = refuse_or_discard(&h, opts, &pending);
+    if (rc == GW_OK)
+        rc = handover_remove_streams(&h);
     if (rc == GW_OK && h.source->ops->fence_remove)
         rc = h.source->ops->fence_remove(h.source, &h.mp);
     if (rc == GW_OK && h.target->ops->fence_remove)
@@ -204,12 +309,12 @@ flow_finish(const RollbackOptions *opts)
     if (rc == GW_OK)
         rc = handover_set_status(&h, PHASE_FINISHED, NULL);
     if (rc == GW_OK)
-        rc = handover_event(&h, "finish", json_pack("{s:s}", "after", st));
+        rc = handover_event(&h, "finish", json_pack("{s:s, s:I, s:I}", "after", before, "discarded_changes",
+                                                    (json_int_t) pending.changes, "discarded_bytes",
+                                                    (json_int_t) pending.bytes));
     if (rc == GW_OK)
-        printf("phase %s finished: failback's stream and the phase's fences are gone%s\n", opts->phase,
-               h.state.failback_slot ? "" : " (a changefeed, if any, is cancelled on CockroachDB by hand)");
+        report_finish(&h, opts, &pending);
     handover_close(&h);
     free(before);
-    free(app);
     return rc;
 }

@@ -1,7 +1,10 @@
 /*
  * status.c: `godwit status` (see status.h).  Read-only: it never writes to
- * the target.  JSON output is the engine's report as it is; the text form
- * is rendered from it.
+ * the target.  Besides the phases, every godwit replication slot of the
+ * target's server and (with --source) of the source's, with the log each
+ * keeps, orphans marked: a slot nobody reads keeps log until the disk
+ * fills.  JSON output is the engine's report with the slots added; the text
+ * form is rendered from it.
  */
 #include "flow/status.h"
 
@@ -180,6 +183,105 @@ add_lag(json_t *root, EngineConn *target, EngineConn *source)
     }
 }
 
+/* Which stream of which phase uses a slot now, or NULL: a slot no phase refers to any more. */
+static json_t *
+slot_user(json_t *root, const char *slot, bool on_target)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(root, "phases"), i, p) {
+        const char *st = str(p, "status");
+        bool forward_on = !strcmp(st, "starting") || !strcmp(st, "fetching") || !strcmp(st, "fetched") ||
+                          !strcmp(st, "cutting_over");
+        bool failback_on = !strcmp(st, "failback") || !strcmp(st, "rolling_back");
+        if (!on_target && forward_on && !strcmp(str(p, "slot"), slot))
+            return json_pack("{s:s, s:s}", "phase", str(p, "name"), "direction", "forward");
+        if (on_target && failback_on && !strcmp(str(p, "failback_slot"), slot))
+            return json_pack("{s:s, s:s}", "phase", str(p, "name"), "direction", "failback");
+    }
+    return NULL;
+}
+
+/*
+ * Every godwit slot of conn's server, with the log it keeps, and the stream
+ * using it.  In conn's database, a slot no phase uses (left by a run that
+ * failed, or a phase handed over or gone) is an orphan: it keeps log for
+ * nobody.  One of another database is shown with it, not judged: it may be
+ * another migration's.
+ */
+/* Whether a slot's name is one this migration's phases would have (core/phase_names.h): "godwit_<id>_...". */
+static bool
+slot_of_migration(const char *slot, const char *migration_id)
+{
+    if (!migration_id || !*migration_id)
+        return true;
+    char *prefix = gw_asprintf("godwit_%s_", migration_id);
+    bool ours = strncmp(slot, prefix, strlen(prefix)) == 0;
+    free(prefix);
+    return ours;
+}
+
+static GwResult
+add_slots(json_t *root, EngineConn *conn, bool on_target, const char *migration_id)
+{
+    if (!conn->ops->list_slots)
+        return GW_OK;
+    SlotInfo *slots = NULL;
+    size_t n = 0;
+    GwResult rc = conn->ops->list_slots(conn, &slots, &n);
+    json_t *list = json_object_get(root, "slots");
+    if (!list) {
+        list = json_array();
+        json_object_set_new(root, "slots", list);
+    }
+    for (size_t i = 0; rc == GW_OK && i < n; i++) {
+        const SlotInfo *si = &slots[i];
+        /* Another migration's slot in this database (the same source read by two migrations) is not judged either. */
+        bool other = si->other_database || !slot_of_migration(si->name, migration_id);
+        json_t *user = other ? NULL : slot_user(root, si->name, on_target);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:b, s:b, s:b}", "side", on_target ? "target" : "source",
+                              "slot", si->name, "database", si->database, "other_database", si->other_database,
+                              "other_migration", other && !si->other_database, "retained_bytes",
+                              (json_int_t) si->retained_bytes, "active", si->active, "temporary", si->temporary,
+                              "orphan", !user && !si->temporary && !other);
+        if (user)
+            json_object_update(o, user);
+        json_decref(user);
+        json_array_append_new(list, o);
+    }
+    slot_info_free(slots, n);
+    return rc;
+}
+
+static void
+print_slots(json_t *root)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(root, "slots"), i, s) {
+        char b[32];
+        json_int_t kept = num(s, "retained_bytes");
+        const char *size = kept >= 0 ? progress_format_bytes((double) kept, b, sizeof b) : "unknown";
+        if (json_is_true(json_object_get(s, "orphan")))
+            printf("slot %s on the %s: ORPHAN, no phase uses it; keeps %s of WAL (drop it: SELECT"
+                   " pg_drop_replication_slot('%s'))\n",
+                   str(s, "slot"), str(s, "side"), size, str(s, "slot"));
+        else if (json_is_true(json_object_get(s, "other_migration")))
+            printf("slot %s on the %s: not this migration's (another migration of this database, or an earlier"
+                   " godwit version's); keeps %s of WAL\n", str(s, "slot"), str(s, "side"), size);
+        else if (json_is_true(json_object_get(s, "other_database")))
+            printf("slot %s on the %s server, database %s (not this migration's database); keeps %s of WAL\n",
+                   str(s, "slot"), str(s, "side"), str(s, "database"), size);
+        else if (json_is_true(json_object_get(s, "temporary")))
+            printf("slot %s on the %s: temporary (a fetch being resumed); keeps %s of WAL\n", str(s, "slot"),
+                   str(s, "side"), size);
+        else
+            printf("slot %s on the %s: %s stream of phase %s%s; keeps %s of WAL\n", str(s, "slot"), str(s, "side"),
+                   str(s, "direction"), str(s, "phase"), json_is_true(json_object_get(s, "active")) ? ", streaming" : "",
+                   size);
+    }
+}
+
 GwResult
 flow_status(const char *target_url, const char *source_url, bool json_output)
 {
@@ -215,6 +317,10 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
             rc = add_failback_streams(root, source, m.rec.id);
     }
     if (rc == GW_OK)
+        rc = add_slots(root, conn, true, m.recorded ? m.rec.id : NULL);
+    if (rc == GW_OK && source)
+        rc = add_slots(root, source, false, m.recorded ? m.rec.id : NULL);
+    if (rc == GW_OK)
         add_lag(root, conn, source);
     engine_close(source);
     if (source_url)
@@ -232,6 +338,7 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
         }
         if (json_array_size(json_object_get(root, "phases")) == 0)
             printf("no phases on this target yet\n");
+        print_slots(root);
     }
     json_decref(root);
     free(report);

@@ -132,6 +132,7 @@ const EngineOps mysql_engine_ops = {
     .apply_commit = mysql_apply_commit,
     .apply_abort = mysql_apply_abort,
     .checkpoint_get = mysql_checkpoint_get,
+    .checkpoint_delete = mysql_checkpoint_delete,
     .fence_install = mysql_fence_install,
     .fence_remove = mysql_fence_remove,
     .source_identity = mysql_source_identity,

@@ -106,3 +106,22 @@ mysql_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool
     strbuf_free(&sql);
     return rc;
 }
+
+GwResult
+mysql_checkpoint_delete(EngineConn *conn, const char *stream)
+{
+    MyConn *c = MY(conn);
+    StrBuf sql;
+    strbuf_init(&sql);
+    strbuf_append(&sql, "DELETE FROM `_godwit`.`checkpoints` WHERE stream = ");
+    append_text(&sql, stream);
+    GwResult rc = GW_OK;
+    /* Without `_godwit` there is no checkpoint to remove. */
+    if (mysql_real_query(c->my, sql.data, sql.len) != 0) {
+        unsigned e = mysql_errno(c->my);
+        if (e != ER_BAD_DB_ERROR && e != ER_NO_SUCH_TABLE)
+            rc = mysql_conn_report(c, "removing the stream's checkpoint from `_godwit`.`checkpoints`");
+    }
+    strbuf_free(&sql);
+    return rc;
+}

@@ -261,6 +261,8 @@ build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, cons
     StrBuf sb;
     strbuf_init(&sb);
     char *name = pg_qualified(rel->schema, rel->name);
+    /* Updates and deletes must not reach the rows of tables inheriting from this one. */
+    char *only = pg_only_qualified(c, rel->schema, rel->name);
     int param = 0;
     switch (op) {
     case OP_UPSERT:
@@ -293,14 +295,14 @@ build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, cons
         }
         break;
     case OP_UPDATE_KEY:
-        strbuf_appendf(&sb, "UPDATE %s SET ", name);
+        strbuf_appendf(&sb, "UPDATE %s SET ", only);
         append_names(&sb, rel, set, ", ", " = $%d", &param);
         strbuf_append(&sb, " WHERE ");
         append_names(&sb, rel, key, " AND ", " = $%d", &param);
         break;
     case OP_DELETE_KEY:
     case OP_DELETE_KEY_GUARDED:
-        strbuf_appendf(&sb, "DELETE FROM %s WHERE ", name);
+        strbuf_appendf(&sb, "DELETE FROM %s WHERE ", only);
         append_names(&sb, rel, key, " AND ", " = $%d", &param);
         if (op == OP_DELETE_KEY_GUARDED) {
             char *guard = c->base.ops->render_predicate((EngineConn *) &c->base, ch->delete_guard);
@@ -309,7 +311,7 @@ build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, cons
         }
         break;
     case OP_UPDATE_MATCH:
-        strbuf_appendf(&sb, "UPDATE %s SET ", name);
+        strbuf_appendf(&sb, "UPDATE %s SET ", only);
         append_names(&sb, rel, set, ", ", " = $%d", &param);
         /* CockroachDB has no ctid; it takes LIMIT on UPDATE and DELETE instead. */
         if (pg_is_crdb(c)) {
@@ -317,24 +319,25 @@ build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, cons
             append_match(&sb, rel, key, &param);
             strbuf_append(&sb, " LIMIT 1");
         } else {
-            strbuf_appendf(&sb, " WHERE ctid = (SELECT ctid FROM %s WHERE ", name);
+            strbuf_appendf(&sb, " WHERE ctid = (SELECT ctid FROM %s WHERE ", only);
             append_match(&sb, rel, key, &param);
             strbuf_append(&sb, " LIMIT 1)");
         }
         break;
     case OP_DELETE_MATCH:
         if (pg_is_crdb(c)) {
-            strbuf_appendf(&sb, "DELETE FROM %s WHERE ", name);
+            strbuf_appendf(&sb, "DELETE FROM %s WHERE ", only);
             append_match(&sb, rel, key, &param);
             strbuf_append(&sb, " LIMIT 1");
         } else {
-            strbuf_appendf(&sb, "DELETE FROM %s WHERE ctid = (SELECT ctid FROM %s WHERE ", name, name);
+            strbuf_appendf(&sb, "DELETE FROM %s WHERE ctid = (SELECT ctid FROM %s WHERE ", only, only);
             append_match(&sb, rel, key, &param);
             strbuf_append(&sb, " LIMIT 1)");
         }
         break;
     }
     free(name);
+    free(only);
     return strbuf_take(&sb);
 }
 
@@ -546,7 +549,7 @@ apply_truncate(PgConn *c, const Change *ch)
     strbuf_init(&sb);
     if (ch->delete_guard && ch->nrels == 1) {
         /* Only the phase's rows of a table other phases share (see Change.delete_guard). */
-        char *name = pg_qualified(ch->rels[0]->schema, ch->rels[0]->name);
+        char *name = pg_only_qualified(c, ch->rels[0]->schema, ch->rels[0]->name);
         char *guard = c->base.ops->render_predicate(&c->base, ch->delete_guard);
         strbuf_appendf(&sb, "DELETE FROM %s WHERE %s", name, guard);
         free(guard);
@@ -561,7 +564,7 @@ apply_truncate(PgConn *c, const Change *ch)
     }
     strbuf_append(&sb, "TRUNCATE ");
     for (uint32_t i = 0; i < ch->nrels; i++) {
-        char *q = pg_qualified(ch->rels[i]->schema, ch->rels[i]->name);
+        char *q = pg_only_qualified(c, ch->rels[i]->schema, ch->rels[i]->name);
         strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
         free(q);
     }

@@ -259,6 +259,17 @@ pg_qualified(const char *schema, const char *name)
     return q;
 }
 
+char *
+pg_only_qualified(const PgConn *c, const char *schema, const char *name)
+{
+    char *q = pg_qualified(schema, name);
+    if (pg_is_crdb(c))
+        return q;
+    char *only = gw_asprintf("ONLY %s", q);
+    free(q);
+    return only;
+}
+
 /*
  * Detects CockroachDB (which speaks the PostgreSQL protocol) from version(),
  * then applies the session settings of its dialect.

@@ -61,6 +61,13 @@ GwResult pg_report_on(PgConn *c, PGconn *pg, PGresult *res, const char *what);
 char *pg_quote_ident(const char *name);
 char *pg_quote_literal(const char *value);
 char *pg_qualified(const char *schema, const char *name);
+/*
+ * The same name as a statement reads or changes it: "ONLY s.t" on
+ * PostgreSQL, where a plain name also takes the rows of the tables that
+ * inherit from it (they are tables of their own, copied and streamed as
+ * such); the plain name on CockroachDB, which has no inheritance (nor ONLY).
+ */
+char *pg_only_qualified(const PgConn *c, const char *schema, const char *name);
 
 
 /* EngineOps entries implemented here. */

@@ -80,7 +80,7 @@ pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **rang
     double pct = pct_rows > pct_pages ? pct_rows : pct_pages;
     if (pct > 100.0)
         pct = 100.0;
-    char *name = pg_qualified(t->schema, t->name);
+    char *name = pg_only_qualified(c, t->schema, t->name);
     char *cols = key_columns_sql(t, true), *order = key_columns_sql(t, false);
     char *sql = gw_asprintf("SELECT %s FROM %s AS s TABLESAMPLE SYSTEM (%.6f) ORDER BY %s", cols, name, pct, order);
     free(name);
@@ -133,11 +133,11 @@ copy_target(const TableDef *t)
     return target;
 }
 
-/* (SELECT "a", "b" FROM "s"."t" WHERE (key range) AND predicate): a shard or a phase's rows. */
+/* (SELECT "a", "b" FROM ONLY "s"."t" WHERE (key range) AND predicate): a shard or a phase's rows. */
 static char *
-filtered_select(const TableDef *t, const char *where, const char *predicate_sql)
+filtered_select(const PgConn *c, const TableDef *t, const char *where, const char *predicate_sql)
 {
-    char *name = pg_qualified(t->schema, t->name);
+    char *name = pg_only_qualified(c, t->schema, t->name);
     char *cols = ddl_copy_columns(t);
     char *sql = gw_asprintf("(SELECT %s FROM %s WHERE %s%s%s%s%s)", cols, name, where ? "(" : "",
                             where ? where : "", where ? ")" : "", where && predicate_sql ? " AND " : "",
@@ -160,7 +160,7 @@ pg_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, co
     PgConn *c = PG(conn);
     char *where = ddl_key_range(t, range);
     char *opts = copy_options(fmt);
-    char *source = where || predicate_sql ? filtered_select(t, where, predicate_sql) : copy_target(t);
+    char *source = where || predicate_sql ? filtered_select(c, t, where, predicate_sql) : copy_target(t);
     char *sql = gw_asprintf("COPY %s TO STDOUT%s", source, opts);
     free(source);
     free(opts);

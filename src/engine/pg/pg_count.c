@@ -16,7 +16,7 @@ pg_count_rows(EngineConn *conn, const char *schema, const char *table, const cha
 {
     PgConn *c = PG(conn);
     *out = 0;
-    char *name = pg_qualified(schema, table);
+    char *name = pg_only_qualified(c, schema, table);
     char *sql = where_sql ? gw_asprintf("SELECT pg_catalog.count(*) FROM %s WHERE %s", name, where_sql)
                           : gw_asprintf("SELECT pg_catalog.count(*) FROM %s", name);
     free(name);

@@ -26,6 +26,9 @@ GwResult pg_stream_exists(EngineConn *conn, const char *slot, bool *exists) GW_M
 GwResult pg_migration_get(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy) GW_MUST_CHECK;
 GwResult pg_migration_put(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
 
+/* pg_publication.c: the stream's publications ("a,b" in *names_out), checked never to make a write fail. */
+GwResult pg_publications_create(PgConn *c, const char *slot, const Catalog *cat, char **names_out) GW_MUST_CHECK;
+
 /* pg_fence.c */
 GwResult pg_fence_install(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables,
                           size_t n) GW_MUST_CHECK;
@@ -79,6 +82,13 @@ GwResult pg_apply_collect(EngineConn *conn, bool wait, unsigned long long *compl
 void pg_apply_abort(EngineConn *conn);
 void pg_apply_free(PgConn *c);
 GwResult pg_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *found) GW_MUST_CHECK;
+
+/* pg_slots.c */
+/* The replication origin of an apply session of stream: "godwit:<stream>". */
+GwResult pg_drop_origin(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+GwResult pg_checkpoint_delete(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+GwResult pg_list_slots(EngineConn *conn, SlotInfo **out, size_t *n) GW_MUST_CHECK;
+GwResult pg_stream_pending(EngineConn *conn, const PhaseState *ps, StreamPos after, PendingChanges *out) GW_MUST_CHECK;
 
 /* pg_state.c */
 GwResult pg_state_report(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;

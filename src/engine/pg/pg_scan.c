@@ -31,9 +31,9 @@ append_where(StrBuf *sb, bool *first, char *cond)
 }
 
 static char *
-scan_sql(const TableDef *t, const ScanRequest *req)
+scan_sql(const PgConn *c, const TableDef *t, const ScanRequest *req)
 {
-    char *name = pg_qualified(t->schema, t->name), *cols = ddl_copy_columns(t), *order = ddl_key_order(t);
+    char *name = pg_only_qualified(c, t->schema, t->name), *cols = ddl_copy_columns(t), *order = ddl_key_order(t);
     StrBuf sb;
     strbuf_init(&sb);
     strbuf_appendf(&sb, "COPY (SELECT %s FROM %s", *cols ? cols : "", name);
@@ -61,7 +61,7 @@ pg_scan_begin(EngineConn *conn, const TableDef *t, const ScanRequest *req)
     GwResult rc = pg_is_crdb(c) ? GW_OK : pg_exec(c, "SET enable_seqscan = off");
     if (rc)
         return rc;
-    char *sql = scan_sql(t, req);
+    char *sql = scan_sql(c, t, req);
     rc = pg_copy_out_start(c, sql, "reading", t);
     free(sql);
     return rc;

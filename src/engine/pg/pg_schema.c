@@ -142,11 +142,11 @@ table_exists(PgConn *c, const TableDef *t, bool *exists)
                         2, params, exists);
 }
 
-/* Whether the table has rows (matching predicate_sql, when given). */
+/* Whether the table has rows of its own (matching predicate_sql, when given). */
 static GwResult
 table_has_rows(PgConn *c, const TableDef *t, const char *predicate_sql, bool *has_rows)
 {
-    char *name = pg_qualified(t->schema, t->name);
+    char *name = pg_only_qualified(c, t->schema, t->name);
     char *sql = predicate_sql ? gw_asprintf("SELECT 1 FROM %s WHERE %s LIMIT 1", name, predicate_sql)
                               : gw_asprintf("SELECT 1 FROM %s LIMIT 1", name);
     free(name);

@@ -51,69 +51,6 @@ pg_check_source(EngineConn *conn, bool stream)
     return rc;
 }
 
-/* Tables whose updates and deletes PostgreSQL can publish: they have a replica identity. */
-static bool
-has_replica_identity(const TableDef *t)
-{
-    return t->replica_identity == 'f' || t->replica_identity == 'i' ||
-           (t->replica_identity == 'd' && t->npk > 0);
-}
-
-/*
- * Publishing updates of a table without a replica identity would make the
- * source reject every UPDATE and DELETE on it.  Such tables go into a second
- * publication that carries inserts and truncates only, and the operator is
- * told to set REPLICA IDENTITY FULL if the table is ever updated.
- */
-static GwResult
-create_publications(PgConn *c, const char *slot, const Catalog *cat, char **names_out)
-{
-    char *full = gw_strdup(slot), *ins = gw_asprintf("%s" PHASE_NAMES_INSERT_ONLY, slot);
-    StrBuf full_list, ins_list;
-    strbuf_init(&full_list);
-    strbuf_init(&ins_list);
-    for (size_t i = 0; i < cat->ntables; i++) {
-        const TableDef *t = &cat->tables[i];
-        StrBuf *list = has_replica_identity(t) ? &full_list : &ins_list;
-        char *q = pg_qualified(t->schema, t->name);
-        strbuf_appendf(list, "%s%s", list->len ? ", " : "", q);
-        free(q);
-        if (!has_replica_identity(t))
-            log_warn("table %s.%s has no primary key: it is copied, but replicating its updates and deletes"
-                     " needs REPLICA IDENTITY FULL (ALTER TABLE ... REPLICA IDENTITY FULL) before fetch;"
-                     " until then only its inserts are streamed", t->schema, t->name);
-    }
-    GwResult rc = GW_OK;
-    StrBuf names;
-    strbuf_init(&names);
-    const char *pubs[2] = {full, ins};
-    StrBuf *lists[2] = {&full_list, &ins_list};
-    for (int i = 0; i < 2 && rc == GW_OK; i++) {
-        char *qn = pg_quote_ident(pubs[i]);
-        char *drop = gw_asprintf("DROP PUBLICATION IF EXISTS %s", qn);
-        rc = pg_exec(c, drop);
-        free(drop);
-        if (rc == GW_OK && lists[i]->len) {
-            char *create = gw_asprintf("CREATE PUBLICATION %s FOR TABLE %s%s", qn, lists[i]->data,
-                                       i ? " WITH (publish = 'insert, truncate')" : "");
-            rc = pg_exec(c, create);
-            free(create);
-            strbuf_appendf(&names, "%s%s", names.len ? "," : "", pubs[i]);
-        }
-        free(qn);
-    }
-    strbuf_free(&full_list);
-    strbuf_free(&ins_list);
-    free(full);
-    free(ins);
-    if (rc) {
-        strbuf_free(&names);
-        return rc;
-    }
-    *names_out = strbuf_take(&names);
-    return GW_OK;
-}
-
 static GwResult
 slot_exists(PgConn *c, const char *slot, bool *exists)
 {
@@ -220,7 +157,7 @@ pg_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, Snaps
         rc = GW_ERR_USAGE;
     }
     if (rc == GW_OK)
-        rc = create_publications(c, slot, cat, &out->publications);
+        rc = pg_publications_create(c, slot, cat, &out->publications);
     if (rc == GW_OK)
         rc = create_slot(c, slot, false, out);
     if (rc == GW_OK)
@@ -274,7 +211,8 @@ pg_drop_stream(EngineConn *conn, const char *slot)
     const char *params[1] = {slot};
     GwResult rc = pg_exec_params(c,
                                  "SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
-                                 " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                                 " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
+                                 " AND database = pg_catalog.current_database()",
                                  1, params);
     for (int i = 0; i < 2 && rc == GW_OK; i++) {
         char *q = pg_quote_ident(i ? ins : slot);

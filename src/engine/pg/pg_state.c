@@ -243,6 +243,7 @@ static const char *const sql_report =
     "SELECT json_build_object('phases', COALESCE((SELECT json_agg(json_build_object("
     " 'name', p.name, 'status', p.status, 'stream', p.stream, 'start_position', p.snapshot_position,"
     " 'slot', p.slot, 'publications', p.publications, 'updated_at', p.updated_at,"
+    " 'failback_slot', pg_catalog.to_jsonb(p) ->> 'failback_slot',"
     " 'fetch', (SELECT json_build_object('tables', count(DISTINCT (f.table_schema, f.table_name)),"
     "   'shards', count(*), 'shards_done', count(*) FILTER (WHERE f.done), 'rows', COALESCE(sum(f.rows), 0),"
     "   'bytes', COALESCE(sum(f.bytes), 0)) FROM _godwit.fetch_progress f WHERE f.phase = p.name),"
