@@ -191,7 +191,7 @@ check_predicates(FetchRun *run, const Catalog *cat)
         const TableDef *t = catalog_find_table(cat, f->schema, f->table);
         char *sql = t ? src->ops->render_predicate(src, f->predicate) : NULL;
         if (sql)
-            rc = src->ops->check_predicate(src, t, sql, f->text);
+            rc = src->ops->check_predicate(src, t, sql, f->text + strspn(f->text, " \t"));
         free(sql);
     }
     return rc;

@@ -70,16 +70,23 @@ tables_difference(json_t *tables, const Catalog *cat)
     return NULL;
 }
 
+/* A filter as the operator wrote it, without the blanks after "table:". */
+static const char *
+filter_text(const RowFilter *f)
+{
+    return f->text + strspn(f->text, " \t");
+}
+
 static char *
 filter_difference_one(const char *schema, const char *table, const RowFilter *then, const RowFilter *now)
 {
-    if (then && now && !strcmp(then->text, now->text))
+    if (then && now && !strcmp(filter_text(then), filter_text(now)))
         return NULL;
     if (!then && !now)
         return NULL;
     return gw_asprintf("--where for %s.%s was %s%s%s and is now %s%s%s", schema, table, then ? "\"" : "",
-                       then ? then->text : "none", then ? "\"" : "", now ? "\"" : "", now ? now->text : "none",
-                       now ? "\"" : "");
+                       then ? filter_text(then) : "none", then ? "\"" : "", now ? "\"" : "",
+                       now ? filter_text(now) : "none", now ? "\"" : "");
 }
 
 /* The first table whose row filter differs, as a sentence; NULL when all are the same. */

@@ -383,7 +383,7 @@ check_clear(PgConn *c, const SchemaPrep *prep, const TableDef *t, const char *ow
             log_error("--schema drop-create of phase '%s': table %s.%s also holds the rows of phase '%s' (%s)%s%s%s:"
                       " deleting this phase's rows would delete theirs; refusing", prep->phase, t->schema, t->name,
                       h[i].name, h[i].status, theirs ? ", and rows there match both phases' filters (" : ", every row",
-                      theirs ? h[i].predicate : "", theirs ? ")" : "");
+                      theirs ? h[i].predicate + strspn(h[i].predicate, " \t") : "", theirs ? ")" : "");
             rc = GW_ERR_USAGE;
         }
         free(theirs);
