@@ -10,6 +10,9 @@
 # - a slot named like the new phase's already on the source server, made by another database
 #   (corrected: once it is dropped); the phase row, publication and tables of the phase are not
 #   made, the earlier phase's state is kept.
+# A fetch that fails after it has begun (a copy the target refuses) leaves a state the next runs
+# agree on: without --resume it is refused pointing at --resume (and nothing else), with --resume
+# it finishes (never saying there was no earlier fetch).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=$(new_dbs gw_refuse) || abort_test "createdb"
@@ -30,14 +33,23 @@ cleanup_roles() {
     psql_tgt postgres "DROP ROLE IF EXISTS gw_refuse_tgt" >/dev/null 2>&1
 }
 
-# left_nothing WHAT [SRCSERVER SRCDB]: the target database DB and the source database hold nothing of godwit.
+# left_nothing WHAT [SRCSERVER SRCDB]: the target database DB and the source database hold nothing of
+# godwit.  What was left is reported, then cleaned, so that each case is judged on its own.
 left_nothing() {
-    local srv=${2:-$GW_SRC_SERVER} sdb=${3:-$DB}
+    local srv=${2:-$GW_SRC_SERVER} sdb=${3:-$DB} ok=1
     GW_CONTEXT="after: $1"
-    assert_eq 0 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_namespace WHERE nspname = '_godwit'")" "_godwit schema on the target"
-    assert_no_user_tables "$DB"
-    assert_no_slot "$sdb" "$srv"
+    assert_eq 0 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_namespace WHERE nspname = '_godwit'")" "_godwit schema on the target" || ok=""
+    assert_no_user_tables "$DB" || ok=""
+    assert_no_slot "$sdb" "$srv" || ok=""
     GW_CONTEXT=""
+    [ -n "$ok" ] && return 0
+    note "(after: $1) resetting the target database and the source's slots"
+    reset_stream "$sdb" "$srv"
+    recreate_target
+}
+recreate_target() {
+    psql_tgt postgres "DROP DATABASE $DB WITH (FORCE)" >/dev/null && psql_tgt postgres "CREATE DATABASE $DB" >/dev/null \
+        || abort_test "recreate the target database"
 }
 
 # ---- wal_level = replica on the source server
@@ -52,8 +64,7 @@ left_nothing "wal_level refusal" walrep gw_walrep
 assert_exit 0 "$GODWIT" fetch --source "$(pg_url walrep gw_walrep)" --target "$T" --no-stream
 assert_eq "1|one" "$(psql_tgt "$DB" "SELECT aid || '|' || v FROM acc")" "acc fetched from the wal_level = replica server with --no-stream"
 pg_server_stop walrep
-psql_tgt postgres "DROP DATABASE $DB WITH (FORCE)" >/dev/null && psql_tgt postgres "CREATE DATABASE $DB" >/dev/null \
-    || abort_test "recreate the target database"
+recreate_target
 
 # ---- a source role that does not own the table: it may not add it to a publication
 assert_exit 2 "$GODWIT" fetch --source "$(pg_url "$GW_SRC_SERVER" "$DB" gw_refuse_src)" --target "$T"
@@ -103,4 +114,17 @@ GW_CONTEXT=""
 psql_src "$OTHER" "SELECT pg_drop_replication_slot('$CLASH')" >/dev/null
 assert_exit 0 "$GODWIT" fetch --source "$S" --target "$T" --phase p_two --tables public.second --schema existing
 assert_tables_equal "$DB" "$DB" public.second id
+
+# ---- a copy the target refuses (a check the source's rows break) after the fetch began
+setup_src "$DB" "CREATE TABLE third (id integer PRIMARY KEY, n integer); INSERT INTO third SELECT i, i FROM generate_series(1, 50) i;"
+setup_tgt "$DB" "CREATE TABLE third (id integer PRIMARY KEY, n integer CONSTRAINT small CHECK (n < 40))"
+assert_exit 4 "$GODWIT" fetch --source "$S" --target "$T" --phase p_three --tables public.third --schema existing
+assert_eq fetching "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = 'p_three'")" "status after the failed copy"
+assert_exit 2 "$GODWIT" fetch --source "$S" --target "$T" --phase p_three --tables public.third --schema existing
+assert_contains "$ERR" "use --resume"
+assert_short_message "$ERR" 1
+setup_tgt "$DB" "ALTER TABLE third DROP CONSTRAINT small"
+assert_exit 0 "$GODWIT" fetch --source "$S" --target "$T" --phase p_three --tables public.third --schema existing --resume
+assert_not_contains "$ERR" "no earlier fetch"
+assert_tables_equal "$DB" "$DB" public.third id
 finish
