@@ -242,7 +242,14 @@ create_schemas(PgConn *c, const Catalog *cat)
 
 /*
  * What a drop-create does with a table: drop and make it again when no
- * other phase holds it, or keep it and delete only this phase's rows.
+ * other phase recorded on the target holds it, or keep it and delete only
+ * this phase's rows.  Clearing, not refusing, because reloading one phase of
+ * tables that phases share by row filters is what a drop-create is for
+ * there, and filters that select no common row tell its rows apart exactly;
+ * that they select none is checked on the rows the target has now (those a
+ * cut-over phase's application wrote included), and a table where they
+ * cannot be told apart is refused, naming the other phases.  Whatever the
+ * other phases' status, their rows are never touched.
  */
 typedef enum TableFate { FATE_DROP, FATE_CLEAR } TableFate;
 

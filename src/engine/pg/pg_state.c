@@ -106,8 +106,8 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
         "source_options::text, NULL, NULL, NULL, NULL, NULL",
         "source_options::text, failback_slot, failback_publications, failback_position, NULL, NULL",
         "source_options::text, failback_slot, failback_publications, failback_position, handoff_position, NULL",
-        "source_options::text, failback_slot, failback_publications, failback_position, handoff_position,"
-        " fetch_job::text",
+        ("source_options::text, failback_slot, failback_publications, failback_position, handoff_position,"
+         " fetch_job::text"),
     };
     char *sql = gw_asprintf("SELECT name, status, stream, snapshot_position, slot, publications, filters, %s"
                             " FROM _godwit.phases WHERE name = $1", columns[version > 4 ? 4 : version]);
