@@ -43,8 +43,9 @@ assert_eq "d|t|,dt|t|,dt6|t|,id|f|,ts|t|" \
 assert_contains "$ERR" "nullable on the target"
 # --resume takes the phase's options; different ones are refused (and so is another selection of tables).
 gw_mfetch 2 "$DB" "$DB" --resume --zero-dates error --exclude bad,partial
-assert_contains "$ERR" "zero_dates"
+assert_contains "$ERR" "--zero-dates"
 assert_contains "$ERR" "--resume must give the same"
+assert_contains "$ERR" "--zero-dates was \"null\" and is now \"error\""
 gw_mfetch 2 "$DB" "$DB" --resume
 assert_contains "$ERR" "table gw_my_zero.bad is selected now but was not"
 gw_mfetch 0 "$DB" "$DB" --resume --exclude bad,partial
