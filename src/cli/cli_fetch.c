@@ -32,7 +32,8 @@ static const char usage[] =
     "  --schema MODE         create (default): create missing tables, refuse ones that differ;\n"
     "                        drop-create: drop and recreate, starting the phase over;\n"
     "                        existing: use existing empty tables as they are\n"
-    "  --resume              finish an interrupted fetch of this phase\n"
+    "  --resume              finish an interrupted fetch of this phase, with the same tables, --where,\n"
+    "                        --schema and source options (refused if any differs)\n"
     "  --no-stream           plain snapshot, no replication slot (no replicate afterwards)\n"
     "  --shard-size MB       split tables larger than this by key ranges (default: 64)\n"
     "MySQL/MariaDB sources (kept with the phase for --resume and replicate):\n"
@@ -121,6 +122,7 @@ parse_one(void *opts, int opt, const char *arg)
         else if (!strcmp(arg, "drop-create")) o->schema_mode = SCHEMA_DROP_CREATE;
         else if (!strcmp(arg, "existing")) o->schema_mode = SCHEMA_EXISTING;
         else return cli_usage_error(cmd, "--schema must be create, drop-create or existing, not '%s'", arg);
+        o->schema_given = true;
         return GW_OK;
     case OPT_ZERO_DATES:
         if (strcmp(arg, "error") != 0 && strcmp(arg, "null") != 0)

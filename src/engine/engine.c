@@ -138,6 +138,7 @@ phase_state_free(PhaseState *ps)
     free(ps->publications);
     free(ps->filters);
     free(ps->source_options);
+    free(ps->fetch_job);
     free(ps->failback_slot);
     free(ps->failback_publications);
     free(ps->failback_position);

@@ -96,6 +96,11 @@ typedef struct PhaseState {
     char *publications;
     char *filters;          /* JSON array of {"schema", "table", "predicate"} */
     char *source_options;   /* JSON object of the source engine's options (set_source_options), or NULL */
+    /*
+     * JSON object of the rest of what a fetch was started with (flow/fetch_job.c):
+     * its tables and schema mode; NULL in state written before it was kept.
+     */
+    char *fetch_job;
     bool stream;
     /* The failback stream on the target (godwit failback), once prepared; NULL before. */
     char *failback_slot;
@@ -184,6 +189,27 @@ typedef enum SnapshotKind {
 
 typedef enum SchemaMode { SCHEMA_CREATE, SCHEMA_DROP_CREATE, SCHEMA_EXISTING } SchemaMode;
 
+/*
+ * What prepare_schema makes ready on the target for a phase's fetch.  rows:
+ * this run's row filters; an existing table may already hold other phases'
+ * rows but none of this one's.  With drop-create (not resumed), a table no
+ * other phase recorded on the target holds is dropped and made again; in a
+ * table shared with other phases only this phase's rows are deleted (those
+ * of its row filter, and of old_filters, the filters it was recorded with
+ * before this run started it over), and only when its filter and theirs
+ * select no common row; otherwise the fetch is refused, naming them.
+ * check_only: makes every check that could refuse, and changes nothing.
+ */
+typedef struct SchemaPrep {
+    const Catalog *cat;
+    const Selection *rows;
+    SchemaMode mode;
+    bool resume;
+    const char *phase;
+    const char *old_filters;    /* JSON as PhaseState.filters, or NULL */
+    bool check_only;
+} SchemaPrep;
+
 /* An open change stream of a source (engine-owned). */
 typedef struct ChangeStream ChangeStream;
 
@@ -201,7 +227,22 @@ struct EngineOps {
     void (*close)(EngineConn *conn);
 
     /* Source side. */
-    GwResult (*check_source)(EngineConn *conn, bool stream) GW_MUST_CHECK;
+    /*
+     * Everything on the source that could refuse a fetch of the tables in
+     * cat, checked before anything is created anywhere (read-only): with a
+     * stream, the change log's settings and the privileges to read it; when
+     * new_stream is given (the slot name snapshot_create will be given), that
+     * nothing holds the names of that stream, and the rights to make it.
+     */
+    GwResult (*check_source)(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream) GW_MUST_CHECK;
+    /*
+     * Optional: whether where_sql (render_predicate's, of the row filter the
+     * operator wrote as `text`) is valid against t's real columns: the source
+     * parses and plans it and reads no row.  A refusal is GW_ERR_USAGE, naming
+     * the table, the filter and the server's reason.
+     */
+    GwResult (*check_predicate)(EngineConn *conn, const TableDef *t, const char *where_sql,
+                                const char *text) GW_MUST_CHECK;
     /*
      * Ends other sessions carrying this endpoint's app_name.  After a kill -9,
      * the server keeps running what the dead process had started (an index
@@ -309,12 +350,8 @@ struct EngineOps {
     /* Target side. */
     bool (*can_copy_binary)(EngineConn *conn, const Catalog *cat, const TableDef *t);
     GwResult (*check_types)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
-    /*
-     * rows: the phase's row filters.  An existing table may already hold
-     * other phases' rows; it must hold none of this phase's.
-     */
-    GwResult (*prepare_schema)(EngineConn *conn, const Catalog *cat, const Selection *rows, SchemaMode mode,
-                               bool resume) GW_MUST_CHECK;
+    /* See SchemaPrep. */
+    GwResult (*prepare_schema)(EngineConn *conn, const SchemaPrep *prep) GW_MUST_CHECK;
     GwResult (*copy_in_begin)(EngineConn *conn, const TableDef *t, CopyFormat fmt) GW_MUST_CHECK;
     GwResult (*copy_in_put)(EngineConn *conn, const char *buf, int len) GW_MUST_CHECK;
     /* Ends the copy; with commit, marks the shard done in the same transaction. */

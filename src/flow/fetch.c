@@ -4,11 +4,14 @@
  * 1. With --plan, check the plan's phases against each other and the
  *    source's rows (flow/plan_check.c).  Describe the selected tables and
  *    refuse bad selections and unstorable types; then check the phase's
- *    state and the source's prerequisites, all before anything is created
- *    anywhere.
- * 2. Record the phase as starting, open the workers' source sessions, take
- *    the snapshot (creating the phase's stream when streaming), join it in
- *    every session, and record where it stands.
+ *    state (a resume must be the same job: fetch_job.c), the source's
+ *    prerequisites, privileges and stream names, each row filter on the
+ *    source, and the target's tables and privileges, all before anything is
+ *    created anywhere: a refused fetch leaves nothing behind.
+ * 2. Create godwit's state, record the phase as starting, prepare the
+ *    target's tables, open the workers' source sessions, take the snapshot
+ *    (creating the phase's stream when streaming), join it in every
+ *    session, and record where it stands.
  * 3. Describe again inside the snapshot, prepare the target's schema, plan
  *    or reload the shards, copy them in parallel, then add foreign keys and
  *    sequence values, and mark the phase fetched.
@@ -48,6 +51,8 @@ connect_both(FetchRun *run)
     return rc;
 }
 
+static GwResult save_phase(FetchRun *run, const char *status);
+
 /* Throws away a phase's stream and state so that it can start over. */
 static GwResult
 reset_phase(FetchRun *run)
@@ -61,10 +66,6 @@ reset_phase(FetchRun *run)
 }
 
 /*
- * Decides between a new fetch, a resumed one and a refusal, from the phase's
- * state on the target.  *done is set when there is nothing left to do.
- */
-/*
  * A phase handed over (cut over, rolled back or finished) is never fetched
  * again under its name: a resume would mark it fetched and send forward
  * changes over the target's own writes, a drop-create would drop tables
@@ -76,57 +77,84 @@ handed_over(const char *status)
     return strcmp(status, PHASE_STARTING) && strcmp(status, PHASE_FETCHING) && strcmp(status, PHASE_FETCHED);
 }
 
+/* A phase found on the target, resumed: the same job, or refused; *done when already fetched. */
 static GwResult
-decide_phase(FetchRun *run, bool *done)
+resume_phase(FetchRun *run, const PhaseState *ps, const Catalog *cat, bool *done)
+{
+    GwResult rc = fetch_job_check(run, ps, cat);
+    if (rc)
+        return rc;
+    if (!strcmp(ps->status, PHASE_FETCHED)) {
+        log_info("phase '%s' is already fetched; nothing to resume", run->opts->phase);
+        *done = true;
+    } else {
+        run->opts->stream = ps->stream;
+    }
+    return GW_OK;
+}
+
+/* A new phase (or one started over): what it is recorded with when it starts. */
+static void
+new_phase(FetchRun *run, const Catalog *cat)
 {
     FetchOptions *o = run->opts;
-    const EngineOps *tgt = run->target->ops;
+    o->resume = false;
+    run->phase.name = gw_strdup(o->phase);
+    run->phase.stream = o->stream;
+    run->phase.filters = selection_filters_json(&o->selection);
+    run->phase.fetch_job = fetch_job_json(cat, o->schema_mode);
+    if (run->source_options)
+        run->phase.source_options = gw_strdup(run->source_options);
+}
+
+/*
+ * Decides between a new fetch, a resumed one, one that starts over and a
+ * refusal, from the phase's state on the target.  Reads only: what it
+ * decides is done once every check has passed.  *done is set when there is
+ * nothing left to do.
+ */
+static GwResult
+decide_phase(FetchRun *run, const Catalog *cat, bool *done)
+{
+    FetchOptions *o = run->opts;
     PhaseState ps;
     bool found;
     *done = false;
-    GwResult rc = tgt->state_init(run->target);
-    if (rc == GW_OK)
-        rc = tgt->state_get_phase(run->target, o->phase, &ps, &found);
+    GwResult rc = run->target->ops->state_get_phase(run->target, o->phase, &ps, &found);
     if (rc)
         return rc;
     if (found && handed_over(ps.status)) {
         log_error("phase '%s' is past its fetch (status %s) on this target: fetching it again would overwrite what"
                   " was written there since its cutover; to move these rows again, finish the phase, delete its rows on"
                   " the target and fetch them under a new phase name", o->phase, ps.status);
-        phase_state_free(&ps);
-        return GW_ERR_USAGE;
-    }
-    if (found && o->resume && !strcmp(ps.status, PHASE_STARTING)) {
+        rc = GW_ERR_USAGE;
+    } else if (found && o->resume && !strcmp(ps.status, PHASE_STARTING)) {
         log_info("phase '%s': the earlier fetch stopped before its snapshot; starting over", o->phase);
-        rc = reset_phase(run);
-        found = false;
+        run->reset = true;
     } else if (found && !o->resume && o->schema_mode == SCHEMA_DROP_CREATE) {
         log_info("phase '%s': --schema drop-create starts over: dropping its stream and state", o->phase);
-        rc = reset_phase(run);
-        found = false;
+        run->reset = true;
     } else if (found && !o->resume) {
         log_error("phase '%s' was already %s on this target; use --resume to finish it, or --schema drop-create"
                   " to start over", o->phase, !strcmp(ps.status, PHASE_FETCHED) ? "fetched" : "started");
         rc = GW_ERR_USAGE;
-    } else if (found && !strcmp(ps.status, PHASE_FETCHED)) {
-        log_info("phase '%s' is already fetched; nothing to resume", o->phase);
-        *done = true;
     } else if (found) {
-        o->stream = ps.stream;
+        rc = resume_phase(run, &ps, cat, done);
+        if (rc == GW_OK)
+            run->phase = ps;
+        else
+            phase_state_free(&ps);
+        return rc;
     }
-    if (found && rc == GW_OK) {
-        run->phase = ps;
-        return GW_OK;
+    if (rc == GW_OK && run->reset) {
+        run->old_filters = ps.filters;
+        ps.filters = NULL;
     }
     phase_state_free(&ps);
-    if (rc == GW_OK && o->resume)
+    if (rc == GW_OK && !found && o->resume)
         log_info("phase '%s' has no earlier fetch on this target; starting a new one", o->phase);
-    o->resume = false;
-    run->phase.name = gw_strdup(o->phase);
-    run->phase.stream = o->stream;
-    run->phase.filters = selection_filters_json(&o->selection);
-    if (run->source_options)
-        run->phase.source_options = gw_strdup(run->source_options);
+    if (rc == GW_OK)
+        new_phase(run, cat);
     return rc;
 }
 
@@ -151,6 +179,82 @@ describe_selection(FetchRun *run, Catalog *cat)
     if (rc)
         return rc;
     return run->target->ops->check_types(run->target, cat);
+}
+
+/* Each row filter, by the source against the table's real columns (a literal of the wrong type). */
+static GwResult
+check_predicates(FetchRun *run, const Catalog *cat)
+{
+    const Selection *sel = &run->opts->selection;
+    EngineConn *src = run->source;
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < sel->nfilters && rc == GW_OK && src->ops->check_predicate; i++) {
+        const RowFilter *f = &sel->filters[i];
+        const TableDef *t = catalog_find_table(cat, f->schema, f->table);
+        char *sql = t ? src->ops->render_predicate(src, f->predicate) : NULL;
+        if (sql)
+            rc = src->ops->check_predicate(src, t, sql, f->text + strspn(f->text, " \t"));
+        free(sql);
+    }
+    return rc;
+}
+
+/* The target's tables as this run will make them (see SchemaPrep); check_only: refuses or not, changes nothing. */
+static GwResult
+prepare_target(FetchRun *run, const Catalog *cat, bool check_only)
+{
+    SchemaPrep prep = {
+        .cat = cat,
+        .rows = &run->opts->selection,
+        .mode = run->opts->schema_mode,
+        .resume = run->opts->resume,
+        .phase = run->opts->phase,
+        .old_filters = run->old_filters,
+        .check_only = check_only,
+    };
+    return run->target->ops->prepare_schema(run->target, &prep);
+}
+
+/*
+ * Everything that could refuse the fetch, on both sides, before anything is
+ * created: the source's verdict on each row filter, its change log
+ * settings, privileges and stream names, and the target's tables and
+ * privileges.
+ * A phase started over keeps its stream's names until it drops them.
+ */
+static GwResult
+check_everything(FetchRun *run, const Catalog *cat)
+{
+    FetchOptions *o = run->opts;
+    char *new_stream = o->stream && !o->resume && !run->reset ? phase_names_slot(&run->mp, false) : NULL;
+    GwResult rc = check_predicates(run, cat);
+    if (rc == GW_OK)
+        rc = run->source->ops->check_source(run->source, cat, o->stream, new_stream);
+    free(new_stream);
+    if (rc == GW_OK)
+        rc = prepare_target(run, cat, true);
+    return rc;
+}
+
+/*
+ * The first changes: godwit's state, the phase started over if it must be,
+ * the phase recorded as starting (a run stopped from here on is resumed),
+ * then the target's tables.
+ */
+static GwResult
+start_phase(FetchRun *run, const Catalog *cat)
+{
+    GwResult rc = run->target->ops->state_init(run->target);
+    /* The first state written: a new migration is recorded with it (flow/migration.h). */
+    if (rc == GW_OK)
+        rc = migration_record(run->target, &run->migration);
+    if (rc == GW_OK && run->reset)
+        rc = reset_phase(run);
+    if (rc == GW_OK && !run->opts->resume)
+        rc = save_phase(run, PHASE_STARTING);
+    if (rc == GW_OK)
+        rc = prepare_target(run, cat, false);
+    return rc;
 }
 
 static GwResult
@@ -232,18 +336,8 @@ take_snapshot(FetchRun *run, const Catalog *cat)
 {
     FetchOptions *o = run->opts;
     SnapshotKind kind = !o->stream ? SNAPSHOT_PLAIN : o->resume ? SNAPSHOT_RESUME : SNAPSHOT_NEW_STREAM;
-    GwResult rc = GW_OK;
-    if (!o->resume) {
-        /* The first state written: a new migration is recorded with it (flow/migration.h). */
-        rc = migration_record(run->target, &run->migration);
-        phase_names_init(&run->mp, run->migration.rec.id, o->phase);
-        if (rc == GW_OK)
-            rc = save_phase(run, PHASE_STARTING);
-        if (rc)
-            return rc;
-    }
     char *slot = phase_names_slot(&run->mp, false);
-    rc = run->source->ops->snapshot_create(run->source, slot, cat, kind, &run->snapshot);
+    GwResult rc = run->source->ops->snapshot_create(run->source, slot, cat, kind, &run->snapshot);
     free(slot);
     if (rc == GW_OK)
         rc = join_snapshot(run);
@@ -310,15 +404,15 @@ fetch_steps(FetchRun *run)
     if (rc == GW_OK)
         rc = describe_selection(run, &before);
     if (rc == GW_OK)
-        rc = decide_phase(run, &done);
+        rc = decide_phase(run, &before, &done);
+    /* Every refusal comes before the first change, on either side. */
     if (rc == GW_OK && !done)
-        rc = run->source->ops->check_source(run->source, run->opts->stream);
+        rc = check_everything(run, &before);
     if (rc == GW_OK && !done)
         rc = end_stale_sessions(run);
-    /* The target's tables are made ready (or refused) before any slot exists. */
+    /* The target's tables are made ready before any slot exists. */
     if (rc == GW_OK && !done)
-        rc = run->target->ops->prepare_schema(run->target, &before, &run->opts->selection,
-                                                  run->opts->schema_mode, run->opts->resume);
+        rc = start_phase(run, &before);
     if (rc || done) {
         catalog_free(&before);
         return rc;
@@ -363,6 +457,7 @@ flow_fetch(FetchOptions *opts)
         engine_close(run.worker_sources[i]);
     free(run.worker_sources);
     free(run.source_options);
+    free(run.old_filters);
     fetch_plan_free(&run);
     snapshot_free(&run.snapshot);
     phase_state_free(&run.phase);

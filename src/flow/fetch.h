@@ -21,6 +21,7 @@ typedef struct FetchOptions {
     Selection selection;
     int jobs;
     SchemaMode schema_mode;
+    bool schema_given;      /* --schema was given: a resume must match the phase's; else it takes it */
     bool resume;
     bool stream;
     bool json_output;

@@ -46,6 +46,8 @@ typedef struct FetchRun {
     PhaseState phase;
     Migration migration;    /* the target's, or a new one recorded when the phase is first saved */
     MigrationPhase mp;      /* names of the phase's stream and sessions (core/phase_names.h) */
+    bool reset;             /* the phase's earlier state and stream are thrown away before it starts over */
+    char *old_filters;      /* the row filters it had then (a drop-create clears their rows too), or NULL */
     FetchTable *tables;
     size_t ntables;
     FetchShard *shards;     /* shards still to copy, largest tables first */
@@ -67,6 +69,10 @@ typedef struct FetchRun {
 /* fetch_source_options.c */
 GwResult fetch_source_options(FetchRun *run) GW_MUST_CHECK;
 GwResult fetch_connect_source(FetchRun *run, EngineConn **out) GW_MUST_CHECK;
+
+/* fetch_job.c */
+char *fetch_job_json(const Catalog *cat, SchemaMode mode);
+GwResult fetch_job_check(FetchRun *run, const PhaseState *ps, const Catalog *cat) GW_MUST_CHECK;
 
 /* fetch_plan.c */
 GwResult fetch_check_filters(const Selection *sel, const Catalog *cat) GW_MUST_CHECK;

@@ -88,6 +88,30 @@ same_options(const char *a, const char *b)
     return same;
 }
 
+/* The first option that differs between two option texts, as "--flag was X and is now Y"; NULL if none does. */
+static char *
+options_difference(const char *then, const char *now)
+{
+    static const char *const keys[][2] = {
+        {"zero_dates", "--zero-dates"}, {"unsigned_bigint", "--unsigned-bigint"}, {"type_map", "--type-map"}};
+    json_t *x = then ? json_loads(then, 0, NULL) : NULL, *y = now ? json_loads(now, 0, NULL) : NULL;
+    char *diff = NULL;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !diff; i++) {
+        json_t *a = json_object_get(x, keys[i][0]), *b = json_object_get(y, keys[i][0]);
+        if (json_equal(a, b) || (!a && !b))
+            continue;
+        char *ta = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        char *tb = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        diff = gw_asprintf("%s was %s and is now %s", keys[i][1], ta ? ta : "not given",
+                           tb ? tb : "not given");
+        free(ta);
+        free(tb);
+    }
+    json_decref(x);
+    json_decref(y);
+    return diff;
+}
+
 /* On --resume: the options the phase was fetched with, when it exists. */
 static GwResult
 phase_options(FetchRun *run, char **out, bool *found)
@@ -133,9 +157,11 @@ fetch_source_options(FetchRun *run)
             if (given)
                 log_info("phase '%s': using the source options it was fetched with: %s", run->opts->phase, given);
         } else if (rc == GW_OK && found && !same_options(given, stored)) {
-            log_error("phase '%s' was fetched with source options %s; --resume must give the same"
-                      " --zero-dates, --unsigned-bigint and --type-map (or none of them)",
-                      run->opts->phase, stored ? stored : "(none)");
+            char *diff = options_difference(stored, given);
+            log_error("phase '%s': %s; --resume must give the same --zero-dates, --unsigned-bigint and"
+                      " --type-map as the fetch it finishes (or none of them)", run->opts->phase,
+                      diff ? diff : "the source options differ");
+            free(diff);
             rc = GW_ERR_USAGE;
         }
         free(stored);

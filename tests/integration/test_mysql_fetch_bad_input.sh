@@ -17,6 +17,7 @@ PW='Zq9-my-pw-unlikely'
 untouched() {
     GW_CONTEXT="after $1"
     assert_no_user_tables "$DB"
+    assert_eq 0 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_namespace WHERE nspname = '_godwit'")" "_godwit schema on the target"
     GW_CONTEXT=""
 }
 

@@ -41,11 +41,14 @@ assert_eq "d|t|,dt|t|,dt6|t|,id|f|,ts|t|" \
     "$(psql_tgt "$DB" "SELECT string_agg(column_name || '|' || (is_nullable = 'YES') || '|' || coalesce(column_default, ''), ',' ORDER BY column_name) FROM information_schema.columns WHERE table_schema = 'gw_my_zero' AND table_name = 'zd'" | sed 's/true/t/g; s/false/f/g')" \
     "date columns nullable, zero-date defaults dropped"
 assert_contains "$ERR" "nullable on the target"
-# --resume takes the phase's options; different ones are refused.
-gw_mfetch 2 "$DB" "$DB" --resume --zero-dates error
-assert_contains "$ERR" "zero_dates"
+# --resume takes the phase's options; different ones are refused (and so is another selection of tables).
+gw_mfetch 2 "$DB" "$DB" --resume --zero-dates error --exclude bad,partial
+assert_contains "$ERR" "--zero-dates"
 assert_contains "$ERR" "--resume must give the same"
-gw_mfetch 0 "$DB" "$DB" --resume
+assert_contains "$ERR" "--zero-dates was \"null\" and is now \"error\""
+gw_mfetch 2 "$DB" "$DB" --resume
+assert_contains "$ERR" "table gw_my_zero.bad is selected now but was not"
+gw_mfetch 0 "$DB" "$DB" --resume --exclude bad,partial
 assert_contains "$ERR" '"zero_dates": "null"'
 
 # A row outside the phase's --where is not looked at.

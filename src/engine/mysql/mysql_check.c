@@ -280,10 +280,13 @@ scan_table(MyConn *c, const MyTable *t)
     return rc;
 }
 
+/* A MySQL source creates nothing for a new stream (no slot: the binlog is the server's), so new_stream needs no check. */
 GwResult
-mysql_check_source(EngineConn *conn, bool stream)
+mysql_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream)
 {
     MyConn *c = MY(conn);
+    (void) cat;
+    (void) new_stream;
     GwResult rc = GW_OK;
     if (stream)
         rc = check_binlog(c);

@@ -102,6 +102,7 @@ const EngineOps mysql_engine_ops = {
     .check_source = mysql_check_source,
     .end_stale_sessions = mysql_end_stale_sessions,
     .count_rows = mysql_count_rows,
+    .check_predicate = mysql_check_predicate,
     .error_is_transient = mysql_error_is_transient,
     .describe = mysql_describe,
     .render_predicate = mysql_render_predicate,

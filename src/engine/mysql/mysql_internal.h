@@ -41,7 +41,9 @@ GwResult mysql_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_
 GwResult mysql_describe_one(MyConn *c, const char *schema, const char *table, bool *found) GW_MUST_CHECK;
 
 /* mysql_check.c */
-GwResult mysql_check_source(EngineConn *conn, bool stream) GW_MUST_CHECK;
+GwResult mysql_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream) GW_MUST_CHECK;
+GwResult mysql_check_predicate(EngineConn *conn, const TableDef *t, const char *where_sql,
+                               const char *text) GW_MUST_CHECK;
 
 /* mysql_snapshot.c */
 GwResult mysql_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind,

@@ -78,6 +78,8 @@ GwResult pg_count_sessions(EngineConn *conn, const char *app_name, int *count) G
 /* pg_count.c */
 GwResult pg_count_rows(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
                        int64_t *out) GW_MUST_CHECK;
+GwResult pg_check_predicate(EngineConn *conn, const TableDef *t, const char *where_sql,
+                            const char *text) GW_MUST_CHECK;
 bool pg_error_is_transient(EngineConn *conn);
 
 #endif

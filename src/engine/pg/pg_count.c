@@ -1,11 +1,13 @@
 /*
  * pg_count.c: counting the rows of a table that match a predicate
- * (EngineOps.count_rows), for the checks of a plan's phases.
+ * (EngineOps.count_rows), for the checks of a plan's phases, and checking
+ * that the source takes a predicate at all (EngineOps.check_predicate).
  *
  * Read-only: it must never write, because it runs before fetch has
  * created anything.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/pg/pg_conn.h"
 #include "util/log.h"
@@ -31,6 +33,36 @@ pg_count_rows(EngineConn *conn, const char *schema, const char *table, const cha
         rc = role_error(c->base.role);
     } else {
         *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/*
+ * The server parses and plans the row filter against the table's real
+ * columns (a literal of the wrong type, an operator the type lacks) and
+ * reads no row.  Errors of the statement itself (classes 22 data, 42
+ * syntax or access) are the operator's to fix; any other is the source's.
+ */
+GwResult
+pg_check_predicate(EngineConn *conn, const TableDef *t, const char *where_sql, const char *text)
+{
+    PgConn *c = PG(conn);
+    char *name = pg_qualified(t->schema, t->name);
+    char *sql = gw_asprintf("SELECT 1 FROM %s WHERE %s LIMIT 0", name, where_sql);
+    free(name);
+    PGresult *res = PQexec(c->pg, sql);
+    free(sql);
+    GwResult rc = GW_OK;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        rc = GW_OK;
+    } else if (state && (!strncmp(state, "22", 2) || !strncmp(state, "42", 2))) {
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        log_error("--where for %s.%s: the source refuses \"%s\": %s", t->schema, t->name, text, msg ? msg : state);
+        rc = GW_ERR_USAGE;
+    } else {
+        rc = pg_report(c, res, "checking a row filter");
     }
     PQclear(res);
     return rc;

@@ -13,7 +13,7 @@
 GwResult pg_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
 
 /* pg_snapshot.c */
-GwResult pg_check_source(EngineConn *conn, bool stream) GW_MUST_CHECK;
+GwResult pg_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream) GW_MUST_CHECK;
 GwResult pg_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind,
                             Snapshot *out) GW_MUST_CHECK;
 GwResult pg_snapshot_release(EngineConn *conn);
@@ -55,8 +55,7 @@ bool pg_orders_like_bytes(EngineConn *conn, const TableDef *t, size_t col);
 /* pg_schema.c */
 GwResult pg_check_types(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 bool pg_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t);
-GwResult pg_prepare_schema(EngineConn *conn, const Catalog *cat, const Selection *rows, SchemaMode mode,
-                           bool resume) GW_MUST_CHECK;
+GwResult pg_prepare_schema(EngineConn *conn, const SchemaPrep *prep) GW_MUST_CHECK;
 GwResult pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
 GwResult pg_finish_schema(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 GwResult pg_advance_sequences(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
@@ -96,6 +95,16 @@ GwResult pg_state_init(EngineConn *conn) GW_MUST_CHECK;
 GwResult pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *found) GW_MUST_CHECK;
 GwResult pg_state_put_phase(EngineConn *conn, const PhaseState *ps) GW_MUST_CHECK;
 GwResult pg_state_delete_phase(EngineConn *conn, const char *phase) GW_MUST_CHECK;
+/* Another phase recorded on this target that holds a table: its name, status and row filter there (NULL: every row). */
+typedef struct PgPhaseHold {
+    char *name;
+    char *status;
+    char *predicate;
+} PgPhaseHold;
+/* The phases other than `phase` that hold schema.table (by their recorded tables, shards or filters). */
+GwResult pg_state_phases_holding(PgConn *c, const char *phase, const char *schema, const char *table,
+                                 PgPhaseHold **out, size_t *n) GW_MUST_CHECK;
+void pg_phase_holds_free(PgPhaseHold *h, size_t n);
 GwResult pg_state_put_shards(EngineConn *conn, const char *phase, const ShardProgress *shards,
                              int nshards) GW_MUST_CHECK;
 GwResult pg_state_get_shards(EngineConn *conn, const char *phase, ShardProgress **shards,

@@ -42,6 +42,7 @@ const EngineOps pg_engine_ops = {
     .end_stale_sessions = pg_end_stale_sessions,
     .count_sessions = pg_count_sessions,
     .count_rows = pg_count_rows,
+    .check_predicate = pg_check_predicate,
     .error_is_transient = pg_error_is_transient,
     .describe = pg_describe,
     .render_predicate = pg_render_predicate,

@@ -14,6 +14,7 @@
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_ddl.h"
 #include "engine/pg/pg_describe.h"
+#include "core/predicate.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
@@ -239,47 +240,315 @@ create_schemas(PgConn *c, const Catalog *cat)
     return rc;
 }
 
+/*
+ * What a drop-create does with a table: drop and make it again when no
+ * other phase recorded on the target holds it, or keep it and delete only
+ * this phase's rows.  Clearing, not refusing, because reloading one phase of
+ * tables that phases share by row filters is what a drop-create is for
+ * there, and filters that select no common row tell its rows apart exactly;
+ * that they select none is checked on the rows the target has now (those a
+ * cut-over phase's application wrote included), and a table where they
+ * cannot be told apart is refused, naming the other phases.  Whatever the
+ * other phases' status, their rows are never touched.
+ */
+typedef enum TableFate { FATE_DROP, FATE_CLEAR } TableFate;
+
+typedef struct TablePlan {
+    TableFate fate;
+    char *owned_sql;        /* FATE_CLEAR: the rows this phase owns in it */
+    char *holders;          /* FATE_CLEAR: the other phases, for the log */
+} TablePlan;
+
 static GwResult
-drop_tables(PgConn *c, const Catalog *cat)
+drop_tables(PgConn *c, const Catalog *cat, const TablePlan *plans)
 {
     GwResult rc = GW_OK;
+    bool kept_any = false;
     for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++) {
+        if (plans[i].fate == FATE_CLEAR) {
+            kept_any = true;
+            continue;
+        }
         char *name = pg_qualified(cat->tables[i].schema, cat->tables[i].name);
         rc = exec_owned(c, gw_asprintf("DROP TABLE IF EXISTS %s CASCADE", name));
         free(name);
     }
     for (size_t i = 0; i < cat->nsequences && rc == GW_OK; i++) {
-        if (cat->sequences[i].identity)
+        const SequenceDef *sq = &cat->sequences[i];
+        if (sq->identity)
             continue;
-        char *name = pg_qualified(cat->sequences[i].schema, cat->sequences[i].name);
+        /* A sequence goes with its table; one no table owns may serve a table that is kept. */
+        const TableDef *owner = sq->owner_table ? catalog_find_table(cat, sq->owner_schema, sq->owner_table) : NULL;
+        bool kept = owner ? plans[owner - cat->tables].fate == FATE_CLEAR : kept_any;
+        if (kept)
+            continue;
+        char *name = pg_qualified(sq->schema, sq->name);
         rc = exec_owned(c, gw_asprintf("DROP SEQUENCE IF EXISTS %s CASCADE", name));
         free(name);
     }
     return rc;
 }
 
-/* One table: create it when missing, otherwise check it may receive the rows. */
 static GwResult
-prepare_table(PgConn *c, const Catalog *cat, const TableDef *t, const Selection *rows, SchemaMode mode, bool resume)
+clear_tables(PgConn *c, const Catalog *cat, const TablePlan *plans, const char *phase)
+{
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++) {
+        if (plans[i].fate != FATE_CLEAR)
+            continue;
+        const TableDef *t = &cat->tables[i];
+        char *name = pg_qualified(t->schema, t->name);
+        rc = exec_owned(c, gw_asprintf("DELETE FROM %s WHERE %s", name, plans[i].owned_sql));
+        free(name);
+        if (rc == GW_OK)
+            log_info("table %s.%s is shared with phase %s: it is kept, and only phase '%s''s rows were deleted",
+                     t->schema, t->name, plans[i].holders, phase);
+    }
+    return rc;
+}
+
+/* A row filter as written (the predicate language) in this target's SQL; NULL if it does not parse. */
+static char *
+render_text(PgConn *c, const char *text)
+{
+    char err[256];
+    Predicate *p = predicate_parse(text, err, sizeof err);
+    if (!p)
+        return NULL;
+    char *sql = c->base.ops->render_predicate(&c->base, p);
+    predicate_free(p);
+    return sql;
+}
+
+/*
+ * The rows of t this phase owns on the target, as SQL: those of its row
+ * filter, and of the one it was recorded with before this run started it
+ * over (a drop-create may change the filter).  NULL: it has no filter on t,
+ * so every row of t would be its.
+ */
+static char *
+owned_rows_sql(PgConn *c, const SchemaPrep *prep, const Selection *old, const TableDef *t)
+{
+    const RowFilter *now = prep->rows ? selection_filter_for(prep->rows, t->schema, t->name) : NULL;
+    const RowFilter *before = old ? selection_filter_for(old, t->schema, t->name) : NULL;
+    if (!now)
+        return NULL;
+    char *a = c->base.ops->render_predicate(&c->base, now->predicate);
+    if (!before || !strcmp(before->text, now->text))
+        return a;
+    char *b = c->base.ops->render_predicate(&c->base, before->predicate);
+    char *both = gw_asprintf("(%s) OR (%s)", a, b);
+    free(a);
+    free(b);
+    return both;
+}
+
+/* Whether a row of t on the target matches both SQL conditions. */
+static GwResult
+rows_overlap(PgConn *c, const TableDef *t, const char *a, const char *b, bool *overlap)
+{
+    char *name = pg_qualified(t->schema, t->name);
+    char *sql = gw_asprintf("SELECT 1 FROM %s WHERE (%s) AND (%s) LIMIT 1", name, a, b);
+    free(name);
+    GwResult rc = query_exists(c, sql, 0, NULL, overlap);
+    free(sql);
+    return rc;
+}
+
+static char *
+holders_list(const PgPhaseHold *h, size_t n)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    for (size_t i = 0; i < n; i++)
+        strbuf_appendf(&sb, "%s'%s' (%s)", i ? ", " : "", h[i].name, h[i].status);
+    return strbuf_take(&sb);
+}
+
+/*
+ * Clearing only this phase's rows is safe when its rows and each other
+ * phase's are told apart by their filters, on the rows the target has now
+ * (a phase cut over may have rows the application wrote there).
+ */
+static GwResult
+check_clear(PgConn *c, const SchemaPrep *prep, const TableDef *t, const char *owned, const PgPhaseHold *h,
+            size_t n, const char *holders)
+{
+    if (!owned) {
+        log_error("--schema drop-create of phase '%s': table %s.%s also holds the rows of phase %s, and this"
+                  " phase has no row filter on it: the table can be neither dropped nor cleared (empty it"
+                  " yourself, or fetch this phase with a row filter)", prep->phase, t->schema, t->name, holders);
+        return GW_ERR_USAGE;
+    }
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < n && rc == GW_OK; i++) {
+        char *theirs = h[i].predicate ? render_text(c, h[i].predicate) : NULL;
+        bool overlap = !theirs;
+        if (theirs)
+            rc = rows_overlap(c, t, owned, theirs, &overlap);
+        if (rc == GW_OK && overlap) {
+            log_error("--schema drop-create of phase '%s': table %s.%s also holds the rows of phase '%s' (%s)%s%s%s:"
+                      " deleting this phase's rows would delete theirs; refusing", prep->phase, t->schema, t->name,
+                      h[i].name, h[i].status, theirs ? ", and rows there match both phases' filters (" : ", every row",
+                      theirs ? h[i].predicate + strspn(h[i].predicate, " \t") : "", theirs ? ")" : "");
+            rc = GW_ERR_USAGE;
+        }
+        free(theirs);
+    }
+    return rc;
+}
+
+/* What a drop-create does with table t (see TableFate). */
+static GwResult
+plan_table(PgConn *c, const SchemaPrep *prep, const Selection *old, const TableDef *t, TablePlan *plan)
 {
     bool exists;
     GwResult rc = table_exists(c, t, &exists);
+    PgPhaseHold *h = NULL;
+    size_t n = 0;
+    if (rc == GW_OK && exists)
+        rc = pg_state_phases_holding(c, prep->phase, t->schema, t->name, &h, &n);
+    if (rc || n == 0) {
+        pg_phase_holds_free(h, n);
+        plan->fate = FATE_DROP;
+        return rc;
+    }
+    char *holders = holders_list(h, n);
+    char *owned = owned_rows_sql(c, prep, old, t);
+    rc = check_clear(c, prep, t, owned, h, n, holders);
+    pg_phase_holds_free(h, n);
+    if (rc) {
+        free(owned);
+        free(holders);
+        return rc;
+    }
+    plan->fate = FATE_CLEAR;
+    plan->owned_sql = owned;
+    plan->holders = holders;
+    return GW_OK;
+}
+
+static GwResult
+plan_tables(PgConn *c, const SchemaPrep *prep, TablePlan *plans)
+{
+    Selection old;
+    selection_init(&old);
+    char err[256];
+    if (prep->old_filters && selection_add_filters_json(&old, prep->old_filters, err, sizeof err) != GW_OK)
+        log_warn("phase '%s': %s; only its current row filters are cleared", prep->phase, err);
+    GwResult rc = GW_OK;
+    for (size_t i = 0; i < prep->cat->ntables && rc == GW_OK; i++)
+        rc = plan_table(c, prep, &old, &prep->cat->tables[i], &plans[i]);
+    selection_free(&old);
+    return rc;
+}
+
+static void
+table_plans_free(TablePlan *plans, size_t n)
+{
+    for (size_t i = 0; plans && i < n; i++) {
+        free(plans[i].owned_sql);
+        free(plans[i].holders);
+    }
+    free(plans);
+}
+
+/*
+ * What the role needs on the target, checked before anything is made:
+ * CREATE where schemas or tables are missing, INSERT into tables that exist
+ * (and DELETE where a drop-create clears, ownership where it drops).
+ * CockroachDB's privileges are checked by the statements themselves.
+ */
+static GwResult
+check_rights(PgConn *c, const TableDef *t, bool exists, bool drop, bool clear)
+{
+    const char *params[2] = {t->schema, t->name};
+    PGresult *res;
+    GwResult rc = exists ? pg_query_params(c,
+                                           "SELECT pg_catalog.has_table_privilege(k.oid, 'INSERT'),"
+                                           " pg_catalog.has_table_privilege(k.oid, 'DELETE'),"
+                                           " pg_catalog.pg_has_role(k.relowner, 'USAGE')"
+                                           " FROM pg_catalog.pg_class k JOIN pg_catalog.pg_namespace n"
+                                           " ON n.oid = k.relnamespace WHERE n.nspname = $1 AND k.relname = $2",
+                                           2, params, 3, &res)
+                         : pg_query_params(c,
+                                           "SELECT COALESCE((SELECT pg_catalog.has_schema_privilege(n.oid, 'CREATE')"
+                                           " FROM pg_catalog.pg_namespace n WHERE n.nspname = $1),"
+                                           " pg_catalog.has_database_privilege(current_database(), 'CREATE')),"
+                                           " true, true",
+                                           1, params, 3, &res);
     if (rc)
         return rc;
+    const char *missing = NULL;
+    if (PQntuples(res) == 1) {
+        if (PQgetvalue(res, 0, 0)[0] != 't')
+            missing = exists ? "INSERT on it" : "CREATE on its schema (or on the database, to create the schema)";
+        else if (clear && PQgetvalue(res, 0, 1)[0] != 't')
+            missing = "DELETE on it";
+        else if (drop && PQgetvalue(res, 0, 2)[0] != 't')
+            missing = "ownership of it, to drop it";
+    }
+    if (missing) {
+        log_error("target %s: role %s lacks %s, needed for table %s.%s", c->base.endpoint->redacted, PQuser(c->pg),
+                  missing, t->schema, t->name);
+        rc = GW_ERR_USAGE;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* godwit's own state schema: made by the first fetch, which needs CREATE on the database. */
+static GwResult
+check_state_rights(PgConn *c)
+{
+    PGresult *res;
+    GwResult rc = pg_query(c,
+                           "SELECT to_regnamespace('_godwit') IS NOT NULL"
+                           " OR pg_catalog.has_database_privilege(current_database(), 'CREATE')",
+                           1, &res);
+    if (rc)
+        return rc;
+    if (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't') {
+        log_error("target %s: role %s lacks the CREATE privilege on the database, needed to create godwit's"
+                  " state schema _godwit (GRANT CREATE ON DATABASE ...)", c->base.endpoint->redacted,
+                  PQuser(c->pg));
+        rc = GW_ERR_USAGE;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/*
+ * One table: create it when missing, otherwise check it may receive the
+ * rows.  dropped: a drop-create dropped it before; cleared: it deleted this
+ * phase's rows in it.  With check_only nothing is created, and a table about
+ * to be dropped is not compared.
+ */
+static GwResult
+prepare_table(PgConn *c, const SchemaPrep *prep, const TableDef *t, bool dropped, bool cleared)
+{
+    bool exists;
+    GwResult rc = table_exists(c, t, &exists);
+    if (rc == GW_OK && prep->check_only && !pg_is_crdb(c))
+        rc = check_rights(c, t, exists, dropped, cleared);
+    if (rc)
+        return rc;
+    if (prep->check_only && dropped)
+        return GW_OK;
     if (!exists) {
-        if (mode == SCHEMA_EXISTING) {
+        if (prep->mode == SCHEMA_EXISTING) {
             log_error("target table %s.%s does not exist (--schema existing uses tables as they are)", t->schema,
                       t->name);
             return GW_ERR_USAGE;
         }
         SqlDialect d = dialect_of(c);
-        return exec_owned(c, ddl_create_table(cat, t, &d, d.crdb));
+        return prep->check_only ? GW_OK : exec_owned(c, ddl_create_table(prep->cat, t, &d, d.crdb));
     }
-    rc = compare_table(c, cat, t);
-    if (rc || resume)
+    rc = compare_table(c, prep->cat, t);
+    if (rc || prep->resume || cleared)
         return rc;
     /* With a row filter, the table may hold other phases' rows (phases side by side), but none of this one's. */
-    const RowFilter *f = rows ? selection_filter_for(rows, t->schema, t->name) : NULL;
+    const RowFilter *f = prep->rows ? selection_filter_for(prep->rows, t->schema, t->name) : NULL;
     char *predicate_sql = f ? c->base.ops->render_predicate(&c->base, f->predicate) : NULL;
     bool has_rows;
     rc = table_has_rows(c, t, predicate_sql, &has_rows);
@@ -304,28 +573,56 @@ create_sequences(PgConn *c, const Catalog *cat)
     return rc;
 }
 
+static GwResult
+make_objects(PgConn *c, const SchemaPrep *prep, const TablePlan *plans)
+{
+    const Catalog *cat = prep->cat;
+    GwResult rc = create_schemas(c, cat);
+    if (rc == GW_OK && plans)
+        rc = drop_tables(c, cat, plans);
+    if (rc == GW_OK && plans)
+        rc = clear_tables(c, cat, plans, prep->phase);
+    if (rc == GW_OK && prep->mode != SCHEMA_EXISTING)
+        rc = create_types(c, cat);
+    if (rc == GW_OK && prep->mode != SCHEMA_EXISTING)
+        rc = create_sequences(c, cat);
+    return rc;
+}
+
+static GwResult
+prepare_all(PgConn *c, const SchemaPrep *prep)
+{
+    const Catalog *cat = prep->cat;
+    bool drop_create = prep->mode == SCHEMA_DROP_CREATE && !prep->resume;
+    TablePlan *plans = drop_create ? gw_calloc(cat->ntables + 1, sizeof *plans) : NULL;
+    GwResult rc = prep->check_only && !pg_is_crdb(c) ? check_state_rights(c) : GW_OK;
+    if (rc == GW_OK && plans)
+        rc = plan_tables(c, prep, plans);
+    if (rc == GW_OK && !prep->check_only)
+        rc = make_objects(c, prep, plans);
+    for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++)
+        rc = prepare_table(c, prep, &cat->tables[i], plans && plans[i].fate == FATE_DROP,
+                           plans && plans[i].fate == FATE_CLEAR);
+    for (size_t i = 0; i < cat->nsequences && rc == GW_OK && prep->mode != SCHEMA_EXISTING && !prep->check_only; i++)
+        rc = exec_owned(c, ddl_sequence_owned_by(&cat->sequences[i]));
+    table_plans_free(plans, cat->ntables);
+    return rc;
+}
+
 /*
  * On PostgreSQL the whole preparation is one transaction, so a refusal
- * halfway (a table that differs) leaves the target as it was.
+ * halfway (a table that differs) leaves the target as it was, and a
+ * drop-create's deletes and drops happen together with the rest or not at
+ * all.  With check_only it only reads.
  */
 GwResult
-pg_prepare_schema(EngineConn *conn, const Catalog *cat, const Selection *rows, SchemaMode mode, bool resume)
+pg_prepare_schema(EngineConn *conn, const SchemaPrep *prep)
 {
     PgConn *c = PG(conn);
-    bool txn = !pg_is_crdb(c);
+    bool txn = !pg_is_crdb(c) && !prep->check_only;
     GwResult rc = txn ? pg_exec(c, "BEGIN") : GW_OK;
     if (rc == GW_OK)
-        rc = create_schemas(c, cat);
-    if (rc == GW_OK && mode == SCHEMA_DROP_CREATE && !resume)
-        rc = drop_tables(c, cat);
-    if (rc == GW_OK && mode != SCHEMA_EXISTING)
-        rc = create_types(c, cat);
-    if (rc == GW_OK && mode != SCHEMA_EXISTING)
-        rc = create_sequences(c, cat);
-    for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++)
-        rc = prepare_table(c, cat, &cat->tables[i], rows, mode, resume);
-    for (size_t i = 0; i < cat->nsequences && rc == GW_OK && mode != SCHEMA_EXISTING; i++)
-        rc = exec_owned(c, ddl_sequence_owned_by(&cat->sequences[i]));
+        rc = prepare_all(c, prep);
     if (!txn)
         return rc;
     if (rc == GW_OK)

@@ -8,6 +8,7 @@
  * The snapshot stays importable while the replication connection that
  * exported it is idle, so that connection is held until snapshot_release().
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,12 +20,9 @@
 #include "util/mem.h"
 #include "util/strbuf.h"
 
-GwResult
-pg_check_source(EngineConn *conn, bool stream)
+static GwResult
+check_log_settings(PgConn *c)
 {
-    PgConn *c = PG(conn);
-    if (!stream)
-        return GW_OK;
     PGresult *res;
     GwResult rc = pg_query(c,
                            "SELECT current_setting('wal_level'), r.rolname, r.rolsuper OR r.rolreplication"
@@ -51,6 +49,88 @@ pg_check_source(EngineConn *conn, bool stream)
     return rc;
 }
 
+/* The catalog's tables as a JSON array of [schema, table], a parameter of the checks below. */
+static char *
+tables_json(const Catalog *cat)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < cat->ntables; i++)
+        json_array_append_new(arr, json_pack("[s, s]", cat->tables[i].schema, cat->tables[i].name));
+    char *s = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return s;
+}
+
+/*
+ * The first table of cat the role may not use as the fetch needs: read it
+ * (always), and, for a new stream, own it (CREATE PUBLICATION ... FOR TABLE
+ * takes only tables the role owns).
+ */
+static GwResult
+check_table_rights(PgConn *c, const Catalog *cat, bool new_stream)
+{
+    char *json = tables_json(cat);
+    const char *params[2] = {json, new_stream ? "t" : "f"};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT e->>0, e->>1, NOT pg_catalog.has_table_privilege(k.oid, 'SELECT')"
+                                  " FROM pg_catalog.json_array_elements($1::json) e"
+                                  " JOIN pg_catalog.pg_namespace n ON n.nspname = e->>0"
+                                  " JOIN pg_catalog.pg_class k ON k.relnamespace = n.oid AND k.relname = e->>1"
+                                  " WHERE NOT pg_catalog.has_table_privilege(k.oid, 'SELECT')"
+                                  " OR ($2::boolean AND NOT pg_catalog.pg_has_role(k.relowner, 'USAGE')) LIMIT 1",
+                                  2, params, 3, &res);
+    free(json);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 1) {
+        bool no_select = PQgetvalue(res, 0, 2)[0] == 't';
+        log_error("source %s: role %s %s table %s.%s%s", c->base.endpoint->redacted, PQuser(c->pg),
+                  no_select ? "may not read" : "does not own", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                  no_select ? " (GRANT SELECT on it)"
+                            : ", so it cannot publish its changes (run the fetch as the table's owner or a"
+                              " superuser), or use --no-stream");
+        rc = GW_ERR_USAGE;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static GwResult
+check_create_publication(PgConn *c)
+{
+    PGresult *res;
+    GwResult rc = pg_query(c, "SELECT pg_catalog.has_database_privilege(current_database(), 'CREATE')", 1, &res);
+    if (rc)
+        return rc;
+    if (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't') {
+        log_error("source %s: role %s lacks the CREATE privilege on the database, needed to create the"
+                  " phase's publication (GRANT CREATE ON DATABASE ...), or use --no-stream",
+                  c->base.endpoint->redacted, PQuser(c->pg));
+        rc = GW_ERR_USAGE;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static GwResult check_stream_names(PgConn *c, const char *slot);
+
+GwResult
+pg_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream)
+{
+    PgConn *c = PG(conn);
+    if (pg_is_crdb(c))
+        return GW_OK;
+    GwResult rc = stream ? check_log_settings(c) : GW_OK;
+    if (rc == GW_OK)
+        rc = check_table_rights(c, cat, stream && new_stream);
+    if (rc == GW_OK && stream && new_stream)
+        rc = check_create_publication(c);
+    if (rc == GW_OK && stream && new_stream)
+        rc = check_stream_names(c, new_stream);
+    return rc;
+}
+
 static GwResult
 slot_exists(PgConn *c, const char *slot, bool *exists)
 {
@@ -63,6 +143,40 @@ slot_exists(PgConn *c, const char *slot, bool *exists)
     *exists = PQntuples(res) > 0;
     PQclear(res);
     return GW_OK;
+}
+
+/*
+ * A new stream's slot (slots are per server: another database's migration
+ * may hold the name) and publications must not exist yet: they belong to
+ * someone else, and taking them over would break their stream.
+ */
+static GwResult
+check_stream_names(PgConn *c, const char *slot)
+{
+    char *ins = gw_asprintf("%s" PHASE_NAMES_INSERT_ONLY, slot);
+    bool exists = false;
+    GwResult rc = slot_exists(c, slot, &exists);
+    if (rc == GW_OK && exists) {
+        log_error("source %s: replication slot \"%s\" already exists: an earlier fetch of this migration's phase"
+                  " stopped before recording its state; drop it with SELECT pg_drop_replication_slot('%s')",
+                  c->base.endpoint->redacted, slot, slot);
+        rc = GW_ERR_USAGE;
+    }
+    PGresult *res = NULL;
+    const char *params[2] = {slot, ins};
+    if (rc == GW_OK)
+        rc = pg_query_params(c, "SELECT pubname FROM pg_catalog.pg_publication WHERE pubname IN ($1, $2) LIMIT 1",
+                             2, params, 1, &res);
+    if (rc == GW_OK && PQntuples(res) == 1) {
+        log_error("source %s: publication \"%s\" already exists: an earlier fetch of this migration's phase"
+                  " stopped before recording its state; drop it (DROP PUBLICATION)", c->base.endpoint->redacted,
+                  PQgetvalue(res, 0, 0));
+        rc = GW_ERR_USAGE;
+    }
+    if (res)
+        PQclear(res);
+    free(ins);
+    return rc;
 }
 
 /* CREATE_REPLICATION_SLOT on a walsender connection, exporting its snapshot. */
@@ -148,14 +262,7 @@ pg_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, Snaps
         free(tmp);
         return rc;
     }
-    bool exists = false;
-    GwResult rc = slot_exists(c, slot, &exists);
-    if (rc == GW_OK && exists) {
-        log_error("%s %s: replication slot \"%s\" already exists: an earlier run of this migration's phase stopped"
-                  " before recording its state; drop it with SELECT pg_drop_replication_slot('%s')",
-                  role_name(c->base.role), c->base.endpoint->redacted, slot, slot);
-        rc = GW_ERR_USAGE;
-    }
+    GwResult rc = check_stream_names(c, slot);
     if (rc == GW_OK)
         rc = pg_publications_create(c, slot, cat, &out->publications);
     if (rc == GW_OK)

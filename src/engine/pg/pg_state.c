@@ -36,6 +36,7 @@ static const char *const state_ddl[] = {
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS failback_publications text",
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS failback_position text",
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS handoff_position text",
+    "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS fetch_job jsonb",
     NULL,
 };
 
@@ -53,9 +54,9 @@ get_or_null(PGresult *res, int row, int col)
 
 /*
  * Whether _godwit.phases exists, and whether it has the columns added after
- * the first release (source_options, then failback_*, then handoff_position):
- * a read of the state may come before state_init() upgraded it.  *version:
- * 0 to 3.
+ * the first release (source_options, then failback_*, then handoff_position,
+ * then fetch_job): a read of the state may come before state_init() upgraded
+ * it.  *version: 0 to 4.
  */
 static GwResult
 phases_table_shape(PgConn *c, bool *exists, int *version)
@@ -73,7 +74,7 @@ phases_table_shape(PgConn *c, bool *exists, int *version)
     GwResult rc = pg_query(c,
                            "SELECT to_regclass('_godwit.phases') IS NOT NULL, (SELECT count(*) FROM"
                            " information_schema.columns WHERE table_schema = '_godwit' AND table_name = 'phases'"
-                           " AND column_name IN ('source_options', 'failback_position', 'handoff_position'))",
+                           " AND column_name IN ('source_options', 'failback_position', 'handoff_position', 'fetch_job'))",
                            2, &res);
     if (rc)
         return rc;
@@ -81,7 +82,7 @@ phases_table_shape(PgConn *c, bool *exists, int *version)
     *version = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 1)) : 0;
     PQclear(res);
     /* The newest shape is final; an older one may be migrated by a newer fetch while this session lives. */
-    if (*exists && *version >= 3)
+    if (*exists && *version >= 4)
         c->phases_version = *version;
     return GW_OK;
 }
@@ -101,14 +102,16 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
     if (rc || !has_state)
         return rc;
     static const char *const columns[] = {
-        "NULL::text, NULL, NULL, NULL, NULL",
-        "source_options::text, NULL, NULL, NULL, NULL",
-        "source_options::text, failback_slot, failback_publications, failback_position, NULL",
-        "source_options::text, failback_slot, failback_publications, failback_position, handoff_position",
+        "NULL::text, NULL, NULL, NULL, NULL, NULL",
+        "source_options::text, NULL, NULL, NULL, NULL, NULL",
+        "source_options::text, failback_slot, failback_publications, failback_position, NULL, NULL",
+        "source_options::text, failback_slot, failback_publications, failback_position, handoff_position, NULL",
+        ("source_options::text, failback_slot, failback_publications, failback_position, handoff_position,"
+         " fetch_job::text"),
     };
     char *sql = gw_asprintf("SELECT name, status, stream, snapshot_position, slot, publications, filters, %s"
-                            " FROM _godwit.phases WHERE name = $1", columns[version > 3 ? 3 : version]);
-    rc = pg_query_params(c, sql, 1, params, 12, &res);
+                            " FROM _godwit.phases WHERE name = $1", columns[version > 4 ? 4 : version]);
+    rc = pg_query_params(c, sql, 1, params, 13, &res);
     free(sql);
     if (rc)
         return rc;
@@ -127,33 +130,47 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
         out->failback_publications = get_or_null(res, 0, 9);
         out->failback_position = get_or_null(res, 0, 10);
         out->handoff_position = get_or_null(res, 0, 11);
+        out->fetch_job = get_or_null(res, 0, 12);
     }
     PQclear(res);
     return GW_OK;
 }
 
+/*
+ * fetch_job is written only where the column exists: a target whose state
+ * an earlier version made is upgraded by the next fetch, not by a cutover.
+ */
 GwResult
 pg_state_put_phase(EngineConn *conn, const PhaseState *ps)
 {
     PgConn *c = PG(conn);
-    const char *params[12] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
+    bool exists;
+    int version;
+    GwResult rc = phases_table_shape(c, &exists, &version);
+    if (rc)
+        return rc;
+    bool job = version >= 4;
+    const char *params[13] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
                               ps->slot, ps->publications, ps->filters, ps->source_options,
                               ps->failback_slot, ps->failback_publications, ps->failback_position,
-                              ps->handoff_position};
-    return pg_exec_params(c,
-                          "INSERT INTO _godwit.phases (name, status, stream, snapshot_position, slot,"
-                          " publications, filters, source_options, failback_slot, failback_publications,"
-                          " failback_position, handoff_position)"
-                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)"
-                          " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
-                          " stream = excluded.stream, snapshot_position = excluded.snapshot_position,"
-                          " slot = excluded.slot, publications = excluded.publications,"
-                          " filters = excluded.filters, source_options = excluded.source_options,"
-                          " failback_slot = excluded.failback_slot,"
-                          " failback_publications = excluded.failback_publications,"
-                          " failback_position = excluded.failback_position,"
-                          " handoff_position = excluded.handoff_position, updated_at = now()",
-                          12, params);
+                              ps->handoff_position, ps->fetch_job};
+    char *sql = gw_asprintf("INSERT INTO _godwit.phases (name, status, stream, snapshot_position, slot,"
+                            " publications, filters, source_options, failback_slot, failback_publications,"
+                            " failback_position, handoff_position%s)"
+                            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12%s)"
+                            " ON CONFLICT (name) DO UPDATE SET status = excluded.status,"
+                            " stream = excluded.stream, snapshot_position = excluded.snapshot_position,"
+                            " slot = excluded.slot, publications = excluded.publications,"
+                            " filters = excluded.filters, source_options = excluded.source_options,"
+                            " failback_slot = excluded.failback_slot,"
+                            " failback_publications = excluded.failback_publications,"
+                            " failback_position = excluded.failback_position,"
+                            " handoff_position = excluded.handoff_position,%s updated_at = now()",
+                            job ? ", fetch_job" : "", job ? ", $13::jsonb" : "",
+                            job ? " fetch_job = excluded.fetch_job," : "");
+    rc = pg_exec_params(c, sql, job ? 13 : 12, params);
+    free(sql);
+    return rc;
 }
 
 GwResult
@@ -278,4 +295,62 @@ pg_state_report(EngineConn *conn, char **json, bool *found)
         *json = gw_strdup(PQgetvalue(res, 0, 0));
     PQclear(res);
     return *json ? GW_OK : pg_report(c, NULL, "reading the state report");
+}
+
+/*
+ * Which other phases hold a table: those whose fetch recorded it (its
+ * tables, kept with the phase from when it starts; its shards) or that
+ * filter its rows.  A drop-create of one phase must leave their rows alone.
+ */
+GwResult
+pg_state_phases_holding(PgConn *c, const char *phase, const char *schema, const char *table, PgPhaseHold **out,
+                        size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    bool exists;
+    int version;
+    GwResult rc = phases_table_shape(c, &exists, &version);
+    if (rc || !exists)
+        return rc;
+    char *sql = gw_asprintf(
+        "SELECT p.name, p.status, (SELECT e->>'predicate' FROM jsonb_array_elements(COALESCE(p.filters, '[]')::jsonb) e"
+        "  WHERE e->>'schema' = $2 AND e->>'table' = $3 LIMIT 1)"
+        " FROM _godwit.phases p WHERE p.name <> $1 AND ("
+        " EXISTS (SELECT 1 FROM _godwit.fetch_progress f WHERE f.phase = p.name AND f.table_schema = $2"
+        "  AND f.table_name = $3)"
+        " OR EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(p.filters, '[]')::jsonb) e"
+        "  WHERE e->>'schema' = $2 AND e->>'table' = $3)%s)"
+        " ORDER BY p.name",
+        version >= 4 ? " OR EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE(p.fetch_job->'tables', '[]'::jsonb)) e"
+                       "  WHERE e->>'schema' = $2 AND e->>'table' = $3)"
+                     : "");
+    const char *params[3] = {phase, schema, table};
+    PGresult *res;
+    rc = pg_query_params(c, sql, 3, params, 3, &res);
+    free(sql);
+    if (rc)
+        return rc;
+    int rows = PQntuples(res);
+    PgPhaseHold *h = gw_calloc((size_t) rows + 1, sizeof *h);
+    for (int i = 0; i < rows; i++) {
+        h[i].name = gw_strdup(PQgetvalue(res, i, 0));
+        h[i].status = gw_strdup(PQgetvalue(res, i, 1));
+        h[i].predicate = get_or_null(res, i, 2);
+    }
+    PQclear(res);
+    *out = h;
+    *n = (size_t) rows;
+    return GW_OK;
+}
+
+void
+pg_phase_holds_free(PgPhaseHold *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(h[i].name);
+        free(h[i].status);
+        free(h[i].predicate);
+    }
+    free(h);
 }
