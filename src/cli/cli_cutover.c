@@ -40,7 +40,8 @@ static const char usage[] =
     "  --format text|json      summary format on stdout\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
-    "Exit codes: 0 cut over, 2 refused (nothing changed), 3 source error, 4 target error.\n";
+    "Exit codes: 0 cut over, 1 verify found differences (the source stays the system of\n"
+    "record), 2 refused (nothing changed), 3 source error, 4 target error.\n";
 
 static GwResult run_cutover(int argc, char **argv);
 
