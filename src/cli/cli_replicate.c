@@ -48,12 +48,11 @@ static const char failback_usage[] =
     "can return to the source without losing a write. godwit's own writes are never\n"
     "read back (replication origins on PostgreSQL, skip_replication on MariaDB).\n"
     "\n"
-    "The first run for a phase refuses while `godwit replicate` of the phase runs,\n"
-    "drains forward replication itself, and creates the phase's failback slot on the\n"
-    "target: stop the application's writes to the phase on the source before it.\n"
-    "From then on `replicate` refuses the phase; later runs resume from the checkpoint.\n"
-    "\n"
-    "  --source URL            the migration's source (PostgreSQL or MySQL/MariaDB): written to\n"
+    "Runs only for a phase `godwit cutover` handed over to the target: cutover\n"
+    "creates the phase's failback slot on the target, so every write there is kept\n"
+    "from then on, whenever failback runs.  A phase not cut over is refused (exit 2)\n"
+    "before anything is created.  Each run resumes from the checkpoint.\n"
+    "\n"    "  --source URL            the migration's source (PostgreSQL or MySQL/MariaDB): written to\n"
     "  --target URL            the migration's target (PostgreSQL or CockroachDB): read from\n"
     "  --phase NAME            phase (default: default)\n"
     "  --plan FILE             the migration's plan: checked as for replicate\n"
@@ -62,7 +61,6 @@ static const char failback_usage[] =
     "  --group-size N          most changes grouped into one source transaction (default: 2000)\n"
     "  --group-ms MS           longest a group stays open before it commits (default: 2)\n"
     "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
-    "  --server-id N, --ddl-applied   as for replicate, used by the first run's drain\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
     "From a CockroachDB target (or any target with --changefeed) the changes come\n"
@@ -146,6 +144,9 @@ parse_one(void *args, int opt, const char *arg)
     const Command *cmd = a->cmd;
     if (opt >= OPT_CHANGEFEED && opt <= OPT_CREATE_CHANGEFEED && cmd != &cli_failback_command)
         return cli_usage_error(cmd, "the changefeed webhook options belong to `godwit failback`");
+    /* Failback reads the target, never a binlog: cutover drained the forward stream. */
+    if ((opt == OPT_SERVER_ID || opt == OPT_DDL_APPLIED) && cmd == &cli_failback_command)
+        return cli_usage_error(cmd, "--server-id and --ddl-applied belong to `godwit replicate`");
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
     case OPT_TARGET: o->target_url = arg; return GW_OK;
