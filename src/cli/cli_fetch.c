@@ -162,9 +162,9 @@ run_fetch(int argc, char **argv)
     const Command *cmd = &cli_fetch_command;
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, &o, &help);
     if (rc == GW_OK && !help)
-        rc = cli_require(cmd, "--source", o.source_url);
+        rc = cli_url(cmd, "--source", &o.source_url, true);
     if (rc == GW_OK && !help)
-        rc = cli_require(cmd, "--target", o.target_url);
+        rc = cli_url(cmd, "--target", &o.target_url, true);
     if (rc == GW_OK && !help && o.allow_uncovered && !o.plan_file)
         rc = cli_usage_error(cmd, "--allow-uncovered goes with --plan");
     if (rc == GW_OK && !help)

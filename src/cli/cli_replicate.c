@@ -203,9 +203,9 @@ parse_stream_args(const Command *cmd, int argc, char **argv, StreamArgs *a, bool
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, a, help);
     if (rc || *help)
         return rc;
-    rc = cli_require(cmd, "--source", a->o.source_url);
+    rc = cli_url(cmd, "--source", &a->o.source_url, true);
     if (rc == GW_OK)
-        rc = cli_require(cmd, "--target", a->o.target_url);
+        rc = cli_url(cmd, "--target", &a->o.target_url, true);
     /* The stream filters with what the fetch recorded; a plan only has to agree with it. */
     Plan *plan = NULL;
     if (rc == GW_OK)
