@@ -3,10 +3,13 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "flow/cutover.h"
+#include "util/log.h"
+#include "util/signals.h"
 
 static const char usage[] =
     "usage: godwit cutover --source URL --target URL --phase NAME [options]\n"
@@ -128,5 +131,14 @@ run_cutover(int argc, char **argv)
         rc = cli_require(cmd, "--phase", a.o.phase);
     if (rc == GW_OK && a.plan)
         rc = cli_plan_check(cmd, a.plan, a.o.phase);
-    return rc ? rc : flow_cutover(&a.o);
+    if (rc)
+        return rc;
+    rc = flow_cutover(&a.o);
+    if (rc && signals_stop_requested()) {
+        char *again = cli_command_line(NULL);
+        log_error("cutover of phase '%s' interrupted; the next cutover undoes what it left (lifts the fence) and"
+                  " starts over: %s", a.o.phase, again);
+        free(again);
+    }
+    return rc;
 }

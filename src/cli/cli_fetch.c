@@ -174,8 +174,14 @@ run_fetch(int argc, char **argv)
     if (!o.phase)
         o.phase = "default";
     o.plan = plan;
+    char *rerun = cli_command_line(NULL);
+    char *resume = cli_command_line("--resume");
+    o.rerun_command = rerun;
+    o.resume_command = resume;
     if (rc == GW_OK && !help)
         rc = flow_fetch(&o);
+    free(rerun);
+    free(resume);
     selection_free(&o.selection);
     cli_plan_free(plan);
     return rc;

@@ -12,6 +12,8 @@
 #include "flow/failback.h"
 #include "flow/failback_changefeed.h"
 #include "flow/replicate.h"
+#include "util/log.h"
+#include "util/signals.h"
 
 static const char usage[] =
     "usage: godwit replicate --source URL --target URL [options]\n"
@@ -218,13 +220,26 @@ parse_stream_args(const Command *cmd, int argc, char **argv, StreamArgs *a, bool
     return rc;
 }
 
+/* A stream stopped by SIGINT/SIGTERM goes on from its checkpoint: the same command starts it again. */
+static GwResult
+said_how_to_go_on(const Command *cmd, const char *phase, GwResult rc)
+{
+    if (!signals_stop_requested())
+        return rc;
+    char *again = cli_command_line(NULL);
+    log_info("%s of phase '%s' stopped by a signal; it goes on from its checkpoint with: %s", cmd->name, phase,
+             again);
+    free(again);
+    return rc;
+}
+
 static GwResult
 run_replicate(int argc, char **argv)
 {
     StreamArgs a;
     bool help = false;
     GwResult rc = parse_stream_args(&cli_replicate_command, argc, argv, &a, &help);
-    return rc || help ? rc : flow_replicate(&a.o);
+    return rc || help ? rc : said_how_to_go_on(&cli_replicate_command, a.o.phase, flow_replicate(&a.o));
 }
 
 static GwResult
@@ -235,5 +250,5 @@ run_failback(int argc, char **argv)
     GwResult rc = parse_stream_args(&cli_failback_command, argc, argv, &a, &help);
     if (rc == GW_OK && !help && a.o.changefeed)
         rc = failback_changefeed_check_options(&a.o);
-    return rc || help ? rc : flow_failback(&a.o);
+    return rc || help ? rc : said_how_to_go_on(&cli_failback_command, a.o.phase, flow_failback(&a.o));
 }
