@@ -18,6 +18,8 @@ static const char usage[] =
     "\n"
     "  --source URL          database to copy from (postgres://..., mysql://..., mariadb://...)\n"
     "  --target URL          database to copy into (postgres://..., CockroachDB detected)\n"
+    "                        (every URL option also takes env:NAME or file:PATH, and without it\n"
+    "                        GODWIT_SOURCE_URL / GODWIT_TARGET_URL: keeps passwords out of ps)\n"
     "  --phase NAME          phase name (default: default); names the slot godwit_NAME\n"
     "  --plan FILE           phased plan (JSON, see README \"Plans\"): fetch its phase --phase, with\n"
     "                        the plan's tables and row predicates; first checks that no two phases\n"
@@ -44,7 +46,7 @@ static const char usage[] =
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
     "Exit codes: 0 done, 2 bad usage or configuration, 3 source error, 4 target error,\n"
-    "5 internal error or interrupted (run again with --resume).\n";
+    "5 internal error or interrupted (the last line says how to go on).\n";
 
 static GwResult run_fetch(int argc, char **argv);
 
