@@ -3,7 +3,8 @@
 # - fetch with --source env:NAME and --target file:PATH works (rows equal by independent SQL), and
 #   replicate with GODWIT_SOURCE_URL / GODWIT_TARGET_URL and no URL option works;
 # - replicate started with password URLs: while it runs, /proc/PID/cmdline and ps show no password (and
-#   it streams: a row inserted on the source reaches the target);
+#   it streams: a row inserted on the source reaches the target); stopped by SIGTERM, it prints its
+#   command line to go on with, passwords masked;
 # - bad connection strings holding the password (libpq keyword/value strings, quoted or not, a URL with a
 #   bad port, an unterminated bracket, a password with an unencoded '/', a MySQL URL with an unterminated
 #   bracket, a URL given as a stray argument, a wrong password): exit 2 or 3 and the password is nowhere
@@ -71,6 +72,8 @@ assert_not_contains "$CMDLINE" "$PW"
 stop_bg "$R"
 assert_eq 0 "$RC" "replicate stops cleanly"
 assert_not_contains "$R_ERR" "$PW"
+# Stopped by SIGTERM, it says how to go on: its command line, passwords masked.
+assert_contains "$R_ERR" "goes on from its checkpoint with: godwit replicate --source 'postgres://pwuser:***@127.0.0.1:"
 
 # ---------------------------------------------------------------- the default environment variables
 setup_src "$DB" "INSERT INTO items VALUES (1002, 'through GODWIT_SOURCE_URL')"

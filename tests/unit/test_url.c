@@ -82,6 +82,8 @@ test_redact_keywords(void **state)
     check_redact("dbname=postgres://u:s3cret@h/db", "dbname=postgres://u:***@h/db");
     check_redact("dbname='host=h password=s3cret'", "dbname='host=h password=***'");
     check_redact("host=h dbname=d", "host=h dbname=d");
+    /* An option and its URL in one argument (argv, the command line printed to go on with). */
+    check_redact("--source=postgres://u:s3cret@h/db", "--source=postgres://u:***@h/db");
 }
 
 static void
