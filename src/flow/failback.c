@@ -25,14 +25,14 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-typedef struct Preparer {
+typedef struct Precheck {
     const ReplicateOptions *opts;
     Endpoint source_ep;
     Endpoint target_ep;
     EngineConn *source;
     EngineConn *target;
     PhaseState phase;
-} Preparer;
+} Precheck;
 
 /* The failback stream's name on the target: its slot and publications. */
 static char *
@@ -133,7 +133,7 @@ failback_prepare_stream(EngineConn *target, PhaseState *phase, bool webhook)
  * fences the source and drains forward replication first), never here.
  */
 static GwResult
-check_phase(Preparer *p)
+check_phase(Precheck *p)
 {
     bool found;
     GwResult rc = p->target->ops->state_get_phase(p->target, p->opts->phase, &p->phase, &found);
@@ -157,7 +157,7 @@ check_phase(Preparer *p)
 
 /* Both databases, and the phase cut over; nothing is written before the check. */
 static GwResult
-connect_both(Preparer *p, bool *webhook)
+connect_both(Precheck *p, bool *webhook)
 {
     char *app = gw_asprintf("godwit failback:%s", p->opts->phase);
     GwResult rc = endpoint_init(&p->source_ep, p->opts->source_url, ROLE_SOURCE, app);
@@ -181,7 +181,7 @@ connect_both(Preparer *p, bool *webhook)
 }
 
 static void
-preparer_free(Preparer *p)
+precheck_free(Precheck *p)
 {
     engine_close(p->source);
     engine_close(p->target);
@@ -196,13 +196,13 @@ preparer_free(Preparer *p)
  * (failback_changefeed.h), not a slot: a CockroachDB target, or --changefeed.
  */
 static GwResult
-prepare(const ReplicateOptions *opts, bool *webhook)
+check_handed_over(const ReplicateOptions *opts, bool *webhook)
 {
-    Preparer p;
+    Precheck p;
     memset(&p, 0, sizeof p);
     p.opts = opts;
     GwResult rc = connect_both(&p, webhook);
-    preparer_free(&p);
+    precheck_free(&p);
     return rc;
 }
 
@@ -210,7 +210,7 @@ GwResult
 flow_failback(const ReplicateOptions *opts)
 {
     bool webhook = false;
-    GwResult rc = prepare(opts, &webhook);
+    GwResult rc = check_handed_over(opts, &webhook);
     if (rc)
         return rc;
     if (webhook)
