@@ -50,8 +50,12 @@ take_arguments(int argc, char **argv)
     char **copy = gw_calloc((size_t) argc + 1, sizeof *copy);
     for (int i = 0; i < argc; i++)
         copy[i] = gw_strdup(argv[i]);
-    for (int i = 1; i < argc; i++)
-        (void) url_mask_in_place(argv[i]);
+    for (int i = 1; i < argc; i++) {
+        size_t off;
+        /* URL options' values, and a URL put anywhere else by mistake (refused, but visible meanwhile). */
+        if (cli_url_argument(argv, i, &off) || strstr(argv[i], "://"))
+            (void) url_mask_in_place(argv[i] + off);
+    }
     return copy;
 }
 

@@ -8,6 +8,7 @@
 #define GW_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/result.h"
 
@@ -52,6 +53,11 @@ GwResult cli_require(const Command *cmd, const char *option, const char *value) 
  * cli_urls_free).  A usage error when required and there is none.
  */
 GwResult cli_url(const Command *cmd, const char *option, const char **url, bool required) GW_MUST_CHECK;
+/*
+ * Whether argv[i] is the value of a URL option (after --source or --target,
+ * or "--source=..."); *offset: where the value starts in it.
+ */
+bool cli_url_argument(char *const *argv, int i, size_t *offset);
 /* main(): keeps the command line, passwords masked, for cli_command_line. */
 void cli_remember_command_line(int argc, char **argv);
 /*

@@ -89,13 +89,41 @@ cli_url(const Command *cmd, const char *option, const char **url, bool required)
     return GW_OK;
 }
 
+/* --source or --target, or an abbreviation getopt would take for one (at least "--so", "--ta"). */
+static bool
+url_option_name(const char *a, size_t len)
+{
+    return len >= 4 && (!strncmp(a, "--source", len > 8 ? 9 : len) || !strncmp(a, "--target", len > 8 ? 9 : len));
+}
+
+bool
+cli_url_argument(char *const *argv, int i, size_t *offset)
+{
+    const char *a = argv[i];
+    const char *eq = strncmp(a, "--", 2) ? NULL : strchr(a, '=');
+    if (eq && url_option_name(a, (size_t) (eq - a))) {
+        *offset = (size_t) (eq + 1 - a);
+        return true;
+    }
+    *offset = 0;
+    return i > 0 && !strchr(argv[i - 1], '=') && url_option_name(argv[i - 1], strlen(argv[i - 1]));
+}
+
 void
 cli_remember_command_line(int argc, char **argv)
 {
     command_line = gw_calloc((size_t) argc + 1, sizeof *command_line);
     command_argc = argc;
-    for (int i = 0; i < argc; i++)
-        command_line[i] = url_redact(argv[i]);
+    for (int i = 0; i < argc; i++) {
+        size_t off;
+        if (!cli_url_argument(argv, i, &off)) {
+            command_line[i] = gw_strdup(argv[i]);
+            continue;
+        }
+        char *value = url_redact(argv[i] + off);
+        command_line[i] = gw_asprintf("%.*s%s", (int) off, argv[i], value);
+        free(value);
+    }
 }
 
 /* An argument as a POSIX shell reads it back: bare when safe, 'single quoted' otherwise. */
