@@ -131,12 +131,14 @@ static void
 keyword_spans(const char *s, size_t off, size_t len, Spans *out, int depth)
 {
     size_t i = off, end = off + len;
+    bool after_password = false;    /* words without '=' after a password: the rest of it, unquoted */
     while (i < end) {
         while (i < end && isspace((unsigned char) s[i]))
             i++;
         size_t k = i;
         while (i < end && s[i] != '=' && !isspace((unsigned char) s[i]))
             i++;
+        size_t key_end = i;
         bool is_password = i - k == 8 && !strncasecmp(s + k, "password", 8);
         while (i < end && isspace((unsigned char) s[i]))
             i++;
@@ -145,10 +147,15 @@ keyword_spans(const char *s, size_t off, size_t len, Spans *out, int depth)
             while (i < end && isspace((unsigned char) s[i]))
                 i++;
         } else if (!is_password) {
-            continue;   /* "missing =": the next word is not a value, unless it follows "password" */
+            /* "missing =": libpq quotes this word in its error */
+            if (after_password)
+                add_span(out, k, key_end);
+            i = key_end;
+            continue;
         }
         size_t v = i;
         i = value_end(s, i, end);
+        after_password = is_password;
         if (is_password)
             add_span(out, v, i);
         else if (depth < 2 && i - v >= 2 && s[v] == '\'' && s[i - 1] == '\'')

@@ -95,6 +95,8 @@ bad() {   # CODE WHAT SOURCE
 bad 2 "keyword string" "host=127.0.0.1 port=$SP user=pwuser password=$PW dbname=$DB"
 bad 2 "keyword string, quoted" "host=127.0.0.1 password = '$PW x' dbname=$DB"
 bad 2 "keyword string, missing =" "host=127.0.0.1 password $PW"
+bad 2 "keyword string, unquoted space" "host=127.0.0.1 password=${PW:0:4} ${PW:4}"
+assert_not_contains "$ERR" "${PW:4}"
 bad 2 "URL with a bad port" "postgres://pwuser:$PW@127.0.0.1:badport/$DB"
 bad 2 "URL with an unterminated bracket" "postgres://pwuser:$PW@[::1/$DB"
 bad 2 "URL with an unencoded /" "postgres://pwuser:${PW:0:4}/${PW:4}@127.0.0.1:$SP/$DB"

@@ -22,6 +22,14 @@ check_redact(const char *in, const char *want)
 }
 
 static void
+check_scrub(const char *msg, const char *conninfo, const char *want)
+{
+    char *got = url_scrub(msg, conninfo);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void
 test_redact_userinfo(void **state)
 {
     (void) state;
@@ -78,6 +86,10 @@ test_redact_keywords(void **state)
     check_redact("host=h PASSWORD=s3cret", "host=h PASSWORD=***");
     /* "missing =": libpq quotes the next word, which is the password. */
     check_redact("host=h password s3cret", "host=h password ***");
+    /* An unquoted password with a space: libpq reads "s3" as the value and complains about "cret". */
+    check_redact("host=h password=s3 cret dbname=d", "host=h password=*** *** dbname=d");
+    check_scrub("missing \"=\" after \"cret\" in connection info string\n", "host=h password=s3 cret",
+                "missing \"=\" after \"***\" in connection info string\n");
     /* dbname may hold a whole connection string. */
     check_redact("dbname=postgres://u:s3cret@h/db", "dbname=postgres://u:***@h/db");
     check_redact("dbname='host=h password=s3cret'", "dbname='host=h password=***'");
@@ -99,14 +111,6 @@ test_mask_in_place(void **state)
     char c[] = "--phase";
     assert_false(url_mask_in_place(c));
     assert_string_equal(c, "--phase");
-}
-
-static void
-check_scrub(const char *msg, const char *conninfo, const char *want)
-{
-    char *got = url_scrub(msg, conninfo);
-    assert_string_equal(got, want);
-    free(got);
 }
 
 static void
