@@ -9,6 +9,8 @@
 
 #include "cli/cli.h"
 #include "flow/fetch.h"
+#include "util/mem.h"
+#include "util/signals.h"
 
 static const char usage[] =
     "usage: godwit fetch --source URL --target URL [options]\n"
@@ -180,8 +182,14 @@ run_fetch(int argc, char **argv)
     char *resume = cli_command_line("--resume");
     o.rerun_command = rerun;
     o.resume_command = resume;
+    /* A second signal does not wait for the step under way (a slot waiting for old transactions). */
+    char *last_words = gw_asprintf("godwit fetch: stopped at once by a second signal; `godwit status` shows what was"
+                                   " recorded; continue with: %s\n", resume);
+    signals_set_last_words(last_words);
     if (rc == GW_OK && !help)
         rc = flow_fetch(&o);
+    signals_set_last_words(NULL);
+    free(last_words);
     free(rerun);
     free(resume);
     selection_free(&o.selection);

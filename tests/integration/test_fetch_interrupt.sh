@@ -5,7 +5,9 @@
 # - B, SIGTERM before the snapshot (the phase is recorded as starting; the slot's creation waits for a
 #   running transaction on the source);
 # - C, SIGINT mid-copy (one worker, its first shard waits on a lock of the target table), with the source
-#   URL given as env:NAME.
+#   URL given as env:NAME;
+# - D, two SIGINTs while the slot's creation waits for a running transaction: the second ends the fetch at
+#   once (while the transaction still runs) with the command to continue.
 # Each time: exit 5, one line on stderr naming the phase's status as recorded, the shards copied so far
 # and the slot kept, and the command to continue (the same command line, with --resume once something
 # was recorded, and env:NAME where the command had it); the slot and phase row it names exist; running
@@ -50,6 +52,11 @@ held() {
 fetch_waits() {
     [ "$(psql_on "$1" "$2" "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'godwit fetch:%'
         AND wait_event_type = 'Lock'")" -ge 1 ]
+}
+# signal_taken PID: no signal is pending for the process (its handler ran).
+signal_taken() {
+    local p; p=$(sed -n 's/^ShdPnd:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null) || return 1
+    [ -n "$p" ] && (( 16#$p == 0 ))
 }
 handlers_installed() {
     local mask; mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null) || return 1
@@ -162,4 +169,28 @@ assert_contains "$FERR" "--source env:GW_INTR_SRC"
 assert_contains "$FERR" " --resume"
 run_next GW_INTR_SRC="$(src_url "$C")"
 all_equal "$C"
+
+# ---------------------------------------------------------------- D: a second SIGINT while a step waits
+PH=intr_d
+D=$(new_dbs gw_intr_d) || abort_test "createdb"
+register_dbs "$D"
+make_source "$D"
+hold_open d src "$D"
+hold_sql d "BEGIN; SELECT txid_current();"
+wait_for 30 held src "$D" "l.locktype = 'transactionid'" || abort_test "D: open transaction on the source"
+fetch_bg F "$D" -- --source "$(src_url "$D")" --target "$(tgt_url "$D")"
+wait_for 60 status_is "$D" starting || fail "D: the phase was not recorded as starting"
+kill -INT "$F"
+wait_for 10 signal_taken "$F" || fail "D: the first SIGINT is still pending"
+kill -INT "$F"
+wait_exit "$F" 30
+assert_eq 5 "$RC" "D: exit status after the second signal"
+held src "$D" "l.locktype = 'transactionid'" || fail "D: the fetch did not end while its step was still waiting"
+assert_contains "$FERR" "stopped at once by a second signal"
+note "stderr: $(grep "second signal" "$FERR")"
+NEXT=$(sed -n 's/.*; continue with: //p' "$FERR")
+[[ $NEXT == "godwit fetch "*" --resume" ]] || fail "D: no command to continue with in: $(_gw_first_lines "$FERR")"
+hold_close d
+run_next
+all_equal "$D"
 finish
