@@ -1,13 +1,17 @@
 /*
- * main.c: godwit's entry point: the command table, signal setup, and the one
- * place where a result becomes the process exit code (DESIGN.md).
+ * main.c: godwit's entry point: the command table, signal setup, hiding the
+ * passwords of the command line from the process list, and the one place
+ * where a result becomes the process exit code (DESIGN.md).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "util/signals.h"
+#include "util/url.h"
 
 #define GODWIT_VERSION "0.1.0"
 
@@ -33,6 +37,49 @@ print_help(FILE *out)
     fprintf(out, "\n'godwit COMMAND --help' describes a command's options.\n");
 }
 
+/*
+ * The command works on a copy of the arguments; the originals, which are
+ * what ps and /proc/PID/cmdline show, get every password overwritten with
+ * '*' in place, as PostgreSQL's server processes rewrite theirs.  Lengths
+ * are kept: the kernel reads the arguments as one block from the memory
+ * they were given in.
+ */
+static char **
+take_arguments(int argc, char **argv)
+{
+    char **copy = gw_calloc((size_t) argc + 1, sizeof *copy);
+    for (int i = 0; i < argc; i++)
+        copy[i] = gw_strdup(argv[i]);
+    for (int i = 1; i < argc; i++) {
+        size_t off;
+        /* URL options' values, and a URL put anywhere else by mistake (refused, but visible meanwhile). */
+        if (cli_url_argument(argv, i, &off) || strstr(argv[i], "://"))
+            (void) url_mask_in_place(argv[i] + off);
+    }
+    return copy;
+}
+
+static void
+free_arguments(int argc, char **args)
+{
+    for (int i = 0; i < argc; i++)
+        free(args[i]);
+    free(args);
+}
+
+static int
+run_command(const Command *cmd, int argc, char **argv)
+{
+    char **args = take_arguments(argc, argv);
+    cli_remember_command_line(argc, args);
+    signals_install();
+    log_configure(LOG_FORMAT_TEXT, LOG_INFO);
+    int rc = (int) cmd->run(argc - 1, args + 1);
+    cli_urls_free();
+    free_arguments(argc, args);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -49,12 +96,11 @@ main(int argc, char **argv)
         return GW_OK;
     }
     for (size_t i = 0; commands[i]; i++) {
-        if (strcmp(argv[1], commands[i]->name) != 0)
-            continue;
-        signals_install();
-        log_configure(LOG_FORMAT_TEXT, LOG_INFO);
-        return (int) commands[i]->run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i]->name) == 0)
+            return run_command(commands[i], argc, argv);
     }
-    fprintf(stderr, "godwit: unknown command '%s' (see 'godwit --help')\n", argv[1]);
+    char *shown = url_redact(argv[1]);
+    fprintf(stderr, "godwit: unknown command '%s' (see 'godwit --help')\n", shown);
+    free(shown);
     return GW_ERR_USAGE;
 }

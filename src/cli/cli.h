@@ -8,6 +8,7 @@
 #define GW_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/result.h"
 
@@ -44,6 +45,28 @@ GwResult cli_parse(const Command *cmd, int argc, char **argv, const struct optio
                    GwResult (*one)(void *opts, int opt, const char *arg), void *opts, bool *help) GW_MUST_CHECK;
 /* A required option: usage error naming it when value is NULL. */
 GwResult cli_require(const Command *cmd, const char *option, const char *value) GW_MUST_CHECK;
+
+/*
+ * A URL option (--source, --target; cli_url.c): *url as given is the URL,
+ * env:NAME or file:PATH, and NULL takes GODWIT_SOURCE_URL or
+ * GODWIT_TARGET_URL; *url becomes the URL itself (owned until
+ * cli_urls_free).  A usage error when required and there is none.
+ */
+GwResult cli_url(const Command *cmd, const char *option, const char **url, bool required) GW_MUST_CHECK;
+/*
+ * Whether argv[i] is the value of a URL option (after --source or --target,
+ * or "--source=..."); *offset: where the value starts in it.
+ */
+bool cli_url_argument(char *const *argv, int i, size_t *offset);
+/* main(): keeps the command line, passwords masked, for cli_command_line. */
+void cli_remember_command_line(int argc, char **argv);
+/*
+ * The command line as given (passwords masked, shell-quoted, "godwit" for
+ * argv[0]), with the argument add appended unless present (add may be
+ * NULL).  Malloc'd.
+ */
+char *cli_command_line(const char *add);
+void cli_urls_free(void);
 
 /*
  * --plan FILE (cli_plan.c).  cli_plan_option loads the plan, requires

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "util/log.h"
+#include "util/url.h"
 
 static LogFormat chosen_format = LOG_FORMAT_TEXT;
 static LogLevel chosen_level = LOG_INFO;
@@ -93,6 +94,16 @@ cli_parse_positive(const char *opt, const char *arg, int *out)
     return cli_parse_number(opt, arg, 1, 1024, out);
 }
 
+/* An argument echoed in an error may be a URL put in the wrong place: never with its password. */
+static GwResult
+bad_argument(const Command *cmd, const char *what, const char *arg)
+{
+    char *shown = url_redact(arg);
+    GwResult rc = cli_usage_error(cmd, "%s '%s'", what, shown);
+    free(shown);
+    return rc;
+}
+
 GwResult
 cli_parse(const Command *cmd, int argc, char **argv, const struct option *longopts,
           GwResult (*one)(void *opts, int opt, const char *arg), void *opts, bool *help)
@@ -109,12 +120,12 @@ cli_parse(const Command *cmd, int argc, char **argv, const struct option *longop
             return GW_OK;
         }
         if (opt == '?')
-            rc = cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+            rc = bad_argument(cmd, "unknown or incomplete option", argv[optind - 1]);
         else if (!cli_common_option(opt, optarg, &rc))
             rc = one(opts, opt, optarg);
     }
     if (rc == GW_OK && optind < argc)
-        rc = cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        rc = bad_argument(cmd, "unexpected argument", argv[optind]);
     return rc;
 }
 

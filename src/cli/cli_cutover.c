@@ -3,10 +3,13 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "flow/cutover.h"
+#include "util/log.h"
+#include "util/signals.h"
 
 static const char usage[] =
     "usage: godwit cutover --source URL --target URL --phase NAME [options]\n"
@@ -40,7 +43,8 @@ static const char usage[] =
     "  --format text|json      summary format on stdout\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
-    "Exit codes: 0 cut over, 2 refused (nothing changed), 3 source error, 4 target error.\n";
+    "Exit codes: 0 cut over, 1 verify found differences (the source stays the system of\n"
+    "record), 2 refused (nothing changed), 3 source error, 4 target error.\n";
 
 static GwResult run_cutover(int argc, char **argv);
 
@@ -120,12 +124,21 @@ run_cutover(int argc, char **argv)
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, &a, &help);
     if (rc || help)
         return rc;
-    rc = cli_require(cmd, "--source", a.o.source_url);
+    rc = cli_url(cmd, "--source", &a.o.source_url, true);
     if (rc == GW_OK)
-        rc = cli_require(cmd, "--target", a.o.target_url);
+        rc = cli_url(cmd, "--target", &a.o.target_url, true);
     if (rc == GW_OK)
         rc = cli_require(cmd, "--phase", a.o.phase);
     if (rc == GW_OK && a.plan)
         rc = cli_plan_check(cmd, a.plan, a.o.phase);
-    return rc ? rc : flow_cutover(&a.o);
+    if (rc)
+        return rc;
+    rc = flow_cutover(&a.o);
+    if (rc && signals_stop_requested()) {
+        char *again = cli_command_line(NULL);
+        log_error("cutover of phase '%s' interrupted; the next cutover undoes what it left (lifts the fence) and"
+                  " starts over: %s", a.o.phase, again);
+        free(again);
+    }
+    return rc;
 }

@@ -9,6 +9,8 @@
 
 #include "cli/cli.h"
 #include "flow/fetch.h"
+#include "util/mem.h"
+#include "util/signals.h"
 
 static const char usage[] =
     "usage: godwit fetch --source URL --target URL [options]\n"
@@ -18,6 +20,8 @@ static const char usage[] =
     "\n"
     "  --source URL          database to copy from (postgres://..., mysql://..., mariadb://...)\n"
     "  --target URL          database to copy into (postgres://..., CockroachDB detected)\n"
+    "                        (every URL option also takes env:NAME or file:PATH, and without it\n"
+    "                        GODWIT_SOURCE_URL / GODWIT_TARGET_URL: keeps passwords out of ps)\n"
     "  --phase NAME          phase name (default: default); names the slot godwit_<id>_NAME\n"
     "  --plan FILE           phased plan (JSON, see README \"Plans\"): fetch its phase --phase, with\n"
     "                        the plan's tables and row predicates; first checks that no two phases\n"
@@ -45,7 +49,7 @@ static const char usage[] =
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
     "Exit codes: 0 done, 2 bad usage or configuration, 3 source error, 4 target error,\n"
-    "5 internal error or interrupted (run again with --resume).\n";
+    "5 internal error or interrupted (the last line says how to go on).\n";
 
 static GwResult run_fetch(int argc, char **argv);
 
@@ -164,9 +168,9 @@ run_fetch(int argc, char **argv)
     const Command *cmd = &cli_fetch_command;
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, &o, &help);
     if (rc == GW_OK && !help)
-        rc = cli_require(cmd, "--source", o.source_url);
+        rc = cli_url(cmd, "--source", &o.source_url, true);
     if (rc == GW_OK && !help)
-        rc = cli_require(cmd, "--target", o.target_url);
+        rc = cli_url(cmd, "--target", &o.target_url, true);
     if (rc == GW_OK && !help && o.allow_uncovered && !o.plan_file)
         rc = cli_usage_error(cmd, "--allow-uncovered goes with --plan");
     if (rc == GW_OK && !help)
@@ -176,8 +180,20 @@ run_fetch(int argc, char **argv)
     if (!o.phase)
         o.phase = "default";
     o.plan = plan;
+    char *rerun = cli_command_line(NULL);
+    char *resume = cli_command_line("--resume");
+    o.rerun_command = rerun;
+    o.resume_command = resume;
+    /* A second signal does not wait for the step under way (a slot waiting for old transactions). */
+    char *last_words = gw_asprintf("godwit fetch: stopped at once by a second signal; `godwit status` shows what was"
+                                   " recorded; continue with: %s\n", resume);
+    signals_set_last_words(last_words);
     if (rc == GW_OK && !help)
         rc = flow_fetch(&o);
+    signals_set_last_words(NULL);
+    free(last_words);
+    free(rerun);
+    free(resume);
     selection_free(&o.selection);
     cli_plan_free(plan);
     return rc;

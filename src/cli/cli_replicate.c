@@ -12,6 +12,8 @@
 #include "flow/failback.h"
 #include "flow/failback_changefeed.h"
 #include "flow/replicate.h"
+#include "util/log.h"
+#include "util/signals.h"
 
 static const char usage[] =
     "usage: godwit replicate --source URL --target URL [options]\n"
@@ -48,12 +50,11 @@ static const char failback_usage[] =
     "can return to the source without losing a write. godwit's own writes are never\n"
     "read back (replication origins on PostgreSQL, skip_replication on MariaDB).\n"
     "\n"
-    "The first run for a phase refuses while `godwit replicate` of the phase runs,\n"
-    "drains forward replication itself, and creates the phase's failback slot on the\n"
-    "target: stop the application's writes to the phase on the source before it.\n"
-    "From then on `replicate` refuses the phase; later runs resume from the checkpoint.\n"
-    "\n"
-    "  --source URL            the migration's source (PostgreSQL or MySQL/MariaDB): written to\n"
+    "Runs only for a phase `godwit cutover` handed over to the target: cutover\n"
+    "creates the phase's failback slot on the target, so every write there is kept\n"
+    "from then on, whenever failback runs.  A phase not cut over is refused (exit 2)\n"
+    "before anything is created.  Each run resumes from the checkpoint.\n"
+    "\n"    "  --source URL            the migration's source (PostgreSQL or MySQL/MariaDB): written to\n"
     "  --target URL            the migration's target (PostgreSQL or CockroachDB): read from\n"
     "  --phase NAME            phase (default: default)\n"
     "  --plan FILE             the migration's plan: checked as for replicate\n"
@@ -62,7 +63,6 @@ static const char failback_usage[] =
     "  --group-size N          most changes grouped into one source transaction (default: 2000)\n"
     "  --group-ms MS           longest a group stays open before it commits (default: 2)\n"
     "  --metrics-addr H:P      serve Prometheus /metrics and /healthz on HOST:PORT\n"
-    "  --server-id N, --ddl-applied   as for replicate, used by the first run's drain\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
     "From a CockroachDB target (or any target with --changefeed) the changes come\n"
@@ -146,6 +146,9 @@ parse_one(void *args, int opt, const char *arg)
     const Command *cmd = a->cmd;
     if (opt >= OPT_CHANGEFEED && opt <= OPT_CREATE_CHANGEFEED && cmd != &cli_failback_command)
         return cli_usage_error(cmd, "the changefeed webhook options belong to `godwit failback`");
+    /* Failback reads the target, never a binlog: cutover drained the forward stream. */
+    if ((opt == OPT_SERVER_ID || opt == OPT_DDL_APPLIED) && cmd == &cli_failback_command)
+        return cli_usage_error(cmd, "--server-id and --ddl-applied belong to `godwit replicate`");
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
     case OPT_TARGET: o->target_url = arg; return GW_OK;
@@ -202,9 +205,9 @@ parse_stream_args(const Command *cmd, int argc, char **argv, StreamArgs *a, bool
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, a, help);
     if (rc || *help)
         return rc;
-    rc = cli_require(cmd, "--source", a->o.source_url);
+    rc = cli_url(cmd, "--source", &a->o.source_url, true);
     if (rc == GW_OK)
-        rc = cli_require(cmd, "--target", a->o.target_url);
+        rc = cli_url(cmd, "--target", &a->o.target_url, true);
     /* The stream filters with what the fetch recorded; a plan only has to agree with it. */
     Plan *plan = NULL;
     if (rc == GW_OK)
@@ -217,13 +220,26 @@ parse_stream_args(const Command *cmd, int argc, char **argv, StreamArgs *a, bool
     return rc;
 }
 
+/* A stream stopped by SIGINT/SIGTERM goes on from its checkpoint: the same command starts it again. */
+static GwResult
+said_how_to_go_on(const Command *cmd, const char *phase, GwResult rc)
+{
+    if (!signals_stop_requested())
+        return rc;
+    char *again = cli_command_line(NULL);
+    log_info("%s of phase '%s' stopped by a signal; it goes on from its checkpoint with: %s", cmd->name, phase,
+             again);
+    free(again);
+    return rc;
+}
+
 static GwResult
 run_replicate(int argc, char **argv)
 {
     StreamArgs a;
     bool help = false;
     GwResult rc = parse_stream_args(&cli_replicate_command, argc, argv, &a, &help);
-    return rc || help ? rc : flow_replicate(&a.o);
+    return rc || help ? rc : said_how_to_go_on(&cli_replicate_command, a.o.phase, flow_replicate(&a.o));
 }
 
 static GwResult
@@ -234,5 +250,5 @@ run_failback(int argc, char **argv)
     GwResult rc = parse_stream_args(&cli_failback_command, argc, argv, &a, &help);
     if (rc == GW_OK && !help && a.o.changefeed)
         rc = failback_changefeed_check_options(&a.o);
-    return rc || help ? rc : flow_failback(&a.o);
+    return rc || help ? rc : said_how_to_go_on(&cli_failback_command, a.o.phase, flow_failback(&a.o));
 }

@@ -108,9 +108,9 @@ parse(const Command *cmd, int argc, char **argv, RollbackArgs *a, bool *help)
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, a, help);
     if (rc || *help)
         return rc;
-    rc = cli_require(cmd, "--source", a->o.source_url);
+    rc = cli_url(cmd, "--source", &a->o.source_url, true);
     if (rc == GW_OK)
-        rc = cli_require(cmd, "--target", a->o.target_url);
+        rc = cli_url(cmd, "--target", &a->o.target_url, true);
     if (rc == GW_OK)
         rc = cli_require(cmd, "--phase", a->o.phase);
     if (rc == GW_OK && a->plan)

@@ -64,6 +64,8 @@ run_status(int argc, char **argv)
     GwResult rc = cli_parse(&cli_status_command, argc, argv, long_options, parse_one, &o, &help);
     if (rc || help)
         return rc;
-    rc = cli_require(&cli_status_command, "--target", o.target);
+    rc = cli_url(&cli_status_command, "--target", &o.target, true);
+    if (rc == GW_OK)
+        rc = cli_url(&cli_status_command, "--source", &o.source, false);
     return rc ? rc : flow_status(o.target, o.source, o.json);
 }

@@ -159,9 +159,9 @@ run_verify(int argc, char **argv)
     struct Plan *plan = NULL;
     GwResult rc = cli_parse(&cli_verify_command, argc, argv, long_options, parse_one, &args, &help);
     if (rc == GW_OK && !help)
-        rc = cli_require(&cli_verify_command, "--source", o.source_url);
+        rc = cli_url(&cli_verify_command, "--source", &o.source_url, true);
     if (rc == GW_OK && !help)
-        rc = cli_require(&cli_verify_command, "--target", o.target_url);
+        rc = cli_url(&cli_verify_command, "--target", &o.target_url, true);
     if (rc == GW_OK && !help)
         rc = cli_plan_option(&cli_verify_command, args.plan_file, o.phase, &plan);
     if (rc == GW_OK && !help && plan)

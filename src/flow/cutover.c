@@ -234,11 +234,10 @@ verify(Cutover *c)
     GwResult rc = flow_verify(&vo);
     selection_free(&vo.selection);
     c->verify_seconds = progress_now() - started;
-    if (rc == GW_DIFFERENT) {
+    /* Exit 1, as `godwit verify` for the same finding: scripts tell differences from refusals. */
+    if (rc == GW_DIFFERENT)
         log_error("phase '%s': verify found differences between source and target (listed above); not cutting over",
                   c->opts->phase);
-        rc = GW_ERR_USAGE;
-    }
     return rc;
 }
 

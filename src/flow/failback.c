@@ -2,19 +2,16 @@
  * failback.c: `godwit failback` (DESIGN.md, "failback": replicate with the
  * roles swapped).
  *
- * The first run for a phase prepares it: it refuses while a forward
- * `replicate` of the phase is running, drains forward replication itself
- * (everything the source had committed is applied), creates the phase's
- * failback stream on the target (a slot and publications of its own, so
- * every later write on the target is kept from that moment), and records
- * the target's position and the phase's new status, after which forward
- * replication of the phase refuses to run.  Every run then streams the
- * target's changes of the phase into the source, with the checkpoint in the
- * source's _godwit state, through the same loop as replicate.
- *
- * Until `cutover` exists, the operator stops the application's writes to the
- * phase on the source before the first failback run: changes the source
- * commits after the drain would not reach the target.
+ * `godwit cutover` prepares a phase's failback (failback_prepare_stream:
+ * a slot and publications of its own on the target, so every write there
+ * is kept from that moment, with the phase's status failback, after which
+ * forward replication of the phase refuses to run).  `godwit failback`
+ * only runs for a phase so handed over (or being rolled back, whose drain
+ * is this same stream): it streams the target's changes of the phase into
+ * the source, with the checkpoint in the source's _godwit state, through
+ * the same loop as replicate.  A phase not cut over is refused before
+ * anything is written on either side: the application may already write on
+ * the target, and no stream would have kept those writes.
  */
 #include "flow/failback.h"
 
@@ -29,7 +26,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-typedef struct Preparer {
+typedef struct Precheck {
     const ReplicateOptions *opts;
     Endpoint source_ep;
     Endpoint target_ep;
@@ -37,39 +34,7 @@ typedef struct Preparer {
     EngineConn *target;
     PhaseState phase;
     MigrationPhase mp;
-} Preparer;
-
-static GwResult
-refuse_if_forward_running(Preparer *p)
-{
-    if (!p->target->ops->count_sessions)
-        return GW_OK;
-    char *app = phase_names_app(&p->mp, "replicate");
-    int running = 0;
-    GwResult rc = p->target->ops->count_sessions(p->target, app, &running);
-    free(app);
-    if (rc == GW_OK && running > 0) {
-        log_error("forward replication of phase '%s' is still running (%d session(s) on target %s): failback"
-                  " starts from a drained phase; stop `godwit replicate` (SIGTERM) once the application no longer"
-                  " writes to the phase on the source, then run failback again",
-                  p->opts->phase, running, p->target_ep.redacted);
-        rc = GW_ERR_USAGE;
-    }
-    return rc;
-}
-
-/* Everything the source had committed reaches the target first: forward replication until caught up. */
-static GwResult
-drain_forward(const ReplicateOptions *opts, const MigrationPhase *mp)
-{
-    ReplicateOptions fwd = *opts;
-    fwd.migration_id = mp->id;
-    fwd.failback = false;
-    fwd.stop_when_caught_up = true;
-    fwd.metrics_addr = NULL;
-    log_info("phase '%s': draining forward replication before failback", opts->phase);
-    return flow_replicate(&fwd);
-}
+} Precheck;
 
 GwResult
 failback_describe_phase_tables(EngineConn *conn, const char *phase, Catalog *out)
@@ -156,28 +121,38 @@ failback_prepare_stream(EngineConn *target, const MigrationPhase *mp, PhaseState
     return rc;
 }
 
+/*
+ * Failback carries back the writes of a phase handed over to the target.
+ * Before the cutover the application may already write on the target, and
+ * nothing would keep those writes: the stream is made by cutover (which
+ * fences the source and drains forward replication first), never here.
+ */
 static GwResult
-load_phase(Preparer *p, bool *prepared)
+check_phase(Precheck *p)
 {
     bool found;
     GwResult rc = p->target->ops->state_get_phase(p->target, p->opts->phase, &p->phase, &found);
     if (rc)
         return rc;
     const char *st = found ? p->phase.status : "";
-    *prepared = !strcmp(st, PHASE_FAILBACK) || !strcmp(st, PHASE_ROLLING_BACK);
-    if (*prepared || !strcmp(st, PHASE_FETCHED))
+    if (!strcmp(st, PHASE_FAILBACK) || !strcmp(st, PHASE_ROLLING_BACK))
         return GW_OK;
     if (!found || !strcmp(st, PHASE_STARTING) || !strcmp(st, PHASE_FETCHING))
-        log_error("phase '%s' has %s on target %s: fetch and replicate it first", p->opts->phase,
-                  found ? "an unfinished fetch" : "no fetch", p->target_ep.redacted);
+        log_error("phase '%s' has %s on target %s: failback follows `godwit cutover` of a fetched phase",
+                  p->opts->phase, found ? "an unfinished fetch" : "no fetch", p->target_ep.redacted);
+    else if (!strcmp(st, PHASE_FETCHED) || !strcmp(st, PHASE_CUTTING_OVER))
+        log_error("phase '%s' is %s on target %s, not cut over: failback starts after `godwit cutover --phase %s`"
+                  " (which keeps every write on the target from then on)",
+                  p->opts->phase, st, p->target_ep.redacted, p->opts->phase);
     else
         log_error("phase '%s' is %s on target %s: failback cannot start now", p->opts->phase, st,
                   p->target_ep.redacted);
     return GW_ERR_USAGE;
 }
 
+/* Both databases, and the phase cut over; nothing is written before the check. */
 static GwResult
-connect_both(Preparer *p)
+connect_both(Precheck *p, bool *webhook)
 {
     char *app = phase_names_app(&p->mp, "failback");
     GwResult rc = endpoint_init(&p->source_ep, p->opts->source_url, ROLE_SOURCE, app);
@@ -188,6 +163,12 @@ connect_both(Preparer *p)
         rc = engine_connect(&p->target_ep, &p->target);
     if (rc == GW_OK)
         rc = engine_connect(&p->source_ep, &p->source);
+    if (rc == GW_OK) {
+        *webhook = p->opts->changefeed || p->target->kind == ENGINE_COCKROACH;
+        rc = *webhook ? failback_changefeed_check(p->opts, p->source) : GW_OK;
+    }
+    if (rc == GW_OK)
+        rc = check_phase(p);
     /* The source keeps the failback stream's checkpoints (DESIGN.md, "State"). */
     if (rc == GW_OK && p->source->ops->state_init)
         rc = p->source->ops->state_init(p->source);
@@ -195,7 +176,7 @@ connect_both(Preparer *p)
 }
 
 static void
-preparer_free(Preparer *p)
+precheck_free(Precheck *p)
 {
     engine_close(p->source);
     engine_close(p->target);
@@ -205,36 +186,22 @@ preparer_free(Preparer *p)
 }
 
 /*
- * The first run's steps; later runs find the phase prepared and skip them.
+ * The phase must be cut over (its failback stream prepared by cutover).
  * *webhook: the target's changes come through a changefeed webhook
  * (failback_changefeed.h), not a slot: a CockroachDB target, or --changefeed.
  */
 static GwResult
-prepare(const ReplicateOptions *opts, MigrationPhase *mp, bool *webhook)
+check_handed_over(const ReplicateOptions *opts, MigrationPhase *mp, bool *webhook)
 {
-    Preparer p;
+    Precheck p;
     memset(&p, 0, sizeof p);
     p.opts = opts;
-    bool prepared = false;
     GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, "failback", opts->phase,
                                   &p.mp);
     *mp = p.mp;
     if (rc == GW_OK)
-        rc = connect_both(&p);
-    if (rc == GW_OK) {
-        *webhook = opts->changefeed || p.target->kind == ENGINE_COCKROACH;
-        rc = *webhook ? failback_changefeed_check(opts, p.source) : GW_OK;
-    }
-    if (rc == GW_OK)
-        rc = load_phase(&p, &prepared);
-    if (rc == GW_OK && !prepared)
-        rc = refuse_if_forward_running(&p);
-    if (rc == GW_OK && !prepared) {
-        rc = drain_forward(opts, &p.mp);
-        if (rc == GW_OK)
-            rc = failback_prepare_stream(p.target, &p.mp, &p.phase, *webhook);
-    }
-    preparer_free(&p);
+        rc = connect_both(&p, webhook);
+    precheck_free(&p);
     return rc;
 }
 
@@ -243,7 +210,7 @@ flow_failback(const ReplicateOptions *opts)
 {
     bool webhook = false;
     MigrationPhase mp;
-    GwResult rc = prepare(opts, &mp, &webhook);
+    GwResult rc = check_handed_over(opts, &mp, &webhook);
     if (rc)
         return rc;
     ReplicateOptions back = *opts;

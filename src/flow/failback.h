@@ -10,12 +10,15 @@
 #include "flow/replicate.h"
 #include "util/result.h"
 
-/* Prepares the phase's failback stream on its first run, then streams (see replicate.h). */
+/*
+ * Streams a cut-over phase's changes back (see replicate.h); a phase not cut
+ * over is refused (GW_ERR_USAGE) before anything is created.
+ */
 GwResult flow_failback(const ReplicateOptions *opts) GW_MUST_CHECK;
 
 /*
- * Creates the phase's failback stream on the target (a slot and
- * publications, or with webhook the changefeed's cursor) and records it in
+ * Cutover's step: creates the phase's failback stream on the target (a slot
+ * and publications, or with webhook the changefeed's cursor) and records it in
  * the phase's state, whose status becomes failback: every write on the
  * target from this moment on is kept for `godwit failback`.  phase is
  * updated as stored.

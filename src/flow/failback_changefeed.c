@@ -196,7 +196,7 @@ failback_changefeed_check_options(const ReplicateOptions *opts)
     return rc;
 }
 
-/* ------------------------------------------------------------------ first run */
+/* ------------------------------------------------------------------ prepared by cutover */
 
 GwResult
 failback_changefeed_prepare(EngineConn *target, PhaseState *phase)

@@ -3,9 +3,10 @@
  * changes come back through a changefeed posting to godwit's HTTPS endpoint
  * instead of a replication slot (DESIGN.md, "CockroachDB specifics").
  *
- * The first run (failback.c, prepare) records the changefeed's cursor, the
- * target's clock once forward replication is drained, as the phase's
- * failback position.  Every run then prints the CREATE CHANGEFEED statement
+ * The cutover (failback_prepare_stream) records the changefeed's cursor,
+ * the target's clock once forward replication is drained, as the phase's
+ * failback position; failback runs only for a phase so prepared.  Every run
+ * prints the CREATE CHANGEFEED statement
  * to run on the target (or runs it, --create-changefeed), serves the
  * webhook, which stages each batch in the source's _godwit schema before it
  * answers 200, and applies what is staged one resolved interval at a time:
@@ -38,7 +39,7 @@ GwResult failback_changefeed_check(const ReplicateOptions *opts, const EngineCon
 /* The options part of it, for the command line (--changefeed given: checked before connecting). */
 GwResult failback_changefeed_check_options(const ReplicateOptions *opts) GW_MUST_CHECK;
 
-/* The first run's last step: the cursor from the target's clock, recorded with the phase's new status. */
+/* Cutover's last step: the cursor from the target's clock, recorded with the phase's new status. */
 GwResult failback_changefeed_prepare(EngineConn *target, PhaseState *phase) GW_MUST_CHECK;
 
 /* Serves the webhook and applies what it stages, until stopped (see above). */

@@ -30,7 +30,18 @@
 #include "flow/plan_check.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/signals.h"
 
+/*
+ * SIGINT and SIGTERM only set a flag: each step of the fetch ends before
+ * the next one looks at it, so that an interrupted fetch leaves its state
+ * where --resume can pick it up, and says so (interrupted_report).
+ */
+static GwResult
+stop_point(GwResult rc)
+{
+    return rc == GW_OK && signals_stop_requested() ? GW_ERR_INTERNAL : rc;
+}
 
 static GwResult
 connect_both(FetchRun *run)
@@ -395,31 +406,31 @@ fetch_steps(FetchRun *run)
                                  &run->migration);
     phase_names_init(&run->mp, run->migration.rec.id, run->opts->phase);
     if (rc == GW_OK)
-        rc = connect_both(run);
+        rc = stop_point(connect_both(run));
     if (rc == GW_OK)
-        rc = fetch_source_options(run);
+        rc = stop_point(fetch_source_options(run));
     /* A plan's phases are checked against each other and the source's rows before anything is created. */
     if (rc == GW_OK && run->opts->plan)
         rc = flow_plan_check_source(run->opts->plan, run->source, run->opts->allow_uncovered);
     if (rc == GW_OK)
-        rc = describe_selection(run, &before);
+        rc = stop_point(describe_selection(run, &before));
     if (rc == GW_OK)
-        rc = decide_phase(run, &before, &done);
+        rc = stop_point(decide_phase(run, &before, &done));
     /* Every refusal comes before the first change, on either side. */
     if (rc == GW_OK && !done)
-        rc = check_everything(run, &before);
+        rc = stop_point(check_everything(run, &before));
     if (rc == GW_OK && !done)
-        rc = end_stale_sessions(run);
+        rc = stop_point(end_stale_sessions(run));
     /* The target's tables are made ready before any slot exists. */
     if (rc == GW_OK && !done)
-        rc = start_phase(run, &before);
+        rc = stop_point(start_phase(run, &before));
     if (rc || done) {
         catalog_free(&before);
         return rc;
     }
-    rc = open_worker_sources(run);
+    rc = stop_point(open_worker_sources(run));
     if (rc == GW_OK)
-        rc = take_snapshot(run, &before);
+        rc = stop_point(take_snapshot(run, &before));
     if (rc == GW_OK) {
         /* Described again inside the snapshot: what is copied is exactly what is described. */
         Selection *sel = &run->opts->selection;
@@ -429,12 +440,52 @@ fetch_steps(FetchRun *run)
         rc = same_tables(run, &before);
     catalog_free(&before);
     if (rc == GW_OK)
-        rc = fetch_plan_tables(run);
+        rc = stop_point(fetch_plan_tables(run));
     if (rc == GW_OK)
-        rc = copy_everything(run);
+        rc = stop_point(copy_everything(run));
     if (rc == GW_OK)
         rc = record_done(run);
     return rc;
+}
+
+/* "N of M shards copied" from the target's record (what --resume keeps), or NULL. */
+static char *
+shards_done(FetchRun *run)
+{
+    ShardProgress *shards = NULL;
+    int n = 0;
+    if (!run->target || !run->phase.name ||
+        run->target->ops->state_get_shards(run->target, run->phase.name, &shards, &n) != GW_OK)
+        return NULL;
+    int done = 0;
+    for (int i = 0; i < n; i++) {
+        done += shards[i].done;
+        shard_progress_free(&shards[i]);
+    }
+    free(shards);
+    return n ? gw_asprintf("%d of %d shards copied", done, n) : NULL;
+}
+
+/*
+ * One line for an interrupted fetch: what it left behind (the phase's
+ * status as recorded, shards copied, the slot holding WAL) and the command
+ * that continues it.  Read from the target, so it says what --resume finds.
+ */
+static void
+interrupted_report(FetchRun *run)
+{
+    const FetchOptions *o = run->opts;
+    const char *status = run->phase.status;
+    bool recorded = status != NULL;
+    char *shards = recorded ? shards_done(run) : NULL;
+    char *state = !recorded ? gw_asprintf("no phase recorded yet")
+                  : gw_asprintf("phase '%s' %s%s%s%s%s%s", o->phase, status, shards ? ", " : "", shards ? shards : "",
+                                run->phase.slot ? ", replication slot " : "", run->phase.slot ? run->phase.slot : "",
+                                run->phase.slot ? " kept (holding WAL on the source until the fetch goes on)" : "");
+    const char *next = recorded ? o->resume_command : o->rerun_command;
+    log_error("fetch interrupted: %s; continue with: %s", state, next ? next : "the same command with --resume");
+    free(state);
+    free(shards);
 }
 
 GwResult
@@ -447,7 +498,9 @@ flow_fetch(FetchOptions *opts)
     catalog_init(&run.catalog);
 
     GwResult rc = fetch_steps(&run);
-    if (rc && run.phase.name && run.phase.stream && run.phase.slot)
+    if (rc && signals_stop_requested())
+        interrupted_report(&run);
+    else if (rc && run.phase.name && run.phase.stream && run.phase.slot)
         log_warn("replication slot %s keeps WAL on the source until this phase is resumed or dropped",
                  run.phase.slot);
 

@@ -34,6 +34,12 @@ typedef struct FetchOptions {
     const char *plan_file;
     const Plan *plan;               /* NULL: no plan */
     bool allow_uncovered;           /* rows no phase of the plan takes are a warning, not an error */
+    /*
+     * What an interrupted fetch tells the operator to run next (passwords
+     * masked): the command line as given, and with --resume.  NULL: not said.
+     */
+    const char *rerun_command;
+    const char *resume_command;
 } FetchOptions;
 
 GwResult flow_fetch(FetchOptions *opts) GW_MUST_CHECK;

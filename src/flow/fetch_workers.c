@@ -238,9 +238,8 @@ fetch_run_workers(FetchRun *run)
     pthread_cond_destroy(&run->cv);
     if (rc == GW_OK)
         rc = (GwResult) atomic_load(&run->failed);
-    if (rc == GW_OK && signals_stop_requested()) {
-        log_error("interrupted; completed shards are kept: run the same command with --resume to finish");
+    /* flow_fetch says what was kept and how to go on. */
+    if (rc == GW_OK && signals_stop_requested())
         rc = GW_ERR_INTERNAL;
-    }
     return rc;
 }

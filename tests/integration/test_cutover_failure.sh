@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A cutover whose step fails leaves the source the system of record (PostgreSQL -> PostgreSQL):
 # - the target differs from the source in one row of the phase: cutover --fence --verify full fails at
-#   verify with exit 2 and a message saying so, lifts the fence (no trigger left, the application's
+#   verify with exit 1 (as `godwit verify` for differences) and a message saying so, lifts the fence (no trigger left, the application's
 #   write goes through), puts the phase back to fetched and records a cutover_failed event naming
 #   the step; no failback slot exists on the target;
 # - once the row is mended, replicate runs again and cutover --verify none moves the phase: every
@@ -22,7 +22,7 @@ setup_src "$DB" "UPDATE \"Accounts\" SET balance = balance + 1 WHERE id = 2"
 # A row of the phase that differs on the target (no stream writes it).
 setup_tgt "$DB" "UPDATE \"Accounts\" SET balance = -1 WHERE id = 4"
 
-assert_exit 2 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase fail_x --fence \
+assert_exit 1 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase fail_x --fence \
     --verify full
 assert_contains "$ERR" "verify found differences"
 assert_contains "$ERR" "the source remains the system of record, its fence lifted"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Failback PostgreSQL -> MariaDB (MySQL as the writer), checked by independent SQL on both servers:
 #   fetch MariaDB -> PostgreSQL (phase fb; and phase other, into another database, for the loop
-#   check), replicate, then the first failback run (drains forward, prepares the stream);
+#   check), replicate, failback refused before the cutover, then cutover (drains forward, prepares the
+#   stream);
 #   fixed SQL on the PostgreSQL target: inserts, updates (also of the key, a three-step key swap,
 #   several updates of one row in one transaction, an insert deleted in the same transaction),
 #   deletes, NULLs, every mapped type at its edges (BIT, SET, ENUM, TIME beyond 24 h and negative,
@@ -191,14 +192,20 @@ hits_digest() {
 hits_synced() { [ "$(hits_digest p 2>/dev/null)" = "$(hits_digest m 2>/dev/null)" ]; }
 assert_all_equal "after fetch"
 
-# ---------------------------------------------------------------- forward, then the first failback run
+# ---------------------------------------------------------------- forward, refused failback, cutover
 setup_m "$DB" "UPDATE counters SET note = 'forward' WHERE id = 1"
 assert_exit 0 "$GODWIT" replicate --source "$(my_url)" --target "$(tgt_url "$DB")" --phase fb --stop-when-caught-up
+gw_failback 2 --stop-when-caught-up
+assert_contains "$ERR" "godwit cutover --phase fb"
+assert_eq fetched "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = 'fb'")" "status after the refused failback"
+assert_eq "" "$(slots_of "$GW_TGT_SERVER" "$DB")" "slots on the target after the refused failback"
 setup_m "$DB" "UPDATE counters SET note = 'drained' WHERE id = 2"
-gw_failback 0 --stop-when-caught-up || abort_test "first failback run"
+assert_exit 0 "$GODWIT" cutover --source "$(my_url)" --target "$(tgt_url "$DB")" --phase fb --quiet-seconds 1 \
+    --verify none || abort_test "cutover"
 assert_contains "$ERR" "failback prepared"
-assert_eq "drained" "$(psql_tgt "$DB" "SELECT note FROM gw_fb_my.counters WHERE id = 2")" "change drained by the first failback run"
-# Its `_godwit` state was created by failback's session (marked skip_replication).
+gw_failback 0 --stop-when-caught-up || abort_test "first failback run"
+assert_eq "drained" "$(psql_tgt "$DB" "SELECT note FROM gw_fb_my.counters WHERE id = 2")" "change drained by the cutover"
+# The source's `_godwit` state (its sessions marked skip_replication).
 assert_eq "1" "$(msql "" "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '_godwit' AND TABLE_NAME = 'checkpoints'")" "_godwit.checkpoints on MariaDB"
 
 # ---------------------------------------------------------------- changes on the target

@@ -2,8 +2,9 @@
 # Failback PostgreSQL -> PostgreSQL, with two phases on the same tables side by side.
 # Phase a (region 'A', odd ids) and phase b (region 'B', even ids) are fetched into the same target
 # tables (b's fetch finds a's rows there) and replicated.  Then:
-# - failback of a is refused while forward replication of a runs;
-# - failback of a drains a and prepares its stream; replicate of a is refused from then on;
+# - failback of a before its cutover is refused (exit 2, pointing to cutover) with nothing made: no slot
+#   or publication on the target, status and events unchanged;
+# - cutover of a drains a and prepares its failback stream; replicate of a is refused from then on;
 # - under concurrent writes (pgbench) to a's rows on the target and to b's rows on the source, with
 #   failback a and replicate b running, and failback killed with -9 once mid-load, plus fixed SQL on
 #   the target (TOASTed value left unchanged, key change, deletes, NULLs, quoted names, a keyless
@@ -82,21 +83,33 @@ bg_failback() {   # VAR ARGS...
     printf -v "${var}_ERR" '%s' "$ERR"
 }
 
-# Refused while forward replication of the phase runs.
+# Not cut over: refused (the application may already write on the target, and no stream would keep
+# those writes) before anything is made on either side, also while forward replication of a runs.
 bg_replicate RA "$DB" "$DB" --phase a
 wait_for 30 grep -q "starting from\|resuming from" "$RA_ERR" || fail "replicate a did not start"
+events_before=$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events")
+src_state_before=$(psql_src "$DB" "SELECT count(*) FROM pg_namespace WHERE nspname = '_godwit'")
 gw_failback 2 --phase a
-assert_contains "$ERR" "still running"
+assert_contains "$ERR" "godwit cutover --phase a"
+assert_eq 1 "$(grep -c . "$ERR")" "one line on stderr for the refusal"
+assert_eq "" "$(slots_of "$GW_TGT_SERVER" "$DB")" "slots on the target after the refused failback"
+assert_eq 0 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_publication")" "publications on the target after the refused failback"
+assert_eq fetched "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = 'a'")" "phase a status after the refused failback"
+assert_eq "$events_before" "$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events")" "events after the refused failback"
+assert_eq "$src_state_before" "$(psql_src "$DB" "SELECT count(*) FROM pg_namespace WHERE nspname = '_godwit'")" \
+    "godwit state on the source after the refused failback"
 stop_bg "$RA"
 assert_eq 0 "$RC" "replicate a stops cleanly"
 
-# Forward b keeps running; a change made on the source for a before the first failback run is drained by it.
+# Forward b keeps running; a change made on the source for a before the cutover is drained by it, and
+# cutover prepares failback.
 bg_replicate RB "$DB" "$DB" --phase b
-setup_src "$DB" "UPDATE orders SET note = 'drained by failback' WHERE id = 1"
-gw_failback 0 --phase a --stop-when-caught-up
+setup_src "$DB" "UPDATE orders SET note = 'drained by cutover' WHERE id = 1"
+assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase a --fence --verify full
 assert_contains "$ERR" "failback prepared"
-assert_eq "drained by failback" "$(psql_tgt "$DB" "SELECT note FROM orders WHERE id = 1")" "drained change on the target"
+assert_eq "drained by cutover" "$(psql_tgt "$DB" "SELECT note FROM orders WHERE id = 1")" "drained change on the target"
 assert_eq failback "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = 'a'")" "phase a status"
+assert_ne "" "$(slots_of "$GW_TGT_SERVER" "$DB")" "failback slot on the target after the cutover"
 gw_replicate 2 "$DB" "$DB" --phase a
 assert_contains "$ERR" "is cut over"
 

@@ -2,8 +2,11 @@
 # Failback through a CockroachDB changefeed webhook, with PostgreSQL standing in for the CockroachDB target
 # (it only holds the phase's state: no changefeed runs here).  Bodies follow CockroachDB's documented webhook
 # format ({"payload": [...], "length": N} and {"resolved": "<nanos>.<logical>"}), posted with curl over TLS:
-# - the first run drains forward replication, records a cursor and prints the CREATE CHANGEFEED statement
-#   (cursor, options, the certificate as ca_cert, a placeholder instead of the token);
+# - failback before the phase's cutover is refused (exit 2, pointing to cutover) with nothing made:
+#   status and events unchanged on the target, no _godwit state on the source;
+# - cutover --changefeed drains forward replication and records a cursor; the first failback run prints
+#   the CREATE CHANGEFEED statement (cursor, options, the certificate as ca_cert, a placeholder instead
+#   of the token);
 # - inserts, updates with before/after, deletes and every value type are applied only once a resolved
 #   timestamp covers them, and changes after it are not; a redelivered batch, out-of-order batches, a change
 #   at or before the cursor, an older resolved timestamp, and the phase's row filter (a row moving out of
@@ -39,7 +42,7 @@ CREATE TRIGGER audit_items AFTER INSERT OR UPDATE OR DELETE ON items FOR EACH RO
 SQL
 gw_fetch 0 "$DB" "$DB" --phase w --tables public.orders,public.items --where "public.orders: region = 'A'" \
     || abort_test "fetch"
-# A forward change, drained by failback's first run.
+# A forward change, drained by the cutover.
 setup_src "$DB" "UPDATE orders SET note = 'drained' WHERE id = 2"
 
 CERT=$GW_OUT/cert.pem KEY=$GW_OUT/key.pem TOKENF=$GW_OUT/token
@@ -83,10 +86,24 @@ staged() { psql_src "$DB" "SELECT count(*) FROM _godwit.changefeed_staging"; }
 audits() { psql_src "$DB" "SELECT count(*) FROM audit WHERE tbl = '$1' AND id = $2 AND op = '$3'${4:+ AND note = '$4'}"; }
 src_row() { psql_src "$DB" "SELECT $2 FROM $1 WHERE id = $3"; }
 
-# ---------------------------------------------------------------- first run: prepare, statement
+# ---------------------------------------------------------------- not cut over: refused
+events_before=$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events")
+assert_exit 2 "$GODWIT" failback --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase w --changefeed \
+    --listen "127.0.0.1:$PORT" --tls-cert "$CERT" --tls-key "$KEY" --token-file "$TOKENF"
+assert_contains "$ERR" "godwit cutover --phase w"
+assert_eq fetched "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = 'w'")" "status after the refused failback"
+assert_eq "" "$(psql_tgt "$DB" "SELECT failback_position FROM _godwit.phases WHERE name = 'w'")" \
+    "failback position after the refused failback"
+assert_eq "$events_before" "$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.events")" "events after the refused failback"
+assert_eq 0 "$(psql_src "$DB" "SELECT count(*) FROM pg_namespace WHERE nspname = '_godwit'")" \
+    "godwit state on the source after the refused failback"
+
+# ---------------------------------------------------------------- cutover prepares, first run: statement
+assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase w --changefeed \
+    --fence --verify full
+assert_contains "$ERR" "failback prepared"
+assert_contains "$ERR" "placeholder"
 start_failback FB
-assert_contains "$FB_ERR" "failback prepared"
-assert_contains "$FB_ERR" "placeholder"
 assert_eq drained "$(psql_tgt "$DB" "SELECT note FROM orders WHERE id = 2")" "forward change drained to the target"
 assert_eq failback "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = 'w'")" "phase status"
 CURSOR=$(psql_tgt "$DB" "SELECT failback_position FROM _godwit.phases WHERE name = 'w'")

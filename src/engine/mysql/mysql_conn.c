@@ -19,6 +19,7 @@
 #include "engine/mysql/mysql_internal.h"
 #include "engine/mysql/mysql_url.h"
 #include "util/log.h"
+#include "util/url.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 #include "util/sleep.h"
@@ -81,7 +82,10 @@ open_session(const Endpoint *ep, MYSQL **out, char **database, unsigned int *err
     MyUrl u;
     char err[256];
     if (mysql_url_parse(ep->url, &u, err, sizeof err) != 0) {
-        log_error("%s URL '%s' is not valid: %s", role_name(ep->role), ep->redacted, err);
+        /* In a malformed URL the piece the parser quotes (a "port") can be part of the password. */
+        char *why = url_scrub(err, ep->url);
+        log_error("%s URL '%s' is not valid: %s", role_name(ep->role), ep->redacted, why);
+        free(why);
         return GW_ERR_USAGE;
     }
     MYSQL *my = mysql_init(NULL);

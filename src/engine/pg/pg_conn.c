@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/url.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
 
@@ -66,8 +67,10 @@ pg_open(const Endpoint *ep, bool replication, PGconn **out)
     char *err = NULL;
     PQconninfoOption *opts = PQconninfoParse(ep->url, &err);
     if (!opts) {
-        log_error("%s URL '%s' is not valid: %s", role_name(ep->role), ep->redacted,
-                  err ? err : "cannot parse");
+        /* libpq quotes the string, or a piece of it, in its message. */
+        char *why = url_scrub(err ? err : "cannot parse", ep->url);
+        log_error("%s URL '%s' is not valid: %s", role_name(ep->role), ep->redacted, why);
+        free(why);
         PQfreemem(err);
         return GW_ERR_USAGE;
     }
@@ -77,8 +80,13 @@ pg_open(const Endpoint *ep, bool replication, PGconn **out)
         if (!strcmp(o->keyword, "connect_timeout") && o->val && *o->val)
             has_timeout = true;
         if (!strcmp(o->keyword, "port") && o->val && !ports_valid(o->val)) {
-            log_error("%s URL '%s' is not valid: port '%s' is not a number from 1 to 65535", role_name(ep->role),
-                      ep->redacted, o->val);
+            /* In a malformed URL the "port" can be a piece of the password. */
+            char *port = gw_asprintf("\"%s\"", o->val);
+            char *shown = url_scrub(port, ep->url);
+            log_error("%s URL '%s' is not valid: port %s is not a number from 1 to 65535", role_name(ep->role),
+                      ep->redacted, shown);
+            free(shown);
+            free(port);
             rc = GW_ERR_USAGE;
         }
     }
@@ -107,7 +115,9 @@ pg_open(const Endpoint *ep, bool replication, PGconn **out)
     }
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(pg) != CONNECTION_OK) {
-        log_error("%s %s: cannot connect: %s", role_name(ep->role), ep->redacted, PQerrorMessage(pg));
+        char *why = url_scrub(PQerrorMessage(pg), ep->url);
+        log_error("%s %s: cannot connect: %s", role_name(ep->role), ep->redacted, why);
+        free(why);
         PQfinish(pg);
         return role_error(ep->role);
     }
