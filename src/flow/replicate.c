@@ -33,6 +33,7 @@
 #include "core/selection.h"
 #include "engine/engine.h"
 #include "flow/change_filter.h"
+#include "flow/runner_lock.h"
 #include "http/http_server.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -47,6 +48,8 @@
 #define CATCH_UP_POLL_MS 100
 /* How often, while commits are in flight and the stream is quiet, the writer is asked which are done. */
 #define COLLECT_POLL_MS 1
+/* How often a stream makes sure it still holds its runner lock (runner_lock.h). */
+#define RUNNER_CHECK_S 1.0
 /* How often a stream looks at its phase's state for a handover (cutover, rollback). */
 #define HANDOFF_POLL_MS 50
 /*
@@ -102,6 +105,7 @@ typedef struct Replicator {
     EngineConn *writer;
     EngineConn *state;          /* the migration's target: the phase's state */
     EngineConn *watch;          /* the same database, for watching the phase's status between transactions */
+    RunnerLock lock;            /* this process is the stream's only runner while it holds it (on the writer) */
     const EngineOps *rd;
     const EngineOps *wr;
     PhaseState phase;
@@ -136,6 +140,7 @@ typedef struct Replicator {
     bool quiet;                 /* --stop-when-quiet: the phase had no change for that long */
     StreamPos handoff_goal;
     double last_watch;
+    double last_lock_check;
     double last_idle_checkpoint;
     double last_phase_change;   /* when a change of the phase was last applied (progress_now) */
     double last_poll;
@@ -387,22 +392,30 @@ connect_all(Replicator *r)
         log_error("%s cannot stream to %s", r->rd->name, r->wr->name);
         return GW_ERR_USAGE;
     }
+    /* Under the runner lock (setup took it): what they end is a dead runner's, never a live one's. */
     rc = r->rd->end_stale_sessions(r->reader);
     if (rc == GW_OK)
         rc = r->wr->end_stale_sessions(r->writer);
     return rc;
 }
 
+/*
+ * last: the stream ends, and the runner lock goes too, once nothing writes
+ * any more but before the sessions that cutover and rollback watch for
+ * (reader, watch) close: once those are gone, the lock is free.
+ */
 static void
-disconnect_all(Replicator *r)
+disconnect_all(Replicator *r, bool last)
 {
     if (r->stream)
         r->rd->stream_close(r->stream);
     r->stream = NULL;
     if (r->writer && r->group_open)
         r->wr->apply_abort(r->writer);
-    engine_close(r->reader);
     engine_close(r->writer);
+    if (last)
+        runner_lock_release(&r->lock);
+    engine_close(r->reader);
     engine_close(r->watch);
     r->reader = r->writer = r->state = r->watch = NULL;
     phase_state_free(&r->phase);
@@ -433,7 +446,11 @@ name_phase_tables(Replicator *r)
 static GwResult
 setup(Replicator *r, bool first)
 {
-    GwResult rc = connect_all(r);
+    /* First the lock: a second runner is refused before it touches anything. */
+    GwResult rc = runner_lock_hold(&r->lock);
+    r->last_lock_check = progress_now();
+    if (rc == GW_OK)
+        rc = connect_all(r);
     if (rc == GW_OK)
         rc = load_phase(r);
     /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too, both ways. */
@@ -868,6 +885,16 @@ log_progress(Replicator *r, bool force)
              r->opts->failback ? "failback" : "replicate", r->opts->phase, r->txns, r->changes, r->skipped_own, pos);
 }
 
+/* Now and then: the runner lock is still this process's (taken again if its session was lost). */
+static GwResult
+keep_lock(Replicator *r)
+{
+    if (r->now - r->last_lock_check < RUNNER_CHECK_S)
+        return GW_OK;
+    r->last_lock_check = r->now;
+    return runner_lock_hold(&r->lock);
+}
+
 static GwResult
 stream_loop(Replicator *r)
 {
@@ -897,6 +924,8 @@ stream_loop(Replicator *r)
                                           : HANDOFF_POLL_MS;
         GwResult rc = watch_handoff(r);
         if (rc == GW_OK)
+            rc = keep_lock(r);
+        if (rc == GW_OK)
             rc = r->rd->stream_next(r->stream, timeout, &ev, &ch);
         if (rc)
             return rc;
@@ -923,6 +952,8 @@ transient(const Replicator *r, GwResult rc)
 {
     if (r->fatal)
         return false;
+    if (r->lock.transient)
+        return true;
     /* Error codes name the migration's roles: in failback the reader is the target. */
     if (rc == role_error(r->reader_ep.role))
         return !r->reader || r->reader->ops->error_is_transient(r->reader);
@@ -952,10 +983,10 @@ run_with_retries(Replicator *r)
         }
         log_progress(r, true);
         if (rc == GW_OK || !transient(r, rc) || signals_stop_requested()) {
-            disconnect_all(r);
+            disconnect_all(r, true);
             return rc;
         }
-        disconnect_all(r);
+        disconnect_all(r, false);
         double now = progress_now();
         if (outage_started == 0)
             outage_started = now;
@@ -993,6 +1024,8 @@ flow_replicate(const ReplicateOptions *opts)
     if (rc == GW_OK)
         rc = endpoint_init(&r.writer_ep, writer_url, opts->failback ? ROLE_SOURCE : ROLE_TARGET, app);
     free(app);
+    runner_lock_init(&r.lock, &r.writer_ep, r.stream_name, opts->failback ? "failback" : "forward replication",
+                     opts->phase);
     r.reader_ep.server_id = opts->server_id;
     r.reader_ep.ddl_applied = opts->ddl_applied;
     metrics_init(&r.m);
@@ -1001,6 +1034,7 @@ flow_replicate(const ReplicateOptions *opts)
         rc = http_server_start(opts->metrics_addr, &http);
     if (rc == GW_OK)
         rc = run_with_retries(&r);
+    runner_lock_release(&r.lock);
     http_server_stop(http);
     metrics_reset();
     if (rc == GW_OK)
