@@ -7,7 +7,9 @@
 #   also when the dead runner's sessions are still open on the target (they go through a TCP proxy that
 #   is frozen, so the server cannot notice the death): the dead runner's lock is told from a live one's
 #   by its pid, its sessions are ended, and the tables end equal;
-# - the same for failback (slot-based, PostgreSQL into PostgreSQL) after a cutover.
+# - the same for failback (slot-based, PostgreSQL into PostgreSQL) after a cutover;
+# - and a second failback through the changefeed webhook (PostgreSQL standing in for CockroachDB) is
+#   refused while the first keeps applying what its webhook receives.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=$(new_dbs gw_one_runner) || abort_test "createdb"
@@ -18,8 +20,11 @@ HOST=$(hostname)
 setup_src "$DB" - <<'SQL'
 CREATE TABLE items (id integer PRIMARY KEY, v text NOT NULL);
 INSERT INTO items SELECT i, 'v' || i FROM generate_series(1, 100) i;
+CREATE TABLE hooks (id integer PRIMARY KEY, v text NOT NULL);
+INSERT INTO hooks SELECT i, 'h' || i FROM generate_series(1, 10) i;
 SQL
-gw_fetch 0 "$DB" "$DB" --phase "$PHASE" || abort_test "fetch failed"
+gw_fetch 0 "$DB" "$DB" --phase "$PHASE" --tables public.items || abort_test "fetch failed"
+gw_fetch 0 "$DB" "$DB" --phase hook --tables public.hooks || abort_test "fetch of phase hook failed"
 
 # Rows with ids FROM..TO on the source; then waits until the target has them.
 add_rows() {   # SIDE FROM TO
@@ -48,7 +53,7 @@ check_second_refused() {
     assert_short_message "$ERR"
     is_running "$pid" || fail "$what: the first runner exited after the second was refused"
     assert_not_contains "$err" "reconnect"
-    assert_not_contains "$err" "ended"
+    assert_not_contains "$err" "left by an earlier"
     assert_not_contains "$err" "terminating connection"
 }
 
@@ -61,7 +66,7 @@ before_src=$(sessions_of src replicate)
 before_tgt=$(sessions_of tgt replicate)
 
 t0=$SECONDS
-gw_replicate 2 "$DB" "$DB" --phase "$PHASE"
+GW_CMD_TIMEOUT=30 gw_replicate 2 "$DB" "$DB" --phase "$PHASE"
 [ $((SECONDS - t0)) -le 10 ] || fail "replicate: the second run took $((SECONDS - t0)) s to be refused"
 check_second_refused replicate "$R1" "$R1_ERR"
 assert_eq "$before_src" "$(sessions_of src replicate)" "replicate's sessions on the source after the second run"
@@ -72,7 +77,7 @@ check_second_refused replicate "$R1" "$R1_ERR"
 
 # A stopped runner is still alive: refused.
 kill -STOP "$R1"
-gw_replicate 2 "$DB" "$DB" --phase "$PHASE"
+GW_CMD_TIMEOUT=30 gw_replicate 2 "$DB" "$DB" --phase "$PHASE"
 assert_contains "$ERR" "pid $R1"
 kill -CONT "$R1"
 stop_bg "$R1"
@@ -148,7 +153,7 @@ wait_for 30 has_rows src 2001 2010 || fail "failback: rows written before the se
 before_src=$(sessions_of src failback)
 before_tgt=$(sessions_of tgt failback)
 t0=$SECONDS
-assert_exit 2 "$GODWIT" failback --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase "$PHASE"
+GW_CMD_TIMEOUT=30 assert_exit 2 "$GODWIT" failback --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase "$PHASE"
 [ $((SECONDS - t0)) -le 10 ] || fail "failback: the second run took $((SECONDS - t0)) s to be refused"
 check_second_refused failback "$F1" "$F1_ERR"
 assert_eq "$before_src" "$(sessions_of src failback)" "failback's sessions on the source after the second run"
@@ -169,5 +174,47 @@ is_running "$F2" || fail "failback after kill -9 exited: $(_gw_first_lines "$F2_
 stop_bg "$F2"
 assert_eq 0 "$RC" "failback after kill -9 stops cleanly"
 assert_tables_equal "$DB" "$DB" public.items id
+
+# ---------------------------------------------------------------- failback through the changefeed webhook
+CERT=$GW_OUT/cert.pem KEY=$GW_OUT/key.pem TOKENF=$GW_OUT/token
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$KEY" -out "$CERT" -days 2 \
+    -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >"$GW_OUT/openssl.log" 2>&1 || abort_test "openssl"
+TOKEN="tok-$RANDOM$RANDOM"
+printf '%s\n' "$TOKEN" >"$TOKENF"
+chmod 600 "$TOKENF"
+assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase hook --fence \
+    --changefeed --verify none || abort_test "cutover of phase hook failed"
+webhook_failback() {   # PORT [bg VAR]
+    local port=$1; shift
+    local args=(failback --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase hook --changefeed
+        --listen "127.0.0.1:$port" --tls-cert "$CERT" --tls-key "$KEY" --token-file "$TOKENF")
+    if [ $# -gt 0 ]; then bg_start "$2" "$GODWIT" "${args[@]}"; else GW_CMD_TIMEOUT=30 assert_exit 2 "$GODWIT" "${args[@]}"; fi
+}
+HPORT=$(free_port)
+webhook_failback "$HPORT" bg H1
+H1_ERR=$ERR
+wait_for 60 grep -q "webhook listening\|error" "$H1_ERR" || abort_test "webhook failback did not start listening"
+grep -q "webhook listening" "$H1_ERR" || abort_test "webhook failback failed: $(_gw_first_lines "$H1_ERR")"
+before_src=$(sessions_of src failback)
+t0=$SECONDS
+webhook_failback "$(free_port)"
+[ $((SECONDS - t0)) -le 10 ] || fail "webhook failback: the second run took $((SECONDS - t0)) s to be refused"
+check_second_refused "webhook failback" "$H1" "$H1_ERR"
+assert_eq "$before_src" "$(sessions_of src failback)" "webhook failback's sessions on the source after the second run"
+# The first still applies: a change and a resolved timestamp after the cursor reach the source.
+CURSOR=$(psql_tgt "$DB" "SELECT failback_position FROM _godwit.phases WHERE name = 'hook'")
+WALL=${CURSOR%%.*}
+post() {   # JSON
+    curl -sS --cacert "$CERT" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' --data-binary "$1" "https://127.0.0.1:$HPORT/godwit/hook"
+}
+assert_eq 200 "$(post '{"payload": [{"after": {"id": 11, "v": "from the webhook"}, "before": null, "key": [11],
+    "topic": "defaultdb.public.hooks", "updated": "'$((WALL + 1000000)).0000000000'"}], "length": 1}')" "HTTP status of a batch"
+assert_eq 200 "$(post '{"resolved": "'$((WALL + 2000000)).0000000000'"}')" "HTTP status of a resolved timestamp"
+hook_row() { [ "$(psql_src "$DB" "SELECT v FROM hooks WHERE id = 11")" = "from the webhook" ]; }
+wait_for 30 hook_row || fail "webhook failback: the change posted after the second run did not reach the source"
+check_second_refused "webhook failback" "$H1" "$H1_ERR"
+stop_bg "$H1"
+assert_eq 0 "$RC" "webhook failback stops cleanly"
 
 finish
