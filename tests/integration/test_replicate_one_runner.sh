@@ -3,7 +3,8 @@
 # - a second `replicate` of a phase whose replicate runs is refused at once (exit 2, naming the host and
 #   pid of the first), and the first is not disturbed: the same server sessions before and after, no
 #   reconnect or ended session in its stderr, and rows written afterwards still arrive;
-# - a stopped (SIGSTOP) runner is alive: still refused; after kill -9 a new replicate starts at once,
+# - a stopped (SIGSTOP) runner is alive: still refused; if its lock's session ends meanwhile, a new
+#   runner takes over and the first stops with exit 2 once it runs again; after kill -9 a new replicate starts at once,
 #   also when the dead runner's sessions are still open on the target (they go through a TCP proxy that
 #   is frozen, so the server cannot notice the death): the dead runner's lock is told from a live one's
 #   by its pid, its sessions are ended, and the tables end equal;
@@ -48,6 +49,7 @@ started() { grep -qE "starting from|resuming from" "$1"; }
 # once naming where the first runs, and the first runs undisturbed.
 check_second_refused() {
     local what=$1 pid=$2 err=$3
+    note "$what: the second run said: $(cat "$ERR")"
     assert_contains "$ERR" "$HOST"
     assert_contains "$ERR" "pid $pid"
     assert_short_message "$ERR"
@@ -79,8 +81,24 @@ check_second_refused replicate "$R1" "$R1_ERR"
 kill -STOP "$R1"
 GW_CMD_TIMEOUT=30 gw_replicate 2 "$DB" "$DB" --phase "$PHASE"
 assert_contains "$ERR" "pid $R1"
+# Its lock's session ends while it is stopped: a new runner takes the stream over, and the first,
+# once it runs again, stops with exit 2 instead of fighting over the stream.
+lock_session=$(psql_tgt "$DB" "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+    WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
+    AND a.application_name LIKE 'godwit replicate:%'")
+[ -n "$lock_session" ] || fail "no session of replicate holds an advisory lock on the target"
+psql_tgt "$DB" "SELECT pg_terminate_backend($lock_session)" >/dev/null
+bg_replicate R1B "$DB" "$DB" --phase "$PHASE"
+wait_for 60 started "$R1B_ERR" || fail "replicate did not take over the stream whose lock was lost: $(_gw_first_lines "$R1B_ERR")"
 kill -CONT "$R1"
-stop_bg "$R1"
+wait_exit "$R1" 60
+assert_eq 2 "$RC" "exit status of the replicate whose lock another runner took"
+assert_contains "$R1_ERR" "another runner took the stream"
+note "the replicate whose lock was taken said: $(grep -E "lock|runner" "$R1_ERR" | tail -2)"
+add_rows src 1101 1110
+wait_for 30 has_rows tgt 1101 1110 || fail "the replicate that took the stream over did not apply"
+is_running "$R1B" || fail "the replicate that took the stream over exited: $(_gw_first_lines "$R1B_ERR")"
+stop_bg "$R1B"
 assert_eq 0 "$RC" "replicate stops cleanly after SIGTERM"
 
 # ---- kill -9 with the dead runner's target sessions kept open by a frozen proxy
@@ -117,8 +135,8 @@ wait_for 20 proxy_up || abort_test "the TCP proxy did not start"
 bg_start R2 "$GODWIT" replicate --source "$(src_url "$DB")" --target "$PROXIED_TGT" --phase "$PHASE"
 R2_ERR=$ERR
 wait_for 60 started "$R2_ERR" || abort_test "replicate through the proxy did not start: $(_gw_first_lines "$R2_ERR")"
-add_rows src 1101 1200
-wait_for 30 has_rows tgt 1101 1200 || fail "replicate through the proxy: rows did not arrive"
+add_rows src 1111 1200
+wait_for 30 has_rows tgt 1111 1200 || fail "replicate through the proxy: rows did not arrive"
 add_rows src 1201 1300
 kill -STOP "$PROXY"
 kill -9 "$R2"
@@ -134,6 +152,7 @@ wait_for 60 has_rows tgt 1201 1400 || fail "after kill -9: the new replicate did
 note "after kill -9: the new replicate applied the rows within $((SECONDS - t0)) s"
 is_running "$R3" || fail "after kill -9: the new replicate exited: $(_gw_first_lines "$R3_ERR")"
 assert_contains "$R3_ERR" "is gone"
+note "the replicate after kill -9 said: $(grep -E "is gone|ended" "$R3_ERR")"
 for p in $dead_sessions; do
     assert_eq 0 "$(psql_tgt postgres "SELECT count(*) FROM pg_stat_activity WHERE pid = $p")" "dead runner's session $p on the target"
 done
