@@ -48,13 +48,18 @@ this_runner(RunnerInfo *me)
     me->recorded = true;
 }
 
-/* A holder this process can tell is dead: recorded on this host, with no process of its pid. */
+/*
+ * A holder this process can tell is dead: recorded on this host, with no
+ * process of its pid; or this very process, whose lock session was lost
+ * (a broken connection the server has not noticed yet): it never runs one
+ * stream twice at once.
+ */
 static bool
 holder_dead(const RunnerInfo *h, const RunnerInfo *me)
 {
-    if (!h->recorded || strcmp(h->host, me->host) != 0 || h->pid <= 0 || h->pid == me->pid)
+    if (!h->recorded || strcmp(h->host, me->host) != 0 || h->pid <= 0)
         return false;
-    return kill((pid_t) h->pid, 0) != 0 && errno == ESRCH;
+    return h->pid == me->pid || (kill((pid_t) h->pid, 0) != 0 && errno == ESRCH);
 }
 
 static void
@@ -94,9 +99,10 @@ take(RunnerLock *l)
             return GW_ERR_USAGE;
         }
         if (h.session != 0 && h.recorded && h.session != ended) {
-            log_warn("phase '%s': the runner of its %s recorded on %s %s (host %s, pid %lld, since %s) is gone;"
+            log_warn("phase '%s': the runner of its %s recorded on %s %s (host %s, pid %lld, since %s) is %s;"
                      " ending its session",
-                     l->phase, l->what, role_name(l->ep->role), l->ep->redacted, h.host, h.pid, h.since);
+                     l->phase, l->what, role_name(l->ep->role), l->ep->redacted, h.host, h.pid, h.since,
+                     h.pid == me.pid ? "this process, whose lock session was lost" : "gone");
             rc = ops->runner_end_holder(l->conn, l->stream, h.session);
             if (rc)
                 return rc;
