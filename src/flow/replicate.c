@@ -21,6 +21,10 @@
  * position the handover fenced at, checkpoints it and exits by itself.  Connection failures
  * on either side are retried with exponential backoff and jitter, resuming
  * from the checkpoint; other errors stop.
+ *
+ * One process runs a stream at a time: it holds the stream's runner lock on
+ * the writer's database (runner_lock.h) from before it first connects until
+ * its writer is closed, and ends a killed run's sessions only under it.
  */
 #include "flow/replicate.h"
 
