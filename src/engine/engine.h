@@ -180,6 +180,19 @@ typedef struct PendingChanges {
     int64_t bytes;          /* of those transactions' messages */
 } PendingChanges;
 
+/*
+ * The runner of a stream, as it recorded itself on taking the stream's
+ * runner lock (see EngineOps.runner_lock).  recorded false: the lock is held
+ * by a session that has not said who it is (yet).
+ */
+typedef struct RunnerInfo {
+    bool recorded;
+    char host[256];
+    long long pid;
+    char since[64];         /* when it took the lock, UTC */
+    long long session;      /* the database session holding the lock */
+} RunnerInfo;
+
 /* What kind of snapshot a fetch takes. */
 typedef enum SnapshotKind {
     SNAPSHOT_PLAIN,         /* --no-stream: no change stream follows */
@@ -250,6 +263,24 @@ struct EngineOps {
      * run must not race those.
      */
     GwResult (*end_stale_sessions)(EngineConn *conn) GW_MUST_CHECK;
+    /*
+     * Optional, all four or none (NULL: the engine cannot tell, and nothing
+     * stops a second runner).  The lock that makes one process the only
+     * runner of a stream written to this database (flow/runner_lock.c), held
+     * by a session of its own until runner_unlock or the session's end.
+     * runner_lock tries to take it without waiting; once taken it records
+     * me (host, pid) in _godwit.runners, else *holder says who holds it.
+     * runner_unlock removes that record and lets go.  runner_held: whether
+     * this session still holds it.  runner_end_holder ends the session
+     * holding it if that is still `session` (a dead runner's).
+     * end_stale_sessions never ends a session holding a runner lock: only
+     * the lock's taker may, knowing its runner is dead.
+     */
+    GwResult (*runner_lock)(EngineConn *conn, const char *stream, const RunnerInfo *me, bool *taken,
+                            RunnerInfo *holder) GW_MUST_CHECK;
+    GwResult (*runner_held)(EngineConn *conn, const char *stream, bool *held) GW_MUST_CHECK;
+    GwResult (*runner_end_holder)(EngineConn *conn, const char *stream, long long session) GW_MUST_CHECK;
+    GwResult (*runner_unlock)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
     /* Optional: how many other sessions carry this application name (another godwit command running). */
     GwResult (*count_sessions)(EngineConn *conn, const char *app_name, int *count) GW_MUST_CHECK;
     /*

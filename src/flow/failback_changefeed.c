@@ -38,6 +38,7 @@
 #include "core/selection.h"
 #include "flow/change_filter.h"
 #include "flow/migration.h"
+#include "flow/runner_lock.h"
 #include "http/changefeed_webhook.h"
 #include "http/http_server.h"
 #include "util/log.h"
@@ -53,6 +54,8 @@
 #define CHANGEFEED_LOG_INTERVAL 10.0
 /* Longest wait for news from the webhook before looking at staging again. */
 #define CHANGEFEED_POLL_MS 500
+/* How often the applier makes sure it still holds the stream's runner lock. */
+#define CHANGEFEED_LOCK_CHECK_S 1.0
 /* Largest token file read. */
 #define CHANGEFEED_MAX_TOKEN 4096
 
@@ -80,6 +83,7 @@ typedef struct Failback {
     EngineConn *writer;         /* applies, with the checkpoint */
     EngineConn *reader;         /* reads staging while the writer's transaction is open */
     EngineConn *stager;         /* the webhook thread's, opened on its first request */
+    RunnerLock lock;            /* this process is the stream's only runner while it holds it */
     const EngineOps *ops;       /* the source's */
     PhaseState phase;
     Catalog catalog;            /* the source's tables of the phase */
@@ -94,6 +98,7 @@ typedef struct Failback {
     size_t max_body;
     bool fatal;                 /* the last error needs the operator, not a reconnect */
     double last_log;
+    double last_lock_check;
     long long txns, changes;
     CfMetrics m;
     /* Shared with the webhook thread. */
@@ -324,7 +329,10 @@ load_tables(Failback *f, Selection *tables)
 static GwResult
 connect_source(Failback *f, bool first)
 {
-    GwResult rc = engine_connect(&f->source_ep, &f->writer);
+    /* The lock first, also after a lost connection: a second runner is refused before it touches anything. */
+    GwResult rc = runner_lock_hold(&f->lock);
+    if (rc == GW_OK)
+        rc = engine_connect(&f->source_ep, &f->writer);
     if (rc)
         return rc;
     f->ops = f->writer->ops;
@@ -773,7 +781,14 @@ apply_loop(Failback *f, double started)
         pthread_mutex_unlock(&f->mu);
         Hlc next;
         bool found;
-        GwResult rc = f->ops->staging_next_resolved(f->reader, f->staging_key, applied, &next, &found);
+        /* Now and then: still the stream's only runner (the lock is taken again if its session was lost). */
+        GwResult rc = GW_OK;
+        if (progress_now() - f->last_lock_check >= CHANGEFEED_LOCK_CHECK_S) {
+            f->last_lock_check = progress_now();
+            rc = runner_lock_hold(&f->lock);
+        }
+        if (rc == GW_OK)
+            rc = f->ops->staging_next_resolved(f->reader, f->staging_key, applied, &next, &found);
         if (rc == GW_OK && found)
             rc = apply_interval(f, next);
         if (rc)
@@ -795,6 +810,8 @@ transient(const Failback *f, GwResult rc)
 {
     if (f->fatal || rc != GW_ERR_SOURCE)
         return false;
+    if (f->lock.transient)
+        return true;
     return !f->writer || !f->reader || f->ops->error_is_transient(f->writer) || f->ops->error_is_transient(f->reader);
 }
 
@@ -870,6 +887,7 @@ teardown(Failback *f)
     webhook_stop(f->webhook);
     engine_close(f->stager);
     disconnect_source(f);
+    runner_lock_release(&f->lock);
     for (size_t i = 0; i < f->ntables; i++) {
         changefeed_table_free(&f->tables[i].t);
         free(f->tables[i].qualified);
@@ -903,6 +921,7 @@ flow_failback_changefeed(const ReplicateOptions *opts)
                                   &f.mp);
     f.stream_name = phase_names_stream(&f.mp, true);
     f.staging_key = phase_names_staging(&f.mp);
+    runner_lock_init(&f.lock, &f.source_ep, f.stream_name, "failback", opts->phase);
     f.max_body = opts->max_body ? opts->max_body : CHANGEFEED_MAX_BODY_DEFAULT;
     metrics_init(&f.m);
     const char *token_source = NULL;

@@ -21,6 +21,10 @@
  * position the handover fenced at, checkpoints it and exits by itself.  Connection failures
  * on either side are retried with exponential backoff and jitter, resuming
  * from the checkpoint; other errors stop.
+ *
+ * One process runs a stream at a time: it holds the stream's runner lock on
+ * the writer's database (runner_lock.h) from before it first connects until
+ * its writer is closed, and ends a killed run's sessions only under it.
  */
 #include "flow/replicate.h"
 
@@ -34,6 +38,7 @@
 #include "engine/engine.h"
 #include "flow/change_filter.h"
 #include "flow/migration.h"
+#include "flow/runner_lock.h"
 #include "http/http_server.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -48,6 +53,8 @@
 #define CATCH_UP_POLL_MS 100
 /* How often, while commits are in flight and the stream is quiet, the writer is asked which are done. */
 #define COLLECT_POLL_MS 1
+/* How often a stream makes sure it still holds its runner lock (runner_lock.h). */
+#define RUNNER_CHECK_S 1.0
 /* How often a stream looks at its phase's state for a handover (cutover, rollback). */
 #define HANDOFF_POLL_MS 50
 /*
@@ -103,6 +110,7 @@ typedef struct Replicator {
     EngineConn *writer;
     EngineConn *state;          /* the migration's target: the phase's state */
     EngineConn *watch;          /* the same database, for watching the phase's status between transactions */
+    RunnerLock lock;            /* this process is the stream's only runner while it holds it (on the writer) */
     const EngineOps *rd;
     const EngineOps *wr;
     PhaseState phase;
@@ -137,6 +145,7 @@ typedef struct Replicator {
     bool quiet;                 /* --stop-when-quiet: the phase had no change for that long */
     StreamPos handoff_goal;
     double last_watch;
+    double last_lock_check;
     double last_idle_checkpoint;
     double last_phase_change;   /* when a change of the phase was last applied (progress_now) */
     double last_poll;
@@ -388,22 +397,30 @@ connect_all(Replicator *r)
         log_error("%s cannot stream to %s", r->rd->name, r->wr->name);
         return GW_ERR_USAGE;
     }
+    /* Under the runner lock (setup took it): what they end is a dead runner's, never a live one's. */
     rc = r->rd->end_stale_sessions(r->reader);
     if (rc == GW_OK)
         rc = r->wr->end_stale_sessions(r->writer);
     return rc;
 }
 
+/*
+ * last: the stream ends, and the runner lock goes too, once nothing writes
+ * any more but before the sessions that cutover and rollback watch for
+ * (reader, watch) close: once those are gone, the lock is free.
+ */
 static void
-disconnect_all(Replicator *r)
+disconnect_all(Replicator *r, bool last)
 {
     if (r->stream)
         r->rd->stream_close(r->stream);
     r->stream = NULL;
     if (r->writer && r->group_open)
         r->wr->apply_abort(r->writer);
-    engine_close(r->reader);
     engine_close(r->writer);
+    if (last)
+        runner_lock_release(&r->lock);
+    engine_close(r->reader);
     engine_close(r->watch);
     r->reader = r->writer = r->state = r->watch = NULL;
     phase_state_free(&r->phase);
@@ -450,6 +467,8 @@ name_stream(Replicator *r)
     r->reader_ep.app_name = phase_names_app(&mp, command);
     r->writer_ep.app_name = phase_names_app(&mp, command);
     r->reader_ep.server_id = o->server_id ? o->server_id : phase_names_server_id(&mp);
+    runner_lock_init(&r->lock, &r->writer_ep, r->stream_name, o->failback ? "failback" : "forward replication",
+                     o->phase);
     return GW_OK;
 }
 
@@ -458,6 +477,10 @@ static GwResult
 setup(Replicator *r, bool first)
 {
     GwResult rc = r->stream_name ? GW_OK : name_stream(r);
+    /* Then the lock: a second runner is refused before it touches anything. */
+    if (rc == GW_OK)
+        rc = runner_lock_hold(&r->lock);
+    r->last_lock_check = progress_now();
     if (rc == GW_OK)
         rc = connect_all(r);
     if (rc == GW_OK)
@@ -894,6 +917,16 @@ log_progress(Replicator *r, bool force)
              r->opts->failback ? "failback" : "replicate", r->opts->phase, r->txns, r->changes, r->skipped_own, pos);
 }
 
+/* Now and then: the runner lock is still this process's (taken again if its session was lost). */
+static GwResult
+keep_lock(Replicator *r)
+{
+    if (r->now - r->last_lock_check < RUNNER_CHECK_S)
+        return GW_OK;
+    r->last_lock_check = r->now;
+    return runner_lock_hold(&r->lock);
+}
+
 static GwResult
 stream_loop(Replicator *r)
 {
@@ -923,6 +956,8 @@ stream_loop(Replicator *r)
                                           : HANDOFF_POLL_MS;
         GwResult rc = watch_handoff(r);
         if (rc == GW_OK)
+            rc = keep_lock(r);
+        if (rc == GW_OK)
             rc = r->rd->stream_next(r->stream, timeout, &ev, &ch);
         if (rc)
             return rc;
@@ -949,6 +984,8 @@ transient(const Replicator *r, GwResult rc)
 {
     if (r->fatal)
         return false;
+    if (r->lock.transient)
+        return true;
     /* Error codes name the migration's roles: in failback the reader is the target. */
     if (rc == role_error(r->reader_ep.role))
         return !r->reader || r->reader->ops->error_is_transient(r->reader);
@@ -978,10 +1015,10 @@ run_with_retries(Replicator *r)
         }
         log_progress(r, true);
         if (rc == GW_OK || !transient(r, rc) || signals_stop_requested()) {
-            disconnect_all(r);
+            disconnect_all(r, true);
             return rc;
         }
-        disconnect_all(r);
+        disconnect_all(r, false);
         double now = progress_now();
         if (outage_started == 0)
             outage_started = now;
@@ -1024,6 +1061,7 @@ flow_replicate(const ReplicateOptions *opts)
         rc = http_server_start(opts->metrics_addr, &http);
     if (rc == GW_OK)
         rc = run_with_retries(&r);
+    runner_lock_release(&r.lock);
     http_server_stop(http);
     metrics_reset();
     if (rc == GW_OK)

@@ -161,6 +161,11 @@ bg_start() {
     GW_CMDNO=$((GW_CMDNO + 1))
     OUT="$GW_OUT/cmd$GW_CMDNO.out"
     ERR="$GW_OUT/cmd$GW_CMDNO.err"
+    # The files exist when bg_start returns: the background child opens its redirections only once
+    # it is scheduled, and a grep of $ERR right away (counting lines before an event) would find no
+    # file, print nothing, and make the count an empty string.
+    : >"$OUT"
+    : >"$ERR"
     "$@" >"$OUT" 2>"$ERR" </dev/null &
     local pid=$!
     GW_BG_PIDS+=("$pid")

@@ -16,7 +16,8 @@
 #   value unchanged (one of them moving the key);
 #   a load (pgbench) on the target while failback is killed with -9 three times, then has its
 #   MariaDB session killed (it reconnects): equal afterwards, and an insert-only keyless table shows
-#   that nothing was applied twice or lost;
+#   that nothing was applied twice or lost; a second failback meanwhile is refused (exit 2, naming
+#   the first's pid) and the first goes on applying without a reconnect;
 #   no loop: phase other's forward replicate reads the same binlog and skips every transaction
 #   failback wrote (its own-transaction count, and the rows failback wrote do not reach it), while
 #   a write of the application reaches it; failback's `_godwit` DDL does not stop it;
@@ -306,7 +307,7 @@ assert_eq "2,B,2;4,B,4;6,B,6" "$(msql "$DB" "SELECT GROUP_CONCAT(CONCAT_WS(',', 
 assert_eq "$(stream_name "$DB" fb failback)|fb|failback" "$(msql "" "SELECT CONCAT_WS('|', stream, phase, direction) FROM _godwit.checkpoints WHERE phase = 'fb'")" "the failback stream's checkpoint row"
 assert_contains_re <(msql "" "SELECT position FROM _godwit.checkpoints WHERE phase = 'fb'") '^[0-9A-F]+/[0-9A-F]+$'
 
-# ---------------------------------------------------------------- a load, failback killed with -9
+# ---------------------------------------------------------------- a load, failback killed with -9, a second failback refused
 cat >"$GW_OUT/load.sql" <<'SQL'
 \set k random(1, 50)
 BEGIN;
@@ -338,6 +339,17 @@ note "load: $txns transactions on the target"
 assert_ge 200 "${txns:-0}" "transactions of the load"
 wait_for 60 synced_or_gone "$FB" hits_synced || fail "failback did not catch up after its MariaDB session was killed"
 is_running "$FB" || { fail "failback exited after its MariaDB session was killed"; _gw_dump "$FB_ERR" "failback stderr"; }
+# One runner per stream: a second failback of the phase is refused at once (its lock is on MariaDB),
+# naming the first, which goes on undisturbed.
+reconnects_before=$(grep -c "reconnecting" "$FB_ERR")
+GW_CMD_TIMEOUT=30 gw_failback 2
+assert_contains "$ERR" "pid $FB"
+assert_short_message "$ERR"
+setup_tgt "$DB" "UPDATE gw_fb_my.counters SET note = 'after a second failback was refused' WHERE id = 1"
+second_refused_synced() { [ "$(msql "$DB" "SELECT note FROM counters WHERE id = 1")" = "after a second failback was refused" ]; }
+wait_for 30 second_refused_synced || fail "failback did not apply a change made after a second failback was refused"
+is_running "$FB" || fail "failback exited after a second failback was refused"
+assert_eq "$reconnects_before" "$(grep -c "reconnecting" "$FB_ERR")" "failback's reconnects after a second failback was refused"
 stop_bg "$FB" 30 TERM
 assert_eq 0 "$RC" "exit status of failback after SIGTERM"
 assert_contains "$FB_ERR" "reconnecting"

@@ -17,6 +17,12 @@ GwResult mysql_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
 void mysql_close_conn(EngineConn *conn);
 bool mysql_error_is_transient(EngineConn *conn);
 GwResult mysql_end_stale_sessions(EngineConn *conn) GW_MUST_CHECK;
+/* mysql_runner.c */
+GwResult mysql_runner_lock(EngineConn *conn, const char *stream, const RunnerInfo *me, bool *taken,
+                           RunnerInfo *holder) GW_MUST_CHECK;
+GwResult mysql_runner_held(EngineConn *conn, const char *stream, bool *held) GW_MUST_CHECK;
+GwResult mysql_runner_end_holder(EngineConn *conn, const char *stream, long long session) GW_MUST_CHECK;
+GwResult mysql_runner_unlock(EngineConn *conn, const char *stream) GW_MUST_CHECK;
 /* mysql_count.c */
 GwResult mysql_count_rows(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
                           int64_t *out) GW_MUST_CHECK;

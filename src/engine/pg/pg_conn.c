@@ -345,18 +345,25 @@ pg_error_is_transient(EngineConn *conn)
 /* Waits this long for ended sessions to go away. */
 #define STALE_SESSION_WAIT_SECONDS 30
 
-/* Other sessions with this connection's application_name, in its database or replicating. */
+/*
+ * Other sessions with this connection's application_name, in its database or
+ * replicating.  spare ($3): leaves out those holding a runner lock
+ * (pg_runner.c), which end_stale_sessions never ends: that one is the live
+ * runner's own, or a dead runner's that only the lock's taker may end.
+ */
 static const char *const sql_stale_sessions =
     "SELECT count(CASE WHEN $2 THEN pg_catalog.pg_terminate_backend(pid) END), count(*)"
     " FROM pg_catalog.pg_stat_activity WHERE application_name = $1 AND pid <> pg_catalog.pg_backend_pid()"
-    " AND (datname = current_database() OR backend_type = 'walsender')";
+    " AND (datname = current_database() OR backend_type = 'walsender')"
+    " AND (NOT $3 OR pid NOT IN (SELECT l.pid FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory'"
+    " AND l.classid = " PG_RUNNER_LOCK_CLASS "::oid AND l.objsubid = 2 AND l.granted AND l.pid IS NOT NULL))";
 
 static GwResult
-stale_sessions(PgConn *c, const char *app_name, bool terminate, int *count)
+stale_sessions(PgConn *c, const char *app_name, bool terminate, bool spare, int *count)
 {
-    const char *params[2] = {app_name, terminate ? "true" : "false"};
+    const char *params[3] = {app_name, terminate ? "true" : "false", spare ? "true" : "false"};
     PGresult *res;
-    GwResult rc = pg_query_params(c, sql_stale_sessions, 2, params, 2, &res);
+    GwResult rc = pg_query_params(c, sql_stale_sessions, 3, params, 2, &res);
     if (rc)
         return rc;
     *count = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, terminate ? 0 : 1)) : 0;
@@ -371,14 +378,14 @@ pg_end_stale_sessions(EngineConn *conn)
     if (pg_is_crdb(c) || !c->base.endpoint->app_name)
         return GW_OK;
     int ended;
-    GwResult rc = stale_sessions(c, c->base.endpoint->app_name, true, &ended);
+    GwResult rc = stale_sessions(c, c->base.endpoint->app_name, true, true, &ended);
     if (rc || ended == 0)
         return rc;
     log_warn("%s: ended %d session(s) left by an earlier godwit run of the same phase", role_name(c->base.role),
              ended);
     for (int waited = 0; waited < STALE_SESSION_WAIT_SECONDS * 10; waited++) {
         int left;
-        rc = stale_sessions(c, c->base.endpoint->app_name, false, &left);
+        rc = stale_sessions(c, c->base.endpoint->app_name, false, true, &left);
         if (rc || left == 0)
             return rc;
         rc = pg_exec(c, "SELECT pg_catalog.pg_sleep(0.1)");
@@ -398,7 +405,7 @@ pg_count_sessions(EngineConn *conn, const char *app_name, int *count)
     /* CockroachDB: crdb_internal.cluster_sessions would tell; not done (untested there). */
     if (pg_is_crdb(c))
         return GW_OK;
-    return stale_sessions(c, app_name, false, count);
+    return stale_sessions(c, app_name, false, false, count);
 }
 
 void

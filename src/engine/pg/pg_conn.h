@@ -75,6 +75,13 @@ GwResult pg_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
 void pg_close(EngineConn *conn);
 GwResult pg_end_stale_sessions(EngineConn *conn) GW_MUST_CHECK;
 GwResult pg_count_sessions(EngineConn *conn, const char *app_name, int *count) GW_MUST_CHECK;
+/* pg_runner.c; the first key of every runner lock ("gdwr"), which tells them from other advisory locks. */
+#define PG_RUNNER_LOCK_CLASS "1734637426"
+GwResult pg_runner_lock(EngineConn *conn, const char *stream, const RunnerInfo *me, bool *taken,
+                        RunnerInfo *holder) GW_MUST_CHECK;
+GwResult pg_runner_held(EngineConn *conn, const char *stream, bool *held) GW_MUST_CHECK;
+GwResult pg_runner_end_holder(EngineConn *conn, const char *stream, long long session) GW_MUST_CHECK;
+GwResult pg_runner_unlock(EngineConn *conn, const char *stream) GW_MUST_CHECK;
 /* pg_count.c */
 GwResult pg_count_rows(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
                        int64_t *out) GW_MUST_CHECK;
