@@ -51,31 +51,6 @@ pg_source_identity(EngineConn *conn, char **identity)
     return GW_OK;
 }
 
-/*
- * Whether this database has a replication slot of that name (an earlier
- * godwit version's "godwit_<phase>": flow/migration.c refuses it).
- * CockroachDB has no slots.
- */
-GwResult
-pg_stream_exists(EngineConn *conn, const char *slot, bool *exists)
-{
-    PgConn *c = PG(conn);
-    *exists = false;
-    if (pg_is_crdb(c))
-        return GW_OK;
-    const char *params[1] = {slot};
-    PGresult *res;
-    GwResult rc = pg_query_params(c,
-                                  "SELECT 1 FROM pg_catalog.pg_replication_slots"
-                                  " WHERE slot_name = $1 AND database = current_database()",
-                                  1, params, 1, &res);
-    if (rc)
-        return rc;
-    *exists = PQntuples(res) > 0;
-    PQclear(res);
-    return GW_OK;
-}
-
 /* The phases an earlier godwit left in _godwit.phases without a migration row, comma separated, or NULL. */
 static GwResult
 legacy_phases(PgConn *c, char **out)

@@ -173,13 +173,23 @@ peek_rows(PgConn *c, StreamPos after, PendingChanges *out)
     return rc;
 }
 
-static GwResult
-slot_exists(PgConn *c, const char *slot, bool *exists)
+/*
+ * Whether this database has a replication slot of that name (an earlier
+ * godwit version's "godwit_<phase>": flow/migration.c refuses it).
+ * CockroachDB has no slots.
+ */
+GwResult
+pg_stream_exists(EngineConn *conn, const char *slot, bool *exists)
 {
+    PgConn *c = PG(conn);
+    *exists = false;
+    if (pg_is_crdb(c))
+        return GW_OK;
     const char *params[1] = {slot};
     PGresult *res;
-    GwResult rc = pg_query_params(c, "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
-                                  " AND database = pg_catalog.current_database()",
+    GwResult rc = pg_query_params(c,
+                                  "SELECT 1 FROM pg_catalog.pg_replication_slots"
+                                  " WHERE slot_name = $1 AND database = current_database()",
                                   1, params, 1, &res);
     if (rc)
         return rc;
@@ -194,7 +204,7 @@ pg_stream_pending(EngineConn *conn, const PhaseState *ps, StreamPos after, Pendi
     PgConn *c = PG(conn);
     memset(out, 0, sizeof *out);
     bool exists = false;
-    GwResult rc = ps->slot && ps->publications && *ps->publications ? slot_exists(c, ps->slot, &exists) : GW_OK;
+    GwResult rc = ps->slot && ps->publications && *ps->publications ? pg_stream_exists(conn, ps->slot, &exists) : GW_OK;
     if (rc || !exists)
         return rc;
     /*
