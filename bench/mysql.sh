@@ -74,8 +74,9 @@
 #
 # Failback (PostgreSQL -> MariaDB), after every forward measurement, on the same target:
 #
-#   prepare    godwit failback --stop-when-caught-up once: it drains forward replication and creates
-#              the phase's failback slot on the target; from then on replicate refuses the phase.
+#   prepare    godwit cutover --fence --verify none: it drains forward replication and creates the
+#              phase's failback slot on the target (failback runs only for a phase cut over); from then
+#              on replicate refuses the phase.
 #   backlog    sysbench oltp_write_only --db-driver=pgsql run --events E --threads N (the forward
 #              backlog's E and N) on the target (database bench_g; PGOPTIONS sets search_path to
 #              schema bench, where the tables live) while nothing streams back, then godwit failback
@@ -751,12 +752,12 @@ my_status() { my -e "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Co
 declare -A FB
 run_failback() {
     local gw_fb=("$GODWIT" failback --source "$SRC" --target "$TG") rc=0 s0
-    # -- prepare: drains forward replication, creates the failback slot on the target
-    log "failback: first run (prepare: drains forward replication, creates the failback slot)"
-    timed fb.prepare "${gw_fb[@]}" --stop-when-caught-up || rc=$?
+    # -- prepare: cutover drains forward replication and creates the failback slot on the target
+    log "failback: cutover --fence --verify none (drains forward replication, creates the failback slot)"
+    timed fb.prepare "$GODWIT" cutover --source "$SRC" --target "$TG" --phase default --fence --verify none || rc=$?
     FB[prepare_s]=$T_WALL
     if [ "$rc" -ne 0 ]; then
-        tail -n 15 "$work/fb.prepare.err" >&2; fail "godwit failback (prepare) exited $rc"; return 0
+        tail -n 15 "$work/fb.prepare.err" >&2; fail "godwit cutover (prepare failback) exited $rc"; return 0
     fi
     check_repl fb.prepare || fail "failback prepare: tables differ before any failback load"
 

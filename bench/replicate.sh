@@ -31,7 +31,8 @@
 #            own time), as when godwit runs away from the target; the native apply worker runs
 #            inside the target and is not delayed.  Backlog and lag are then godwit's through it.
 #   big txn  one transaction updating every pgbench_accounts row, applied by godwit: its peak RSS.
-#   failback `godwit failback` prepares the phase (its slot on the target), then the same backlog
+#   failback `godwit cutover --fence --verify none` hands the phase over (failback's slot on the
+#            target; failback runs only for a phase cut over), then the same backlog
 #            (pgbench -t on the target while nothing streams, then failback --stop-when-caught-up)
 #            and the same lag run (load and heartbeats on the target, arrivals stamped on the
 #            source), compared with godwit's forward figures above (goal: within 20%).
@@ -115,7 +116,7 @@ slot_confirmed_ge() {   # slot lsn
 # ---- backlog
 pgbench -n -c 4 -j 2 -t "$((txns / 4))" "$SRC" >/dev/null 2>&1
 goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
-wal=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff('$goal', confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'godwit_default'")
+wal=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff('$goal', confirmed_flush_lsn)) FROM pg_replication_slots WHERE database = current_database() AND slot_name LIKE 'godwit\_%' AND slot_name NOT LIKE '%\_failback'")
 t0=$(now)
 /usr/bin/time -f '%e %M' -o "$work/g.time" "$GODWIT" replicate -q --source "$SRC" --target "$TGW" --stop-when-caught-up
 t1=$(now)
@@ -205,15 +206,15 @@ n_p99s=$(window_p99s "$TN" "${n_windows[@]}")
 
 # ---- one big transaction
 q "$SRC" -c "UPDATE pgbench_accounts SET abalance = abalance + 1, filler = md5(aid::text)"
-big=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'godwit_default'")
+big=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn)) FROM pg_replication_slots WHERE database = current_database() AND slot_name LIKE 'godwit\_%' AND slot_name NOT LIKE '%\_failback'")
 /usr/bin/time -f '%e %M' -o "$work/big.time" "$GODWIT" replicate -q --source "$SRC" --target "$TGW" --stop-when-caught-up
 read -r big_s big_kb < "$work/big.time"
 check_equal "$TG" godwit
 
 # ---- failback: the same backlog and load written on the target, streamed back into the source
-# The first run prepares the phase (forward is drained already) and creates its slot on the target.
+# cutover hands the phase over (forward is drained already) and creates failback's slot on the target.
 q "$TN" -c "ALTER SUBSCRIPTION bench_native DISABLE" >/dev/null
-"$GODWIT" failback -q --source "$SRC" --target "$TGW" --stop-when-caught-up
+"$GODWIT" cutover -q --source "$SRC" --target "$TGW" --phase default --fence --verify none >/dev/null
 q "$TG" -c "SELECT setval('bench_heartbeat_id_seq', (SELECT max(id) + 1000000 FROM bench_heartbeat))" >/dev/null
 q "$SRC" -c "CREATE TABLE bench_arrivals (id bigint, ts timestamptz, arrived timestamptz)" \
     -c "CREATE FUNCTION bench_arrive() RETURNS trigger LANGUAGE plpgsql AS

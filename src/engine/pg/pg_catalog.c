@@ -28,10 +28,17 @@ static const char *const sql_tables =
     "   AND d.objid = c.oid AND d.deptype = 'e')"
     " ORDER BY n.nspname, c.relname";
 
-/* Not asked of CockroachDB, whose changes are never merged (and whose pg_trigger is not documented). */
+/*
+ * Not asked of CockroachDB, whose changes are never merged (and whose
+ * pg_trigger is not documented).  godwit's own fence triggers
+ * (core/phase_names.h: "godwit_fence_...") do not count: they let every
+ * change of godwit's appliers through and have no effect of their own, so
+ * merging a fenced table's changes (failback into the source after cutover)
+ * hides nothing from them.
+ */
 static const char *const sql_has_triggers =
     "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal"
-    " AND g.tgenabled IN ('O', 'A'))";
+    " AND g.tgenabled IN ('O', 'A') AND g.tgname NOT LIKE 'godwit\\_fence\\_%')";
 
 static const char *const sql_columns =
     "SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid, a.attnotnull,"
