@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Operator paths, PostgreSQL -> PostgreSQL, with names the other tests do not use:
+# 1. a plan phase whose name has the maximum length (34 bytes) over tables whose names need quoting
+#    (capitals, a space, a double quote, unicode): fetch, replicate under writes, cutover --fence (the
+#    source refuses the phase's writes), writes on the target, failback --stop-when-caught-up, finish;
+#    rows equal by independent SQL at each step, and afterwards no slot, publication, replication
+#    origin or fence trigger of the phase on either server;
+#    operator repeats along the way: fetch --resume of a fetched phase, failback started twice (the
+#    second refused, exit 2, the first undisturbed), cutover run twice, finish run twice;
+# 2. two target databases migrating the same source database with the same phase name at the same
+#    time: both fetch, both replicate concurrently under writes and end equal; one is cut over, the
+#    other's replicate goes on undisturbed, and the first one's finish and rollback (run twice) leave
+#    the other's slot and publication in place.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DB=$(new_dbs gw_oppaths) || abort_test "createdb"
+register_dbs "$DB"
+SRC=$(src_url "$DB")
+TGT=$(tgt_url "$DB")
+PH=long_phase_name_0123456789_abcdefg
+assert_eq 34 "${#PH}" "length of the phase name"
+
+setup_src "$DB" - <<'SQL'
+CREATE TABLE "Mixed Case" ("Id" integer PRIMARY KEY, "Välue" text, n integer NOT NULL DEFAULT 0);
+CREATE TABLE "quo""te ü" ("k ey" integer PRIMARY KEY, "ÄÖ" text);
+CREATE TABLE "ünïcødé" (id integer PRIMARY KEY, v text);
+INSERT INTO "Mixed Case" SELECT i, 'v' || i FROM generate_series(1, 300) i;
+INSERT INTO "quo""te ü" SELECT i, 'ä' || i FROM generate_series(1, 50) i;
+INSERT INTO "ünïcødé" SELECT i, 'ü' || i FROM generate_series(1, 50) i;
+SQL
+T1='public."Mixed Case"'
+T2='public."quo""te ü"'
+T3='public."ünïcødé"'
+PLAN=$(spec plan <<EOF
+{"phases": [{"name": "$PH", "tables": ["public.*"]}]}
+EOF
+)
+
+assert_all_equal() {   # SRCDB TGTDB
+    assert_tables_equal "$1" "$2" "$T1" '"Id"'
+    assert_tables_equal "$1" "$2" "$T2" '"k ey"'
+    assert_tables_equal "$1" "$2" "$T3" id
+}
+all_in_sync() {   # SRCDB TGTDB
+    tables_in_sync "$1" "$2" "$T1" '"Id"' && tables_in_sync "$1" "$2" "$T2" '"k ey"' && tables_in_sync "$1" "$2" "$T3" id
+}
+# writes_on SIDE DB TAG: a few transactions of inserts, updates and deletes over the three tables.
+writes_on() {
+    local side=$1 db=$2 tag=$3 i
+    for i in 1 2 3 4 5; do
+        "psql_$side" "$db" "BEGIN;
+            INSERT INTO $T1 SELECT max(\"Id\") + 1, '$tag' || $i FROM $T1;
+            UPDATE $T1 SET n = n + 1, \"Välue\" = '$tag' WHERE \"Id\" = $i * 7;
+            DELETE FROM $T2 WHERE \"k ey\" = (SELECT min(\"k ey\") FROM $T2);
+            INSERT INTO $T2 SELECT max(\"k ey\") + 1, '\"$tag\" ü' FROM $T2;
+            UPDATE $T3 SET v = NULL WHERE id = $i;
+            COMMIT" >/dev/null || fail "writes on $side $db ($tag $i)"
+    done
+}
+# fence triggers, slots, publications, origins named after the phase, on either server
+phase_leftovers() {   # SRCDB TGTDB
+    local s t
+    s=$(psql_src "$1" "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE '%$PH%')
+        + (SELECT count(*) FROM pg_publication WHERE pubname LIKE '%$PH%')
+        + (SELECT count(*) FROM pg_replication_origin WHERE roname LIKE '%$PH%')
+        + (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit%' AND NOT tgisinternal)")
+    t=$(psql_tgt "$2" "SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE '%$PH%')
+        + (SELECT count(*) FROM pg_publication WHERE pubname LIKE '%$PH%')
+        + (SELECT count(*) FROM pg_replication_origin WHERE roname LIKE '%$PH%')
+        + (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit%' AND NOT tgisinternal)")
+    echo "$s $t"
+}
+
+# ---------------------------------------------------------------- 1. long phase name, quoted tables
+GW_CONTEXT="long name"
+gw_fetch 0 "$DB" "$DB" --plan "$PLAN" --phase "$PH" || abort_test "fetch"
+assert_all_equal "$DB" "$DB"
+assert_ne "" "$(slots_of "$GW_SRC_SERVER" "$DB")" "the phase's slot on the source after fetch"
+
+GW_CONTEXT="resume of a fetched phase"
+ROWS_BEFORE=$(table_digest tgt "$DB" "$T1" '"Id"')
+gw_fetch any "$DB" "$DB" --plan "$PLAN" --phase "$PH" --resume
+if [ "$RC" != 0 ]; then
+    assert_eq 2 "$RC" "exit code of fetch --resume of a fetched phase"
+    assert_contains "$ERR" "$PH"
+    assert_short_message "$ERR"
+fi
+assert_eq "$ROWS_BEFORE" "$(table_digest tgt "$DB" "$T1" '"Id"')" "target rows after fetch --resume of a fetched phase"
+assert_eq fetched "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = '$PH'")" "status after the resume"
+
+GW_CONTEXT="replicate under writes"
+bg_replicate R1 "$DB" "$DB" --plan "$PLAN" --phase "$PH"
+writes_on src "$DB" fwd
+wait_for 60 synced_or_gone "$R1" all_in_sync "$DB" "$DB" || fail "replicate did not catch up"
+is_running "$R1" || fail "replicate exited: $(_gw_first_lines "$R1_ERR")"
+assert_all_equal "$DB" "$DB"
+
+GW_CONTEXT="cutover"
+setup_src "$DB" "UPDATE $T1 SET \"Välue\" = 'drained' WHERE \"Id\" = 1"
+assert_exit 0 "$GODWIT" cutover --source "$SRC" --target "$TGT" --plan "$PLAN" --phase "$PH" --fence
+wait_exit "$R1" 30
+assert_eq 0 "$RC" "replicate exits 0 at cutover"
+assert_all_equal "$DB" "$DB"
+assert_eq failback "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = '$PH'")" "status after cutover"
+if psql_src "$DB" "UPDATE $T1 SET n = n + 1 WHERE \"Id\" = 2" >"$GW_OUT/fenced.out" 2>&1; then
+    fail "the source accepted a write to the fenced phase"
+fi
+assert_contains "$GW_OUT/fenced.out" "fenced"
+
+GW_CONTEXT="cutover again"
+assert_exit any "$GODWIT" cutover --source "$SRC" --target "$TGT" --plan "$PLAN" --phase "$PH" --fence
+note "second cutover: exit $RC: $(_gw_first_lines "$ERR")"
+assert_ne 0 "$RC" "a second cutover of a cut-over phase is not a success"
+[ "$RC" -lt 128 ] || fail "second cutover crashed (exit $RC)"
+assert_contains "$ERR" "$PH"
+assert_short_message "$ERR"
+assert_eq failback "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = '$PH'")" "status after the second cutover"
+assert_ne "" "$(slots_of "$GW_TGT_SERVER" "$DB")" "failback's slot after the second cutover"
+
+GW_CONTEXT="writes on the target, failback twice"
+writes_on tgt "$DB" back
+bg_start F1 "$GODWIT" failback --source "$SRC" --target "$TGT" --plan "$PLAN" --phase "$PH"
+F1_ERR=$ERR
+wait_for 30 synced_or_gone "$F1" all_in_sync "$DB" "$DB" || fail "failback did not catch up"
+is_running "$F1" || fail "failback exited: $(_gw_first_lines "$F1_ERR")"
+assert_exit 2 "$GODWIT" failback --source "$SRC" --target "$TGT" --plan "$PLAN" --phase "$PH"
+assert_short_message "$ERR"
+is_running "$F1" || fail "the first failback was disturbed by the second"
+writes_on tgt "$DB" back2
+wait_for 30 synced_or_gone "$F1" all_in_sync "$DB" "$DB" || fail "failback did not catch up after the second was refused"
+stop_bg "$F1"
+assert_eq 0 "$RC" "failback stops cleanly"
+writes_on tgt "$DB" back3
+assert_exit 0 "$GODWIT" failback --source "$SRC" --target "$TGT" --plan "$PLAN" --phase "$PH" --stop-when-caught-up
+assert_all_equal "$DB" "$DB"
+
+GW_CONTEXT="finish twice"
+assert_exit 0 "$GODWIT" finish --source "$SRC" --target "$TGT" --plan "$PLAN" --phase "$PH"
+assert_eq "0 0" "$(phase_leftovers "$DB" "$DB")" "slots/publications/origins/fence triggers of the phase left (source target)"
+assert_eq "" "$(slots_of "$GW_SRC_SERVER" "$DB")" "godwit slots of the source database after finish"
+assert_eq "" "$(slots_of "$GW_TGT_SERVER" "$DB")" "godwit slots of the target database after finish"
+assert_eq finished "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = '$PH'")" "status after finish"
+setup_src "$DB" "UPDATE $T1 SET n = n + 1 WHERE \"Id\" = 2"
+assert_exit any "$GODWIT" finish --source "$SRC" --target "$TGT" --plan "$PLAN" --phase "$PH"
+note "second finish: exit $RC: $(_gw_first_lines "$ERR")"
+case "$RC" in 0|2) ;; *) fail "second finish: exit $RC" ;; esac
+assert_eq "0 0" "$(phase_leftovers "$DB" "$DB")" "leftovers after the second finish"
+assert_eq finished "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = '$PH'")" "status after the second finish"
+
+finish
