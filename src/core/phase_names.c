@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/change.h"
 #include "core/plan.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
@@ -65,6 +66,19 @@ char *
 phase_names_origin(const char *stream)
 {
     return gw_asprintf("godwit:%s", stream);
+}
+
+bool
+phase_names_origin_is_migrations(const char *origin, const char *id)
+{
+    size_t g = strlen(CHANGE_ORIGIN_GODWIT);
+    if (!origin || strncmp(origin, CHANGE_ORIGIN_GODWIT, g) != 0)
+        return false;
+    if (!id || !*id || !strcmp(origin, CHANGE_ORIGIN_SKIP))
+        return true;
+    /* phase_names_origin of phase_names_stream: "godwit:<id>:<phase>:<direction>". */
+    size_t n = strlen(id);
+    return !strncmp(origin + g, id, n) && origin[g + n] == ':';
 }
 
 char *

@@ -50,6 +50,15 @@ bool phase_names_stream_is_failback(const char *stream);
 /* The PostgreSQL replication origin an applier of a stream tags its writes with: "godwit:<stream>".  Caller frees. */
 char *phase_names_origin(const char *stream);
 /*
+ * Whether a transaction whose ORIGIN change names `origin` was written by a
+ * stream of migration `id` (or, id "": by any godwit stream; MySQL's
+ * skip_replication names no migration).  Only those are echoes a stream of
+ * the migration must skip: what another migration's applier wrote into a
+ * database this one reads (failback of another target into a shared source)
+ * is the application's data here, and must be carried on.
+ */
+bool phase_names_origin_is_migrations(const char *origin, const char *id);
+/*
  * The application name of a command's sessions: "godwit <command>:<id>:<phase>"
  * ("godwit <command>:<phase>" without a migration).  Sessions carrying it are
  * one command's of one migration: end_stale_sessions ends them, count_sessions

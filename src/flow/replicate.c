@@ -121,6 +121,7 @@ typedef struct Replicator {
     const ReplTable **table_slots;  /* find_table's cache, by relation id (a power of two of them) */
     size_t table_slot_mask;
     char *stream_name;          /* NULL until the migration is checked (name_stream) */
+    char migration_id[MIGRATION_ID_LEN + 1];  /* whose streams' writes are echoes to skip (on_origin) */
     StreamPos start;
     StreamPos goal;
     ChangeStream *stream;
@@ -462,6 +463,7 @@ name_stream(Replicator *r)
     if (rc)
         return rc;
     r->stream_name = phase_names_stream(&mp, o->failback);
+    memcpy(r->migration_id, mp.id, sizeof r->migration_id);
     free(r->reader_ep.app_name);
     free(r->writer_ep.app_name);
     r->reader_ep.app_name = phase_names_app(&mp, command);
@@ -714,15 +716,17 @@ on_commit(Replicator *r, const Change *ch)
 }
 
 /*
- * A transaction a godwit stream applied (either direction, any phase) is
- * read back here but never applied again (DESIGN.md, "No loops").  Its
- * position still moves on at its commit, as for any skipped transaction.
+ * A transaction a stream of this migration applied (either direction, any
+ * phase) is read back here but never applied again (DESIGN.md, "No loops").
+ * Its position still moves on at its commit, as for any skipped transaction.
+ * Another migration's applier is not an echo: when two targets migrate one
+ * source database, one's failback writes its target's rows into the source,
+ * and the other's forward stream must carry them (skipping them lost them).
  */
 static GwResult
 on_origin(Replicator *r, const Change *ch)
 {
-    if (!r->in_txn || r->skipping || !ch->origin ||
-        strncmp(ch->origin, CHANGE_ORIGIN_GODWIT, strlen(CHANGE_ORIGIN_GODWIT)) != 0)
+    if (!r->in_txn || r->skipping || !phase_names_origin_is_migrations(ch->origin, r->migration_id))
         return GW_OK;
     if (r->group_changes > 0 && r->txn_started_changes != r->group_changes) {
         log_error("the %s sent origin %s after changes of its transaction", role_name(r->reader_ep.role), ch->origin);

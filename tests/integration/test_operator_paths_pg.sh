@@ -84,6 +84,8 @@ if [ "$RC" != 0 ]; then
     assert_eq 2 "$RC" "exit code of fetch --resume of a fetched phase"
     assert_contains "$ERR" "$PH"
     assert_short_message "$ERR"
+else
+    assert_contains "$ERR" "already fetched"
 fi
 assert_eq "$ROWS_BEFORE" "$(table_digest tgt "$DB" "$T1" '"Id"')" "target rows after fetch --resume of a fetched phase"
 assert_eq fetched "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = '$PH'")" "status after the resume"
@@ -146,5 +148,94 @@ note "second finish: exit $RC: $(_gw_first_lines "$ERR")"
 case "$RC" in 0|2) ;; *) fail "second finish: exit $RC" ;; esac
 assert_eq "0 0" "$(phase_leftovers "$DB" "$DB")" "leftovers after the second finish"
 assert_eq finished "$(psql_tgt "$DB" "SELECT status FROM _godwit.phases WHERE name = '$PH'")" "status after the second finish"
+
+# ---------------------------------------------------------------- 2. two migrations of one source database
+# Source database S, targets S (migration A) and B (migration B), the same phase name.
+GW_CONTEXT="two migrations"
+S=$(new_dbs gw_optwo_a) || abort_test "createdb"
+B=$(new_dbs gw_optwo_b) || abort_test "createdb"
+register_dbs "$S" "$B"
+setup_src "$S" "CREATE TABLE two (id integer PRIMARY KEY, v text, n integer NOT NULL DEFAULT 0);
+    INSERT INTO two SELECT i, 'v' || i FROM generate_series(1, 500) i"
+T=public.two
+in_sync() { tables_in_sync "$S" "$1" "$T" id; }
+gw_fetch 0 "$S" "$S" --phase p --tables "$T" || abort_test "fetch of migration A"
+gw_fetch 0 "$S" "$B" --phase p --tables "$T" || abort_test "fetch of migration B"
+assert_ne "$(migration_id "$S")" "$(migration_id "$B")" "the two migrations' ids"
+SLOT_A=$(slot_name "$S" p)
+SLOT_B=$(slot_name "$B" p)
+src_has() {   # KIND NAME: 1 when the source database S has that slot/publication
+    case $1 in
+    slot) psql_src "$S" "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$2' AND database = current_database()" ;;
+    pub) psql_src "$S" "SELECT count(*) FROM pg_publication WHERE pubname = '$2'" ;;
+    esac
+}
+assert_eq 1 "$(src_has slot "$SLOT_A")" "migration A's slot on the source"
+assert_eq 1 "$(src_has slot "$SLOT_B")" "migration B's slot on the source"
+assert_eq 1 "$(src_has pub "$SLOT_B")" "migration B's publication on the source"
+bg_replicate RA "$S" "$S" --phase p
+bg_replicate RB "$S" "$B" --phase p
+src_writes() {   # TAG
+    local i
+    for i in $(seq 1 10); do
+        psql_src "$S" "BEGIN; UPDATE two SET n = n + 1, v = '$1' WHERE id = $i * 13;
+            INSERT INTO two SELECT max(id) + 1, '$1' FROM two; DELETE FROM two WHERE id = $i * 11; COMMIT" >/dev/null ||
+            fail "writes on the source ($1 $i)"
+    done
+}
+src_writes both
+wait_for 60 synced_or_gone "$RA" in_sync "$S" || fail "migration A did not catch up"
+wait_for 60 synced_or_gone "$RB" in_sync "$B" || fail "migration B did not catch up"
+is_running "$RA" || fail "replicate A exited: $(_gw_first_lines "$RA_ERR")"
+is_running "$RB" || fail "replicate B exited: $(_gw_first_lines "$RB_ERR")"
+assert_tables_equal "$S" "$S" "$T" id
+assert_tables_equal "$S" "$B" "$T" id
+
+GW_CONTEXT="one of two cut over"
+assert_exit 0 "$GODWIT" cutover --source "$(src_url "$S")" --target "$(tgt_url "$S")" --phase p --fence
+wait_exit "$RA" 30
+assert_eq 0 "$RC" "replicate A exits 0 at its cutover"
+is_running "$RB" || fail "replicate B exited at A's cutover: $(_gw_first_lines "$RB_ERR")"
+assert_eq 1 "$(src_has slot "$SLOT_B")" "migration B's slot after A's cutover"
+assert_eq 1 "$(src_has pub "$SLOT_B")" "migration B's publication after A's cutover"
+assert_eq fetched "$(psql_tgt "$B" "SELECT status FROM _godwit.phases WHERE name = 'p'")" "migration B's status after A's cutover"
+# A's writes on its target come back to the source through A's failback; B's stream carries them on.
+setup_tgt "$S" "UPDATE two SET v = 'from A' WHERE id <= 20; INSERT INTO two VALUES (100001, 'new on A', 0); DELETE FROM two WHERE id = 30"
+assert_exit 0 "$GODWIT" failback --source "$(src_url "$S")" --target "$(tgt_url "$S")" --phase p --stop-when-caught-up
+assert_tables_equal "$S" "$S" "$T" id
+wait_for 30 synced_or_gone "$RB" in_sync "$B" || fail "migration B did not receive A's failback writes on the source"
+is_running "$RB" || fail "replicate B exited after A's failback: $(_gw_first_lines "$RB_ERR")"
+assert_tables_equal "$S" "$B" "$T" id
+
+GW_CONTEXT="finish of one of two"
+assert_exit 0 "$GODWIT" finish --source "$(src_url "$S")" --target "$(tgt_url "$S")" --phase p
+assert_eq 0 "$(src_has slot "$SLOT_A")" "migration A's slot after its finish"
+assert_eq 1 "$(src_has slot "$SLOT_B")" "migration B's slot after A's finish"
+assert_eq 1 "$(src_has pub "$SLOT_B")" "migration B's publication after A's finish"
+is_running "$RB" || fail "replicate B exited at A's finish: $(_gw_first_lines "$RB_ERR")"
+src_writes after_a
+wait_for 30 synced_or_gone "$RB" in_sync "$B" || fail "migration B did not catch up after A's finish"
+is_running "$RB" || fail "replicate B exited: $(_gw_first_lines "$RB_ERR")"
+assert_tables_equal "$S" "$B" "$T" id
+
+GW_CONTEXT="rollback twice"
+assert_exit 0 "$GODWIT" cutover --source "$(src_url "$S")" --target "$(tgt_url "$B")" --phase p --fence
+wait_exit "$RB" 30
+assert_eq 0 "$RC" "replicate B exits 0 at its cutover"
+setup_tgt "$B" "UPDATE two SET v = 'from B' WHERE id BETWEEN 40 AND 50; INSERT INTO two VALUES (200001, 'new on B', 0)"
+assert_exit 0 "$GODWIT" rollback --source "$(src_url "$S")" --target "$(tgt_url "$B")" --phase p
+assert_tables_equal "$S" "$B" "$T" id
+assert_eq "new on B" "$(psql_src "$S" "SELECT v FROM two WHERE id = 200001")" "B's insert on the source after rollback"
+ST=$(psql_tgt "$B" "SELECT status FROM _godwit.phases WHERE name = 'p'")
+assert_exit any "$GODWIT" rollback --source "$(src_url "$S")" --target "$(tgt_url "$B")" --phase p
+note "second rollback: exit $RC: $(_gw_first_lines "$ERR")"
+case "$RC" in 0|2) ;; *) fail "second rollback: exit $RC" ;; esac
+assert_short_message "$ERR"
+assert_eq "$ST" "$(psql_tgt "$B" "SELECT status FROM _godwit.phases WHERE name = 'p'")" "status after the second rollback"
+psql_src "$S" "UPDATE two SET n = n + 1 WHERE id = 1" >/dev/null || fail "the source refuses writes after the rollbacks"
+assert_exit 0 "$GODWIT" finish --source "$(src_url "$S")" --target "$(tgt_url "$B")" --phase p
+assert_eq "" "$(slots_of "$GW_SRC_SERVER" "$S")" "slots of the source database after both finished"
+assert_eq 0 "$(psql_src "$S" "SELECT count(*) FROM pg_publication")" "publications of the source database after both finished"
+assert_eq 0 "$(psql_src "$S" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit%'")" "fence triggers on the source after both finished"
 
 finish

@@ -100,6 +100,21 @@ test_longest_fit(void **state)
     free(app);
 }
 
+/* A stream skips what its own migration's appliers wrote, never another migration's writes. */
+static void
+test_origin_of_migration(void **state)
+{
+    (void) state;
+    assert_true(phase_names_origin_is_migrations("godwit:0a1b2c3d:p:failback", "0a1b2c3d"));
+    assert_true(phase_names_origin_is_migrations("godwit:0a1b2c3d:other_phase:forward", "0a1b2c3d"));
+    assert_false(phase_names_origin_is_migrations("godwit:99999999:p:failback", "0a1b2c3d"));
+    assert_false(phase_names_origin_is_migrations("godwit:0a1b2c3dx:p:failback", "0a1b2c3d"));
+    assert_false(phase_names_origin_is_migrations("pg_16384", "0a1b2c3d"));
+    assert_false(phase_names_origin_is_migrations(NULL, "0a1b2c3d"));
+    assert_true(phase_names_origin_is_migrations("godwit:skip_replication", "0a1b2c3d"));
+    assert_true(phase_names_origin_is_migrations("godwit:99999999:p:failback", ""));
+}
+
 int
 main(void)
 {
@@ -107,6 +122,7 @@ main(void)
         cmocka_unit_test(test_forms),
         cmocka_unit_test(test_migrations_differ),
         cmocka_unit_test(test_longest_fit),
+        cmocka_unit_test(test_origin_of_migration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
