@@ -316,11 +316,15 @@ pg_drop_stream(EngineConn *conn, const char *slot)
     /* The slot and the full publication share the stream's name. */
     char *ins = gw_asprintf("%s" PHASE_NAMES_INSERT_ONLY, slot);
     const char *params[1] = {slot};
-    GwResult rc = pg_exec_params(c,
-                                 "SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
-                                 " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
-                                 " AND database = pg_catalog.current_database()",
-                                 1, params);
+    PGresult *res = NULL;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
+                                  " FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
+                                  " AND database = pg_catalog.current_database()",
+                                  1, params, 1, &res);
+    /* A finish run again finds nothing to drop: say so rather than claim a drop. */
+    bool dropped = rc == GW_OK && PQntuples(res) > 0;
+    PQclear(res);
     for (int i = 0; i < 2 && rc == GW_OK; i++) {
         char *q = pg_quote_ident(i ? ins : slot);
         char *sql = gw_asprintf("DROP PUBLICATION IF EXISTS %s", q);
@@ -328,8 +332,10 @@ pg_drop_stream(EngineConn *conn, const char *slot)
         free(sql);
         free(q);
     }
-    if (rc == GW_OK)
+    if (rc == GW_OK && dropped)
         log_info("dropped replication slot %s and its publications on the %s", slot, role_name(c->base.role));
+    else if (rc == GW_OK)
+        log_info("no replication slot %s on the %s (already removed)", slot, role_name(c->base.role));
     free(ins);
     return rc;
 }
