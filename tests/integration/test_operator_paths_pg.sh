@@ -12,7 +12,8 @@
 #    other's replicate goes on undisturbed, and the first one's finish and rollback (run twice) leave
 #    the other's slot and publication in place (a forward stream used to skip what another migration's
 #    failback wrote into the source, as if it were its own echo);
-# 4. cutover killed with -9 once its fence is on the source (the trigger in pg_trigger), then run again:
+# 4. cutover killed with -9 once its fence is on the source (the trigger in pg_trigger), and once
+#    failback's slot is on the target as well, then run again each time:
 #    it succeeds, and a writer that retries on error (on the source until the phase is cut over, then on
 #    the target) loses no committed row.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -245,65 +246,85 @@ assert_eq 0 "$(psql_src "$S" "SELECT count(*) FROM pg_publication")" "publicatio
 assert_eq 0 "$(psql_src "$S" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit%'")" "fence triggers on the source after both finished"
 
 # ---------------------------------------------------------------- 4. cutover killed once its fence is on
-GW_CONTEXT="cutover kill -9"
-K=$(new_dbs gw_opkill) || abort_test "createdb"
-register_dbs "$K"
-setup_src "$K" "CREATE TABLE w (id integer PRIMARY KEY, side text NOT NULL);
-    CREATE TABLE big (id integer PRIMARY KEY, pad text);
-    INSERT INTO big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 200000) i"
-gw_fetch 0 "$K" "$K" --phase k --tables public.w,public.big || abort_test "fetch k"
-# The writer: inserts ids 1, 2, ... one per transaction, each retried until it commits: on the source
-# until the phase is cut over (status failback on the target), then on the target.  It logs "id side"
-# for each committed row.
-cat >"$GW_OUT/writer.sh" <<'WRITER'
-src=$1 tgt=$2 stop=$3 log=$4
-i=0
-while [ ! -e "$stop" ]; do
-    i=$((i + 1))
-    while :; do
-        st=$(psql -X -At -d "$tgt" -c "SELECT status FROM _godwit.phases WHERE name = 'k'" 2>/dev/null)
-        if [ "$st" = failback ]; then url=$tgt side=t; else url=$src side=s; fi
-        if psql -X -q -d "$url" -c "INSERT INTO w VALUES ($i, '$side')" >/dev/null 2>&1; then
-            echo "$i $side" >>"$log"
-            break
-        fi
-        [ -e "$stop" ] && exit 0
-        sleep 0.02   # retry pause of the writer, not a wait for a condition
+kill_cutover_at() {   # KILLPOINT DB: fence (the trigger on the source) or failback_slot (failback's slot on the target)
+    local point=$1 K=$2
+    GW_CONTEXT="cutover kill -9 at $point"
+    new_dbs "$K" >/dev/null || abort_test "createdb"
+    register_dbs "$K"
+    setup_src "$K" "CREATE TABLE w (id integer PRIMARY KEY, side text NOT NULL);
+        CREATE TABLE big (id integer PRIMARY KEY, pad text);
+        INSERT INTO big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 200000) i"
+    gw_fetch 0 "$K" "$K" --phase k --tables public.w,public.big || abort_test "fetch k"
+    # The writer: inserts ids 1, 2, ... one per transaction, each retried until it commits: on the source
+    # until the phase is cut over (status failback on the target), then on the target.  It logs "id side"
+    # for each committed row.
+    cat >"$GW_OUT/writer.sh" <<'WRITER'
+    src=$1 tgt=$2 stop=$3 log=$4
+    i=0
+    while [ ! -e "$stop" ]; do
+        i=$((i + 1))
+        while :; do
+            st=$(psql -X -At -d "$tgt" -c "SELECT status FROM _godwit.phases WHERE name = 'k'" 2>/dev/null)
+            if [ "$st" = failback ]; then url=$tgt side=t; else url=$src side=s; fi
+            if psql -X -q -d "$url" -c "INSERT INTO w VALUES ($i, '$side')" >/dev/null 2>&1; then
+                echo "$i $side" >>"$log"
+                break
+            fi
+            [ -e "$stop" ] && exit 0
+            sleep 0.02   # retry pause of the writer, not a wait for a condition
+        done
     done
-done
 WRITER
-: >"$GW_OUT/writer.log"
-bg_start WR bash "$GW_OUT/writer.sh" "$(src_url "$K")" "$(tgt_url "$K")" "$GW_OUT/writer.stop" "$GW_OUT/writer.log"
-bg_replicate RK "$K" "$K" --phase k
-wrote() { [ "$(grep -c . "$GW_OUT/writer.log")" -ge "$1" ]; }
-wait_for 30 wrote 20 || fail "the writer wrote nothing on the source"
-fence_on() { [ "$(psql_src "$K" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit%'")" -ge 1 ]; }
-bg_start CK "$GODWIT" cutover --source "$(src_url "$K")" --target "$(tgt_url "$K")" --phase k --fence --verify full
-wait_for 60 fence_on || fail "no fence trigger appeared on the source"
-if is_running "$CK"; then
-    kill -9 "$CK"
-    wait "$CK" 2>/dev/null
-    note "cutover killed with -9, fence on, status $(psql_tgt "$K" "SELECT status FROM _godwit.phases WHERE name = 'k'")"
-else
-    fail "cutover ended before it could be killed once fenced (the kill point was missed)"
-fi
-assert_exit 0 "$GODWIT" cutover --source "$(src_url "$K")" --target "$(tgt_url "$K")" --phase k --fence --verify full
-wait_exit "$RK" 30
-assert_eq failback "$(psql_tgt "$K" "SELECT status FROM _godwit.phases WHERE name = 'k'")" "status after the second cutover"
-on_target() { grep -q ' t$' "$GW_OUT/writer.log"; }
-wait_for 30 on_target || fail "the writer never wrote on the target after the cutover"
-touch "$GW_OUT/writer.stop"
-wait_exit "$WR" 30
-assert_exit 0 "$GODWIT" failback --source "$(src_url "$K")" --target "$(tgt_url "$K")" --phase k --stop-when-caught-up
-assert_tables_equal "$K" "$K" public.w id
-assert_tables_equal "$K" "$K" public.big id
-COMMITTED=$(sort -n "$GW_OUT/writer.log" | awk '{print $1}' | paste -sd, -)
-assert_eq "$(grep -c . "$GW_OUT/writer.log")" "$(psql_tgt "$K" "SELECT count(*) FROM w WHERE id IN ($COMMITTED)")" \
-    "rows the writer committed, on the target"
-assert_eq "$(grep -c ' s$' "$GW_OUT/writer.log")" "$(psql_tgt "$K" "SELECT count(*) FROM w WHERE side = 's'")" \
-    "rows the writer committed on the source, on the target"
-assert_exit 0 "$GODWIT" finish --source "$(src_url "$K")" --target "$(tgt_url "$K")" --phase k
-assert_eq "" "$(slots_of "$GW_SRC_SERVER" "$K")" "slots of the source database after finish"
-assert_eq 0 "$(psql_src "$K" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit%'")" "fence triggers after finish"
+    : >"$GW_OUT/writer_$point.log"
+    bg_start WR bash "$GW_OUT/writer.sh" "$(src_url "$K")" "$(tgt_url "$K")" "$GW_OUT/writer_$point.stop" "$GW_OUT/writer_$point.log"
+    bg_replicate RK "$K" "$K" --phase k
+    wrote() { [ "$(grep -c . "$GW_OUT/writer_$point.log")" -ge "$1" ]; }
+    wait_for 30 wrote 20 || fail "the writer wrote nothing on the source"
+    killpoint() {   # the fence on the source, or failback's slot on the target too
+        [ "$(psql_src "$K" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit%'")" -ge 1 ] || return 1
+        [ "$point" = fence ] || [ -n "$(slots_of "$GW_TGT_SERVER" "$K")" ]
+    }
+    if [ "$point" = failback_slot ]; then
+        # A transaction with an xid open on the target holds the creation of failback's slot (a logical
+        # slot waits for running transactions), the slot already listed: cutover is killed in there.
+        bg_start BLK env PGAPPNAME=gw_test_blocker psql -X -q -d "$(tgt_url "$K")" -c "SELECT txid_current(); SELECT pg_sleep(300)"
+    fi
+    bg_start CK "$GODWIT" cutover --source "$(src_url "$K")" --target "$(tgt_url "$K")" --phase k --fence --verify full
+    wait_for 60 killpoint || fail "the kill point ($point) was never reached"
+    if is_running "$CK"; then
+        kill -9 "$CK"
+        wait "$CK" 2>/dev/null
+        if [ "$point" = failback_slot ]; then
+            psql_tgt postgres "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'gw_test_blocker'" >/dev/null
+            wait "$BLK" 2>/dev/null
+        fi
+        note "cutover killed with -9 at $point, status $(psql_tgt "$K" "SELECT status FROM _godwit.phases WHERE name = 'k'")"
+    else
+        fail "cutover ended before it could be killed at $point (the kill point was missed)"
+    fi
+    assert_exit 0 "$GODWIT" cutover --source "$(src_url "$K")" --target "$(tgt_url "$K")" --phase k --fence --verify full
+    wait_exit "$RK" 30
+    assert_eq failback "$(psql_tgt "$K" "SELECT status FROM _godwit.phases WHERE name = 'k'")" "status after the second cutover"
+    on_target() { grep -q ' t$' "$GW_OUT/writer_$point.log"; }
+    wait_for 30 on_target || fail "the writer never wrote on the target after the cutover"
+    touch "$GW_OUT/writer_$point.stop"
+    wait_exit "$WR" 30
+    assert_exit 0 "$GODWIT" failback --source "$(src_url "$K")" --target "$(tgt_url "$K")" --phase k --stop-when-caught-up
+    assert_tables_equal "$K" "$K" public.w id
+    assert_tables_equal "$K" "$K" public.big id
+    COMMITTED=$(sort -n "$GW_OUT/writer_$point.log" | awk '{print $1}' | paste -sd, -)
+    assert_eq "$(grep -c . "$GW_OUT/writer_$point.log")" "$(psql_tgt "$K" "SELECT count(*) FROM w WHERE id IN ($COMMITTED)")" \
+        "rows the writer committed, on the target"
+    assert_eq "$(grep -c ' s$' "$GW_OUT/writer_$point.log")" "$(psql_tgt "$K" "SELECT count(*) FROM w WHERE side = 's'")" \
+        "rows the writer committed on the source, on the target"
+    assert_exit 0 "$GODWIT" finish --source "$(src_url "$K")" --target "$(tgt_url "$K")" --phase k
+    assert_eq "" "$(slots_of "$GW_SRC_SERVER" "$K")" "slots of the source database after finish"
+    assert_eq "" "$(slots_of "$GW_TGT_SERVER" "$K")" "slots of the target database after finish"
+    assert_eq 0 "$(psql_tgt "$K" "SELECT count(*) FROM pg_publication")" "publications of the target database after finish"
+    assert_eq 0 "$(psql_src "$K" "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'godwit%'")" "fence triggers after finish"
+
+}
+kill_cutover_at fence gw_opkill
+kill_cutover_at failback_slot gw_opkill2
 
 finish
