@@ -33,9 +33,11 @@ change_clock_now(void)
 /*
  * Origins of godwit's own writes (DESIGN.md, "No loops"): a transaction whose
  * ORIGIN change names one starting with this prefix was applied by a godwit
- * stream and is never applied again.  PostgreSQL: the replication origin
- * "godwit:<phase>:<direction>" of the apply session.  MySQL/MariaDB: a
- * transaction written with skip_replication, reported as CHANGE_ORIGIN_SKIP.
+ * stream; a stream never applies again what its own migration's streams
+ * wrote (phase_names_origin_is_migrations).  PostgreSQL: the replication
+ * origin "godwit:<id>:<phase>:<direction>" of the apply session.
+ * MySQL/MariaDB: a transaction written with skip_replication, reported as
+ * CHANGE_ORIGIN_SKIP (it names no migration).
  */
 #define CHANGE_ORIGIN_GODWIT "godwit:"
 #define CHANGE_ORIGIN_SKIP "godwit:skip_replication"
