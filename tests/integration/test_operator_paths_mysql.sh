@@ -8,7 +8,10 @@
 #    not refused (the dead runner's lock went with its session), every row exactly once;
 # 3. SIGINT of a fetch mid-copy (the copy held by a lock on the target table); then
 # 4. `fetch --resume` with another --zero-dates, or another table selection: refused (exit 2) naming
-#    the difference, nothing changed; then the command the interrupted fetch printed finishes it.
+#    the difference, nothing changed; then the command the interrupted fetch printed finishes it;
+# 5. SIGINT of a fetch (source URL with a password, an odd phase name) while its FLUSH TABLES WITH READ
+#    LOCK waits on a running statement: it stops at once (exit 5, not after every retry as a source
+#    error), and the command it printed, its masked password put back, finishes the fetch.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=$(new_mdb gw_op_my) || abort_test "create databases"
@@ -153,4 +156,40 @@ assert_exit 0 env GW_OPM_SRC="$GW_OPM_SRC" bash -c "exec \"\$GODWIT\" ${NEXT#god
 assert_eq fetched "$(psql_tgt "$D3" "SELECT status FROM _godwit.phases WHERE name = 'mid'")" "phase after the continued fetch"
 assert_digests_equal "$D3" "$D3" big gw_op_my3.big "id, v, d"
 assert_digests_equal "$D3" "$D3" small gw_op_my3.small "id, v"
+
+# ---------------------------------------------------------------- 5: SIGINT while the snapshot lock waits
+D5=$(new_mdb gw_op_my5) || abort_test "create databases"
+register_mdbs "$D5"
+setup_m "$D5" "CREATE TABLE big (id int PRIMARY KEY, v varchar(100) NOT NULL) ENGINE=InnoDB;
+    INSERT INTO big SELECT seq, REPEAT(MD5(seq), 3) FROM seq_1_to_20000;
+    CREATE USER IF NOT EXISTS 'gw_op_pw'@'localhost' IDENTIFIED BY 'S3cr et!pw'; GRANT ALL ON *.* TO 'gw_op_pw'@'localhost';
+    CREATE USER IF NOT EXISTS 'gw_op_pw'@'127.0.0.1' IDENTIFIED BY 'S3cr et!pw'; GRANT ALL ON *.* TO 'gw_op_pw'@'127.0.0.1'"
+PW_URL=$(m_url "$D5" 'gw_op_pw:S3cr%20et%21pw')
+PH5='Ph "ü" x'
+# A session holding the table locked: FLUSH TABLES WITH READ LOCK waits for it.
+mariadb_sql "$GW_MSRC_SERVER" "$D5" -e "LOCK TABLES big WRITE; SELECT SLEEP(600)" >/dev/null 2>&1 &
+HOLD=$!
+GW_BG_PIDS+=("$HOLD")
+sleeper() { [ "$(msql "" "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600)%'")" = 1 ]; }
+wait_for 30 sleeper || abort_test "the running statement on MariaDB"
+bg_start F "$GODWIT" fetch --source "$PW_URL" --target "$(tgt_url "$D5")" --phase "$PH5" --jobs 1
+F_ERR=$ERR
+ftwrl_waits() { [ "$(msql "" "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'FLUSH TABLES WITH READ LOCK%'")" -ge 1 ]; }
+wait_for 30 ftwrl_waits || fail "the fetch's FLUSH TABLES WITH READ LOCK did not wait"
+t0=$SECONDS
+kill -INT "$F"
+wait_exit "$F" 30
+assert_eq 5 "$RC" "exit status of the fetch interrupted while its snapshot lock waited"
+[ $((SECONDS - t0)) -le 5 ] || fail "the interrupted fetch took $((SECONDS - t0)) s to stop"
+assert_not_contains "$F_ERR" "S3cr"
+assert_eq 1 "$(grep -c "error" "$F_ERR")" "one error line (it has: $(_gw_first_lines "$F_ERR"))"
+NEXT=$(sed -n 's/.*; continue with: //p' "$F_ERR")
+note "continue with: $NEXT"
+[[ $NEXT == "godwit fetch "*"gw_op_pw:***@"* ]] || abort_test "no command to continue with (password masked) in: $(_gw_first_lines "$F_ERR")"
+msql "" "KILL $(msql "" "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600)%'")"
+wait "$HOLD" 2>/dev/null
+NEXT=${NEXT//gw_op_pw:\*\*\*@/gw_op_pw:S3cr%20et%21pw@}
+assert_exit 0 bash -c "exec \"\$GODWIT\" ${NEXT#godwit }"
+assert_eq fetched "$(psql_tgt "$D5" "SELECT status FROM _godwit.phases WHERE name = 'Ph \"ü\" x'")" "phase after the continued fetch"
+assert_digests_equal "$D5" "$D5" big gw_op_my5.big "id, v"
 finish
