@@ -6,6 +6,8 @@
 #    replicate keeps running undisturbed (no reconnect, no session ended, its own server_id);
 # 2. kill -9 of that failback while it applies a large backlog (part of it arrived), restarted at once:
 #    not refused (the dead runner's lock went with its session), every row exactly once;
+# 6. migration 2 cut over and failing back: finish of migration 1 removes only its own state from
+#    MariaDB's server-wide _godwit, and failback 2 goes on (no reconnect);
 # 3. SIGINT of a fetch mid-copy (the copy held by a lock on the target table); then
 # 4. `fetch --resume` with another --zero-dates, or another table selection: refused (exit 2) naming
 #    the difference, nothing changed; then the command the interrupted fetch printed finishes it;
@@ -109,6 +111,30 @@ is_running "$R2" || fail "replicate 2 exited"
 assert_eq "$r2_reconnects" "$(grep -c "reconnect" "$R2_ERR")" "replicate 2's reconnect lines after the kill -9"
 stop_bg "$R2" 30 TERM
 assert_eq 0 "$RC" "replicate 2 after SIGTERM"
+
+# ---------------------------------------------------------------- 6: finish of one, the other's failback runs
+# Migration 2 cut over too and failing back (rows of its own); finish of migration 1 removes only
+# migration 1's state from MariaDB's server-wide _godwit, and failback 2 goes on applying.
+M1=$(migration_id "$DB"); M2=$(migration_id "$T2")
+assert_exit 0 "$GODWIT" cutover --source "$(m_url "$DB")" --target "$(tgt_url "$T2")" --phase "$PH" --quiet-seconds 1 \
+    --verify none || abort_test "cutover of migration 2"
+bg_start FB2 "$GODWIT" failback --source "$(m_url "$DB")" --target "$(tgt_url "$T2")" --phase "$PH"
+FB2_ERR=$ERR
+setup_tgt "$T2" "INSERT INTO gw_op_my.t VALUES (7001, 'target two before finish 1')"
+row_on_m() { [ "$(msql "$DB" "SELECT COUNT(*) FROM t WHERE id = $1")" = 1 ]; }
+wait_for 60 row_on_m 7001 || fail "failback 2 did not apply its target's row"
+assert_exit 0 "$GODWIT" finish --source "$(m_url "$DB")" --target "$(tgt_url "$DB")" --phase "$PH" || abort_test "finish of migration 1"
+assert_eq 0 "$(msql "" "SELECT COUNT(*) FROM _godwit.checkpoints WHERE stream LIKE '$M1:%'")" "migration 1's checkpoints after its finish"
+assert_eq 1 "$(msql "" "SELECT COUNT(*) FROM _godwit.checkpoints WHERE stream LIKE '$M2:%'")" "migration 2's checkpoint after finish of 1"
+setup_tgt "$T2" "INSERT INTO gw_op_my.t VALUES (7002, 'target two after finish 1')"
+wait_for 60 row_on_m 7002 || fail "failback 2 stopped applying after finish of migration 1"
+is_running "$FB2" || fail "failback 2 exited after finish of migration 1"
+assert_eq 0 "$(grep -c "reconnect\|session(s) left\|administrator command" "$FB2_ERR")" "failback 2's reconnects and ended sessions"
+stop_bg "$FB2" 30 TERM
+assert_eq 0 "$RC" "failback 2 after SIGTERM"
+assert_eq "7001|target two before finish 1;7002|target two after finish 1" \
+    "$(msql "$DB" "SELECT GROUP_CONCAT(CONCAT_WS('|', id, v) ORDER BY id SEPARATOR ';') FROM t WHERE v LIKE 'target two%'")" \
+    "migration 2's rows on MariaDB"
 
 # ---------------------------------------------------------------- 3, 4: SIGINT mid-copy, resumes
 D3=$(new_mdb gw_op_my3) || abort_test "create databases"
