@@ -34,6 +34,7 @@
 #include "engine/mysql/mysql_pos.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/signals.h"
 
 /* Snapshot.id: how the sessions share the snapshot. */
 #define SNAPSHOT_LOCKED "global-read-lock"
@@ -240,6 +241,11 @@ take_lock(MyConn *c, const Catalog *cat, SnapshotKind kind, bool *locked)
         e = mysql_errno(c->lock);
         if (e != ER_LOCK_WAIT_TIMEOUT || attempt == LOCK_TRIES)
             break;
+        /* Ctrl-C while the lock waits on a long statement: stop at this try
+         * (the fetch then says what to run next) instead of trying again for
+         * up to LOCK_TRIES * LOCK_WAIT_S seconds and ending as a source error. */
+        if (signals_stop_requested())
+            return GW_ERR_INTERNAL;
         log_info("source %s: FLUSH TABLES WITH READ LOCK waited %d s for running statements; trying again (%d)",
                  c->base.endpoint->redacted, LOCK_WAIT_S, attempt);
     }
