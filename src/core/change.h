@@ -37,7 +37,8 @@ change_clock_now(void)
  * wrote (phase_names_origin_is_migrations).  PostgreSQL: the replication
  * origin "godwit:<id>:<phase>:<direction>" of the apply session.
  * MySQL/MariaDB: a transaction written with skip_replication, reported as
- * CHANGE_ORIGIN_SKIP (it names no migration).
+ * CHANGE_ORIGIN_SKIP; it names no migration, so it is not skipped (see
+ * phase_names.h).
  */
 #define CHANGE_ORIGIN_GODWIT "godwit:"
 #define CHANGE_ORIGIN_SKIP "godwit:skip_replication"

@@ -72,9 +72,10 @@ bool
 phase_names_origin_is_migrations(const char *origin, const char *id)
 {
     size_t g = strlen(CHANGE_ORIGIN_GODWIT);
-    if (!origin || strncmp(origin, CHANGE_ORIGIN_GODWIT, g) != 0)
+    /* skip_replication (MySQL/MariaDB) names no migration: see phase_names.h for why it is not an echo. */
+    if (!origin || strncmp(origin, CHANGE_ORIGIN_GODWIT, g) != 0 || !strcmp(origin, CHANGE_ORIGIN_SKIP))
         return false;
-    if (!id || !*id || !strcmp(origin, CHANGE_ORIGIN_SKIP))
+    if (!id || !*id)
         return true;
     /* phase_names_origin of phase_names_stream: "godwit:<id>:<phase>:<direction>". */
     size_t n = strlen(id);

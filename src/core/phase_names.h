@@ -51,11 +51,19 @@ bool phase_names_stream_is_failback(const char *stream);
 char *phase_names_origin(const char *stream);
 /*
  * Whether a transaction whose ORIGIN change names `origin` was written by a
- * stream of migration `id` (or, id "": by any godwit stream; MySQL's
- * skip_replication names no migration).  Only those are echoes a stream of
- * the migration must skip: what another migration's applier wrote into a
- * database this one reads (failback of another target into a shared source)
- * is the application's data here, and must be carried on.
+ * stream of migration `id` (or, id "": by any godwit stream).  Only those
+ * are echoes a stream of the migration must skip: what another migration's
+ * applier wrote into a database this one reads (failback of another target
+ * into a shared source) is the application's data here, and must be carried
+ * on.
+ *
+ * MySQL/MariaDB's skip_replication (CHANGE_ORIGIN_SKIP) names no migration,
+ * so it is never taken for an echo: skipping it lost another migration's
+ * failback writes.  Nothing loops without it: the only writer into a MySQL
+ * database is failback, which runs only once its phase's forward stream has
+ * stopped at cutover (a phase's status allows one direction at a time), and
+ * what it writes of other phases' tables and rows fails their streams' own
+ * table and row filters, as phases never share a row.
  */
 bool phase_names_origin_is_migrations(const char *origin, const char *id);
 /*

@@ -80,6 +80,11 @@ assert_eq "$(digest_p "$DB" "WHERE v LIKE 'target write %'")" "$(digest_m "$DB" 
     "the target's rows on MariaDB, exactly"
 r2_has_app() { [ "$(psql_tgt "$T2" "SELECT count(*) FROM gw_op_my.t WHERE id > 9000")" = 3 ]; }
 wait_for 60 r2_has_app || fail "replicate 2 did not take MariaDB's writes made during the failback"
+# What migration 1's failback wrote into MariaDB is MariaDB's data for migration 2: it reaches target 2 too.
+r2_has_fb() { [ "$(psql_tgt "$T2" "SELECT count(*) FROM gw_op_my.t WHERE v LIKE 'target write %'")" = 300 ]; }
+wait_for 60 r2_has_fb || fail "replicate 2 did not take the rows migration 1's failback wrote into MariaDB"
+assert_eq "$(digest_m "$DB" "WHERE v LIKE 'target write %'")" "$(digest_p "$T2" "WHERE v LIKE 'target write %'")" \
+    "migration 1's failback rows on target 2, exactly"
 is_running "$R2" || fail "replicate 2 exited during migration 1's failback"
 is_running "$FB" || fail "failback exited"
 assert_eq "$r2_reconnects" "$(grep -c "reconnect" "$R2_ERR")" "replicate 2's reconnect lines during the failback"
@@ -145,13 +150,19 @@ setup_m "$D3" "CREATE TABLE big (id int PRIMARY KEY, v varchar(100) NOT NULL, d 
                INSERT INTO small SELECT seq, CONCAT('s', seq) FROM seq_1_to_100"
 export GW_OPM_SRC
 GW_OPM_SRC=$(m_url "$D3")
-bg_start F env GW_OPM_SRC="$GW_OPM_SRC" "$GODWIT" fetch --source env:GW_OPM_SRC --target "$(tgt_url "$D3")" --phase mid \
-    --jobs 1 --shard-size 1 --tables 'gw_op_my3.*'
-F_ERR=$ERR
-big_exists() { [ "$(psql_tgt "$D3" "SELECT to_regclass('gw_op_my3.big') IS NOT NULL")" = t ]; }
-wait_for 60 big_exists || abort_test "the fetch did not create the target table"
+# The target's tables exist before the fetch (--schema existing) and big is locked before it starts, so
+# its copy waits on the lock whatever the machine's speed: a lock taken once fetch had made the table
+# could come after the whole copy.
+setup_tgt "$D3" "CREATE SCHEMA gw_op_my3; CREATE TABLE gw_op_my3.big (id integer PRIMARY KEY, v varchar(100) NOT NULL, d date);
+                 CREATE TABLE gw_op_my3.small (id integer PRIMARY KEY, v varchar(20))"
 bg_start H psql -X -q -h 127.0.0.1 -p "$TGT_PORT" -U postgres -d "$D3" \
     -c "SET application_name = 'gw_holder'; BEGIN; LOCK TABLE gw_op_my3.big IN SHARE MODE; SELECT pg_sleep(600)"
+holder_has_lock() { [ "$(psql_tgt "$D3" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+    WHERE a.application_name = 'gw_holder' AND l.granted AND l.relation = 'gw_op_my3.big'::regclass")" = 1 ]; }
+wait_for 30 holder_has_lock || abort_test "the lock on the target's table big"
+bg_start F env GW_OPM_SRC="$GW_OPM_SRC" "$GODWIT" fetch --source env:GW_OPM_SRC --target "$(tgt_url "$D3")" --phase mid \
+    --jobs 1 --shard-size 1 --tables 'gw_op_my3.*' --schema existing
+F_ERR=$ERR
 fetch_waits() { [ "$(psql_tgt "$D3" "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
     AND wait_event_type = 'Lock' AND application_name <> 'gw_holder'")" -ge 1 ]; }
 wait_for 60 fetch_waits || fail "the copy did not wait on the lock"

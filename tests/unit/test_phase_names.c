@@ -111,7 +111,8 @@ test_origin_of_migration(void **state)
     assert_false(phase_names_origin_is_migrations("godwit:0a1b2c3dx:p:failback", "0a1b2c3d"));
     assert_false(phase_names_origin_is_migrations("pg_16384", "0a1b2c3d"));
     assert_false(phase_names_origin_is_migrations(NULL, "0a1b2c3d"));
-    assert_true(phase_names_origin_is_migrations("godwit:skip_replication", "0a1b2c3d"));
+    assert_false(phase_names_origin_is_migrations("godwit:skip_replication", "0a1b2c3d"));
+    assert_false(phase_names_origin_is_migrations("godwit:skip_replication", ""));
     assert_true(phase_names_origin_is_migrations("godwit:99999999:p:failback", ""));
 }
 

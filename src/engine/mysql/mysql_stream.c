@@ -13,9 +13,10 @@
  * A transaction written by a godwit applier (failback's, with MariaDB's
  * skip_replication: its GTID or BEGIN event carries the flag
  * LOG_EVENT_SKIP_REPLICATION_F) is announced right after its BEGIN by an
- * ORIGIN change naming CHANGE_ORIGIN_SKIP, so that the flow drops it
- * (DESIGN.md, "No loops"); its changes and COMMIT follow as usual, and
- * positions move exactly as for any other transaction.
+ * ORIGIN change naming CHANGE_ORIGIN_SKIP; the flag names no migration, so
+ * the flow applies its changes that pass the phase's table and row filters
+ * (core/phase_names.h says why nothing loops); its changes and COMMIT follow
+ * as usual, and positions move exactly as for any other transaction.
  *
  * The binlog holds every table of the server; only the phase's tables
  * (PhaseState.tables) are streamed.  A table's columns come from the catalog
