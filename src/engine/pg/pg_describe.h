@@ -22,7 +22,6 @@ GwResult pg_drop_stream(EngineConn *conn, const char *slot) GW_MUST_CHECK;
 
 /* pg_migration.c */
 GwResult pg_source_identity(EngineConn *conn, char **identity) GW_MUST_CHECK;
-GwResult pg_stream_exists(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
 GwResult pg_migration_get(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy) GW_MUST_CHECK;
 GwResult pg_migration_put(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
 
@@ -87,6 +86,8 @@ GwResult pg_checkpoint_get(EngineConn *conn, const char *stream, char **position
 GwResult pg_drop_origin(EngineConn *conn, const char *stream) GW_MUST_CHECK;
 GwResult pg_checkpoint_delete(EngineConn *conn, const char *stream) GW_MUST_CHECK;
 GwResult pg_list_slots(EngineConn *conn, SlotInfo **out, size_t *n) GW_MUST_CHECK;
+GwResult pg_stream_exists(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
+GwResult pg_slot_exists(PgConn *c, const char *slot, bool this_database, bool *exists) GW_MUST_CHECK;
 GwResult pg_stream_pending(EngineConn *conn, const PhaseState *ps, StreamPos after, PendingChanges *out) GW_MUST_CHECK;
 
 /* pg_state.c */

@@ -174,6 +174,27 @@ peek_rows(PgConn *c, StreamPos after, PendingChanges *out)
 }
 
 /*
+ * Whether the server has a replication slot of that name: in any database
+ * (slot names are per server, so a new stream's name must be free
+ * everywhere), or in this one only.
+ */
+GwResult
+pg_slot_exists(PgConn *c, const char *slot, bool this_database, bool *exists)
+{
+    const char *params[2] = {slot, this_database ? "t" : "f"};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1"
+                                  " AND (NOT $2::boolean OR database = pg_catalog.current_database())",
+                                  2, params, 1, &res);
+    if (rc)
+        return rc;
+    *exists = PQntuples(res) > 0;
+    PQclear(res);
+    return GW_OK;
+}
+
+/*
  * Whether this database has a replication slot of that name (an earlier
  * godwit version's "godwit_<phase>": flow/migration.c refuses it).
  * CockroachDB has no slots.
@@ -183,19 +204,7 @@ pg_stream_exists(EngineConn *conn, const char *slot, bool *exists)
 {
     PgConn *c = PG(conn);
     *exists = false;
-    if (pg_is_crdb(c))
-        return GW_OK;
-    const char *params[1] = {slot};
-    PGresult *res;
-    GwResult rc = pg_query_params(c,
-                                  "SELECT 1 FROM pg_catalog.pg_replication_slots"
-                                  " WHERE slot_name = $1 AND database = current_database()",
-                                  1, params, 1, &res);
-    if (rc)
-        return rc;
-    *exists = PQntuples(res) > 0;
-    PQclear(res);
-    return GW_OK;
+    return pg_is_crdb(c) ? GW_OK : pg_slot_exists(c, slot, true, exists);
 }
 
 GwResult

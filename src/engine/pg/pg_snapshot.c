@@ -131,20 +131,6 @@ pg_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *n
     return rc;
 }
 
-static GwResult
-slot_exists(PgConn *c, const char *slot, bool *exists)
-{
-    const char *params[1] = {slot};
-    PGresult *res;
-    GwResult rc = pg_query_params(c, "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", 1,
-                                  params, 1, &res);
-    if (rc)
-        return rc;
-    *exists = PQntuples(res) > 0;
-    PQclear(res);
-    return GW_OK;
-}
-
 /*
  * A new stream's slot (slots are per server: another database's migration
  * may hold the name) and publications must not exist yet: they belong to
@@ -155,7 +141,7 @@ check_stream_names(PgConn *c, const char *slot)
 {
     char *ins = gw_asprintf("%s" PHASE_NAMES_INSERT_ONLY, slot);
     bool exists = false;
-    GwResult rc = slot_exists(c, slot, &exists);
+    GwResult rc = pg_slot_exists(c, slot, false, &exists);
     if (rc == GW_OK && exists) {
         log_error("source %s: replication slot \"%s\" already exists: an earlier fetch of this migration's phase"
                   " stopped before recording its state; drop it with SELECT pg_drop_replication_slot('%s')",
