@@ -45,6 +45,18 @@ phase_names_slot(const MigrationPhase *mp, bool failback)
     return strbuf_take(&sb);
 }
 
+bool
+phase_names_slot_is_migrations(const char *slot, const char *id)
+{
+    static const char prefix[] = "godwit_";
+    if (strncmp(slot, prefix, sizeof prefix - 1) != 0)
+        return false;
+    if (!id || !*id)
+        return true;
+    size_t n = strlen(id);
+    return !strncmp(slot + sizeof prefix - 1, id, n) && slot[sizeof prefix - 1 + n] == '_';
+}
+
 char *
 phase_names_stream(const MigrationPhase *mp, bool failback)
 {

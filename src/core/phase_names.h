@@ -43,6 +43,11 @@ void phase_names_init(MigrationPhase *mp, const char *id, const char *phase);
  * PLAN_PHASE_NAME_MAX bytes.  Caller frees.
  */
 char *phase_names_slot(const MigrationPhase *mp, bool failback);
+/*
+ * Whether a slot's name is one a phase of migration id would have
+ * ("godwit_<id>_..."; any godwit slot when id is NULL or "").
+ */
+bool phase_names_slot_is_migrations(const char *slot, const char *id);
 /* A stream's checkpoint name on the side it writes to: "<id>:<phase>:forward" or ":failback".  Caller frees. */
 char *phase_names_stream(const MigrationPhase *mp, bool failback);
 /* Whether a checkpoint stream name is a failback stream's (see phase_names_stream). */

@@ -209,18 +209,6 @@ slot_user(json_t *root, const char *slot, bool on_target)
  * nobody.  One of another database is shown with it, not judged: it may be
  * another migration's.
  */
-/* Whether a slot's name is one this migration's phases would have (core/phase_names.h): "godwit_<id>_...". */
-static bool
-slot_of_migration(const char *slot, const char *migration_id)
-{
-    if (!migration_id || !*migration_id)
-        return true;
-    char *prefix = gw_asprintf("godwit_%s_", migration_id);
-    bool ours = strncmp(slot, prefix, strlen(prefix)) == 0;
-    free(prefix);
-    return ours;
-}
-
 static GwResult
 add_slots(json_t *root, EngineConn *conn, bool on_target, const char *migration_id)
 {
@@ -237,7 +225,7 @@ add_slots(json_t *root, EngineConn *conn, bool on_target, const char *migration_
     for (size_t i = 0; rc == GW_OK && i < n; i++) {
         const SlotInfo *si = &slots[i];
         /* Another migration's slot in this database (the same source read by two migrations) is not judged either. */
-        bool other = si->other_database || !slot_of_migration(si->name, migration_id);
+        bool other = si->other_database || !phase_names_slot_is_migrations(si->name, migration_id);
         json_t *user = other ? NULL : slot_user(root, si->name, on_target);
         json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:b, s:b, s:b}", "side", on_target ? "target" : "source",
                               "slot", si->name, "database", si->database, "other_database", si->other_database,

@@ -113,6 +113,11 @@ test_origin_of_migration(void **state)
     assert_false(phase_names_origin_is_migrations(NULL, "0a1b2c3d"));
     assert_false(phase_names_origin_is_migrations("godwit:skip_replication", "0a1b2c3d"));
     assert_false(phase_names_origin_is_migrations("godwit:skip_replication", ""));
+    assert_true(phase_names_slot_is_migrations("godwit_0a1b2c3d_p_failback", "0a1b2c3d"));
+    assert_false(phase_names_slot_is_migrations("godwit_0a1b2c3dx_p", "0a1b2c3d"));
+    assert_false(phase_names_slot_is_migrations("godwit_99999999_p", "0a1b2c3d"));
+    assert_false(phase_names_slot_is_migrations("other_0a1b2c3d_p", "0a1b2c3d"));
+    assert_true(phase_names_slot_is_migrations("godwit_p", NULL));
     assert_true(phase_names_origin_is_migrations("godwit:99999999:p:failback", ""));
 }
 
