@@ -67,6 +67,12 @@ assert_eq 0 "$RC" "replicate 1 after SIGTERM"
 assert_exit 0 "$GODWIT" cutover --source "$(m_url "$DB")" --target "$(tgt_url "$DB")" --phase "$PH" --quiet-seconds 1 \
     --verify none || abort_test "cutover of migration 1"
 r2_reconnects=$(grep -c "reconnect" "$R2_ERR")
+# The sessions of the cutover that just exited may still be open on the server for a moment; failback
+# would rightly end them as a dead run's. Wait until they are gone, so that any session failback or
+# replicate 2 ends below is one of the two runners'.
+no_godwit_sessions() { [ "$(psql_tgt "$DB" "SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND application_name LIKE 'godwit %'")" = 0 ]; }
+wait_for 30 no_godwit_sessions || fail "the cutover's sessions on target $DB did not end"
 bg_start FB "$GODWIT" failback --source "$(m_url "$DB")" --target "$(tgt_url "$DB")" --phase "$PH"
 FB_ERR=$ERR
 for i in $(seq 1 30); do
