@@ -132,7 +132,6 @@ void
 phase_state_free(PhaseState *ps)
 {
     free(ps->name);
-    free(ps->status);
     free(ps->snapshot_position);
     free(ps->slot);
     free(ps->publications);

@@ -22,6 +22,7 @@
 #include "core/change.h"
 #include "core/hlc.h"
 #include "core/phase_names.h"
+#include "core/phase_status.h"
 #include "core/selection.h"
 #include "util/result.h"
 
@@ -90,7 +91,7 @@ typedef struct ScanRequest {
 /* Per-phase state kept on the database a stream writes to (DESIGN.md, "State"). */
 typedef struct PhaseState {
     char *name;
-    char *status;           /* fetching, fetched, ... */
+    PhaseStatus status;
     char *snapshot_position;
     char *slot;
     char *publications;

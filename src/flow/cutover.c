@@ -31,7 +31,6 @@
 
 #include "flow/failback.h"
 #include "flow/handover.h"
-#include "flow/phase_status.h"
 #include "flow/replicate.h"
 #include "flow/verify.h"
 #include "util/log.h"
@@ -70,19 +69,19 @@ forward_options(const Cutover *c, int quiet_ms, ReplicateResult *result)
 static GwResult
 check_status(Cutover *c)
 {
-    const char *st = c->h.state.status;
-    if (!strcmp(st, PHASE_FETCHED))
-        return GW_OK;
-    if (!strcmp(st, PHASE_CUTTING_OVER)) {
+    PhaseStatus st = c->h.recorded.state.status;
+    if (st == PHASE_CUTTING_OVER) {
         log_warn("phase '%s': an earlier cutover stopped half-way; lifting its fence and starting again", c->opts->phase);
         return handover_unfence(&c->h, c->h.source, PHASE_FETCHED);
     }
-    if (!strcmp(st, PHASE_FAILBACK))
+    if (phase_status_can_move(st, PHASE_CUTTING_OVER))
+        return GW_OK;
+    if (st == PHASE_FAILBACK)
         log_error("phase '%s' is already cut over (its writes go to the target; `godwit failback` carries them back)",
                   c->opts->phase);
     else
-        log_error("phase '%s' is %s on target %s: cutover needs a fetched phase", c->opts->phase, st,
-                  c->h.target_ep.redacted);
+        log_error("phase '%s' is %s on target %s: cutover needs a fetched phase", c->opts->phase,
+                  phase_status_name(st), c->h.target_ep.redacted);
     return GW_ERR_USAGE;
 }
 
@@ -245,10 +244,10 @@ verify(Cutover *c)
 static GwResult
 prepare_failback(Cutover *c)
 {
-    GwResult rc = failback_prepare_stream(c->h.target, &c->h.mp, &c->h.state, c->webhook);
+    GwResult rc = failback_prepare_stream(c->h.target, &c->h.mp, &c->h.recorded, c->webhook);
     if (rc == GW_OK)
         snprintf(c->failback_text, sizeof c->failback_text, "%s",
-                 c->h.state.failback_position ? c->h.state.failback_position : "");
+                 c->h.recorded.state.failback_position ? c->h.recorded.state.failback_position : "");
     return rc;
 }
 

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/selection.h"
+#include "core/phase.h"
 #include "engine/engine.h"
 #include "flow/failback_changefeed.h"
 #include "flow/migration.h"
@@ -35,25 +35,6 @@ typedef struct Precheck {
     PhaseState phase;
     MigrationPhase mp;
 } Precheck;
-
-GwResult
-failback_describe_phase_tables(EngineConn *conn, const char *phase, Catalog *out)
-{
-    ShardProgress *shards = NULL;
-    int nshards = 0;
-    GwResult rc = conn->ops->state_get_shards(conn, phase, &shards, &nshards);
-    Selection sel;
-    selection_init(&sel);
-    for (int i = 0; rc == GW_OK && i < nshards; i++)
-        selection_add_table(&sel, shards[i].schema, shards[i].table);
-    if (rc == GW_OK)
-        rc = conn->ops->describe(conn, &sel, out);
-    selection_free(&sel);
-    for (int i = 0; i < nshards; i++)
-        shard_progress_free(&shards[i]);
-    free(shards);
-    return rc;
-}
 
 /*
  * A new slot and new publications on the target for the phase's tables.  A
@@ -81,14 +62,15 @@ create_failback_stream(EngineConn *target, const MigrationPhase *mp, const Catal
 static GwResult
 record_prepared(EngineConn *target, PhaseState *phase, const Snapshot *snap)
 {
-    free(phase->status);
-    phase->status = gw_strdup(PHASE_FAILBACK);
+    GwResult rc = phase_state_move(phase, PHASE_FAILBACK);
+    if (rc)
+        return rc;
     free(phase->handoff_position);
     phase->handoff_position = NULL;
     phase->failback_slot = gw_strdup(snap->slot);
     phase->failback_publications = gw_strdup(snap->publications);
     phase->failback_position = gw_strdup(snap->position);
-    GwResult rc = target->ops->state_put_phase(target, phase);
+    rc = target->ops->state_put_phase(target, phase);
     if (rc)
         return rc;
     json_t *detail = json_pack("{s:s, s:s}", "position", snap->position, "slot", snap->slot);
@@ -103,19 +85,19 @@ record_prepared(EngineConn *target, PhaseState *phase, const Snapshot *snap)
 }
 
 GwResult
-failback_prepare_stream(EngineConn *target, const MigrationPhase *mp, PhaseState *phase, bool webhook)
+failback_prepare_stream(EngineConn *target, const MigrationPhase *mp, Phase *phase, bool webhook)
 {
     if (webhook)
-        return failback_changefeed_prepare(target, phase);
+        return failback_changefeed_prepare(target, &phase->state);
     Catalog cat;
     catalog_init(&cat);
     Snapshot snap;
     memset(&snap, 0, sizeof snap);
-    GwResult rc = failback_describe_phase_tables(target, phase->name, &cat);
+    GwResult rc = phase_describe_tables(phase, target, &cat);
     if (rc == GW_OK)
         rc = create_failback_stream(target, mp, &cat, &snap);
     if (rc == GW_OK)
-        rc = record_prepared(target, phase, &snap);
+        rc = record_prepared(target, &phase->state, &snap);
     snapshot_free(&snap);
     catalog_free(&cat);
     return rc;
@@ -134,18 +116,18 @@ check_phase(Precheck *p)
     GwResult rc = p->target->ops->state_get_phase(p->target, p->opts->phase, &p->phase, &found);
     if (rc)
         return rc;
-    const char *st = found ? p->phase.status : "";
-    if (!strcmp(st, PHASE_FAILBACK) || !strcmp(st, PHASE_ROLLING_BACK))
+    PhaseStatus st = found ? p->phase.status : PHASE_NONE;
+    if (phase_status_streams_failback(st))
         return GW_OK;
-    if (!found || !strcmp(st, PHASE_STARTING) || !strcmp(st, PHASE_FETCHING))
+    if (!found || st == PHASE_STARTING || st == PHASE_FETCHING)
         log_error("phase '%s' has %s on target %s: failback follows `godwit cutover` of a fetched phase",
                   p->opts->phase, found ? "an unfinished fetch" : "no fetch", p->target_ep.redacted);
-    else if (!strcmp(st, PHASE_FETCHED) || !strcmp(st, PHASE_CUTTING_OVER))
+    else if (phase_status_streams_forward(st))
         log_error("phase '%s' is %s on target %s, not cut over: failback starts after `godwit cutover --phase %s`"
                   " (which keeps every write on the target from then on)",
-                  p->opts->phase, st, p->target_ep.redacted, p->opts->phase);
+                  p->opts->phase, phase_status_name(st), p->target_ep.redacted, p->opts->phase);
     else
-        log_error("phase '%s' is %s on target %s: failback cannot start now", p->opts->phase, st,
+        log_error("phase '%s' is %s on target %s: failback cannot start now", p->opts->phase, phase_status_name(st),
                   p->target_ep.redacted);
     return GW_ERR_USAGE;
 }

@@ -6,6 +6,7 @@
 #ifndef GW_FAILBACK_H
 #define GW_FAILBACK_H
 
+#include "core/phase.h"
 #include "engine/engine.h"
 #include "flow/replicate.h"
 #include "util/result.h"
@@ -23,10 +24,7 @@ GwResult flow_failback(const ReplicateOptions *opts) GW_MUST_CHECK;
  * target from this moment on is kept for `godwit failback`.  phase is
  * updated as stored.
  */
-GwResult failback_prepare_stream(EngineConn *target, const MigrationPhase *mp, PhaseState *phase,
+GwResult failback_prepare_stream(EngineConn *target, const MigrationPhase *mp, Phase *phase,
                                  bool webhook) GW_MUST_CHECK;
-
-/* The phase's tables as conn has them (those its fetch recorded). */
-GwResult failback_describe_phase_tables(EngineConn *conn, const char *phase, Catalog *out) GW_MUST_CHECK;
 
 #endif

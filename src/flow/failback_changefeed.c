@@ -35,6 +35,7 @@
 
 #include "core/changefeed_change.h"
 #include "core/jsonv.h"
+#include "core/phase.h"
 #include "core/selection.h"
 #include "flow/change_filter.h"
 #include "flow/migration.h"
@@ -222,8 +223,9 @@ failback_changefeed_prepare(EngineConn *target, PhaseState *phase)
     if (!exact)
         log_warn("target %s is not CockroachDB: the changefeed cursor %s is a placeholder made from its clock (a"
                  " stand-in for tests; no changefeed can run there)", target->endpoint->redacted, text);
-    free(phase->status);
-    phase->status = gw_strdup(PHASE_FAILBACK);
+    rc = phase_state_move(phase, PHASE_FAILBACK);
+    if (rc)
+        return rc;
     free(phase->failback_position);
     phase->failback_position = gw_strdup(text);
     free(phase->handoff_position);
@@ -276,7 +278,7 @@ load_phase(Failback *f, EngineConn *target, Selection *tables)
     if (rc)
         return rc;
     Hlc pos;
-    if (!found || strcmp(f->phase.status, PHASE_FAILBACK) != 0 || f->phase.failback_slot ||
+    if (!found || f->phase.status != PHASE_FAILBACK || f->phase.failback_slot ||
         !hlc_text_parse(f->phase.failback_position, &pos)) {
         log_error("phase '%s' is not prepared for failback through a changefeed on target %s%s", f->opts->phase,
                   f->target_ep.redacted,

@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/phase.h"
 #include "flow/fetch_internal.h"
-#include "flow/phase_status.h"
 #include "flow/plan_check.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -62,7 +62,7 @@ connect_both(FetchRun *run)
     return rc;
 }
 
-static GwResult save_phase(FetchRun *run, const char *status);
+static GwResult save_phase(FetchRun *run, PhaseStatus status);
 
 /* Throws away a phase's stream and state so that it can start over. */
 static GwResult
@@ -83,9 +83,9 @@ reset_phase(FetchRun *run)
  * other phases share.
  */
 static bool
-handed_over(const char *status)
+handed_over(PhaseStatus status)
 {
-    return strcmp(status, PHASE_STARTING) && strcmp(status, PHASE_FETCHING) && strcmp(status, PHASE_FETCHED);
+    return !phase_status_can_move(status, PHASE_STARTING);
 }
 
 /* A phase found on the target, resumed: the same job, or refused; *done when already fetched. */
@@ -95,7 +95,7 @@ resume_phase(FetchRun *run, const PhaseState *ps, const Catalog *cat, bool *done
     GwResult rc = fetch_job_check(run, ps, cat);
     if (rc)
         return rc;
-    if (!strcmp(ps->status, PHASE_FETCHED)) {
+    if (ps->status == PHASE_FETCHED) {
         log_info("phase '%s' is already fetched; nothing to resume", run->opts->phase);
         *done = true;
     } else {
@@ -137,9 +137,9 @@ decide_phase(FetchRun *run, const Catalog *cat, bool *done)
     if (found && handed_over(ps.status)) {
         log_error("phase '%s' is past its fetch (status %s) on this target: fetching it again would overwrite what"
                   " was written there since its cutover; to move these rows again, finish the phase, delete its rows on"
-                  " the target and fetch them under a new phase name", o->phase, ps.status);
+                  " the target and fetch them under a new phase name", o->phase, phase_status_name(ps.status));
         rc = GW_ERR_USAGE;
-    } else if (found && o->resume && !strcmp(ps.status, PHASE_STARTING)) {
+    } else if (found && o->resume && ps.status == PHASE_STARTING) {
         log_info("phase '%s': the earlier fetch stopped before its snapshot; starting over", o->phase);
         run->reset = true;
     } else if (found && !o->resume && o->schema_mode == SCHEMA_DROP_CREATE) {
@@ -147,7 +147,7 @@ decide_phase(FetchRun *run, const Catalog *cat, bool *done)
         run->reset = true;
     } else if (found && !o->resume) {
         log_error("phase '%s' was already %s on this target; use --resume to finish it, or --schema drop-create"
-                  " to start over", o->phase, !strcmp(ps.status, PHASE_FETCHED) ? "fetched" : "started");
+                  " to start over", o->phase, ps.status == PHASE_FETCHED ? "fetched" : "started");
         rc = GW_ERR_USAGE;
     } else if (found) {
         rc = resume_phase(run, &ps, cat, done);
@@ -310,11 +310,10 @@ same_tables(const FetchRun *run, const Catalog *before)
 }
 
 static GwResult
-save_phase(FetchRun *run, const char *status)
+save_phase(FetchRun *run, PhaseStatus status)
 {
-    free(run->phase.status);
-    run->phase.status = gw_strdup(status);
-    return run->target->ops->state_put_phase(run->target, &run->phase);
+    GwResult rc = phase_state_move(&run->phase, status);
+    return rc ? rc : run->target->ops->state_put_phase(run->target, &run->phase);
 }
 
 /*
@@ -475,8 +474,8 @@ static void
 interrupted_report(FetchRun *run)
 {
     const FetchOptions *o = run->opts;
-    const char *status = run->phase.status;
-    bool recorded = status != NULL;
+    const char *status = phase_status_name(run->phase.status);
+    bool recorded = run->phase.status != PHASE_NONE;
     char *shards = recorded ? shards_done(run) : NULL;
     char *state = !recorded ? gw_asprintf("no phase recorded yet")
                   : gw_asprintf("phase '%s' %s%s%s%s%s%s", o->phase, status, shards ? ", " : "", shards ? shards : "",

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow/failback.h"
 #include "flow/migration.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -21,25 +20,20 @@ static GwResult
 load_phase(Handover *h)
 {
     bool found;
-    GwResult rc = h->target->ops->state_get_phase(h->target, h->phase, &h->state, &found);
+    GwResult rc = phase_load(h->target, h->phase, &h->recorded, &found);
     if (rc)
         return rc;
     if (!found) {
         log_error("phase '%s' has no fetch on target %s", h->phase, h->target_ep.redacted);
         return GW_ERR_USAGE;
     }
-    char err[512];
-    if (selection_add_filters_json(&h->filters, h->state.filters, err, sizeof err) != GW_OK) {
-        log_error("phase '%s': %s", h->phase, err);
-        return GW_ERR_TARGET;
-    }
-    rc = failback_describe_phase_tables(h->target, h->phase, &h->tables);
+    rc = phase_describe_tables(&h->recorded, h->target, &h->tables);
     if (rc)
         return rc;
     h->fence = gw_calloc(h->tables.ntables + 1, sizeof *h->fence);
     for (size_t i = 0; i < h->tables.ntables; i++) {
         const TableDef *t = &h->tables.tables[i];
-        const RowFilter *f = selection_filter_for(&h->filters, t->schema, t->name);
+        const RowFilter *f = phase_filter_for(&h->recorded, t->schema, t->name);
         h->fence[h->nfence++] = (FenceTable) {.schema = t->schema, .table = t->name,
                                               .predicate = f ? f->predicate : NULL,
                                               .predicate_text = f ? f->text + strspn(f->text, " \t") : NULL};
@@ -56,7 +50,7 @@ load_phase(Handover *h)
 static void
 warn_shared_sequence(const Handover *h, const SequenceDef *s)
 {
-    if (!s->owner_table || !selection_filter_for(&h->filters, s->owner_schema, s->owner_table))
+    if (!s->owner_table || !phase_filter_for(&h->recorded, s->owner_schema, s->owner_table))
         return;
     log_warn("table %s.%s: column %s takes its values from a sequence, and the table's rows of other phases are"
              " still written on the other database: both now hand out values from their own copy of it; give them"
@@ -94,7 +88,7 @@ handover_open(Handover *h, const char *source_url, const char *target_url, const
 {
     memset(h, 0, sizeof *h);
     h->phase = phase;
-    selection_init(&h->filters);
+    phase_init(&h->recorded);
     catalog_init(&h->tables);
     GwResult rc = migration_check(source_url, target_url, command, phase, &h->mp);
     char *app = phase_names_app(&h->mp, command);
@@ -122,25 +116,25 @@ handover_close(Handover *h)
     engine_close(h->target);
     endpoint_free(&h->source_ep);
     endpoint_free(&h->target_ep);
-    phase_state_free(&h->state);
-    selection_free(&h->filters);
+    phase_free(&h->recorded);
     catalog_free(&h->tables);
     free(h->fence);
     memset(h, 0, sizeof *h);
 }
 
 GwResult
-handover_set_status(Handover *h, const char *status, const char *handoff_position)
+handover_set_status(Handover *h, PhaseStatus status, const char *handoff_position)
 {
-    free(h->state.status);
-    h->state.status = gw_strdup(status);
-    free(h->state.handoff_position);
-    h->state.handoff_position = handoff_position ? gw_strdup(handoff_position) : NULL;
-    return h->target->ops->state_put_phase(h->target, &h->state);
+    GwResult rc = phase_state_move(&h->recorded.state, status);
+    if (rc)
+        return rc;
+    free(h->recorded.state.handoff_position);
+    h->recorded.state.handoff_position = handoff_position ? gw_strdup(handoff_position) : NULL;
+    return h->target->ops->state_put_phase(h->target, &h->recorded.state);
 }
 
 GwResult
-handover_unfence(Handover *h, EngineConn *fenced, const char *status)
+handover_unfence(Handover *h, EngineConn *fenced, PhaseStatus status)
 {
     GwResult rc = fenced->ops->fence_remove ? fenced->ops->fence_remove(fenced, &h->mp) : GW_OK;
     return rc ? rc : handover_set_status(h, status, NULL);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "core/phase.h"
 #include "core/phase_names.h"
 #include "core/selection.h"
 #include "engine/engine.h"
@@ -29,8 +30,7 @@ typedef struct Handover {
     Endpoint target_ep;
     EngineConn *source;
     EngineConn *target;         /* holds the phase's state */
-    PhaseState state;
-    Selection filters;          /* the phase's row filters, as its fetch recorded them */
+    Phase recorded;             /* its state, row filters and tables, as its fetch recorded them */
     Catalog tables;             /* the phase's tables, as the target has them */
     FenceTable *fence;          /* per table: its predicate, for fence_install */
     size_t nfence;
@@ -46,14 +46,14 @@ GwResult handover_open(Handover *h, const char *source_url, const char *target_u
                        const char *command) GW_MUST_CHECK;
 void handover_close(Handover *h);
 
-/* Stores the phase's status and handover position (NULL: none). */
-GwResult handover_set_status(Handover *h, const char *status, const char *handoff_position) GW_MUST_CHECK;
+/* Stores the phase's status and handover position (NULL: none); a move core/phase_status.h lacks is refused. */
+GwResult handover_set_status(Handover *h, PhaseStatus status, const char *handoff_position) GW_MUST_CHECK;
 /*
  * Undoes a handover a killed cutover or rollback left half-way: lifts the
  * phase's fence on fenced (the source or the target), and the phase's status
  * goes back to status.
  */
-GwResult handover_unfence(Handover *h, EngineConn *fenced, const char *status) GW_MUST_CHECK;
+GwResult handover_unfence(Handover *h, EngineConn *fenced, PhaseStatus status) GW_MUST_CHECK;
 /* Appends an event to the target's _godwit.events; takes detail (may be NULL). */
 GwResult handover_event(Handover *h, const char *kind, json_t *detail) GW_MUST_CHECK;
 

@@ -303,29 +303,29 @@ static bool
 phase_allows_stream(const Replicator *r, bool found)
 {
     const char *target = r->opts->failback ? r->reader_ep.redacted : r->writer_ep.redacted;
-    if (!found || !strcmp(r->phase.status, "fetching")) {
+    if (!found || r->phase.status == PHASE_FETCHING) {
         log_error("phase '%s' has %s on target %s: run `godwit fetch` for it first", r->opts->phase,
                   found ? "an unfinished fetch" : "no fetch", target);
         return false;
     }
-    const char *st = r->phase.status;
-    bool failing_back = !strcmp(st, PHASE_FAILBACK) || !strcmp(st, PHASE_ROLLING_BACK);
+    PhaseStatus st = r->phase.status;
+    bool failing_back = phase_status_streams_failback(st);
     if (!r->opts->failback && failing_back) {
         log_error("phase '%s' is cut over: its writes go to the target now and flow back to the source with"
                   " `godwit failback`; forward replication of it is over", r->opts->phase);
         return false;
     }
     if (r->opts->failback && (!failing_back || !r->phase.failback_slot)) {
-        if (!strcmp(st, PHASE_ROLLED_BACK) || !strcmp(st, PHASE_FINISHED))
+        if (st == PHASE_ROLLED_BACK || st == PHASE_FINISHED)
             log_error("phase '%s' is %s: failback of it is over", r->opts->phase,
-                      !strcmp(st, PHASE_FINISHED) ? "finished" : "rolled back");
+                      st == PHASE_FINISHED ? "finished" : "rolled back");
         else
             log_error("phase '%s' has no failback stream prepared on target %s", r->opts->phase, target);
         return false;
     }
-    if (!r->opts->failback && strcmp(st, PHASE_FETCHED) != 0 && strcmp(st, PHASE_CUTTING_OVER) != 0) {
+    if (!r->opts->failback && !phase_status_streams_forward(st)) {
         log_error("phase '%s' is in state '%s' on target %s; replicate needs a fetched phase", r->opts->phase,
-                  r->phase.status, target);
+                  phase_status_name(st), target);
         return false;
     }
     return true;
@@ -817,8 +817,8 @@ watch_handoff(Replicator *r)
         r->watch = NULL;
         return GW_OK;
     }
-    const char *handing = r->opts->failback ? PHASE_ROLLING_BACK : PHASE_CUTTING_OVER;
-    if (found && !strcmp(ps.status, handing) && ps.handoff_position) {
+    PhaseStatus handing = r->opts->failback ? PHASE_ROLLING_BACK : PHASE_CUTTING_OVER;
+    if (found && ps.status == handing && ps.handoff_position) {
         if (r->rd->parse_pos(ps.handoff_position, &r->handoff_goal) != 0) {
             log_error("phase '%s': invalid handover position '%s' on target %s", r->phase.name, ps.handoff_position,
                       ep->redacted);

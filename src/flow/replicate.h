@@ -12,7 +12,7 @@
 
 #include "util/result.h"
 
-#include "flow/phase_status.h"
+#include "core/phase_status.h"
 
 typedef struct ReplicateOptions {
     bool failback;          /* the failback stream: the target's changes into the source */

@@ -27,7 +27,6 @@
 #include "flow/cutover.h"
 #include "flow/failback.h"
 #include "flow/handover.h"
-#include "flow/phase_status.h"
 #include "flow/replicate.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -48,15 +47,15 @@ typedef struct Rollback {
 static GwResult
 require_cut_over(Rollback *b)
 {
-    const char *st = b->h.state.status;
-    if (!strcmp(st, PHASE_FAILBACK))
-        return GW_OK;
-    if (!strcmp(st, PHASE_ROLLING_BACK)) {
+    PhaseStatus st = b->h.recorded.state.status;
+    if (st == PHASE_ROLLING_BACK) {
         log_warn("phase '%s': an earlier rollback stopped half-way; lifting the target's fence and starting again",
                  b->opts->phase);
         return handover_unfence(&b->h, b->h.target, PHASE_FAILBACK);
     }
-    log_error("phase '%s' is %s on target %s: rollback needs a cut-over phase", b->opts->phase, st,
+    if (phase_status_can_move(st, PHASE_ROLLING_BACK))
+        return GW_OK;
+    log_error("phase '%s' is %s on target %s: rollback needs a cut-over phase", b->opts->phase, phase_status_name(st),
               b->h.target_ep.redacted);
     return GW_ERR_USAGE;
 }
@@ -193,7 +192,7 @@ failback_applied(Handover *h, StreamPos *at)
     char *stream = phase_names_stream(&h->mp, true), *pos = NULL;
     bool found = false;
     GwResult rc = h->source->ops->checkpoint_get(h->source, stream, &pos, &found);
-    const char *text = found ? pos : h->state.failback_position;
+    const char *text = found ? pos : h->recorded.state.failback_position;
     if (rc == GW_OK && (!text || h->target->ops->parse_pos(text, at) != 0)) {
         log_error("phase '%s': invalid failback position '%s' (%s)", h->phase, text ? text : "",
                   found ? "its checkpoint on the source" : "recorded on the target");
@@ -216,11 +215,11 @@ unapplied_changes(Handover *h, PendingChanges *out)
 {
     memset(out, 0, sizeof *out);
     const EngineOps *ops = h->target->ops;
-    if (!h->state.failback_slot || !ops->stream_pending)
+    if (!h->recorded.state.failback_slot || !ops->stream_pending)
         return GW_OK;
     StreamPos at = 0;
     GwResult rc = failback_applied(h, &at);
-    PhaseState ps = {.slot = h->state.failback_slot, .publications = h->state.failback_publications};
+    PhaseState ps = {.slot = h->recorded.state.failback_slot, .publications = h->recorded.state.failback_publications};
     return rc ? rc : ops->stream_pending(h->target, &ps, at, out);
 }
 
@@ -235,7 +234,7 @@ refuse_or_discard(Handover *h, const RollbackOptions *opts, const PendingChanges
         log_error("phase '%s': failback's slot %s on target %s holds %lld change(s) in %lld transaction(s) (%s)"
                   " that were never applied to the source; finish refused, nothing changed: run `godwit failback"
                   " --phase %s --stop-when-caught-up` first, or finish with --discard-unapplied to lose them",
-                  h->phase, h->state.failback_slot, h->target_ep.redacted, (long long) p->changes,
+                  h->phase, h->recorded.state.failback_slot, h->target_ep.redacted, (long long) p->changes,
                   (long long) p->transactions, b, h->phase);
         return GW_ERR_USAGE;
     }
@@ -248,10 +247,10 @@ refuse_or_discard(Handover *h, const RollbackOptions *opts, const PendingChanges
 static GwResult
 check_finishable(Handover *h, const RollbackOptions *opts)
 {
-    const char *st = h->state.status;
-    if (strcmp(st, PHASE_FAILBACK) != 0 && strcmp(st, PHASE_ROLLED_BACK) != 0 && strcmp(st, PHASE_FINISHED) != 0) {
+    PhaseStatus st = h->recorded.state.status;
+    if (!phase_status_can_move(st, PHASE_FINISHED)) {
         log_error("phase '%s' is %s on target %s: finish ends the failback of a cut-over (or rolled-back) phase",
-                  opts->phase, st, h->target_ep.redacted);
+                  opts->phase, phase_status_name(st), h->target_ep.redacted);
         return GW_ERR_USAGE;
     }
     char *app = phase_names_app(&h->mp, "failback");
@@ -279,7 +278,7 @@ report_finish(const Handover *h, const RollbackOptions *opts, const PendingChang
     }
     printf("phase %s finished: its slots, publications, replication origins and fences are gone from both"
            " databases%s\n",
-           opts->phase, h->state.failback_slot ? "" : " (a changefeed, if any, is cancelled on CockroachDB by hand)");
+           opts->phase, h->recorded.state.failback_slot ? "" : " (a changefeed, if any, is cancelled on CockroachDB by hand)");
     if (p->changes > 0)
         printf("  discarded: %lld change(s) in %lld transaction(s), %lld bytes, written on the target and never"
                " applied to the source\n",
@@ -293,7 +292,7 @@ flow_finish(const RollbackOptions *opts)
     PendingChanges pending;
     memset(&pending, 0, sizeof pending);
     GwResult rc = handover_open(&h, opts->source_url, opts->target_url, opts->phase, "finish");
-    char *before = gw_strdup(rc == GW_OK ? h.state.status : "");
+    const char *before = rc == GW_OK ? phase_status_name(h.recorded.state.status) : "";
     if (rc == GW_OK)
         rc = check_finishable(&h, opts);
     if (rc == GW_OK)
@@ -315,6 +314,5 @@ flow_finish(const RollbackOptions *opts)
     if (rc == GW_OK)
         report_finish(&h, opts, &pending);
     handover_close(&h);
-    free(before);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/phase_status.h"
 #include "engine/engine.h"
 #include "flow/migration.h"
 #include "util/log.h"
@@ -32,20 +33,20 @@ num(json_t *o, const char *key)
     return json_integer_value(json_object_get(o, key));
 }
 
-/* What a phase's status means for the operator (flow/phase_status.h). */
-static const char *
-phase_state(const char *status)
+/* A phase's status in the report (PHASE_NONE when it has none this godwit knows: nothing runs in it). */
+static PhaseStatus
+status_of(json_t *p)
 {
-    static const char *const states[][2] = {
-        {"starting", "loading"},       {"fetching", "loading"},
-        {"fetched", "replicating"},    {"cutting_over", "cutting over"},
-        {"failback", "cut over, failing back"}, {"rolling_back", "rolling back"},
-        {"rolled_back", "rolled back"}, {"finished", "finished"},
-    };
-    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
-        if (!strcmp(states[i][0], status))
-            return states[i][1];
-    return status;
+    PhaseStatus st;
+    return phase_status_parse(str(p, "status"), &st) ? st : PHASE_NONE;
+}
+
+/* What a phase's status means for the operator (core/phase_status.h), or the status as stored. */
+static const char *
+phase_state(json_t *p)
+{
+    PhaseStatus st = status_of(p);
+    return st != PHASE_NONE ? phase_status_meaning(st) : str(p, "status");
 }
 
 static void
@@ -79,7 +80,7 @@ print_phase(json_t *p)
 {
     char b[32];
     json_t *f = json_object_get(p, "fetch");
-    printf("phase %s: %s%s\n", str(p, "name"), phase_state(str(p, "status")),
+    printf("phase %s: %s%s\n", str(p, "name"), phase_state(p),
            json_is_true(json_object_get(p, "stream")) ? "" : " (no stream)");
     printf("  fetch: %lld/%lld shards of %lld tables, %lld rows, %s; stream starts at %s (slot %s)\n",
            (long long) num(f, "shards_done"), (long long) num(f, "shards"), (long long) num(f, "tables"),
@@ -133,8 +134,7 @@ add_failback_streams(json_t *root, EngineConn *conn, const char *migration_id)
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(root, "phases"), i, p) {
-        const char *st = str(p, "status");
-        if (rc || (strcmp(st, "failback") != 0 && strcmp(st, "rolling_back") != 0) || !conn->ops->checkpoint_get)
+        if (rc || !phase_status_streams_failback(status_of(p)) || !conn->ops->checkpoint_get)
             continue;
         MigrationPhase mp;
         phase_names_init(&mp, migration_id, str(p, "name"));
@@ -168,9 +168,8 @@ add_lag(json_t *root, EngineConn *target, EngineConn *source)
     size_t i, j;
     json_t *p, *s;
     json_array_foreach(json_object_get(root, "phases"), i, p) {
-        const char *status = str(p, "status");
-        bool forward_on = !strcmp(status, "fetched") || !strcmp(status, "cutting_over");
-        bool failback_on = !strcmp(status, "failback") || !strcmp(status, "rolling_back");
+        bool forward_on = phase_status_streams_forward(status_of(p));
+        bool failback_on = phase_status_streams_failback(status_of(p));
         json_array_foreach(json_object_get(p, "streams"), j, s) {
             bool failback = !strcmp(str(s, "direction"), "failback");
             bool active = failback ? failback_on : forward_on;
@@ -190,10 +189,8 @@ slot_user(json_t *root, const char *slot, bool on_target)
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(root, "phases"), i, p) {
-        const char *st = str(p, "status");
-        bool forward_on = !strcmp(st, "starting") || !strcmp(st, "fetching") || !strcmp(st, "fetched") ||
-                          !strcmp(st, "cutting_over");
-        bool failback_on = !strcmp(st, "failback") || !strcmp(st, "rolling_back");
+        bool forward_on = phase_status_holds_forward_slot(status_of(p));
+        bool failback_on = phase_status_streams_failback(status_of(p));
         if (!on_target && forward_on && !strcmp(str(p, "slot"), slot))
             return json_pack("{s:s, s:s}", "phase", str(p, "name"), "direction", "forward");
         if (on_target && failback_on && !strcmp(str(p, "failback_slot"), slot))

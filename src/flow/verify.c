@@ -42,35 +42,14 @@ typedef struct Worker {
 
 /* The phase's tables and filters, when a fetch recorded them on the target. */
 static GwResult
-load_phase(Verifier *v, Selection *sel)
+load_phase(Verifier *v)
 {
-    PhaseState ps;
-    GwResult rc = v->target->ops->state_get_phase(v->target, v->opts->phase, &ps, &v->phase_found);
-    if (rc || !v->phase_found)
-        return rc;
-    char err[512];
-    if (selection_add_filters_json(&v->filters, ps.filters, err, sizeof err) != GW_OK) {
-        log_error("phase '%s': %s", v->opts->phase, err);
-        rc = GW_ERR_TARGET;
+    GwResult rc = phase_load(v->target, v->opts->phase, &v->phase, &v->phase_found);
+    const char *options = v->phase.state.source_options;
+    if (rc == GW_OK && options && v->source->ops->set_source_options) {
+        v->src_options = gw_strdup(options);
+        rc = v->source->ops->set_source_options(v->source, options);
     }
-    if (rc == GW_OK && ps.source_options && v->source->ops->set_source_options) {
-        v->src_options = gw_strdup(ps.source_options);
-        rc = v->source->ops->set_source_options(v->source, ps.source_options);
-    }
-    ShardProgress *shards = NULL;
-    int nshards = 0;
-    if (rc == GW_OK)
-        rc = v->target->ops->state_get_shards(v->target, v->opts->phase, &shards, &nshards);
-    for (int i = 0; i < nshards; i++) {
-        if (rc == GW_OK && shards[i].shard == 0) {
-            char *name = gw_asprintf("%s.%s", shards[i].schema, shards[i].table);
-            selection_add_includes(sel, name);
-            free(name);
-        }
-        shard_progress_free(&shards[i]);
-    }
-    free(shards);
-    phase_state_free(&ps);
     return rc;
 }
 
@@ -87,10 +66,8 @@ apply_user_selection(Verifier *v)
 static GwResult
 describe_both(Verifier *v)
 {
-    Selection phase_sel;
-    selection_init(&phase_sel);
-    GwResult rc = load_phase(v, &phase_sel);
-    Selection *sel = v->phase_found ? &phase_sel : &v->opts->selection;
+    GwResult rc = load_phase(v);
+    Selection *sel = v->phase_found ? &v->phase.tables : &v->opts->selection;
     if (rc == GW_OK)
         rc = v->source->ops->describe(v->source, sel, &v->src_cat);
     const char *missing = rc == GW_OK ? selection_unmatched_include(sel) : NULL;
@@ -105,7 +82,6 @@ describe_both(Verifier *v)
             rc = GW_ERR_USAGE;
         }
     }
-    selection_free(&phase_sel);
     if (rc == GW_OK && v->src_cat.ntables == 0) {
         log_error("source %s: no tables to verify", v->source_ep.redacted);
         rc = GW_ERR_USAGE;
@@ -125,7 +101,7 @@ static const RowFilter *
 filter_for(const Verifier *v, const TableDef *t)
 {
     const RowFilter *f = selection_filter_for(&v->opts->selection, t->schema, t->name);
-    return f ? f : selection_filter_for(&v->filters, t->schema, t->name);
+    return f ? f : phase_filter_for(&v->phase, t->schema, t->name);
 }
 
 /* Each side's row filter, and whether both sides order the key alike (merge) or not (lookup). */
@@ -565,7 +541,7 @@ flow_verify(VerifyOptions *opts)
     v.seed = ((uint64_t) now.tv_sec * 1000000007ULL) ^ (uint64_t) now.tv_nsec ^ ((uint64_t) getpid() << 32);
     catalog_init(&v.src_cat);
     catalog_init(&v.tgt_cat);
-    selection_init(&v.filters);
+    phase_init(&v.phase);
     MigrationPhase mp;
     GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, "verify", opts->phase, &mp);
     char *app = phase_names_app(&mp, "verify");
@@ -590,7 +566,7 @@ flow_verify(VerifyOptions *opts)
     engine_close(v.target);
     catalog_free(&v.src_cat);
     catalog_free(&v.tgt_cat);
-    selection_free(&v.filters);
+    phase_free(&v.phase);
     endpoint_free(&v.source_ep);
     endpoint_free(&v.target_ep);
     /* Embedded, the registry is the caller's: its own series may still be in use. */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/catalog.h"
+#include "core/phase.h"
 #include "core/value_compare.h"
 #include "engine/engine.h"
 #include "flow/verify.h"
@@ -83,7 +84,7 @@ typedef struct Verifier {
     Endpoint source_ep, target_ep;
     EngineConn *source, *target;
     Catalog src_cat, tgt_cat;
-    Selection filters;          /* the phase's row filters and --where */
+    Phase phase;                /* its tables and row filters, when a fetch recorded it on the target */
     VTable *tables;
     size_t ntables;
     bool phase_found;

@@ -11,6 +11,7 @@
 
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 static const char *const state_ddl[] = {
@@ -87,6 +88,17 @@ phases_table_shape(PgConn *c, bool *exists, int *version)
     return GW_OK;
 }
 
+/* A status this godwit does not know was written by another version: nothing it decides would be safe. */
+static GwResult
+parse_status(PgConn *c, const char *phase, const char *name, PhaseStatus *out)
+{
+    if (phase_status_parse(name, out))
+        return GW_OK;
+    log_error("%s %s: phase '%s' has the status '%s' in _godwit.phases, which this version of godwit does not know",
+              role_name(c->base.role), c->base.endpoint->redacted, phase, name);
+    return role_error(c->base.role);
+}
+
 GwResult
 pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *found)
 {
@@ -119,7 +131,7 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
     *found = PQntuples(res) == 1;
     if (*found) {
         out->name = gw_strdup(PQgetvalue(res, 0, 0));
-        out->status = gw_strdup(PQgetvalue(res, 0, 1));
+        rc = parse_status(c, phase, PQgetvalue(res, 0, 1), &out->status);
         out->stream = PQgetvalue(res, 0, 2)[0] == 't';
         out->snapshot_position = get_or_null(res, 0, 3);
         out->slot = get_or_null(res, 0, 4);
@@ -133,7 +145,11 @@ pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *f
         out->fetch_job = get_or_null(res, 0, 12);
     }
     PQclear(res);
-    return GW_OK;
+    if (rc) {
+        phase_state_free(out);
+        *found = false;
+    }
+    return rc;
 }
 
 /*
@@ -150,7 +166,7 @@ pg_state_put_phase(EngineConn *conn, const PhaseState *ps)
     if (rc)
         return rc;
     bool job = version >= 4;
-    const char *params[13] = {ps->name, ps->status, ps->stream ? "true" : "false", ps->snapshot_position,
+    const char *params[13] = {ps->name, phase_status_name(ps->status), ps->stream ? "true" : "false", ps->snapshot_position,
                               ps->slot, ps->publications, ps->filters, ps->source_options,
                               ps->failback_slot, ps->failback_publications, ps->failback_position,
                               ps->handoff_position, ps->fetch_job};
