@@ -74,6 +74,13 @@ phase_names_stream_is_failback(const char *stream)
     return n >= s && !strcmp(stream + n - s, ":failback");
 }
 
+const char *
+phase_names_stream_direction(const char *stream)
+{
+    const char *dir = strrchr(stream, ':');
+    return dir ? dir + 1 : "forward";
+}
+
 char *
 phase_names_origin(const char *stream)
 {
@@ -103,6 +110,12 @@ phase_names_app(const MigrationPhase *mp, const char *command)
     append_id(&sb, mp, ':');
     strbuf_append(&sb, mp->phase);
     return strbuf_take(&sb);
+}
+
+char *
+phase_names_command_app(const char *command)
+{
+    return gw_asprintf("godwit %s", command);
 }
 
 char *

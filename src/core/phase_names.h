@@ -52,6 +52,8 @@ bool phase_names_slot_is_migrations(const char *slot, const char *id);
 char *phase_names_stream(const MigrationPhase *mp, bool failback);
 /* Whether a checkpoint stream name is a failback stream's (see phase_names_stream). */
 bool phase_names_stream_is_failback(const char *stream);
+/* The direction a checkpoint stream name ends with ("forward", "failback"), as its checkpoint row records it. */
+const char *phase_names_stream_direction(const char *stream);
 /* The PostgreSQL replication origin an applier of a stream tags its writes with: "godwit:<stream>".  Caller frees. */
 char *phase_names_origin(const char *stream);
 /*
@@ -78,6 +80,8 @@ bool phase_names_origin_is_migrations(const char *origin, const char *id);
  * counts them.  Caller frees.
  */
 char *phase_names_app(const MigrationPhase *mp, const char *command);
+/* The application name of a command's sessions before it knows its migration: "godwit <command>".  Caller frees. */
+char *phase_names_command_app(const char *command);
 /*
  * The base name of a phase's fence objects: "godwit_fence_<id>_<phase>"
  * (engine/pg appends "_trunc" or "_<n>", engine/mysql "_<n>_i|u|d").  Caller frees.

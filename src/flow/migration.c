@@ -112,7 +112,7 @@ migration_open(const char *source_url, const char *target_url, const char *comma
     memset(m, 0, sizeof *m);
     Endpoint source_ep, target_ep;
     memset(&source_ep, 0, sizeof source_ep);
-    char *app = gw_asprintf("godwit %s", command);
+    char *app = phase_names_command_app(command);
     GwResult rc = endpoint_init(&target_ep, target_url, ROLE_TARGET, app);
     if (rc == GW_OK && source_url)
         rc = endpoint_init(&source_ep, source_url, ROLE_SOURCE, app);

@@ -340,7 +340,9 @@ flow_plan_check_recorded(const Plan *plan, const char *phase, const char *target
     PhaseState ps;
     memset(&ps, 0, sizeof ps);
     bool found = false;
-    char *app = gw_asprintf("godwit plan:%s", phase);
+    MigrationPhase mp;
+    phase_names_init(&mp, NULL, phase);
+    char *app = phase_names_app(&mp, "plan");
     GwResult rc = endpoint_init(&ep, target_url, ROLE_TARGET, app);
     free(app);
     if (rc == GW_OK)

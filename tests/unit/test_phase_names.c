@@ -37,6 +37,9 @@ test_forms(void **state)
     expect(phase_names_stream(&mp, true), "0a1b2c3d:region_a:failback");
     expect(phase_names_origin("0a1b2c3d:region_a:forward"), "godwit:0a1b2c3d:region_a:forward");
     expect(phase_names_app(&mp, "replicate"), "godwit replicate:0a1b2c3d:region_a");
+    expect(phase_names_command_app("fetch"), "godwit fetch");
+    assert_string_equal(phase_names_stream_direction("0a1b2c3d:region_a:forward"), "forward");
+    assert_string_equal(phase_names_stream_direction("0a1b2c3d:region_a:failback"), "failback");
     expect(phase_names_fence(&mp), "godwit_fence_0a1b2c3d_region_a");
     expect(phase_names_staging(&mp), "0a1b2c3d:region_a");
     assert_true(phase_names_stream_is_failback("0a1b2c3d:region_a:failback"));

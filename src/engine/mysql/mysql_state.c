@@ -62,14 +62,12 @@ append_text(StrBuf *sql, const char *s)
 void
 mysql_state_checkpoint_sql(StrBuf *sql, const char *stream, const char *phase, const char *position)
 {
-    /* The direction is what the stream's name ends with ("<phase>:failback"), as on PostgreSQL. */
-    const char *dir = strrchr(stream, ':');
     strbuf_append(sql, "INSERT INTO `_godwit`.`checkpoints` (stream, phase, direction, position, updated_at) VALUES (");
     append_text(sql, stream);
     strbuf_append(sql, ", ");
     append_text(sql, phase);
     strbuf_append(sql, ", ");
-    append_text(sql, dir ? dir + 1 : "forward");
+    append_text(sql, phase_names_stream_direction(stream));
     strbuf_append(sql, ", ");
     append_text(sql, position);
     strbuf_append(sql, ", UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE position = VALUES(position),"

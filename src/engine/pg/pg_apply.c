@@ -639,8 +639,7 @@ queue_commit(PgConn *c, const char *stream, const char *phase, const char *posit
         pg_apply_queue_result(a, gw_strdup("preparing the checkpoint"));
         a->checkpoint_prepared = true;
     }
-    const char *dir = strrchr(stream, ':');
-    const char *params[4] = {stream, phase, dir ? dir + 1 : "forward", position};
+    const char *params[4] = {stream, phase, phase_names_stream_direction(stream), position};
     if (PQsendQueryPrepared(c->pg, "godwit_checkpoint", 4, params, NULL, NULL, 0) != 1 ||
         PQsendQueryParams(c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1)
         return pg_report(c, NULL, "sending the commit");
