@@ -32,7 +32,8 @@ static const StatusRow rows[] = {
      * cutover prepares failback; or a cutover that failed (or one killed
      * half-way, undone by the next) leaves the phase fetched.
      */
-    [PHASE_CUTTING_OVER] = {"cutting_over", "cutting over", true, false, true, TO(PHASE_FAILBACK) | TO(PHASE_FETCHED)},
+    [PHASE_CUTTING_OVER] = {"cutting_over", "cutting over", true, false, true,
+                            TO(PHASE_FAILBACK) | TO(PHASE_FETCHED)},
     /*
      * rollback fences the target; finish ends failback.  A cutover whose
      * last step (recording failback prepared) failed is undone to fetched.
@@ -40,7 +41,8 @@ static const StatusRow rows[] = {
     [PHASE_FAILBACK] = {"failback", "cut over, failing back", false, true, false,
                         TO(PHASE_ROLLING_BACK) | TO(PHASE_FINISHED) | TO(PHASE_FETCHED)},
     /* rollback done; or a rollback that failed (or one killed half-way, undone by the next) leaves it cut over. */
-    [PHASE_ROLLING_BACK] = {"rolling_back", "rolling back", false, true, false, TO(PHASE_ROLLED_BACK) | TO(PHASE_FAILBACK)},
+    [PHASE_ROLLING_BACK] = {"rolling_back", "rolling back", false, true, false,
+                            TO(PHASE_ROLLED_BACK) | TO(PHASE_FAILBACK)},
     /* finish removes what is left; a rollback whose event could not be recorded is undone to failback. */
     [PHASE_ROLLED_BACK] = {"rolled_back", "rolled back", false, false, false, TO(PHASE_FINISHED) | TO(PHASE_FAILBACK)},
     /* The end: fetch refuses the name from here on. */

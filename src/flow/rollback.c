@@ -278,7 +278,8 @@ report_finish(const Handover *h, const RollbackOptions *opts, const PendingChang
     }
     printf("phase %s finished: its slots, publications, replication origins and fences are gone from both"
            " databases%s\n",
-           opts->phase, h->recorded.state.failback_slot ? "" : " (a changefeed, if any, is cancelled on CockroachDB by hand)");
+           opts->phase,
+           h->recorded.state.failback_slot ? "" : " (a changefeed, if any, is cancelled on CockroachDB by hand)");
     if (p->changes > 0)
         printf("  discarded: %lld change(s) in %lld transaction(s), %lld bytes, written on the target and never"
                " applied to the source\n",

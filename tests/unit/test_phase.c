@@ -94,8 +94,10 @@ test_command_checks(void **state)
         assert_int_equal(phase_status_can_move(st, PHASE_STARTING),
                          st == PHASE_STARTING || st == PHASE_FETCHING || st == PHASE_FETCHED);
         /* cutover (cutting_over is lifted first), rollback (rolling_back likewise), finish */
-        assert_int_equal(phase_status_can_move(st, PHASE_CUTTING_OVER), st == PHASE_FETCHED || st == PHASE_CUTTING_OVER);
-        assert_int_equal(phase_status_can_move(st, PHASE_ROLLING_BACK), st == PHASE_FAILBACK || st == PHASE_ROLLING_BACK);
+        assert_int_equal(phase_status_can_move(st, PHASE_CUTTING_OVER),
+                         st == PHASE_FETCHED || st == PHASE_CUTTING_OVER);
+        assert_int_equal(phase_status_can_move(st, PHASE_ROLLING_BACK),
+                         st == PHASE_FAILBACK || st == PHASE_ROLLING_BACK);
         assert_int_equal(phase_status_can_move(st, PHASE_FINISHED),
                          st == PHASE_FAILBACK || st == PHASE_ROLLED_BACK || st == PHASE_FINISHED);
         /* replicate, failback, and status's slot owners */
