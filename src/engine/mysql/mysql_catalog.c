@@ -94,7 +94,8 @@ load_tables(Describe *d)
     GwResult rc = mysql_describe_query(d,
                                        "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, DATA_LENGTH, AUTO_INCREMENT"
                                        " FROM information_schema.TABLES"
-                                       " WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND %W ORDER BY BINARY TABLE_SCHEMA, BINARY TABLE_NAME",
+                                       " WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND %W"
+                                       " ORDER BY BINARY TABLE_SCHEMA, BINARY TABLE_NAME",
                                        "TABLE_SCHEMA", "TABLE_NAME", 5, &res);
     if (rc)
         return rc;
@@ -326,8 +327,8 @@ load_columns(Describe *d)
     GwResult rc = mysql_describe_query(d,
                                        "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE,"
                                        " CHARACTER_SET_NAME, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE,"
-                                       " DATETIME_PRECISION,"
-                                       " IS_NULLABLE, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS WHERE %W"
+                                       " DATETIME_PRECISION, IS_NULLABLE, COLUMN_DEFAULT, EXTRA"
+                                       " FROM information_schema.COLUMNS WHERE %W"
                                        " ORDER BY BINARY TABLE_SCHEMA, BINARY TABLE_NAME, ORDINAL_POSITION",
                                        "TABLE_SCHEMA", "TABLE_NAME", 13, &res);
     if (rc)
