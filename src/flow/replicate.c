@@ -948,9 +948,11 @@ stream_loop(Replicator *r)
          * are polled for until done: a backlog still fills groups, a
          * caught-up stream adds no wait, and the stream is read while the
          * writer works.  Inside a transaction nothing can commit: the loop
-         * waits for the stream instead of spinning (thousands of empty polls
-         * in a row were seen, a core kept busy while the source's walsender,
-         * on the same machine, was still sending the transaction).
+         * waits for the stream instead of spinning, because the rest of the
+         * transaction may take a while to arrive (the source is still
+         * sending it), and polling with no wait meanwhile would keep a core
+         * busy, one the source's sender may need when it runs on the same
+         * host.
          */
         bool can_commit = r->group_open && !r->in_txn;
         int timeout = r->stopping         ? 1
@@ -965,7 +967,10 @@ stream_loop(Replicator *r)
             rc = r->rd->stream_next(r->stream, timeout, &ev, &ch);
         if (rc)
             return rc;
-        /* Read once per turn: on this machine's virtual clock the reads were a fifth of godwit's CPU. */
+        /*
+         * Read once per turn, not per use: on a virtual machine a clock read
+         * can be a system call, and a turn is short.
+         */
         r->now = progress_now();
         bool done = false;
         rc = ev == STREAM_CHANGE ? on_change(r, &ch) : on_idle(r, &done);
