@@ -3,11 +3,13 @@
  * state (the target; DESIGN.md, "State"): its status, its row filters with
  * their predicates parsed, and its tables, as its fetch recorded them.
  *
- * Every command that works on a recorded phase (cutover, rollback, finish,
- * verify, failback, replicate) loads it here, so that what a phase's
- * tables and filters are is decided in one place.  Status moves are
- * checked against core/phase_status.h's table here too.  This module reads
- * state and never writes it: storing stays with the command that decided.
+ * A command that works on a phase's tables and filters (cutover, rollback
+ * and finish through flow/handover.c, verify, cutover's failback stream)
+ * loads the phase here, so that what a phase's tables and filters are is
+ * decided in one place: its tables are those its fetch recorded shards of.
+ * Status moves are checked against core/phase_status.h's table here too.
+ * This module reads state and never writes it: storing stays with the
+ * command that decided.
  */
 #ifndef GW_PHASE_H
 #define GW_PHASE_H
