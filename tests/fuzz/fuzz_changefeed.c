@@ -5,9 +5,9 @@
  * of a source table (core/changefeed_change.c) and each value as canonical
  * text for every kind of column (core/changefeed_value.c).
  *
- * The source tables are those of test_changefeed_value.c: public.orders (id
- * int4, region text, flags bool[], doc jsonb, total int4 generated), once with
- * its primary key (id) and once without one (CockroachDB's rowid).
+ * The source table is public.orders (id int4, region text, flags bool[], tags
+ * text[], doc jsonb, total int4 generated), once with its primary key (id)
+ * and once without one (CockroachDB's rowid).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,27 +36,37 @@ add_type(uint32_t id, const char *name, TypeKind kind, char category, uint32_t e
     t->elem_id = elem;
 }
 
-static TableDef *
+/* The columns of the source table: name, type, and a generated column's expression. */
+static const struct {
+    const char *name;
+    uint32_t type_id;
+    const char *generated_sql;
+} orders_columns[] = {
+    {"id", 23, NULL}, {"region", 25, NULL}, {"flags", 1000, NULL},
+    {"tags", 1009, NULL}, {"doc", 3802, NULL}, {"total", 23, "id * 2"},
+};
+#define ORDERS_NCOLS (sizeof orders_columns / sizeof orders_columns[0])
+
+static void
 add_orders(bool with_key)
 {
-    static const char *names[] = {"id", "region", "flags", "doc", "total"};
-    static const uint32_t types[] = {23, 25, 1000, 3802, 23};
     TableDef *t = catalog_add_table(&cat);
     t->schema = gw_strdup("public");
     t->name = gw_strdup("orders");
-    t->columns = gw_calloc(5, sizeof *t->columns);
-    t->ncolumns = 5;
-    for (size_t i = 0; i < 5; i++) {
-        t->columns[i].name = gw_strdup(names[i]);
-        t->columns[i].type_sql = gw_strdup("x");
-        t->columns[i].type_id = types[i];
+    t->ncolumns = ORDERS_NCOLS;
+    t->columns = gw_calloc(t->ncolumns, sizeof *t->columns);
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        ColumnDef *c = &t->columns[i];
+        c->name = gw_strdup(orders_columns[i].name);
+        c->type_sql = gw_strdup("x");
+        c->type_id = orders_columns[i].type_id;
+        if (orders_columns[i].generated_sql != NULL)
+            c->generated_sql = gw_strdup(orders_columns[i].generated_sql);
     }
-    t->columns[4].generated_sql = gw_strdup("id * 2");
     if (with_key) {
-        t->pk = gw_calloc(1, sizeof *t->pk);
         t->npk = 1;
+        t->pk = gw_calloc(t->npk, sizeof *t->pk);   /* column 0, id */
     }
-    return t;
 }
 
 static void
@@ -67,6 +77,7 @@ tables_init(void)
     add_type(25, "text", TYPE_BASE, 'S', 0);
     add_type(16, "bool", TYPE_BASE, 'B', 0);
     add_type(1000, "_bool", TYPE_ARRAY, 'A', 16);
+    add_type(1009, "_text", TYPE_ARRAY, 'A', 25);
     add_type(3802, "jsonb", TYPE_BASE, 'U', 0);
     add_orders(true);
     add_orders(false);

@@ -174,15 +174,15 @@ JSON_BINARY = [
 ]
 
 CHANGEFEED = [
-    b'{"payload":[{"after":{"id":1,"region":"A","flags":[true,null],"doc":{"a":[1,"x"]}},"key":[1],'
+    b'{"payload":[{"after":{"id":1,"region":"A","flags":[true,null],"tags":["a b","{q}",null],"doc":{"a":[1,"x"]}},"key":[1],'
     b'"topic":"orders","updated":"1629813621680097993.0000000000"}],"length":1}',
-    b'{"payload": [{"after": {"id": 1, "region": "B", "flags": null, "doc": "s"}, "before": {"id": 1, '
-    b'"region": "A", "flags": [false], "doc": null}, "key": [1], "topic": "orders", "updated": '
+    b'{"payload": [{"after": {"id": 1, "region": "B", "flags": null, "tags": [], "doc": "s"}, "before": {"id": 1, '
+    b'"region": "A", "flags": [false], "tags": null, "doc": null}, "key": [1], "topic": "orders", "updated": '
     b'"1701102311425045162.0000000000"}, {"after": null, "before": {"id": 1, "region": "B", "flags": null, '
-    b'"doc": 2.5e10}, "key": [1], "topic": "orders", "updated": "1701102320607990564.0000000001"}, '
-    b'{"after": {"id": 2, "region": "\\u00fc\\n", "flags": [], "doc": [true]}, "before": null, "key": [2], '
+    b'"tags": ["x"], "doc": 2.5e10}, "key": [1], "topic": "orders", "updated": "1701102320607990564.0000000001"}, '
+    b'{"after": {"id": 2, "region": "\\u00fc\\n", "flags": [], "tags": ["\\"", "NULL"], "doc": [true]}, "before": null, "key": [2], '
     b'"topic": "orders", "updated": "1701102305519323705.0000000000"}]}',
-    b'{"payload":[{"after":{"id":3,"region":"C","flags":null,"doc":null,"rowid":123},"key":[123],'
+    b'{"payload":[{"after":{"id":3,"region":"C","flags":null,"tags":null,"doc":null,"rowid":123},"key":[123],'
     b'"topic":"orders","updated":"1.0"},{"after":null,"key":[4],"topic":"orders","updated":"2.1"}]}',
     b'{"resolved":"1629813621680097993.0000000000"}',
     b'{"payload":[],"length":0}',
