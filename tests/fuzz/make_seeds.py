@@ -173,6 +173,18 @@ JSON_BINARY = [
     b"",
 ]
 
+
+def json_overlap(levels=40):
+    """Containers each holding the next one twice: 2^levels values before json_to_text refused them."""
+    total = 10 * levels + 4
+    doc = b"\x02"
+    for k in range(levels):
+        doc += struct.pack("<HH", 2, total - 10 * k) + b"\x02" + struct.pack("<H", 10) + b"\x02" + struct.pack("<H", 10)
+    return doc + struct.pack("<HH", 0, 4)
+
+
+JSON_BINARY.append(json_overlap())
+
 CHANGEFEED = [
     b'{"payload":[{"after":{"id":1,"region":"A","flags":[true,null],"tags":["a b","{q}",null],"doc":{"a":[1,"x"]}},"key":[1],'
     b'"topic":"orders","updated":"1629813621680097993.0000000000"}],"length":1}',
