@@ -1193,9 +1193,9 @@ test_json_binary(void **state)
 }
 
 /*
- * Entries pointing at the same bytes, which MySQL never writes: found by fuzz_json_binary, 405
- * bytes of containers each holding the next one twice made 2^40 values (the stream hung, its
- * memory growing).  Refused once the text outgrows the document; the most a real document grows
+ * Entries pointing at the same bytes, which MySQL never writes: 405 bytes of containers each
+ * holding the next one twice made 2^40 values (the stream hung, its memory growing; reproduced
+ * with fuzz_json_binary, whose seeds keep the input).  Refused once the text outgrows the document; the most a real document grows
  * (a string of control characters, 6 bytes of text each) still decodes.
  */
 static void
