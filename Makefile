@@ -27,7 +27,7 @@ LIBOBJ   := $(filter-out $(BUILD)/obj/src/main.o,$(OBJ))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration demo bench clean
+.PHONY: all deps test unit integration demo bench fuzz clean
 all: $(BUILD)/godwit
 
 $(BUILD)/godwit: $(OBJ)
@@ -45,6 +45,36 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 -include $(OBJ:.o=.d)
+
+# libFuzzer targets (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/): built with clang into
+# build/fuzz, the library with -fsanitize=fuzzer-no-link so that its code is instrumented for coverage.
+# `make fuzz` runs each for FUZZ_SECONDS and fails on the first crash, leak or sanitizer report; the
+# input that failed is kept as build/fuzz/crashes/NAME-*, and new inputs found go to build/fuzz/corpus/NAME
+# (the seeds in the tree are not touched).  Reproduce one with build/fuzz/fuzz_NAME FILE.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 25
+FUZZ_BUILD   := build/fuzz
+FUZZ_CFLAGS  := -O1 -g -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -pthread \
+                -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_LIBOBJ  := $(filter-out $(FUZZ_BUILD)/obj/src/main.o,$(SRC:%.c=$(FUZZ_BUILD)/obj/%.o))
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (fuzz)"
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIBOBJ)
+	@echo "  LD      $@"
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBOBJ) $(LDLIBS)
+
+-include $(FUZZ_LIBOBJ:.o=.d)
+.SECONDARY: $(FUZZ_LIBOBJ)
+
+fuzz: $(FUZZ_BIN)
+	@echo "== fuzz: $(FUZZ_SECONDS) s per target"
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BIN)
 
 # Installs (when missing) every Debian package the build, tests, demo and bench need.
 deps:

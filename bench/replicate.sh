@@ -13,10 +13,12 @@
 # `godwit fetch --no-stream`, then a native subscription on "n" (copy_data = false, its slot
 # created before any write, left disabled).  Then, one after the other, on the same backlog:
 #
-#   backlog  pgbench -c 4 -t TXNS on the source while nothing replicates; then the time
-#            `godwit replicate --stop-when-caught-up` takes to apply it, and the time the
-#            native subscription takes once enabled, until its slot has confirmed the source's
-#            position at the end of the load (polled every 20 ms).  Peak RSS of godwit (GNU time).
+#   backlog  pgbench -c 4 -t TXNS on the source while nothing replicates, then one heartbeat
+#            row, the backlog's last transaction; then the time `godwit replicate
+#            --stop-when-caught-up` takes to apply it, and the time the native subscription takes
+#            once enabled: for both, until that last row is on the target (polled every 20 ms by
+#            one function), not when the replicator reports it (the native subscriber confirms
+#            its position to the source late).  Peak RSS of godwit (GNU time).
 #   lag      pgbench -R RATE -T SECONDS on the source while one replicator runs; a heartbeat
 #            row (clock_timestamp()) is inserted on the source every 20 ms.  On the target, a
 #            deferred constraint trigger (ENABLE ALWAYS, so it fires for the native apply worker
@@ -33,7 +35,8 @@
 #   big txn  one transaction updating every pgbench_accounts row, applied by godwit: its peak RSS.
 #   failback `godwit cutover --fence --verify none` hands the phase over (failback's slot on the
 #            target; failback runs only for a phase cut over), then the same backlog
-#            (pgbench -t on the target while nothing streams, then failback --stop-when-caught-up)
+#            (pgbench -t on the target while nothing streams, a last heartbeat, then failback
+#            --stop-when-caught-up until that row is on the source)
 #            and the same lag run (load and heartbeats on the target, arrivals stamped on the
 #            source), compared with godwit's forward figures above (goal: within 20%).
 #
@@ -52,7 +55,7 @@ while [ $# -gt 0 ]; do
         --seconds) seconds=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
         --target-delay) delay=$2; shift 2 ;;
-        -h|--help) sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/replicate.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -109,25 +112,39 @@ check_equal() {   # db label
     return $bad
 }
 now() { date +%s.%N; }
+# The end of a backlog, the same for every replicator: the backlog's last row is on the target.
+backlog_end() {   # target-db heartbeat-id [replicator-pid]: waits for that row, prints the time it was seen
+    until [ "$(q "$1" -c "SELECT count(*) FROM bench_heartbeat WHERE id = $2")" = 1 ]; do
+        if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then
+            echo "bench/replicate.sh: the replicator exited before heartbeat $2 reached the target" >&2
+            return 1
+        fi
+        sleep 0.02
+    done
+    now
+}
 slot_confirmed_ge() {   # slot lsn
     [ "$(q "$SRC" -c "SELECT coalesce(confirmed_flush_lsn >= '$2'::pg_lsn, false) FROM pg_replication_slots WHERE slot_name = '$1'")" = t ]
 }
 
 # ---- backlog
 pgbench -n -c 4 -j 2 -t "$((txns / 4))" "$SRC" >/dev/null 2>&1
+# The backlog's last transaction: once a replicator has applied it, it has applied the whole backlog.
+backlog_last=$(q "$SRC" -c "INSERT INTO bench_heartbeat (ts) VALUES (clock_timestamp()) RETURNING id")
 goal=$(q "$SRC" -c "SELECT pg_current_wal_insert_lsn()")
 wal=$(q "$SRC" -c "SELECT pg_size_pretty(pg_wal_lsn_diff('$goal', confirmed_flush_lsn)) FROM pg_replication_slots WHERE database = current_database() AND slot_name LIKE 'godwit\_%' AND slot_name NOT LIKE '%\_failback'")
 t0=$(now)
-/usr/bin/time -f '%e %M' -o "$work/g.time" "$GODWIT" replicate -q --source "$SRC" --target "$TGW" --stop-when-caught-up
-t1=$(now)
+/usr/bin/time -f '%e %M' -o "$work/g.time" "$GODWIT" replicate -q --source "$SRC" --target "$TGW" --stop-when-caught-up &
+gpid=$!
+t1=$(backlog_end "$TG" "$backlog_last" "$gpid")
+wait "$gpid"
 g_backlog=$(echo "$t1 - $t0" | bc -l)
 g_rss=$(awk '{print int($2/1024)}' "$work/g.time")
 check_equal "$TG" godwit
 
 t0=$(now)
 q "$TN" -c "ALTER SUBSCRIPTION bench_native ENABLE"
-until slot_confirmed_ge bench_native "$goal"; do sleep 0.02; done
-t1=$(now)
+t1=$(backlog_end "$TN" "$backlog_last")
 n_backlog=$(echo "$t1 - $t0" | bc -l)
 check_equal "$TN" native
 
@@ -223,9 +240,12 @@ q "$SRC" -c "CREATE TABLE bench_arrivals (id bigint, ts timestamptz, arrived tim
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bench_arrive()" \
     -c "ALTER TABLE bench_heartbeat ENABLE ALWAYS TRIGGER bench_arrive" >/dev/null
 pgbench -n -c 4 -j 2 -t "$((txns / 4))" "$TG" >/dev/null 2>&1
+backlog_last=$(q "$TG" -c "INSERT INTO bench_heartbeat (ts) VALUES (clock_timestamp()) RETURNING id")
 t0=$(now)
-/usr/bin/time -f '%e %M' -o "$work/f.time" "$GODWIT" failback -q --source "$SRC" --target "$TGW" --stop-when-caught-up
-t1=$(now)
+/usr/bin/time -f '%e %M' -o "$work/f.time" "$GODWIT" failback -q --source "$SRC" --target "$TGW" --stop-when-caught-up &
+fpid=$!
+t1=$(backlog_end "$SRC" "$backlog_last" "$fpid")
+wait "$fpid"
 f_backlog=$(echo "$t1 - $t0" | bc -l)
 check_equal "$TG" failback
 HB=$TG

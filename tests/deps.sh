@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs, when missing, the Debian packages godwit needs to build, test, demo and benchmark.
-# Idempotent; must run as root on Debian 12.
+# Idempotent; must run as root on Debian 12.  clang and libclang-rt-14-dev (its libFuzzer and
+# sanitizer runtimes) are for `make CC=clang` and `make fuzz`.
 set -e
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libpq-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev \
 libmariadb-dev zlib1g-dev libcmocka-dev postgresql-15 postgresql-client-15 pgcopydb mariadb-server mariadb-client sysbench pgloader time procps iproute2 bc curl openssl"

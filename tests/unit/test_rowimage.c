@@ -1192,6 +1192,57 @@ test_json_binary(void **state)
     expect_json_error(deep, sizeof deep, "nested deeper than");
 }
 
+/*
+ * Entries pointing at the same bytes, which MySQL never writes: 405 bytes of containers each
+ * holding the next one twice made 2^40 values (the stream hung, its memory growing; reproduced
+ * with fuzz_json_binary, whose seeds keep the input).  Refused once the text outgrows the document; the most a real document grows
+ * (a string of control characters, 6 bytes of text each) still decodes.
+ */
+static void
+test_json_binary_overlap(void **state)
+{
+    (void) state;
+    enum { LEVELS = 40 };
+    uint8_t dag[1 + LEVELS * 10 + 4];
+    dag[0] = 0x02;
+    for (int i = 0; i < LEVELS; i++) {
+        uint8_t *c = dag + 1 + i * 10;
+        unsigned size = (unsigned) (LEVELS - i) * 10 + 4;
+        static const uint8_t twice[6] = {0x02, 10, 0, 0x02, 10, 0};     /* both at offset 10: the next level */
+        c[0] = 2; c[1] = 0; c[2] = (uint8_t) size; c[3] = (uint8_t) (size >> 8);
+        memcpy(c + 4, twice, sizeof twice);
+    }
+    memcpy(dag + 1 + LEVELS * 10, "\x00\x00\x04\x00", 4);
+    expect_json_error(dag, sizeof dag, "values overlap");
+
+    /* One array of 2000 entries naming the same 4000-byte string: 8 MB of text from 10 kB. */
+    enum { N = 2000, SLEN = 4000 };
+    size_t size = 8 + 5 * N + 3 + SLEN, len = 1 + size;
+    uint8_t *wide = calloc(1, len);
+    uint8_t *c = wide + 1;
+    wide[0] = 0x03;
+    c[0] = N & 0xff; c[1] = N >> 8;
+    c[4] = (uint8_t) size; c[5] = (uint8_t) (size >> 8);
+    uint32_t soff = 8 + 5 * N;
+    for (int i = 0; i < N; i++) {
+        uint8_t *e = c + 8 + 5 * i;
+        e[0] = 0x0c; e[1] = (uint8_t) soff; e[2] = (uint8_t) (soff >> 8);
+    }
+    c[soff] = 0x80 | (SLEN & 0x7f); c[soff + 1] = (uint8_t) (SLEN >> 7);
+    memset(c + soff + 2, 'x', SLEN);
+    expect_json_error(wide, len, "values overlap");
+    free(wide);
+
+    /* A real document at its most expansive: 300 control characters, "\u0001" each. */
+    uint8_t ctl[3 + 300] = {0x0c, 0x80 | (300 & 0x7f), 300 >> 7};
+    memset(ctl + 3, 0x01, 300);
+    char want[2 + 300 * 6 + 1] = "\"";
+    for (int i = 0; i < 300; i++)
+        strcat(want, "\\u0001");
+    strcat(want, "\"");
+    expect_json(ctl, sizeof ctl, want);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * The arena
  */
@@ -1500,6 +1551,7 @@ main(void)
         cmocka_unit_test(test_hand_built),
         cmocka_unit_test(test_table_init_errors),
         cmocka_unit_test(test_json_binary),
+        cmocka_unit_test(test_json_binary_overlap),
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_robustness),
     };

@@ -28,10 +28,18 @@
  *
  * It must never read outside the value: every offset and length is checked
  * against the end of the container that holds it, and nesting is bounded.
+ * Nor may the text outgrow the value: offsets may point several entries at
+ * the same bytes, which MySQL never writes but which would otherwise turn a
+ * few hundred bytes into 2^40 values (containers each holding the next one
+ * twice) or a megabyte into terabytes (every entry of a container naming one
+ * long string).  Each byte of a document MySQL writes becomes at most a few
+ * bytes of text (6 for a control character in a string), so text beyond
+ * JSONB_MAX_GROWTH times the value is refused as overlapping values.
  */
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +49,9 @@
 #include "engine/mysql/mysql_rowimage_internal.h"
 
 #define JSONB_MAX_DEPTH 150
+/* The most text a document may become, per byte of it (plus JSONB_MAX_GROWTH_SLACK): see above. */
+#define JSONB_MAX_GROWTH 16
+#define JSONB_MAX_GROWTH_SLACK 64
 
 enum {
     JSONB_SMALL_OBJECT = 0x00, JSONB_LARGE_OBJECT = 0x01, JSONB_SMALL_ARRAY = 0x02,
@@ -51,6 +62,8 @@ enum {
 
 typedef struct JsonCtx {
     StrBuf *out;
+    size_t out_limit;   /* out->len beyond which the document's values must overlap */
+    size_t doc_len;
     char *err;
     size_t errlen;
 } JsonCtx;
@@ -228,6 +241,16 @@ jopaque(JsonCtx *cx, uint8_t ftype, const uint8_t *d, size_t n)
 
 static int jvalue(JsonCtx *cx, uint8_t type, const uint8_t *p, size_t avail, int depth);
 
+/* Whether the text has outgrown the document (overlapping values); fails then. */
+static int
+joutgrown(JsonCtx *cx)
+{
+    if (cx->out->len <= cx->out_limit)
+        return 0;
+    return jfail(cx, "values overlap: the text would be over %d times the document's %zu bytes",
+                 JSONB_MAX_GROWTH, cx->doc_len);
+}
+
 /* A literal byte: null, true or false. */
 static int
 jliteral(JsonCtx *cx, unsigned v)
@@ -262,6 +285,8 @@ jcontainer(JsonCtx *cx, uint8_t type, const uint8_t *c, size_t avail, int depth)
     StrBuf *o = cx->out;
     strbuf_append_char(o, object ? '{' : '[');
     for (uint64_t i = 0; i < count; i++) {
+        if (joutgrown(cx) != 0)
+            return -1;
         if (i > 0)
             strbuf_append(o, ", ");
         if (object) {
@@ -359,10 +384,15 @@ jvalue(JsonCtx *cx, uint8_t type, const uint8_t *p, size_t avail, int depth)
 int
 rowimage_json_to_text(const uint8_t *data, size_t len, StrBuf *out, char *err, size_t errlen)
 {
-    JsonCtx cx = {.out = out, .err = err, .errlen = errlen};
+    JsonCtx cx = {.out = out, .out_limit = out->len + JSONB_MAX_GROWTH_SLACK, .doc_len = len, .err = err,
+                  .errlen = errlen};
+    cx.out_limit += len > (SIZE_MAX - cx.out_limit) / JSONB_MAX_GROWTH ? SIZE_MAX - cx.out_limit
+                                                                       : len * JSONB_MAX_GROWTH;
     if (len == 0) {
         strbuf_append(out, "null");
         return 0;
     }
-    return jvalue(&cx, data[0], data + 1, len - 1, 0);
+    if (jvalue(&cx, data[0], data + 1, len - 1, 0) != 0)
+        return -1;
+    return joutgrown(&cx);
 }
