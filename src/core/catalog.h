@@ -85,6 +85,14 @@ typedef struct IndexDef {
     bool unique;
 } IndexDef;
 
+/* Which old values a source's change log carries for an update or delete of a table (PostgreSQL's terms). */
+typedef enum ReplicaIdentity {
+    REPLICA_IDENTITY_DEFAULT,   /* the primary key's */
+    REPLICA_IDENTITY_FULL,      /* the whole old row */
+    REPLICA_IDENTITY_INDEX,     /* a unique index's columns */
+    REPLICA_IDENTITY_NOTHING,
+} ReplicaIdentity;
+
 typedef struct TableDef {
     uint32_t id;
     char *schema;
@@ -97,7 +105,7 @@ typedef struct TableDef {
     size_t nconstraints;
     IndexDef *indexes;      /* indexes that back no constraint */
     size_t nindexes;
-    char replica_identity;  /* 'd' default, 'f' full, 'i' index, 'n' nothing */
+    ReplicaIdentity replica_identity;
     bool referenced;        /* a foreign key of this catalog points at it (catalog_mark_referenced) */
     bool has_triggers;      /* user triggers that fire for an ordinary session (PostgreSQL describe only) */
     int64_t est_rows;

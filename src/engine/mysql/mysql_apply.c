@@ -1044,11 +1044,11 @@ apply_update(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch, ChangeTup
 {
     bool complete = change_complete_new_row(ch, row, a->set);
     if (!t->has_key) {
-        if (ch->has_old && change_match_mask(ch, a->mask))
+        if (change_has_old(ch) && change_match_mask(ch, a->mask))
             return apply_matched(a, c, t, ch, row);
         return no_identity(c, ch, "an update");
     }
-    const ChangeTuple *old = ch->has_old && change_tuple_has(&ch->old_tuple, t->key, t->ncols) ? &ch->old_tuple : NULL;
+    const ChangeTuple *old = change_has_old(ch) && change_tuple_has(&ch->old_tuple, t->key, t->ncols) ? &ch->old_tuple : NULL;
     bool key_moved = old && !change_keys_equal(old, row, t->key, t->ncols);
     GwResult rc = GW_OK;
     if (complete && t->mergeable) {
@@ -1075,7 +1075,7 @@ apply_update(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch, ChangeTup
 static GwResult
 apply_delete(MyApplier *a, MyConn *c, ApplyTable *t, const Change *ch)
 {
-    if (!ch->has_old)
+    if (!change_has_old(ch))
         return no_identity(c, ch, "a delete");
     bool by_key = t->has_key && change_tuple_has(&ch->old_tuple, t->key, t->ncols);
     if (by_key && t->mergeable && !ch->delete_guard)

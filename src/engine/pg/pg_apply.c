@@ -497,7 +497,7 @@ apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *ke
     bool complete = change_complete_new_row(ch, &row, set);
     GwResult rc = GW_OK;
     if (primary_key_mask(t, rel, key)) {
-        const ChangeTuple *old = ch->has_old && change_tuple_has(&ch->old_tuple, key, rel->ncols) ? &ch->old_tuple : NULL;
+        const ChangeTuple *old = change_has_old(ch) && change_tuple_has(&ch->old_tuple, key, rel->ncols) ? &ch->old_tuple : NULL;
         bool key_moved = old && !change_keys_equal(old, &row, key, rel->ncols);
         /* A moved key with unchanged TOASTed values is updated in place, keeping them. */
         if (key_moved && complete)
@@ -520,7 +520,7 @@ apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *ke
                 rc = check_row_found(c, ch);
             free(only_values);
         }
-    } else if (ch->has_old && change_match_mask(ch, key)) {
+    } else if (change_has_old(ch) && change_match_mask(ch, key)) {
         rc = send_statement(c, OP_UPDATE_MATCH, t, ch, set, &row, key, &ch->old_tuple, "an update");
     } else {
         rc = no_identity(ch, "an update");
@@ -532,7 +532,7 @@ apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *ke
 static GwResult
 apply_delete(PgConn *c, const Change *ch, const TableDef *t, bool *key)
 {
-    if (!ch->has_old)
+    if (!change_has_old(ch))
         return no_identity(ch, "a delete");
     if (primary_key_mask(t, ch->rel, key) && change_tuple_has(&ch->old_tuple, key, ch->rel->ncols))
         return send_statement(c, ch->delete_guard ? OP_DELETE_KEY_GUARDED : OP_DELETE_KEY, t, ch, NULL, NULL, key,

@@ -176,7 +176,7 @@ new_row_complete(const Change *ch)
 static bool
 old_key_complete(const Change *ch, const Stage *s)
 {
-    if (!ch->has_old || ch->old_tuple.ncols < s->rel.ncols)
+    if (!change_has_old(ch) || ch->old_tuple.ncols < s->rel.ncols)
         return false;
     for (uint16_t i = 0; i < s->rel.ncols; i++)
         if (s->key[i] && ch->old_tuple.values[i].kind != VALUE_TEXT)
@@ -466,8 +466,7 @@ apply_rows(PgConn *c, const Stage *s)
         ChangeTuple tuple = {.ncols = n, .values = values};
         if (s->deletes[r]) {
             ch.kind = CHANGE_DELETE;
-            ch.has_old = true;
-            ch.old_kind = 'K';
+            ch.old_kind = CHANGE_OLD_KEY;
             ch.old_tuple = tuple;
         } else {
             ch.kind = CHANGE_INSERT;
