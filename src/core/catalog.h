@@ -155,12 +155,6 @@ ssize_t table_find_column(const TableDef *t, const char *name);
 const ConstraintDef *table_primary_key(const TableDef *t);
 /* Sets TableDef.referenced on every table some foreign key of the catalog points at. */
 void catalog_mark_referenced(Catalog *cat);
-/*
- * Whether changes to this table may be applied out of order with other
- * tables' and merged per key: nothing but its primary key is unique, no
- * foreign key points from or to it, and no trigger must see each change.
- */
-bool table_is_independent(const TableDef *t);
 
 /* "schema.table" unquoted, for messages and glob matching; caller frees. */
 char *table_display_name(const TableDef *t);
