@@ -46,7 +46,7 @@ applier_free(MyApplier *a)
     free(a->tables);
     strbuf_free(&a->sql);
     strbuf_free(&a->pending);
-    free(a->queued);
+    stmt_queue_free(&a->queued);
     strbuf_free(&a->stmt);
     strbuf_free(&a->key_text);
     strbuf_free(&a->row_text);
@@ -87,7 +87,7 @@ begin_if_needed(MyApplier *a, MyConn *c)
     if (a->in_txn)
         return GW_OK;
     static const char sql[] = "START TRANSACTION";
-    GwResult rc = mysql_apply_queue(a, c, sql, sizeof sql - 1, (Queued) {.what = "beginning a transaction"});
+    GwResult rc = mysql_apply_queue(a, c, sql, sizeof sql - 1, (StmtNote) {.what = "beginning a transaction"});
     a->in_txn = rc == GW_OK;
     return rc;
 }
@@ -229,7 +229,7 @@ mysql_apply_commit(EngineConn *conn, const char *stream, const char *phase, cons
     rc = mysql_apply_queue_stmt(a, c, "writing the checkpoint", NULL);
     static const char commit[] = "COMMIT";
     if (rc == GW_OK)
-        rc = mysql_apply_queue(a, c, commit, sizeof commit - 1, (Queued) {.what = "committing"});
+        rc = mysql_apply_queue(a, c, commit, sizeof commit - 1, (StmtNote) {.what = "committing"});
     if (rc == GW_OK)
         rc = mysql_apply_send_pending(a, c);
     a->in_txn = false;

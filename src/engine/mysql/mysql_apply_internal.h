@@ -13,6 +13,7 @@
 #include "core/row_merge.h"
 #include "engine/mysql/mysql_apply.h"
 #include "engine/mysql/mysql_internal.h"
+#include "util/stmt_queue.h"
 
 /* A batch is ended (queued) when it holds this many rows, or this many bytes of SQL. */
 #define BATCH_MAX_ROWS 1000
@@ -37,18 +38,6 @@ typedef enum BatchKind { BATCH_NONE, BATCH_UPSERT, BATCH_INSERT, BATCH_DELETE } 
 
 typedef struct ApplyTable ApplyTable;
 
-/*
- * A statement queued to be sent with others in one multi-statement query:
- * what a failure of it is reported as ("applying 12 upserts on t", as when
- * it ran alone).  The table outlives the entry: tables are only replaced or
- * freed when nothing is queued.
- */
-typedef struct Queued {
-    const char *what;           /* static text, or NULL for a batch: "applying <rows> <kind>s" */
-    BatchKind batch;
-    size_t rows;
-    const ApplyTable *t;        /* NULL: no one table */
-} Queued;
 
 /*
  * A relation of the change stream matched to its MySQL table: for each of
@@ -100,8 +89,12 @@ struct MyApplier {
      * database.  The server stops at the first statement that fails.
      */
     StrBuf pending;
-    Queued *queued;
-    size_t nqueued, cap_queued;
+    /*
+     * What each queued statement is, for its report ("applying 12 upserts
+     * on t", as when it ran alone).  Its table's names outlive it: tables are
+     * only replaced or freed when nothing is queued.
+     */
+    StmtQueue queued;
     size_t pending_max;                 /* bytes: PENDING_MAX_BYTES, less on a small max_allowed_packet */
     unsigned long long last_matched;    /* "Rows matched" of the last statement sent */
     ApplySemantics sem;                 /* of the stream applied (apply_rules.h) */
@@ -137,7 +130,7 @@ void mysql_apply_batch_clear(MyApplier *a);
 void mysql_apply_pending_clear(MyApplier *a);
 /* Sends every queued statement in one round trip; last_matched is then the last one's "Rows matched". */
 GwResult mysql_apply_send_pending(MyApplier *a, MyConn *c) GW_MUST_CHECK;
-GwResult mysql_apply_queue(MyApplier *a, MyConn *c, const char *sql, size_t len, Queued q) GW_MUST_CHECK;
+GwResult mysql_apply_queue(MyApplier *a, MyConn *c, const char *sql, size_t len, StmtNote note) GW_MUST_CHECK;
 /* Queues the statement built in a->stmt. */
 GwResult mysql_apply_queue_stmt(MyApplier *a, MyConn *c, const char *what, const ApplyTable *t) GW_MUST_CHECK;
 /* Starts a statement in a->stmt with the session's tag. */

@@ -39,13 +39,19 @@ mysql_apply_batch_clear(MyApplier *a)
 void
 mysql_apply_pending_clear(MyApplier *a)
 {
-    a->nqueued = 0;
+    stmt_queue_clear(&a->queued);
     if (a->pending.cap > 2 * (size_t) PENDING_MAX_BYTES) {
         strbuf_free(&a->pending);
         strbuf_init(&a->pending);
     } else {
         strbuf_reset(&a->pending);
     }
+}
+
+static StmtNote
+note_of(const char *what, const ApplyTable *t)
+{
+    return (StmtNote) {.what = what, .schema = t ? t->schema : NULL, .table = t ? t->name : NULL};
 }
 
 static const char *
@@ -72,21 +78,14 @@ rows_matched(MYSQL *my)
  * resumes from the checkpoint).
  */
 static GwResult
-report(MyConn *c, const Queued *q)
+report(MyConn *c, const StmtNote *q)
 {
     unsigned e = mysql_errno(c->my);
     mysql_conn_note_error(&c->base, e);
-    char what[64];
-    if (q->what)
-        snprintf(what, sizeof what, "%s", q->what);
-    else
-        snprintf(what, sizeof what, "applying %zu %s%s", q->rows, batch_verb(q->batch), q->rows == 1 ? "" : "s");
-    if (q->t)
-        log_error("%s %s: %s on %s.%s: %s (MySQL error %u)", role_name(c->base.role), c->base.endpoint->redacted,
-                  what, q->t->schema, q->t->name, mysql_error(c->my), e);
-    else
-        log_error("%s %s: %s: %s (MySQL error %u)", role_name(c->base.role), c->base.endpoint->redacted, what,
-                  mysql_error(c->my), e);
+    char *what = stmt_note_describe(q);
+    log_error("%s %s: %s: %s (MySQL error %u)", role_name(c->base.role), c->base.endpoint->redacted, what,
+              mysql_error(c->my), e);
+    free(what);
     return role_error(c->base.role);
 }
 
@@ -100,7 +99,7 @@ report(MyConn *c, const Queued *q)
 GwResult
 mysql_apply_send_pending(MyApplier *a, MyConn *c)
 {
-    size_t n = a->nqueued;
+    size_t n = stmt_queue_waiting(&a->queued);
     if (n == 0)
         return GW_OK;
     MYSQL *my = c->my;
@@ -123,7 +122,7 @@ mysql_apply_send_pending(MyApplier *a, MyConn *c)
     }
     GwResult rc = GW_OK;
     if (failed) {
-        rc = report(c, &a->queued[done < n ? done : n - 1]);
+        rc = report(c, &a->queued.notes[done < n ? done : n - 1]);
     } else if (done != n) {
         mysql_conn_note_error(&c->base, 0);
         log_error("%s %s: %zu statements sent, %zu results received", role_name(c->base.role),
@@ -140,18 +139,17 @@ mysql_apply_send_pending(MyApplier *a, MyConn *c)
  * when it has grown big.
  */
 GwResult
-mysql_apply_queue(MyApplier *a, MyConn *c, const char *sql, size_t len, Queued q)
+mysql_apply_queue(MyApplier *a, MyConn *c, const char *sql, size_t len, StmtNote note)
 {
     GwResult rc = GW_OK;
-    if (a->nqueued > 0 && a->pending.len + len + 1 > a->pending_max)
+    if (stmt_queue_waiting(&a->queued) > 0 && a->pending.len + len + 1 > a->pending_max)
         rc = mysql_apply_send_pending(a, c);
     if (rc)
         return rc;
     strbuf_append_n(&a->pending, sql, len);
     strbuf_append_char(&a->pending, ';');
-    gw_grow((void **) &a->queued, &a->cap_queued, a->nqueued + 1, sizeof *a->queued);
-    a->queued[a->nqueued++] = q;
-    if (a->pending.len >= a->pending_max || a->nqueued >= PENDING_MAX_STMTS)
+    stmt_queue_push(&a->queued, note);
+    if (a->pending.len >= a->pending_max || stmt_queue_waiting(&a->queued) >= PENDING_MAX_STMTS)
         rc = mysql_apply_send_pending(a, c);
     return rc;
 }
@@ -160,7 +158,7 @@ mysql_apply_queue(MyApplier *a, MyConn *c, const char *sql, size_t len, Queued q
 GwResult
 mysql_apply_queue_stmt(MyApplier *a, MyConn *c, const char *what, const ApplyTable *t)
 {
-    return mysql_apply_queue(a, c, a->stmt.data, a->stmt.len, (Queued) {.what = what, .t = t});
+    return mysql_apply_queue(a, c, a->stmt.data, a->stmt.len, note_of(what, t));
 }
 
 /* Starts a statement with the session's tag, by which a later run ends it if this process dies. */
@@ -192,7 +190,8 @@ mysql_apply_flush(MyApplier *a, MyConn *c)
         strbuf_appendf(&a->sql, " AND (%s)", guard);
         free(guard);
     }
-    Queued q = {.batch = a->batch, .rows = a->batch_rows, .t = t};
+    StmtNote q = note_of(batch_verb(a->batch), t);
+    q.rows = a->batch_rows;
     GwResult rc = mysql_apply_queue(a, c, a->sql.data, a->sql.len, q);
     mysql_apply_batch_clear(a);
     return rc;

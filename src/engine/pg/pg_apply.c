@@ -30,14 +30,6 @@ applier_of(PgConn *c)
     return c->applier;
 }
 
-static void
-clear_pending(Applier *a)
-{
-    for (size_t i = a->head; i < a->npending; i++)
-        free(a->pending[i].text);
-    a->head = a->npending = 0;
-}
-
 void
 pg_apply_free(PgConn *c)
 {
@@ -50,8 +42,7 @@ pg_apply_free(PgConn *c)
     }
     free(a->stmts);
     pg_stage_free(a);
-    clear_pending(a);
-    free(a->pending);
+    stmt_queue_free(&a->pending);
     free(a->params);
     free(a->offsets);
     free(a->key);
@@ -61,37 +52,22 @@ pg_apply_free(PgConn *c)
     c->applier = NULL;
 }
 
-/* Room for one more queued result; the ones read already make room first. */
-static Pending *
-pending_push(Applier *a)
-{
-    if (a->head > 0 && a->head * 2 >= a->npending) {
-        memmove(a->pending, a->pending + a->head, (a->npending - a->head) * sizeof *a->pending);
-        a->npending -= a->head;
-        a->head = 0;
-    }
-    gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
-    return &a->pending[a->npending++];
-}
-
 void
 pg_apply_queue_result(Applier *a, char *what)
 {
-    *pending_push(a) = (Pending) {.text = what};
+    stmt_queue_push(&a->pending, (StmtNote) {.text = what});
 }
 
 void
-pg_apply_queue_change(Applier *a, const char *verb, const TableDef *t)
+pg_apply_queue_change(Applier *a, const char *what, const TableDef *t)
 {
-    *pending_push(a) = (Pending) {.verb = verb, .table = t};
+    stmt_queue_push(&a->pending, (StmtNote) {.what = what, .schema = t->schema, .table = t->name});
 }
 
 static GwResult
-report_pending(PgConn *c, PGresult *res, const Pending *p)
+report_pending(PgConn *c, PGresult *res, const StmtNote *p)
 {
-    if (!p->table)
-        return pg_report(c, res, p->text);
-    char *what = gw_asprintf("applying %s on %s.%s", p->verb, p->table->schema, p->table->name);
+    char *what = stmt_note_describe(p);
     GwResult rc = pg_report(c, res, what);
     free(what);
     return rc;
@@ -106,7 +82,7 @@ static void
 take_result(PgConn *c, GwResult *rc)
 {
     Applier *a = c->applier;
-    Pending *p = &a->pending[a->head++];
+    StmtNote *p = stmt_queue_take(&a->pending);
     PGresult *res = PQgetResult(c->pg);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK) {
@@ -121,8 +97,6 @@ take_result(PgConn *c, GwResult *rc)
     /* Each statement's results end with a NULL; an aborted or failed one too. */
     while (res && (res = PQgetResult(c->pg)) != NULL)
         PQclear(res);
-    free(p->text);
-    p->text = NULL;
 }
 
 /* Sends a sync and reads every queued result, reporting the first error. */
@@ -133,9 +107,9 @@ pg_apply_sync(PgConn *c)
     if (PQpipelineSync(c->pg) != 1)
         return pg_report(c, NULL, "sending changes");
     GwResult rc = GW_OK;
-    while (a->head < a->npending)
+    while (stmt_queue_waiting(&a->pending) > 0)
         take_result(c, &rc);
-    clear_pending(a);
+    stmt_queue_clear(&a->pending);
     PGresult *res = PQgetResult(c->pg);
     if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == GW_OK)
         rc = pg_report(c, res, "reading the results of applied changes");
@@ -155,10 +129,10 @@ read_arrived(PgConn *c)
     if (PQconsumeInput(c->pg) != 1)
         return pg_report(c, NULL, "reading the results of applied changes");
     GwResult rc = GW_OK;
-    while (rc == GW_OK && a->head < a->npending && !PQisBusy(c->pg))
+    while (rc == GW_OK && stmt_queue_waiting(&a->pending) > 0 && !PQisBusy(c->pg))
         take_result(c, &rc);
-    if (a->head == a->npending)
-        clear_pending(a);
+    if (stmt_queue_waiting(&a->pending) == 0)
+        stmt_queue_clear(&a->pending);
     return rc;
 }
 
@@ -166,7 +140,7 @@ static GwResult
 send_or_sync(PgConn *c)
 {
     Applier *a = c->applier;
-    return a->npending - a->head >= APPLY_SYNC_EVERY ? pg_apply_sync(c) : GW_OK;
+    return stmt_queue_waiting(&a->pending) >= APPLY_SYNC_EVERY ? pg_apply_sync(c) : GW_OK;
 }
 
 static GwResult
@@ -267,14 +241,14 @@ collect_params(Applier *a, const ApplyOp *op, uint16_t ncols)
 }
 
 GwResult
-pg_apply_send_op(PgConn *c, const ApplyOp *op, const RelationInfo *rel, const TableDef *t, const char *verb)
+pg_apply_send_op(PgConn *c, const ApplyOp *op, const RelationInfo *rel, const TableDef *t, const char *what)
 {
     Applier *a = c->applier;
     int n = collect_params(a, op, rel->ncols);
     const Statement *s = statement_for(c, op, rel, t, n);
     if (PQsendQueryPrepared(c->pg, s->name, n, a->params, NULL, NULL, 0) != 1)
         return pg_report(c, NULL, "sending a change");
-    pg_apply_queue_change(a, verb, t);
+    pg_apply_queue_change(a, what, t);
     return send_or_sync(c);
 }
 
@@ -305,18 +279,19 @@ check_row_found(PgConn *c, const Change *ch)
     return rc;
 }
 
-/* What an operation of a change is, in an error. */
+/* What an operation of a change is, in an error (static text). */
 static const char *
-op_verb(const ApplyOp *op, ChangeKind kind)
+op_what(const ApplyOp *op, ChangeKind kind)
 {
     switch (op->kind) {
     case APPLY_UPSERT:
-    case APPLY_INSERT: return kind == CHANGE_INSERT ? "an insert" : "an update";
-    case APPLY_UPDATE_KEY: return "an update of the key";
+    case APPLY_INSERT: return kind == CHANGE_INSERT ? "applying an insert" : "applying an update";
+    case APPLY_UPDATE_KEY: return "applying an update of the key";
     case APPLY_DELETE:
-    case APPLY_DELETE_GUARDED: return kind == CHANGE_UPDATE ? "an update's delete of the old key" : "a delete";
-    case APPLY_DELETE_MATCH: return "a delete";
-    default: return "an update";
+    case APPLY_DELETE_GUARDED:
+        return kind == CHANGE_UPDATE ? "applying an update's delete of the old key" : "applying a delete";
+    case APPLY_DELETE_MATCH: return "applying a delete";
+    default: return "applying an update";
     }
 }
 
@@ -326,7 +301,7 @@ send_plan(PgConn *c, const Change *ch, const TableDef *t, const ApplyPlan *p)
 {
     GwResult rc = GW_OK;
     for (int i = 0; i < p->nops && rc == GW_OK; i++) {
-        rc = pg_apply_send_op(c, &p->ops[i], ch->rel, t, op_verb(&p->ops[i], ch->kind));
+        rc = pg_apply_send_op(c, &p->ops[i], ch->rel, t, op_what(&p->ops[i], ch->kind));
         if (rc == GW_OK && p->ops[i].must_find)
             rc = check_row_found(c, ch);
     }
@@ -436,7 +411,7 @@ queue_commit(PgConn *c, const char *stream, const char *phase, const char *posit
         return pg_report(c, NULL, "sending the commit");
     pg_apply_queue_result(a, gw_strdup("writing the checkpoint"));
     pg_apply_queue_result(a, gw_strdup("committing"));
-    a->pending[a->npending - 1].commit = true;
+    a->pending.notes[a->pending.len - 1].commit = true;
     a->in_txn = false;
     return GW_OK;
 }
@@ -490,7 +465,7 @@ pg_apply_collect(EngineConn *conn, bool wait, unsigned long long *completed)
     if (!a)
         return GW_OK;
     GwResult rc = GW_OK;
-    if (a->pipeline && a->head < a->npending)
+    if (a->pipeline && stmt_queue_waiting(&a->pending) > 0)
         rc = !wait ? read_arrived(c) : a->in_txn ? pg_apply_sync(c) : settle(c);
     *completed = a->commits_done;
     a->commits_done = 0;
@@ -506,7 +481,7 @@ pg_apply_abort(EngineConn *conn)
         return;
     /* The connection is closed by the caller next; the open transaction dies with it. */
     a->in_txn = false;
-    clear_pending(a);
+    stmt_queue_clear(&a->pending);
 }
 
 GwResult

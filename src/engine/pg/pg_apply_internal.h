@@ -11,6 +11,7 @@
 
 #include "core/apply_rules.h"
 #include "engine/pg/pg_conn.h"
+#include "util/stmt_queue.h"
 #include "util/strbuf.h"
 
 /* Queued statements between two pipeline syncs: bounds what is unread on the socket. */
@@ -21,17 +22,6 @@ typedef struct Statement {
     char *name;             /* prepared statement name */
 } Statement;
 
-/*
- * What a queued result is, for the error report if it fails.  Built per
- * change on the hot path, so nothing is formatted unless it is needed: the
- * table is the target's TableDef, which outlives the connection's queue.
- */
-typedef struct Pending {
-    const char *verb;           /* "an insert"; static */
-    const TableDef *table;      /* NULL for statements about no table */
-    char *text;                 /* owned; used when there is no table */
-    bool commit;                /* a group's COMMIT: its result completes the group */
-} Pending;
 
 typedef struct Stage Stage;     /* pg_apply_stage.c */
 
@@ -41,9 +31,7 @@ typedef struct Applier {
     Statement *stmts;
     size_t nstmts, cap_stmts;
     unsigned next_id;
-    Pending *pending;       /* what each queued result is, for error reports */
-    size_t head;            /* pending[head..npending) are still to be read; those before were */
-    size_t npending, cap_pending;
+    StmtQueue pending;      /* what each queued result is, for error reports; tables are target TableDefs */
     unsigned long long commits_done;    /* COMMITs read back since pg_apply_collect last said */
     bool checkpoint_prepared;
     const char **params;
@@ -77,12 +65,13 @@ bool pg_has_identity_always(const TableDef *t);
 
 /* pg_apply.c */
 void pg_apply_queue_result(Applier *a, char *what);
-void pg_apply_queue_change(Applier *a, const char *verb, const TableDef *t);
+/* what: static, "applying an insert". */
+void pg_apply_queue_change(Applier *a, const char *what, const TableDef *t);
 /* Sends a sync and reads every queued result, reporting the first error. */
 GwResult pg_apply_sync(PgConn *c) GW_MUST_CHECK;
-/* Queues one operation as its own prepared statement; verb says what it is in an error ("an insert"). */
+/* Queues one operation as its own prepared statement; what says what it is in an error ("applying an insert"). */
 GwResult pg_apply_send_op(PgConn *c, const ApplyOp *op, const RelationInfo *rel, const TableDef *t,
-                          const char *verb) GW_MUST_CHECK;
+                          const char *what) GW_MUST_CHECK;
 /* Opens the apply transaction (in pipeline mode) unless one is open: for statements of the apply's own. */
 GwResult pg_apply_begin(PgConn *c) GW_MUST_CHECK;
 

@@ -407,7 +407,7 @@ queue_array(PgConn *c, Stage *s)
     if (rc == GW_OK && PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0) != 1)
         rc = pg_report(c, NULL, "sending a batch of changes");
     if (rc == GW_OK)
-        pg_apply_queue_change(c->applier, "a batch of changes", s->t);
+        pg_apply_queue_change(c->applier, "applying a batch of changes", s->t);
     free(params);
     free(offsets);
     strbuf_free(&buf);
@@ -437,7 +437,7 @@ apply_rows(PgConn *c, const Stage *s)
             op.row = &tuple;
             op.set = s->all;
         }
-        rc = pg_apply_send_op(c, &op, &s->rel, s->t, s->deletes[r] ? "a delete" : "an insert");
+        rc = pg_apply_send_op(c, &op, &s->rel, s->t, s->deletes[r] ? "applying a delete" : "applying an insert");
     }
     free(values);
     return rc;
