@@ -140,7 +140,9 @@ stage_usable(const PgConn *c, Stage *s)
     traits.foreign_keys_checked = true;
     ApplyMerge merge = apply_rules_merge(&traits, &c->applier->sem);
     s->keyed = merge == APPLY_MERGE_BY_KEY;
-    return !pg_is_crdb(c) && merge != APPLY_MERGE_NONE && columns_stageable(s);
+    /* A primary key the stream does not carry whole: its rows go one by one. */
+    bool key_missing = s->t->npk > 0 && !traits.has_key;
+    return !pg_is_crdb(c) && merge != APPLY_MERGE_NONE && !key_missing && columns_stageable(s);
 }
 
 static Stage *
