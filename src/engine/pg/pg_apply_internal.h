@@ -1,7 +1,8 @@
 /*
- * pg_apply_internal.h: the apply session shared by pg_apply.c (statements
- * per change, in pipeline mode) and pg_apply_stage.c (changes staged and
- * merged per table with one set-based statement).
+ * pg_apply_internal.h: the apply session shared by pg_apply.c (operations
+ * as prepared statements, in pipeline mode), pg_apply_sql.c (their SQL) and
+ * pg_apply_stage.c (changes staged and merged per table with one set-based
+ * statement).
  */
 #ifndef GW_PG_APPLY_INTERNAL_H
 #define GW_PG_APPLY_INTERNAL_H
@@ -39,7 +40,7 @@ typedef struct Applier {
     StrBuf values;          /* NUL-terminated copies of the parameter values */
     size_t *offsets;
     size_t cap_offsets;
-    long last_rows;         /* rows affected by the last statement read back by sync_and_read() */
+    long last_rows;         /* rows affected by the last statement read back by pg_apply_sync() */
     ApplySemantics sem;     /* of the stream applied (apply_rules.h) */
     ApplyPlan plan;         /* the operations of the change being applied */
     bool *key;              /* its table's key, over its relation's columns */
