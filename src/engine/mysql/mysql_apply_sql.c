@@ -88,32 +88,19 @@ mysql_apply_value(MyConn *c, const ApplyTable *t, uint16_t i, const ChangeValue 
     return role_error(c->base.role);
 }
 
-/* "`a` = 1, `b` = 'x'": the masked columns of a row. */
+/*
+ * "`a` = 1, `b` = 'x'" (sep ", "): the masked columns of a row; with sep
+ * " AND " and the key's mask, the row found by its key (compared as MySQL
+ * compares keys).
+ */
 static GwResult
-append_assignments(MyConn *c, const ApplyTable *t, const ChangeTuple *row, const bool *mask, StrBuf *out)
+append_pairs(MyConn *c, const ApplyTable *t, const ChangeTuple *row, const bool *mask, const char *sep, StrBuf *out)
 {
     bool first = true;
     for (uint16_t i = 0; i < t->ncols; i++) {
         if (!mask[i])
             continue;
-        strbuf_appendf(out, "%s%s = ", first ? "" : ", ", t->qcols[i]);
-        GwResult rc = mysql_apply_value(c, t, i, &row->values[i], out);
-        if (rc)
-            return rc;
-        first = false;
-    }
-    return GW_OK;
-}
-
-/* "`k1` = 1 AND `k2` = 'x'": a row of a table with a key, by its key (compared as MySQL compares keys). */
-static GwResult
-append_key_match(MyConn *c, const ApplyTable *t, const ChangeTuple *row, StrBuf *out)
-{
-    bool first = true;
-    for (uint16_t i = 0; i < t->ncols; i++) {
-        if (!t->key[i])
-            continue;
-        strbuf_appendf(out, "%s%s = ", first ? "" : " AND ", t->qcols[i]);
+        strbuf_appendf(out, "%s%s = ", first ? "" : sep, t->qcols[i]);
         GwResult rc = mysql_apply_value(c, t, i, &row->values[i], out);
         if (rc)
             return rc;
@@ -204,7 +191,7 @@ append_update(MyConn *c, const ApplyTable *t, const ApplyOp *op, StrBuf *out)
 {
     strbuf_appendf(out, "UPDATE %s SET ", t->qname);
     if (any_set(op->set, t->ncols))
-        return append_assignments(c, t, op->row, op->set, out);
+        return append_pairs(c, t, op->row, op->set, ", ", out);
     for (uint16_t i = 0; i < t->ncols; i++)
         if (t->key[i]) {
             strbuf_appendf(out, "%s = %s", t->qcols[i], t->qcols[i]);
@@ -223,7 +210,7 @@ mysql_apply_op_sql(MyConn *c, const ApplyTable *t, const ApplyOp *op, const char
         rc = append_update(c, t, op, out);
     strbuf_append(out, " WHERE ");
     if (rc == GW_OK && (op->kind == APPLY_UPDATE || op->kind == APPLY_UPDATE_KEY))
-        return append_key_match(c, t, op->match, out);
+        return append_pairs(c, t, op->match, t->key, " AND ", out);
     if (rc == GW_OK)
         rc = append_value_match(c, t, op->match, op->match_cols, text_collation, out);
     strbuf_append(out, " LIMIT 1");
