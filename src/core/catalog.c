@@ -197,17 +197,3 @@ catalog_mark_referenced(Catalog *cat)
         }
     }
 }
-
-bool
-table_is_independent(const TableDef *t)
-{
-    if (t->referenced || t->has_triggers)
-        return false;
-    for (size_t k = 0; k < t->nconstraints; k++)
-        if (t->constraints[k].kind != CONSTRAINT_PRIMARY && t->constraints[k].kind != CONSTRAINT_CHECK)
-            return false;
-    for (size_t k = 0; k < t->nindexes; k++)
-        if (t->indexes[k].unique)
-            return false;
-    return true;
-}

@@ -85,6 +85,14 @@ typedef struct IndexDef {
     bool unique;
 } IndexDef;
 
+/* Which old values a source's change log carries for an update or delete of a table (PostgreSQL's terms). */
+typedef enum ReplicaIdentity {
+    REPLICA_IDENTITY_DEFAULT,   /* the primary key's */
+    REPLICA_IDENTITY_FULL,      /* the whole old row */
+    REPLICA_IDENTITY_INDEX,     /* a unique index's columns */
+    REPLICA_IDENTITY_NOTHING,
+} ReplicaIdentity;
+
 typedef struct TableDef {
     uint32_t id;
     char *schema;
@@ -97,7 +105,7 @@ typedef struct TableDef {
     size_t nconstraints;
     IndexDef *indexes;      /* indexes that back no constraint */
     size_t nindexes;
-    char replica_identity;  /* 'd' default, 'f' full, 'i' index, 'n' nothing */
+    ReplicaIdentity replica_identity;
     bool referenced;        /* a foreign key of this catalog points at it (catalog_mark_referenced) */
     bool has_triggers;      /* user triggers that fire for an ordinary session (PostgreSQL describe only) */
     int64_t est_rows;
@@ -147,12 +155,6 @@ ssize_t table_find_column(const TableDef *t, const char *name);
 const ConstraintDef *table_primary_key(const TableDef *t);
 /* Sets TableDef.referenced on every table some foreign key of the catalog points at. */
 void catalog_mark_referenced(Catalog *cat);
-/*
- * Whether changes to this table may be applied out of order with other
- * tables' and merged per key: nothing but its primary key is unique, no
- * foreign key points from or to it, and no trigger must see each change.
- */
-bool table_is_independent(const TableDef *t);
 
 /* "schema.table" unquoted, for messages and glob matching; caller frees. */
 char *table_display_name(const TableDef *t);

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "core/catalog.h"
+
 /* A position in a change log; PostgreSQL: an LSN. 0 = none. */
 typedef uint64_t StreamPos;
 
@@ -85,10 +87,17 @@ typedef struct RelationInfo {
     uint32_t id;
     char *schema;
     char *name;
-    char replica_identity;  /* 'd', 'f', 'i', 'n' */
+    ReplicaIdentity replica_identity;
     uint16_t ncols;
     RelationColumn *cols;
 } RelationInfo;
+
+/* What an UPDATE or DELETE carries of the row before it. */
+typedef enum ChangeOldRow {
+    CHANGE_OLD_NONE,        /* nothing (an insert; an update whose key did not change) */
+    CHANGE_OLD_KEY,         /* the replica identity's key columns only */
+    CHANGE_OLD_ROW,         /* the whole old row, unchanged TOASTed values excepted */
+} ChangeOldRow;
 
 typedef struct Change {
     ChangeKind kind;
@@ -114,8 +123,7 @@ typedef struct Change {
      * and with phases side by side another phase may own the row.
      */
     const struct Predicate *delete_guard;
-    bool has_old;           /* UPDATE/DELETE: old tuple present */
-    char old_kind;          /* 'K' key columns only, 'O' full old row */
+    ChangeOldRow old_kind;  /* UPDATE/DELETE: what old_tuple holds */
     ChangeTuple old_tuple;
     ChangeTuple new_tuple;
     /* TRUNCATE */
@@ -138,13 +146,19 @@ typedef struct Change {
  * change_tuple_has: every masked value was sent (none unchanged).
  * change_keys_equal: the masked values are the same bytes in both tuples.
  * change_match_mask: the columns that identify the old row of a table
- * without a usable key: the replica identity's key ('K') or every value of
- * the old row that was sent ('O'); false if none.
+ * without a usable key: the replica identity's key (CHANGE_OLD_KEY) or every
+ * value of the old row that was sent (CHANGE_OLD_ROW); false if none.
  * change_new_value: column i of the new row, an unchanged TOASTed value taken
  * from a whole old row when it has it.
  * change_complete_new_row: every change_new_value into row (ncols entries),
  * set[i] telling which were sent; whether all were.
  */
+static inline bool
+change_has_old(const Change *ch)
+{
+    return ch->old_kind != CHANGE_OLD_NONE;
+}
+
 bool change_tuple_has(const ChangeTuple *tup, const bool *mask, uint16_t ncols);
 bool change_keys_equal(const ChangeTuple *a, const ChangeTuple *b, const bool *mask, uint16_t ncols);
 bool change_match_mask(const Change *ch, bool *mask);

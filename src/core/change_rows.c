@@ -36,7 +36,7 @@ change_match_mask(const Change *ch, bool *mask)
     bool any = false;
     for (uint16_t i = 0; i < rel->ncols; i++) {
         ValueKind k = i < ch->old_tuple.ncols ? ch->old_tuple.values[i].kind : VALUE_UNCHANGED;
-        mask[i] = ch->old_kind == 'K' ? rel->cols[i].key : k != VALUE_UNCHANGED;
+        mask[i] = ch->old_kind == CHANGE_OLD_KEY ? rel->cols[i].key : k != VALUE_UNCHANGED;
         any = any || mask[i];
     }
     return any;
@@ -47,7 +47,7 @@ change_new_value(const Change *ch, uint16_t i)
 {
     static const ChangeValue unchanged = {.kind = VALUE_UNCHANGED};
     const ChangeValue *v = i < ch->new_tuple.ncols ? &ch->new_tuple.values[i] : &unchanged;
-    if (v->kind == VALUE_UNCHANGED && ch->has_old && ch->old_kind == 'O' && i < ch->old_tuple.ncols &&
+    if (v->kind == VALUE_UNCHANGED && ch->old_kind == CHANGE_OLD_ROW && i < ch->old_tuple.ncols &&
         ch->old_tuple.values[i].kind != VALUE_UNCHANGED)
         return &ch->old_tuple.values[i];
     return v;

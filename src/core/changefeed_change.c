@@ -21,7 +21,7 @@ changefeed_table_init(ChangefeedTable *t, const Catalog *cat, const TableDef *de
     t->rel.id = id;
     t->rel.schema = def->schema;
     t->rel.name = def->name;
-    t->rel.replica_identity = def->npk ? 'd' : 'f';
+    t->rel.replica_identity = def->npk ? REPLICA_IDENTITY_DEFAULT : REPLICA_IDENTITY_FULL;
     t->rel.cols = gw_calloc(def->ncolumns + 1, sizeof *t->rel.cols);
     t->types = gw_calloc(def->ncolumns + 1, sizeof *t->types);
     t->rel_of_def = gw_calloc(def->ncolumns + 1, sizeof *t->rel_of_def);
@@ -207,8 +207,7 @@ changefeed_change_build(ChangefeedChange *c, const ChangefeedTable *t, const Jso
             set_values(c, c->new_values, c->new_offsets, new_seen, n);
         }
         if (has_before || !has_after) {
-            ch->has_old = true;
-            ch->old_kind = has_before ? 'O' : 'K';
+            ch->old_kind = has_before ? CHANGE_OLD_ROW : CHANGE_OLD_KEY;
             ch->old_tuple = (ChangeTuple) {.ncols = n, .values = c->old_values};
             set_values(c, c->old_values, c->old_offsets, old_seen, n);
         }

@@ -1,8 +1,8 @@
 /*
  * row_merge.h: the net effect of a run of changes on one table, by key.
  *
- * An applier that may reorder changes of different rows (a table whose only
- * unique constraint is its primary key, with no triggers) keeps, per key,
+ * An applier that may reorder changes of different rows (a table
+ * apply_rules_merge() allows, core/apply_rules.h) keeps, per key,
  * only what the last change left: the row's text, or "deleted".  Sent as one
  * DELETE of the deleted keys and one upsert of the others, a group of many
  * small transactions costs two statements per table instead of one or more

@@ -104,11 +104,10 @@ change_filter_rewrite(const Predicate *p, const Catalog *cat, const TableDef *t,
     out->must_exist = must_exist;
     if (verdict == FILTER_AS_DELETE) {
         out->kind = CHANGE_DELETE;
-        if (!(ch->has_old && ch->old_kind == 'O'))
+        if (ch->old_kind != CHANGE_OLD_ROW)
             out->delete_guard = p;
-        if (!ch->has_old) {
-            out->has_old = true;
-            out->old_kind = 'O';
+        if (!change_has_old(ch)) {
+            out->old_kind = CHANGE_OLD_ROW;
             out->old_tuple = ch->new_tuple;
         }
     } else if (verdict == FILTER_AS_INSERT) {
@@ -126,7 +125,7 @@ change_filter(const Predicate *p, const Catalog *cat, const TableDef *t, const C
     *must_exist = false;
     if (!p || (ch->kind != CHANGE_INSERT && ch->kind != CHANGE_UPDATE))
         return GW_OK;
-    bool old_whole = ch->kind == CHANGE_UPDATE && ch->has_old && ch->old_kind == 'O';
+    bool old_whole = ch->kind == CHANGE_UPDATE && ch->old_kind == CHANGE_OLD_ROW;
     LookupCtx ctx = {.cat = cat, .table = t, .rel = ch->rel, .tuple = &ch->new_tuple,
                      .fallback = old_whole ? &ch->old_tuple : NULL};
     bool new_in, old_in = true;

@@ -268,7 +268,7 @@ test_change_kinds(void **state)
     assert_true(build(f, "[1]", row, NULL, err, sizeof err));
     const Change *ch = &f->cc.change;
     assert_int_equal(ch->kind, CHANGE_UPDATE);
-    assert_false(ch->has_old);
+    assert_false(change_has_old(ch));
     assert_ptr_equal(ch->rel, &f->ct.rel);
     assert_int_equal(ch->new_tuple.ncols, 4);
     assert_value(&ch->new_tuple, 0, VALUE_TEXT, "1");
@@ -279,13 +279,13 @@ test_change_kinds(void **state)
     /* diff, before null: an insert. */
     assert_true(build(f, "[1]", row, "null", err, sizeof err));
     assert_int_equal(ch->kind, CHANGE_INSERT);
-    assert_false(ch->has_old);
+    assert_false(change_has_old(ch));
 
     /* diff, before a row: an update with the whole old row. */
     assert_true(build(f, "[1]", row2, row, err, sizeof err));
     assert_int_equal(ch->kind, CHANGE_UPDATE);
-    assert_true(ch->has_old);
-    assert_int_equal(ch->old_kind, 'O');
+    assert_true(change_has_old(ch));
+    assert_int_equal(ch->old_kind, CHANGE_OLD_ROW);
     assert_value(&ch->new_tuple, 1, VALUE_TEXT, "B");
     assert_value(&ch->new_tuple, 2, VALUE_NULL, NULL);
     assert_value(&ch->new_tuple, 3, VALUE_TEXT, "\"s\"");
@@ -294,18 +294,18 @@ test_change_kinds(void **state)
     /* after null with the old row: a delete of it. */
     assert_true(build(f, "[1]", "null", row, err, sizeof err));
     assert_int_equal(ch->kind, CHANGE_DELETE);
-    assert_int_equal(ch->old_kind, 'O');
+    assert_int_equal(ch->old_kind, CHANGE_OLD_ROW);
     assert_value(&ch->old_tuple, 1, VALUE_TEXT, "A");
 
     /* after null without diff: a delete by the key's values only. */
     assert_true(build(f, "[42]", "null", NULL, err, sizeof err));
     assert_int_equal(ch->kind, CHANGE_DELETE);
-    assert_true(ch->has_old);
-    assert_int_equal(ch->old_kind, 'K');
+    assert_true(change_has_old(ch));
+    assert_int_equal(ch->old_kind, CHANGE_OLD_KEY);
     assert_value(&ch->old_tuple, 0, VALUE_TEXT, "42");
     assert_value(&ch->old_tuple, 1, VALUE_UNCHANGED, NULL);
     assert_true(build(f, "[42]", "null", "null", err, sizeof err));
-    assert_int_equal(ch->old_kind, 'K');
+    assert_int_equal(ch->old_kind, CHANGE_OLD_KEY);
 }
 
 static void
@@ -353,7 +353,7 @@ test_change_keyless(void **state)
     assert_true(build(f, "[123]", "null", "{\"id\": 1, \"region\": \"A\", \"flags\": null, \"doc\": null, \"rowid\": 123}",
                       err, sizeof err));
     assert_int_equal(f->cc.change.kind, CHANGE_DELETE);
-    assert_int_equal(f->cc.change.old_kind, 'O');
+    assert_int_equal(f->cc.change.old_kind, CHANGE_OLD_ROW);
 }
 
 int

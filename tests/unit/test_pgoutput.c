@@ -263,7 +263,7 @@ test_relation(void **state)
     assert_int_equal(rel->id, 16390);
     assert_string_equal(rel->schema, "sales");
     assert_string_equal(rel->name, "orders");
-    assert_int_equal(rel->replica_identity, 'f');
+    assert_int_equal(rel->replica_identity, REPLICA_IDENTITY_FULL);
     assert_int_equal(rel->ncols, 3);
     assert_string_equal(rel->cols[0].name, "id");
     assert_true(rel->cols[0].key);
@@ -305,7 +305,7 @@ test_relation_replaced(void **state)
     assert_string_equal(rel->cols[2].name, "c");
     assert_true(rel->cols[2].key);
     assert_false(rel->cols[0].key);
-    assert_int_equal(rel->replica_identity, 'i');
+    assert_int_equal(rel->replica_identity, REPLICA_IDENTITY_INDEX);
 
     /* An Insert of the old shape is now refused; the new shape is accepted. */
     Msg ins = { .len = 0 };
@@ -402,7 +402,7 @@ test_insert_values(void **state)
     decode_ok(f, &m);
     assert_int_equal(f->c.kind, CHANGE_INSERT);
     assert_int_equal(f->c.rel->id, 7);
-    assert_false(f->c.has_old);
+    assert_false(change_has_old(&f->c));
     assert_int_equal(f->c.old_tuple.ncols, 0);
     const ChangeTuple *t = &f->c.new_tuple;
     assert_int_equal(t->ncols, 5);
@@ -433,7 +433,7 @@ test_update_forms(void **state)
     put_u8(&m, 'u');
     decode_ok(f, &m);
     assert_int_equal(f->c.kind, CHANGE_UPDATE);
-    assert_false(f->c.has_old);
+    assert_false(change_has_old(&f->c));
     assert_int_equal(f->c.old_tuple.ncols, 0);
     assert_null(f->c.old_tuple.values);
     assert_value(&f->c.new_tuple.values[0], VALUE_TEXT, "1");
@@ -442,8 +442,8 @@ test_update_forms(void **state)
     /* 'K': the key changed. */
     m = msg_update_k(16384);
     decode_ok(f, &m);
-    assert_true(f->c.has_old);
-    assert_int_equal(f->c.old_kind, 'K');
+    assert_true(change_has_old(&f->c));
+    assert_int_equal(f->c.old_kind, CHANGE_OLD_KEY);
     assert_int_equal(f->c.old_tuple.ncols, 2);
     assert_value(&f->c.old_tuple.values[0], VALUE_TEXT, "1");
     assert_value(&f->c.old_tuple.values[1], VALUE_NULL, NULL);
@@ -465,8 +465,8 @@ test_update_forms(void **state)
     put_text(&m, "1");
     put_text(&m, "new");
     decode_ok(f, &m);
-    assert_true(f->c.has_old);
-    assert_int_equal(f->c.old_kind, 'O');
+    assert_true(change_has_old(&f->c));
+    assert_int_equal(f->c.old_kind, CHANGE_OLD_ROW);
     assert_value(&f->c.old_tuple.values[1], VALUE_TEXT, "old");
     assert_value(&f->c.new_tuple.values[1], VALUE_TEXT, "new");
 
@@ -493,14 +493,14 @@ test_delete_forms(void **state)
     put_u8(&m, 'n');
     decode_ok(f, &m);
     assert_int_equal(f->c.kind, CHANGE_DELETE);
-    assert_true(f->c.has_old);
-    assert_int_equal(f->c.old_kind, 'K');
+    assert_true(change_has_old(&f->c));
+    assert_int_equal(f->c.old_kind, CHANGE_OLD_KEY);
     assert_value(&f->c.old_tuple.values[0], VALUE_TEXT, "9");
     assert_int_equal(f->c.new_tuple.ncols, 0);
 
     m.data[5] = 'O';
     decode_ok(f, &m);
-    assert_int_equal(f->c.old_kind, 'O');
+    assert_int_equal(f->c.old_kind, CHANGE_OLD_ROW);
 
     m.data[5] = 'N';
     decode_err(f, &m, "pgoutput Delete for relation public.t: expected 'K' or 'O', got 'N' (0x4e) at byte 5 of 15");

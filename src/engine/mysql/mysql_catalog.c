@@ -113,7 +113,7 @@ load_tables(Describe *d)
         t->id = (uint32_t) d->cat->ntables;
         t->schema = gw_strdup(schema);
         t->name = gw_strdup(name);
-        t->replica_identity = 'd';
+        t->replica_identity = REPLICA_IDENTITY_DEFAULT;
         t->est_rows = num(row, 2) > 0 ? num(row, 2) : 0;
         t->est_bytes = num(row, 3) > 0 ? num(row, 3) : 0;
         d->auto_inc = gw_realloc(d->auto_inc, d->cat->ntables * sizeof *d->auto_inc);

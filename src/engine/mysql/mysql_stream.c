@@ -210,7 +210,7 @@ table_describe(ChangeStream *s, BinlogTable *t, bool *matches)
     t->rel.id = (uint32_t) t->id;
     t->rel.schema = t->schema;
     t->rel.name = t->name;
-    t->rel.replica_identity = 'f';
+    t->rel.replica_identity = REPLICA_IDENTITY_FULL;
     t->rel.cols = gw_calloc(n + 1, sizeof *t->rel.cols);
     t->streamed = gw_calloc(n + 1, sizeof *t->streamed);
     for (size_t i = 0; i < n; i++) {
@@ -550,7 +550,7 @@ next_row(ChangeStream *s, Change *change, bool *got)
         mysql_conn_note_error(s->owner, 0);
         return GW_ERR_USAGE;
     }
-    Change c = {.rel = &t->rel, .old_kind = 'O'};
+    Change c = {.rel = &t->rel};
     ChangeTuple before = {.ncols = t->rel.ncols, .values = s->rel_before};
     ChangeTuple after = {.ncols = t->rel.ncols, .values = s->rel_after};
     switch (s->rows.kind) {
@@ -563,14 +563,14 @@ next_row(ChangeStream *s, Change *change, bool *got)
         c.kind = CHANGE_UPDATE;
         compact(t, s->before, s->rel_before);
         compact(t, s->after, s->rel_after);
-        c.has_old = true;
+        c.old_kind = CHANGE_OLD_ROW;
         c.old_tuple = before;
         c.new_tuple = after;
         break;
     case ROWIMAGE_DELETE:
         c.kind = CHANGE_DELETE;
         compact(t, s->before, s->rel_before);
-        c.has_old = true;
+        c.old_kind = CHANGE_OLD_ROW;
         c.old_tuple = before;
         break;
     }

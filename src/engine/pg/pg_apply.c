@@ -2,16 +2,10 @@
  * pg_apply.c: applies change events to a PostgreSQL or CockroachDB target,
  * in libpq pipeline mode with prepared statements, one open transaction
  * per group of source transactions, and the stream's checkpoint written in
- * that same transaction (DESIGN.md, "Exactly-once apply").
- *
- * Statement shapes: a table with a primary key gets upserts (INSERT ... ON
- * CONFLICT DO UPDATE) for inserts and for updates that carry the whole row,
- * UPDATE ... WHERE key for updates with unchanged TOASTed values (which
- * are never written, so never overwritten with NULL), and DELETE ... WHERE
- * key; replaying changes the target already holds (after a resumed fetch)
- * converges to the source's rows.  A table without a key is matched on the
- * old row's values, one row at a time.  It must never send a value it did
- * not receive.
+ * that same transaction (DESIGN.md, "Exactly-once apply").  What a change
+ * does is core/apply_rules.h's; here its operations become prepared
+ * statements (pg_apply_sql.c) or join a table's merge (pg_apply_stage.c).
+ * It must never send a value it did not receive.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,26 +18,16 @@
 #include "util/mem.h"
 #include "util/strbuf.h"
 
-typedef enum ApplyOp {
-    OP_UPSERT, OP_INSERT, OP_UPDATE_KEY, OP_DELETE_KEY, OP_DELETE_KEY_GUARDED, OP_UPDATE_MATCH, OP_DELETE_MATCH
-} ApplyOp;
-
 static Applier *
 applier_of(PgConn *c)
 {
     if (!c->applier) {
         c->applier = gw_calloc(1, sizeof *c->applier);
         strbuf_init(&c->applier->values);
+        apply_plan_init(&c->applier->plan);
+        c->applier->sem = apply_semantics_today();
     }
     return c->applier;
-}
-
-static void
-clear_pending(Applier *a)
-{
-    for (size_t i = a->head; i < a->npending; i++)
-        free(a->pending[i].text);
-    a->head = a->npending = 0;
 }
 
 void
@@ -58,46 +42,32 @@ pg_apply_free(PgConn *c)
     }
     free(a->stmts);
     pg_stage_free(a);
-    clear_pending(a);
-    free(a->pending);
+    stmt_queue_free(&a->pending);
     free(a->params);
     free(a->offsets);
+    free(a->key);
+    apply_plan_free(&a->plan);
     strbuf_free(&a->values);
     free(a);
     c->applier = NULL;
 }
 
-/* Room for one more queued result; the ones read already make room first. */
-static Pending *
-pending_push(Applier *a)
-{
-    if (a->head > 0 && a->head * 2 >= a->npending) {
-        memmove(a->pending, a->pending + a->head, (a->npending - a->head) * sizeof *a->pending);
-        a->npending -= a->head;
-        a->head = 0;
-    }
-    gw_grow((void **) &a->pending, &a->cap_pending, a->npending + 1, sizeof *a->pending);
-    return &a->pending[a->npending++];
-}
-
 void
 pg_apply_queue_result(Applier *a, char *what)
 {
-    *pending_push(a) = (Pending) {.text = what};
+    stmt_queue_push(&a->pending, (StmtNote) {.text = what});
 }
 
 void
-pg_apply_queue_change(Applier *a, const char *verb, const TableDef *t)
+pg_apply_queue_change(Applier *a, const char *what, const TableDef *t)
 {
-    *pending_push(a) = (Pending) {.verb = verb, .table = t};
+    stmt_queue_push(&a->pending, (StmtNote) {.what = what, .schema = t->schema, .table = t->name});
 }
 
 static GwResult
-report_pending(PgConn *c, PGresult *res, const Pending *p)
+report_pending(PgConn *c, PGresult *res, const StmtNote *p)
 {
-    if (!p->table)
-        return pg_report(c, res, p->text);
-    char *what = gw_asprintf("applying %s on %s.%s", p->verb, p->table->schema, p->table->name);
+    char *what = stmt_note_describe(p);
     GwResult rc = pg_report(c, res, what);
     free(what);
     return rc;
@@ -112,7 +82,7 @@ static void
 take_result(PgConn *c, GwResult *rc)
 {
     Applier *a = c->applier;
-    Pending *p = &a->pending[a->head++];
+    StmtNote *p = stmt_queue_take(&a->pending);
     PGresult *res = PQgetResult(c->pg);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK) {
@@ -127,8 +97,6 @@ take_result(PgConn *c, GwResult *rc)
     /* Each statement's results end with a NULL; an aborted or failed one too. */
     while (res && (res = PQgetResult(c->pg)) != NULL)
         PQclear(res);
-    free(p->text);
-    p->text = NULL;
 }
 
 /* Sends a sync and reads every queued result, reporting the first error. */
@@ -139,9 +107,9 @@ pg_apply_sync(PgConn *c)
     if (PQpipelineSync(c->pg) != 1)
         return pg_report(c, NULL, "sending changes");
     GwResult rc = GW_OK;
-    while (a->head < a->npending)
+    while (stmt_queue_waiting(&a->pending) > 0)
         take_result(c, &rc);
-    clear_pending(a);
+    stmt_queue_clear(&a->pending);
     PGresult *res = PQgetResult(c->pg);
     if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && rc == GW_OK)
         rc = pg_report(c, res, "reading the results of applied changes");
@@ -161,10 +129,10 @@ read_arrived(PgConn *c)
     if (PQconsumeInput(c->pg) != 1)
         return pg_report(c, NULL, "reading the results of applied changes");
     GwResult rc = GW_OK;
-    while (rc == GW_OK && a->head < a->npending && !PQisBusy(c->pg))
+    while (rc == GW_OK && stmt_queue_waiting(&a->pending) > 0 && !PQisBusy(c->pg))
         take_result(c, &rc);
-    if (a->head == a->npending)
-        clear_pending(a);
+    if (stmt_queue_waiting(&a->pending) == 0)
+        stmt_queue_clear(&a->pending);
     return rc;
 }
 
@@ -172,7 +140,7 @@ static GwResult
 send_or_sync(PgConn *c)
 {
     Applier *a = c->applier;
-    return a->npending - a->head >= APPLY_SYNC_EVERY ? pg_apply_sync(c) : GW_OK;
+    return stmt_queue_waiting(&a->pending) >= APPLY_SYNC_EVERY ? pg_apply_sync(c) : GW_OK;
 }
 
 static GwResult
@@ -209,162 +177,20 @@ pg_apply_begin(PgConn *c)
     return begin_if_needed(c);
 }
 
-/* Appends the quoted names of the relation's columns selected by mask, as "a", "b". */
-static void
-append_names(StrBuf *sb, const RelationInfo *rel, const bool *mask, const char *sep, const char *suffix_fmt,
-             int *param)
-{
-    bool first = true;
-    for (uint16_t i = 0; i < rel->ncols; i++) {
-        if (!mask[i])
-            continue;
-        char *q = pg_quote_ident(rel->cols[i].name);
-        strbuf_appendf(sb, "%s%s", first ? "" : sep, q);
-        if (suffix_fmt) {
-            (*param)++;
-            strbuf_appendf(sb, suffix_fmt, *param);
-        }
-        free(q);
-        first = false;
-    }
-}
-
-/* Matching a row by the values of the masked columns, compared as text so every type can be matched. */
-static void
-append_match(StrBuf *sb, const RelationInfo *rel, const bool *mask, int *param)
-{
-    bool first = true;
-    for (uint16_t i = 0; i < rel->ncols; i++) {
-        if (!mask[i])
-            continue;
-        char *q = pg_quote_ident(rel->cols[i].name);
-        (*param)++;
-        strbuf_appendf(sb, "%s%s::text IS NOT DISTINCT FROM $%d", first ? "" : " AND ", q, *param);
-        free(q);
-        first = false;
-    }
-}
-
-bool
-pg_has_identity_always(const TableDef *t)
-{
-    for (size_t i = 0; i < t->ncolumns; i++)
-        if (t->columns[i].identity == 'a')
-            return true;
-    return false;
-}
-
-static char *
-build_sql(const PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const bool *set, const bool *key)
-{
-    const RelationInfo *rel = ch->rel;
-    StrBuf sb;
-    strbuf_init(&sb);
-    char *name = pg_qualified(rel->schema, rel->name);
-    /* Updates and deletes must not reach the rows of tables inheriting from this one. */
-    char *only = pg_only_qualified(c, rel->schema, rel->name);
-    int param = 0;
-    switch (op) {
-    case OP_UPSERT:
-    case OP_INSERT:
-        strbuf_appendf(&sb, "INSERT INTO %s (", name);
-        append_names(&sb, rel, set, ", ", NULL, NULL);
-        strbuf_appendf(&sb, ")%s VALUES (", pg_has_identity_always(t) ? " OVERRIDING SYSTEM VALUE" : "");
-        for (uint16_t i = 0; i < rel->ncols; i++) {
-            if (!set[i])
-                continue;
-            strbuf_appendf(&sb, "%s$%d", param ? ", " : "", param + 1);
-            param++;
-        }
-        strbuf_append(&sb, ")");
-        if (op == OP_UPSERT) {
-            strbuf_append(&sb, " ON CONFLICT (");
-            append_names(&sb, rel, key, ", ", NULL, NULL);
-            strbuf_append(&sb, ") DO ");
-            bool any = false;
-            for (uint16_t i = 0; i < rel->ncols; i++) {
-                if (!set[i] || key[i])
-                    continue;
-                char *q = pg_quote_ident(rel->cols[i].name);
-                strbuf_appendf(&sb, "%s%s = EXCLUDED.%s", any ? ", " : "UPDATE SET ", q, q);
-                free(q);
-                any = true;
-            }
-            if (!any)
-                strbuf_append(&sb, "NOTHING");
-        }
-        break;
-    case OP_UPDATE_KEY:
-        strbuf_appendf(&sb, "UPDATE %s SET ", only);
-        append_names(&sb, rel, set, ", ", " = $%d", &param);
-        strbuf_append(&sb, " WHERE ");
-        append_names(&sb, rel, key, " AND ", " = $%d", &param);
-        break;
-    case OP_DELETE_KEY:
-    case OP_DELETE_KEY_GUARDED:
-        strbuf_appendf(&sb, "DELETE FROM %s WHERE ", only);
-        append_names(&sb, rel, key, " AND ", " = $%d", &param);
-        if (op == OP_DELETE_KEY_GUARDED) {
-            char *guard = c->base.ops->render_predicate((EngineConn *) &c->base, ch->delete_guard);
-            strbuf_appendf(&sb, " AND (%s)", guard);
-            free(guard);
-        }
-        break;
-    case OP_UPDATE_MATCH:
-        strbuf_appendf(&sb, "UPDATE %s SET ", only);
-        append_names(&sb, rel, set, ", ", " = $%d", &param);
-        /* CockroachDB has no ctid; it takes LIMIT on UPDATE and DELETE instead. */
-        if (pg_is_crdb(c)) {
-            strbuf_append(&sb, " WHERE ");
-            append_match(&sb, rel, key, &param);
-            strbuf_append(&sb, " LIMIT 1");
-        } else {
-            strbuf_appendf(&sb, " WHERE ctid = (SELECT ctid FROM %s WHERE ", only);
-            append_match(&sb, rel, key, &param);
-            strbuf_append(&sb, " LIMIT 1)");
-        }
-        break;
-    case OP_DELETE_MATCH:
-        if (pg_is_crdb(c)) {
-            strbuf_appendf(&sb, "DELETE FROM %s WHERE ", only);
-            append_match(&sb, rel, key, &param);
-            strbuf_append(&sb, " LIMIT 1");
-        } else {
-            strbuf_appendf(&sb, "DELETE FROM %s WHERE ctid = (SELECT ctid FROM %s WHERE ", only, only);
-            append_match(&sb, rel, key, &param);
-            strbuf_append(&sb, " LIMIT 1)");
-        }
-        break;
-    }
-    free(name);
-    free(only);
-    return strbuf_take(&sb);
-}
-
-static char *
-statement_key(ApplyOp op, const RelationInfo *rel, const bool *set, const bool *key)
-{
-    StrBuf sb;
-    strbuf_init(&sb);
-    strbuf_appendf(&sb, "%d|%u|", (int) op, rel->id);
-    for (uint16_t i = 0; i < rel->ncols; i++)
-        strbuf_append_char(&sb, (char) ('0' + (set[i] ? 1 : 0) + (key[i] ? 2 : 0)));
-    return strbuf_take(&sb);
-}
-
-/* Finds or prepares (in the pipeline) the statement for this shape. */
+/* Finds or prepares (in the pipeline) the statement of this operation's shape. */
 static const Statement *
-statement_for(PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const bool *set, const bool *key,
-              int nparams)
+statement_for(PgConn *c, const ApplyOp *op, const RelationInfo *rel, const TableDef *t, int nparams)
 {
     Applier *a = c->applier;
-    char *k = statement_key(op, ch->rel, set, key);
+    char *k = pg_apply_statement_key(op, rel);
     for (size_t i = 0; i < a->nstmts; i++)
         if (!strcmp(a->stmts[i].key, k)) {
             free(k);
             return &a->stmts[i];
         }
-    char *sql = build_sql(c, op, t, ch, set, key);
+    char *guard = op->guard ? c->base.ops->render_predicate(&c->base, op->guard) : NULL;
+    char *sql = pg_apply_sql(op, rel, t, &(PgApplySql) {.crdb = pg_is_crdb(c), .guard_sql = guard});
+    free(guard);
     gw_grow((void **) &a->stmts, &a->cap_stmts, a->nstmts + 1, sizeof *a->stmts);
     Statement *s = &a->stmts[a->nstmts++];
     s->key = k;
@@ -377,72 +203,53 @@ statement_for(PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const 
     return s;
 }
 
-/* Collects parameter values: first the set columns from `from`, then the key columns from `keys_from`. */
+/* Appends the masked values of a tuple as parameters (NUL-terminated copies; NULL as offset -1). */
 static int
-collect_params(Applier *a, const RelationInfo *rel, const bool *set, const ChangeTuple *from, const bool *key,
-               const ChangeTuple *keys_from)
+collect_values(Applier *a, int n, const bool *mask, const ChangeTuple *tup, uint16_t ncols)
+{
+    if (!mask || !tup)
+        return n;
+    for (uint16_t i = 0; i < ncols; i++) {
+        if (!mask[i])
+            continue;
+        const ChangeValue *v = &tup->values[i];
+        if (v->kind == VALUE_NULL) {
+            a->offsets[n++] = (size_t) -1;
+            continue;
+        }
+        a->offsets[n++] = a->values.len;
+        strbuf_append_n(&a->values, v->data, v->len);
+        strbuf_append_char(&a->values, '\0');
+    }
+    return n;
+}
+
+/* The operation's parameters, in pg_apply_sql's order. */
+static int
+collect_params(Applier *a, const ApplyOp *op, uint16_t ncols)
 {
     strbuf_reset(&a->values);
-    gw_grow((void **) &a->params, &a->cap_params, (size_t) rel->ncols * 2 + 1, sizeof *a->params);
-    gw_grow((void **) &a->offsets, &a->cap_offsets, (size_t) rel->ncols * 2 + 1, sizeof *a->offsets);
-    int n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        const bool *mask = pass ? key : set;
-        const ChangeTuple *tup = pass ? keys_from : from;
-        if (!mask || !tup)
-            continue;
-        for (uint16_t i = 0; i < rel->ncols; i++) {
-            if (!mask[i])
-                continue;
-            const ChangeValue *v = &tup->values[i];
-            if (v->kind == VALUE_NULL) {
-                a->offsets[n++] = (size_t) -1;
-                continue;
-            }
-            a->offsets[n++] = a->values.len;
-            strbuf_append_n(&a->values, v->data, v->len);
-            strbuf_append_char(&a->values, '\0');
-        }
-    }
+    gw_grow((void **) &a->params, &a->cap_params, (size_t) ncols * 2 + 1, sizeof *a->params);
+    gw_grow((void **) &a->offsets, &a->cap_offsets, (size_t) ncols * 2 + 1, sizeof *a->offsets);
+    int n = collect_values(a, 0, op->set, op->row, ncols);
+    if (pg_apply_params_match(op))
+        n = collect_values(a, n, op->match_cols, op->match, ncols);
     /* Pointers are taken once the buffer has stopped growing. */
     for (int i = 0; i < n; i++)
         a->params[i] = a->offsets[i] == (size_t) -1 ? NULL : a->values.data + a->offsets[i];
     return n;
 }
 
-static GwResult
-send_statement(PgConn *c, ApplyOp op, const TableDef *t, const Change *ch, const bool *set, const ChangeTuple *from,
-               const bool *key, const ChangeTuple *keys_from, const char *verb)
+GwResult
+pg_apply_send_op(PgConn *c, const ApplyOp *op, const RelationInfo *rel, const TableDef *t, const char *what)
 {
     Applier *a = c->applier;
-    /* A statement without set columns (a delete) or without key columns (an insert) has an empty mask. */
-    bool *none = gw_calloc((size_t) ch->rel->ncols + 1, sizeof *none);
-    int n = collect_params(a, ch->rel, set, from, key, keys_from);
-    const Statement *s = statement_for(c, op, t, ch, set ? set : none, key ? key : none, n);
-    free(none);
+    int n = collect_params(a, op, rel->ncols);
+    const Statement *s = statement_for(c, op, rel, t, n);
     if (PQsendQueryPrepared(c->pg, s->name, n, a->params, NULL, NULL, 0) != 1)
         return pg_report(c, NULL, "sending a change");
-    pg_apply_queue_change(a, verb, t);
+    pg_apply_queue_change(a, what, t);
     return send_or_sync(c);
-}
-
-/* The target's primary key as a mask over the relation's columns; false if a key column is missing. */
-static bool
-primary_key_mask(const TableDef *t, const RelationInfo *rel, bool *mask)
-{
-    memset(mask, 0, rel->ncols * sizeof *mask);
-    if (t->npk == 0)
-        return false;
-    for (size_t k = 0; k < t->npk; k++) {
-        const char *col = t->columns[t->pk[k]].name;
-        bool found = false;
-        for (uint16_t i = 0; i < rel->ncols && !found; i++)
-            if (!strcmp(rel->cols[i].name, col))
-                found = mask[i] = true;
-        if (!found)
-            return false;
-    }
-    return true;
 }
 
 static GwResult
@@ -452,22 +259,6 @@ no_identity(const Change *ch, const char *verb)
               " row to identify it (set REPLICA IDENTITY FULL on the source table)",
               verb, ch->rel->schema, ch->rel->name);
     return GW_ERR_TARGET;
-}
-
-/* An insert; also an update turned into one (a row moved into a phase), completed from its old row. */
-static GwResult
-apply_insert(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *key)
-{
-    ChangeTuple row = {.ncols = ch->rel->ncols, .values = gw_calloc((size_t) ch->rel->ncols + 1, sizeof *row.values)};
-    GwResult rc;
-    if (!change_complete_new_row(ch, &row, set))
-        rc = no_identity(ch, "an update that moves a row into the phase without all its values");
-    else if (primary_key_mask(t, ch->rel, key))
-        rc = send_statement(c, OP_UPSERT, t, ch, set, &row, key, NULL, "an insert");
-    else
-        rc = send_statement(c, OP_INSERT, t, ch, set, &row, NULL, NULL, "an insert");
-    free(row.values);
-    return rc;
 }
 
 /*
@@ -488,58 +279,45 @@ check_row_found(PgConn *c, const Change *ch)
     return rc;
 }
 
-
-static GwResult
-apply_update(PgConn *c, const Change *ch, const TableDef *t, bool *set, bool *key)
+/* What an operation of a change is, in an error (static text). */
+static const char *
+op_what(const ApplyOp *op, ChangeKind kind)
 {
-    const RelationInfo *rel = ch->rel;
-    ChangeTuple row = {.ncols = rel->ncols, .values = gw_calloc(rel->ncols + 1, sizeof *row.values)};
-    bool complete = change_complete_new_row(ch, &row, set);
-    GwResult rc = GW_OK;
-    if (primary_key_mask(t, rel, key)) {
-        const ChangeTuple *old = ch->has_old && change_tuple_has(&ch->old_tuple, key, rel->ncols) ? &ch->old_tuple : NULL;
-        bool key_moved = old && !change_keys_equal(old, &row, key, rel->ncols);
-        /* A moved key with unchanged TOASTed values is updated in place, keeping them. */
-        if (key_moved && complete)
-            rc = send_statement(c, OP_DELETE_KEY, t, ch, NULL, NULL, key, old, "an update's delete of the old key");
-        if (rc == GW_OK && complete)
-            rc = send_statement(c, OP_UPSERT, t, ch, set, &row, key, NULL, "an update");
-        else if (rc == GW_OK && key_moved)
-            rc = send_statement(c, OP_UPDATE_KEY, t, ch, set, &row, key, old, "an update of the key");
-        else if (rc == GW_OK) {
-            /* Unchanged TOASTed values stay as they are: only the values that were sent are set. */
-            bool *only_values = gw_calloc((size_t) rel->ncols + 1, sizeof *only_values);
-            bool any = false;
-            for (uint16_t i = 0; i < rel->ncols; i++) {
-                only_values[i] = set[i] && !key[i];
-                any = any || only_values[i];
-            }
-            if (any)
-                rc = send_statement(c, OP_UPDATE_KEY, t, ch, only_values, &row, key, &row, "an update");
-            if (rc == GW_OK && ch->must_exist)
-                rc = check_row_found(c, ch);
-            free(only_values);
-        }
-    } else if (ch->has_old && change_match_mask(ch, key)) {
-        rc = send_statement(c, OP_UPDATE_MATCH, t, ch, set, &row, key, &ch->old_tuple, "an update");
-    } else {
-        rc = no_identity(ch, "an update");
+    switch (op->kind) {
+    case APPLY_UPSERT:
+    case APPLY_INSERT: return kind == CHANGE_INSERT ? "applying an insert" : "applying an update";
+    case APPLY_UPDATE_KEY: return "applying an update of the key";
+    case APPLY_DELETE:
+    case APPLY_DELETE_GUARDED:
+        return kind == CHANGE_UPDATE ? "applying an update's delete of the old key" : "applying a delete";
+    case APPLY_DELETE_MATCH: return "applying a delete";
+    default: return "applying an update";
     }
-    free(row.values);
+}
+
+/* The change's operations, each as its own statement. */
+static GwResult
+send_plan(PgConn *c, const Change *ch, const TableDef *t, const ApplyPlan *p)
+{
+    GwResult rc = GW_OK;
+    for (int i = 0; i < p->nops && rc == GW_OK; i++) {
+        rc = pg_apply_send_op(c, &p->ops[i], ch->rel, t, op_what(&p->ops[i], ch->kind));
+        if (rc == GW_OK && p->ops[i].must_find)
+            rc = check_row_found(c, ch);
+    }
     return rc;
 }
 
+/* The change's operations by the rules (apply_rules.h), into c->applier->plan. */
 static GwResult
-apply_delete(PgConn *c, const Change *ch, const TableDef *t, bool *key)
+plan_change(PgConn *c, const Change *ch, const TableDef *t)
 {
-    if (!ch->has_old)
-        return no_identity(ch, "a delete");
-    if (primary_key_mask(t, ch->rel, key) && change_tuple_has(&ch->old_tuple, key, ch->rel->ncols))
-        return send_statement(c, ch->delete_guard ? OP_DELETE_KEY_GUARDED : OP_DELETE_KEY, t, ch, NULL, NULL, key,
-                              &ch->old_tuple, "a delete");
-    if (change_match_mask(ch, key))
-        return send_statement(c, OP_DELETE_MATCH, t, ch, NULL, NULL, key, &ch->old_tuple, "a delete");
-    return no_identity(ch, "a delete");
+    Applier *a = c->applier;
+    gw_grow((void **) &a->key, &a->cap_key, (size_t) ch->rel->ncols + 1, sizeof *a->key);
+    bool keyed = apply_rules_key_mask(t, ch->rel, a->key);
+    if (!apply_rules_plan(ch, keyed ? a->key : NULL, &a->sem, &a->plan))
+        return no_identity(ch, a->plan.refused);
+    return GW_OK;
 }
 
 static GwResult
@@ -581,26 +359,6 @@ apply_truncate(PgConn *c, const Change *ch)
     return rc;
 }
 
-/* One change as its own statement, queued in the pipeline. */
-GwResult
-pg_apply_row(PgConn *c, const Change *ch, const TableDef *t)
-{
-    if (ch->kind == CHANGE_TRUNCATE)
-        return apply_truncate(c, ch);
-    uint16_t n = ch->rel->ncols;
-    bool *set = gw_calloc((size_t) n + 1, sizeof *set), *key = gw_calloc((size_t) n + 1, sizeof *key);
-    GwResult rc = GW_OK;
-    switch (ch->kind) {
-    case CHANGE_INSERT: rc = apply_insert(c, ch, t, set, key); break;
-    case CHANGE_UPDATE: rc = apply_update(c, ch, t, set, key); break;
-    case CHANGE_DELETE: rc = apply_delete(c, ch, t, key); break;
-    default: break;
-    }
-    free(set);
-    free(key);
-    return rc;
-}
-
 GwResult
 pg_apply_change(EngineConn *conn, const Change *ch, const TableDef *t)
 {
@@ -608,14 +366,21 @@ pg_apply_change(EngineConn *conn, const Change *ch, const TableDef *t)
     GwResult rc = begin_if_needed(c);
     if (rc)
         return rc;
+    if (ch->kind == CHANGE_TRUNCATE) {
+        /* What follows must not overtake what is staged. */
+        rc = pg_stage_flush(c);
+        return rc ? rc : apply_truncate(c, ch);
+    }
+    if (ch->kind != CHANGE_INSERT && ch->kind != CHANGE_UPDATE && ch->kind != CHANGE_DELETE)
+        return GW_OK;
+    rc = plan_change(c, ch, t);
     bool staged = false;
-    if (ch->kind != CHANGE_TRUNCATE)
-        rc = pg_stage_change(c, ch, t, &staged);
+    if (rc == GW_OK)
+        rc = pg_stage_plan(c, ch->rel, t, &c->applier->plan, &staged);
     if (rc || staged)
         return rc;
-    /* What follows must not overtake what is staged. */
     rc = pg_stage_flush(c);
-    return rc ? rc : pg_apply_row(c, ch, t);
+    return rc ? rc : send_plan(c, ch, t, &c->applier->plan);
 }
 
 static const char *const sql_checkpoint =
@@ -645,7 +410,7 @@ queue_commit(PgConn *c, const char *stream, const char *phase, const char *posit
         return pg_report(c, NULL, "sending the commit");
     pg_apply_queue_result(a, gw_strdup("writing the checkpoint"));
     pg_apply_queue_result(a, gw_strdup("committing"));
-    a->pending[a->npending - 1].commit = true;
+    a->pending.notes[a->pending.len - 1].commit = true;
     a->in_txn = false;
     return GW_OK;
 }
@@ -699,7 +464,7 @@ pg_apply_collect(EngineConn *conn, bool wait, unsigned long long *completed)
     if (!a)
         return GW_OK;
     GwResult rc = GW_OK;
-    if (a->pipeline && a->head < a->npending)
+    if (a->pipeline && stmt_queue_waiting(&a->pending) > 0)
         rc = !wait ? read_arrived(c) : a->in_txn ? pg_apply_sync(c) : settle(c);
     *completed = a->commits_done;
     a->commits_done = 0;
@@ -715,7 +480,7 @@ pg_apply_abort(EngineConn *conn)
         return;
     /* The connection is closed by the caller next; the open transaction dies with it. */
     a->in_txn = false;
-    clear_pending(a);
+    stmt_queue_clear(&a->pending);
 }
 
 GwResult

@@ -1,7 +1,8 @@
 /*
- * pg_apply_internal.h: the apply session shared by pg_apply.c (statements
- * per change, in pipeline mode) and pg_apply_stage.c (changes staged and
- * merged per table with one set-based statement).
+ * pg_apply_internal.h: the apply session shared by pg_apply.c (operations
+ * as prepared statements, in pipeline mode), pg_apply_sql.c (their SQL) and
+ * pg_apply_stage.c (changes staged and merged per table with one set-based
+ * statement).
  */
 #ifndef GW_PG_APPLY_INTERNAL_H
 #define GW_PG_APPLY_INTERNAL_H
@@ -9,7 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/apply_rules.h"
 #include "engine/pg/pg_conn.h"
+#include "util/stmt_queue.h"
 #include "util/strbuf.h"
 
 /* Queued statements between two pipeline syncs: bounds what is unread on the socket. */
@@ -20,17 +23,6 @@ typedef struct Statement {
     char *name;             /* prepared statement name */
 } Statement;
 
-/*
- * What a queued result is, for the error report if it fails.  Built per
- * change on the hot path, so nothing is formatted unless it is needed: the
- * table is the target's TableDef, which outlives the connection's queue.
- */
-typedef struct Pending {
-    const char *verb;           /* "an insert"; static */
-    const TableDef *table;      /* NULL for statements about no table */
-    char *text;                 /* owned; used when there is no table */
-    bool commit;                /* a group's COMMIT: its result completes the group */
-} Pending;
 
 typedef struct Stage Stage;     /* pg_apply_stage.c */
 
@@ -40,9 +32,7 @@ typedef struct Applier {
     Statement *stmts;
     size_t nstmts, cap_stmts;
     unsigned next_id;
-    Pending *pending;       /* what each queued result is, for error reports */
-    size_t head;            /* pending[head..npending) are still to be read; those before were */
-    size_t npending, cap_pending;
+    StmtQueue pending;      /* what each queued result is, for error reports; tables are target TableDefs */
     unsigned long long commits_done;    /* COMMITs read back since pg_apply_collect last said */
     bool checkpoint_prepared;
     const char **params;
@@ -50,28 +40,50 @@ typedef struct Applier {
     StrBuf values;          /* NUL-terminated copies of the parameter values */
     size_t *offsets;
     size_t cap_offsets;
-    long last_rows;         /* rows affected by the last statement read back by sync_and_read() */
+    long last_rows;         /* rows affected by the last statement read back by pg_apply_sync() */
+    ApplySemantics sem;     /* of the stream applied (apply_rules.h) */
+    ApplyPlan plan;         /* the operations of the change being applied */
+    bool *key;              /* its table's key, over its relation's columns */
+    size_t cap_key;
     Stage *stages;          /* one per table shape staged in this session */
     size_t nstages, cap_stages;
     size_t staged_rows;     /* rows waiting in stages, all tables */
     size_t staged_bytes;
 } Applier;
 
-/* pg_apply.c */
-void pg_apply_queue_result(Applier *a, char *what);
-void pg_apply_queue_change(Applier *a, const char *verb, const TableDef *t);
-/* Sends a sync and reads every queued result, reporting the first error. */
-GwResult pg_apply_sync(PgConn *c) GW_MUST_CHECK;
-/* Applies one change as its own statement (no staging). */
-GwResult pg_apply_row(PgConn *c, const Change *ch, const TableDef *t) GW_MUST_CHECK;
+/* pg_apply_sql.c: statements of apply operations, without a connection. */
+typedef struct PgApplySql {
+    bool crdb;              /* CockroachDB: no ctid and no ONLY; LIMIT on UPDATE and DELETE */
+    const char *guard_sql;  /* APPLY_DELETE_GUARDED: its guard, rendered */
+} PgApplySql;
+/* The statement of op on rel's table t; its parameters: op->set of op->row, then (pg_apply_params_match) op->match_cols of op->match. */
+char *pg_apply_sql(const ApplyOp *op, const RelationInfo *rel, const TableDef *t, const PgApplySql *how);
+bool pg_apply_params_match(const ApplyOp *op);
+/* What tells apart the prepared statements of a session: the operation, the relation, and its column masks. */
+char *pg_apply_statement_key(const ApplyOp *op, const RelationInfo *rel);
 /* Whether an insert must say OVERRIDING SYSTEM VALUE. */
 bool pg_has_identity_always(const TableDef *t);
+
+/* pg_apply.c */
+void pg_apply_queue_result(Applier *a, char *what);
+/* what: static, "applying an insert". */
+void pg_apply_queue_change(Applier *a, const char *what, const TableDef *t);
+/* Sends a sync and reads every queued result, reporting the first error. */
+GwResult pg_apply_sync(PgConn *c) GW_MUST_CHECK;
+/* Queues one operation as its own prepared statement; what says what it is in an error ("applying an insert"). */
+GwResult pg_apply_send_op(PgConn *c, const ApplyOp *op, const RelationInfo *rel, const TableDef *t,
+                          const char *what) GW_MUST_CHECK;
 /* Opens the apply transaction (in pipeline mode) unless one is open: for statements of the apply's own. */
 GwResult pg_apply_begin(PgConn *c) GW_MUST_CHECK;
 
 /* pg_apply_stage.c */
-/* Stages the change if it can be merged; *staged false means apply it row by row (after pg_stage_flush). */
-GwResult pg_stage_change(PgConn *c, const Change *ch, const TableDef *t, bool *staged) GW_MUST_CHECK;
+/*
+ * Stages a change's operations when its table's changes may be merged and
+ * every operation may join them; *staged false means send them one by one
+ * (after pg_stage_flush).
+ */
+GwResult pg_stage_plan(PgConn *c, const RelationInfo *rel, const TableDef *t, const ApplyPlan *p,
+                       bool *staged) GW_MUST_CHECK;
 /* Applies every staged row: one statement per table (array parameters), queued in the pipeline. */
 GwResult pg_stage_flush(PgConn *c) GW_MUST_CHECK;
 void pg_stage_free(Applier *a);

@@ -9,15 +9,14 @@
  * statement: no round trip, so a target far away costs no more per group.
  *
  * Merging per key, and flushing tables in any order, reorders changes
- * between keys and between tables.  That is only invisible when nothing
- * checks a row against another row mid-transaction, so only tables that
- * table_is_independent() accepts are staged (no unique constraint or index
- * but the primary key, no foreign key from or to them, no trigger).  A table without a
- * primary key stages inserts only, inserted as they are.  Anything else
- * (an update missing unchanged TOASTed values, a change that must find its
- * row, a truncate, a table with foreign keys) first flushes what is staged
- * and then goes row by row, so the order that matters is kept.  A table
- * with a single staged row gets a plain statement for it.
+ * between keys and between tables: only tables apply_rules_merge() allows
+ * are staged (the session checks foreign keys), and only the operations
+ * apply_rules_plan() marks mergeable.  A table without a primary key stages
+ * inserts only, inserted as they are.  Anything else (an update missing
+ * unchanged TOASTed values, a change that must find its row, a truncate)
+ * first flushes what is staged and then goes statement by statement, so
+ * the order that matters is kept.  A table with a single staged row gets a
+ * plain statement for it.
  *
  * CockroachDB targets are not staged: not tried there yet.
  */
@@ -49,6 +48,7 @@ struct Stage {
     const TableDef *t;      /* target table */
     RelationInfo rel;       /* owned copy of the relation's shape (names, ids) */
     bool *key;              /* per column: part of the primary key */
+    bool *all;              /* per column: true (every column of a staged row is set) */
     bool usable;            /* false: this table's changes go row by row */
     bool keyed;             /* merged by key; else (no primary key) inserted as they are */
     bool array_prepared;    /* its array statement is prepared in this session */
@@ -91,6 +91,7 @@ pg_stage_free(Applier *a)
         Stage *s = &a->stages[i];
         relation_free(&s->rel);
         free(s->key);
+        free(s->all);
         free(s->cells);
         free(s->deletes);
         strbuf_free(&s->data);
@@ -111,30 +112,37 @@ same_shape(const Stage *s, const TableDef *t, const RelationInfo *rel)
     return true;
 }
 
-/* Whether the relation's columns can be staged into this table, and which of them form its key. */
+/* Whether the relation's columns can be staged into this table (their values are cast to its types by name). */
 static bool
-stage_usable(const PgConn *c, Stage *s)
+columns_stageable(const Stage *s)
 {
-    const TableDef *t = s->t;
-    if (pg_is_crdb(c) || !table_is_independent(t))
-        return false;
-    size_t nkey = 0;
     for (uint16_t i = 0; i < s->rel.ncols; i++) {
         const char *name = s->rel.cols[i].name;
         if (!strcmp(name, STAGE_SEQ_COLUMN) || !strcmp(name, STAGE_DELETE_COLUMN))
             return false;
-        ssize_t pos = table_find_column(t, name);
+        ssize_t pos = table_find_column(s->t, name);
         /* A column's type must be known by name: its values are cast to it (array_rows_sql). */
-        if (pos < 0 || t->columns[pos].generated_sql || !t->columns[pos].type_name_sql)
+        if (pos < 0 || s->t->columns[pos].generated_sql || !s->t->columns[pos].type_name_sql)
             return false;
-        for (size_t k = 0; k < t->npk; k++)
-            if (t->pk[k] == (size_t) pos) {
-                s->key[i] = true;
-                nkey++;
-            }
     }
-    s->keyed = t->npk > 0;
-    return nkey == t->npk;
+    return true;
+}
+
+/* Whether this table's changes are staged, and which of the relation's columns form its key. */
+static bool
+stage_usable(const PgConn *c, Stage *s)
+{
+    ApplyTableTraits traits = apply_rules_traits_of(s->t);
+    traits.has_key = apply_rules_key_mask(s->t, &s->rel, s->key);
+    /* The merge is DISTINCT ON the key's typed values: it tells keys apart as the table does. */
+    traits.keys_merge_exactly = true;
+    /* An ordinary session: the target checks foreign keys. */
+    traits.foreign_keys_checked = true;
+    ApplyMerge merge = apply_rules_merge(&traits, &c->applier->sem);
+    s->keyed = merge == APPLY_MERGE_BY_KEY;
+    /* A primary key the stream does not carry whole: its rows go one by one. */
+    bool key_missing = s->t->npk > 0 && !traits.has_key;
+    return !pg_is_crdb(c) && merge != APPLY_MERGE_NONE && !key_missing && columns_stageable(s);
 }
 
 static Stage *
@@ -150,64 +158,27 @@ stage_for(PgConn *c, const TableDef *t, const RelationInfo *rel)
     a->nstages++;
     relation_copy(&s->rel, rel);
     s->key = gw_calloc((size_t) rel->ncols + 1, sizeof *s->key);
+    s->all = gw_calloc((size_t) rel->ncols + 1, sizeof *s->all);
+    for (uint16_t i = 0; i < rel->ncols; i++)
+        s->all[i] = true;
     strbuf_init(&s->data);
     s->usable = stage_usable(c, s);
     return s;
 }
 
-static bool
-is_text_or_null(const ChangeValue *v)
-{
-    return v->kind == VALUE_TEXT || v->kind == VALUE_NULL;
-}
-
-static bool
-new_row_complete(const Change *ch)
-{
-    if (ch->new_tuple.ncols < ch->rel->ncols)
-        return false;
-    for (uint16_t i = 0; i < ch->rel->ncols; i++)
-        if (!is_text_or_null(change_new_value(ch, i)))
-            return false;
-    return true;
-}
-
-/* Whether the old row carries every key column (as text). */
-static bool
-old_key_complete(const Change *ch, const Stage *s)
-{
-    if (!ch->has_old || ch->old_tuple.ncols < s->rel.ncols)
-        return false;
-    for (uint16_t i = 0; i < s->rel.ncols; i++)
-        if (s->key[i] && ch->old_tuple.values[i].kind != VALUE_TEXT)
-            return false;
-    return true;
-}
-
-static bool
-key_moved(const Change *ch, const Stage *s)
-{
-    for (uint16_t i = 0; i < s->rel.ncols; i++) {
-        if (!s->key[i])
-            continue;
-        const ChangeValue *o = &ch->old_tuple.values[i], *n = change_new_value(ch, i);
-        if (o->len != n->len || memcmp(o->data, n->data, o->len) != 0)
-            return true;
-    }
-    return false;
-}
-
 /* One staged row: the key of a delete (other columns NULL), or the whole new row. */
 static void
-stage_row(Applier *a, Stage *s, const Change *ch, bool delete)
+stage_row(Applier *a, Stage *s, const ApplyOp *op)
 {
+    bool delete = op->kind == APPLY_DELETE;
+    const ChangeTuple *from = delete ? op->match : op->row;
     uint16_t n = s->rel.ncols;
     gw_grow((void **) &s->cells, &s->cap_cells, (s->nrows + 1) * n, sizeof *s->cells);
     gw_grow((void **) &s->deletes, &s->cap_deletes, s->nrows + 1, sizeof *s->deletes);
     StagedCell *cells = &s->cells[s->nrows * n];
     size_t before = s->data.len;
     for (uint16_t i = 0; i < n; i++) {
-        const ChangeValue *v = delete ? &ch->old_tuple.values[i] : change_new_value(ch, i);
+        const ChangeValue *v = &from->values[i];
         cells[i] = (StagedCell) {.null = (delete && !s->key[i]) || v->kind == VALUE_NULL};
         if (cells[i].null)
             continue;
@@ -220,33 +191,30 @@ stage_row(Applier *a, Stage *s, const Change *ch, bool delete)
     a->staged_bytes += s->data.len - before + n * sizeof *cells;
 }
 
+/* Whether the stage takes every operation: mergeable, and of its kinds (by key: upserts and deletes). */
+static bool
+stage_takes(const Stage *s, const ApplyPlan *p)
+{
+    for (int i = 0; i < p->nops; i++) {
+        ApplyOpKind k = p->ops[i].kind;
+        if (!p->ops[i].mergeable || (s->keyed ? k != APPLY_UPSERT && k != APPLY_DELETE : k != APPLY_INSERT))
+            return false;
+    }
+    return p->nops > 0;
+}
+
 GwResult
-pg_stage_change(PgConn *c, const Change *ch, const TableDef *t, bool *staged)
+pg_stage_plan(PgConn *c, const RelationInfo *rel, const TableDef *t, const ApplyPlan *p, bool *staged)
 {
     *staged = false;
-    if (!t || ch->must_exist || ch->delete_guard)
+    if (!t)
         return GW_OK;
-    Stage *s = stage_for(c, t, ch->rel);
-    if (!s->usable)
+    Stage *s = stage_for(c, t, rel);
+    if (!s->usable || !stage_takes(s, p))
         return GW_OK;
     Applier *a = c->applier;
-    switch (ch->kind) {
-    case CHANGE_INSERT:
-    case CHANGE_UPDATE:
-        if (!new_row_complete(ch) || (!s->keyed && ch->kind != CHANGE_INSERT))
-            return GW_OK;
-        if (ch->kind == CHANGE_UPDATE && old_key_complete(ch, s) && key_moved(ch, s))
-            stage_row(a, s, ch, true);
-        stage_row(a, s, ch, false);
-        break;
-    case CHANGE_DELETE:
-        if (!s->keyed || !old_key_complete(ch, s))
-            return GW_OK;
-        stage_row(a, s, ch, true);
-        break;
-    default:
-        return GW_OK;
-    }
+    for (int i = 0; i < p->nops; i++)
+        stage_row(a, s, &p->ops[i]);
     *staged = true;
     if (a->staged_rows >= STAGE_MAX_ROWS || a->staged_bytes >= STAGE_MAX_BYTES)
         return pg_stage_flush(c);
@@ -441,7 +409,7 @@ queue_array(PgConn *c, Stage *s)
     if (rc == GW_OK && PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0) != 1)
         rc = pg_report(c, NULL, "sending a batch of changes");
     if (rc == GW_OK)
-        pg_apply_queue_change(c->applier, "a batch of changes", s->t);
+        pg_apply_queue_change(c->applier, "applying a batch of changes", s->t);
     free(params);
     free(offsets);
     strbuf_free(&buf);
@@ -455,6 +423,7 @@ apply_rows(PgConn *c, const Stage *s)
 {
     uint16_t n = s->rel.ncols;
     ChangeValue *values = gw_calloc((size_t) n + 1, sizeof *values);
+    ChangeTuple tuple = {.ncols = n, .values = values};
     GwResult rc = GW_OK;
     for (size_t r = 0; rc == GW_OK && r < s->nrows; r++) {
         for (uint16_t i = 0; i < n; i++) {
@@ -462,18 +431,15 @@ apply_rows(PgConn *c, const Stage *s)
             values[i] = (ChangeValue) {.kind = cell->null ? VALUE_NULL : VALUE_TEXT,
                                        .data = s->data.data + cell->off, .len = cell->len};
         }
-        Change ch = {.rel = &s->rel};
-        ChangeTuple tuple = {.ncols = n, .values = values};
+        ApplyOp op = {.match = &tuple, .match_cols = s->keyed ? s->key : NULL};
         if (s->deletes[r]) {
-            ch.kind = CHANGE_DELETE;
-            ch.has_old = true;
-            ch.old_kind = 'K';
-            ch.old_tuple = tuple;
+            op.kind = APPLY_DELETE;
         } else {
-            ch.kind = CHANGE_INSERT;
-            ch.new_tuple = tuple;
+            op.kind = s->keyed ? APPLY_UPSERT : APPLY_INSERT;
+            op.row = &tuple;
+            op.set = s->all;
         }
-        rc = pg_apply_row(c, &ch, s->t);
+        rc = pg_apply_send_op(c, &op, &s->rel, s->t, s->deletes[r] ? "applying a delete" : "applying an insert");
     }
     free(values);
     return rc;

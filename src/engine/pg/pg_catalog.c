@@ -12,6 +12,7 @@
 
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
+#include "engine/pg/pg_pgoutput.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
@@ -204,7 +205,7 @@ select_tables(PgConn *c, Selection *sel, Catalog *cat)
         t->id = value_oid(res, i, 0);
         t->schema = gw_strdup(schema);
         t->name = gw_strdup(name);
-        t->replica_identity = PQgetvalue(res, i, 4)[0];
+        (void) pgoutput_replica_identity(PQgetvalue(res, i, 4)[0], &t->replica_identity);
         t->est_rows = value_int64(res, i, 6);
         t->est_bytes = value_int64(res, i, 7);
         t->has_triggers = value_bool(res, i, 8);

@@ -233,6 +233,18 @@ rel_store(PgOutputDecoder *d, RelationInfo *rel)
         d->nrels++;
 }
 
+bool
+pgoutput_replica_identity(char letter, ReplicaIdentity *out)
+{
+    switch (letter) {
+    case 'd': *out = REPLICA_IDENTITY_DEFAULT; return true;
+    case 'f': *out = REPLICA_IDENTITY_FULL; return true;
+    case 'i': *out = REPLICA_IDENTITY_INDEX; return true;
+    case 'n': *out = REPLICA_IDENTITY_NOTHING; return true;
+    default: return false;
+    }
+}
+
 const RelationInfo *
 pgoutput_relation(const PgOutputDecoder *d, uint32_t relid)
 {
@@ -340,12 +352,11 @@ decode_relation(PgOutputDecoder *d, Reader *r, Change *out)
     char b[16];
     if (rd_u8(r, "replica identity", &ident))
         goto fail;
-    if (ident != 'd' && ident != 'f' && ident != 'i' && ident != 'n') {
+    if (!pgoutput_replica_identity((char) ident, &rel->replica_identity)) {
         rd_fail(r, "unknown replica identity %s at byte %zu of %zu", byte_repr(ident, b, sizeof b), r->pos - 1,
                 r->len);
         goto fail;
     }
-    rel->replica_identity = (char) ident;
     if (rd_u16(r, "column count", &ncols))
         goto fail;
     if ((int16_t) ncols < 0 || ncols > PGOUTPUT_MAX_COLS) {
@@ -503,8 +514,7 @@ decode_dml(PgOutputDecoder *d, Reader *r, Change *out, ChangeKind kind)
         return -1;
     if (kind != CHANGE_INSERT) {
         if (tag == 'K' || tag == 'O') {
-            out->has_old = true;
-            out->old_kind = (char) tag;
+            out->old_kind = tag == 'K' ? CHANGE_OLD_KEY : CHANGE_OLD_ROW;
             if (read_tuple(r, "old tuple", &out->old_tuple, &d->old_vals, &d->old_cap))
                 return -1;
             if (kind == CHANGE_DELETE)

@@ -53,6 +53,8 @@ int pgoutput_parse_envelope(const char *buf, size_t len, WalMessage *out, char *
 int pgoutput_decode(PgOutputDecoder *d, const char *buf, size_t len, Change *out, char *err, size_t errlen);
 
 /* Looks a relation up in the cache (NULL if unknown). */
+/* PostgreSQL's letter of a replica identity (pgoutput, pg_class.relreplident); false if unknown. */
+bool pgoutput_replica_identity(char letter, ReplicaIdentity *out);
 const RelationInfo *pgoutput_relation(const PgOutputDecoder *d, uint32_t relid);
 
 /* Builds a standby status update ('r') into buf (34 bytes). */
