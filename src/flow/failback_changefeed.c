@@ -46,6 +46,7 @@
 #include "util/metrics.h"
 #include "util/progress.h"
 #include "util/signals.h"
+#include "util/retry.h"
 #include "util/sleep.h"
 
 /* Staged changes read per query while an interval is applied. */
@@ -823,26 +824,24 @@ transient(const Failback *f, GwResult rc)
 static GwResult
 apply_with_retries(Failback *f, double started)
 {
-    double delay = 0.5, outage = 0;
+    Retry retry;
+    RetryPolicy policy = {.initial = 0.5, .cap = 30, .jitter = RETRY_JITTER_EQUAL, .budget = f->opts->retry_seconds};
+    retry_init(&retry, &policy);
     GwResult rc = apply_loop(f, started);
     while (rc != GW_OK && transient(f, rc) && !signals_stop_requested()) {
-        double now = progress_now();
-        if (outage == 0)
-            outage = now;
-        if (now - outage >= f->opts->retry_seconds) {
+        if (!retry_failed(&retry, progress_now())) {
             log_error("giving up after %d s without a working source connection", f->opts->retry_seconds);
             return rc;
         }
-        log_warn("source connection lost; reconnecting in %.1f s", delay);
+        double wait = retry_next_delay(&retry);
+        log_warn("source connection lost; reconnecting in %.1f s", wait);
         disconnect_source(f);
-        sleep_unless_stopped(delay);
-        delay = delay * 2 > 30 ? 30 : delay * 2;
+        sleep_unless_stopped(wait);
         rc = connect_source(f, false);
         if (rc == GW_OK)
             rc = load_checkpoint(f);
         if (rc == GW_OK) {
-            outage = 0;
-            delay = 0.5;
+            retry_succeeded(&retry);
             rc = apply_loop(f, started);
         }
     }

@@ -31,8 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/selection.h"
 #include "engine/engine.h"
@@ -45,6 +43,7 @@
 #include "util/metrics.h"
 #include "util/progress.h"
 #include "util/signals.h"
+#include "util/retry.h"
 #include "util/sleep.h"
 
 /* Seconds between progress log lines. */
@@ -1001,8 +1000,10 @@ transient(const Replicator *r, GwResult rc)
 static GwResult
 run_with_retries(Replicator *r)
 {
-    double delay = 0.5, outage_started = 0;
-    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
+    Retry retry;
+    /* Jittered: many replicators restarting together do not reconnect in lockstep. */
+    RetryPolicy policy = {.initial = 0.5, .cap = 30, .jitter = RETRY_JITTER_EQUAL, .budget = r->opts->retry_seconds};
+    retry_init(&retry, &policy);
     for (int attempt = 1;; attempt++) {
         r->progressed = false;
         GwResult rc = setup(r, attempt == 1);
@@ -1013,30 +1014,23 @@ run_with_retries(Replicator *r)
          * Only a connection that got work done, or stayed up a while, ends an
          * outage: a reconnect that fails at once does not.
          */
-        if (r->progressed || (rc == GW_OK || progress_now() - streamed_from >= 10.0)) {
-            outage_started = 0;
-            delay = 0.5;
-        }
+        if (r->progressed || (rc == GW_OK || progress_now() - streamed_from >= 10.0))
+            retry_succeeded(&retry);
         log_progress(r, true);
         if (rc == GW_OK || !transient(r, rc) || signals_stop_requested()) {
             disconnect_all(r, true);
             return rc;
         }
         disconnect_all(r, false);
-        double now = progress_now();
-        if (outage_started == 0)
-            outage_started = now;
-        if (now - outage_started >= r->opts->retry_seconds) {
+        if (!retry_failed(&retry, progress_now())) {
             log_error("giving up after %d s without a working %s connection", r->opts->retry_seconds,
                       rc == GW_ERR_SOURCE ? "source" : "target");
             return rc;
         }
-        /* Full jitter: many replicators restarting together do not reconnect in lockstep. */
-        double wait = delay * (0.5 + 0.5 * ((double) rand_r(&seed) / RAND_MAX));
+        double wait = retry_next_delay(&retry);
         log_warn("connection lost (attempt %d); reconnecting in %.1f s", attempt, wait);
         metrics_add(r->m.reconnects, 1);
         sleep_unless_stopped(wait);
-        delay = delay * 2 > 30 ? 30 : delay * 2;
     }
 }
 
