@@ -16,7 +16,7 @@
 #include <time.h>
 
 /* A position in a change log; PostgreSQL: an LSN. 0 = none. */
-typedef uint64_t StreamPos;
+typedef unsigned __int128 StreamPos;
 
 /* Seconds between the Unix epoch and 2000-01-01, the epoch of stream times. */
 #define CHANGE_EPOCH_OFFSET_S 946684800LL

@@ -28,8 +28,6 @@
 
 /* Default of --max-body. */
 #define CHANGEFEED_MAX_BODY_DEFAULT ((size_t) 16 * 1024 * 1024)
-/* --stop-when-caught-up: seconds without a request, everything resolved applied, before it stops. */
-#define CHANGEFEED_QUIET_SECONDS 2.0
 
 /*
  * Whether the webhook options are complete and coherent and the source can
