@@ -151,14 +151,14 @@ collect_commits(Replicator *r, bool wait)
  * collect_commits() hears of it later.
  */
 static GwResult
-commit_group(Replicator *r)
+commit_group(Replicator *r, bool wait)
 {
     if (!r->group_open)
         return GW_OK;
     char pos[32];
     stream_loop_format_pos(r, r->group_pos, pos, sizeof pos);
     const char *text = r->group_pos_text[0] ? r->group_pos_text : pos;
-    bool send_only = r->wr->apply_commit_send && !r->stopping && r->nin_flight < MAX_IN_FLIGHT - 1;
+    bool send_only = r->wr->apply_commit_send && !wait && !r->stopping && r->nin_flight < MAX_IN_FLIGHT - 1;
     GwResult rc = r->so.seal ? r->so.seal(r->stream, r->writer, r->group_pos) : GW_OK;
     if (rc == GW_OK)
         rc = send_only ? r->wr->apply_commit_send(r->writer, r->stream_name, r->phase.name, text)
@@ -168,7 +168,7 @@ commit_group(Replicator *r)
     r->in_flight[r->nin_flight++] = (InFlight) {.pos = r->group_pos, .group = true, .commit_time = r->group_commit_time};
     r->group_open = false;
     r->group_changes = 0;
-    return collect_commits(r, false);
+    return collect_commits(r, wait);
 }
 
 /*
@@ -279,6 +279,24 @@ apply_truncate(Replicator *r, const Change *ch)
     return rc;
 }
 
+/* Whether the stream stops once it reaches a position: --stop-when-caught-up, or a handover. */
+static bool
+stops_at_goal(const Replicator *r)
+{
+    return r->opts->stop_when_caught_up || r->handoff;
+}
+
+/*
+ * Whether a transaction ending at end is the last the stream applies (a
+ * handover's position, or the end of --stop-when-caught-up): it commits at
+ * once, and the loop ends before it reads what follows.
+ */
+static bool
+reached_goal(const Replicator *r, StreamPos end)
+{
+    return !r->feed && stops_at_goal(r) && end >= (r->handoff ? r->handoff_goal : r->goal);
+}
+
 static GwResult
 on_commit(Replicator *r, const Change *ch)
 {
@@ -292,16 +310,20 @@ on_commit(Replicator *r, const Change *ch)
     r->txns++;
     metrics_add(r->m.txns, 1);
     r->group_commit_time = r->txn_commit_time;
+    bool at_goal = reached_goal(r, ch->end_pos);
     if (r->group_changes == 0 && !r->group_open) {
         /* Nothing of this phase in it: nothing to write, but the source may move on (once nothing is in flight). */
-        if (r->nin_flight > 0)
-            return GW_OK;
+        GwResult rc = at_goal ? collect_commits(r, true) : GW_OK;
+        if (rc || r->nin_flight > 0)
+            return rc;
         r->applied = ch->end_pos;
         return r->so.confirm(r->stream, r->applied, false);
     }
     r->group_open = true;
     r->group_pos = ch->end_pos;
     snprintf(r->group_pos_text, sizeof r->group_pos_text, "%s", ch->position_text ? ch->position_text : "");
+    if (at_goal)
+        return commit_group(r, true);
     if (r->group_changes < r->group_limit && (r->now - r->group_started) * 1000 < r->opts->group_ms &&
         !r->stopping)
         return GW_OK;
@@ -311,7 +333,7 @@ on_commit(Replicator *r, const Change *ch)
         return rc;
     /* More of the stream is waiting: the next group may be bigger. */
     r->group_limit = r->group_limit > r->opts->group_changes / 2 ? r->opts->group_changes : r->group_limit * 2;
-    return commit_group(r);
+    return commit_group(r, false);
 }
 
 /*
@@ -373,13 +395,6 @@ on_change(Replicator *r, const Change *ch)
     default:
         return GW_OK;
     }
-}
-
-/* Whether the stream stops once it reaches a position: --stop-when-caught-up, or a handover. */
-static bool
-stops_at_goal(const Replicator *r)
-{
-    return r->opts->stop_when_caught_up || r->handoff;
 }
 
 static bool
@@ -476,7 +491,7 @@ on_idle(Replicator *r, bool *done)
         bool busy;
         rc = writer_busy(r, &busy);
         if (rc == GW_OK && !busy)
-            rc = commit_group(r);
+            rc = commit_group(r, false);
     }
     /* Not waited for: the stream may go on any moment, and reading it must not wait on the writer. */
     if (rc == GW_OK)
