@@ -35,6 +35,12 @@
 /* How often a stream looks at its phase's state for a handover (cutover, rollback). */
 #define HANDOFF_POLL_MS 50
 /*
+ * Longest wait for a feed's stream while nothing is open: a feed is not
+ * handed over, and it wakes the loop itself when news arrives (a resolved
+ * timestamp), so shorter waits would only query staging more often.
+ */
+#define FEED_POLL_MS 500
+/*
  * How often the checkpoint follows a stream that moved on with nothing of
  * the phase to apply: a handover, and status, see how far it really is.
  */
@@ -568,14 +574,15 @@ stream_loop_run(Replicator *r)
          * are polled for until done: a backlog still fills groups, a
          * caught-up stream adds no wait, and the stream is read while the
          * writer works.  Inside a transaction nothing can commit: the loop
-         * waits for the stream instead of spinning (thousands of empty polls
-         * in a row were seen, a core kept busy while the source's walsender,
-         * on the same machine, was still sending the transaction).
+         * waits for the stream instead of spinning on empty polls, which
+         * would keep a core busy while the source is still sending the
+         * transaction.
          */
         bool can_commit = r->group_open && !r->in_txn;
         int timeout = r->stopping         ? 1
                       : can_commit        ? (r->nin_flight >= MAX_AHEAD ? COLLECT_POLL_MS : 0)
                       : r->nin_flight > 0 ? COLLECT_POLL_MS
+                      : r->feed           ? FEED_POLL_MS
                       : stops_at_goal(r)  ? CATCH_UP_POLL_MS
                                           : HANDOFF_POLL_MS;
         GwResult rc = watch_handoff(r);
@@ -585,7 +592,7 @@ stream_loop_run(Replicator *r)
             rc = r->so.next(r->stream, timeout, &ev, &ch);
         if (rc)
             return rc;
-        /* Read once per turn: on this machine's virtual clock the reads were a fifth of godwit's CPU. */
+        /* Read once per turn: reading the clock is not free on every machine, and each change would ask. */
         r->now = progress_now();
         bool done = false;
         rc = ev == STREAM_CHANGE ? on_change(r, &ch) : on_idle(r, &done);
