@@ -18,7 +18,7 @@
 #include "core/catalog.h"
 
 /* A position in a change log; PostgreSQL: an LSN. 0 = none. */
-typedef uint64_t StreamPos;
+typedef unsigned __int128 StreamPos;
 
 /* Seconds between the Unix epoch and 2000-01-01, the epoch of stream times. */
 #define CHANGE_EPOCH_OFFSET_S 946684800LL
@@ -38,9 +38,10 @@ change_clock_now(void)
  * stream; a stream never applies again what its own migration's streams
  * wrote (phase_names_origin_is_migrations).  PostgreSQL: the replication
  * origin "godwit:<id>:<phase>:<direction>" of the apply session.
- * MySQL/MariaDB: a transaction written with skip_replication, reported as
- * CHANGE_ORIGIN_SKIP; it names no migration, so it is not skipped (see
- * phase_names.h).
+ * MySQL/MariaDB readers report no origin: a transaction written with
+ * skip_replication names no migration, so it is streamed as any other (see
+ * phase_names.h).  CHANGE_ORIGIN_SKIP stays reserved: no reader reports
+ * it, and phase_names_origin_is_migrations never takes it for a migration's.
  */
 #define CHANGE_ORIGIN_GODWIT "godwit:"
 #define CHANGE_ORIGIN_SKIP "godwit:skip_replication"

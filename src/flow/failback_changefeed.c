@@ -1,20 +1,17 @@
 /*
  * failback_changefeed.c: failback from CockroachDB through a changefeed
- * webhook (see failback_changefeed.h; DESIGN.md, "CockroachDB specifics").
+ * webhook (see failback_changefeed.h; DESIGN.md, "CockroachDB specifics"):
+ * what sets it up around the stream loop.
  *
  * Two threads share the work.  libmicrohttpd's thread receives a batch,
  * stages it on the source over a connection of its own and only then
  * answers 200; a resolved timestamp is recorded the same way.  The main
- * thread applies: for the earliest resolved timestamp R after the
- * checkpoint C, every staged change with C < updated <= R, in (updated,
- * arrival) order, through the phase filter exactly as `replicate` does, in
- * one source transaction that removes those staged rows and writes R as the
- * checkpoint.  CockroachDB sends R only once every change at or before it
- * was acknowledged, so that interval is complete; and since staging and the
- * checkpoint live in the same database, a crash anywhere re-applies nothing
- * and loses nothing: what was committed is gone from staging, what was not
- * is still there.  Redeliveries (at-least-once) are the same staged row, or
- * at or before the checkpoint and skipped.
+ * thread runs the stream loop (flow/replicate.c) over the staged changes
+ * (flow/changefeed_stream.h): one resolved interval is one transaction,
+ * through the phase filter exactly as `replicate` applies, committed with
+ * its checkpoint in the source transaction that removes it from staging.
+ * Redeliveries (at-least-once) are the same staged row, or at or before the
+ * checkpoint and not staged.
  *
  * Loop prevention is the writer's: the source's apply session carries the
  * stream's replication origin (core/phase_names.h), as for slot-based failback.
@@ -24,91 +21,51 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "core/changefeed_change.h"
 #include "core/jsonv.h"
 #include "core/phase.h"
+#include "core/phase_names.h"
 #include "core/selection.h"
-#include "flow/change_filter.h"
+#include "flow/changefeed_stream.h"
 #include "flow/migration.h"
-#include "flow/runner_lock.h"
 #include "http/changefeed_webhook.h"
-#include "http/http_server.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/metrics.h"
 #include "util/progress.h"
-#include "util/signals.h"
-#include "util/sleep.h"
+#include "util/strbuf.h"
 
-/* Staged changes read per query while an interval is applied. */
-#define CHANGEFEED_PAGE 500
-/* Seconds between progress log lines. */
-#define CHANGEFEED_LOG_INTERVAL 10.0
-/* Longest wait for news from the webhook before looking at staging again. */
-#define CHANGEFEED_POLL_MS 500
-/* How often the applier makes sure it still holds the stream's runner lock. */
-#define CHANGEFEED_LOCK_CHECK_S 1.0
 /* Largest token file read. */
 #define CHANGEFEED_MAX_TOKEN 4096
 
+/* A table of the phase as topics name it. */
 typedef struct CfTable {
-    ChangefeedTable t;
-    const Predicate *predicate;
-    char *qualified;            /* "schema.table", as topics name it */
-    Metric *changes;
+    const TableDef *def;
+    char *qualified;            /* "schema.table" */
 } CfTable;
-
-typedef struct CfMetrics {
-    Metric *staged;
-    Metric *txns;
-    Metric *resolved;
-    Metric *applied;
-    Metric *lag;
-    Metric *last_apply;
-} CfMetrics;
 
 typedef struct Failback {
     const ReplicateOptions *opts;
     char *token;
-    Endpoint source_ep;
-    Endpoint target_ep;
-    EngineConn *writer;         /* applies, with the checkpoint */
-    EngineConn *reader;         /* reads staging while the writer's transaction is open */
-    EngineConn *stager;         /* the webhook thread's, opened on its first request */
-    RunnerLock lock;            /* this process is the stream's only runner while it holds it */
-    const EngineOps *ops;       /* the source's */
-    PhaseState phase;
-    Catalog catalog;            /* the source's tables of the phase */
-    Selection filters;
+    const char *token_source;
+    const Endpoint *source_ep;  /* the stream's writer's */
+    const char *phase;
+    char *staging_key;          /* the phase's staged rows on the source */
+    Catalog catalog;            /* the source's tables of the phase, as the webhook thread reads them */
     CfTable *tables;
     size_t ntables;
-    char *stream_name;
-    MigrationPhase mp;          /* names of the phase's stream, sessions and staging (core/phase_names.h) */
-    char *staging_key;          /* the phase's staged rows on the source */
-    ChangefeedChange change;
+    EngineConn *stager;         /* the webhook thread's, opened on its first request */
     Webhook *webhook;
     size_t max_body;
-    bool fatal;                 /* the last error needs the operator, not a reconnect */
-    double last_log;
-    double last_lock_check;
-    long long txns, changes;
-    CfMetrics m;
-    /* Shared with the webhook thread. */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    Hlc applied;                /* the checkpoint */
-    double last_request;        /* progress_now() of the last request */
-    bool news;                  /* a resolved timestamp arrived since the main thread last looked */
-    long long staged;
+    ChangefeedInbox inbox;
+    Metric *m_staged;
+    Metric *m_resolved;
 } Failback;
 
 /* ------------------------------------------------------------------ options */
@@ -244,24 +201,7 @@ failback_changefeed_prepare(EngineConn *target, PhaseState *phase)
     return rc;
 }
 
-/* ------------------------------------------------------------------ setup */
-
-static void
-metrics_init(CfMetrics *m)
-{
-    m->staged = metrics_series("godwit_changefeed_rows_staged_total", "Changefeed rows staged on the source",
-                               METRIC_COUNTER, NULL, NULL);
-    m->txns = metrics_series("godwit_transactions_applied_total", "Resolved intervals applied", METRIC_COUNTER, NULL,
-                             NULL);
-    m->resolved = metrics_series("godwit_changefeed_resolved_seconds", "Wall time of the last resolved timestamp",
-                                 METRIC_GAUGE, NULL, NULL);
-    m->applied = metrics_series("godwit_changefeed_applied_seconds", "Wall time of the checkpoint", METRIC_GAUGE,
-                                NULL, NULL);
-    m->lag = metrics_series("godwit_lag_seconds", "Age of the checkpoint's timestamp when it was written",
-                            METRIC_GAUGE, NULL, NULL);
-    m->last_apply = metrics_series("godwit_last_apply_timestamp_seconds", "Unix time of the last source commit",
-                                   METRIC_GAUGE, NULL, NULL);
-}
+/* ------------------------------------------------------------------ the stream's phase and tables */
 
 static bool
 hlc_text_parse(const char *text, Hlc *out)
@@ -269,129 +209,43 @@ hlc_text_parse(const char *text, Hlc *out)
     return text && hlc_parse(text, strlen(text), out);
 }
 
-/* The phase's state on the target: prepared for a changefeed, with its tables and filters. */
-static GwResult
-load_phase(Failback *f, EngineConn *target, Selection *tables)
+/* The phase on the target is prepared for a changefeed (cutover --changefeed); says why not. */
+static bool
+prepared(void *ctx, const PhaseState *phase, const char *target)
 {
-    bool found;
-    GwResult rc = target->ops->state_get_phase(target, f->opts->phase, &f->phase, &found);
-    if (rc)
-        return rc;
+    Failback *f = ctx;
     Hlc pos;
-    if (!found || f->phase.status != PHASE_FAILBACK || f->phase.failback_slot ||
-        !hlc_text_parse(f->phase.failback_position, &pos)) {
-        log_error("phase '%s' is not prepared for failback through a changefeed on target %s%s", f->opts->phase,
-                  f->target_ep.redacted,
-                  found && f->phase.failback_slot ? " (it fails back through a replication slot: run failback"
-                                                    " without --changefeed)" : "");
-        return GW_ERR_USAGE;
-    }
-    char err[512];
-    if (selection_add_filters_json(&f->filters, f->phase.filters, err, sizeof err) != GW_OK) {
-        log_error("phase '%s': %s", f->opts->phase, err);
-        return GW_ERR_TARGET;
-    }
-    ShardProgress *shards = NULL;
-    int nshards = 0;
-    rc = target->ops->state_get_shards(target, f->phase.name, &shards, &nshards);
-    for (int i = 0; rc == GW_OK && i < nshards; i++)
-        selection_add_table(tables, shards[i].schema, shards[i].table);
-    for (int i = 0; i < nshards; i++)
-        shard_progress_free(&shards[i]);
-    free(shards);
-    return rc;
+    if (phase && phase->status == PHASE_FAILBACK && !phase->failback_slot &&
+        hlc_text_parse(phase->failback_position, &pos))
+        return true;
+    log_error("phase '%s' is not prepared for failback through a changefeed on target %s%s", f->opts->phase, target,
+              phase && phase->failback_slot ? " (it fails back through a replication slot: run failback without"
+                                              " --changefeed)" : "");
+    return false;
 }
 
-/* The phase's tables as the source has them, ready to take changefeed rows. */
+/* The phase's tables as the source has them, for the webhook thread (the loop's own go with each reconnect). */
 static GwResult
-load_tables(Failback *f, Selection *tables)
+load_tables(Failback *f, EngineConn *source, const Catalog *stream_tables)
 {
-    GwResult rc = f->ops->describe(f->writer, tables, &f->catalog);
+    Selection tables;
+    selection_init(&tables);
+    for (size_t i = 0; i < stream_tables->ntables; i++)
+        selection_add_table(&tables, stream_tables->tables[i].schema, stream_tables->tables[i].name);
+    GwResult rc = source->ops->describe(source, &tables, &f->catalog);
+    selection_free(&tables);
     if (rc)
         return rc;
     f->tables = gw_calloc(f->catalog.ntables + 1, sizeof *f->tables);
     for (size_t i = 0; i < f->catalog.ntables; i++) {
-        const TableDef *def = &f->catalog.tables[i];
-        CfTable *t = &f->tables[f->ntables++];
-        changefeed_table_init(&t->t, &f->catalog, def, (uint32_t) i + 1);
-        t->qualified = table_display_name(def);
-        const RowFilter *rf = selection_filter_for(&f->filters, def->schema, def->name);
-        t->predicate = rf ? rf->predicate : NULL;
-        t->changes = metrics_series("godwit_changes_applied_total", "Row changes applied, per table", METRIC_COUNTER,
-                                    "table", t->qualified);
+        f->tables[f->ntables].def = &f->catalog.tables[i];
+        f->tables[f->ntables++].qualified = table_display_name(&f->catalog.tables[i]);
     }
     if (f->ntables == 0) {
-        log_error("phase '%s' has no tables on source %s", f->opts->phase, f->source_ep.redacted);
+        log_error("phase '%s' has no tables on source %s", f->phase, source->endpoint->redacted);
         return GW_ERR_SOURCE;
     }
     return GW_OK;
-}
-
-/* The source's connections of the applier; the webhook thread opens its own. */
-static GwResult
-connect_source(Failback *f, bool first)
-{
-    /* The lock first, also after a lost connection: a second runner is refused before it touches anything. */
-    GwResult rc = runner_lock_hold(&f->lock);
-    if (rc == GW_OK)
-        rc = engine_connect(&f->source_ep, &f->writer);
-    if (rc)
-        return rc;
-    f->ops = f->writer->ops;
-    if (!f->ops->staging_put) {
-        log_error("source %s (%s): failback through a changefeed is not supported yet for this source (PostgreSQL"
-                  " only)", f->source_ep.redacted, f->ops->name);
-        f->fatal = true;
-        return GW_ERR_USAGE;
-    }
-    /* A killed run's sessions go first: their open transactions hold what this one needs. */
-    if (first)
-        rc = f->ops->end_stale_sessions(f->writer);
-    if (rc == GW_OK)
-        rc = f->ops->staging_init(f->writer);
-    if (rc == GW_OK)
-        rc = engine_connect(&f->source_ep, &f->reader);
-    if (rc == GW_OK)
-        rc = f->ops->staging_init(f->reader);
-    if (rc == GW_OK)
-        rc = f->ops->apply_setup(f->writer, f->stream_name);
-    return rc;
-}
-
-static void
-disconnect_source(Failback *f)
-{
-    if (f->writer)
-        f->ops->apply_abort(f->writer);
-    engine_close(f->writer);
-    engine_close(f->reader);
-    f->writer = f->reader = NULL;
-}
-
-/* The checkpoint, or the failback position before the first interval. */
-static GwResult
-load_checkpoint(Failback *f)
-{
-    char *pos = NULL;
-    bool found;
-    GwResult rc = f->ops->checkpoint_get(f->writer, f->stream_name, &pos, &found);
-    if (rc)
-        return rc;
-    const char *text = found ? pos : f->phase.failback_position;
-    Hlc h;
-    if (!hlc_text_parse(text, &h)) {
-        log_error("phase '%s': checkpoint '%s' on source %s is not a changefeed timestamp (the phase failed back"
-                  " through a slot before?)", f->phase.name, text ? text : "", f->source_ep.redacted);
-        rc = GW_ERR_SOURCE;
-    } else {
-        pthread_mutex_lock(&f->mu);
-        f->applied = h;
-        pthread_mutex_unlock(&f->mu);
-        log_info("phase '%s': %s %s", f->phase.name, found ? "resuming from checkpoint" : "starting from the cursor",
-                 text);
-    }
-    free(pos);
-    return rc;
 }
 
 /* HOST:PORT of --listen as the changefeed reaches it (a wildcard host is this machine's name). */
@@ -448,22 +302,19 @@ read_certificates(const char *path)
 
 /* Prints the statement for the target (stdout); with --create-changefeed also runs it there. */
 static GwResult
-changefeed_statement(Failback *f, EngineConn *target, const char *token_source)
+changefeed_statement(Failback *f, EngineConn *target, Hlc cursor)
 {
     char host[256];
     int port;
     listen_host_port(f->opts->listen_addr, host, sizeof host, &port);
     const TableDef **defs = gw_calloc(f->ntables + 1, sizeof *defs);
     for (size_t i = 0; i < f->ntables; i++)
-        defs[i] = f->tables[i].t.def;
+        defs[i] = f->tables[i].def;
     char *cert = read_certificates(f->opts->tls_cert_file);
-    pthread_mutex_lock(&f->mu);
-    Hlc cursor = f->applied;
-    pthread_mutex_unlock(&f->mu);
     ChangefeedSpec spec = {
-        .tables = defs, .ntables = f->ntables, .host = host, .port = port, .phase = f->phase.name,
+        .tables = defs, .ntables = f->ntables, .host = host, .port = port, .phase = f->phase,
         .cursor = cursor, .ca_cert_pem = cert, .client_cert = f->opts->tls_client_ca_file != NULL,
-        .token_source = f->token ? token_source : NULL, .flush_bytes = f->max_body / 4,
+        .token_source = f->token ? f->token_source : NULL, .flush_bytes = f->max_body / 4,
     };
     char *shown = failback_changefeed_sql(&spec);
     printf("-- Run on the CockroachDB target%s:\n%s\n", strchr(shown, '<') ? " (fill in the <...> placeholders)" : "",
@@ -477,7 +328,7 @@ changefeed_statement(Failback *f, EngineConn *target, const char *token_source)
         char *job = NULL;
         rc = target->ops->changefeed_create ? target->ops->changefeed_create(target, sql, &job) : GW_ERR_USAGE;
         if (rc == GW_OK)
-            log_info("phase '%s': changefeed job %s created on target %s", f->phase.name, job, f->target_ep.redacted);
+            log_info("phase '%s': changefeed job %s created on target %s", f->phase, job, target->endpoint->redacted);
         free(job);
         free(sql);
     }
@@ -500,7 +351,7 @@ table_for_topic(const Failback *f, const char *topic)
         size_t ql = strlen(t->qualified);
         if (!strcmp(topic, t->qualified) || (tl > ql && topic[tl - ql - 1] == '.' && !strcmp(topic + tl - ql, t->qualified)))
             return t;
-        if (!strcmp(topic, t->t.def->name)) {
+        if (!strcmp(topic, t->def->name)) {
             by_name = t;
             named++;
         }
@@ -520,9 +371,7 @@ json_text(const JsonvNode *v)
 static WebhookVerdict
 stage_rows(Failback *f, const ChangefeedMessage *m, char *why, size_t whylen)
 {
-    pthread_mutex_lock(&f->mu);
-    Hlc applied = f->applied;
-    pthread_mutex_unlock(&f->mu);
+    Hlc applied = changefeed_inbox_applied(&f->inbox);
     StagedChange *rows = gw_calloc(m->nrows + 1, sizeof *rows);
     size_t n = 0;
     WebhookVerdict v = WEBHOOK_STAGED;
@@ -531,7 +380,7 @@ stage_rows(Failback *f, const ChangefeedMessage *m, char *why, size_t whylen)
         const CfTable *t = table_for_topic(f, r->topic);
         if (!t) {
             snprintf(why, whylen, "payload[%zu]: topic \"%s\" is not a table of phase '%s'", i, r->topic,
-                     f->phase.name);
+                     f->phase);
             v = WEBHOOK_REFUSED;
             break;
         }
@@ -539,20 +388,17 @@ stage_rows(Failback *f, const ChangefeedMessage *m, char *why, size_t whylen)
         if (hlc_compare(r->updated, applied) <= 0)
             continue;
         StagedChange *s = &rows[n++];
-        s->schema = gw_strdup(t->t.def->schema);
-        s->table = gw_strdup(t->t.def->name);
+        s->schema = gw_strdup(t->def->schema);
+        s->table = gw_strdup(t->def->name);
         s->key = json_text(r->key);
         s->updated = r->updated;
         s->after = json_text(r->after);
         s->before = r->before ? json_text(r->before) : NULL;
     }
-    if (v == WEBHOOK_STAGED && n > 0 && f->ops->staging_put(f->stager, f->staging_key, rows, n) != GW_OK)
+    if (v == WEBHOOK_STAGED && n > 0 && f->stager->ops->staging_put(f->stager, f->staging_key, rows, n) != GW_OK)
         v = WEBHOOK_UNAVAILABLE;
     if (v == WEBHOOK_STAGED) {
-        pthread_mutex_lock(&f->mu);
-        f->staged += (long long) n;
-        pthread_mutex_unlock(&f->mu);
-        metrics_add(f->m.staged, (double) n);
+        metrics_add(f->m_staged, (double) n);
         log_debug("webhook: staged %zu of %zu row(s)", n, m->nrows);
     }
     for (size_t i = 0; i < n; i++)
@@ -565,11 +411,9 @@ static WebhookVerdict
 deliver(void *ctx, const ChangefeedMessage *m, char *why, size_t whylen)
 {
     Failback *f = ctx;
-    pthread_mutex_lock(&f->mu);
-    f->last_request = progress_now();
-    pthread_mutex_unlock(&f->mu);
+    changefeed_inbox_request(&f->inbox);
     if (!f->stager) {
-        if (engine_connect(&f->source_ep, &f->stager) != GW_OK)
+        if (engine_connect(f->source_ep, &f->stager) != GW_OK)
             return WEBHOOK_UNAVAILABLE;
         if (f->stager->ops->staging_init(f->stager) != GW_OK) {
             engine_close(f->stager);
@@ -578,21 +422,16 @@ deliver(void *ctx, const ChangefeedMessage *m, char *why, size_t whylen)
         }
     }
     WebhookVerdict v;
-    pthread_mutex_lock(&f->mu);
-    bool stale = m->is_resolved && hlc_compare(m->resolved, f->applied) <= 0;
-    pthread_mutex_unlock(&f->mu);
+    bool stale = m->is_resolved && hlc_compare(m->resolved, changefeed_inbox_applied(&f->inbox)) <= 0;
     if (stale) {
         /* At or before the checkpoint: applied already, nothing to record. */
         v = WEBHOOK_STAGED;
     } else if (m->is_resolved) {
-        v = f->ops->staging_resolve(f->stager, f->staging_key, m->resolved) == GW_OK ? WEBHOOK_STAGED
+        v = f->stager->ops->staging_resolve(f->stager, f->staging_key, m->resolved) == GW_OK ? WEBHOOK_STAGED
                                                                                     : WEBHOOK_UNAVAILABLE;
         if (v == WEBHOOK_STAGED) {
-            pthread_mutex_lock(&f->mu);
-            f->news = true;
-            pthread_cond_signal(&f->cv);
-            pthread_mutex_unlock(&f->mu);
-            metrics_set(f->m.resolved, (double) m->resolved.wall / 1e9);
+            changefeed_inbox_resolved(&f->inbox);
+            metrics_set(f->m_resolved, (double) m->resolved.wall / 1e9);
             char text[HLC_TEXT_LEN];
             hlc_format(m->resolved, text, sizeof text);
             log_debug("webhook: resolved %s", text);
@@ -608,304 +447,66 @@ deliver(void *ctx, const ChangefeedMessage *m, char *why, size_t whylen)
     return v;
 }
 
-/* ------------------------------------------------------------------ applier */
+/* ------------------------------------------------------------------ the feed */
 
-static const CfTable *
-table_named(const Failback *f, const char *schema, const char *name)
-{
-    for (size_t i = 0; i < f->ntables; i++)
-        if (!strcmp(f->tables[i].t.def->schema, schema) && !strcmp(f->tables[i].t.def->name, name))
-            return &f->tables[i];
-    return NULL;
-}
+static WebhookVerdict deliver(void *ctx, const ChangefeedMessage *m, char *why, size_t whylen);
 
-/* A change through the phase filter, then to the writer. */
+/* Under the runner lock, before the first stream opens: the statement printed, then the webhook serving. */
 static GwResult
-apply_filtered(Failback *f, const CfTable *t, const Change *ch)
+start(void *ctx, EngineConn *target, EngineConn *source, const PhaseState *phase, const Catalog *catalog,
+      StreamPos from)
 {
-    Change rewritten;
-    bool skip;
-    GwResult rc = change_filter_rewrite(t->predicate, &f->catalog, t->t.def, ch, &rewritten, &skip);
-    if (rc || skip)
-        return rc;
-    f->changes++;
-    metrics_add(t->changes, 1);
-    return f->ops->apply_change(f->writer, &rewritten, t->t.def);
-}
-
-static GwResult
-apply_staged(Failback *f, const StagedChange *s)
-{
-    char when[HLC_TEXT_LEN];
-    hlc_format(s->updated, when, sizeof when);
-    const CfTable *t = table_named(f, s->schema, s->table);
-    JsonvDoc key, after, before;
-    memset(&before, 0, sizeof before);
-    char err[512] = "";
-    bool ok = t && jsonv_parse(s->key, strlen(s->key), &key, err, sizeof err);
-    if (ok && !jsonv_parse(s->after, strlen(s->after), &after, err, sizeof err)) {
-        jsonv_free(&key);
-        ok = false;
+    Failback *f = ctx;
+    if (!source->ops->staging_put) {
+        log_error("source %s (%s): failback through a changefeed is not supported yet for this source (PostgreSQL"
+                  " only)", source->endpoint->redacted, source->ops->name);
+        return GW_ERR_USAGE;
     }
-    if (ok && s->before && !jsonv_parse(s->before, strlen(s->before), &before, err, sizeof err)) {
-        jsonv_free(&key);
-        jsonv_free(&after);
-        ok = false;
+    f->source_ep = source->endpoint;
+    f->phase = phase->name;
+    f->inbox.applied = changefeed_hlc(from);
+    GwResult rc = source->ops->staging_init(source);
+    if (rc == GW_OK)
+        rc = load_tables(f, source, catalog);
+    if (rc == GW_OK)
+        rc = changefeed_statement(f, target, changefeed_hlc(from));
+    if (rc == GW_OK) {
+        WebhookConfig cfg = {
+            .listen = f->opts->listen_addr, .cert_file = f->opts->tls_cert_file, .key_file = f->opts->tls_key_file,
+            .client_ca_file = f->opts->tls_client_ca_file, .token = f->token,
+            .max_body = f->max_body, .deliver = deliver, .ctx = f,
+        };
+        rc = webhook_start(&cfg, &f->webhook);
     }
-    if (!ok) {
-        log_error("phase '%s': a staged change of %s.%s at %s cannot be read: %s", f->phase.name, s->schema, s->table,
-                  when, t ? err : "not a table of the phase");
-        f->fatal = true;
-        return GW_ERR_SOURCE;
-    }
-    GwResult rc = GW_OK;
-    if (!changefeed_change_build(&f->change, &t->t, key.root, after.root, s->before ? before.root : NULL, err,
-                                 sizeof err)) {
-        log_error("phase '%s': the change at %s cannot be applied to the source: %s; nothing after %s is applied"
-                  " until it can", f->phase.name, when, err, when);
-        f->fatal = true;
-        rc = GW_ERR_SOURCE;
-    } else {
-        rc = apply_filtered(f, t, &f->change.change);
-    }
-    jsonv_free(&key);
-    jsonv_free(&after);
-    jsonv_free(&before);
     return rc;
 }
 
-/* Every staged change after the checkpoint and at or before upto, in one source transaction with upto as checkpoint. */
 static GwResult
-apply_interval(Failback *f, Hlc upto)
+open_stream(void *ctx, const Endpoint *source, const PhaseState *phase, const Catalog *catalog, StreamPos from,
+            ChangeStream **out)
 {
-    pthread_mutex_lock(&f->mu);
-    Hlc from = f->applied;
-    pthread_mutex_unlock(&f->mu);
-    int64_t from_seq = INT64_MAX;
-    GwResult rc = GW_OK;
-    long long before = f->changes;
-    size_t n;
-    do {
-        StagedChange *rows = NULL;
-        n = 0;
-        rc = f->ops->staging_read(f->reader, f->staging_key, from, from_seq, upto, CHANGEFEED_PAGE, &rows, &n);
-        for (size_t i = 0; rc == GW_OK && i < n; i++)
-            rc = apply_staged(f, &rows[i]);
-        if (n > 0) {
-            from = rows[n - 1].updated;
-            from_seq = rows[n - 1].seq;
-        }
-        for (size_t i = 0; i < n; i++)
-            staged_change_free(&rows[i]);
-        free(rows);
-    } while (rc == GW_OK && n == CHANGEFEED_PAGE);
-    char text[HLC_TEXT_LEN];
-    hlc_format(upto, text, sizeof text);
-    if (rc == GW_OK)
-        rc = f->ops->staging_discard(f->writer, f->staging_key, upto);
-    if (rc == GW_OK)
-        rc = f->ops->apply_commit(f->writer, f->stream_name, f->phase.name, text);
-    if (rc) {
-        f->ops->apply_abort(f->writer);
-        return rc;
-    }
-    pthread_mutex_lock(&f->mu);
-    f->applied = upto;
-    pthread_mutex_unlock(&f->mu);
-    f->txns++;
-    metrics_add(f->m.txns, 1);
-    metrics_set(f->m.applied, (double) upto.wall / 1e9);
-    metrics_set(f->m.last_apply, (double) time(NULL));
-    double lag = (double) time(NULL) - (double) upto.wall / 1e9;
-    metrics_set(f->m.lag, lag > 0 ? lag : 0);
-    log_debug("phase '%s': applied %lld change(s) up to %s", f->phase.name, f->changes - before, text);
-    return GW_OK;
+    Failback *f = ctx;
+    return changefeed_stream_open(source, f->staging_key, phase->name, catalog, &f->inbox, from, out);
 }
 
-static void
-log_progress(Failback *f, bool force)
-{
-    double now = progress_now();
-    if (!force && now - f->last_log < CHANGEFEED_LOG_INTERVAL)
-        return;
-    f->last_log = now;
-    pthread_mutex_lock(&f->mu);
-    Hlc applied = f->applied;
-    long long staged = f->staged;
-    pthread_mutex_unlock(&f->mu);
-    char text[HLC_TEXT_LEN];
-    hlc_format(applied, text, sizeof text);
-    log_info("failback %s: %lld rows staged, %lld resolved intervals with %lld changes applied; checkpoint %s",
-             f->phase.name, staged, f->txns, f->changes, text);
-}
-
-/*
- * --stop-when-caught-up: every recorded resolved timestamp is applied and
- * no request came for CHANGEFEED_QUIET_SECONDS (nor since the start).
- */
 static bool
-quiet(Failback *f, double started)
+caught_up(void *ctx)
 {
-    pthread_mutex_lock(&f->mu);
-    double last = f->last_request > started ? f->last_request : started;
-    bool news = f->news;
-    pthread_mutex_unlock(&f->mu);
-    return !news && progress_now() - last >= CHANGEFEED_QUIET_SECONDS;
-}
-
-/* Waits for a resolved timestamp from the webhook, a stop request or the poll interval. */
-static void
-wait_for_news(Failback *f)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += CHANGEFEED_POLL_MS * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
-    pthread_mutex_lock(&f->mu);
-    while (!f->news && !signals_stop_requested())
-        if (pthread_cond_timedwait(&f->cv, &f->mu, &until) != 0)
-            break;
-    pthread_mutex_unlock(&f->mu);
-}
-
-static GwResult
-apply_loop(Failback *f, double started)
-{
-    for (;;) {
-        if (signals_stop_requested()) {
-            log_info("stop requested");
-            return GW_OK;
-        }
-        pthread_mutex_lock(&f->mu);
-        f->news = false;
-        Hlc applied = f->applied;
-        pthread_mutex_unlock(&f->mu);
-        Hlc next;
-        bool found;
-        /* Now and then: still the stream's only runner (the lock is taken again if its session was lost). */
-        GwResult rc = GW_OK;
-        if (progress_now() - f->last_lock_check >= CHANGEFEED_LOCK_CHECK_S) {
-            f->last_lock_check = progress_now();
-            rc = runner_lock_hold(&f->lock);
-        }
-        if (rc == GW_OK)
-            rc = f->ops->staging_next_resolved(f->reader, f->staging_key, applied, &next, &found);
-        if (rc == GW_OK && found)
-            rc = apply_interval(f, next);
-        if (rc)
-            return rc;
-        log_progress(f, false);
-        if (found)
-            continue;
-        if (f->opts->stop_when_caught_up && quiet(f, started)) {
-            log_info("caught up: every resolved timestamp applied and no request for %.0f s", CHANGEFEED_QUIET_SECONDS);
-            return GW_OK;
-        }
-        wait_for_news(f);
-    }
-}
-
-/* A lost source connection (either of the applier's two) is worth reconnecting for; anything else stops. */
-static bool
-transient(const Failback *f, GwResult rc)
-{
-    if (f->fatal || rc != GW_ERR_SOURCE)
+    Failback *f = ctx;
+    if (!changefeed_inbox_quiet(&f->inbox))
         return false;
-    if (f->lock.transient)
-        return true;
-    return !f->writer || !f->reader || f->ops->error_is_transient(f->writer) || f->ops->error_is_transient(f->reader);
-}
-
-/*
- * The applier, reconnecting to the source after a lost connection for up
- * to --retry-for seconds; the webhook keeps answering meanwhile (503 while
- * the source is away, which the changefeed retries).
- */
-static GwResult
-apply_with_retries(Failback *f, double started)
-{
-    double delay = 0.5, outage = 0;
-    GwResult rc = apply_loop(f, started);
-    while (rc != GW_OK && transient(f, rc) && !signals_stop_requested()) {
-        double now = progress_now();
-        if (outage == 0)
-            outage = now;
-        if (now - outage >= f->opts->retry_seconds) {
-            log_error("giving up after %d s without a working source connection", f->opts->retry_seconds);
-            return rc;
-        }
-        log_warn("source connection lost; reconnecting in %.1f s", delay);
-        disconnect_source(f);
-        sleep_unless_stopped(delay);
-        delay = delay * 2 > 30 ? 30 : delay * 2;
-        rc = connect_source(f, false);
-        if (rc == GW_OK)
-            rc = load_checkpoint(f);
-        if (rc == GW_OK) {
-            outage = 0;
-            delay = 0.5;
-            rc = apply_loop(f, started);
-        }
-    }
-    return rc;
-}
-
-/* ------------------------------------------------------------------ the command */
-
-static GwResult
-setup(Failback *f, const char **token_source)
-{
-    GwResult rc = load_token(f->opts, &f->token, token_source);
-    char *app = phase_names_app(&f->mp, "failback");
-    if (rc == GW_OK)
-        rc = endpoint_init(&f->source_ep, f->opts->source_url, ROLE_SOURCE, app);
-    if (rc == GW_OK)
-        rc = endpoint_init(&f->target_ep, f->opts->target_url, ROLE_TARGET, app);
-    free(app);
-    EngineConn *target = NULL;
-    Selection tables;
-    selection_init(&tables);
-    if (rc == GW_OK)
-        rc = engine_connect(&f->target_ep, &target);
-    if (rc == GW_OK)
-        rc = load_phase(f, target, &tables);
-    if (rc == GW_OK)
-        rc = connect_source(f, true);
-    if (rc == GW_OK)
-        rc = load_tables(f, &tables);
-    if (rc == GW_OK)
-        rc = load_checkpoint(f);
-    if (rc == GW_OK)
-        rc = changefeed_statement(f, target, *token_source);
-    selection_free(&tables);
-    engine_close(target);
-    return rc;
+    log_info("caught up: every resolved timestamp applied and no request for %.0f s", CHANGEFEED_QUIET_SECONDS);
+    return true;
 }
 
 static void
-teardown(Failback *f)
+stop(void *ctx)
 {
+    Failback *f = ctx;
     webhook_stop(f->webhook);
+    f->webhook = NULL;
     engine_close(f->stager);
-    disconnect_source(f);
-    runner_lock_release(&f->lock);
-    for (size_t i = 0; i < f->ntables; i++) {
-        changefeed_table_free(&f->tables[i].t);
-        free(f->tables[i].qualified);
-    }
-    free(f->tables);
-    changefeed_change_free(&f->change);
-    catalog_free(&f->catalog);
-    selection_free(&f->filters);
-    phase_state_free(&f->phase);
-    endpoint_free(&f->source_ep);
-    endpoint_free(&f->target_ep);
-    free(f->stream_name);
-    free(f->staging_key);
-    free(f->token);
-    pthread_cond_destroy(&f->cv);
-    pthread_mutex_destroy(&f->mu);
+    f->stager = NULL;
 }
 
 GwResult
@@ -914,40 +515,36 @@ flow_failback_changefeed(const ReplicateOptions *opts)
     Failback f;
     memset(&f, 0, sizeof f);
     f.opts = opts;
-    pthread_mutex_init(&f.mu, NULL);
-    pthread_cond_init(&f.cv, NULL);
-    catalog_init(&f.catalog);
-    selection_init(&f.filters);
-    changefeed_change_init(&f.change);
-    GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, "failback", opts->phase,
-                                  &f.mp);
-    f.stream_name = phase_names_stream(&f.mp, true);
-    f.staging_key = phase_names_staging(&f.mp);
-    runner_lock_init(&f.lock, &f.source_ep, f.stream_name, "failback", opts->phase);
     f.max_body = opts->max_body ? opts->max_body : CHANGEFEED_MAX_BODY_DEFAULT;
-    metrics_init(&f.m);
-    const char *token_source = NULL;
+    catalog_init(&f.catalog);
+    changefeed_inbox_init(&f.inbox);
+    MigrationPhase mp;
+    GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, "failback", opts->phase,
+                                  &mp);
     if (rc == GW_OK)
-        rc = setup(&f, &token_source);
-    HttpServer *http = NULL;
-    if (rc == GW_OK && opts->metrics_addr)
-        rc = http_server_start(opts->metrics_addr, &http);
+        rc = load_token(opts, &f.token, &f.token_source);
     if (rc == GW_OK) {
-        WebhookConfig cfg = {
-            .listen = opts->listen_addr, .cert_file = opts->tls_cert_file, .key_file = opts->tls_key_file,
-            .client_ca_file = opts->tls_client_ca_file, .token = f.token,
-            .max_body = f.max_body, .deliver = deliver, .ctx = &f,
+        f.staging_key = phase_names_staging(&mp);
+        f.m_staged = metrics_series("godwit_changefeed_rows_staged_total", "Changefeed rows staged on the source",
+                                    METRIC_COUNTER, NULL, NULL);
+        f.m_resolved = metrics_series("godwit_changefeed_resolved_seconds", "Wall time of the last resolved timestamp",
+                                      METRIC_GAUGE, NULL, NULL);
+        ReplicateFeed feed = {
+            .ctx = &f, .ops = &changefeed_stream_ops, .prepared = prepared, .start = start, .open = open_stream,
+            .caught_up = caught_up, .transient = changefeed_stream_transient, .stop = stop,
         };
-        rc = webhook_start(&cfg, &f.webhook);
+        ReplicateOptions o = *opts;
+        o.migration_id = mp.id;
+        o.failback = true;
+        rc = flow_replicate_feed(&o, &feed);
     }
-    if (rc == GW_OK)
-        rc = apply_with_retries(&f, progress_now());
-    if (f.phase.name)
-        log_progress(&f, true);
-    teardown(&f);
-    http_server_stop(http);
-    metrics_reset();
-    if (rc == GW_OK)
-        log_info("failback %s: stopped cleanly", opts->phase);
+    stop(&f);
+    for (size_t i = 0; i < f.ntables; i++)
+        free(f.tables[i].qualified);
+    free(f.tables);
+    catalog_free(&f.catalog);
+    changefeed_inbox_free(&f.inbox);
+    free(f.staging_key);
+    free(f.token);
     return rc;
 }

@@ -6,13 +6,14 @@
  * The cutover (failback_prepare_stream) records the changefeed's cursor,
  * the target's clock once forward replication is drained, as the phase's
  * failback position; failback runs only for a phase so prepared.  Every run
- * prints the CREATE CHANGEFEED statement
- * to run on the target (or runs it, --create-changefeed), serves the
- * webhook, which stages each batch in the source's _godwit schema before it
- * answers 200, and applies what is staged one resolved interval at a time:
- * the changes with a timestamp after the checkpoint and at or before the
- * next resolved timestamp, in timestamp order, in one source transaction
- * that also writes the checkpoint and removes them from staging.
+ * prints the CREATE CHANGEFEED statement to run on the target (or runs it,
+ * --create-changefeed), serves the webhook, which stages each batch in the
+ * source's _godwit schema before it answers 200, and applies what is staged
+ * with replicate's stream loop (flow/changefeed_stream.h): each resolved
+ * interval is a transaction of the stream, the changes with a timestamp
+ * after the previous resolved timestamp and at or before the next, in
+ * timestamp order; a source transaction that applies some also writes the
+ * checkpoint and removes them from staging.
  */
 #ifndef GW_FAILBACK_CHANGEFEED_H
 #define GW_FAILBACK_CHANGEFEED_H
@@ -28,8 +29,6 @@
 
 /* Default of --max-body. */
 #define CHANGEFEED_MAX_BODY_DEFAULT ((size_t) 16 * 1024 * 1024)
-/* --stop-when-caught-up: seconds without a request, everything resolved applied, before it stops. */
-#define CHANGEFEED_QUIET_SECONDS 2.0
 
 /*
  * Whether the webhook options are complete and coherent and the source can

@@ -12,7 +12,10 @@
 
 #include "util/result.h"
 
+#include "core/catalog.h"
 #include "core/phase_status.h"
+#include "engine/engine.h"
+#include "flow/stream_ops.h"
 
 typedef struct ReplicateOptions {
     bool failback;          /* the failback stream: the target's changes into the source */
@@ -57,6 +60,31 @@ typedef struct ReplicateResult {
 #define REPLICATE_DEFAULT_GROUP_MS 2
 
 GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;
+
+/*
+ * A stream whose changes do not come from the reader's own log: the
+ * changefeed's staging on the source (flow/failback_changefeed.c).  The
+ * loop, its checkpoints, retries and metrics are the same.
+ */
+typedef struct ReplicateFeed {
+    void *ctx;
+    const StreamOps *ops;
+    /* Whether the phase's state lets the feed run; says why not. */
+    bool (*prepared)(void *ctx, const PhaseState *phase, const char *target);
+    /* Once, under the runner lock, the phase loaded and the writer connected, before the first stream opens. */
+    GwResult (*start)(void *ctx, EngineConn *reader, EngineConn *writer, const PhaseState *phase,
+                      const Catalog *catalog, StreamPos start) GW_MUST_CHECK;
+    GwResult (*open)(void *ctx, const Endpoint *writer, const PhaseState *phase, const Catalog *catalog,
+                     StreamPos start, ChangeStream **out) GW_MUST_CHECK;
+    /* --stop-when-caught-up: asked when nothing is open or in flight. */
+    bool (*caught_up)(void *ctx);
+    /* Whether the stream's error (GW_ERR_SOURCE) is worth reconnecting for. */
+    bool (*transient)(ChangeStream *s);
+    /* When the stream ends, before its metrics go. */
+    void (*stop)(void *ctx);
+} ReplicateFeed;
+
+GwResult flow_replicate_feed(const ReplicateOptions *opts, const ReplicateFeed *feed) GW_MUST_CHECK;
 
 
 #endif

@@ -23,6 +23,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/signals.h"
+#include "util/retry.h"
 #include "util/sleep.h"
 
 /* A table larger than this is compared in several key-range shards at once. */
@@ -434,7 +435,11 @@ recheck_live(Verifier *v)
         unkept[i][DIFF_EXTRA] = t->extra - kept[DIFF_EXTRA];
         unkept[i][DIFF_MISMATCH] = t->mismatched - kept[DIFF_MISMATCH];
     }
-    double deadline = progress_now() + v->opts->live_seconds, delay = 0.2;
+    double deadline = progress_now() + v->opts->live_seconds;
+    /* One verifier alone: nothing to spread, so the delays are exact. */
+    RetryPolicy policy = {.initial = 0.2, .cap = 5, .jitter = RETRY_JITTER_NONE, .budget = 0};
+    Retry retry;
+    retry_init(&retry, &policy);
     log_info("live: rechecking %zu differing rows for up to %d s", pending(v), v->opts->live_seconds);
     while (rc == GW_OK && pending(v) > 0 && !signals_stop_requested()) {
         for (size_t i = 0; i < v->ntables && rc == GW_OK; i++) {
@@ -447,8 +452,8 @@ recheck_live(Verifier *v)
         double left = deadline - progress_now();
         if (rc || pending(v) == 0 || left <= 0)
             break;
+        double delay = retry_next_delay(&retry);
         sleep_seconds(delay < left ? delay : left);
-        delay = delay * 2 > 5 ? 5 : delay * 2;
     }
     if (rc == GW_OK && pending(v))
         log_info("live: %zu rows still differ after %d s", pending(v), v->opts->live_seconds);

@@ -12,11 +12,10 @@
  *
  * A transaction written by a godwit applier (failback's, with MariaDB's
  * skip_replication: its GTID or BEGIN event carries the flag
- * LOG_EVENT_SKIP_REPLICATION_F) is announced right after its BEGIN by an
- * ORIGIN change naming CHANGE_ORIGIN_SKIP; the flag names no migration, so
- * the flow applies its changes that pass the phase's table and row filters
- * (core/phase_names.h says why nothing loops); its changes and COMMIT follow
- * as usual, and positions move exactly as for any other transaction.
+ * LOG_EVENT_SKIP_REPLICATION_F) is streamed as any other: the flag names
+ * no migration, so the flow applies its changes that pass the phase's table
+ * and row filters (core/phase_names.h says why nothing loops).  Only its
+ * DDL is not a stop: it is the applier's own.
  *
  * The binlog holds every table of the server; only the phase's tables
  * (PhaseState.tables) are streamed.  A table's columns come from the catalog
@@ -88,8 +87,6 @@ struct ChangeStream {
     size_t cap_values;
     /* the open transaction */
     bool in_txn;
-    bool origin_pending;        /* written by a godwit applier: an ORIGIN change is due next */
-    bool origin_sent;
     StreamPos txn_start;
     int64_t txn_time;
     char gtid[96];
@@ -364,19 +361,10 @@ event_flags(const MARIADB_RPL_EVENT *ev)
     return (unsigned) raw[EVENT_FLAGS_OFFSET] | (unsigned) raw[EVENT_FLAGS_OFFSET + 1] << 8;
 }
 
-/* A transaction's GTID or BEGIN event says that a godwit applier wrote it: announce it once. */
-static void
-note_origin(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
-{
-    if (s->in_txn && !s->origin_sent && (event_flags(ev) & EVENT_FLAG_SKIP_REPLICATION))
-        s->origin_pending = true;
-}
-
 static void
 begin_txn(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emitted)
 {
     s->in_txn = true;
-    s->origin_pending = s->origin_sent = false;
     s->txn_start = event_start(s, ev);
     s->txn_time = ((int64_t) ev->timestamp - CHANGE_EPOCH_OFFSET_S) * 1000000;
     *change = (Change) {.kind = CHANGE_BEGIN, .commit_pos = s->txn_start, .commit_time = s->txn_time};
@@ -387,7 +375,6 @@ static void
 commit_txn(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emitted)
 {
     s->in_txn = false;
-    s->origin_pending = false;
     s->sent = event_end(s, ev);
     MyPos pos = {.offset = ev->next_event_pos};
     snprintf(pos.file, sizeof pos.file, "%s", s->file);
@@ -417,7 +404,6 @@ on_query(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emi
     if (is_statement(q, "BEGIN")) {
         if (!s->in_txn)
             begin_txn(s, ev, change, emitted);
-        note_origin(s, ev);
         return GW_OK;
     }
     if (is_statement(q, "COMMIT") || is_statement(q, "ROLLBACK")) {
@@ -434,10 +420,8 @@ on_gtid(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emit
     snprintf(s->gtid, sizeof s->gtid, "%u-%u-%llu", ev->event.gtid.domain_id, ev->server_id,
              (unsigned long long) ev->event.gtid.sequence_nr);
     /* A standalone statement (DDL) opens no transaction: its query event is handled as DDL. */
-    if (!(ev->event.gtid.flags & GTID_FLAG_STANDALONE)) {
+    if (!(ev->event.gtid.flags & GTID_FLAG_STANDALONE))
         begin_txn(s, ev, change, emitted);
-        note_origin(s, ev);
-    }
 }
 
 static void
@@ -637,13 +621,6 @@ mysql_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *out, Change *cha
         return GW_OK;
     }
     for (;;) {
-        if (s->origin_pending) {
-            s->origin_pending = false;
-            s->origin_sent = true;
-            *change = (Change) {.kind = CHANGE_ORIGIN, .origin = CHANGE_ORIGIN_SKIP, .origin_pos = s->txn_start};
-            *out = STREAM_CHANGE;
-            return GW_OK;
-        }
         if (s->rows_open) {
             bool got;
             GwResult rc = next_row(s, change, &got);
