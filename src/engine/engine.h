@@ -234,6 +234,17 @@ typedef enum StreamEvent {
 
 struct EngineOps {
     const char *name;
+    /* What flow/ asks of an engine, instead of which engine it is. */
+    /*
+     * copy_out_begin writes PostgreSQL's binary COPY (COPY_FORMAT_BINARY);
+     * the target's can_copy_binary says whether it takes it for a table.
+     */
+    bool copies_binary;
+    /*
+     * A failback from this engine, as the migration's target, comes through a
+     * changefeed to godwit's webhook (it has no failback slot of its own).
+     */
+    bool failback_by_changefeed;
 
     /* Connection. */
     GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;

@@ -49,6 +49,8 @@ crdb_connect(const Endpoint *ep, EngineConn **out)
 
 const EngineOps crdb_engine_ops = {
     .name = "cockroachdb",
+    .copies_binary = false,
+    .failback_by_changefeed = true,
     .connect = crdb_connect,
     .close = pg_close,
     .check_source = crdb_check_source,

@@ -56,6 +56,8 @@ pg_render_predicate(EngineConn *conn, const Predicate *p)
 
 const EngineOps pg_engine_ops = {
     .name = "postgresql",
+    .copies_binary = true,
+    .failback_by_changefeed = false,
     .connect = pg_connect,
     .close = pg_close,
     .check_source = pg_check_source,
