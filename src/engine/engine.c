@@ -65,8 +65,8 @@ connect_pg_wire(const Endpoint *ep, EngineConn **out)
     return (*out)->kind == ENGINE_COCKROACH ? crdb_engine_start(*out) : pg_engine_start(*out);
 }
 
-GwResult
-engine_connect(const Endpoint *ep, EngineConn **out)
+static GwResult
+connect_by_scheme(const Endpoint *ep, EngineConn **out)
 {
     switch (url_scheme(ep->url)) {
     case URL_SCHEME_POSTGRES:
@@ -81,6 +81,12 @@ engine_connect(const Endpoint *ep, EngineConn **out)
         log_error("%s URL '%s' is not valid", role_name(ep->role), ep->redacted);
         return GW_ERR_USAGE;
     }
+}
+
+GwResult
+engine_connect(const Endpoint *ep, EngineConn **out)
+{
+    return connect_by_scheme(ep, out);
 }
 
 void

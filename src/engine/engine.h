@@ -500,17 +500,21 @@ struct EngineOps {
     GwResult (*fence_remove)(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
 
     /*
-     * The migration a target records (flow/migration.h).  source_identity:
-     * a stable string naming the source database (the same whatever URL
-     * reaches it); caller frees.  migration_get: the target's record, or
-     * *found false; *legacy_phases (caller frees, NULL if none) lists, comma
-     * separated, the phases an earlier godwit version recorded without a
-     * migration.  It creates nothing.  migration_put records m unless a
-     * record exists; either way *stored is what the target holds after.
+     * A stable string naming the source database (the same whatever URL
+     * reaches it), as the migration a target records names it
+     * (flow/migration.h); caller frees.
      */
     GwResult (*source_identity)(EngineConn *conn, char **identity) GW_MUST_CHECK;
     /* Optional: whether the source's database has a stream (slot) of that name; NULL: no named streams. */
     GwResult (*stream_exists)(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
+    /*
+     * The migration a target records (flow/migration.h).  migration_get: the
+     * target's record, or *found false; *legacy_phases (caller frees, NULL if
+     * none) lists, comma separated, the phases an earlier godwit version
+     * recorded without a migration.  It creates nothing.  migration_put
+     * records m unless a record exists; either way *stored is what the target
+     * holds after.
+     */
     GwResult (*migration_get)(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy_phases) GW_MUST_CHECK;
     GwResult (*migration_put)(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
 };
