@@ -28,20 +28,34 @@
 typedef enum EngineKind { ENGINE_POSTGRES, ENGINE_COCKROACH, ENGINE_MYSQL } EngineKind;
 typedef enum EndpointRole { ROLE_SOURCE, ROLE_TARGET } EndpointRole;
 
+/*
+ * How a command reads a source, said in the command's terms; each engine
+ * does what it means for it, and engines that need none ignore them.
+ */
+typedef struct SourceReadOptions {
+    /*
+     * The id the source knows the stream's reader by (set by the flow:
+     * --server-id or phase_names_server_id).  MySQL: the binlog reader's
+     * server_id.
+     */
+    uint32_t reader_id;
+    /*
+     * The rows read do not change (a fenced phase): a plain snapshot (verify)
+     * needs nothing that stops writers.  MySQL: no FLUSH TABLES WITH READ
+     * LOCK, each session its own snapshot; the lock would wait behind the
+     * other phases' transactions.
+     */
+    bool rows_fenced;
+    /* The first DDL the stream meets in the phase's databases was applied on the target by hand: go past it. */
+    bool ddl_applied;
+} SourceReadOptions;
+
 typedef struct Endpoint {
     char *url;              /* as given; may hold a password: never print */
     char *redacted;         /* safe to print */
     EndpointRole role;
     char *app_name;         /* tags every session of one command and phase */
-    /* Change-stream options of a source (replicate's flags; engines that need none ignore them). */
-    uint32_t server_id;     /* MySQL: the binlog reader's server_id (set by the flow: --server-id or phase_names_server_id) */
-    /*
-     * MySQL: a plain snapshot (verify) without FLUSH TABLES WITH READ LOCK,
-     * each session its own: the rows compared do not change (a fenced
-     * phase), and the lock would wait behind the other phases' transactions.
-     */
-    bool no_global_lock;
-    bool ddl_applied;       /* MySQL: go past the first DDL of the phase's databases (done by hand on the target) */
+    SourceReadOptions read; /* a source's (replicate's and verify's flags) */
 } Endpoint;
 
 typedef struct EngineOps EngineOps;
