@@ -1,7 +1,8 @@
 /*
  * pg_describe.h: the PostgreSQL engine's operations, grouped by file.
- * Internal to src/engine/pg; the rest of godwit reaches them through
- * pg_engine_ops only.
+ * Internal to the engines of the PostgreSQL protocol (engine/pg and
+ * engine/crdb, which shares most of them); the rest of godwit reaches them
+ * through pg_engine_ops and crdb_engine_ops only.
  */
 #ifndef GW_PG_DESCRIBE_H
 #define GW_PG_DESCRIBE_H
