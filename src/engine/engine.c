@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/crdb/crdb_engine.h"
 #include "engine/mysql/mysql_engine.h"
 #include "engine/pg/pg_engine.h"
 #include "util/log.h"
@@ -54,12 +55,22 @@ role_error(EndpointRole role)
     return role == ROLE_SOURCE ? GW_ERR_SOURCE : GW_ERR_TARGET;
 }
 
-GwResult
-engine_connect(const Endpoint *ep, EngineConn **out)
+/* A postgres:// URL may reach CockroachDB: the server's version picks the engine. */
+static GwResult
+connect_pg_wire(const Endpoint *ep, EngineConn **out)
+{
+    GwResult rc = pg_wire_open(ep, out);
+    if (rc)
+        return rc;
+    return (*out)->kind == ENGINE_COCKROACH ? crdb_engine_start(*out) : pg_engine_start(*out);
+}
+
+static GwResult
+connect_by_scheme(const Endpoint *ep, EngineConn **out)
 {
     switch (url_scheme(ep->url)) {
     case URL_SCHEME_POSTGRES:
-        return pg_engine_ops.connect(ep, out);
+        return connect_pg_wire(ep, out);
     case URL_SCHEME_MYSQL:
         if (ep->role == ROLE_TARGET) {
             log_error("target %s: MySQL/MariaDB is supported as a source only", ep->redacted);
@@ -70,6 +81,12 @@ engine_connect(const Endpoint *ep, EngineConn **out)
         log_error("%s URL '%s' is not valid", role_name(ep->role), ep->redacted);
         return GW_ERR_USAGE;
     }
+}
+
+GwResult
+engine_connect(const Endpoint *ep, EngineConn **out)
+{
+    return connect_by_scheme(ep, out);
 }
 
 void

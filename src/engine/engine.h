@@ -29,20 +29,34 @@
 typedef enum EngineKind { ENGINE_POSTGRES, ENGINE_COCKROACH, ENGINE_MYSQL } EngineKind;
 typedef enum EndpointRole { ROLE_SOURCE, ROLE_TARGET } EndpointRole;
 
+/*
+ * How a command reads a source, said in the command's terms; each engine
+ * does what it means for it, and engines that need none ignore them.
+ */
+typedef struct SourceReadOptions {
+    /*
+     * The id the source knows the stream's reader by (set by the flow:
+     * --server-id or phase_names_server_id).  MySQL: the binlog reader's
+     * server_id.
+     */
+    uint32_t reader_id;
+    /*
+     * The rows read do not change (a fenced phase): a plain snapshot (verify)
+     * needs nothing that stops writers.  MySQL: no FLUSH TABLES WITH READ
+     * LOCK, each session its own snapshot; the lock would wait behind the
+     * other phases' transactions.
+     */
+    bool rows_fenced;
+    /* The first DDL the stream meets in the phase's databases was applied on the target by hand: go past it. */
+    bool ddl_applied;
+} SourceReadOptions;
+
 typedef struct Endpoint {
     char *url;              /* as given; may hold a password: never print */
     char *redacted;         /* safe to print */
     EndpointRole role;
     char *app_name;         /* tags every session of one command and phase */
-    /* Change-stream options of a source (replicate's flags; engines that need none ignore them). */
-    uint32_t server_id;     /* MySQL: the binlog reader's server_id (set by the flow: --server-id or phase_names_server_id) */
-    /*
-     * MySQL: a plain snapshot (verify) without FLUSH TABLES WITH READ LOCK,
-     * each session its own: the rows compared do not change (a fenced
-     * phase), and the lock would wait behind the other phases' transactions.
-     */
-    bool no_global_lock;
-    bool ddl_applied;       /* MySQL: go past the first DDL of the phase's databases (done by hand on the target) */
+    SourceReadOptions read; /* a source's (replicate's and verify's flags) */
 } Endpoint;
 
 typedef struct EngineOps EngineOps;
@@ -235,6 +249,17 @@ typedef enum StreamEvent {
 
 struct EngineOps {
     const char *name;
+    /* What flow/ asks of an engine, instead of which engine it is. */
+    /*
+     * copy_out_begin writes PostgreSQL's binary COPY (COPY_FORMAT_BINARY);
+     * the target's can_copy_binary says whether it takes it for a table.
+     */
+    bool copies_binary;
+    /*
+     * A failback from this engine, as the migration's target, comes through a
+     * changefeed to godwit's webhook (it has no failback slot of its own).
+     */
+    bool failback_by_changefeed;
 
     /* Connection. */
     GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
@@ -490,17 +515,21 @@ struct EngineOps {
     GwResult (*fence_remove)(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
 
     /*
-     * The migration a target records (flow/migration.h).  source_identity:
-     * a stable string naming the source database (the same whatever URL
-     * reaches it); caller frees.  migration_get: the target's record, or
-     * *found false; *legacy_phases (caller frees, NULL if none) lists, comma
-     * separated, the phases an earlier godwit version recorded without a
-     * migration.  It creates nothing.  migration_put records m unless a
-     * record exists; either way *stored is what the target holds after.
+     * A stable string naming the source database (the same whatever URL
+     * reaches it), as the migration a target records names it
+     * (flow/migration.h); caller frees.
      */
     GwResult (*source_identity)(EngineConn *conn, char **identity) GW_MUST_CHECK;
     /* Optional: whether the source's database has a stream (slot) of that name; NULL: no named streams. */
     GwResult (*stream_exists)(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
+    /*
+     * The migration a target records (flow/migration.h).  migration_get: the
+     * target's record, or *found false; *legacy_phases (caller frees, NULL if
+     * none) lists, comma separated, the phases an earlier godwit version
+     * recorded without a migration.  It creates nothing.  migration_put
+     * records m unless a record exists; either way *stored is what the target
+     * holds after.
+     */
     GwResult (*migration_get)(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy_phases) GW_MUST_CHECK;
     GwResult (*migration_put)(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
 };

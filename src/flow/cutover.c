@@ -313,9 +313,10 @@ drop_forward_stream(Cutover *c)
     const EngineOps *ops = c->h.source->ops;
     char *slot = phase_names_slot(&c->h.mp, false);
     GwResult rc = ops->drop_stream ? ops->drop_stream(c->h.source, slot) : GW_OK;
-    free(slot);
     if (rc != GW_OK)
-        log_warn("phase '%s': could not drop the forward stream on the source; drop its slot by hand", c->opts->phase);
+        log_warn("phase '%s': could not drop the forward stream %s on the source; drop it by hand", c->opts->phase,
+                 slot);
+    free(slot);
 }
 
 GwResult
@@ -328,7 +329,7 @@ flow_cutover(const CutoverOptions *opts)
     c.replicate_app = phase_names_app(&c.h.mp, "replicate");
     c.stream = phase_names_stream(&c.h.mp, false);
     if (rc == GW_OK) {
-        c.webhook = opts->changefeed || c.h.target->kind == ENGINE_COCKROACH;
+        c.webhook = opts->changefeed || c.h.target->ops->failback_by_changefeed;
         rc = check_status(&c);
     }
     if (rc == GW_OK)

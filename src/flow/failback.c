@@ -79,7 +79,7 @@ record_prepared(EngineConn *target, PhaseState *phase, const Snapshot *snap)
     rc = target->ops->state_add_event(target, phase->name, "failback_prepared", text);
     free(text);
     if (rc == GW_OK)
-        log_info("phase '%s': failback prepared; the target's changes are kept from %s (slot %s)", phase->name,
+        log_info("phase '%s': failback prepared; the target's changes are kept from %s (stream %s)", phase->name,
                  snap->position, snap->slot);
     return rc;
 }
@@ -146,7 +146,7 @@ connect_both(Precheck *p, bool *webhook)
     if (rc == GW_OK)
         rc = engine_connect(&p->source_ep, &p->source);
     if (rc == GW_OK) {
-        *webhook = p->opts->changefeed || p->target->kind == ENGINE_COCKROACH;
+        *webhook = p->opts->changefeed || p->target->ops->failback_by_changefeed;
         rc = *webhook ? failback_changefeed_check(p->opts, p->source) : GW_OK;
     }
     if (rc == GW_OK)

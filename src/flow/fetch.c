@@ -500,7 +500,7 @@ flow_fetch(FetchOptions *opts)
     if (rc && signals_stop_requested())
         interrupted_report(&run);
     else if (rc && run.phase.name && run.phase.stream && run.phase.slot)
-        log_warn("replication slot %s keeps WAL on the source until this phase is resumed or dropped",
+        log_warn("stream %s keeps the source's change log until this phase is resumed or dropped",
                  run.phase.slot);
 
     if (run.source && run.source->ops->snapshot_release)

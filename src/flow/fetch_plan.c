@@ -65,7 +65,7 @@ fetch_plan_tables(FetchRun *run)
     run->ntables = run->catalog.ntables;
     run->tables = gw_calloc(run->ntables + 1, sizeof *run->tables);
     run->items = gw_calloc(run->ntables + 1, sizeof *run->items);
-    bool binary_source = run->source->kind == ENGINE_POSTGRES;
+    bool binary_source = run->source->ops->copies_binary;
     for (size_t i = 0; i < run->ntables; i++) {
         FetchTable *ft = &run->tables[i];
         ft->def = &run->catalog.tables[i];

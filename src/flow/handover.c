@@ -255,8 +255,8 @@ handover_remove_streams(Handover *h)
 {
     EngineConn *src = h->source, *tgt = h->target;
     GwResult rc = drop_stream(src, &h->mp, false);
-    /* A CockroachDB target has no slot: its failback came through a changefeed. */
-    if (rc == GW_OK && tgt->kind != ENGINE_COCKROACH)
+    /* A target whose failback comes through a changefeed has no slot. */
+    if (rc == GW_OK && !tgt->ops->failback_by_changefeed)
         rc = drop_stream(tgt, &h->mp, true);
     if (rc == GW_OK)
         rc = drop_origin(tgt, &h->mp, false);
@@ -265,7 +265,7 @@ handover_remove_streams(Handover *h)
     if (rc == GW_OK)
         rc = drop_failback_checkpoint(src, &h->mp);
     if (rc == GW_OK)
-        log_info("phase '%s': its slots, publications and replication origins are removed from both databases",
+        log_info("phase '%s': its streams, and what marks their writes, are removed from both databases",
                  h->phase);
     return rc;
 }

@@ -552,7 +552,7 @@ flow_verify(VerifyOptions *opts)
     char *app = phase_names_app(&mp, "verify");
     if (rc == GW_OK)
         rc = endpoint_init(&v.source_ep, opts->source_url, ROLE_SOURCE, app);
-    v.source_ep.no_global_lock = opts->fenced;
+    v.source_ep.read.rows_fenced = opts->fenced;
     if (rc == GW_OK)
         rc = endpoint_init(&v.target_ep, opts->target_url, ROLE_TARGET, app);
     free(app);

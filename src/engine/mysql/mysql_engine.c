@@ -97,6 +97,8 @@ mysql_format_pos_text(StreamPos pos, char *buf, size_t len)
 
 const EngineOps mysql_engine_ops = {
     .name = "mysql",
+    .copies_binary = false,
+    .failback_by_changefeed = false,
     .connect = mysql_connect,
     .close = mysql_close_conn,
     .check_source = mysql_check_source,

@@ -269,7 +269,7 @@ mysql_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, Sn
     memset(out, 0, sizeof *out);
     GwResult rc = mysql_conn_open_raw(conn, &c->lock);
     bool locked = false;
-    if (rc == GW_OK && !(kind == SNAPSHOT_PLAIN && c->base.endpoint->no_global_lock))
+    if (rc == GW_OK && !(kind == SNAPSHOT_PLAIN && c->base.endpoint->read.rows_fenced))
         rc = take_lock(c, cat, kind, &locked);
     if (rc == GW_OK)
         rc = raw_exec(c, c->lock, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");

@@ -691,7 +691,7 @@ mysql_stream_open(EngineConn *conn, const PhaseState *ps, StreamPos start, Chang
     ChangeStream *s = gw_calloc(1, sizeof *s);
     s->owner = conn;
     s->arena = rowarena_new();
-    s->ddl_applied = conn->endpoint->ddl_applied;
+    s->ddl_applied = conn->endpoint->read.ddl_applied;
     s->phase_tables = gw_calloc(ps->ntables + 1, sizeof *s->phase_tables);
     for (size_t i = 0; i < ps->ntables; i++)
         s->phase_tables[i] = gw_strdup(ps->tables[i]);
@@ -711,7 +711,7 @@ mysql_stream_open(EngineConn *conn, const PhaseState *ps, StreamPos start, Chang
         return rc;
     }
     /* The flow sets it: --server-id, else one of the migration's phase (core/phase_names.h). */
-    uint32_t server_id = conn->endpoint->server_id;
+    uint32_t server_id = conn->endpoint->read.reader_id;
     BinlogStart bs = {.file = s->file, .offset = offset, .server_id = server_id, .heartbeat_ms = STREAM_HEARTBEAT_MS};
     unsigned errnum = 0;
     char err[512];

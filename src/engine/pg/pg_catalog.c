@@ -186,7 +186,7 @@ static GwResult
 select_tables(PgConn *c, Selection *sel, Catalog *cat)
 {
     PGresult *res;
-    char *sql = gw_asprintf(sql_tables, pg_is_crdb(c) ? "false" : sql_has_triggers);
+    char *sql = gw_asprintf(sql_tables, c->dialect->trigger_catalog ? sql_has_triggers : "false");
     GwResult rc = pg_query(c, sql, 9, &res);
     free(sql);
     if (rc)

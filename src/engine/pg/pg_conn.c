@@ -16,7 +16,8 @@
 #include "util/mem.h"
 #include "util/strbuf.h"
 
-static const char *const session_settings =
+/* PostgreSQL's session settings (pg_engine.c's dialect). */
+const char pg_session_settings[] =
     "SET client_encoding = 'UTF8'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres';"
     "SET extra_float_digits = 3; SET timezone = 'UTC'; SET bytea_output = 'hex';"
     "SET standard_conforming_strings = on; SET lc_monetary = 'C'; SET statement_timeout = 0;"
@@ -26,11 +27,6 @@ static const char *const session_settings =
 static const char *const replication_options =
     "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3 -c timezone=UTC -c bytea_output=hex"
     " -c lc_monetary=C";
-
-/* CockroachDB accepts a subset of these settings. */
-static const char *const session_settings_crdb =
-    "SET client_encoding = 'UTF8'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres';"
-    "SET extra_float_digits = 3; SET timezone = 'UTC'; SET bytea_output = 'hex';";
 
 bool
 pg_is_crdb(const PgConn *c)
@@ -273,19 +269,16 @@ char *
 pg_only_qualified(const PgConn *c, const char *schema, const char *name)
 {
     char *q = pg_qualified(schema, name);
-    if (pg_is_crdb(c))
+    if (!c->dialect->inheritance)
         return q;
     char *only = gw_asprintf("ONLY %s", q);
     free(q);
     return only;
 }
 
-/*
- * Detects CockroachDB (which speaks the PostgreSQL protocol) from version(),
- * then applies the session settings of its dialect.
- */
+/* Tells CockroachDB (which speaks the PostgreSQL protocol) from PostgreSQL by version(). */
 static GwResult
-pg_session_setup(PgConn *c)
+detect_server(PgConn *c)
 {
     PGresult *res;
     GwResult rc = pg_query(c, "SELECT version(), current_setting('server_version_num')", 2, &res);
@@ -296,11 +289,11 @@ pg_session_setup(PgConn *c)
         c->server_version = atoi(PQgetvalue(res, 0, 1));
     }
     PQclear(res);
-    return pg_exec(c, pg_is_crdb(c) ? session_settings_crdb : session_settings);
+    return GW_OK;
 }
 
 GwResult
-pg_connect(const Endpoint *ep, EngineConn **out)
+pg_wire_open(const Endpoint *ep, EngineConn **out)
 {
     PGconn *pg;
     GwResult rc = pg_open(ep, false, &pg);
@@ -310,17 +303,35 @@ pg_connect(const Endpoint *ep, EngineConn **out)
     c->db_collation_binary = -1;
     c->loads_as_replica = -1;
     c->phases_version = -1;
-    c->base.ops = &pg_engine_ops;
     c->base.role = ep->role;
     c->base.endpoint = ep;
     c->pg = pg;
-    rc = pg_session_setup(c);
+    rc = detect_server(c);
     if (rc) {
         pg_close(&c->base);
         return rc;
     }
     *out = &c->base;
     return GW_OK;
+}
+
+GwResult
+pg_wire_start(EngineConn *conn, const EngineOps *ops, const PgDialect *d)
+{
+    PgConn *c = PG(conn);
+    conn->ops = ops;
+    c->dialect = d;
+    GwResult rc = pg_exec(c, d->session_settings);
+    if (rc)
+        pg_close(conn);
+    return rc;
+}
+
+GwResult
+pg_connect(const Endpoint *ep, EngineConn **out)
+{
+    GwResult rc = pg_wire_open(ep, out);
+    return rc ? rc : pg_engine_start(*out);
 }
 
 /*
@@ -375,7 +386,7 @@ GwResult
 pg_end_stale_sessions(EngineConn *conn)
 {
     PgConn *c = PG(conn);
-    if (pg_is_crdb(c) || !c->base.endpoint->app_name)
+    if (!c->base.endpoint->app_name)
         return GW_OK;
     int ended;
     GwResult rc = stale_sessions(c, c->base.endpoint->app_name, true, true, &ended);
@@ -402,9 +413,6 @@ pg_count_sessions(EngineConn *conn, const char *app_name, int *count)
 {
     PgConn *c = PG(conn);
     *count = 0;
-    /* CockroachDB: crdb_internal.cluster_sessions would tell; not done (untested there). */
-    if (pg_is_crdb(c))
-        return GW_OK;
     return stale_sessions(c, app_name, false, false, count);
 }
 

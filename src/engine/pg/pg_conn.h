@@ -11,7 +11,34 @@
 #include <stdbool.h>
 
 #include "engine/engine.h"
+#include "engine/pg/pg_ddl.h"
 #include "engine/pg/pg_engine.h"
+
+/*
+ * What differs between the servers that speak PostgreSQL's protocol, as the
+ * engine that took the connection declares it (pg_engine.c, crdb_engine.c).
+ * The operations both engines share read these properties instead of asking
+ * which server they talk to; an operation that differs as a whole is the
+ * engine's own (engine/crdb/crdb_*.c).
+ */
+typedef struct PgDialect {
+    const char *session_settings;   /* output settings (see pg_conn.c), as this server takes them */
+    SqlDialect sql;                 /* how DDL is written (pg_ddl.h) */
+    bool inheritance;               /* tables may inherit: a statement names ONLY s.t to mean one table */
+    bool trigger_catalog;           /* pg_trigger tells whether a table has triggers of its own */
+    bool privilege_checks;          /* has_*_privilege tells, before a fetch makes anything, what it may do */
+    bool transactional_ddl;         /* a target's schema is made in one transaction */
+    bool tuning_settings;           /* enable_seqscan and maintenance_work_mem exist */
+    /* An existing column's type and nullability read back as the source's DDL wrote them: compared. */
+    bool exact_column_types;
+    bool create_with_pk;            /* a table's primary key is declared in its CREATE TABLE, not added after the load */
+    bool domains;                   /* domain types are made on the target (else a column takes its base type) */
+    /* A load may bypass existing foreign keys (session_replication_role): their rows are checked after. */
+    bool loads_bypass_foreign_keys;
+} PgDialect;
+
+/* PostgreSQL's session settings: fixed output forms of every value (see pg_conn.c). */
+extern const char pg_session_settings[];
 
 typedef struct PgConn {
     EngineConn base;
@@ -26,10 +53,12 @@ typedef struct PgConn {
     int db_collation_binary;    /* -1 not read yet, else whether the database's collation is bytewise */
     int loads_as_replica;       /* -1 not tried yet, else whether COPY runs with session_replication_role = replica */
     int phases_version;         /* -1 not read yet, else how many of the later columns _godwit.phases has */
+    const PgDialect *dialect;   /* set by the engine that took the connection (pg_wire_start) */
 } PgConn;
 
 #define PG(conn) ((PgConn *) (conn))
 
+/* Only pg_apply*.c and pg_changefeed.c still ask; everything else reads c->dialect or is crdb's own. */
 bool pg_is_crdb(const PgConn *c);
 
 /* Opens a libpq connection for ep; replication = logical walsender mode. */
@@ -69,6 +98,13 @@ char *pg_qualified(const char *schema, const char *name);
  */
 char *pg_only_qualified(const PgConn *c, const char *schema, const char *name);
 
+
+/*
+ * The second step of opening a session (the first is pg_wire_open,
+ * pg_engine.h): gives it the engine's ops table and dialect and applies the
+ * dialect's session settings; closes it on failure.
+ */
+GwResult pg_wire_start(EngineConn *conn, const EngineOps *ops, const PgDialect *d) GW_MUST_CHECK;
 
 /* EngineOps entries implemented here. */
 GwResult pg_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;

@@ -259,10 +259,6 @@ load_as_replica(PgConn *c)
     static atomic_bool warned;
     if (c->loads_as_replica >= 0)
         return;
-    if (pg_is_crdb(c)) {
-        c->loads_as_replica = 0;
-        return;
-    }
     PGresult *res = PQexec(c->pg, "SET session_replication_role = replica");
     c->loads_as_replica = PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!c->loads_as_replica && !atomic_exchange(&warned, true))

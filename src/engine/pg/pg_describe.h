@@ -1,13 +1,17 @@
 /*
  * pg_describe.h: the PostgreSQL engine's operations, grouped by file.
- * Internal to src/engine/pg; the rest of godwit reaches them through
- * pg_engine_ops only.
+ * Internal to the engines of the PostgreSQL protocol (engine/pg and
+ * engine/crdb, which shares most of them); the rest of godwit reaches them
+ * through pg_engine_ops and crdb_engine_ops only.
  */
 #ifndef GW_PG_DESCRIBE_H
 #define GW_PG_DESCRIBE_H
 
 #include "engine/engine.h"
 #include "engine/pg/pg_conn.h"
+
+/* pg_engine.c */
+char *pg_render_predicate(EngineConn *conn, const Predicate *p);
 
 /* pg_catalog.c */
 GwResult pg_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
@@ -20,7 +24,8 @@ GwResult pg_snapshot_release(EngineConn *conn);
 GwResult pg_snapshot_join(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
 GwResult pg_drop_stream(EngineConn *conn, const char *slot) GW_MUST_CHECK;
 
-/* pg_migration.c */
+/* pg_migration.c; pg_read_identity: source_identity's result of a query of one row and column. */
+GwResult pg_read_identity(PgConn *c, const char *sql, char **identity) GW_MUST_CHECK;
 GwResult pg_source_identity(EngineConn *conn, char **identity) GW_MUST_CHECK;
 GwResult pg_migration_get(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy) GW_MUST_CHECK;
 GwResult pg_migration_put(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;

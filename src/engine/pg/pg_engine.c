@@ -1,7 +1,7 @@
 /*
- * pg_engine.c: the PostgreSQL engine's ops table.  CockroachDB shares it:
- * the connection detects the server and each operation applies the
- * dialect's differences.
+ * pg_engine.c: the PostgreSQL engine's ops table and dialect.  CockroachDB's
+ * engine (engine/crdb/crdb_engine.c) shares most of these operations with
+ * its own dialect.
  */
 #include "engine/pg/pg_engine.h"
 
@@ -11,6 +11,26 @@
 #include "engine/pg/pg_changefeed.h"
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
+
+static const PgDialect pg_dialect = {
+    .session_settings = pg_session_settings,
+    .sql = {.crdb = false},
+    .inheritance = true,
+    .trigger_catalog = true,
+    .privilege_checks = true,
+    .transactional_ddl = true,
+    .tuning_settings = true,
+    .exact_column_types = true,
+    .create_with_pk = false,
+    .domains = true,
+    .loads_bypass_foreign_keys = true,
+};
+
+GwResult
+pg_engine_start(EngineConn *conn)
+{
+    return pg_wire_start(conn, &pg_engine_ops, &pg_dialect);
+}
 
 static char *
 quote_ident_cb(const char *name, void *ctx)
@@ -26,7 +46,7 @@ quote_literal_cb(const char *value, void *ctx)
     return pg_quote_literal(value);
 }
 
-static char *
+char *
 pg_render_predicate(EngineConn *conn, const Predicate *p)
 {
     (void) conn;
@@ -36,6 +56,8 @@ pg_render_predicate(EngineConn *conn, const Predicate *p)
 
 const EngineOps pg_engine_ops = {
     .name = "postgresql",
+    .copies_binary = true,
+    .failback_by_changefeed = false,
     .connect = pg_connect,
     .close = pg_close,
     .check_source = pg_check_source,

@@ -172,11 +172,6 @@ pg_fence_install(EngineConn *conn, const MigrationPhase *mp, const FenceTable *t
 {
     PgConn *c = PG(conn);
     const char *phase = mp->phase;
-    if (pg_is_crdb(c)) {
-        log_error("%s %s: fencing a phase on CockroachDB is not supported yet", role_name(conn->role),
-                  conn->endpoint->redacted);
-        return GW_ERR_USAGE;
-    }
     GwResult rc = check_origin_privilege(c);
     for (int attempt = 1; rc == GW_OK; attempt++) {
         rc = install_all(conn, mp, tables, n);

@@ -25,19 +25,9 @@ static const char *const migration_ddl[] = {
     NULL,
 };
 
-/*
- * PostgreSQL: the cluster's system identifier (set by initdb, the same on
- * every physical standby and after a restart, a move or a pg_upgrade --link
- * keeps it too) and the database's name.  pg_control_system() is executable
- * by every role.  CockroachDB has no such function: its cluster id.
- */
 GwResult
-pg_source_identity(EngineConn *conn, char **identity)
+pg_read_identity(PgConn *c, const char *sql, char **identity)
 {
-    PgConn *c = PG(conn);
-    const char *sql = pg_is_crdb(c) ? "SELECT 'crdb:' || crdb_internal.cluster_id()::text || '/' || current_database()"
-                                    : "SELECT 'pg:' || system_identifier::text || '/' || current_database()"
-                                      " FROM pg_catalog.pg_control_system()";
     PGresult *res;
     GwResult rc = pg_query(c, sql, 1, &res);
     if (rc)
@@ -49,6 +39,21 @@ pg_source_identity(EngineConn *conn, char **identity)
     *identity = gw_strdup(PQgetvalue(res, 0, 0));
     PQclear(res);
     return GW_OK;
+}
+
+/*
+ * The cluster's system identifier (set by initdb, the same on every
+ * physical standby and after a restart, a move or a pg_upgrade --link keeps
+ * it too) and the database's name.  pg_control_system() is executable by
+ * every role.
+ */
+GwResult
+pg_source_identity(EngineConn *conn, char **identity)
+{
+    return pg_read_identity(PG(conn),
+                            "SELECT 'pg:' || system_identifier::text || '/' || current_database()"
+                            " FROM pg_catalog.pg_control_system()",
+                            identity);
 }
 
 /* The phases an earlier godwit left in _godwit.phases without a migration row, comma separated, or NULL. */

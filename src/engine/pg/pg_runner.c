@@ -98,11 +98,6 @@ pg_runner_lock(EngineConn *conn, const char *stream, const RunnerInfo *me, bool 
     PgConn *c = PG(conn);
     memset(holder, 0, sizeof *holder);
     *taken = true;
-    if (pg_is_crdb(c)) {
-        log_warn("%s %s (CockroachDB): godwit cannot make sure that only one process runs stream %s into it;"
-                 " never start two", role_name(conn->role), conn->endpoint->redacted, stream);
-        return GW_OK;
-    }
     char key[16];
     lock_key(stream, key, sizeof key);
     const char *params[1] = {key};
@@ -121,8 +116,6 @@ pg_runner_held(EngineConn *conn, const char *stream, bool *held)
 {
     PgConn *c = PG(conn);
     *held = true;
-    if (pg_is_crdb(c))
-        return GW_OK;
     char key[16];
     lock_key(stream, key, sizeof key);
     const char *params[1] = {key};
@@ -158,8 +151,6 @@ GwResult
 pg_runner_unlock(EngineConn *conn, const char *stream)
 {
     PgConn *c = PG(conn);
-    if (pg_is_crdb(c))
-        return GW_OK;
     const char *params[1] = {stream};
     GwResult rc = pg_exec_params(c,
                                  "DELETE FROM _godwit.runners WHERE stream = $1"

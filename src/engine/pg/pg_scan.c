@@ -58,7 +58,7 @@ pg_scan_begin(EngineConn *conn, const TableDef *t, const ScanRequest *req)
 {
     PgConn *c = PG(conn);
     /* Key order comes from the primary key's index, never from sorting a whole table. */
-    GwResult rc = pg_is_crdb(c) ? GW_OK : pg_exec(c, "SET enable_seqscan = off");
+    GwResult rc = c->dialect->tuning_settings ? pg_exec(c, "SET enable_seqscan = off") : GW_OK;
     if (rc)
         return rc;
     char *sql = scan_sql(c, t, req);
@@ -103,10 +103,9 @@ pg_orders_like_bytes(EngineConn *conn, const TableDef *t, size_t col)
     case OID_TIMESTAMP: case OID_TIMESTAMPTZ: case OID_NUMERIC: case OID_UUID:
         return true;
     case OID_TEXT: case OID_VARCHAR: case OID_NAME:
-        /* CockroachDB compares strings by their bytes unless a collation is named. */
         if (cd->collation_sql)
             return collation_is_binary(cd->collation_sql);
-        return pg_is_crdb(c) || default_collation_is_binary(c);
+        return default_collation_is_binary(c);
     default:
         return false;
     }

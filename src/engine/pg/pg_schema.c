@@ -22,7 +22,7 @@
 static SqlDialect
 dialect_of(const PgConn *c)
 {
-    return (SqlDialect) {.crdb = pg_is_crdb(c)};
+    return c->dialect->sql;
 }
 
 static GwResult query_exists(PgConn *c, const char *sql, int nparams, const char *const *params, bool *exists);
@@ -63,25 +63,12 @@ GwResult
 pg_check_types(EngineConn *conn, const Catalog *cat)
 {
     PgConn *c = PG(conn);
-    SqlDialect d = dialect_of(c);
     for (size_t i = 0; i < cat->ntables; i++) {
         const TableDef *t = &cat->tables[i];
         for (size_t j = 0; j < t->ncolumns; j++) {
-            const ColumnDef *col = &t->columns[j];
-            if (!d.crdb) {
-                GwResult rc = check_type_pg(c, cat, t, col);
-                if (rc)
-                    return rc;
-                continue;
-            }
-            const char *why;
-            char *type = ddl_column_type(cat, col, &d, &why);
-            if (!type) {
-                log_error("table %s.%s, column %s: type %s cannot be stored in CockroachDB: %s", t->schema,
-                          t->name, col->name, col->type_sql, why);
-                return GW_ERR_USAGE;
-            }
-            free(type);
+            GwResult rc = check_type_pg(c, cat, t, &t->columns[j]);
+            if (rc)
+                return rc;
         }
     }
     return GW_OK;
@@ -90,9 +77,8 @@ pg_check_types(EngineConn *conn, const Catalog *cat)
 bool
 pg_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t)
 {
+    (void) conn;
     /* Binary array and record values embed type OIDs, which differ between servers for user types. */
-    if (pg_is_crdb(PG(conn)))
-        return false;
     for (size_t i = 0; i < t->ncolumns; i++) {
         const TypeDef *ty = catalog_find_type(cat, t->columns[i].type_id);
         const TypeDef *st = ty ? catalog_storage_type(cat, ty->id) : NULL;
@@ -187,11 +173,11 @@ compare_table(PgConn *c, const Catalog *cat, const TableDef *t)
             log_error("target table %s.%s exists but has no column %s (source type %s)", t->schema, t->name,
                       col->name, col->type_sql);
             rc = GW_ERR_USAGE;
-        } else if (!d.crdb && want && strcmp(PQgetvalue(res, row, 1), want) != 0) {
+        } else if (c->dialect->exact_column_types && want && strcmp(PQgetvalue(res, row, 1), want) != 0) {
             log_error("target table %s.%s exists with column %s of type %s, but the source's is %s", t->schema,
                       t->name, col->name, PQgetvalue(res, row, 1), want);
             rc = GW_ERR_USAGE;
-        } else if (!d.crdb && (PQgetvalue(res, row, 2)[0] == 't') != col->not_null) {
+        } else if (c->dialect->exact_column_types && (PQgetvalue(res, row, 2)[0] == 't') != col->not_null) {
             log_error("target table %s.%s exists with column %s %s, but on the source it is %s", t->schema,
                       t->name, col->name, col->not_null ? "nullable" : "NOT NULL",
                       col->not_null ? "NOT NULL" : "nullable");
@@ -216,7 +202,7 @@ create_types(PgConn *c, const Catalog *cat)
         const TypeDef *ty = &cat->types[i];
         if (ty->builtin || (ty->kind != TYPE_ENUM && ty->kind != TYPE_DOMAIN))
             continue;
-        if (ty->kind == TYPE_DOMAIN && pg_is_crdb(c))
+        if (ty->kind == TYPE_DOMAIN && !c->dialect->domains)
             continue;
         bool exists;
         rc = type_exists(c, ty, &exists);
@@ -529,7 +515,7 @@ prepare_table(PgConn *c, const SchemaPrep *prep, const TableDef *t, bool dropped
 {
     bool exists;
     GwResult rc = table_exists(c, t, &exists);
-    if (rc == GW_OK && prep->check_only && !pg_is_crdb(c))
+    if (rc == GW_OK && prep->check_only && c->dialect->privilege_checks)
         rc = check_rights(c, t, exists, dropped, cleared);
     if (rc)
         return rc;
@@ -542,7 +528,7 @@ prepare_table(PgConn *c, const SchemaPrep *prep, const TableDef *t, bool dropped
             return GW_ERR_USAGE;
         }
         SqlDialect d = dialect_of(c);
-        return prep->check_only ? GW_OK : exec_owned(c, ddl_create_table(prep->cat, t, &d, d.crdb));
+        return prep->check_only ? GW_OK : exec_owned(c, ddl_create_table(prep->cat, t, &d, c->dialect->create_with_pk));
     }
     rc = compare_table(c, prep->cat, t);
     if (rc || prep->resume || cleared)
@@ -595,7 +581,7 @@ prepare_all(PgConn *c, const SchemaPrep *prep)
     const Catalog *cat = prep->cat;
     bool drop_create = prep->mode == SCHEMA_DROP_CREATE && !prep->resume;
     TablePlan *plans = drop_create ? gw_calloc(cat->ntables + 1, sizeof *plans) : NULL;
-    GwResult rc = prep->check_only && !pg_is_crdb(c) ? check_state_rights(c) : GW_OK;
+    GwResult rc = prep->check_only && c->dialect->privilege_checks ? check_state_rights(c) : GW_OK;
     if (rc == GW_OK && plans)
         rc = plan_tables(c, prep, plans);
     if (rc == GW_OK && !prep->check_only)
@@ -619,7 +605,7 @@ GwResult
 pg_prepare_schema(EngineConn *conn, const SchemaPrep *prep)
 {
     PgConn *c = PG(conn);
-    bool txn = !pg_is_crdb(c) && !prep->check_only;
+    bool txn = c->dialect->transactional_ddl && !prep->check_only;
     GwResult rc = txn ? pg_exec(c, "BEGIN") : GW_OK;
     if (rc == GW_OK)
         rc = prepare_all(c, prep);
@@ -750,7 +736,7 @@ add_constraints(PgConn *c, const Catalog *cat, const TableDef *t, bool foreign)
         rc = constraint_exists(c, t, k, &exists);
         if (rc == GW_OK && !exists)
             rc = foreign ? add_foreign_key(c, t, k) : exec_owned(c, ddl_add_constraint(t, k));
-        else if (rc == GW_OK && foreign && !pg_is_crdb(c))
+        else if (rc == GW_OK && foreign && c->dialect->loads_bypass_foreign_keys)
             rc = check_foreign_key(c, t, k);
     }
     return rc;
@@ -762,7 +748,7 @@ pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t)
 {
     PgConn *c = PG(conn);
     SqlDialect d = dialect_of(c);
-    GwResult rc = pg_is_crdb(c) ? GW_OK : pg_exec(c, "SET maintenance_work_mem = '256MB'");
+    GwResult rc = c->dialect->tuning_settings ? pg_exec(c, "SET maintenance_work_mem = '256MB'") : GW_OK;
     if (rc == GW_OK)
         rc = add_constraints(c, cat, t, false);
     for (size_t i = 0; i < t->nindexes && rc == GW_OK; i++)

@@ -23,8 +23,6 @@ GwResult
 pg_drop_origin(EngineConn *conn, const char *stream)
 {
     PgConn *c = PG(conn);
-    if (pg_is_crdb(c))
-        return GW_OK;
     char *name = phase_names_origin(stream);
     const char *params[1] = {name};
     GwResult rc = pg_exec_params(c,
@@ -58,8 +56,6 @@ pg_list_slots(EngineConn *conn, SlotInfo **out, size_t *n)
     PgConn *c = PG(conn);
     *out = NULL;
     *n = 0;
-    if (pg_is_crdb(c))
-        return GW_OK;
     PGresult *res;
     GwResult rc = pg_query(c,
                            "SELECT slot_name, active, temporary,"
@@ -197,14 +193,13 @@ pg_slot_exists(PgConn *c, const char *slot, bool this_database, bool *exists)
 /*
  * Whether this database has a replication slot of that name (an earlier
  * godwit version's "godwit_<phase>": flow/migration.c refuses it).
- * CockroachDB has no slots.
  */
 GwResult
 pg_stream_exists(EngineConn *conn, const char *slot, bool *exists)
 {
     PgConn *c = PG(conn);
     *exists = false;
-    return pg_is_crdb(c) ? GW_OK : pg_slot_exists(c, slot, true, exists);
+    return pg_slot_exists(c, slot, true, exists);
 }
 
 GwResult

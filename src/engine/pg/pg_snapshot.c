@@ -119,8 +119,6 @@ GwResult
 pg_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream)
 {
     PgConn *c = PG(conn);
-    if (pg_is_crdb(c))
-        return GW_OK;
     GwResult rc = stream ? check_log_settings(c) : GW_OK;
     if (rc == GW_OK)
         rc = check_table_rights(c, cat, stream && new_stream);
@@ -192,25 +190,9 @@ create_slot(PgConn *c, const char *slot, bool temporary, Snapshot *out)
     return GW_OK;
 }
 
-/* CockroachDB exports no snapshot: every session reads AS OF SYSTEM TIME one cluster timestamp. */
-static GwResult
-crdb_plain_snapshot(PgConn *c, Snapshot *out)
-{
-    PGresult *res;
-    GwResult rc = pg_query(c, "SELECT cluster_logical_timestamp()::STRING", 1, &res);
-    if (rc)
-        return rc;
-    out->id = gw_strdup(PQgetvalue(res, 0, 0));
-    out->position = gw_strdup(out->id);
-    PQclear(res);
-    return GW_OK;
-}
-
 static GwResult
 export_plain_snapshot(PgConn *c, Snapshot *out)
 {
-    if (pg_is_crdb(c))
-        return crdb_plain_snapshot(c, out);
     /* The exporting transaction stays open on c->repl until release. */
     GwResult rc = pg_open(c->base.endpoint, false, &c->repl);
     if (rc)
@@ -276,13 +258,6 @@ pg_snapshot_join(EngineConn *conn, const Snapshot *snap)
 {
     PgConn *c = PG(conn);
     char *lit = pg_quote_literal(snap->id);
-    if (pg_is_crdb(c)) {
-        char *begin = gw_asprintf("BEGIN AS OF SYSTEM TIME %s", lit);
-        GwResult rc = pg_exec(c, begin);
-        free(begin);
-        free(lit);
-        return rc;
-    }
     GwResult rc = pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     if (rc) {
         free(lit);

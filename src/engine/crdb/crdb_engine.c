@@ -1,0 +1,129 @@
+/*
+ * crdb_engine.c: the CockroachDB engine's ops table and dialect.  The
+ * operations CockroachDB runs as PostgreSQL does are the PostgreSQL
+ * engine's (engine/pg/pg_describe.h), reading this dialect where a detail
+ * differs; the others are crdb_*.c's.
+ */
+#include "engine/crdb/crdb_engine.h"
+
+#include "engine/crdb/crdb_internal.h"
+#include "engine/pg/pg_changefeed.h"
+#include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_describe.h"
+
+/* CockroachDB accepts a subset of PostgreSQL's session settings. */
+static const PgDialect crdb_dialect = {
+    .session_settings = "SET client_encoding = 'UTF8'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres';"
+                        "SET extra_float_digits = 3; SET timezone = 'UTC'; SET bytea_output = 'hex';",
+    .sql = {.crdb = true},
+    .inheritance = false,
+    .trigger_catalog = false,
+    /* Its privileges are checked by the statements themselves. */
+    .privilege_checks = false,
+    .transactional_ddl = false,
+    .tuning_settings = false,
+    .exact_column_types = false,
+    /* Its primary key cannot be added once the table exists. */
+    .create_with_pk = true,
+    .domains = false,
+    .loads_bypass_foreign_keys = false,
+};
+
+GwResult
+crdb_engine_start(EngineConn *conn)
+{
+    PgConn *c = PG(conn);
+    /* Rows load with the target's foreign keys and triggers firing: it has no session_replication_role. */
+    c->loads_as_replica = 0;
+    /* It compares strings by their bytes unless a collation is named. */
+    c->db_collation_binary = 1;
+    return pg_wire_start(conn, &crdb_engine_ops, &crdb_dialect);
+}
+
+static GwResult
+crdb_connect(const Endpoint *ep, EngineConn **out)
+{
+    GwResult rc = pg_wire_open(ep, out);
+    return rc ? rc : crdb_engine_start(*out);
+}
+
+const EngineOps crdb_engine_ops = {
+    .name = "cockroachdb",
+    .copies_binary = false,
+    .failback_by_changefeed = true,
+    .connect = crdb_connect,
+    .close = pg_close,
+    .check_source = crdb_check_source,
+    .end_stale_sessions = crdb_end_stale_sessions,
+    .runner_lock = crdb_runner_lock,
+    .runner_held = crdb_runner_held,
+    .runner_end_holder = pg_runner_end_holder,
+    .runner_unlock = crdb_runner_unlock,
+    .count_sessions = crdb_count_sessions,
+    .count_rows = pg_count_rows,
+    .check_predicate = pg_check_predicate,
+    .error_is_transient = pg_error_is_transient,
+    .describe = pg_describe,
+    .render_predicate = pg_render_predicate,
+    .snapshot_create = crdb_snapshot_create,
+    .snapshot_release = pg_snapshot_release,
+    .snapshot_join = crdb_snapshot_join,
+    .split_table = pg_split_table,
+    .drop_stream = pg_drop_stream,
+    .list_slots = crdb_list_slots,
+    .stream_pending = crdb_stream_pending,
+    .drop_origin = crdb_drop_origin,
+    .checkpoint_delete = pg_checkpoint_delete,
+    .copy_out_begin = pg_copy_out_begin,
+    .copy_out_next = pg_copy_out_next,
+    .copy_out_abort = pg_copy_out_abort,
+    .scan_begin = pg_scan_begin,
+    .orders_like_bytes = pg_orders_like_bytes,
+    .stream_open = pg_stream_open,
+    .stream_next = pg_stream_next,
+    .stream_confirm = pg_stream_confirm,
+    .stream_sent_pos = pg_stream_sent_pos,
+    .stream_bytes = pg_stream_bytes,
+    .stream_close = pg_stream_close,
+    .current_pos = pg_current_pos,
+    .parse_pos = pg_parse_pos,
+    .format_pos = pg_format_pos,
+    .apply_setup = pg_apply_setup,
+    .apply_change = pg_apply_change,
+    .apply_commit = pg_apply_commit,
+    .apply_commit_send = pg_apply_commit_send,
+    .apply_collect = pg_apply_collect,
+    .apply_abort = pg_apply_abort,
+    .checkpoint_get = pg_checkpoint_get,
+    .can_copy_binary = crdb_can_copy_binary,
+    .check_types = crdb_check_types,
+    .prepare_schema = pg_prepare_schema,
+    .copy_in_begin = pg_copy_in_begin,
+    .copy_in_put = pg_copy_in_put,
+    .copy_in_end = pg_copy_in_end,
+    .finish_table = pg_finish_table,
+    .finish_schema = pg_finish_schema,
+    .advance_sequences = pg_advance_sequences,
+    .state_init = pg_state_init,
+    .state_get_phase = pg_state_get_phase,
+    .state_put_phase = pg_state_put_phase,
+    .state_delete_phase = pg_state_delete_phase,
+    .state_put_shards = pg_state_put_shards,
+    .state_get_shards = pg_state_get_shards,
+    .state_add_event = pg_state_add_event,
+    .state_report = pg_state_report,
+    .changefeed_cursor = pg_changefeed_cursor,
+    .changefeed_create = pg_changefeed_create,
+    .staging_init = pg_staging_init,
+    .staging_put = pg_staging_put,
+    .staging_resolve = pg_staging_resolve,
+    .staging_next_resolved = pg_staging_next_resolved,
+    .staging_read = pg_staging_read,
+    .staging_discard = pg_staging_discard,
+    .fence_install = crdb_fence_install,
+    .fence_remove = pg_fence_remove,
+    .source_identity = crdb_source_identity,
+    .stream_exists = crdb_stream_exists,
+    .migration_get = pg_migration_get,
+    .migration_put = pg_migration_put,
+};

@@ -1,0 +1,107 @@
+/*
+ * crdb_source.c: what CockroachDB does differently as a database read from:
+ * no replication slots, publications or origins (its change stream is a
+ * changefeed, engine/pg/pg_changefeed.c), and a snapshot is a cluster
+ * timestamp every session reads AS OF.
+ */
+#include "engine/crdb/crdb_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_describe.h"
+#include "util/mem.h"
+
+/* Nothing to check: verify reads it as of a timestamp, and nothing streams from it through a slot. */
+GwResult
+crdb_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream)
+{
+    (void) conn;
+    (void) cat;
+    (void) stream;
+    (void) new_stream;
+    return GW_OK;
+}
+
+/* CockroachDB exports no snapshot: every session reads AS OF SYSTEM TIME one cluster timestamp. */
+static GwResult
+plain_snapshot(PgConn *c, Snapshot *out)
+{
+    PGresult *res;
+    GwResult rc = pg_query(c, "SELECT cluster_logical_timestamp()::STRING", 1, &res);
+    if (rc)
+        return rc;
+    out->id = gw_strdup(PQgetvalue(res, 0, 0));
+    out->position = gw_strdup(out->id);
+    PQclear(res);
+    return GW_OK;
+}
+
+GwResult
+crdb_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind, Snapshot *out)
+{
+    if (kind != SNAPSHOT_PLAIN)
+        return pg_snapshot_create(conn, slot, cat, kind, out);
+    memset(out, 0, sizeof *out);
+    return plain_snapshot(PG(conn), out);
+}
+
+GwResult
+crdb_snapshot_join(EngineConn *conn, const Snapshot *snap)
+{
+    PgConn *c = PG(conn);
+    char *lit = pg_quote_literal(snap->id);
+    char *begin = gw_asprintf("BEGIN AS OF SYSTEM TIME %s", lit);
+    GwResult rc = pg_exec(c, begin);
+    free(begin);
+    free(lit);
+    return rc;
+}
+
+/* CockroachDB has no pg_control_system(): its cluster id. */
+GwResult
+crdb_source_identity(EngineConn *conn, char **identity)
+{
+    return pg_read_identity(PG(conn), "SELECT 'crdb:' || crdb_internal.cluster_id()::text || '/' || current_database()",
+                            identity);
+}
+
+/* CockroachDB has no replication slots. */
+GwResult
+crdb_stream_exists(EngineConn *conn, const char *slot, bool *exists)
+{
+    (void) conn;
+    (void) slot;
+    *exists = false;
+    return GW_OK;
+}
+
+GwResult
+crdb_list_slots(EngineConn *conn, SlotInfo **out, size_t *n)
+{
+    (void) conn;
+    *out = NULL;
+    *n = 0;
+    return GW_OK;
+}
+
+/* No slot holds anything. */
+GwResult
+crdb_stream_pending(EngineConn *conn, const PhaseState *ps, StreamPos after, PendingChanges *out)
+{
+    (void) conn;
+    (void) ps;
+    (void) after;
+    memset(out, 0, sizeof *out);
+    return GW_OK;
+}
+
+/* No replication origins: nothing to remove. */
+GwResult
+crdb_drop_origin(EngineConn *conn, const char *stream)
+{
+    (void) conn;
+    (void) stream;
+    return GW_OK;
+}

@@ -1,0 +1,101 @@
+/*
+ * crdb_target.c: what CockroachDB does differently as a database written
+ * to: its own column types (crdb_types.c), no fence triggers yet, and no
+ * session list or advisory locks godwit uses.
+ */
+#include "engine/crdb/crdb_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/crdb/crdb_types.h"
+#include "util/log.h"
+
+GwResult
+crdb_check_types(EngineConn *conn, const Catalog *cat)
+{
+    (void) conn;
+    for (size_t i = 0; i < cat->ntables; i++) {
+        const TableDef *t = &cat->tables[i];
+        for (size_t j = 0; j < t->ncolumns; j++) {
+            const ColumnDef *col = &t->columns[j];
+            const char *why;
+            char *type = crdb_column_type(cat, col, &why);
+            if (!type) {
+                log_error("table %s.%s, column %s: type %s cannot be stored in CockroachDB: %s", t->schema,
+                          t->name, col->name, col->type_sql, why);
+                return GW_ERR_USAGE;
+            }
+            free(type);
+        }
+    }
+    return GW_OK;
+}
+
+/* CockroachDB's binary COPY is not PostgreSQL's: rows go as text. */
+bool
+crdb_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t)
+{
+    (void) conn;
+    (void) cat;
+    (void) t;
+    return false;
+}
+
+GwResult
+crdb_fence_install(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables, size_t n)
+{
+    (void) mp;
+    (void) tables;
+    (void) n;
+    log_error("%s %s: fencing a phase on CockroachDB is not supported yet", role_name(conn->role),
+              conn->endpoint->redacted);
+    return GW_ERR_USAGE;
+}
+
+/* crdb_internal.cluster_sessions would tell; not done (untested there). */
+GwResult
+crdb_end_stale_sessions(EngineConn *conn)
+{
+    (void) conn;
+    return GW_OK;
+}
+
+GwResult
+crdb_count_sessions(EngineConn *conn, const char *app_name, int *count)
+{
+    (void) conn;
+    (void) app_name;
+    *count = 0;
+    return GW_OK;
+}
+
+/* No advisory locks: nothing stops a second runner, and the operator is told so. */
+GwResult
+crdb_runner_lock(EngineConn *conn, const char *stream, const RunnerInfo *me, bool *taken, RunnerInfo *holder)
+{
+    (void) me;
+    memset(holder, 0, sizeof *holder);
+    *taken = true;
+    log_warn("%s %s (CockroachDB): godwit cannot make sure that only one process runs stream %s into it;"
+             " never start two",
+             role_name(conn->role), conn->endpoint->redacted, stream);
+    return GW_OK;
+}
+
+GwResult
+crdb_runner_held(EngineConn *conn, const char *stream, bool *held)
+{
+    (void) conn;
+    (void) stream;
+    *held = true;
+    return GW_OK;
+}
+
+GwResult
+crdb_runner_unlock(EngineConn *conn, const char *stream)
+{
+    (void) conn;
+    (void) stream;
+    return GW_OK;
+}
