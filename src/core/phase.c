@@ -44,7 +44,7 @@ GwResult
 phase_load(EngineConn *conn, const char *name, Phase *p, bool *found)
 {
     phase_init(p);
-    GwResult rc = conn->ops->state_get_phase(conn, name, &p->state, found);
+    GwResult rc = conn->ops->state->state_get_phase(conn, name, &p->state, found);
     if (rc || !*found)
         return rc;
     char err[512];
@@ -52,7 +52,7 @@ phase_load(EngineConn *conn, const char *name, Phase *p, bool *found)
         log_error("phase '%s': %s", name, err);
         return GW_ERR_TARGET;
     }
-    rc = conn->ops->state_get_shards(conn, name, &p->shards, &p->nshards);
+    rc = conn->ops->state->state_get_shards(conn, name, &p->shards, &p->nshards);
     if (rc == GW_OK)
         add_shard_tables(p);
     return rc;
@@ -61,7 +61,7 @@ phase_load(EngineConn *conn, const char *name, Phase *p, bool *found)
 GwResult
 phase_describe_tables(Phase *p, EngineConn *conn, Catalog *out)
 {
-    return conn->ops->describe(conn, &p->tables, out);
+    return conn->ops->source->describe(conn, &p->tables, out);
 }
 
 const RowFilter *

@@ -86,7 +86,16 @@ connect_by_scheme(const Endpoint *ep, EngineConn **out)
 GwResult
 engine_connect(const Endpoint *ep, EngineConn **out)
 {
-    return connect_by_scheme(ep, out);
+    GwResult rc = connect_by_scheme(ep, out);
+    const char *missing;
+    if (rc == GW_OK && !engine_ops_complete((*out)->ops, &missing)) {
+        log_error("%s %s: engine %s lacks operation %s", role_name(ep->role), ep->redacted, (*out)->ops->name,
+                  missing);
+        engine_close(*out);
+        *out = NULL;
+        rc = GW_ERR_INTERNAL;
+    }
+    return rc;
 }
 
 void
@@ -100,11 +109,11 @@ GwResult
 snapshot_share(EngineConn *creator, EngineConn *const *sessions, int n, Snapshot *snap)
 {
     const EngineOps *ops = creator->ops;
-    GwResult rc = ops->snapshot_join(creator, snap);
+    GwResult rc = ops->source->snapshot_join(creator, snap);
     for (int i = 0; i < n && rc == GW_OK; i++)
-        rc = ops->snapshot_join(sessions[i], snap);
-    if (ops->snapshot_ready) {
-        GwResult ready = ops->snapshot_ready(creator, snap);
+        rc = ops->source->snapshot_join(sessions[i], snap);
+    if (ops->source && ops->source->snapshot_ready) {
+        GwResult ready = ops->source->snapshot_ready(creator, snap);
         if (rc == GW_OK)
             rc = ready;
     }

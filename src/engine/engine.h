@@ -2,11 +2,15 @@
  * engine.h: the one interface every database engine implements.
  *
  * flow/ drives migrations only through this table of operations; it never
- * includes an engine's own headers.  An engine fills only what it can do: a
- * NULL operation means "not supported by this engine" and the flow reports
- * it as a configuration error.  Types in a Catalog are PostgreSQL types (the
- * canonical value model of DESIGN.md); engines that store other types map
- * them in describe() and back in their writers.
+ * includes an engine's own headers.  The operations are grouped by the role
+ * a database plays (source, stream, target, apply, state, staging); an
+ * engine fills the groups of the roles it can take, and a NULL group means
+ * "not supported by this engine": the flow reports it as a configuration
+ * error.  Within a group, the operations its header comment calls optional
+ * may be NULL; engine_connect checks the others once, when a connection
+ * opens.  Types in a Catalog are PostgreSQL types (the canonical value
+ * model of DESIGN.md); engines that store other types map them in describe()
+ * and back in their writers.
  *
  * Every operation logs its own errors, once, naming the side (source or
  * target), and returns GW_ERR_SOURCE or GW_ERR_TARGET according to the role
@@ -171,7 +175,7 @@ typedef struct StagedChange {
 /* What a target records of the migration it belongs to (_godwit.migration). */
 typedef struct MigrationRecord {
     char *id;               /* MIGRATION_ID_LEN lower-case hex digits */
-    char *source_identity;  /* the source's EngineOps.source_identity */
+    char *source_identity;  /* the source's SourceOps.source_identity */
     char *source_desc;      /* the source's URL, redacted: for messages */
     char *created_at;       /* as the target printed it; NULL when not read */
 } MigrationRecord;
@@ -197,7 +201,7 @@ typedef struct PendingChanges {
 
 /*
  * The runner of a stream, as it recorded itself on taking the stream's
- * runner lock (see EngineOps.runner_lock).  recorded false: the lock is held
+ * runner lock (see ApplyOps.runner_lock).  recorded false: the lock is held
  * by a session that has not said who it is (yet).
  */
 typedef struct RunnerInfo {
@@ -247,25 +251,14 @@ typedef enum StreamEvent {
     STREAM_IDLE,            /* nothing within the timeout; stream_sent_pos() may have advanced */
 } StreamEvent;
 
-struct EngineOps {
-    const char *name;
-    /* What flow/ asks of an engine, instead of which engine it is. */
-    /*
-     * copy_out_begin writes PostgreSQL's binary COPY (COPY_FORMAT_BINARY);
-     * the target's can_copy_binary says whether it takes it for a table.
-     */
-    bool copies_binary;
-    /*
-     * A failback from this engine, as the migration's target, comes through a
-     * changefeed to godwit's webhook (it has no failback slot of its own).
-     */
-    bool failback_by_changefeed;
-
-    /* Connection. */
-    GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
-    void (*close)(EngineConn *conn);
-
-    /* Source side. */
+/*
+ * Reading a database: its catalog, a consistent snapshot, bulk copy and
+ * verify's scans.  Every engine that can be a source fills it.
+ * Optional (NULL: see each one): check_predicate, count_rows, snapshot_ready,
+ * joined_position, set_source_options, orders_like_bytes; the others are
+ * required (engine_connect checks them).
+ */
+typedef struct SourceOps {
     /*
      * Everything on the source that could refuse a fetch of the tables in
      * cat, checked before anything is created anywhere (read-only): with a
@@ -283,41 +276,12 @@ struct EngineOps {
     GwResult (*check_predicate)(EngineConn *conn, const TableDef *t, const char *where_sql,
                                 const char *text) GW_MUST_CHECK;
     /*
-     * Ends other sessions carrying this endpoint's app_name.  After a kill -9,
-     * the server keeps running what the dead process had started (an index
-     * build, a slot creation) until it next talks to the client; a resumed
-     * run must not race those.
-     */
-    GwResult (*end_stale_sessions)(EngineConn *conn) GW_MUST_CHECK;
-    /*
-     * Optional, all four or none (NULL: the engine cannot tell, and nothing
-     * stops a second runner).  The lock that makes one process the only
-     * runner of a stream written to this database (flow/runner_lock.c), held
-     * by a session of its own until runner_unlock or the session's end.
-     * runner_lock tries to take it without waiting; once taken it records
-     * me (host, pid) in _godwit.runners, else *holder says who holds it.
-     * runner_unlock removes that record and lets go.  runner_held: whether
-     * this session still holds it.  runner_end_holder ends the session
-     * holding it if that is still `session` (a dead runner's).
-     * end_stale_sessions never ends a session holding a runner lock: only
-     * the lock's taker may, knowing its runner is dead.
-     */
-    GwResult (*runner_lock)(EngineConn *conn, const char *stream, const RunnerInfo *me, bool *taken,
-                            RunnerInfo *holder) GW_MUST_CHECK;
-    GwResult (*runner_held)(EngineConn *conn, const char *stream, bool *held) GW_MUST_CHECK;
-    GwResult (*runner_end_holder)(EngineConn *conn, const char *stream, long long session) GW_MUST_CHECK;
-    GwResult (*runner_unlock)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
-    /* Optional: how many other sessions carry this application name (another godwit command running). */
-    GwResult (*count_sessions)(EngineConn *conn, const char *app_name, int *count) GW_MUST_CHECK;
-    /*
      * Optional: how many rows of schema.table match where_sql (this engine's
      * SQL, e.g. from render_predicate; NULL: every row).  Checks of a plan's
      * phases (flow/plan_check.c).
      */
     GwResult (*count_rows)(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
                            int64_t *out) GW_MUST_CHECK;
-    /* Whether the last error on this connection may pass by itself (a restart, a lost connection). */
-    bool (*error_is_transient)(EngineConn *conn);
     GwResult (*describe)(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
     /* SQL for a row predicate in this engine's dialect; caller frees. */
     char *(*render_predicate)(EngineConn *conn, const Predicate *p);
@@ -350,26 +314,6 @@ struct EngineOps {
     GwResult (*set_source_options)(EngineConn *conn, const char *json) GW_MUST_CHECK;
     GwResult (*split_table)(EngineConn *conn, const TableDef *t, int nshards, KeyRange **ranges,
                             int *nranges) GW_MUST_CHECK;
-    /* Drops the stream snapshot_create made under this name, if any. */
-    GwResult (*drop_stream)(EngineConn *conn, const char *slot) GW_MUST_CHECK;
-    /*
-     * Optional (NULL: the engine keeps no log for godwit).  The replication
-     * slots of this server whose names godwit makes, with the log each keeps;
-     * the caller frees them with slot_info_free and the array.
-     */
-    GwResult (*list_slots)(EngineConn *conn, SlotInfo **out, size_t *n) GW_MUST_CHECK;
-    /*
-     * Optional.  What ps's slot, read through ps's publications, still holds
-     * of transactions that commit at or after `after` (the stream's
-     * checkpoint) and that no godwit stream wrote: nothing is consumed, and
-     * the slot must not be in use.  A slot that does not exist holds nothing.
-     */
-    GwResult (*stream_pending)(EngineConn *conn, const PhaseState *ps, StreamPos after,
-                               PendingChanges *out) GW_MUST_CHECK;
-    /* Optional (NULL: nothing to remove).  Removes the replication origin apply_setup made for stream, if any. */
-    GwResult (*drop_origin)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
-    /* Optional.  Removes the stream's checkpoint, if any. */
-    GwResult (*checkpoint_delete)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
     GwResult (*copy_out_begin)(EngineConn *conn, const TableDef *t, const KeyRange *range,
                                const char *predicate_sql, CopyFormat fmt) GW_MUST_CHECK;
     /* Returns GW_OK with *len > 0 for a chunk, *len == 0 at the end. *buf is
@@ -388,8 +332,38 @@ struct EngineOps {
      * looked up.
      */
     bool (*orders_like_bytes)(EngineConn *conn, const TableDef *t, size_t col);
+    /*
+     * A stable string naming the source database (the same whatever URL
+     * reaches it), as the migration a target records names it
+     * (flow/migration.h); caller frees.
+     */
+    GwResult (*source_identity)(EngineConn *conn, char **identity) GW_MUST_CHECK;
+} SourceOps;
 
-    /* Change stream (source side). */
+/*
+ * The change stream read from a database (replicate's source, failback's
+ * target), its positions, and the slots and feeds that keep it.
+ * Optional (NULL: see each one): list_slots, stream_pending, stream_exists,
+ * changefeed_cursor, changefeed_create; the others are required
+ * (engine_connect checks them).
+ */
+typedef struct StreamOps {
+    /* Drops the stream snapshot_create made under this name, if any. */
+    GwResult (*drop_stream)(EngineConn *conn, const char *slot) GW_MUST_CHECK;
+    /*
+     * Optional (NULL: the engine keeps no log for godwit).  The replication
+     * slots of this server whose names godwit makes, with the log each keeps;
+     * the caller frees them with slot_info_free and the array.
+     */
+    GwResult (*list_slots)(EngineConn *conn, SlotInfo **out, size_t *n) GW_MUST_CHECK;
+    /*
+     * Optional.  What ps's slot, read through ps's publications, still holds
+     * of transactions that commit at or after `after` (the stream's
+     * checkpoint) and that no godwit stream wrote: nothing is consumed, and
+     * the slot must not be in use.  A slot that does not exist holds nothing.
+     */
+    GwResult (*stream_pending)(EngineConn *conn, const PhaseState *ps, StreamPos after,
+                               PendingChanges *out) GW_MUST_CHECK;
     GwResult (*stream_open)(EngineConn *conn, const PhaseState *ps, StreamPos start, ChangeStream **out) GW_MUST_CHECK;
     GwResult (*stream_next)(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change) GW_MUST_CHECK;
     /* Tells the source what the target has durably applied; may ask it to answer at once. */
@@ -403,8 +377,27 @@ struct EngineOps {
     GwResult (*current_pos)(EngineConn *conn, StreamPos *out) GW_MUST_CHECK;
     int (*parse_pos)(const char *text, StreamPos *out);
     void (*format_pos)(StreamPos pos, char *buf, size_t len);
+    /*
+     * Failback from CockroachDB through a changefeed webhook (DESIGN.md,
+     * "CockroachDB specifics").  Optional: NULL means this engine cannot take
+     * that role.  Reader side (the migration's target): a changefeed cursor
+     * for now, *exact false when the engine has no HLC clock and the cursor
+     * is only made from its wall clock (a stand-in in tests); and running the
+     * CREATE CHANGEFEED statement, returning its job id.
+     */
+    GwResult (*changefeed_cursor)(EngineConn *conn, Hlc *now, bool *exact) GW_MUST_CHECK;
+    GwResult (*changefeed_create)(EngineConn *conn, const char *sql, char **job_id) GW_MUST_CHECK;
+    /* Optional: whether the source's database has a stream (slot) of that name; NULL: no named streams. */
+    GwResult (*stream_exists)(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
+} StreamOps;
 
-    /* Target side. */
+/*
+ * Loading a database: its schema, bulk copy in, constraints, indexes and
+ * sequences.  Every engine that can be a fetch's target fills it.
+ * Optional (NULL: see each one): advance_sequences; the others are required
+ * (engine_connect checks them).
+ */
+typedef struct TargetOps {
     bool (*can_copy_binary)(EngineConn *conn, const Catalog *cat, const TableDef *t);
     GwResult (*check_types)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
     /* See SchemaPrep. */
@@ -422,12 +415,40 @@ struct EngineOps {
      * inserted values by itself (MySQL's AUTO_INCREMENT).
      */
     GwResult (*advance_sequences)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+} TargetOps;
 
+/*
+ * Writing a stream's changes into a database (replicate's target,
+ * failback's source), exactly once with its checkpoint; the lock that
+ * makes one process its runner; and the fence that lets only godwit's
+ * appliers write a phase's rows.
+ * Optional (NULL: see each one): apply_commit_send, apply_collect,
+ * checkpoint_delete, drop_origin, runner_lock, runner_held, runner_end_holder,
+ * runner_unlock; the others are required (engine_connect checks them).
+ */
+typedef struct ApplyOps {
     /*
-     * Applying changes: changes accumulate in one open target transaction;
-     * apply_commit writes the stream's checkpoint in that same transaction
-     * and commits (DESIGN.md, "Exactly-once apply").
+     * Optional, all four or none (NULL: the engine cannot tell, and nothing
+     * stops a second runner).  The lock that makes one process the only
+     * runner of a stream written to this database (flow/runner_lock.c), held
+     * by a session of its own until runner_unlock or the session's end.
+     * runner_lock tries to take it without waiting; once taken it records
+     * me (host, pid) in _godwit.runners, else *holder says who holds it.
+     * runner_unlock removes that record and lets go.  runner_held: whether
+     * this session still holds it.  runner_end_holder ends the session
+     * holding it if that is still `session` (a dead runner's).
+     * end_stale_sessions never ends a session holding a runner lock: only
+     * the lock's taker may, knowing its runner is dead.
      */
+    GwResult (*runner_lock)(EngineConn *conn, const char *stream, const RunnerInfo *me, bool *taken,
+                            RunnerInfo *holder) GW_MUST_CHECK;
+    GwResult (*runner_held)(EngineConn *conn, const char *stream, bool *held) GW_MUST_CHECK;
+    GwResult (*runner_end_holder)(EngineConn *conn, const char *stream, long long session) GW_MUST_CHECK;
+    GwResult (*runner_unlock)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+    /* Optional (NULL: nothing to remove).  Removes the replication origin apply_setup made for stream, if any. */
+    GwResult (*drop_origin)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+    /* Optional.  Removes the stream's checkpoint, if any. */
+    GwResult (*checkpoint_delete)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
     /*
      * Prepares a connection to apply a stream: durable commits, and its writes
      * tagged so that no change stream of this target reads them back (DESIGN.md,
@@ -450,8 +471,25 @@ struct EngineOps {
     GwResult (*apply_collect)(EngineConn *conn, bool wait, unsigned long long *completed) GW_MUST_CHECK;
     void (*apply_abort)(EngineConn *conn);
     GwResult (*checkpoint_get)(EngineConn *conn, const char *stream, char **position, bool *found) GW_MUST_CHECK;
+    /*
+     * The write fence of a phase (cutover on the source, rollback on the
+     * target): triggers that refuse every write of a row matching the
+     * table's predicate (every row when it has none), old or new, from any
+     * session but godwit's appliers; the message names the phase.
+     * fence_install puts them on every table at once (or on none);
+     * fence_remove takes away every fence of the phase, if any.
+     */
+    GwResult (*fence_install)(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables,
+                              size_t n) GW_MUST_CHECK;
+    GwResult (*fence_remove)(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
+} ApplyOps;
 
-    /* State (DESIGN.md, "State"). */
+/*
+ * godwit's state kept in a database (DESIGN.md, "State"): phases, shards,
+ * events, and the migration a target records.
+ * Every operation is required (engine_connect checks them).
+ */
+typedef struct StateOps {
     GwResult (*state_init)(EngineConn *conn) GW_MUST_CHECK;
     GwResult (*state_get_phase)(EngineConn *conn, const char *phase, PhaseState *out, bool *found) GW_MUST_CHECK;
     GwResult (*state_put_phase)(EngineConn *conn, const PhaseState *ps) GW_MUST_CHECK;
@@ -464,17 +502,24 @@ struct EngineOps {
                                 const char *detail_json) GW_MUST_CHECK;
     /* Every phase with its fetch progress, streams and last events, as JSON; *found false without state. */
     GwResult (*state_report)(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;
-
     /*
-     * Failback from CockroachDB through a changefeed webhook (DESIGN.md,
-     * "CockroachDB specifics").  Optional: NULL means this engine cannot take
-     * that role.  Reader side (the migration's target): a changefeed cursor
-     * for now, *exact false when the engine has no HLC clock and the cursor
-     * is only made from its wall clock (a stand-in in tests); and running the
-     * CREATE CHANGEFEED statement, returning its job id.
+     * The migration a target records (flow/migration.h).  migration_get: the
+     * target's record, or *found false; *legacy_phases (caller frees, NULL if
+     * none) lists, comma separated, the phases an earlier godwit version
+     * recorded without a migration.  It creates nothing.  migration_put
+     * records m unless a record exists; either way *stored is what the target
+     * holds after.
      */
-    GwResult (*changefeed_cursor)(EngineConn *conn, Hlc *now, bool *exact) GW_MUST_CHECK;
-    GwResult (*changefeed_create)(EngineConn *conn, const char *sql, char **job_id) GW_MUST_CHECK;
+    GwResult (*migration_get)(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy_phases) GW_MUST_CHECK;
+    GwResult (*migration_put)(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
+} StateOps;
+
+/*
+ * The staging tables of a failback through a changefeed webhook, on the
+ * migration's source (DESIGN.md, "CockroachDB specifics").
+ * Every operation is required (engine_connect checks them).
+ */
+typedef struct StagingOps {
     /*
      * Writer side (the migration's source), in its _godwit state: staged
      * changes and resolved timestamps per phase.  staging_put stores a batch
@@ -501,38 +546,51 @@ struct EngineOps {
      * go exactly when their checkpoint is written.
      */
     GwResult (*staging_discard)(EngineConn *conn, const char *phase, Hlc upto) GW_MUST_CHECK;
+} StagingOps;
 
+struct EngineOps {
+    const char *name;
+    /* What flow/ asks of an engine, instead of which engine it is. */
     /*
-     * The write fence of a phase (cutover on the source, rollback on the
-     * target): triggers that refuse every write of a row matching the
-     * table's predicate (every row when it has none), old or new, from any
-     * session but godwit's appliers; the message names the phase.
-     * fence_install puts them on every table at once (or on none);
-     * fence_remove takes away every fence of the phase, if any.
+     * copy_out_begin writes PostgreSQL's binary COPY (COPY_FORMAT_BINARY);
+     * the target's can_copy_binary says whether it takes it for a table.
      */
-    GwResult (*fence_install)(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables,
-                              size_t n) GW_MUST_CHECK;
-    GwResult (*fence_remove)(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
+    bool copies_binary;
+    /*
+     * A failback from this engine, as the migration's target, comes through a
+     * changefeed to godwit's webhook (it has no failback slot of its own).
+     */
+    bool failback_by_changefeed;
+    GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
+    void (*close)(EngineConn *conn);
+    /*
+     * Ends other sessions carrying this endpoint's app_name.  After a kill -9,
+     * the server keeps running what the dead process had started (an index
+     * build, a slot creation) until it next talks to the client; a resumed
+     * run must not race those.
+     */
+    GwResult (*end_stale_sessions)(EngineConn *conn) GW_MUST_CHECK;
+    /* Optional: how many other sessions carry this application name (another godwit command running). */
+    GwResult (*count_sessions)(EngineConn *conn, const char *app_name, int *count) GW_MUST_CHECK;
+    /* Whether the last error on this connection may pass by itself (a restart, a lost connection). */
+    bool (*error_is_transient)(EngineConn *conn);
 
-    /*
-     * A stable string naming the source database (the same whatever URL
-     * reaches it), as the migration a target records names it
-     * (flow/migration.h); caller frees.
-     */
-    GwResult (*source_identity)(EngineConn *conn, char **identity) GW_MUST_CHECK;
-    /* Optional: whether the source's database has a stream (slot) of that name; NULL: no named streams. */
-    GwResult (*stream_exists)(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
-    /*
-     * The migration a target records (flow/migration.h).  migration_get: the
-     * target's record, or *found false; *legacy_phases (caller frees, NULL if
-     * none) lists, comma separated, the phases an earlier godwit version
-     * recorded without a migration.  It creates nothing.  migration_put
-     * records m unless a record exists; either way *stored is what the target
-     * holds after.
-     */
-    GwResult (*migration_get)(EngineConn *conn, MigrationRecord *out, bool *found, char **legacy_phases) GW_MUST_CHECK;
-    GwResult (*migration_put)(EngineConn *conn, const MigrationRecord *m, MigrationRecord *stored) GW_MUST_CHECK;
+    /* What the engine can be; NULL: it cannot take that role (see each group above). */
+    const SourceOps *source;
+    const StreamOps *stream;
+    const TargetOps *target;
+    const ApplyOps *apply;
+    const StateOps *state;
+    const StagingOps *staging;
 };
+
+/*
+ * Whether every group ops fills has its required operations; when not,
+ * *missing names the first one missing ("source.describe").
+ * engine_connect checks each connection's table once, so that callers
+ * test only a group, or an operation its group calls optional.
+ */
+bool engine_ops_complete(const EngineOps *ops, const char **missing);
 
 /* Picks the engine for a URL and connects; detects CockroachDB behind postgres://. */
 GwResult engine_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;

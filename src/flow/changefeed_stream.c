@@ -218,7 +218,7 @@ static GwResult
 read_page(ChangeStream *s)
 {
     free_rows(s);
-    GwResult rc = s->ops->staging_read(s->conn, s->staging_key, s->from, s->from_seq, s->upto, CHANGEFEED_PAGE,
+    GwResult rc = s->ops->staging->staging_read(s->conn, s->staging_key, s->from, s->from_seq, s->upto, CHANGEFEED_PAGE,
                                        &s->rows, &s->nrows);
     s->page_full = rc == GW_OK && s->nrows == CHANGEFEED_PAGE;
     if (rc == GW_OK && s->nrows > 0) {
@@ -235,7 +235,7 @@ begin_interval(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *ch)
     inbox_take_news(s->inbox);
     Hlc next;
     bool found;
-    GwResult rc = s->ops->staging_next_resolved(s->conn, s->staging_key, s->delivered, &next, &found);
+    GwResult rc = s->ops->staging->staging_next_resolved(s->conn, s->staging_key, s->delivered, &next, &found);
     if (rc)
         return rc;
     if (!found) {
@@ -304,7 +304,7 @@ bytes(ChangeStream *s)
 static GwResult
 seal(ChangeStream *s, EngineConn *writer, StreamPos upto)
 {
-    return s->ops->staging_discard(writer, s->staging_key, changefeed_hlc(upto));
+    return s->ops->staging->staging_discard(writer, s->staging_key, changefeed_hlc(upto));
 }
 
 static void
@@ -323,7 +323,7 @@ close_stream(ChangeStream *s)
     free(s);
 }
 
-const StreamOps changefeed_stream_ops = {
+const StreamReader changefeed_stream_reader = {
     .next = next,
     .confirm = confirm,
     .sent_pos = sent_pos,
@@ -360,7 +360,7 @@ changefeed_stream_open(const Endpoint *source, const char *staging_key, const ch
     GwResult rc = engine_connect(source, &s->conn);
     if (rc == GW_OK) {
         s->ops = s->conn->ops;
-        rc = s->ops->staging_init(s->conn);
+        rc = s->ops->staging->staging_init(s->conn);
     }
     *out = s;
     return rc;

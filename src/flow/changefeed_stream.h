@@ -9,7 +9,7 @@
  * sends R only once every change at or before it was acknowledged, so the
  * interval is complete.  Positions are the HLC (wall << 64 | logical).  The
  * staged rows and resolved timestamps at or before a checkpoint are removed
- * in the writer's transaction that writes it (StreamOps.seal): since both
+ * in the writer's transaction that writes it (StreamReader.seal): since both
  * live in the source's database, a crash re-applies nothing and loses
  * nothing.
  *
@@ -23,7 +23,7 @@
 
 #include "core/catalog.h"
 #include "core/hlc.h"
-#include "flow/stream_ops.h"
+#include "flow/stream_reader.h"
 
 /* --stop-when-caught-up: seconds without a request, everything resolved applied, before it stops. */
 #define CHANGEFEED_QUIET_SECONDS 2.0
@@ -52,7 +52,7 @@ bool changefeed_inbox_quiet(ChangefeedInbox *in);
 StreamPos changefeed_pos(Hlc h);
 Hlc changefeed_hlc(StreamPos pos);
 
-extern const StreamOps changefeed_stream_ops;
+extern const StreamReader changefeed_stream_reader;
 
 /*
  * Opens the stream of the staged changes under staging_key (phase_names_staging)

@@ -120,13 +120,13 @@ static GwResult
 fence(Cutover *c)
 {
     const EngineOps *ops = c->h.source->ops;
-    if (!ops->fence_install) {
+    if (!ops->apply) {
         log_error("source %s (%s): fencing is not supported; cut over without --fence", c->h.source_ep.redacted,
                   ops->name);
         return GW_ERR_USAGE;
     }
     c->fence_at = progress_now();
-    GwResult rc = ops->fence_install(c->h.source, &c->h.mp, c->h.fence, c->h.nfence);
+    GwResult rc = ops->apply->fence_install(c->h.source, &c->h.mp, c->h.fence, c->h.nfence);
     c->fenced = rc == GW_OK;
     if (rc == GW_OK)
         rc = handover_position(c->h.source, &c->fence_pos, c->fence_text, sizeof c->fence_text);
@@ -178,7 +178,7 @@ wait_quiet(Cutover *c)
         return rc;
     c->fence_at = result.last_phase_change;
     snprintf(c->fence_text, sizeof c->fence_text, "%s", result.applied);
-    if (c->h.source->ops->parse_pos(c->fence_text, &c->fence_pos) != 0) {
+    if (c->h.source->ops->stream->parse_pos(c->fence_text, &c->fence_pos) != 0) {
         log_error("phase '%s': invalid position '%s' at the quiet point", c->opts->phase, c->fence_text);
         return GW_ERR_INTERNAL;
     }
@@ -257,7 +257,7 @@ undo(Cutover *c, const char *step)
 {
     GwResult rc = GW_OK;
     if (c->fenced)
-        rc = c->h.source->ops->fence_remove(c->h.source, &c->h.mp);
+        rc = c->h.source->ops->apply->fence_remove(c->h.source, &c->h.mp);
     if (rc == GW_OK && c->status_changed)
         rc = handover_set_status(&c->h, PHASE_FETCHED, NULL);
     if (rc == GW_OK)
@@ -312,7 +312,7 @@ drop_forward_stream(Cutover *c)
 {
     const EngineOps *ops = c->h.source->ops;
     char *slot = phase_names_slot(&c->h.mp, false);
-    GwResult rc = ops->drop_stream ? ops->drop_stream(c->h.source, slot) : GW_OK;
+    GwResult rc = ops->stream ? ops->stream->drop_stream(c->h.source, slot) : GW_OK;
     if (rc != GW_OK)
         log_warn("phase '%s': could not drop the forward stream %s on the source; drop it by hand", c->opts->phase,
                  slot);

@@ -45,16 +45,16 @@ static GwResult
 create_failback_stream(EngineConn *target, const MigrationPhase *mp, const Catalog *cat, Snapshot *snap)
 {
     const EngineOps *ops = target->ops;
-    if (!ops->drop_stream || !ops->snapshot_create) {
+    if (!ops->stream || !ops->source) {
         log_error("target %s (%s): failback from it is not supported yet", target->endpoint->redacted, ops->name);
         return GW_ERR_USAGE;
     }
     char *name = phase_names_slot(mp, true);
-    GwResult rc = ops->drop_stream(target, name);
+    GwResult rc = ops->stream->drop_stream(target, name);
     if (rc == GW_OK)
-        rc = ops->snapshot_create(target, name, cat, SNAPSHOT_NEW_STREAM, snap);
+        rc = ops->source->snapshot_create(target, name, cat, SNAPSHOT_NEW_STREAM, snap);
     if (rc == GW_OK)
-        rc = ops->snapshot_release(target);
+        rc = ops->source->snapshot_release(target);
     free(name);
     return rc;
 }
@@ -70,13 +70,13 @@ record_prepared(EngineConn *target, PhaseState *phase, const Snapshot *snap)
     phase->failback_slot = gw_strdup(snap->slot);
     phase->failback_publications = gw_strdup(snap->publications);
     phase->failback_position = gw_strdup(snap->position);
-    rc = target->ops->state_put_phase(target, phase);
+    rc = target->ops->state->state_put_phase(target, phase);
     if (rc)
         return rc;
     json_t *detail = json_pack("{s:s, s:s}", "position", snap->position, "slot", snap->slot);
     char *text = json_dumps(detail, JSON_COMPACT);
     json_decref(detail);
-    rc = target->ops->state_add_event(target, phase->name, "failback_prepared", text);
+    rc = target->ops->state->state_add_event(target, phase->name, "failback_prepared", text);
     free(text);
     if (rc == GW_OK)
         log_info("phase '%s': failback prepared; the target's changes are kept from %s (stream %s)", phase->name,
@@ -113,7 +113,7 @@ static GwResult
 check_phase(Precheck *p)
 {
     bool found;
-    GwResult rc = p->target->ops->state_get_phase(p->target, p->opts->phase, &p->phase, &found);
+    GwResult rc = p->target->ops->state->state_get_phase(p->target, p->opts->phase, &p->phase, &found);
     if (rc)
         return rc;
     PhaseStatus st = found ? p->phase.status : PHASE_NONE;
@@ -152,8 +152,8 @@ connect_both(Precheck *p, bool *webhook)
     if (rc == GW_OK)
         rc = check_phase(p);
     /* The source keeps the failback stream's checkpoints (DESIGN.md, "State"). */
-    if (rc == GW_OK && p->source->ops->state_init)
-        rc = p->source->ops->state_init(p->source);
+    if (rc == GW_OK && p->source->ops->state)
+        rc = p->source->ops->state->state_init(p->source);
     return rc;
 }
 

@@ -116,7 +116,7 @@ load_token(const ReplicateOptions *opts, char **token, const char **source)
 GwResult
 failback_changefeed_check(const ReplicateOptions *opts, const EngineConn *source)
 {
-    if (!source->ops->staging_put) {
+    if (!source->ops->staging) {
         log_error("source %s (%s): failback through a changefeed is not supported yet for this source (PostgreSQL"
                   " only)", source->endpoint->redacted, source->ops->name);
         return GW_ERR_USAGE;
@@ -165,14 +165,14 @@ GwResult
 failback_changefeed_prepare(EngineConn *target, PhaseState *phase)
 {
     const EngineOps *ops = target->ops;
-    if (!ops->changefeed_cursor) {
+    if (!(ops->stream && ops->stream->changefeed_cursor)) {
         log_error("target %s (%s): failback through a changefeed needs CockroachDB", target->endpoint->redacted,
                   ops->name);
         return GW_ERR_USAGE;
     }
     Hlc cursor;
     bool exact;
-    GwResult rc = ops->changefeed_cursor(target, &cursor, &exact);
+    GwResult rc = ops->stream->changefeed_cursor(target, &cursor, &exact);
     if (rc)
         return rc;
     char text[HLC_TEXT_LEN];
@@ -187,13 +187,13 @@ failback_changefeed_prepare(EngineConn *target, PhaseState *phase)
     phase->failback_position = gw_strdup(text);
     free(phase->handoff_position);
     phase->handoff_position = NULL;
-    rc = ops->state_put_phase(target, phase);
+    rc = ops->state->state_put_phase(target, phase);
     if (rc)
         return rc;
     json_t *detail = json_pack("{s:s, s:s}", "position", text, "via", "changefeed");
     char *json = json_dumps(detail, JSON_COMPACT);
     json_decref(detail);
-    rc = ops->state_add_event(target, phase->name, "failback_prepared", json);
+    rc = ops->state->state_add_event(target, phase->name, "failback_prepared", json);
     free(json);
     if (rc == GW_OK)
         log_info("phase '%s': failback prepared; the changefeed sends the target's changes after %s", phase->name,
@@ -232,7 +232,7 @@ load_tables(Failback *f, EngineConn *source, const Catalog *stream_tables)
     selection_init(&tables);
     for (size_t i = 0; i < stream_tables->ntables; i++)
         selection_add_table(&tables, stream_tables->tables[i].schema, stream_tables->tables[i].name);
-    GwResult rc = source->ops->describe(source, &tables, &f->catalog);
+    GwResult rc = source->ops->source->describe(source, &tables, &f->catalog);
     selection_free(&tables);
     if (rc)
         return rc;
@@ -326,7 +326,8 @@ changefeed_statement(Failback *f, EngineConn *target, Hlc cursor)
         spec.token = f->token;
         char *sql = failback_changefeed_sql(&spec);
         char *job = NULL;
-        rc = target->ops->changefeed_create ? target->ops->changefeed_create(target, sql, &job) : GW_ERR_USAGE;
+        const StreamOps *so = target->ops->stream;
+        rc = so && so->changefeed_create ? so->changefeed_create(target, sql, &job) : GW_ERR_USAGE;
         if (rc == GW_OK)
             log_info("phase '%s': changefeed job %s created on target %s", f->phase, job, target->endpoint->redacted);
         free(job);
@@ -395,7 +396,8 @@ stage_rows(Failback *f, const ChangefeedMessage *m, char *why, size_t whylen)
         s->after = json_text(r->after);
         s->before = r->before ? json_text(r->before) : NULL;
     }
-    if (v == WEBHOOK_STAGED && n > 0 && f->stager->ops->staging_put(f->stager, f->staging_key, rows, n) != GW_OK)
+    const StagingOps *staging = f->stager->ops->staging;
+    if (v == WEBHOOK_STAGED && n > 0 && staging->staging_put(f->stager, f->staging_key, rows, n) != GW_OK)
         v = WEBHOOK_UNAVAILABLE;
     if (v == WEBHOOK_STAGED) {
         metrics_add(f->m_staged, (double) n);
@@ -415,7 +417,7 @@ deliver(void *ctx, const ChangefeedMessage *m, char *why, size_t whylen)
     if (!f->stager) {
         if (engine_connect(f->source_ep, &f->stager) != GW_OK)
             return WEBHOOK_UNAVAILABLE;
-        if (f->stager->ops->staging_init(f->stager) != GW_OK) {
+        if (f->stager->ops->staging->staging_init(f->stager) != GW_OK) {
             engine_close(f->stager);
             f->stager = NULL;
             return WEBHOOK_UNAVAILABLE;
@@ -427,7 +429,7 @@ deliver(void *ctx, const ChangefeedMessage *m, char *why, size_t whylen)
         /* At or before the checkpoint: applied already, nothing to record. */
         v = WEBHOOK_STAGED;
     } else if (m->is_resolved) {
-        v = f->stager->ops->staging_resolve(f->stager, f->staging_key, m->resolved) == GW_OK ? WEBHOOK_STAGED
+        v = f->stager->ops->staging->staging_resolve(f->stager, f->staging_key, m->resolved) == GW_OK ? WEBHOOK_STAGED
                                                                                     : WEBHOOK_UNAVAILABLE;
         if (v == WEBHOOK_STAGED) {
             changefeed_inbox_resolved(&f->inbox);
@@ -457,7 +459,7 @@ start(void *ctx, EngineConn *target, EngineConn *source, const PhaseState *phase
       StreamPos from)
 {
     Failback *f = ctx;
-    if (!source->ops->staging_put) {
+    if (!source->ops->staging) {
         log_error("source %s (%s): failback through a changefeed is not supported yet for this source (PostgreSQL"
                   " only)", source->endpoint->redacted, source->ops->name);
         return GW_ERR_USAGE;
@@ -465,7 +467,7 @@ start(void *ctx, EngineConn *target, EngineConn *source, const PhaseState *phase
     f->source_ep = source->endpoint;
     f->phase = phase->name;
     f->inbox.applied = changefeed_hlc(from);
-    GwResult rc = source->ops->staging_init(source);
+    GwResult rc = source->ops->staging->staging_init(source);
     if (rc == GW_OK)
         rc = load_tables(f, source, catalog);
     if (rc == GW_OK)
@@ -530,7 +532,7 @@ flow_failback_changefeed(const ReplicateOptions *opts)
         f.m_resolved = metrics_series("godwit_changefeed_resolved_seconds", "Wall time of the last resolved timestamp",
                                       METRIC_GAUGE, NULL, NULL);
         ReplicateFeed feed = {
-            .ctx = &f, .ops = &changefeed_stream_ops, .prepared = prepared, .start = start, .open = open_stream,
+            .ctx = &f, .ops = &changefeed_stream_reader, .prepared = prepared, .start = start, .open = open_stream,
             .caught_up = caught_up, .transient = changefeed_stream_transient, .stop = stop,
         };
         ReplicateOptions o = *opts;

@@ -55,7 +55,7 @@ connect_both(FetchRun *run)
         rc = engine_connect(&run->source_ep, &run->source);
     if (rc == GW_OK)
         rc = engine_connect(&run->target_ep, &run->target);
-    if (rc == GW_OK && !run->source->ops->snapshot_create) {
+    if (rc == GW_OK && !run->source->ops->source) {
         log_error("source %s: %s cannot be a fetch source", run->source_ep.redacted, run->source->ops->name);
         rc = GW_ERR_USAGE;
     }
@@ -69,10 +69,10 @@ static GwResult
 reset_phase(FetchRun *run)
 {
     char *slot = phase_names_slot(&run->mp, false);
-    GwResult rc = run->source->ops->drop_stream(run->source, slot);
+    GwResult rc = run->source->ops->stream->drop_stream(run->source, slot);
     free(slot);
     if (rc == GW_OK)
-        rc = run->target->ops->state_delete_phase(run->target, run->opts->phase);
+        rc = run->target->ops->state->state_delete_phase(run->target, run->opts->phase);
     return rc;
 }
 
@@ -131,7 +131,7 @@ decide_phase(FetchRun *run, const Catalog *cat, bool *done)
     PhaseState ps;
     bool found;
     *done = false;
-    GwResult rc = run->target->ops->state_get_phase(run->target, o->phase, &ps, &found);
+    GwResult rc = run->target->ops->state->state_get_phase(run->target, o->phase, &ps, &found);
     if (rc)
         return rc;
     if (found && handed_over(ps.status)) {
@@ -174,7 +174,7 @@ static GwResult
 describe_selection(FetchRun *run, Catalog *cat)
 {
     Selection *sel = &run->opts->selection;
-    GwResult rc = run->source->ops->describe(run->source, sel, cat);
+    GwResult rc = run->source->ops->source->describe(run->source, sel, cat);
     if (rc)
         return rc;
     const char *missing = selection_unmatched_include(sel);
@@ -189,7 +189,7 @@ describe_selection(FetchRun *run, Catalog *cat)
     rc = fetch_check_filters(sel, cat);
     if (rc)
         return rc;
-    return run->target->ops->check_types(run->target, cat);
+    return run->target->ops->target->check_types(run->target, cat);
 }
 
 /* Each row filter, by the source against the table's real columns (a literal of the wrong type). */
@@ -198,13 +198,15 @@ check_predicates(FetchRun *run, const Catalog *cat)
 {
     const Selection *sel = &run->opts->selection;
     EngineConn *src = run->source;
+    if (!src->ops->source || !src->ops->source->check_predicate)
+        return GW_OK;
     GwResult rc = GW_OK;
-    for (size_t i = 0; i < sel->nfilters && rc == GW_OK && src->ops->check_predicate; i++) {
+    for (size_t i = 0; i < sel->nfilters && rc == GW_OK; i++) {
         const RowFilter *f = &sel->filters[i];
         const TableDef *t = catalog_find_table(cat, f->schema, f->table);
-        char *sql = t ? src->ops->render_predicate(src, f->predicate) : NULL;
+        char *sql = t ? src->ops->source->render_predicate(src, f->predicate) : NULL;
         if (sql)
-            rc = src->ops->check_predicate(src, t, sql, f->text + strspn(f->text, " \t"));
+            rc = src->ops->source->check_predicate(src, t, sql, f->text + strspn(f->text, " \t"));
         free(sql);
     }
     return rc;
@@ -223,7 +225,7 @@ prepare_target(FetchRun *run, const Catalog *cat, bool check_only)
         .old_filters = run->old_filters,
         .check_only = check_only,
     };
-    return run->target->ops->prepare_schema(run->target, &prep);
+    return run->target->ops->target->prepare_schema(run->target, &prep);
 }
 
 /*
@@ -240,7 +242,7 @@ check_everything(FetchRun *run, const Catalog *cat)
     char *new_stream = o->stream && !o->resume && !run->reset ? phase_names_slot(&run->mp, false) : NULL;
     GwResult rc = check_predicates(run, cat);
     if (rc == GW_OK)
-        rc = run->source->ops->check_source(run->source, cat, o->stream, new_stream);
+        rc = run->source->ops->source->check_source(run->source, cat, o->stream, new_stream);
     free(new_stream);
     if (rc == GW_OK)
         rc = prepare_target(run, cat, true);
@@ -255,7 +257,7 @@ check_everything(FetchRun *run, const Catalog *cat)
 static GwResult
 start_phase(FetchRun *run, const Catalog *cat)
 {
-    GwResult rc = run->target->ops->state_init(run->target);
+    GwResult rc = run->target->ops->state->state_init(run->target);
     /* The first state written: a new migration is recorded with it (flow/migration.h). */
     if (rc == GW_OK)
         rc = migration_record(run->target, &run->migration);
@@ -313,7 +315,7 @@ static GwResult
 save_phase(FetchRun *run, PhaseStatus status)
 {
     GwResult rc = phase_state_move(&run->phase, status);
-    return rc ? rc : run->target->ops->state_put_phase(run->target, &run->phase);
+    return rc ? rc : run->target->ops->state->state_put_phase(run->target, &run->phase);
 }
 
 /*
@@ -347,7 +349,7 @@ take_snapshot(FetchRun *run, const Catalog *cat)
     FetchOptions *o = run->opts;
     SnapshotKind kind = !o->stream ? SNAPSHOT_PLAIN : o->resume ? SNAPSHOT_RESUME : SNAPSHOT_NEW_STREAM;
     char *slot = phase_names_slot(&run->mp, false);
-    GwResult rc = run->source->ops->snapshot_create(run->source, slot, cat, kind, &run->snapshot);
+    GwResult rc = run->source->ops->source->snapshot_create(run->source, slot, cat, kind, &run->snapshot);
     free(slot);
     if (rc == GW_OK)
         rc = join_snapshot(run);
@@ -376,7 +378,7 @@ copy_everything(FetchRun *run)
     rc = fetch_run_workers(run);
     progress_stop(&run->progress);
     if (rc == GW_OK)
-        rc = run->target->ops->finish_schema(run->target, &run->catalog);
+        rc = run->target->ops->target->finish_schema(run->target, &run->catalog);
     return rc;
 }
 
@@ -387,7 +389,7 @@ record_done(FetchRun *run)
     GwResult rc = save_phase(run, PHASE_FETCHED);
     if (rc == GW_OK) {
         char *detail = fetch_event_detail(run, seconds);
-        rc = run->target->ops->state_add_event(run->target, run->phase.name, "fetch", detail);
+        rc = run->target->ops->state->state_add_event(run->target, run->phase.name, "fetch", detail);
         free(detail);
     }
     if (rc == GW_OK)
@@ -433,7 +435,7 @@ fetch_steps(FetchRun *run)
     if (rc == GW_OK) {
         /* Described again inside the snapshot: what is copied is exactly what is described. */
         Selection *sel = &run->opts->selection;
-        rc = run->source->ops->describe(run->source, sel, &run->catalog);
+        rc = run->source->ops->source->describe(run->source, sel, &run->catalog);
     }
     if (rc == GW_OK)
         rc = same_tables(run, &before);
@@ -454,7 +456,7 @@ shards_done(FetchRun *run)
     ShardProgress *shards = NULL;
     int n = 0;
     if (!run->target || !run->phase.name ||
-        run->target->ops->state_get_shards(run->target, run->phase.name, &shards, &n) != GW_OK)
+        run->target->ops->state->state_get_shards(run->target, run->phase.name, &shards, &n) != GW_OK)
         return NULL;
     int done = 0;
     for (int i = 0; i < n; i++) {
@@ -503,8 +505,8 @@ flow_fetch(FetchOptions *opts)
         log_warn("stream %s keeps the source's change log until this phase is resumed or dropped",
                  run.phase.slot);
 
-    if (run.source && run.source->ops->snapshot_release)
-        (void) run.source->ops->snapshot_release(run.source);
+    if (run.source && run.source->ops->source)
+        (void) run.source->ops->source->snapshot_release(run.source);
     for (int i = 0; i < run.nworkers; i++)
         engine_close(run.worker_sources[i]);
     free(run.worker_sources);

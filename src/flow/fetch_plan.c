@@ -71,8 +71,8 @@ fetch_plan_tables(FetchRun *run)
         ft->def = &run->catalog.tables[i];
         const RowFilter *f = selection_filter_for(&run->opts->selection, ft->def->schema, ft->def->name);
         if (f)
-            ft->predicate_sql = run->source->ops->render_predicate(run->source, f->predicate);
-        ft->format = binary_source && run->target->ops->can_copy_binary(run->target, &run->catalog, ft->def)
+            ft->predicate_sql = run->source->ops->source->render_predicate(run->source, f->predicate);
+        ft->format = binary_source && run->target->ops->target->can_copy_binary(run->target, &run->catalog, ft->def)
                          ? COPY_FORMAT_BINARY
                          : COPY_FORMAT_TEXT;
         ft->progress = &run->items[i];
@@ -146,7 +146,8 @@ plan_new_table(FetchRun *run, FetchTable *ft)
 {
     KeyRange *ranges;
     int n;
-    GwResult rc = run->source->ops->split_table(run->source, ft->def, shard_count_for(run, ft->def), &ranges, &n);
+    const SourceOps *so = run->source->ops->source;
+    GwResult rc = so->split_table(run->source, ft->def, shard_count_for(run, ft->def), &ranges, &n);
     if (rc)
         return rc;
     ShardProgress *states = gw_calloc((size_t) n, sizeof *states);
@@ -158,7 +159,7 @@ plan_new_table(FetchRun *run, FetchTable *ft)
         states[i].lower_json = keys_to_json(ranges[i].lower, ft->def->npk);
         states[i].upper_json = keys_to_json(ranges[i].upper, ft->def->npk);
     }
-    rc = run->target->ops->state_put_shards(run->target, run->phase.name, states, n);
+    rc = run->target->ops->state->state_put_shards(run->target, run->phase.name, states, n);
     for (int i = 0; i < n; i++) {
         if (rc == GW_OK) {
             states[i].snapshot_position = gw_strdup(run->snapshot.position);
@@ -234,7 +235,7 @@ fetch_plan_shards(FetchRun *run)
     int nrecorded = 0;
     GwResult rc = GW_OK;
     if (run->opts->resume)
-        rc = run->target->ops->state_get_shards(run->target, run->phase.name, &recorded, &nrecorded);
+        rc = run->target->ops->state->state_get_shards(run->target, run->phase.name, &recorded, &nrecorded);
     for (size_t i = 0; i < run->ntables && rc == GW_OK; i++) {
         FetchTable *ft = &run->tables[i];
         bool known = false;

@@ -6,7 +6,7 @@
  *    "unsigned_bigint": "numeric" | "int8", "zero_dates": "error" | "null"}
  *
  * The object is kept with the phase (PhaseState.source_options) and applied
- * to every source connection through EngineOps.set_source_options, so that
+ * to every source connection through SourceOps.set_source_options, so that
  * the fetch, a resumed fetch and `godwit replicate` convert every value the
  * same way.  A resumed fetch given none of the flags takes the phase's
  * options; given different ones, it is refused: the target's tables were
@@ -118,7 +118,7 @@ phase_options(FetchRun *run, char **out, bool *found)
 {
     PhaseState ps;
     *out = NULL;
-    GwResult rc = run->target->ops->state_get_phase(run->target, run->opts->phase, &ps, found);
+    GwResult rc = run->target->ops->state->state_get_phase(run->target, run->opts->phase, &ps, found);
     if (rc == GW_OK && *found && ps.source_options) {
         *out = ps.source_options;
         ps.source_options = NULL;
@@ -132,12 +132,12 @@ apply_options(FetchRun *run, EngineConn *conn)
 {
     if (!run->source_options)
         return GW_OK;
-    if (!conn->ops->set_source_options) {
+    if (!(conn->ops->source && conn->ops->source->set_source_options)) {
         log_error("--zero-dates, --unsigned-bigint and --type-map apply to MySQL/MariaDB sources only, not to %s",
                   run->source_ep.redacted);
         return GW_ERR_USAGE;
     }
-    return conn->ops->set_source_options(conn, run->source_options);
+    return conn->ops->source->set_source_options(conn, run->source_options);
 }
 
 GwResult

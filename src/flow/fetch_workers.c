@@ -48,24 +48,24 @@ copy_shard(Worker *w, FetchShard *shard)
 {
     FetchTable *ft = shard->table;
     const EngineOps *src = w->source->ops, *tgt = w->target->ops;
-    GwResult rc = src->copy_out_begin(w->source, ft->def, &shard->range, ft->predicate_sql, ft->format);
+    GwResult rc = src->source->copy_out_begin(w->source, ft->def, &shard->range, ft->predicate_sql, ft->format);
     if (rc)
         return rc;
-    rc = tgt->copy_in_begin(w->target, ft->def, ft->format);
+    rc = tgt->target->copy_in_begin(w->target, ft->def, ft->format);
     if (rc) {
-        src->copy_out_abort(w->source);
+        src->source->copy_out_abort(w->source);
         return rc;
     }
     int64_t bytes = 0, chunks = 0;
     for (;;) {
         const char *buf;
         int len;
-        rc = src->copy_out_next(w->source, &buf, &len);
+        rc = src->source->copy_out_next(w->source, &buf, &len);
         if (rc || len == 0)
             break;
-        rc = tgt->copy_in_put(w->target, buf, len);
+        rc = tgt->target->copy_in_put(w->target, buf, len);
         if (rc) {
-            src->copy_out_abort(w->source);
+            src->source->copy_out_abort(w->source);
             break;
         }
         bytes += len;
@@ -74,20 +74,20 @@ copy_shard(Worker *w, FetchShard *shard)
         atomic_fetch_add(&ft->progress->rows, 1);
         atomic_fetch_add(&ft->progress->bytes, len);
         if (run_stopping(w->run)) {
-            src->copy_out_abort(w->source);
+            src->source->copy_out_abort(w->source);
             rc = atomic_load(&w->run->failed) ? (GwResult) atomic_load(&w->run->failed) : GW_ERR_INTERNAL;
             break;
         }
     }
     shard->state.bytes = bytes;
     /* A session that took its own snapshot records that snapshot's position with the shard. */
-    const char *own = src->joined_position ? src->joined_position(w->source) : NULL;
+    const char *own = (src->source && src->source->joined_position) ? src->source->joined_position(w->source) : NULL;
     if (own) {
         free(shard->state.snapshot_position);
         shard->state.snapshot_position = gw_strdup(own);
     }
     int64_t rows = 0;
-    GwResult end = tgt->copy_in_end(w->target, w->run->phase.name, &shard->state, rc == GW_OK, &rows);
+    GwResult end = tgt->target->copy_in_end(w->target, w->run->phase.name, &shard->state, rc == GW_OK, &rows);
     if (rc == GW_OK)
         rc = end;
     if (rc == GW_OK) {
@@ -113,7 +113,7 @@ static GwResult
 finish_table(Worker *w, FetchTable *ft)
 {
     atomic_store(&ft->progress->state, PROGRESS_INDEXING);
-    GwResult rc = w->target->ops->finish_table(w->target, &w->run->catalog, ft->def);
+    GwResult rc = w->target->ops->target->finish_table(w->target, &w->run->catalog, ft->def);
     if (rc == GW_OK) {
         pthread_mutex_lock(&w->run->mu);
         ft->finished = progress_now();

@@ -62,7 +62,7 @@ warn_shared_sequence(const Handover *h, const SequenceDef *s)
 GwResult
 handover_advance_sequences(Handover *h, EngineConn *from, EngineConn *to)
 {
-    if (!to->ops->advance_sequences)
+    if (!(to->ops->target && to->ops->target->advance_sequences))
         return GW_OK;
     Selection sel;
     selection_init(&sel);
@@ -70,9 +70,9 @@ handover_advance_sequences(Handover *h, EngineConn *from, EngineConn *to)
         selection_add_table(&sel, h->tables.tables[i].schema, h->tables.tables[i].name);
     Catalog cat;
     catalog_init(&cat);
-    GwResult rc = from->ops->describe(from, &sel, &cat);
+    GwResult rc = from->ops->source->describe(from, &sel, &cat);
     if (rc == GW_OK)
-        rc = to->ops->advance_sequences(to, &cat);
+        rc = to->ops->target->advance_sequences(to, &cat);
     for (size_t i = 0; rc == GW_OK && i < cat.nsequences; i++)
         warn_shared_sequence(h, &cat.sequences[i]);
     if (rc == GW_OK && cat.nsequences > 0)
@@ -102,8 +102,8 @@ handover_open(Handover *h, const char *source_url, const char *target_url, const
     if (rc == GW_OK)
         rc = engine_connect(&h->source_ep, &h->source);
     /* The source's _godwit holds the fence's functions and failback's checkpoints. */
-    if (rc == GW_OK && h->source->ops->state_init)
-        rc = h->source->ops->state_init(h->source);
+    if (rc == GW_OK && h->source->ops->state)
+        rc = h->source->ops->state->state_init(h->source);
     if (rc == GW_OK)
         rc = load_phase(h);
     return rc;
@@ -130,13 +130,13 @@ handover_set_status(Handover *h, PhaseStatus status, const char *handoff_positio
         return rc;
     free(h->recorded.state.handoff_position);
     h->recorded.state.handoff_position = handoff_position ? gw_strdup(handoff_position) : NULL;
-    return h->target->ops->state_put_phase(h->target, &h->recorded.state);
+    return h->target->ops->state->state_put_phase(h->target, &h->recorded.state);
 }
 
 GwResult
 handover_unfence(Handover *h, EngineConn *fenced, PhaseStatus status)
 {
-    GwResult rc = fenced->ops->fence_remove ? fenced->ops->fence_remove(fenced, &h->mp) : GW_OK;
+    GwResult rc = fenced->ops->apply ? fenced->ops->apply->fence_remove(fenced, &h->mp) : GW_OK;
     return rc ? rc : handover_set_status(h, status, NULL);
 }
 
@@ -145,7 +145,7 @@ handover_event(Handover *h, const char *kind, json_t *detail)
 {
     char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     json_decref(detail);
-    GwResult rc = h->target->ops->state_add_event(h->target, h->phase, kind, text);
+    GwResult rc = h->target->ops->state->state_add_event(h->target, h->phase, kind, text);
     free(text);
     return rc;
 }
@@ -153,14 +153,14 @@ handover_event(Handover *h, const char *kind, json_t *detail)
 GwResult
 handover_position(EngineConn *conn, StreamPos *pos, char *text, size_t len)
 {
-    if (!conn->ops->current_pos) {
+    if (!conn->ops->stream) {
         log_error("%s %s (%s): cannot tell its current position", role_name(conn->role), conn->endpoint->redacted,
                   conn->ops->name);
         return GW_ERR_USAGE;
     }
-    GwResult rc = conn->ops->current_pos(conn, pos);
+    GwResult rc = conn->ops->stream->current_pos(conn, pos);
     if (rc == GW_OK)
-        conn->ops->format_pos(*pos, text, len);
+        conn->ops->stream->format_pos(*pos, text, len);
     return rc;
 }
 
@@ -180,8 +180,8 @@ checkpoint_pos(EngineConn *writer, const EngineOps *reader_ops, const char *stre
     char *text = NULL;
     bool found = false;
     *out = 0;
-    GwResult rc = writer->ops->checkpoint_get(writer, stream, &text, &found);
-    if (rc == GW_OK && found && reader_ops->parse_pos(text, out) != 0) {
+    GwResult rc = writer->ops->apply->checkpoint_get(writer, stream, &text, &found);
+    if (rc == GW_OK && found && reader_ops->stream->parse_pos(text, out) != 0) {
         log_error("%s %s: invalid checkpoint '%s' of stream %s", role_name(writer->role), writer->endpoint->redacted,
                   text, stream);
         rc = role_error(writer->role);
@@ -219,10 +219,10 @@ handover_wait(EngineConn *writer, const EngineOps *reader_ops, EngineConn *sessi
 static GwResult
 drop_origin(EngineConn *conn, const MigrationPhase *mp, bool failback)
 {
-    if (!conn->ops->drop_origin)
+    if (!(conn->ops->apply && conn->ops->apply->drop_origin))
         return GW_OK;
     char *stream = phase_names_stream(mp, failback);
-    GwResult rc = conn->ops->drop_origin(conn, stream);
+    GwResult rc = conn->ops->apply->drop_origin(conn, stream);
     free(stream);
     return rc;
 }
@@ -230,10 +230,10 @@ drop_origin(EngineConn *conn, const MigrationPhase *mp, bool failback)
 static GwResult
 drop_failback_checkpoint(EngineConn *source, const MigrationPhase *mp)
 {
-    if (!source->ops->checkpoint_delete)
+    if (!(source->ops->apply && source->ops->apply->checkpoint_delete))
         return GW_OK;
     char *stream = phase_names_stream(mp, true);
-    GwResult rc = source->ops->checkpoint_delete(source, stream);
+    GwResult rc = source->ops->apply->checkpoint_delete(source, stream);
     free(stream);
     return rc;
 }
@@ -242,10 +242,10 @@ drop_failback_checkpoint(EngineConn *source, const MigrationPhase *mp)
 static GwResult
 drop_stream(EngineConn *conn, const MigrationPhase *mp, bool failback)
 {
-    if (!conn->ops->drop_stream)
+    if (!conn->ops->stream)
         return GW_OK;
     char *slot = phase_names_slot(mp, failback);
-    GwResult rc = conn->ops->drop_stream(conn, slot);
+    GwResult rc = conn->ops->stream->drop_stream(conn, slot);
     free(slot);
     return rc;
 }

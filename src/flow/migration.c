@@ -55,7 +55,8 @@ refuse_legacy_slot(EngineConn *conn, const char *phase)
     phase_names_init(&old, NULL, phase);
     char *slot = phase_names_slot(&old, false);
     bool exists = false;
-    GwResult rc = conn->ops->stream_exists ? conn->ops->stream_exists(conn, slot, &exists) : GW_OK;
+    const StreamOps *so = conn->ops->stream;
+    GwResult rc = so && so->stream_exists ? so->stream_exists(conn, slot, &exists) : GW_OK;
     if (rc == GW_OK && exists) {
         log_error("source %s holds replication slot %s, made by an earlier godwit version for phase '%s': finish"
                   " that phase with that version, or drop the slot (SELECT pg_drop_replication_slot('%s')) and its"
@@ -73,12 +74,12 @@ read_source(const Endpoint *ep, const char *fetch_phase, char **identity)
 {
     EngineConn *conn = NULL;
     GwResult rc = engine_connect(ep, &conn);
-    if (rc == GW_OK && !conn->ops->source_identity) {
+    if (rc == GW_OK && !conn->ops->source) {
         log_error("source %s: %s cannot be a migration's source", ep->redacted, conn->ops->name);
         rc = GW_ERR_USAGE;
     }
     if (rc == GW_OK)
-        rc = conn->ops->source_identity(conn, identity);
+        rc = conn->ops->source->source_identity(conn, identity);
     if (rc == GW_OK && fetch_phase)
         rc = refuse_legacy_slot(conn, fetch_phase);
     engine_close(conn);
@@ -96,8 +97,8 @@ read_record(const Endpoint *ep, Migration *m)
     EngineConn *conn = NULL;
     char *legacy = NULL;
     GwResult rc = engine_connect(ep, &conn);
-    if (rc == GW_OK && conn->ops->migration_get)
-        rc = conn->ops->migration_get(conn, &m->rec, &m->recorded, &legacy);
+    if (rc == GW_OK && conn->ops->state)
+        rc = conn->ops->state->migration_get(conn, &m->rec, &m->recorded, &legacy);
     if (rc == GW_OK && legacy)
         rc = refuse_legacy(ep, legacy);
     free(legacy);
@@ -138,12 +139,12 @@ migration_record(EngineConn *target, Migration *m)
 {
     if (m->recorded)
         return GW_OK;
-    if (!target->ops->migration_put) {
+    if (!target->ops->state) {
         log_error("target %s: %s cannot be a migration's target", target->endpoint->redacted, target->ops->name);
         return GW_ERR_USAGE;
     }
     MigrationRecord stored;
-    GwResult rc = target->ops->migration_put(target, &m->rec, &stored);
+    GwResult rc = target->ops->state->migration_put(target, &m->rec, &stored);
     if (rc)
         return rc;
     if (strcmp(stored.id, m->rec.id) != 0 && strcmp(stored.source_identity, m->rec.source_identity) != 0) {

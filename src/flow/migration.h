@@ -4,7 +4,7 @@
  *
  * A migration is the pair (source database, target database).  The first
  * fetch into a target gives it an id (8 hex digits, random) and records it
- * on the target with the source's identity (EngineOps.source_identity) in
+ * on the target with the source's identity (SourceOps.source_identity) in
  * _godwit.migration.  Every name godwit derives outside the target's own
  * phase rows is keyed by that id and the phase (core/phase_names.h), so two
  * migrations never share a slot, origin, checkpoint, fence or session name,

@@ -163,7 +163,7 @@ typedef struct DataCheck {
 static GwResult
 count_where(DataCheck *d, const TableDef *t, const char *where, int64_t *n)
 {
-    return d->source->ops->count_rows(d->source, t->schema, t->name, where, n);
+    return d->source->ops->source->count_rows(d->source, t->schema, t->name, where, n);
 }
 
 /* Names each pair of phases that shares rows, with how many: the table's total was not zero. */
@@ -196,7 +196,7 @@ check_table_rows(DataCheck *d, const TableDef *t, const PlanTablePhase *phases, 
     strbuf_init(&any);
     strbuf_init(&preds);
     for (size_t i = 0; i < n; i++) {
-        sql[i] = d->source->ops->render_predicate(d->source, phases[i].filter->predicate);
+        sql[i] = d->source->ops->source->render_predicate(d->source, phases[i].filter->predicate);
         strbuf_appendf(&sum, "%s(CASE WHEN %s THEN 1 ELSE 0 END)", i ? " + " : "", sql[i]);
         strbuf_appendf(&any, "%sCOALESCE(%s, FALSE)", i ? " OR " : "", sql[i]);
         strbuf_appendf(&preds, "%s%s: %s", i ? "; " : "", phases[i].phase, phases[i].filter->text);
@@ -265,7 +265,7 @@ static GwResult
 check_rows(DataCheck *d, const Catalog *cat)
 {
     const Plan *plan = d->plan;
-    if (!d->source->ops->count_rows) {
+    if (!(d->source->ops->source && d->source->ops->source->count_rows)) {
         log_error("plan %s: source %s (%s) cannot count rows, which checking a plan's phases needs", plan->path,
                   d->source->endpoint->redacted, d->source->ops->name);
         return GW_ERR_USAGE;
@@ -312,7 +312,7 @@ flow_plan_check_source(const Plan *plan, EngineConn *source, bool allow_uncovere
     catalog_init(&cat);
     Selection all;
     selection_init(&all);
-    GwResult rc = source->ops->describe(source, &all, &cat);
+    GwResult rc = source->ops->source->describe(source, &all, &cat);
     selection_free(&all);
     if (rc == GW_OK)
         rc = check_where_keys(plan, &cat);
@@ -348,7 +348,7 @@ flow_plan_check_recorded(const Plan *plan, const char *phase, const char *target
     if (rc == GW_OK)
         rc = engine_connect(&ep, &target);
     if (rc == GW_OK)
-        rc = target->ops->state_get_phase(target, phase, &ps, &found);
+        rc = target->ops->state->state_get_phase(target, phase, &ps, &found);
     char why[1024];
     if (rc == GW_OK && found && !plan_phase_filters_match(ph, ps.filters, why, sizeof why)) {
         log_error("phase '%s' was fetched with other filters than plan %s gives it: %s; use the plan it was fetched"

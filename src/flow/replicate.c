@@ -76,13 +76,13 @@ load_tables(Replicator *r)
 {
     ShardProgress *shards = NULL;
     int nshards = 0;
-    GwResult rc = r->state->ops->state_get_shards(r->state, r->phase.name, &shards, &nshards);
+    GwResult rc = r->state->ops->state->state_get_shards(r->state, r->phase.name, &shards, &nshards);
     Selection phase_tables;
     selection_init(&phase_tables);
     for (int i = 0; rc == GW_OK && i < nshards; i++)
         selection_add_table(&phase_tables, shards[i].schema, shards[i].table);
     if (rc == GW_OK)
-        rc = r->wr->describe(r->writer, &phase_tables, &r->catalog);
+        rc = r->wr->source->describe(r->writer, &phase_tables, &r->catalog);
     selection_free(&phase_tables);
     catalog_mark_referenced(&r->catalog);
     r->tables = gw_calloc(r->catalog.ntables + 1, sizeof *r->tables);
@@ -160,7 +160,7 @@ static GwResult
 load_phase(Replicator *r)
 {
     bool found;
-    GwResult rc = r->state->ops->state_get_phase(r->state, r->opts->phase, &r->phase, &found);
+    GwResult rc = r->state->ops->state->state_get_phase(r->state, r->opts->phase, &r->phase, &found);
     if (rc)
         return rc;
     if (!phase_allows_stream(r, found))
@@ -185,7 +185,7 @@ load_start(Replicator *r)
 {
     char *pos = NULL;
     bool found;
-    GwResult rc = r->wr->checkpoint_get(r->writer, r->stream_name, &pos, &found);
+    GwResult rc = r->wr->apply->checkpoint_get(r->writer, r->stream_name, &pos, &found);
     if (rc)
         return rc;
     const char *first = r->opts->failback ? r->phase.failback_position : r->phase.snapshot_position;
@@ -219,14 +219,14 @@ connect_all(Replicator *r, bool first)
     r->rd = r->reader->ops;
     r->wr = r->writer->ops;
     r->state = r->opts->failback ? r->reader : r->writer;
-    if ((!r->feed && !r->rd->stream_open) || !r->wr->apply_change) {
+    if ((!r->feed && !r->rd->stream) || !r->wr->apply) {
         log_error("%s cannot stream to %s", r->rd->name, r->wr->name);
         return GW_ERR_USAGE;
     }
     if (r->feed)
         r->so = *r->feed->ops;
     else
-        stream_ops_of_engine(r->rd, &r->so);
+        stream_reader_of_engine(r->rd, &r->so);
     /*
      * Under the runner lock (setup took it): what they end is a dead
      * runner's, never a live one's.  A feed's reader is not streamed from,
@@ -251,7 +251,7 @@ disconnect_all(Replicator *r, bool last)
         r->so.close(r->stream);
     r->stream = NULL;
     if (r->writer && r->group_open)
-        r->wr->apply_abort(r->writer);
+        r->wr->apply->apply_abort(r->writer);
     engine_close(r->writer);
     if (last)
         runner_lock_release(&r->lock);
@@ -323,18 +323,18 @@ setup(Replicator *r, bool first)
         rc = load_phase(r);
     /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too, both ways. */
     EngineConn *source = r->opts->failback ? r->writer : r->reader;
-    if (rc == GW_OK && r->phase.source_options && source->ops->set_source_options)
-        rc = source->ops->set_source_options(source, r->phase.source_options);
+    if (rc == GW_OK && r->phase.source_options && source->ops->source && source->ops->source->set_source_options)
+        rc = source->ops->source->set_source_options(source, r->phase.source_options);
     if (rc == GW_OK)
         rc = load_start(r);
     if (rc == GW_OK)
-        rc = r->wr->apply_setup(r->writer, r->stream_name);
+        rc = r->wr->apply->apply_setup(r->writer, r->stream_name);
     if (rc == GW_OK && r->feed && !r->feed_started) {
         rc = r->feed->start(r->feed->ctx, r->reader, r->writer, &r->phase, &r->catalog, r->start);
         r->feed_started = rc == GW_OK;
     }
     if (rc == GW_OK && first && r->opts->stop_when_caught_up && !r->feed) {
-        rc = r->rd->current_pos(r->reader, &r->goal);
+        rc = r->rd->stream->current_pos(r->reader, &r->goal);
         char goal[32];
         stream_loop_format_pos(r, r->goal, goal, sizeof goal);
         if (rc == GW_OK)
@@ -343,7 +343,7 @@ setup(Replicator *r, bool first)
     if (rc == GW_OK) {
         name_phase_tables(r);
         rc = r->feed ? r->feed->open(r->feed->ctx, &r->writer_ep, &r->phase, &r->catalog, r->start, &r->stream)
-                     : r->rd->stream_open(r->reader, &r->phase, r->start, &r->stream);
+                     : r->rd->stream->stream_open(r->reader, &r->phase, r->start, &r->stream);
     }
     return rc;
 }

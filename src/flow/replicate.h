@@ -15,7 +15,7 @@
 #include "core/catalog.h"
 #include "core/phase_status.h"
 #include "engine/engine.h"
-#include "flow/stream_ops.h"
+#include "flow/stream_reader.h"
 
 typedef struct ReplicateOptions {
     bool failback;          /* the failback stream: the target's changes into the source */
@@ -68,7 +68,7 @@ GwResult flow_replicate(const ReplicateOptions *opts) GW_MUST_CHECK;
  */
 typedef struct ReplicateFeed {
     void *ctx;
-    const StreamOps *ops;
+    const StreamReader *ops;
     /* Whether the phase's state lets the feed run; says why not. */
     bool (*prepared)(void *ctx, const PhaseState *phase, const char *target);
     /* Once, under the runner lock, the phase loaded and the writer connected, before the first stream opens. */

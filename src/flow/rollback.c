@@ -64,12 +64,12 @@ static GwResult
 fence_target(Rollback *b)
 {
     const EngineOps *ops = b->h.target->ops;
-    if (!ops->fence_install) {
+    if (!ops->apply) {
         log_error("target %s (%s): fencing is not supported, so rollback cannot stop the phase's writes there",
                   b->h.target_ep.redacted, ops->name);
         return GW_ERR_USAGE;
     }
-    GwResult rc = ops->fence_install(b->h.target, &b->h.mp, b->h.fence, b->h.nfence);
+    GwResult rc = ops->apply->fence_install(b->h.target, &b->h.mp, b->h.fence, b->h.nfence);
     b->fenced = rc == GW_OK;
     if (rc == GW_OK)
         rc = handover_position(b->h.target, &b->fence_pos, b->fence_text, sizeof b->fence_text);
@@ -109,7 +109,7 @@ undo(Rollback *b, const char *step)
 {
     GwResult rc = GW_OK;
     if (b->fenced)
-        rc = b->h.target->ops->fence_remove(b->h.target, &b->h.mp);
+        rc = b->h.target->ops->apply->fence_remove(b->h.target, &b->h.mp);
     if (rc == GW_OK && b->status_changed)
         rc = handover_set_status(&b->h, PHASE_FAILBACK, NULL);
     if (rc == GW_OK)
@@ -146,7 +146,7 @@ flow_rollback(const RollbackOptions *opts)
     }
     if (rc == GW_OK) {
         step = "lifting the source's fence";
-        rc = b.h.source->ops->fence_remove ? b.h.source->ops->fence_remove(b.h.source, &b.h.mp) : GW_OK;
+        rc = b.h.source->ops->apply ? b.h.source->ops->apply->fence_remove(b.h.source, &b.h.mp) : GW_OK;
     }
     if (rc == GW_OK) {
         step = "recording the rollback";
@@ -191,9 +191,9 @@ failback_applied(Handover *h, StreamPos *at)
 {
     char *stream = phase_names_stream(&h->mp, true), *pos = NULL;
     bool found = false;
-    GwResult rc = h->source->ops->checkpoint_get(h->source, stream, &pos, &found);
+    GwResult rc = h->source->ops->apply->checkpoint_get(h->source, stream, &pos, &found);
     const char *text = found ? pos : h->recorded.state.failback_position;
-    if (rc == GW_OK && (!text || h->target->ops->parse_pos(text, at) != 0)) {
+    if (rc == GW_OK && (!text || h->target->ops->stream->parse_pos(text, at) != 0)) {
         log_error("phase '%s': invalid failback position '%s' (%s)", h->phase, text ? text : "",
                   found ? "its checkpoint on the source" : "recorded on the target");
         rc = found ? GW_ERR_SOURCE : GW_ERR_TARGET;
@@ -215,12 +215,12 @@ unapplied_changes(Handover *h, PendingChanges *out)
 {
     memset(out, 0, sizeof *out);
     const EngineOps *ops = h->target->ops;
-    if (!h->recorded.state.failback_slot || !ops->stream_pending)
+    if (!h->recorded.state.failback_slot || !(ops->stream && ops->stream->stream_pending))
         return GW_OK;
     StreamPos at = 0;
     GwResult rc = failback_applied(h, &at);
     PhaseState ps = {.slot = h->recorded.state.failback_slot, .publications = h->recorded.state.failback_publications};
-    return rc ? rc : ops->stream_pending(h->target, &ps, at, out);
+    return rc ? rc : ops->stream->stream_pending(h->target, &ps, at, out);
 }
 
 static GwResult
@@ -302,10 +302,10 @@ flow_finish(const RollbackOptions *opts)
         rc = refuse_or_discard(&h, opts, &pending);
     if (rc == GW_OK)
         rc = handover_remove_streams(&h);
-    if (rc == GW_OK && h.source->ops->fence_remove)
-        rc = h.source->ops->fence_remove(h.source, &h.mp);
-    if (rc == GW_OK && h.target->ops->fence_remove)
-        rc = h.target->ops->fence_remove(h.target, &h.mp);
+    if (rc == GW_OK && h.source->ops->apply)
+        rc = h.source->ops->apply->fence_remove(h.source, &h.mp);
+    if (rc == GW_OK && h.target->ops->apply)
+        rc = h.target->ops->apply->fence_remove(h.target, &h.mp);
     if (rc == GW_OK)
         rc = handover_set_status(&h, PHASE_FINISHED, NULL);
     if (rc == GW_OK)

@@ -1,6 +1,6 @@
 /*
  * runner_lock.c: one runner per stream (see runner_lock.h), engine-neutral:
- * the engines hold the lock (EngineOps.runner_lock) and record host and pid
+ * the engines hold the lock (ApplyOps.runner_lock) and record host and pid
  * with it; this file decides whether a holder is alive.
  *
  * A holder recorded on this host whose process is gone (kill -9) still has
@@ -89,7 +89,7 @@ take(RunnerLock *l)
     long long ended = 0;
     for (;;) {
         bool taken = false;
-        GwResult rc = ops->runner_lock(l->conn, l->stream, &me, &taken, &h);
+        GwResult rc = ops->apply->runner_lock(l->conn, l->stream, &me, &taken, &h);
         if (rc || taken)
             return rc;
         /* A holder records itself right after taking the lock: one that has not may be just starting, or dead. */
@@ -103,7 +103,7 @@ take(RunnerLock *l)
                      " ending its session",
                      l->phase, l->what, role_name(l->ep->role), l->ep->redacted, h.host, h.pid, h.since,
                      h.pid == me.pid ? "this process, whose lock session was lost" : "gone");
-            rc = ops->runner_end_holder(l->conn, l->stream, h.session);
+            rc = ops->apply->runner_end_holder(l->conn, l->stream, h.session);
             if (rc)
                 return rc;
             ended = h.session;
@@ -122,7 +122,7 @@ static bool
 still_held(RunnerLock *l)
 {
     bool held = false;
-    if (l->conn->ops->runner_held(l->conn, l->stream, &held) != GW_OK || !held) {
+    if (l->conn->ops->apply->runner_held(l->conn, l->stream, &held) != GW_OK || !held) {
         log_warn("phase '%s': the lock of its %s on %s %s was lost with its connection; taking it again", l->phase,
                  l->what, role_name(l->ep->role), l->ep->redacted);
         return false;
@@ -134,12 +134,12 @@ GwResult
 runner_lock_hold(RunnerLock *l)
 {
     l->transient = false;
-    if (l->conn && (!l->conn->ops->runner_held || still_held(l)))
+    if (l->conn && (!(l->conn->ops->apply && l->conn->ops->apply->runner_held) || still_held(l)))
         return GW_OK;
     engine_close(l->conn);
     l->conn = NULL;
     GwResult rc = engine_connect(l->ep, &l->conn);
-    if (rc == GW_OK && l->conn->ops->runner_lock)
+    if (rc == GW_OK && l->conn->ops->apply && l->conn->ops->apply->runner_lock)
         rc = take(l);
     if (rc == GW_OK) {
         l->was_held = true;
@@ -157,7 +157,8 @@ runner_lock_release(RunnerLock *l)
     if (!l->conn)
         return;
     /* Closing the session lets go too: a failure here changes nothing. */
-    if (l->conn->ops->runner_unlock && l->conn->ops->runner_unlock(l->conn, l->stream) != GW_OK)
+    const ApplyOps *ao = l->conn->ops->apply;
+    if (ao && ao->runner_unlock && ao->runner_unlock(l->conn, l->stream) != GW_OK)
         log_debug("phase '%s': could not remove the record of its %s runner", l->phase, l->what);
     engine_close(l->conn);
     l->conn = NULL;

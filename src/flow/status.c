@@ -134,13 +134,13 @@ add_failback_streams(json_t *root, EngineConn *conn, const char *migration_id)
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(root, "phases"), i, p) {
-        if (rc || !phase_status_streams_failback(status_of(p)) || !conn->ops->checkpoint_get)
+        if (rc || !phase_status_streams_failback(status_of(p)) || !conn->ops->apply)
             continue;
         MigrationPhase mp;
         phase_names_init(&mp, migration_id, str(p, "name"));
         char *stream = phase_names_stream(&mp, true), *pos = NULL;
         bool found = false;
-        rc = conn->ops->checkpoint_get(conn, stream, &pos, &found);
+        rc = conn->ops->apply->checkpoint_get(conn, stream, &pos, &found);
         json_t *streams = json_object_get(p, "streams");
         if (rc == GW_OK && json_is_array(streams))
             json_array_append_new(streams, json_pack("{s:s, s:s, s:s}", "direction", "failback", "stream", stream,
@@ -161,9 +161,9 @@ static void
 add_lag(json_t *root, EngineConn *target, EngineConn *source)
 {
     StreamPos at_target = 0, at_source = 0;
-    if (target->ops->current_pos && target->ops->current_pos(target, &at_target) != GW_OK)
+    if (target->ops->stream && target->ops->stream->current_pos(target, &at_target) != GW_OK)
         at_target = 0;
-    if (source && source->ops->current_pos && source->ops->current_pos(source, &at_source) != GW_OK)
+    if (source && source->ops->stream && source->ops->stream->current_pos(source, &at_source) != GW_OK)
         at_source = 0;
     size_t i, j;
     json_t *p, *s;
@@ -175,7 +175,7 @@ add_lag(json_t *root, EngineConn *target, EngineConn *source)
             bool active = failback ? failback_on : forward_on;
             EngineConn *reader = failback ? target : source;
             StreamPos head = failback ? at_target : at_source, pos;
-            if (!active || !reader || !head || reader->ops->parse_pos(str(s, "position"), &pos) != 0)
+            if (!active || !reader || !head || reader->ops->stream->parse_pos(str(s, "position"), &pos) != 0)
                 continue;
             json_object_set_new(s, "lag_bytes", json_integer(head > pos ? (json_int_t) (head - pos) : 0));
         }
@@ -209,11 +209,11 @@ slot_user(json_t *root, const char *slot, bool on_target)
 static GwResult
 add_slots(json_t *root, EngineConn *conn, bool on_target, const char *migration_id)
 {
-    if (!conn->ops->list_slots)
+    if (!(conn->ops->stream && conn->ops->stream->list_slots))
         return GW_OK;
     SlotInfo *slots = NULL;
     size_t n = 0;
-    GwResult rc = conn->ops->list_slots(conn, &slots, &n);
+    GwResult rc = conn->ops->stream->list_slots(conn, &slots, &n);
     json_t *list = json_object_get(root, "slots");
     if (!list) {
         list = json_array();
@@ -282,7 +282,7 @@ flow_status(const char *target_url, const char *source_url, bool json_output)
     if (rc == GW_OK)
         rc = engine_connect(&ep, &conn);
     if (rc == GW_OK)
-        rc = conn->ops->state_report(conn, &report, &found);
+        rc = conn->ops->state->state_report(conn, &report, &found);
     if (rc == GW_OK && !found) {
         log_error("target %s has no godwit state (schema _godwit): no fetch has run against it", ep.redacted);
         rc = GW_ERR_USAGE;

@@ -128,7 +128,7 @@ collect_commits(Replicator *r, bool wait)
     if (r->nin_flight == 0)
         return GW_OK;
     unsigned long long done = (unsigned long long) r->nin_flight;
-    GwResult rc = r->wr->apply_collect ? r->wr->apply_collect(r->writer, wait, &done) : GW_OK;
+    GwResult rc = r->wr->apply->apply_collect ? r->wr->apply->apply_collect(r->writer, wait, &done) : GW_OK;
     if (rc)
         return rc;
     int n = done < (unsigned long long) r->nin_flight ? (int) done : r->nin_flight;
@@ -164,11 +164,11 @@ commit_group(Replicator *r, bool wait)
     char pos[32];
     stream_loop_format_pos(r, r->group_pos, pos, sizeof pos);
     const char *text = r->group_pos_text[0] ? r->group_pos_text : pos;
-    bool send_only = r->wr->apply_commit_send && !wait && !r->stopping && r->nin_flight < MAX_IN_FLIGHT - 1;
+    bool send_only = r->wr->apply->apply_commit_send && !wait && !r->stopping && r->nin_flight < MAX_IN_FLIGHT - 1;
     GwResult rc = r->so.seal ? r->so.seal(r->stream, r->writer, r->group_pos) : GW_OK;
     if (rc == GW_OK)
-        rc = send_only ? r->wr->apply_commit_send(r->writer, r->stream_name, r->phase.name, text)
-                            : r->wr->apply_commit(r->writer, r->stream_name, r->phase.name, text);
+        rc = send_only ? r->wr->apply->apply_commit_send(r->writer, r->stream_name, r->phase.name, text)
+                            : r->wr->apply->apply_commit(r->writer, r->stream_name, r->phase.name, text);
     if (rc)
         return rc;
     r->in_flight[r->nin_flight++] = (InFlight) {.pos = r->group_pos, .group = true, .commit_time = r->group_commit_time};
@@ -243,7 +243,7 @@ apply_row_change(Replicator *r, const Change *ch)
     r->changes++;
     r->last_phase_change = r->now;
     metrics_add(rt->changes, 1);
-    return r->wr->apply_change(r->writer, &rewritten, rt->def);
+    return r->wr->apply->apply_change(r->writer, &rewritten, rt->def);
 }
 
 /*
@@ -274,12 +274,12 @@ apply_truncate(Replicator *r, const Change *ch)
         filtered.delete_guard = rt->predicate;
         r->group_changes++;
         r->changes++;
-        rc = r->wr->apply_change(r->writer, &filtered, rt->def);
+        rc = r->wr->apply->apply_change(r->writer, &filtered, rt->def);
     }
     if (rc == GW_OK && mine.nrels > 0) {
         r->group_changes++;
         r->changes++;
-        rc = r->wr->apply_change(r->writer, &mine, NULL);
+        rc = r->wr->apply->apply_change(r->writer, &mine, NULL);
     }
     free(rels);
     return rc;
@@ -432,7 +432,7 @@ watch_handoff(Replicator *r)
     PhaseState ps;
     bool found = false;
     if (rc == GW_OK)
-        rc = r->watch->ops->state_get_phase(r->watch, r->phase.name, &ps, &found);
+        rc = r->watch->ops->state->state_get_phase(r->watch, r->phase.name, &ps, &found);
     if (rc) {
         /* Not this stream's failure: it goes on, and looks again with a new connection next time. */
         log_warn("phase '%s': cannot read its status on target %s; trying again", r->phase.name, ep->redacted);
@@ -481,7 +481,7 @@ checkpoint_applied(Replicator *r)
     if (r->so.seal)
         rc = r->so.seal(r->stream, r->writer, at);
     if (rc == GW_OK)
-        rc = r->wr->apply_commit(r->writer, r->stream_name, r->phase.name, r->seen_text[0] ? r->seen_text : pos);
+        rc = r->wr->apply->apply_commit(r->writer, r->stream_name, r->phase.name, r->seen_text[0] ? r->seen_text : pos);
     if (rc)
         return rc;
     r->in_flight[r->nin_flight++] = (InFlight) {.pos = at};

@@ -16,10 +16,10 @@
 #include "engine/engine.h"
 #include "flow/replicate.h"
 #include "flow/runner_lock.h"
-#include "flow/stream_ops.h"
+#include "flow/stream_reader.h"
 #include "util/metrics.h"
 
-/* Most group commits sent and not yet known to be done (see EngineOps.apply_commit_send). */
+/* Most group commits sent and not yet known to be done (see ApplyOps.apply_commit_send). */
 #define MAX_IN_FLIGHT 64
 
 typedef struct ReplTable {
@@ -60,7 +60,7 @@ typedef struct Replicator {
     RunnerLock lock;            /* this process is the stream's only runner while it holds it (on the writer) */
     const EngineOps *rd;
     const EngineOps *wr;
-    StreamOps so;               /* the stream's: the reader's own log's, or the feed's */
+    StreamReader so;               /* the stream's: the reader's own log's, or the feed's */
     const ReplicateFeed *feed;  /* NULL: the reader's own log */
     bool feed_started;
     PhaseState phase;

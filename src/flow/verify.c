@@ -47,9 +47,9 @@ load_phase(Verifier *v)
 {
     GwResult rc = phase_load(v->target, v->opts->phase, &v->phase, &v->phase_found);
     const char *options = v->phase.state.source_options;
-    if (rc == GW_OK && options && v->source->ops->set_source_options) {
+    if (rc == GW_OK && options && v->source->ops->source && v->source->ops->source->set_source_options) {
         v->src_options = gw_strdup(options);
-        rc = v->source->ops->set_source_options(v->source, options);
+        rc = v->source->ops->source->set_source_options(v->source, options);
     }
     return rc;
 }
@@ -70,7 +70,7 @@ describe_both(Verifier *v)
     GwResult rc = load_phase(v);
     Selection *sel = v->phase_found ? &v->phase.tables : &v->opts->selection;
     if (rc == GW_OK)
-        rc = v->source->ops->describe(v->source, sel, &v->src_cat);
+        rc = v->source->ops->source->describe(v->source, sel, &v->src_cat);
     const char *missing = rc == GW_OK ? selection_unmatched_include(sel) : NULL;
     if (missing) {
         log_error("source %s: no table matches '%s'", v->source_ep.redacted, missing);
@@ -92,7 +92,7 @@ describe_both(Verifier *v)
         Selection *tsel = v->phase_found ? NULL : &v->opts->selection;
         Selection all;
         selection_init(&all);
-        rc = v->target->ops->describe(v->target, tsel ? tsel : &all, &v->tgt_cat);
+        rc = v->target->ops->source->describe(v->target, tsel ? tsel : &all, &v->tgt_cat);
         selection_free(&all);
     }
     return rc;
@@ -111,17 +111,17 @@ plan_method(Verifier *v, VTable *t)
 {
     const RowFilter *f = filter_for(v, t->src);
     if (f) {
-        t->src_pred = v->source->ops->render_predicate(v->source, f->predicate);
-        t->tgt_pred = v->target->ops->render_predicate(v->target, f->predicate);
+        t->src_pred = v->source->ops->source->render_predicate(v->source, f->predicate);
+        t->tgt_pred = v->target->ops->source->render_predicate(v->target, f->predicate);
     }
     if (t->method != VERIFY_MERGE)
         return;
     t->key_numeric = gw_calloc(t->src->npk + 1, sizeof *t->key_numeric);
     for (size_t i = 0; i < t->src->npk; i++) {
         const EngineOps *so = v->source->ops, *to = v->target->ops;
-        bool alike = so->orders_like_bytes && to->orders_like_bytes &&
-                     so->orders_like_bytes(v->source, t->src, t->src->pk[i]) &&
-                     to->orders_like_bytes(v->target, t->tgt, t->tgt->pk[i]);
+        bool alike = (so->source && so->source->orders_like_bytes) && (to->source && to->source->orders_like_bytes) &&
+                     so->source->orders_like_bytes(v->source, t->src, t->src->pk[i]) &&
+                     to->source->orders_like_bytes(v->target, t->tgt, t->tgt->pk[i]);
         if (!alike)
             t->method = VERIFY_LOOKUP;
         t->key_numeric[i] = value_class_of(t->tgt->columns[t->tgt->pk[i]].type_sql) == VALUE_CLASS_NUMERIC;
@@ -136,7 +136,7 @@ check_ops(const Verifier *v)
     const EngineConn *sides[2] = {v->source, v->target};
     for (int i = 0; i < 2; i++) {
         const EngineOps *o = sides[i]->ops;
-        if (!o->scan_begin || !o->snapshot_create || !o->snapshot_join || !o->split_table) {
+        if (!o->source) {
             log_error("%s %s: verify is not supported for %s", role_name(sides[i]->role),
                       sides[i]->endpoint->redacted, o->name);
             return GW_ERR_USAGE;
@@ -152,7 +152,7 @@ split(EngineConn *conn, const TableDef *t, int jobs, KeyRange **ranges, int *n)
     if (t->est_rows > 100000 && shards < jobs)
         shards = jobs;
     shards = shards < 1 ? 1 : shards > VERIFY_MAX_SHARDS ? VERIFY_MAX_SHARDS : shards;
-    return conn->ops->split_table(conn, t, (int) shards, ranges, n);
+    return conn->ops->source->split_table(conn, t, (int) shards, ranges, n);
 }
 
 static void
@@ -264,7 +264,7 @@ static GwResult
 take_side(EngineConn *main, EngineConn *const *sessions, int n, const char *phase, const Catalog *cat,
           Snapshot *snap)
 {
-    GwResult rc = main->ops->snapshot_create(main, phase, cat, SNAPSHOT_PLAIN, snap);
+    GwResult rc = main->ops->source->snapshot_create(main, phase, cat, SNAPSHOT_PLAIN, snap);
     return rc ? rc : snapshot_share(main, sessions, n, snap);
 }
 
@@ -276,7 +276,7 @@ open_snapshots(Verifier *v, Worker *workers, int n, Snapshot *ss, Snapshot *ts)
     for (int i = 0; i < n && rc == GW_OK; i++) {
         rc = engine_connect(&v->source_ep, &workers[i].src);
         if (rc == GW_OK && v->src_options)
-            rc = workers[i].src->ops->set_source_options(workers[i].src, v->src_options);
+            rc = workers[i].src->ops->source->set_source_options(workers[i].src, v->src_options);
         if (rc == GW_OK)
             rc = engine_connect(&v->target_ep, &workers[i].tgt);
     }
@@ -379,10 +379,10 @@ compare_rows(Verifier *v)
         engine_close(workers[i].tgt);
     }
     free(workers);
-    if (v->source->ops->snapshot_release)
-        (void) v->source->ops->snapshot_release(v->source);
-    if (v->target->ops->snapshot_release)
-        (void) v->target->ops->snapshot_release(v->target);
+    if (v->source->ops->source)
+        (void) v->source->ops->source->snapshot_release(v->source);
+    if (v->target->ops->source)
+        (void) v->target->ops->source->snapshot_release(v->target);
     snapshot_free(&ss);
     snapshot_free(&ts);
     return rc;
@@ -422,7 +422,7 @@ recheck_live(Verifier *v)
     EngineConn *src = NULL, *tgt = NULL;
     GwResult rc = engine_connect(&v->source_ep, &src);
     if (rc == GW_OK && v->src_options)
-        rc = src->ops->set_source_options(src, v->src_options);
+        rc = src->ops->source->set_source_options(src, v->src_options);
     if (rc == GW_OK)
         rc = engine_connect(&v->target_ep, &tgt);
     int64_t (*unkept)[3] = gw_calloc(v->ntables + 1, sizeof *unkept);
@@ -484,13 +484,13 @@ any_difference(const Verifier *v)
 static void
 record_result(Verifier *v)
 {
-    if (!v->phase_found || !v->target->ops->state_add_event)
+    if (!v->phase_found || !v->target->ops->state)
         return;
     EngineConn *conn = NULL;
     char *detail = verify_result_json(&v->opts->result);
     GwResult rc = engine_connect(&v->target_ep, &conn);
     if (rc == GW_OK)
-        rc = conn->ops->state_add_event(conn, v->opts->phase, "verify", detail);
+        rc = conn->ops->state->state_add_event(conn, v->opts->phase, "verify", detail);
     if (rc == GW_OK)
         log_debug("verify: result recorded in the target's _godwit.events (phase '%s')", v->opts->phase);
     engine_close(conn);

@@ -132,7 +132,7 @@ reader_next(RowReader *r, bool *got)
         }
         if (r->done)
             break;
-        GwResult rc = r->conn->ops->copy_out_next(r->conn, &r->chunk, &r->len);
+        GwResult rc = r->conn->ops->source->copy_out_next(r->conn, &r->chunk, &r->len);
         r->pos = 0;
         if (rc)
             return rc;
@@ -329,9 +329,9 @@ merge_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, doub
 {
     ScanRequest sr = {.range = &w->range, .predicate_sql = t->src_pred};
     ScanRequest tr = {.range = &w->range, .predicate_sql = t->tgt_pred};
-    GwResult rc = src->ops->scan_begin(src, t->src, &sr);
+    GwResult rc = src->ops->source->scan_begin(src, t->src, &sr);
     if (rc == GW_OK)
-        rc = tgt->ops->scan_begin(tgt, t->tgt, &tr);
+        rc = tgt->ops->source->scan_begin(tgt, t->tgt, &tr);
     if (rc)
         return rc;
     RowReader rs, rg;
@@ -341,8 +341,8 @@ merge_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, doub
     reader_free(&rs);
     reader_free(&rg);
     if (rc) {
-        src->ops->copy_out_abort(src);
-        tgt->ops->copy_out_abort(tgt);
+        src->ops->source->copy_out_abort(src);
+        tgt->ops->source->copy_out_abort(tgt);
     }
     return rc;
 }
@@ -356,7 +356,7 @@ static GwResult
 read_window(EngineConn *conn, const TableDef *def, const ScanRequest *req, long keep, StrBuf *lines, long *n,
             char ***next)
 {
-    GwResult rc = conn->ops->scan_begin(conn, def, req);
+    GwResult rc = conn->ops->source->scan_begin(conn, def, req);
     if (rc)
         return rc;
     RowReader r;
@@ -376,7 +376,7 @@ read_window(EngineConn *conn, const TableDef *def, const ScanRequest *req, long 
     }
     reader_free(&r);
     if (rc)
-        conn->ops->copy_out_abort(conn);
+        conn->ops->source->copy_out_abort(conn);
     return rc;
 }
 
@@ -405,7 +405,7 @@ verify_window(VTable *t, char **lower, long rows, EngineConn *src, EngineConn *t
     KeyRange bound = {.lower = lower, .upper = *next};
     ScanRequest tr = {.range = &bound, .predicate_sql = t->tgt_pred, .limit = nsrc + rows + 1};
     if (rc == GW_OK)
-        rc = tgt->ops->scan_begin(tgt, t->tgt, &tr);
+        rc = tgt->ops->source->scan_begin(tgt, t->tgt, &tr);
     if (rc == GW_OK) {
         RowReader rs, rg;
         reader_init(&rs, NULL);
@@ -417,7 +417,7 @@ verify_window(VTable *t, char **lower, long rows, EngineConn *src, EngineConn *t
         reader_free(&rs);
         reader_free(&rg);
         if (rc)
-            tgt->ops->copy_out_abort(tgt);
+            tgt->ops->source->copy_out_abort(tgt);
     }
     if (rc) {
         KeyRange owned = {.upper = *next};
@@ -509,7 +509,7 @@ key_values_free(char **values, size_t n)
 static GwResult
 read_all(EngineConn *conn, const TableDef *def, const ScanRequest *req, RowSet *out)
 {
-    GwResult rc = conn->ops->scan_begin(conn, def, req);
+    GwResult rc = conn->ops->source->scan_begin(conn, def, req);
     if (rc)
         return rc;
     RowReader r;
@@ -525,7 +525,7 @@ read_all(EngineConn *conn, const TableDef *def, const ScanRequest *req, RowSet *
     }
     reader_free(&r);
     if (rc)
-        conn->ops->copy_out_abort(conn);
+        conn->ops->source->copy_out_abort(conn);
     return rc;
 }
 
@@ -636,7 +636,7 @@ hash_side(VTable *t, EngineConn *conn, const TableDef *def, const char *pred, co
           int64_t *rows, uint64_t *hash)
 {
     ScanRequest req = {.predicate_sql = pred};
-    GwResult rc = conn->ops->scan_begin(conn, def, &req);
+    GwResult rc = conn->ops->source->scan_begin(conn, def, &req);
     if (rc)
         return rc;
     RowReader r;
@@ -657,7 +657,7 @@ hash_side(VTable *t, EngineConn *conn, const TableDef *def, const char *pred, co
     free(pick.lens);
     reader_free(&r);
     if (rc)
-        conn->ops->copy_out_abort(conn);
+        conn->ops->source->copy_out_abort(conn);
     return rc;
 }
 

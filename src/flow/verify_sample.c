@@ -97,7 +97,7 @@ plan_windows(VTable *t, EngineConn *src, long rows, KeyRange **ranges, int *n)
     TableDef def = *t->src;
     if (def.est_rows <= 0 && def.est_bytes > 0)
         def.est_rows = def.est_bytes / SAMPLE_GUESSED_ROW_BYTES + 1;
-    GwResult rc = src->ops->split_table(src, &def, want, ranges, n);
+    GwResult rc = src->ops->source->split_table(src, &def, want, ranges, n);
     if (rc == GW_OK && *n < 1) {
         free(*ranges);
         *ranges = gw_calloc(1, sizeof **ranges);

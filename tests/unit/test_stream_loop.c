@@ -166,7 +166,7 @@ fake_format_pos(StreamPos pos, char *buf, size_t len)
     snprintf(buf, len, "%llu", (unsigned long long) pos);
 }
 
-static const StreamOps fake_stream_ops = {
+static const StreamReader fake_stream_reader = {
     .next = fake_next, .confirm = fake_confirm, .sent_pos = fake_sent_pos, .bytes = fake_bytes,
     .close = fake_close, .parse_pos = fake_parse_pos, .format_pos = fake_format_pos,
 };
@@ -235,15 +235,16 @@ fake_apply_abort(EngineConn *conn)
     writer.aborts++;
 }
 
-static EngineOps sync_ops = {
-    .name = "fake", .apply_change = fake_apply_change, .apply_commit = fake_apply_commit,
-    .apply_abort = fake_apply_abort,
+static const ApplyOps sync_apply_ops = {
+    .apply_change = fake_apply_change, .apply_commit = fake_apply_commit, .apply_abort = fake_apply_abort,
 };
-static EngineOps pipelined_ops = {
-    .name = "fake", .apply_change = fake_apply_change, .apply_commit = fake_apply_commit,
+static const ApplyOps pipelined_apply_ops = {
+    .apply_change = fake_apply_change, .apply_commit = fake_apply_commit,
     .apply_commit_send = fake_apply_commit_send, .apply_collect = fake_apply_collect,
     .apply_abort = fake_apply_abort,
 };
+static const EngineOps sync_ops = {.name = "fake", .apply = &sync_apply_ops};
+static const EngineOps pipelined_ops = {.name = "fake", .apply = &pipelined_apply_ops};
 
 /* ------------------------------------------------------------------ the loop */
 
@@ -273,7 +274,7 @@ loop(const Step *steps, size_t nsteps, const EngineOps *ops, int group_changes, 
     r->opts = &fx.opts;
     r->wr = ops;
     r->writer = &writer.conn;
-    r->so = fake_stream_ops;
+    r->so = fake_stream_reader;
     r->stream = &fx.stream;
     r->stream_name = "s";
     r->phase.name = "p";

@@ -25,7 +25,7 @@ void mysql_apply_free(MyConn *c);
 GwResult mysql_state_ensure_checkpoints(MyConn *c) GW_MUST_CHECK;
 /* Appends the statement that records a stream's position (an upsert of its row). */
 void mysql_state_checkpoint_sql(StrBuf *sql, const char *stream, const char *phase, const char *position);
-/* EngineOps.checkpoint_get: no `_godwit` database or table is "not found", not an error. */
+/* ApplyOps.checkpoint_get: no `_godwit` database or table is "not found", not an error. */
 GwResult mysql_checkpoint_get(EngineConn *conn, const char *stream, char **position, bool *found) GW_MUST_CHECK;
 /* Removes the stream's checkpoint, if any (a phase whose failback is over). */
 GwResult mysql_checkpoint_delete(EngineConn *conn, const char *stream) GW_MUST_CHECK;

@@ -1,6 +1,6 @@
 /*
  * mysql_count.c: counting the rows of a table that match a predicate
- * (EngineOps.count_rows), for the checks of a plan's phases.
+ * (SourceOps.count_rows), for the checks of a plan's phases.
  *
  * Read-only: it must never write, because it runs before fetch has
  * created anything.

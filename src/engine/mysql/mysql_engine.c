@@ -95,21 +95,10 @@ mysql_format_pos_text(StreamPos pos, char *buf, size_t len)
     snprintf(buf, len, "%06u:%u", (unsigned) (pos >> 32), (unsigned) (pos & 0xffffffffu));
 }
 
-const EngineOps mysql_engine_ops = {
-    .name = "mysql",
-    .copies_binary = false,
-    .failback_by_changefeed = false,
-    .connect = mysql_connect,
-    .close = mysql_close_conn,
+static const SourceOps mysql_source_ops = {
     .check_source = mysql_check_source,
-    .end_stale_sessions = mysql_end_stale_sessions,
-    .runner_lock = mysql_runner_lock,
-    .runner_held = mysql_runner_held,
-    .runner_end_holder = mysql_runner_end_holder,
-    .runner_unlock = mysql_runner_unlock,
     .count_rows = mysql_count_rows,
     .check_predicate = mysql_check_predicate,
-    .error_is_transient = mysql_error_is_transient,
     .describe = mysql_describe,
     .render_predicate = mysql_render_predicate,
     .snapshot_create = mysql_snapshot_create,
@@ -119,12 +108,16 @@ const EngineOps mysql_engine_ops = {
     .joined_position = mysql_joined_position,
     .set_source_options = mysql_set_source_options,
     .split_table = mysql_split_table,
-    .drop_stream = mysql_drop_stream,
     .copy_out_begin = mysql_copy_out_begin,
     .copy_out_next = mysql_copy_out_next,
     .copy_out_abort = mysql_copy_out_abort,
     .scan_begin = mysql_scan_begin,
     .orders_like_bytes = mysql_orders_like_bytes,
+    .source_identity = mysql_source_identity,
+};
+
+static const StreamOps mysql_stream_ops = {
+    .drop_stream = mysql_drop_stream,
     .stream_open = mysql_stream_open,
     .stream_next = mysql_stream_next,
     .stream_confirm = mysql_stream_confirm,
@@ -134,6 +127,13 @@ const EngineOps mysql_engine_ops = {
     .current_pos = mysql_current_pos,
     .parse_pos = mysql_parse_pos_text,
     .format_pos = mysql_format_pos_text,
+};
+
+static const ApplyOps mysql_apply_ops = {
+    .runner_lock = mysql_runner_lock,
+    .runner_held = mysql_runner_held,
+    .runner_end_holder = mysql_runner_end_holder,
+    .runner_unlock = mysql_runner_unlock,
     .apply_setup = mysql_apply_setup,
     .apply_change = mysql_apply_change,
     .apply_commit = mysql_apply_commit,
@@ -142,5 +142,17 @@ const EngineOps mysql_engine_ops = {
     .checkpoint_delete = mysql_checkpoint_delete,
     .fence_install = mysql_fence_install,
     .fence_remove = mysql_fence_remove,
-    .source_identity = mysql_source_identity,
+};
+
+const EngineOps mysql_engine_ops = {
+    .name = "mysql",
+    .copies_binary = false,
+    .failback_by_changefeed = false,
+    .connect = mysql_connect,
+    .close = mysql_close_conn,
+    .end_stale_sessions = mysql_end_stale_sessions,
+    .error_is_transient = mysql_error_is_transient,
+    .source = &mysql_source_ops,
+    .stream = &mysql_stream_ops,
+    .apply = &mysql_apply_ops,
 };

@@ -1,6 +1,6 @@
 /*
  * mysql_runner.c: the runner lock of a stream written to MySQL/MariaDB (see
- * EngineOps.runner_lock, flow/runner_lock.c): a user lock GET_LOCK(name, 0)
+ * ApplyOps.runner_lock, flow/runner_lock.c): a user lock GET_LOCK(name, 0)
  * named from a hash of the stream's name (names are at most 64 characters),
  * and the holder's row in `_godwit`.`runners`, which names the connection
  * holding the lock so that a row left by a dead runner is never taken for

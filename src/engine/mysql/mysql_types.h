@@ -42,7 +42,7 @@ typedef struct MyColumnSource {
     bool generated;             /* a VIRTUAL or STORED generated column */
 } MyColumnSource;
 
-/* The phase's source options (EngineOps.set_source_options; README). */
+/* The phase's source options (SourceOps.set_source_options; README). */
 typedef struct MyOptions {
     bool zero_dates_null;       /* "zero_dates": "null" */
     bool unsigned_int8;         /* "unsigned_bigint": "int8" */

@@ -188,7 +188,7 @@ statement_for(PgConn *c, const ApplyOp *op, const RelationInfo *rel, const Table
             free(k);
             return &a->stmts[i];
         }
-    char *guard = op->guard ? c->base.ops->render_predicate(&c->base, op->guard) : NULL;
+    char *guard = op->guard ? c->base.ops->source->render_predicate(&c->base, op->guard) : NULL;
     char *sql = pg_apply_sql(op, rel, t, &(PgApplySql) {.crdb = pg_is_crdb(c), .guard_sql = guard});
     free(guard);
     gw_grow((void **) &a->stmts, &a->cap_stmts, a->nstmts + 1, sizeof *a->stmts);
@@ -328,7 +328,7 @@ apply_truncate(PgConn *c, const Change *ch)
     if (ch->delete_guard && ch->nrels == 1) {
         /* Only the phase's rows of a table other phases share (see Change.delete_guard). */
         char *name = pg_only_qualified(c, ch->rels[0]->schema, ch->rels[0]->name);
-        char *guard = c->base.ops->render_predicate(&c->base, ch->delete_guard);
+        char *guard = c->base.ops->source->render_predicate(&c->base, ch->delete_guard);
         strbuf_appendf(&sb, "DELETE FROM %s WHERE %s", name, guard);
         free(guard);
         free(name);

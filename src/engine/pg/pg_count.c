@@ -1,7 +1,7 @@
 /*
  * pg_count.c: counting the rows of a table that match a predicate
- * (EngineOps.count_rows), for the checks of a plan's phases, and checking
- * that the source takes a predicate at all (EngineOps.check_predicate).
+ * (SourceOps.count_rows), for the checks of a plan's phases, and checking
+ * that the source takes a predicate at all (SourceOps.check_predicate).
  *
  * Read-only: it must never write, because it runs before fetch has
  * created anything.

@@ -10,8 +10,10 @@
 #include "engine/engine.h"
 #include "engine/pg/pg_conn.h"
 
-/* pg_engine.c */
+/* pg_engine.c; the groups CockroachDB's engine shares whole. */
 char *pg_render_predicate(EngineConn *conn, const Predicate *p);
+extern const StateOps pg_state_ops;
+extern const StagingOps pg_staging_ops;
 
 /* pg_catalog.c */
 GwResult pg_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;

@@ -54,38 +54,28 @@ pg_render_predicate(EngineConn *conn, const Predicate *p)
     return predicate_to_sql(p, &d);
 }
 
-const EngineOps pg_engine_ops = {
-    .name = "postgresql",
-    .copies_binary = true,
-    .failback_by_changefeed = false,
-    .connect = pg_connect,
-    .close = pg_close,
+static const SourceOps pg_source_ops = {
     .check_source = pg_check_source,
-    .end_stale_sessions = pg_end_stale_sessions,
-    .runner_lock = pg_runner_lock,
-    .runner_held = pg_runner_held,
-    .runner_end_holder = pg_runner_end_holder,
-    .runner_unlock = pg_runner_unlock,
-    .count_sessions = pg_count_sessions,
     .count_rows = pg_count_rows,
     .check_predicate = pg_check_predicate,
-    .error_is_transient = pg_error_is_transient,
     .describe = pg_describe,
     .render_predicate = pg_render_predicate,
     .snapshot_create = pg_snapshot_create,
     .snapshot_release = pg_snapshot_release,
     .snapshot_join = pg_snapshot_join,
     .split_table = pg_split_table,
-    .drop_stream = pg_drop_stream,
-    .list_slots = pg_list_slots,
-    .stream_pending = pg_stream_pending,
-    .drop_origin = pg_drop_origin,
-    .checkpoint_delete = pg_checkpoint_delete,
     .copy_out_begin = pg_copy_out_begin,
     .copy_out_next = pg_copy_out_next,
     .copy_out_abort = pg_copy_out_abort,
     .scan_begin = pg_scan_begin,
     .orders_like_bytes = pg_orders_like_bytes,
+    .source_identity = pg_source_identity,
+};
+
+static const StreamOps pg_stream_ops = {
+    .drop_stream = pg_drop_stream,
+    .list_slots = pg_list_slots,
+    .stream_pending = pg_stream_pending,
     .stream_open = pg_stream_open,
     .stream_next = pg_stream_next,
     .stream_confirm = pg_stream_confirm,
@@ -95,13 +85,12 @@ const EngineOps pg_engine_ops = {
     .current_pos = pg_current_pos,
     .parse_pos = pg_parse_pos,
     .format_pos = pg_format_pos,
-    .apply_setup = pg_apply_setup,
-    .apply_change = pg_apply_change,
-    .apply_commit = pg_apply_commit,
-    .apply_commit_send = pg_apply_commit_send,
-    .apply_collect = pg_apply_collect,
-    .apply_abort = pg_apply_abort,
-    .checkpoint_get = pg_checkpoint_get,
+    .changefeed_cursor = pg_changefeed_cursor,
+    .changefeed_create = pg_changefeed_create,
+    .stream_exists = pg_stream_exists,
+};
+
+static const TargetOps pg_target_ops = {
     .can_copy_binary = pg_can_copy_binary,
     .check_types = pg_check_types,
     .prepare_schema = pg_prepare_schema,
@@ -111,6 +100,28 @@ const EngineOps pg_engine_ops = {
     .finish_table = pg_finish_table,
     .finish_schema = pg_finish_schema,
     .advance_sequences = pg_advance_sequences,
+};
+
+static const ApplyOps pg_apply_ops = {
+    .runner_lock = pg_runner_lock,
+    .runner_held = pg_runner_held,
+    .runner_end_holder = pg_runner_end_holder,
+    .runner_unlock = pg_runner_unlock,
+    .drop_origin = pg_drop_origin,
+    .checkpoint_delete = pg_checkpoint_delete,
+    .apply_setup = pg_apply_setup,
+    .apply_change = pg_apply_change,
+    .apply_commit = pg_apply_commit,
+    .apply_commit_send = pg_apply_commit_send,
+    .apply_collect = pg_apply_collect,
+    .apply_abort = pg_apply_abort,
+    .checkpoint_get = pg_checkpoint_get,
+    .fence_install = pg_fence_install,
+    .fence_remove = pg_fence_remove,
+};
+
+/* CockroachDB keeps its state and staging tables as PostgreSQL does (crdb_engine.c). */
+const StateOps pg_state_ops = {
     .state_init = pg_state_init,
     .state_get_phase = pg_state_get_phase,
     .state_put_phase = pg_state_put_phase,
@@ -119,18 +130,32 @@ const EngineOps pg_engine_ops = {
     .state_get_shards = pg_state_get_shards,
     .state_add_event = pg_state_add_event,
     .state_report = pg_state_report,
-    .changefeed_cursor = pg_changefeed_cursor,
-    .changefeed_create = pg_changefeed_create,
+    .migration_get = pg_migration_get,
+    .migration_put = pg_migration_put,
+};
+
+const StagingOps pg_staging_ops = {
     .staging_init = pg_staging_init,
     .staging_put = pg_staging_put,
     .staging_resolve = pg_staging_resolve,
     .staging_next_resolved = pg_staging_next_resolved,
     .staging_read = pg_staging_read,
     .staging_discard = pg_staging_discard,
-    .fence_install = pg_fence_install,
-    .fence_remove = pg_fence_remove,
-    .source_identity = pg_source_identity,
-    .stream_exists = pg_stream_exists,
-    .migration_get = pg_migration_get,
-    .migration_put = pg_migration_put,
+};
+
+const EngineOps pg_engine_ops = {
+    .name = "postgresql",
+    .copies_binary = true,
+    .failback_by_changefeed = false,
+    .connect = pg_connect,
+    .close = pg_close,
+    .end_stale_sessions = pg_end_stale_sessions,
+    .count_sessions = pg_count_sessions,
+    .error_is_transient = pg_error_is_transient,
+    .source = &pg_source_ops,
+    .stream = &pg_stream_ops,
+    .target = &pg_target_ops,
+    .apply = &pg_apply_ops,
+    .state = &pg_state_ops,
+    .staging = &pg_staging_ops,
 };

@@ -36,7 +36,7 @@ fence_body(EngineConn *conn, const char *phase, const FenceTable *t)
 {
     StrBuf sb;
     strbuf_init(&sb);
-    char *where = t->predicate ? conn->ops->render_predicate(conn, t->predicate) : NULL;
+    char *where = t->predicate ? conn->ops->source->render_predicate(conn, t->predicate) : NULL;
     char *msg = gw_asprintf("godwit: phase \"%s\" is fenced: rows of %s.%s%s%s are written on the other database"
                             " now, not here (see godwit status)",
                             phase, t->schema, t->table, t->predicate_text ? " matching " : "",

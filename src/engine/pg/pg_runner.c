@@ -1,6 +1,6 @@
 /*
  * pg_runner.c: the runner lock of a stream written to PostgreSQL (see
- * EngineOps.runner_lock, flow/runner_lock.c): a session-level advisory lock
+ * ApplyOps.runner_lock, flow/runner_lock.c): a session-level advisory lock
  * keyed (PG_RUNNER_LOCK_CLASS, hash of the stream's name), and the holder's
  * row in _godwit.runners, which names the database session holding the
  * lock so that a row left by a dead runner is never taken for the live

@@ -301,7 +301,7 @@ render_text(PgConn *c, const char *text)
     Predicate *p = predicate_parse(text, err, sizeof err);
     if (!p)
         return NULL;
-    char *sql = c->base.ops->render_predicate(&c->base, p);
+    char *sql = c->base.ops->source->render_predicate(&c->base, p);
     predicate_free(p);
     return sql;
 }
@@ -319,10 +319,10 @@ owned_rows_sql(PgConn *c, const SchemaPrep *prep, const Selection *old, const Ta
     const RowFilter *before = old ? selection_filter_for(old, t->schema, t->name) : NULL;
     if (!now)
         return NULL;
-    char *a = c->base.ops->render_predicate(&c->base, now->predicate);
+    char *a = c->base.ops->source->render_predicate(&c->base, now->predicate);
     if (!before || !strcmp(before->text, now->text))
         return a;
-    char *b = c->base.ops->render_predicate(&c->base, before->predicate);
+    char *b = c->base.ops->source->render_predicate(&c->base, before->predicate);
     char *both = gw_asprintf("(%s) OR (%s)", a, b);
     free(a);
     free(b);
@@ -535,7 +535,7 @@ prepare_table(PgConn *c, const SchemaPrep *prep, const TableDef *t, bool dropped
         return rc;
     /* With a row filter, the table may hold other phases' rows (phases side by side), but none of this one's. */
     const RowFilter *f = prep->rows ? selection_filter_for(prep->rows, t->schema, t->name) : NULL;
-    char *predicate_sql = f ? c->base.ops->render_predicate(&c->base, f->predicate) : NULL;
+    char *predicate_sql = f ? c->base.ops->source->render_predicate(&c->base, f->predicate) : NULL;
     bool has_rows;
     rc = table_has_rows(c, t, predicate_sql, &has_rows);
     if (rc == GW_OK && has_rows) {

@@ -1,11 +1,11 @@
 /*
- * stream_ops.h: what the stream loop (flow/replicate.c) reads changes
+ * stream_reader.h: what the stream loop (flow/replicate.c) reads changes
  * through.  An engine's own change stream (a replication slot, a binlog)
  * fills it from its EngineOps; the changefeed's staging tables
  * (flow/changefeed_stream.h) have their own.  The loop does not know which.
  */
-#ifndef GW_STREAM_OPS_H
-#define GW_STREAM_OPS_H
+#ifndef GW_STREAM_READER_H
+#define GW_STREAM_READER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 
 #include "engine/engine.h"
 
-typedef struct StreamOps {
+typedef struct StreamReader {
     GwResult (*next)(ChangeStream *s, int timeout_ms, StreamEvent *ev, Change *change) GW_MUST_CHECK;
     /* Everything before applied is on the writer for good: the stream may let it go. */
     GwResult (*confirm)(ChangeStream *s, StreamPos applied, bool request_reply) GW_MUST_CHECK;
@@ -29,9 +29,9 @@ typedef struct StreamOps {
      * they go exactly when the checkpoint passes them.
      */
     GwResult (*seal)(ChangeStream *s, EngineConn *writer, StreamPos upto) GW_MUST_CHECK;
-} StreamOps;
+} StreamReader;
 
 /* The stream operations of an engine's own change stream. */
-void stream_ops_of_engine(const EngineOps *engine, StreamOps *out);
+void stream_reader_of_engine(const EngineOps *engine, StreamReader *out);
 
 #endif
