@@ -327,7 +327,13 @@ changefeed_statement(Failback *f, EngineConn *target, Hlc cursor)
         char *sql = failback_changefeed_sql(&spec);
         char *job = NULL;
         const StreamOps *so = target->ops->stream;
-        rc = so && so->changefeed_create ? so->changefeed_create(target, sql, &job) : GW_ERR_USAGE;
+        if (so && so->changefeed_create) {
+            rc = so->changefeed_create(target, sql, &job);
+        } else {
+            log_error("target %s is %s: it cannot run CREATE CHANGEFEED", target->endpoint->redacted,
+                      target->ops->name);
+            rc = GW_ERR_USAGE;
+        }
         if (rc == GW_OK)
             log_info("phase '%s': changefeed job %s created on target %s", f->phase, job, target->endpoint->redacted);
         free(job);

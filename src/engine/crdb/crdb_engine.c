@@ -27,6 +27,12 @@ static const PgDialect crdb_dialect = {
     .create_with_pk = true,
     .domains = false,
     .loads_bypass_foreign_keys = false,
+    /* Its temporary tables are experimental (off by default): merged changes are written directly. */
+    .temp_tables = false,
+    /* Not tried against its pipelining of explicit transactions: each commit is waited for. */
+    .pipelined_commits = false,
+    /* Every commit is durable (Raft): there is no synchronous_commit to set. */
+    .synchronous_commit = false,
 };
 
 GwResult
@@ -78,8 +84,8 @@ static const StreamOps crdb_stream_ops = {
     .current_pos = pg_current_pos,
     .parse_pos = pg_parse_pos,
     .format_pos = pg_format_pos,
-    .changefeed_cursor = pg_changefeed_cursor,
-    .changefeed_create = pg_changefeed_create,
+    .changefeed_cursor = crdb_changefeed_cursor,
+    .changefeed_create = crdb_changefeed_create,
     .stream_exists = crdb_stream_exists,
 };
 
@@ -102,10 +108,9 @@ static const ApplyOps crdb_apply_ops = {
     .runner_unlock = crdb_runner_unlock,
     .drop_origin = crdb_drop_origin,
     .checkpoint_delete = pg_checkpoint_delete,
-    .apply_setup = pg_apply_setup,
+    .apply_setup = crdb_apply_setup,
     .apply_change = pg_apply_change,
     .apply_commit = pg_apply_commit,
-    .apply_commit_send = pg_apply_commit_send,
     .apply_collect = pg_apply_collect,
     .apply_abort = pg_apply_abort,
     .checkpoint_get = pg_checkpoint_get,

@@ -1,7 +1,8 @@
 /*
  * crdb_target.c: what CockroachDB does differently as a database written
- * to: its own column types (crdb_types.c), no fence triggers yet, and no
- * session list or advisory locks godwit uses.
+ * to: its own column types (crdb_types.c), no fence triggers yet, no
+ * session list or advisory locks godwit uses, and the changefeeds that
+ * carry its changes back to a source (failback).
  */
 #include "engine/crdb/crdb_internal.h"
 
@@ -9,7 +10,10 @@
 #include <string.h>
 
 #include "engine/crdb/crdb_types.h"
+#include "engine/pg/pg_changefeed.h"
+#include "engine/pg/pg_conn.h"
 #include "util/log.h"
+#include "util/mem.h"
 
 GwResult
 crdb_check_types(EngineConn *conn, const Catalog *cat)
@@ -98,4 +102,35 @@ crdb_runner_unlock(EngineConn *conn, const char *stream)
     (void) conn;
     (void) stream;
     return GW_OK;
+}
+
+/* Its cluster's HLC now: a changefeed started at it (cursor=) sends every later change exactly. */
+GwResult
+crdb_changefeed_cursor(EngineConn *conn, Hlc *now, bool *exact)
+{
+    *exact = true;
+    return pg_changefeed_cursor_query(conn, "SELECT cluster_logical_timestamp()::STRING", now);
+}
+
+GwResult
+crdb_changefeed_create(EngineConn *conn, const char *sql, char **job_id)
+{
+    PgConn *c = PG(conn);
+    PGresult *res = PQexec(c->pg, sql);
+    GwResult rc = GW_OK;
+    /* The statement carries a secret: errors name it, never show it. */
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) < 1)
+        rc = pg_report(c, res, "creating the changefeed");
+    else
+        *job_id = gw_strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
+GwResult
+crdb_apply_setup(EngineConn *conn, const char *stream)
+{
+    (void) stream;
+    /* Changefeeds skip writes of sessions with this setting (CockroachDB's docs, v24.2+): no loop back. */
+    return pg_exec_allow(PG(conn), "SET disable_changefeed_replication = true", "42704");
 }

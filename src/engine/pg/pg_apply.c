@@ -189,7 +189,7 @@ statement_for(PgConn *c, const ApplyOp *op, const RelationInfo *rel, const Table
             return &a->stmts[i];
         }
     char *guard = op->guard ? c->base.ops->source->render_predicate(&c->base, op->guard) : NULL;
-    char *sql = pg_apply_sql(op, rel, t, &(PgApplySql) {.crdb = pg_is_crdb(c), .guard_sql = guard});
+    char *sql = pg_apply_sql(op, rel, t, &(PgApplySql) {.crdb = c->dialect->sql.crdb, .guard_sql = guard});
     free(guard);
     gw_grow((void **) &a->stmts, &a->cap_stmts, a->nstmts + 1, sizeof *a->stmts);
     Statement *s = &a->stmts[a->nstmts++];
@@ -446,8 +446,7 @@ GwResult
 pg_apply_commit_send(EngineConn *conn, const char *stream, const char *phase, const char *position)
 {
     PgConn *c = PG(conn);
-    /* Not tried against CockroachDB's pipelining of explicit transactions yet: it commits at once. */
-    if (pg_is_crdb(c))
+    if (!c->dialect->pipelined_commits)
         return pg_apply_commit(conn, stream, phase, position);
     GwResult rc = queue_commit(c, stream, phase, position);
     if (rc == GW_OK && (PQsendFlushRequest(c->pg) != 1 || PQflush(c->pg) != 0))
@@ -537,11 +536,6 @@ GwResult
 pg_apply_setup(EngineConn *conn, const char *stream)
 {
     PgConn *c = PG(conn);
-    if (pg_is_crdb(c)) {
-        /* CockroachDB: changefeeds skip writes of sessions with this setting (its docs, v24.2+). */
-        GwResult rc = pg_exec_allow(c, "SET disable_changefeed_replication = true", "42704");
-        return rc;
-    }
     /*
      * The source is told to discard what the target committed: that commit
      * must survive a crash of the target, whatever its synchronous_commit.

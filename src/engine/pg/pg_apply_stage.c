@@ -142,7 +142,7 @@ stage_usable(const PgConn *c, Stage *s)
     s->keyed = merge == APPLY_MERGE_BY_KEY;
     /* A primary key the stream does not carry whole: its rows go one by one. */
     bool key_missing = s->t->npk > 0 && !traits.has_key;
-    return !pg_is_crdb(c) && merge != APPLY_MERGE_NONE && !key_missing && columns_stageable(s);
+    return c->dialect->temp_tables && merge != APPLY_MERGE_NONE && !key_missing && columns_stageable(s);
 }
 
 static Stage *

@@ -42,16 +42,9 @@ static const char *const staging_ddl[] = {
 };
 
 GwResult
-pg_changefeed_cursor(EngineConn *conn, Hlc *now, bool *exact)
+pg_changefeed_cursor_query(EngineConn *conn, const char *sql, Hlc *now)
 {
     PgConn *c = PG(conn);
-    /*
-     * PostgreSQL has no HLC: the microseconds of its clock make a cursor of
-     * the same form, which is all a stand-in target needs.
-     */
-    const char *sql = pg_is_crdb(c) ? "SELECT cluster_logical_timestamp()::STRING"
-                                    : "SELECT ((extract(epoch FROM pg_catalog.clock_timestamp()) * 1000000)::bigint"
-                                      " * 1000)::text";
     PGresult *res;
     GwResult rc = pg_query(c, sql, 1, &res);
     if (rc)
@@ -62,29 +55,21 @@ pg_changefeed_cursor(EngineConn *conn, Hlc *now, bool *exact)
                   conn->endpoint->redacted, text);
         rc = role_error(conn->role);
     }
-    *exact = pg_is_crdb(c);
     PQclear(res);
     return rc;
 }
 
 GwResult
-pg_changefeed_create(EngineConn *conn, const char *sql, char **job_id)
+pg_changefeed_cursor(EngineConn *conn, Hlc *now, bool *exact)
 {
-    PgConn *c = PG(conn);
-    if (!pg_is_crdb(c)) {
-        log_error("%s %s is not CockroachDB: it cannot run CREATE CHANGEFEED", role_name(conn->role),
-                  conn->endpoint->redacted);
-        return GW_ERR_USAGE;
-    }
-    PGresult *res = PQexec(c->pg, sql);
-    GwResult rc = GW_OK;
-    /* The statement carries a secret: errors name it, never show it. */
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) < 1)
-        rc = pg_report(c, res, "creating the changefeed");
-    else
-        *job_id = gw_strdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return rc;
+    /*
+     * PostgreSQL has no HLC: the microseconds of its clock make a cursor of
+     * the same form, which is all a stand-in target needs.
+     */
+    *exact = false;
+    return pg_changefeed_cursor_query(conn,
+                                      "SELECT ((extract(epoch FROM pg_catalog.clock_timestamp()) * 1000000)::bigint"
+                                      " * 1000)::text", now);
 }
 
 GwResult
@@ -95,7 +80,7 @@ pg_staging_init(EngineConn *conn)
     if (rc)
         return rc;
     /* A 200 to the webhook promises the batch survives a crash of the source, whatever its default. */
-    return pg_is_crdb(c) ? GW_OK : pg_exec(c, "SET synchronous_commit = on");
+    return c->dialect->synchronous_commit ? pg_exec(c, "SET synchronous_commit = on") : GW_OK;
 }
 
 static void

@@ -11,7 +11,8 @@
 #include "engine/engine.h"
 
 GwResult pg_changefeed_cursor(EngineConn *conn, Hlc *now, bool *exact) GW_MUST_CHECK;
-GwResult pg_changefeed_create(EngineConn *conn, const char *sql, char **job_id) GW_MUST_CHECK;
+/* The current time by sql (one HLC timestamp as text), for a changefeed cursor. */
+GwResult pg_changefeed_cursor_query(EngineConn *conn, const char *sql, Hlc *now) GW_MUST_CHECK;
 GwResult pg_staging_init(EngineConn *conn) GW_MUST_CHECK;
 GwResult pg_staging_put(EngineConn *conn, const char *phase, const StagedChange *rows, size_t n) GW_MUST_CHECK;
 GwResult pg_staging_resolve(EngineConn *conn, const char *phase, Hlc resolved) GW_MUST_CHECK;

@@ -28,12 +28,6 @@ static const char *const replication_options =
     "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3 -c timezone=UTC -c bytea_output=hex"
     " -c lc_monetary=C";
 
-bool
-pg_is_crdb(const PgConn *c)
-{
-    return c->base.kind == ENGINE_COCKROACH;
-}
-
 /* A port list as libpq takes it: "5432" or "5432,5433" for several hosts. */
 static bool
 ports_valid(const char *ports)

@@ -35,6 +35,12 @@ typedef struct PgDialect {
     bool domains;                   /* domain types are made on the target (else a column takes its base type) */
     /* A load may bypass existing foreign keys (session_replication_role): their rows are checked after. */
     bool loads_bypass_foreign_keys;
+    /* Session temporary tables are usable: an applier stages the changes it merges per key in them. */
+    bool temp_tables;
+    /* Explicit transactions may be pipelined: a commit is sent without waiting, its result read later. */
+    bool pipelined_commits;
+    /* synchronous_commit exists: a session can make its commits wait for the disk whatever the default. */
+    bool synchronous_commit;
 } PgDialect;
 
 /* PostgreSQL's session settings: fixed output forms of every value (see pg_conn.c). */
@@ -57,9 +63,6 @@ typedef struct PgConn {
 } PgConn;
 
 #define PG(conn) ((PgConn *) (conn))
-
-/* Only pg_apply*.c and pg_changefeed.c still ask; everything else reads c->dialect or is crdb's own. */
-bool pg_is_crdb(const PgConn *c);
 
 /* Opens a libpq connection for ep; replication = logical walsender mode. */
 GwResult pg_open(const Endpoint *ep, bool replication, PGconn **out) GW_MUST_CHECK;

@@ -24,6 +24,9 @@ static const PgDialect pg_dialect = {
     .create_with_pk = false,
     .domains = true,
     .loads_bypass_foreign_keys = true,
+    .temp_tables = true,
+    .pipelined_commits = true,
+    .synchronous_commit = true,
 };
 
 GwResult
@@ -86,7 +89,6 @@ static const StreamOps pg_stream_ops = {
     .parse_pos = pg_parse_pos,
     .format_pos = pg_format_pos,
     .changefeed_cursor = pg_changefeed_cursor,
-    .changefeed_create = pg_changefeed_create,
     .stream_exists = pg_stream_exists,
 };
 
