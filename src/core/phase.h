@@ -3,8 +3,8 @@
  * state (the target; DESIGN.md, "State"): its status, its row filters with
  * their predicates parsed, and its tables, as its fetch recorded them.
  *
- * A command that works on a phase's tables and filters (cutover, rollback
- * and finish through flow/handover.c, verify, cutover's failback stream)
+ * A command that works on a phase's tables and filters (replicate and
+ * failback, cutover, rollback and finish through flow/handover.c, verify)
  * loads the phase here, so that what a phase's tables and filters are is
  * decided in one place: its tables are those its fetch recorded shards of.
  * Status moves are checked against core/phase_status.h's table here too.

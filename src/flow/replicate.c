@@ -74,23 +74,16 @@ metrics_init(ReplMetrics *m)
 static GwResult
 load_tables(Replicator *r)
 {
-    ShardProgress *shards = NULL;
-    int nshards = 0;
-    GwResult rc = r->state->ops->state->state_get_shards(r->state, r->phase.name, &shards, &nshards);
-    Selection phase_tables;
-    selection_init(&phase_tables);
-    for (int i = 0; rc == GW_OK && i < nshards; i++)
-        selection_add_table(&phase_tables, shards[i].schema, shards[i].table);
-    if (rc == GW_OK)
-        rc = r->wr->source->describe(r->writer, &phase_tables, &r->catalog);
-    selection_free(&phase_tables);
+    const ShardProgress *shards = r->phase.shards;
+    int nshards = r->phase.nshards;
+    GwResult rc = phase_describe_tables(&r->phase, r->writer, &r->catalog);
     catalog_mark_referenced(&r->catalog);
     r->tables = gw_calloc(r->catalog.ntables + 1, sizeof *r->tables);
     for (int i = 0; rc == GW_OK && i < nshards; i++) {
         const TableDef *t = catalog_find_table(&r->catalog, shards[i].schema, shards[i].table);
         if (!t) {
             log_error("%s %s: table %s.%s of phase '%s' does not exist", role_name(r->writer_ep.role),
-                      r->writer_ep.redacted, shards[i].schema, shards[i].table, r->phase.name);
+                      r->writer_ep.redacted, shards[i].schema, shards[i].table, r->phase.state.name);
             rc = role_error(r->writer_ep.role);
             break;
         }
@@ -105,7 +98,7 @@ load_tables(Replicator *r)
             rt->changes = metrics_series("godwit_changes_applied_total", "Row changes applied, per table",
                                          METRIC_COUNTER, "table", label);
             free(label);
-            const RowFilter *f = selection_filter_for(&r->filters, t->schema, t->name);
+            const RowFilter *f = phase_filter_for(&r->phase, t->schema, t->name);
             rt->predicate = f ? f->predicate : NULL;
         }
         StreamPos pos;
@@ -114,9 +107,6 @@ load_tables(Replicator *r)
             r->so.parse_pos(shards[i].snapshot_position, &pos) == 0 && pos > rt->copied_until)
             rt->copied_until = pos;
     }
-    for (int i = 0; i < nshards; i++)
-        shard_progress_free(&shards[i]);
-    free(shards);
     stream_loop_table_slots_init(r);
     return rc;
 }
@@ -127,20 +117,20 @@ phase_allows_stream(const Replicator *r, bool found)
 {
     const char *target = r->opts->failback ? r->reader_ep.redacted : r->writer_ep.redacted;
     if (r->feed)
-        return r->feed->prepared(r->feed->ctx, found ? &r->phase : NULL, target);
-    if (!found || r->phase.status == PHASE_FETCHING) {
+        return r->feed->prepared(r->feed->ctx, found ? &r->phase.state : NULL, target);
+    if (!found || r->phase.state.status == PHASE_FETCHING) {
         log_error("phase '%s' has %s on target %s: run `godwit fetch` for it first", r->opts->phase,
                   found ? "an unfinished fetch" : "no fetch", target);
         return false;
     }
-    PhaseStatus st = r->phase.status;
+    PhaseStatus st = r->phase.state.status;
     bool failing_back = phase_status_streams_failback(st);
     if (!r->opts->failback && failing_back) {
         log_error("phase '%s' is cut over: its writes go to the target now and flow back to the source with"
                   " `godwit failback`; forward replication of it is over", r->opts->phase);
         return false;
     }
-    if (r->opts->failback && (!failing_back || !r->phase.failback_slot)) {
+    if (r->opts->failback && (!failing_back || !r->phase.state.failback_slot)) {
         if (st == PHASE_ROLLED_BACK || st == PHASE_FINISHED)
             log_error("phase '%s' is %s: failback of it is over", r->opts->phase,
                       st == PHASE_FINISHED ? "finished" : "rolled back");
@@ -160,22 +150,17 @@ static GwResult
 load_phase(Replicator *r)
 {
     bool found;
-    GwResult rc = r->state->ops->state->state_get_phase(r->state, r->opts->phase, &r->phase, &found);
+    GwResult rc = phase_load(r->state, r->opts->phase, &r->phase, &found);
     if (rc)
         return rc;
     if (!phase_allows_stream(r, found))
         return GW_ERR_USAGE;
-    char err[512];
-    if (selection_add_filters_json(&r->filters, r->phase.filters, err, sizeof err) != GW_OK) {
-        log_error("phase '%s': %s", r->opts->phase, err);
-        return GW_ERR_TARGET;
-    }
     if (r->opts->failback && !r->feed) {
         /* The failback stream reads the target's own slot and publications. */
-        free(r->phase.slot);
-        free(r->phase.publications);
-        r->phase.slot = gw_strdup(r->phase.failback_slot);
-        r->phase.publications = gw_strdup(r->phase.failback_publications ? r->phase.failback_publications : "");
+        free(r->phase.state.slot);
+        free(r->phase.state.publications);
+        r->phase.state.slot = gw_strdup(r->phase.state.failback_slot);
+        r->phase.state.publications = gw_strdup(r->phase.state.failback_publications ? r->phase.state.failback_publications : "");
     }
     return load_tables(r);
 }
@@ -188,10 +173,10 @@ load_start(Replicator *r)
     GwResult rc = r->wr->apply->checkpoint_get(r->writer, r->stream_name, &pos, &found);
     if (rc)
         return rc;
-    const char *first = r->opts->failback ? r->phase.failback_position : r->phase.snapshot_position;
+    const char *first = r->opts->failback ? r->phase.state.failback_position : r->phase.state.snapshot_position;
     const char *text = found ? pos : first;
     if (!text || r->so.parse_pos(text, &r->start) != 0) {
-        log_error("phase '%s': invalid stream position '%s' on the %s", r->phase.name, text ? text : "",
+        log_error("phase '%s': invalid stream position '%s' on the %s", r->phase.state.name, text ? text : "",
                   role_name(found ? r->writer_ep.role : ROLE_TARGET));
         rc = found ? role_error(r->writer_ep.role) : GW_ERR_TARGET;
     } else {
@@ -199,7 +184,7 @@ load_start(Replicator *r)
         char plain[32];
         stream_loop_format_pos(r, r->start, plain, sizeof plain);
         r->names_positions = strcmp(plain, text) != 0;
-        log_info("phase '%s': %s %s", r->phase.name,
+        log_info("phase '%s': %s %s", r->phase.state.name,
                  found ? "resuming from checkpoint"
                        : r->opts->failback ? "starting from the cutover's position" : "starting from the fetch's snapshot at",
                  text);
@@ -258,9 +243,8 @@ disconnect_all(Replicator *r, bool last)
     engine_close(r->reader);
     engine_close(r->watch);
     r->reader = r->writer = r->state = r->watch = NULL;
-    phase_state_free(&r->phase);
+    phase_free(&r->phase);
     catalog_free(&r->catalog);
-    selection_free(&r->filters);
     free(r->tables);
     r->tables = NULL;
     r->ntables = 0;
@@ -276,10 +260,10 @@ disconnect_all(Replicator *r, bool last)
 static void
 name_phase_tables(Replicator *r)
 {
-    r->phase.tables = gw_calloc(r->ntables + 1, sizeof *r->phase.tables);
+    r->phase.state.tables = gw_calloc(r->ntables + 1, sizeof *r->phase.state.tables);
     for (size_t i = 0; i < r->ntables; i++)
-        r->phase.tables[i] = table_display_name(r->tables[i].def);
-    r->phase.ntables = r->ntables;
+        r->phase.state.tables[i] = table_display_name(r->tables[i].def);
+    r->phase.state.ntables = r->ntables;
 }
 
 /*
@@ -323,14 +307,14 @@ setup(Replicator *r, bool first)
         rc = load_phase(r);
     /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too, both ways. */
     EngineConn *source = r->opts->failback ? r->writer : r->reader;
-    if (rc == GW_OK && r->phase.source_options && source->ops->source && source->ops->source->set_source_options)
-        rc = source->ops->source->set_source_options(source, r->phase.source_options);
+    if (rc == GW_OK && r->phase.state.source_options && source->ops->source && source->ops->source->set_source_options)
+        rc = source->ops->source->set_source_options(source, r->phase.state.source_options);
     if (rc == GW_OK)
         rc = load_start(r);
     if (rc == GW_OK)
         rc = r->wr->apply->apply_setup(r->writer, r->stream_name);
     if (rc == GW_OK && r->feed && !r->feed_started) {
-        rc = r->feed->start(r->feed->ctx, r->reader, r->writer, &r->phase, &r->catalog, r->start);
+        rc = r->feed->start(r->feed->ctx, r->reader, r->writer, &r->phase.state, &r->catalog, r->start);
         r->feed_started = rc == GW_OK;
     }
     if (rc == GW_OK && first && r->opts->stop_when_caught_up && !r->feed) {
@@ -342,8 +326,8 @@ setup(Replicator *r, bool first)
     }
     if (rc == GW_OK) {
         name_phase_tables(r);
-        rc = r->feed ? r->feed->open(r->feed->ctx, &r->writer_ep, &r->phase, &r->catalog, r->start, &r->stream)
-                     : r->rd->stream->stream_open(r->reader, &r->phase, r->start, &r->stream);
+        rc = r->feed ? r->feed->open(r->feed->ctx, &r->writer_ep, &r->phase.state, &r->catalog, r->start, &r->stream)
+                     : r->rd->stream->stream_open(r->reader, &r->phase.state, r->start, &r->stream);
     }
     return rc;
 }
@@ -418,7 +402,7 @@ flow_replicate_feed(const ReplicateOptions *opts, const ReplicateFeed *feed)
     r.last_phase_change = r.now = progress_now();
     r.group_limit = stream_loop_group_ramp_start(&r);
     catalog_init(&r.catalog);
-    selection_init(&r.filters);
+    phase_init(&r.phase);
     const char *command = opts->failback ? "failback" : "replicate";
     /* Roles stay those of the migration: failback reads the target and writes to the source. */
     const char *reader_url = opts->failback ? opts->target_url : opts->source_url;

@@ -167,8 +167,8 @@ commit_group(Replicator *r, bool wait)
     bool send_only = r->wr->apply->apply_commit_send && !wait && !r->stopping && r->nin_flight < MAX_IN_FLIGHT - 1;
     GwResult rc = r->so.seal ? r->so.seal(r->stream, r->writer, r->group_pos) : GW_OK;
     if (rc == GW_OK)
-        rc = send_only ? r->wr->apply->apply_commit_send(r->writer, r->stream_name, r->phase.name, text)
-                            : r->wr->apply->apply_commit(r->writer, r->stream_name, r->phase.name, text);
+        rc = send_only ? r->wr->apply->apply_commit_send(r->writer, r->stream_name, r->phase.state.name, text)
+                            : r->wr->apply->apply_commit(r->writer, r->stream_name, r->phase.state.name, text);
     if (rc)
         return rc;
     r->in_flight[r->nin_flight++] = (InFlight) {.pos = r->group_pos, .group = true, .commit_time = r->group_commit_time};
@@ -229,7 +229,7 @@ apply_row_change(Replicator *r, const Change *ch)
     const ReplTable *rt = find_table(r, ch->rel);
     if (!rt) {
         log_error("the %s sent a change for %s.%s, which is not a table of phase '%s'", role_name(r->reader_ep.role),
-                  ch->rel->schema, ch->rel->name, r->phase.name);
+                  ch->rel->schema, ch->rel->name, r->phase.state.name);
         return role_error(r->reader_ep.role);
     }
     if (rt->copied_until && r->txn_pos < rt->copied_until)
@@ -432,10 +432,10 @@ watch_handoff(Replicator *r)
     PhaseState ps;
     bool found = false;
     if (rc == GW_OK)
-        rc = r->watch->ops->state->state_get_phase(r->watch, r->phase.name, &ps, &found);
+        rc = r->watch->ops->state->state_get_phase(r->watch, r->phase.state.name, &ps, &found);
     if (rc) {
         /* Not this stream's failure: it goes on, and looks again with a new connection next time. */
-        log_warn("phase '%s': cannot read its status on target %s; trying again", r->phase.name, ep->redacted);
+        log_warn("phase '%s': cannot read its status on target %s; trying again", r->phase.state.name, ep->redacted);
         engine_close(r->watch);
         r->watch = NULL;
         return GW_OK;
@@ -443,12 +443,12 @@ watch_handoff(Replicator *r)
     PhaseStatus handing = r->opts->failback ? PHASE_ROLLING_BACK : PHASE_CUTTING_OVER;
     if (found && ps.status == handing && ps.handoff_position) {
         if (r->so.parse_pos(ps.handoff_position, &r->handoff_goal) != 0) {
-            log_error("phase '%s': invalid handover position '%s' on target %s", r->phase.name, ps.handoff_position,
+            log_error("phase '%s': invalid handover position '%s' on target %s", r->phase.state.name, ps.handoff_position,
                       ep->redacted);
             rc = GW_ERR_TARGET;
         } else {
             r->handoff = true;
-            log_info("phase '%s' is being %s: applying up to %s, then stopping", r->phase.name,
+            log_info("phase '%s' is being %s: applying up to %s, then stopping", r->phase.state.name,
                      r->opts->failback ? "rolled back" : "cut over", ps.handoff_position);
         }
     }
@@ -481,7 +481,7 @@ checkpoint_applied(Replicator *r)
     if (r->so.seal)
         rc = r->so.seal(r->stream, r->writer, at);
     if (rc == GW_OK)
-        rc = r->wr->apply->apply_commit(r->writer, r->stream_name, r->phase.name, r->seen_text[0] ? r->seen_text : pos);
+        rc = r->wr->apply->apply_commit(r->writer, r->stream_name, r->phase.state.name, r->seen_text[0] ? r->seen_text : pos);
     if (rc)
         return rc;
     r->in_flight[r->nin_flight++] = (InFlight) {.pos = at};
@@ -520,7 +520,7 @@ on_idle(Replicator *r, bool *done)
         (r->now - r->last_phase_change) * 1000 >= r->opts->quiet_ms) {
         char pos[32];
         stream_loop_format_pos(r, r->applied, pos, sizeof pos);
-        log_info("phase '%s': no change for %d ms: quiet at %s", r->phase.name, r->opts->quiet_ms, pos);
+        log_info("phase '%s': no change for %d ms: quiet at %s", r->phase.state.name, r->opts->quiet_ms, pos);
         r->quiet = true;
     }
     metrics_update(r, true);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/catalog.h"
+#include "core/phase.h"
 #include "core/selection.h"
 #include "engine/engine.h"
 #include "flow/replicate.h"
@@ -63,9 +64,8 @@ typedef struct Replicator {
     StreamReader so;               /* the stream's: the reader's own log's, or the feed's */
     const ReplicateFeed *feed;  /* NULL: the reader's own log */
     bool feed_started;
-    PhaseState phase;
+    Phase phase;                /* as loaded (core/phase.h): state, parsed filters, tables, shards */
     Catalog catalog;            /* the writer's tables of this phase */
-    Selection filters;
     ReplTable *tables;
     size_t ntables;
     const ReplTable **table_slots;  /* find_table's cache, by relation id (a power of two of them) */

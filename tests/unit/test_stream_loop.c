@@ -277,7 +277,7 @@ loop(const Step *steps, size_t nsteps, const EngineOps *ops, int group_changes, 
     r->so = fake_stream_reader;
     r->stream = &fx.stream;
     r->stream_name = "s";
-    r->phase.name = "p";
+    r->phase.state.name = "p";
     r->tables = &fx.table;
     r->ntables = 1;
     stream_loop_table_slots_init(r);
