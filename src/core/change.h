@@ -17,7 +17,13 @@
 
 #include "core/catalog.h"
 
-/* A position in a change log; PostgreSQL: an LSN. 0 = none. */
+/*
+ * A position in a change log, opaque outside its engine: the engine that
+ * reads the log encodes it (StreamOps.parse_pos, format_pos), so that the
+ * order of the numbers is the order of the log, and flow/ only compares,
+ * stores and shows it.  Wide enough for an LSN, a binlog file and offset, or
+ * an HLC timestamp.  0 = none.
+ */
 typedef unsigned __int128 StreamPos;
 
 /* Seconds between the Unix epoch and 2000-01-01, the epoch of stream times. */
@@ -104,11 +110,11 @@ typedef struct Change {
     ChangeKind kind;
     /* BEGIN / COMMIT */
     uint32_t xid;
-    StreamPos commit_pos;   /* LSN of the commit record */
+    StreamPos commit_pos;   /* of the commit record */
     StreamPos end_pos;      /* end of the commit record: the position to confirm */
-    int64_t commit_time;    /* microseconds since 2000-01-01 (PostgreSQL epoch) */
+    int64_t commit_time;    /* microseconds since 2000-01-01 (change_clock_now) */
     /* COMMIT: the position to record in a checkpoint, when the engine's text form says more than
-     * end_pos (MySQL: file, offset and GTID); NULL otherwise.  Reader-owned. */
+     * end_pos can (a binlog position with its GTIDs); NULL otherwise.  Reader-owned. */
     const char *position_text;
     /* INSERT / UPDATE / DELETE / RELATION */
     const RelationInfo *rel;
