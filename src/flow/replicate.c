@@ -50,9 +50,11 @@ metrics_init(ReplMetrics *m)
                              NULL, NULL);
     m->bytes = metrics_series("godwit_stream_bytes_received_total", "Bytes received from the change stream",
                               METRIC_COUNTER, NULL, NULL);
-    m->source_pos = metrics_series("godwit_source_position", "Position the source has sent up to (as its engine numbers it)",
-                                   METRIC_GAUGE, NULL, NULL);
-    m->applied_pos = metrics_series("godwit_applied_position", "Position committed on the target (as the source's engine numbers it)",
+    m->source_pos = metrics_series("godwit_source_position",
+                                   "Position the source has sent up to (as its engine numbers it)", METRIC_GAUGE,
+                                   NULL, NULL);
+    m->applied_pos = metrics_series("godwit_applied_position",
+                                    "Position committed on the target (as the source's engine numbers it)",
                                     METRIC_GAUGE, NULL, NULL);
     m->lag_bytes = metrics_series("godwit_lag_bytes", "Source log bytes sent but not yet applied", METRIC_GAUGE,
                                   NULL, NULL);
@@ -160,7 +162,8 @@ load_phase(Replicator *r)
         free(r->phase.state.slot);
         free(r->phase.state.publications);
         r->phase.state.slot = gw_strdup(r->phase.state.failback_slot);
-        r->phase.state.publications = gw_strdup(r->phase.state.failback_publications ? r->phase.state.failback_publications : "");
+        const char *pubs = r->phase.state.failback_publications;
+        r->phase.state.publications = gw_strdup(pubs ? pubs : "");
     }
     return load_tables(r);
 }
