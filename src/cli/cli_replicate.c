@@ -171,22 +171,22 @@ parse_one(void *args, int opt, const char *arg)
         long long id;
         if (cli_parse_number_ll("--server-id", arg, 1, 4294967295LL, &id))
             return GW_ERR_USAGE;
-        o->server_id = (uint32_t) id;
+        o->read.reader_id = (uint32_t) id;
         return GW_OK;
     }
-    case OPT_DDL_APPLIED: o->ddl_applied = true; return GW_OK;
-    case OPT_CHANGEFEED: o->changefeed = true; return GW_OK;
-    case OPT_LISTEN: o->listen_addr = arg; return GW_OK;
-    case OPT_TLS_CERT: o->tls_cert_file = arg; return GW_OK;
-    case OPT_TLS_KEY: o->tls_key_file = arg; return GW_OK;
-    case OPT_TLS_CLIENT_CA: o->tls_client_ca_file = arg; return GW_OK;
-    case OPT_TOKEN_FILE: o->token_file = arg; return GW_OK;
-    case OPT_CREATE_CHANGEFEED: o->create_changefeed = true; return GW_OK;
+    case OPT_DDL_APPLIED: o->read.ddl_applied = true; return GW_OK;
+    case OPT_CHANGEFEED: o->webhook.requested = true; return GW_OK;
+    case OPT_LISTEN: o->webhook.listen_addr = arg; return GW_OK;
+    case OPT_TLS_CERT: o->webhook.tls_cert_file = arg; return GW_OK;
+    case OPT_TLS_KEY: o->webhook.tls_key_file = arg; return GW_OK;
+    case OPT_TLS_CLIENT_CA: o->webhook.tls_client_ca_file = arg; return GW_OK;
+    case OPT_TOKEN_FILE: o->webhook.token_file = arg; return GW_OK;
+    case OPT_CREATE_CHANGEFEED: o->webhook.create_changefeed = true; return GW_OK;
     case OPT_MAX_BODY: {
         long long n;
         if (cli_parse_number_ll("--max-body", arg, 1024, 1LL << 30, &n))
             return GW_ERR_USAGE;
-        o->max_body = (size_t) n;
+        o->webhook.max_body = (size_t) n;
         return GW_OK;
     }
     default: return cli_usage_error(cmd, "unknown option");
@@ -200,7 +200,7 @@ parse_stream_args(const Command *cmd, int argc, char **argv, StreamArgs *a, bool
         .cmd = cmd,
         .o = {.phase = NULL, .retry_seconds = REPLICATE_DEFAULT_RETRY_SECONDS,
               .group_changes = REPLICATE_DEFAULT_GROUP_CHANGES, .group_ms = REPLICATE_DEFAULT_GROUP_MS,
-              .max_body = CHANGEFEED_MAX_BODY_DEFAULT},
+              .webhook.max_body = CHANGEFEED_MAX_BODY_DEFAULT},
     };
     GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, a, help);
     if (rc || *help)
@@ -248,7 +248,7 @@ run_failback(int argc, char **argv)
     StreamArgs a;
     bool help = false;
     GwResult rc = parse_stream_args(&cli_failback_command, argc, argv, &a, &help);
-    if (rc == GW_OK && !help && a.o.changefeed)
+    if (rc == GW_OK && !help && a.o.webhook.requested)
         rc = failback_changefeed_check_options(&a.o);
     return rc || help ? rc : said_how_to_go_on(&cli_failback_command, a.o.phase, flow_failback(&a.o));
 }

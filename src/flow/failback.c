@@ -146,7 +146,7 @@ connect_both(Precheck *p, bool *webhook)
     if (rc == GW_OK)
         rc = engine_connect(&p->source_ep, &p->source);
     if (rc == GW_OK) {
-        *webhook = p->opts->changefeed || p->target->ops->failback_by_changefeed;
+        *webhook = p->opts->webhook.requested || p->target->ops->failback_by_changefeed;
         rc = *webhook ? failback_changefeed_check(p->opts, p->source) : GW_OK;
     }
     if (rc == GW_OK)

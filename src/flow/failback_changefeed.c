@@ -101,8 +101,8 @@ load_token(const ReplicateOptions *opts, char **token, const char **source)
     *token = NULL;
     *source = NULL;
     const char *env = getenv("GODWIT_WEBHOOK_TOKEN");
-    if (opts->token_file) {
-        *token = read_token_file(opts->token_file);
+    if (opts->webhook.token_file) {
+        *token = read_token_file(opts->webhook.token_file);
         *source = "--token-file";
         return *token ? GW_OK : GW_ERR_USAGE;
     }
@@ -127,15 +127,15 @@ failback_changefeed_check(const ReplicateOptions *opts, const EngineConn *source
 GwResult
 failback_changefeed_check_options(const ReplicateOptions *opts)
 {
-    const char *missing = !opts->listen_addr ? "--listen HOST:PORT" : !opts->tls_cert_file ? "--tls-cert FILE"
-                          : !opts->tls_key_file ? "--tls-key FILE" : NULL;
+    const char *missing = !opts->webhook.listen_addr ? "--listen HOST:PORT" : !opts->webhook.tls_cert_file ? "--tls-cert FILE"
+                          : !opts->webhook.tls_key_file ? "--tls-key FILE" : NULL;
     if (missing) {
         log_error("failback through a changefeed webhook needs %s (the HTTPS endpoint the changefeed posts to)",
                   missing);
         return GW_ERR_USAGE;
     }
-    const char *files[3][2] = {{"--tls-cert", opts->tls_cert_file}, {"--tls-key", opts->tls_key_file},
-                               {"--tls-client-ca", opts->tls_client_ca_file}};
+    const char *files[3][2] = {{"--tls-cert", opts->webhook.tls_cert_file}, {"--tls-key", opts->webhook.tls_key_file},
+                               {"--tls-client-ca", opts->webhook.tls_client_ca_file}};
     for (int i = 0; i < 3; i++)
         if (files[i][1] && access(files[i][1], R_OK) != 0) {
             log_error("%s %s: %s", files[i][0], files[i][1], strerror(errno));
@@ -146,11 +146,11 @@ failback_changefeed_check_options(const ReplicateOptions *opts)
     GwResult rc = load_token(opts, &token, &token_source);
     if (rc)
         return rc;
-    if (!token && !opts->tls_client_ca_file) {
+    if (!token && !opts->webhook.tls_client_ca_file) {
         log_error("the changefeed webhook needs a bearer token (--token-file FILE or GODWIT_WEBHOOK_TOKEN) or client"
                   " certificates (--tls-client-ca FILE): anyone reaching it could write to the source otherwise");
         rc = GW_ERR_USAGE;
-    } else if (opts->create_changefeed && opts->tls_client_ca_file) {
+    } else if (opts->webhook.create_changefeed && opts->webhook.tls_client_ca_file) {
         log_error("--create-changefeed cannot give CockroachDB a client certificate: run the printed statement"
                   " by hand with the certificate filled in");
         rc = GW_ERR_USAGE;
@@ -306,14 +306,14 @@ changefeed_statement(Failback *f, EngineConn *target, Hlc cursor)
 {
     char host[256];
     int port;
-    listen_host_port(f->opts->listen_addr, host, sizeof host, &port);
+    listen_host_port(f->opts->webhook.listen_addr, host, sizeof host, &port);
     const TableDef **defs = gw_calloc(f->ntables + 1, sizeof *defs);
     for (size_t i = 0; i < f->ntables; i++)
         defs[i] = f->tables[i].def;
-    char *cert = read_certificates(f->opts->tls_cert_file);
+    char *cert = read_certificates(f->opts->webhook.tls_cert_file);
     ChangefeedSpec spec = {
         .tables = defs, .ntables = f->ntables, .host = host, .port = port, .phase = f->phase,
-        .cursor = cursor, .ca_cert_pem = cert, .client_cert = f->opts->tls_client_ca_file != NULL,
+        .cursor = cursor, .ca_cert_pem = cert, .client_cert = f->opts->webhook.tls_client_ca_file != NULL,
         .token_source = f->token ? f->token_source : NULL, .flush_bytes = f->max_body / 4,
     };
     char *shown = failback_changefeed_sql(&spec);
@@ -322,7 +322,7 @@ changefeed_statement(Failback *f, EngineConn *target, Hlc cursor)
     fflush(stdout);
     free(shown);
     GwResult rc = GW_OK;
-    if (f->opts->create_changefeed) {
+    if (f->opts->webhook.create_changefeed) {
         spec.token = f->token;
         char *sql = failback_changefeed_sql(&spec);
         char *job = NULL;
@@ -480,8 +480,8 @@ start(void *ctx, EngineConn *target, EngineConn *source, const PhaseState *phase
         rc = changefeed_statement(f, target, changefeed_hlc(from));
     if (rc == GW_OK) {
         WebhookConfig cfg = {
-            .listen = f->opts->listen_addr, .cert_file = f->opts->tls_cert_file, .key_file = f->opts->tls_key_file,
-            .client_ca_file = f->opts->tls_client_ca_file, .token = f->token,
+            .listen = f->opts->webhook.listen_addr, .cert_file = f->opts->webhook.tls_cert_file, .key_file = f->opts->webhook.tls_key_file,
+            .client_ca_file = f->opts->webhook.tls_client_ca_file, .token = f->token,
             .max_body = f->max_body, .deliver = deliver, .ctx = f,
         };
         rc = webhook_start(&cfg, &f->webhook);
@@ -523,7 +523,7 @@ flow_failback_changefeed(const ReplicateOptions *opts)
     Failback f;
     memset(&f, 0, sizeof f);
     f.opts = opts;
-    f.max_body = opts->max_body ? opts->max_body : CHANGEFEED_MAX_BODY_DEFAULT;
+    f.max_body = opts->webhook.max_body ? opts->webhook.max_body : CHANGEFEED_MAX_BODY_DEFAULT;
     catalog_init(&f.catalog);
     changefeed_inbox_init(&f.inbox);
     MigrationPhase mp;

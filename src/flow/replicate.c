@@ -289,7 +289,7 @@ name_stream(Replicator *r)
     free(r->writer_ep.app_name);
     r->reader_ep.app_name = phase_names_app(&mp, command);
     r->writer_ep.app_name = phase_names_app(&mp, command);
-    r->reader_ep.read.reader_id = o->server_id ? o->server_id : phase_names_server_id(&mp);
+    r->reader_ep.read.reader_id = o->read.reader_id ? o->read.reader_id : phase_names_server_id(&mp);
     runner_lock_init(&r->lock, &r->writer_ep, r->stream_name, o->failback ? "failback" : "forward replication",
                      o->phase);
     return GW_OK;
@@ -414,7 +414,7 @@ flow_replicate_feed(const ReplicateOptions *opts, const ReplicateFeed *feed)
     GwResult rc = endpoint_init(&r.reader_ep, reader_url, opts->failback ? ROLE_TARGET : ROLE_SOURCE, "godwit");
     if (rc == GW_OK)
         rc = endpoint_init(&r.writer_ep, writer_url, opts->failback ? ROLE_SOURCE : ROLE_TARGET, "godwit");
-    r.reader_ep.read.ddl_applied = opts->ddl_applied;
+    r.reader_ep.read.ddl_applied = opts->read.ddl_applied;
     metrics_init(&r.m);
     HttpServer *http = NULL;
     if (rc == GW_OK && opts->metrics_addr)

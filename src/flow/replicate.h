@@ -17,6 +17,18 @@
 #include "engine/engine.h"
 #include "flow/stream_reader.h"
 
+/* Failback from a changefeed (flow/failback_changefeed.h): godwit's HTTPS endpoint for it. */
+typedef struct WebhookOptions {
+    bool requested;             /* --changefeed: the webhook even for a target that is not CockroachDB */
+    const char *listen_addr;    /* HOST:PORT of the HTTPS endpoint */
+    const char *tls_cert_file;  /* PEM */
+    const char *tls_key_file;
+    const char *tls_client_ca_file; /* PEM: clients must present a certificate it signed; NULL: none */
+    const char *token_file;     /* the bearer token (else GODWIT_WEBHOOK_TOKEN); never printed */
+    size_t max_body;            /* largest request body accepted */
+    bool create_changefeed;     /* run the CREATE CHANGEFEED on the target instead of only printing it */
+} WebhookOptions;
+
 typedef struct ReplicateOptions {
     bool failback;          /* the failback stream: the target's changes into the source */
     const char *source_url;
@@ -27,17 +39,10 @@ typedef struct ReplicateOptions {
     int group_changes;      /* most changes in one target transaction */
     int group_ms;           /* longest a group stays open */
     const char *metrics_addr;   /* HOST:PORT for /metrics and /healthz, or NULL */
-    uint32_t server_id;         /* MySQL source: binlog reader's server_id; 0 = default */
-    bool ddl_applied;           /* MySQL source: go past the first DDL met */
-    /* failback from CockroachDB through a changefeed webhook (flow/failback_changefeed.h) */
-    bool changefeed;            /* --changefeed: the webhook even for a target that is not CockroachDB */
-    const char *listen_addr;    /* HOST:PORT of the HTTPS endpoint */
-    const char *tls_cert_file;  /* PEM */
-    const char *tls_key_file;
-    const char *tls_client_ca_file; /* PEM: clients must present a certificate it signed; NULL: none */
-    const char *token_file;     /* the bearer token (else GODWIT_WEBHOOK_TOKEN); never printed */
-    size_t max_body;            /* largest request body accepted */
-    bool create_changefeed;     /* run the CREATE CHANGEFEED on the target instead of only printing it */
+    /* How the stream's reader reads its source (reader_id 0: derived from the phase's names). */
+    SourceReadOptions read;
+    WebhookOptions webhook;     /* failback through a changefeed webhook */
+    /* Set by in-process callers (cutover, rollback) only. */
     /* Stop once no change of the phase came for this long (cutover without a fence); 0: never. */
     int quiet_ms;
     struct ReplicateResult *result;     /* filled in when the stream ends, or NULL */
