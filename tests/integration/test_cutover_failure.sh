@@ -18,6 +18,8 @@ SQL
 gw_fetch 0 "$DB" "$DB" --phase fail_x --tables public.Accounts --where "public.Accounts: region = 'x'" \
     || abort_test "fetch"
 bg_replicate R1 "$DB" "$DB" --phase fail_x
+# Streaming before the cutover starts: a cutover that came first would catch the phase up itself, holding the runner lock.
+wait_for 30 grep -q "starting from\|resuming from" "$R1_ERR" || fail "replicate did not start: $(_gw_first_lines "$R1_ERR")"
 setup_src "$DB" "UPDATE \"Accounts\" SET balance = balance + 1 WHERE id = 2"
 # A row of the phase that differs on the target (no stream writes it).
 setup_tgt "$DB" "UPDATE \"Accounts\" SET balance = -1 WHERE id = 4"
@@ -41,6 +43,7 @@ wait_exit "$R1" 30
 # Mended, replicated again, cut over without a verify.
 setup_tgt "$DB" "UPDATE \"Accounts\" SET balance = 4 WHERE id = 4"
 bg_replicate R2 "$DB" "$DB" --phase fail_x
+wait_for 30 grep -q "starting from\|resuming from" "$R2_ERR" || fail "replicate did not start: $(_gw_first_lines "$R2_ERR")"
 assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase fail_x --fence \
     --verify none
 assert_contains_re "$OUT" "phase fail_x cut over: write downtime [0-9.]+ s \(fence to failback prepared; verify 0.000 s\)"
