@@ -411,9 +411,11 @@ flow_replicate_feed(const ReplicateOptions *opts, const ReplicateFeed *feed)
     const char *reader_url = opts->failback ? opts->target_url : opts->source_url;
     const char *writer_url = opts->failback ? opts->source_url : opts->target_url;
     /* Named by the migration once it is checked (name_stream). */
-    GwResult rc = endpoint_init(&r.reader_ep, reader_url, opts->failback ? ROLE_TARGET : ROLE_SOURCE, "godwit");
+    char *app = phase_names_command_app(command);
+    GwResult rc = endpoint_init(&r.reader_ep, reader_url, opts->failback ? ROLE_TARGET : ROLE_SOURCE, app);
     if (rc == GW_OK)
-        rc = endpoint_init(&r.writer_ep, writer_url, opts->failback ? ROLE_SOURCE : ROLE_TARGET, "godwit");
+        rc = endpoint_init(&r.writer_ep, writer_url, opts->failback ? ROLE_SOURCE : ROLE_TARGET, app);
+    free(app);
     r.reader_ep.read.ddl_applied = opts->read.ddl_applied;
     metrics_init(&r.m);
     HttpServer *http = NULL;
