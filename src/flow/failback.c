@@ -132,11 +132,16 @@ check_phase(Precheck *p)
     return GW_ERR_USAGE;
 }
 
-/* Both databases, and the phase cut over; nothing is written before the check. */
+/*
+ * Both databases, and the phase cut over; nothing is written before the
+ * check.  Its sessions carry the command's name, not the stream's: a closed
+ * session can linger a moment on the server, and the stream, started next
+ * in this process, would take one with its own name for a dead runner's.
+ */
 static GwResult
 connect_both(Precheck *p, bool *webhook)
 {
-    char *app = phase_names_app(&p->mp, "failback");
+    char *app = phase_names_command_app("failback");
     GwResult rc = endpoint_init(&p->source_ep, p->opts->source_url, ROLE_SOURCE, app);
     if (rc == GW_OK)
         rc = endpoint_init(&p->target_ep, p->opts->target_url, ROLE_TARGET, app);
