@@ -108,6 +108,8 @@ typedef struct TableDef {
     ReplicaIdentity replica_identity;
     bool referenced;        /* a foreign key of this catalog points at it (catalog_mark_referenced) */
     bool has_triggers;      /* user triggers that fire for an ordinary session (PostgreSQL describe only) */
+    /* user triggers that fire for a session in session_replication_role replica (ENABLE ALWAYS or REPLICA) */
+    bool has_replica_triggers;
     int64_t est_rows;
     int64_t est_bytes;
 } TableDef;

@@ -39,6 +39,9 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_orders AFTER INSERT OR UPDATE OR DELETE ON orders FOR EACH ROW EXECUTE FUNCTION audit_row();
 CREATE TRIGGER audit_items AFTER INSERT OR UPDATE OR DELETE ON items FOR EACH ROW EXECUTE FUNCTION audit_row();
+-- godwit applies as a replica, which fires only triggers enabled ALWAYS: these count every application.
+ALTER TABLE orders ENABLE ALWAYS TRIGGER audit_orders;
+ALTER TABLE items ENABLE ALWAYS TRIGGER audit_items;
 SQL
 gw_fetch 0 "$DB" "$DB" --phase w --tables public.orders,public.items --where "public.orders: region = 'A'" \
     || abort_test "fetch"

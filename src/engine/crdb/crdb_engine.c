@@ -6,6 +6,8 @@
  */
 #include "engine/crdb/crdb_engine.h"
 
+#include <stdio.h>
+
 #include "engine/crdb/crdb_internal.h"
 #include "engine/pg/pg_changefeed.h"
 #include "engine/pg/pg_conn.h"
@@ -40,7 +42,8 @@ crdb_engine_start(EngineConn *conn)
 {
     PgConn *c = PG(conn);
     /* Rows load with the target's foreign keys and triggers firing: it has no session_replication_role. */
-    c->loads_as_replica = 0;
+    c->as_replica = 0;
+    snprintf(c->replica_refused, sizeof c->replica_refused, "CockroachDB has no session_replication_role");
     /* It compares strings by their bytes unless a collation is named. */
     c->db_collation_binary = 1;
     return pg_wire_start(conn, &crdb_engine_ops, &crdb_dialect);

@@ -7,6 +7,7 @@
  * statements (pg_apply_sql.c) or join a table's merge (pg_apply_stage.c).
  * It must never send a value it did not receive.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -532,10 +533,33 @@ setup_origin(PgConn *c, const char *stream)
     return rc;
 }
 
+/*
+ * Replicated changes run as a replica, as PostgreSQL's own apply worker: the
+ * writer's triggers, rules and foreign-key actions do not fire for them,
+ * because what the source's fired is in the stream already (a trigger that
+ * maintains a column or another table, a cascade); firing them again would
+ * write it twice or differently.  A table with rules accepts the apply's
+ * INSERT ... ON CONFLICT only so.  Triggers enabled ALWAYS or REPLICA still
+ * fire, as they do for PostgreSQL's apply; the application's own sessions
+ * are not affected.
+ */
+static void
+apply_as_replica(PgConn *c)
+{
+    static atomic_bool warned;
+    applier_of(c)->as_replica = pg_as_replica(c);
+    if (!c->applier->as_replica && !atomic_exchange(&warned, true))
+        log_warn("%s %s: replicated changes fire its triggers, rules and foreign-key actions, writing again what"
+                 " the source's already did (cannot set session_replication_role: %s; a superuser can, or a role"
+                 " granted SET ON PARAMETER session_replication_role)",
+                 role_name(c->base.role), c->base.endpoint->redacted, c->replica_refused);
+}
+
 GwResult
 pg_apply_setup(EngineConn *conn, const char *stream)
 {
     PgConn *c = PG(conn);
+    apply_as_replica(c);
     /*
      * The source is told to discard what the target committed: that commit
      * must survive a crash of the target, whatever its synchronous_commit.

@@ -42,6 +42,7 @@ typedef struct Applier {
     size_t cap_offsets;
     long last_rows;         /* rows affected by the last statement read back by pg_apply_sync() */
     ApplySemantics sem;     /* of the stream applied (apply_rules.h) */
+    bool as_replica;        /* the session runs as a replica: only ALWAYS/REPLICA triggers fire, no FK checks */
     ApplyPlan plan;         /* the operations of the change being applied */
     bool *key;              /* its table's key, over its relation's columns */
     size_t cap_key;

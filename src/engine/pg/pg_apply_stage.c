@@ -136,8 +136,10 @@ stage_usable(const PgConn *c, Stage *s)
     traits.has_key = apply_rules_key_mask(s->t, &s->rel, s->key);
     /* The merge is DISTINCT ON the key's typed values: it tells keys apart as the table does. */
     traits.keys_merge_exactly = true;
-    /* An ordinary session: the target checks foreign keys. */
-    traits.foreign_keys_checked = true;
+    /* As a replica (pg_apply_setup) the session fires only triggers enabled for replicas, and checks no foreign key. */
+    bool replica = c->applier->as_replica;
+    traits.has_triggers = replica ? s->t->has_replica_triggers : s->t->has_triggers;
+    traits.foreign_keys_checked = !replica;
     ApplyMerge merge = apply_rules_merge(&traits, &c->applier->sem);
     s->keyed = merge == APPLY_MERGE_BY_KEY;
     /* A primary key the stream does not carry whole: its rows go one by one. */

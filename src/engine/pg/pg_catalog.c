@@ -17,10 +17,14 @@
 #include "util/mem.h"
 #include "util/strbuf.h"
 
-/* %s: whether the table has triggers that fire for an ordinary session (sql_has_triggers, or false). */
+/*
+ * %s, %s: whether the table has triggers that fire for an ordinary session
+ * and for one in session_replication_role replica (sql_has_triggers, or
+ * false for both).
+ */
 static const char *const sql_tables =
     "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident, c.relispartition,"
-    " GREATEST(c.reltuples, 0)::bigint, pg_catalog.pg_table_size(c.oid), %s"
+    " GREATEST(c.reltuples, 0)::bigint, pg_catalog.pg_table_size(c.oid), %s, %s"
     " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'"
     " AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', '_godwit'])"
@@ -40,6 +44,9 @@ static const char *const sql_tables =
 static const char *const sql_has_triggers =
     "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal"
     " AND g.tgenabled IN ('O', 'A') AND g.tgname NOT LIKE 'godwit\\_fence\\_%')";
+static const char *const sql_has_replica_triggers =
+    "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal"
+    " AND g.tgenabled IN ('A', 'R') AND g.tgname NOT LIKE 'godwit\\_fence\\_%')";
 
 static const char *const sql_columns =
     "SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid, a.attnotnull,"
@@ -186,8 +193,10 @@ static GwResult
 select_tables(PgConn *c, Selection *sel, Catalog *cat)
 {
     PGresult *res;
-    char *sql = gw_asprintf(sql_tables, c->dialect->trigger_catalog ? sql_has_triggers : "false");
-    GwResult rc = pg_query(c, sql, 9, &res);
+    bool triggers = c->dialect->trigger_catalog;
+    char *sql = gw_asprintf(sql_tables, triggers ? sql_has_triggers : "false",
+                            triggers ? sql_has_replica_triggers : "false");
+    GwResult rc = pg_query(c, sql, 10, &res);
     free(sql);
     if (rc)
         return rc;
@@ -209,6 +218,7 @@ select_tables(PgConn *c, Selection *sel, Catalog *cat)
         t->est_rows = value_int64(res, i, 6);
         t->est_bytes = value_int64(res, i, 7);
         t->has_triggers = value_bool(res, i, 8);
+        t->has_replica_triggers = value_bool(res, i, 9);
     }
     PQclear(res);
     return rc;

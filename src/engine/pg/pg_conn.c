@@ -8,6 +8,7 @@
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,7 +296,7 @@ pg_wire_open(const Endpoint *ep, EngineConn **out)
         return rc;
     PgConn *c = gw_calloc(1, sizeof *c);
     c->db_collation_binary = -1;
-    c->loads_as_replica = -1;
+    c->as_replica = -1;
     c->phases_version = -1;
     c->base.role = ep->role;
     c->base.endpoint = ep;
@@ -374,6 +375,19 @@ stale_sessions(PgConn *c, const char *app_name, bool terminate, bool spare, int 
     *count = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, terminate ? 0 : 1)) : 0;
     PQclear(res);
     return GW_OK;
+}
+
+bool
+pg_as_replica(PgConn *c)
+{
+    if (c->as_replica >= 0)
+        return c->as_replica;
+    PGresult *res = PQexec(c->pg, "SET session_replication_role = replica");
+    c->as_replica = PQresultStatus(res) == PGRES_COMMAND_OK;
+    const char *why = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    snprintf(c->replica_refused, sizeof c->replica_refused, "%s", c->as_replica ? "" : why ? why : "refused");
+    PQclear(res);
+    return c->as_replica;
 }
 
 GwResult

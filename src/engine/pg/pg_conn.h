@@ -57,7 +57,8 @@ typedef struct PgConn {
     bool copy_active;
     struct Applier *applier;    /* change apply session (pg_apply.c), created on first use */
     int db_collation_binary;    /* -1 not read yet, else whether the database's collation is bytewise */
-    int loads_as_replica;       /* -1 not tried yet, else whether COPY runs with session_replication_role = replica */
+    int as_replica;             /* -1 not tried yet, else whether the session runs as a replica (pg_as_replica) */
+    char replica_refused[160];  /* why it does not: the server's message */
     int phases_version;         /* -1 not read yet, else how many of the later columns _godwit.phases has */
     const PgDialect *dialect;   /* set by the engine that took the connection (pg_wire_start) */
 } PgConn;
@@ -66,6 +67,15 @@ typedef struct PgConn {
 
 /* Opens a libpq connection for ep; replication = logical walsender mode. */
 GwResult pg_open(const Endpoint *ep, bool replication, PGconn **out) GW_MUST_CHECK;
+
+/*
+ * Puts the session in session_replication_role replica, once: its writes
+ * fire only triggers and rules enabled ALWAYS or REPLICA, and no foreign-key
+ * check or action, as PostgreSQL's own apply worker.  False when the server
+ * refuses (before PostgreSQL 16 only a superuser may set it; CockroachDB has
+ * no such setting): c->replica_refused says why.
+ */
+bool pg_as_replica(PgConn *c);
 
 /* Runs a command that returns no rows. */
 GwResult pg_exec(PgConn *c, const char *sql) GW_MUST_CHECK;

@@ -257,16 +257,11 @@ static void
 load_as_replica(PgConn *c)
 {
     static atomic_bool warned;
-    if (c->loads_as_replica >= 0)
-        return;
-    PGresult *res = PQexec(c->pg, "SET session_replication_role = replica");
-    c->loads_as_replica = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!c->loads_as_replica && !atomic_exchange(&warned, true))
+    if (c->as_replica < 0 && !pg_as_replica(c) && !atomic_exchange(&warned, true))
         log_warn("target: rows are loaded with the target's foreign keys and triggers firing (cannot set"
                  " session_replication_role: %s); a phase loaded into tables whose foreign keys exist fails"
                  " if a child's rows commit before its parent's",
-                 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-    PQclear(res);
+                 c->replica_refused);
 }
 
 GwResult
