@@ -8,6 +8,9 @@
 
 #include "engine/engine.h"
 
+/* The cluster's HLC timestamp now, as text: a snapshot's AS OF SYSTEM TIME, a changefeed's cursor. */
+#define CRDB_SQL_NOW "SELECT cluster_logical_timestamp()::STRING"
+
 /* crdb_source.c */
 GwResult crdb_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream) GW_MUST_CHECK;
 GwResult crdb_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind,

@@ -29,7 +29,7 @@ static GwResult
 plain_snapshot(PgConn *c, Snapshot *out)
 {
     PGresult *res;
-    GwResult rc = pg_query(c, "SELECT cluster_logical_timestamp()::STRING", 1, &res);
+    GwResult rc = pg_query(c, CRDB_SQL_NOW, 1, &res);
     if (rc)
         return rc;
     out->id = gw_strdup(PQgetvalue(res, 0, 0));

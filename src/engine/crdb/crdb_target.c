@@ -109,7 +109,7 @@ GwResult
 crdb_changefeed_cursor(EngineConn *conn, Hlc *now, bool *exact)
 {
     *exact = true;
-    return pg_changefeed_cursor_query(conn, "SELECT cluster_logical_timestamp()::STRING", now);
+    return pg_changefeed_cursor_query(conn, CRDB_SQL_NOW, now);
 }
 
 GwResult
