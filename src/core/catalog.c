@@ -121,6 +121,24 @@ catalog_add_sequence(Catalog *cat)
     return s;
 }
 
+void
+schema_objects_add(SchemaObjects *l, const char *kind, const char *name)
+{
+    gw_grow((void **) &l->items, &l->cap, l->n + 1, sizeof *l->items);
+    l->items[l->n++] = (SchemaObject) {.kind = gw_strdup(kind), .name = gw_strdup(name)};
+}
+
+void
+schema_objects_free(SchemaObjects *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].kind);
+        free(l->items[i].name);
+    }
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
 TableDef *
 catalog_find_table(const Catalog *cat, const char *schema, const char *name)
 {

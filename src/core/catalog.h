@@ -141,6 +141,25 @@ typedef struct Catalog {
     size_t cap_sequences;
 } Catalog;
 
+/*
+ * Objects of the source's schemas that fetch does not make on a target
+ * (SourceOps.objects_left_out): what the fetch report lists as not
+ * migrated, so that nothing is left behind without a line saying so.
+ */
+typedef struct SchemaObject {
+    char *kind;             /* "view", "function", "trigger", ... */
+    char *name;             /* as SQL names it, qualified: public.film_list, film_stamp ON public.film */
+} SchemaObject;
+
+typedef struct SchemaObjects {
+    SchemaObject *items;
+    size_t n;
+    size_t cap;
+} SchemaObjects;
+
+void schema_objects_add(SchemaObjects *l, const char *kind, const char *name);
+void schema_objects_free(SchemaObjects *l);
+
 void catalog_init(Catalog *cat);
 void catalog_free(Catalog *cat);
 

@@ -255,8 +255,8 @@ typedef enum StreamEvent {
  * Reading a database: its catalog, a consistent snapshot, bulk copy and
  * verify's scans.  Every engine that can be a source fills it.
  * Optional (NULL: see each one): check_predicate, count_rows, snapshot_ready,
- * joined_position, set_source_options, orders_like_bytes; the others are
- * required (engine_connect checks them).
+ * joined_position, set_source_options, orders_like_bytes, objects_left_out;
+ * the others are required (engine_connect checks them).
  */
 typedef struct SourceOps {
     /*
@@ -283,6 +283,13 @@ typedef struct SourceOps {
     GwResult (*count_rows)(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
                            int64_t *out) GW_MUST_CHECK;
     GwResult (*describe)(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
+    /*
+     * Optional (NULL: the engine cannot tell): the objects of the schemas of
+     * cat's tables, and those attached to its tables, that fetch does not
+     * make on a target (views, functions, triggers, rules, standalone
+     * sequences and types, extensions, ...); cat is describe's.
+     */
+    GwResult (*objects_left_out)(EngineConn *conn, const Catalog *cat, SchemaObjects *out) GW_MUST_CHECK;
     /* SQL for a row predicate in this engine's dialect; caller frees. */
     char *(*render_predicate)(EngineConn *conn, const Predicate *p);
     /* slot: the stream's name (phase_names_slot): its slot and publications, where the engine has them. */

@@ -342,6 +342,22 @@ join_snapshot(FetchRun *run)
     return snapshot_share(run->source, run->worker_sources, run->nworkers, &run->snapshot);
 }
 
+/* What of the source's schemas the fetch does not make, for its report; said once as a warning too. */
+static GwResult
+list_left_out(FetchRun *run)
+{
+    const SourceOps *so = run->source->ops->source;
+    if (!so->objects_left_out)
+        return GW_OK;
+    GwResult rc = so->objects_left_out(run->source, &run->catalog, &run->left_out);
+    run->left_out_known = rc == GW_OK;
+    if (rc == GW_OK && run->left_out.n > 0)
+        log_warn("source %s: %zu object(s) of the fetched tables' schemas are not migrated (views, functions,"
+                 " triggers, ...): the report lists them; make them on the target before cutover",
+                 run->source_ep.redacted, run->left_out.n);
+    return rc;
+}
+
 /* Takes the snapshot, joins it everywhere and, for a new phase, records where its stream starts. */
 static GwResult
 take_snapshot(FetchRun *run, const Catalog *cat)
@@ -439,6 +455,8 @@ fetch_steps(FetchRun *run)
     }
     if (rc == GW_OK)
         rc = same_tables(run, &before);
+    if (rc == GW_OK)
+        rc = list_left_out(run);
     catalog_free(&before);
     if (rc == GW_OK)
         rc = stop_point(fetch_plan_tables(run));
@@ -517,6 +535,7 @@ flow_fetch(FetchOptions *opts)
     phase_state_free(&run.phase);
     migration_free(&run.migration);
     catalog_free(&run.catalog);
+    schema_objects_free(&run.left_out);
     engine_close(run.source);
     engine_close(run.target);
     endpoint_free(&run.source_ep);

@@ -42,6 +42,8 @@ typedef struct FetchRun {
     EngineConn **worker_sources;    /* one per worker, opened before the snapshot; workers take them */
     int nworkers;
     Catalog catalog;
+    SchemaObjects left_out; /* what the fetch does not make on the target: the report lists it */
+    bool left_out_known;    /* the source could tell (SourceOps.objects_left_out) */
     Snapshot snapshot;
     PhaseState phase;
     Migration migration;    /* the target's, or a new one recorded when the phase is first saved */

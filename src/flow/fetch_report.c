@@ -28,6 +28,13 @@ report_json(const FetchRun *run, double seconds)
     json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f, s:o}", "phase", run->phase.name, "start_position",
                           run->phase.snapshot_position ? run->phase.snapshot_position : "", "stream",
                           run->phase.stream, "rows", rows, "bytes", bytes, "seconds", seconds, "tables", tables);
+    if (run->left_out_known) {
+        json_t *left = json_array();
+        for (size_t i = 0; i < run->left_out.n; i++)
+            json_array_append_new(left, json_pack("{s:s, s:s}", "kind", run->left_out.items[i].kind, "name",
+                                                  run->left_out.items[i].name));
+        json_object_set_new(o, "not_migrated", left);
+    }
     if (run->phase.slot)
         json_object_set_new(o, "slot", json_string(run->phase.slot));
     if (run->phase.publications)
@@ -42,6 +49,19 @@ fetch_event_detail(const FetchRun *run, double seconds)
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;
+}
+
+/* One line per object, grouped by kind as the source listed them. */
+static void
+report_left_out(const FetchRun *run)
+{
+    const SchemaObjects *l = &run->left_out;
+    if (!run->left_out_known || l->n == 0)
+        return;
+    printf("not migrated (fetch makes tables, their keys, indexes and constraints, and the types and sequences"
+           " their columns use; make these on the target before cutover): %zu\n", l->n);
+    for (size_t i = 0; i < l->n; i++)
+        printf("  %-18s %s\n", l->items[i].kind, l->items[i].name);
 }
 
 static void
@@ -60,6 +80,7 @@ report_text(const FetchRun *run, double seconds)
     }
     printf("fetched phase '%s': %zu tables, %lld rows, %s in %.1f s\n", run->phase.name, run->ntables,
            (long long) rows, progress_format_bytes((double) bytes, b, sizeof b), seconds);
+    report_left_out(run);
     if (run->phase.stream && run->phase.slot)
         printf("start position: %s (slot %s, publications %s): run `godwit replicate` to stream from here\n",
                run->phase.snapshot_position, run->phase.slot,

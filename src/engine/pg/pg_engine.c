@@ -60,6 +60,7 @@ pg_render_predicate(EngineConn *conn, const Predicate *p)
 static const SourceOps pg_source_ops = {
     .check_source = pg_check_source,
     .count_rows = pg_count_rows,
+    .objects_left_out = pg_objects_left_out,
     .check_predicate = pg_check_predicate,
     .describe = pg_describe,
     .render_predicate = pg_render_predicate,
