@@ -31,8 +31,6 @@ static const PgDialect crdb_dialect = {
     .loads_bypass_foreign_keys = false,
     /* Its temporary tables are experimental (off by default): merged changes are written directly. */
     .temp_tables = false,
-    /* Not tried against its pipelining of explicit transactions: each commit is waited for. */
-    .pipelined_commits = false,
     /* Every commit is durable (Raft): there is no synchronous_commit to set. */
     .synchronous_commit = false,
 };
@@ -113,6 +111,7 @@ static const ApplyOps crdb_apply_ops = {
     .checkpoint_delete = pg_checkpoint_delete,
     .apply_setup = crdb_apply_setup,
     .apply_change = pg_apply_change,
+    /* No apply_commit_send: its pipelining of explicit transactions is not tried, so each commit is waited for. */
     .apply_commit = pg_apply_commit,
     .apply_collect = pg_apply_collect,
     .apply_abort = pg_apply_abort,

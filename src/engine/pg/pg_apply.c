@@ -447,8 +447,6 @@ GwResult
 pg_apply_commit_send(EngineConn *conn, const char *stream, const char *phase, const char *position)
 {
     PgConn *c = PG(conn);
-    if (!c->dialect->pipelined_commits)
-        return pg_apply_commit(conn, stream, phase, position);
     GwResult rc = queue_commit(c, stream, phase, position);
     if (rc == GW_OK && (PQsendFlushRequest(c->pg) != 1 || PQflush(c->pg) != 0))
         rc = pg_report(c, NULL, "sending the commit");

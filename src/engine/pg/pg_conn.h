@@ -37,8 +37,6 @@ typedef struct PgDialect {
     bool loads_bypass_foreign_keys;
     /* Session temporary tables are usable: an applier stages the changes it merges per key in them. */
     bool temp_tables;
-    /* Explicit transactions may be pipelined: a commit is sent without waiting, its result read later. */
-    bool pipelined_commits;
     /* synchronous_commit exists: a session can make its commits wait for the disk whatever the default. */
     bool synchronous_commit;
 } PgDialect;

@@ -25,7 +25,6 @@ static const PgDialect pg_dialect = {
     .domains = true,
     .loads_bypass_foreign_keys = true,
     .temp_tables = true,
-    .pipelined_commits = true,
     .synchronous_commit = true,
 };
 
