@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # bench/fetch.sh: godwit fetch side by side with a raw COPY pipe and pgcopydb clone.
 #
-#   GODWIT=/abs/path/build/godwit bash bench/fetch.sh [--scale N] [--wide-rows N] [--jobs N] [--repeat N]
+#   GODWIT=/abs/path/build/godwit bash bench/fetch.sh [--scale N] [--partitions N] [--wide-rows N]
+#                                                     [--jobs N] [--repeat N]
 #
-# Defaults: --scale 20 (pgbench scale), --wide-rows 300000, --jobs = nproc, --repeat 3 (rounds;
-# the figures printed are medians, the per-round values are printed too).
+# Defaults: --scale 20 (pgbench scale), --partitions 8 (pgbench_accounts range-partitioned in that
+# many partitions, as pgbench -i --partitions makes it; 0: a plain table), --wide-rows 300000,
+# --jobs = nproc, --repeat 3 (rounds; the figures printed are medians, the per-round values are
+# printed too).
 # `make bench` runs it with GODWIT set.
 #
 # One run starts two throwaway PostgreSQL 15 servers (tests/servers.sh: loopback, free ports,
@@ -45,12 +48,14 @@ root=$(cd "$here/.." && pwd)
 cmdline="GODWIT=${GODWIT:-} bash bench/fetch.sh $*"
 
 scale=20
+partitions=8
 wide_rows=300000
 jobs=$(nproc)
 repeat=3
 while [ $# -gt 0 ]; do
     case $1 in
         --scale) scale=${2:?--scale needs a value}; shift 2 ;;
+        --partitions) partitions=${2:?--partitions needs a value}; shift 2 ;;
         --wide-rows) wide_rows=${2:?--wide-rows needs a value}; shift 2 ;;
         --jobs) jobs=${2:?--jobs needs a value}; shift 2 ;;
         --repeat) repeat=${2:?--repeat needs a value}; shift 2 ;;
@@ -105,10 +110,10 @@ TGT=$(pg_url tgt bench)
 pg_version=$(psql -X -A -t -d "$(pg_url src postgres)" -c 'SHOW server_version')
 
 # ---------------------------------------------------------------- source database
-log "creating source: pgbench scale $scale, wide table of $wide_rows rows"
+log "creating source: pgbench scale $scale ($partitions partitions), wide table of $wide_rows rows"
 psqlx "$(pg_url src postgres)" -c 'CREATE DATABASE bench'
 t0=$(now)
-pgbench -i -q -s "$scale" -d "$SRC" >"$work/pgbench.log" 2>&1 || { cat "$work/pgbench.log" >&2; die "pgbench -i failed"; }
+pgbench -i -q -s "$scale" --partitions "$partitions" -d "$SRC" >"$work/pgbench.log" 2>&1 || { cat "$work/pgbench.log" >&2; die "pgbench -i failed"; }
 psqlx "$SRC" -v rows="$wide_rows" -f "$here/wide.sql" >/dev/null
 psqlx "$SRC" -c 'ANALYZE'
 src_load=$(secs "$t0" "$(now)")
@@ -365,8 +370,9 @@ run_pgcopydb() {
 # ---------------------------------------------------------------- rounds
 pg_dump -Fc --schema-only -d "$SRC" -f "$work/schema.dump"
 # Largest tables first, as any sensible scheduler would.
-psql -X -A -t -d "$SRC" -c "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
-    ORDER BY pg_total_relation_size(relid) DESC" >"$work/raw.tables"
+# A partitioned table's rows are copied partition by partition (COPY refuses its parent).
+psql -X -A -t -d "$SRC" -c "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables s
+    JOIN pg_class c ON c.oid = s.relid WHERE c.relkind = 'r' ORDER BY pg_total_relation_size(relid) DESC" >"$work/raw.tables"
 
 # Warm-up, not measured: the first bulk load into the target creates its WAL segment files
 # (later ones recycle them) and warms caches; without it the first contender pays for that.
@@ -427,7 +433,7 @@ echo "machine:  $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: 
 echo "postgres: $pg_version; fsync=off, synchronous_commit=off, full_page_writes=off, wal_level=logical (tests/servers.sh),"
 echo "          ${settings[*]}"
 echo "godwit:   $("$GODWIT" --version 2>&1 | head -n 1) ($GODWIT)"
-echo "data:     pgbench -i -s $scale + wide table of $wide_rows rows: ${#tables[@]} tables, $src_rows rows, $src_size (source database)"
+echo "data:     pgbench -i -s $scale --partitions $partitions + wide table of $wide_rows rows: ${#tables[@]} tables, $src_rows rows, $src_size (source database)"
 [ ${#godwit_extra[@]} -gt 0 ] && echo "godwit options added: ${godwit_extra[*]}"
 echo "jobs:     $jobs; rounds: $repeat (figures are medians over the rounds; every round checks row and index counts)"
 echo

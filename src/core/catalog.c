@@ -66,6 +66,18 @@ table_free(TableDef *t)
         free(t->indexes[i].definition);
     }
     free(t->indexes);
+    for (size_t i = 0; i < t->npartitions; i++) {
+        PartitionDef *p = &t->partitions[i];
+        free(p->schema);
+        free(p->name);
+        free(p->parent_schema);
+        free(p->parent_name);
+        free(p->bound_sql);
+        free(p->key_sql);
+    }
+    free(t->partitions);
+    free(t->partition_key_sql);
+    free_strings(t->inherits, t->ninherits);
 }
 
 static void

@@ -85,6 +85,20 @@ typedef struct IndexDef {
     bool unique;
 } IndexDef;
 
+/*
+ * A partition of a partitioned table (PostgreSQL's declarative
+ * partitioning), at any level below it.  Its rows are the table's: it is
+ * never a table of the catalog on its own.
+ */
+typedef struct PartitionDef {
+    char *schema;
+    char *name;
+    char *parent_schema;    /* the table or partition it is a partition of */
+    char *parent_name;
+    char *bound_sql;        /* "FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')", "DEFAULT" */
+    char *key_sql;          /* itself partitioned: "HASH (id)"; NULL for a leaf */
+} PartitionDef;
+
 /* Which old values a source's change log carries for an update or delete of a table (PostgreSQL's terms). */
 typedef enum ReplicaIdentity {
     REPLICA_IDENTITY_DEFAULT,   /* the primary key's */
@@ -110,9 +124,28 @@ typedef struct TableDef {
     bool has_triggers;      /* user triggers that fire for an ordinary session (PostgreSQL describe only) */
     /* user triggers that fire for a session in session_replication_role replica (ENABLE ALWAYS or REPLICA) */
     bool has_replica_triggers;
-    int64_t est_rows;
+    int64_t est_rows;       /* of a partitioned table: of all its partitions */
     int64_t est_bytes;
+    /*
+     * Declarative partitioning (PostgreSQL): key_sql is pg_get_partkeydef's
+     * "RANGE (d)"; partitions lists every partition below the table, each
+     * after its parent.  A partitioned table holds no rows of its own, so it
+     * is never read or written with ONLY, which would see none of them.
+     */
+    char *partition_key_sql;    /* NULL: not partitioned */
+    PartitionDef *partitions;
+    size_t npartitions;
+    /* Inheritance: the tables it inherits from, each quoted and qualified, in their order. */
+    char **inherits;
+    size_t ninherits;
 } TableDef;
+
+/* Whether t is partitioned: its rows live in its partitions. */
+static inline bool
+table_partitioned(const TableDef *t)
+{
+    return t->partition_key_sql != NULL;
+}
 
 typedef struct SequenceDef {
     char *schema;

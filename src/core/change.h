@@ -136,6 +136,8 @@ typedef struct Change {
     /* TRUNCATE */
     uint32_t nrels;
     const RelationInfo **rels;
+    /* Set by the consumer: the target's description of each of rels (NULL where it has none). */
+    const TableDef *const *rel_defs;
     bool cascade;
     bool restart_identity;
     /* ORIGIN */

@@ -141,6 +141,15 @@ selection_includes(const Selection *sel, const char *schema, const char *table)
     return false;
 }
 
+bool
+selection_excludes(const Selection *sel, const char *schema, const char *table)
+{
+    for (size_t i = 0; i < sel->nexclude; i++)
+        if (pattern_matches(sel->exclude[i], schema, table))
+            return true;
+    return false;
+}
+
 const char *
 selection_unmatched_include(const Selection *sel)
 {

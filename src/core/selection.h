@@ -50,6 +50,9 @@ bool selection_matches(Selection *sel, const char *schema, const char *table);
 /* The same without recording anything (a plan asks about tables no command selects). */
 bool selection_includes(const Selection *sel, const char *schema, const char *table);
 
+/* Whether an exclude pattern names the table. */
+bool selection_excludes(const Selection *sel, const char *schema, const char *table);
+
 /* The first include pattern that matched no table, or NULL. */
 const char *selection_unmatched_include(const Selection *sel);
 

@@ -568,6 +568,12 @@ struct EngineOps {
      * changefeed to godwit's webhook (it has no failback slot of its own).
      */
     bool failback_by_changefeed;
+    /*
+     * As a target, a table it makes keeps its partitions and the tables it
+     * inherits from (TableDef.partitions, .inherits); otherwise a
+     * partitioned table is one table and a child a table of its own.
+     */
+    bool keeps_table_trees;
     GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
     void (*close)(EngineConn *conn);
     /*

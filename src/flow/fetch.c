@@ -342,11 +342,33 @@ join_snapshot(FetchRun *run)
     return snapshot_share(run->source, run->worker_sources, run->nworkers, &run->snapshot);
 }
 
+/* A target that makes tables flat: what of each table's partitions and parents it does not keep. */
+static void
+list_flattened(FetchRun *run)
+{
+    if (run->target->ops->keeps_table_trees)
+        return;
+    for (size_t i = 0; i < run->catalog.ntables; i++) {
+        const TableDef *t = &run->catalog.tables[i];
+        char *name = table_display_name(t);
+        char *what = t->npartitions ? gw_asprintf("%s (%zu partitions): one table on the target", name,
+                                                  t->npartitions)
+                     : t->ninherits ? gw_asprintf("%s inherits from %s: a table of its own on the target", name,
+                                                  t->inherits[0])
+                                    : NULL;
+        if (what)
+            schema_objects_add(&run->left_out, t->npartitions ? "partitioning" : "inheritance", what);
+        free(what);
+        free(name);
+    }
+}
+
 /* What of the source's schemas the fetch does not make, for its report; said once as a warning too. */
 static GwResult
 list_left_out(FetchRun *run)
 {
     const SourceOps *so = run->source->ops->source;
+    list_flattened(run);
     if (!so->objects_left_out)
         return GW_OK;
     GwResult rc = so->objects_left_out(run->source, &run->catalog, &run->left_out);

@@ -257,7 +257,9 @@ apply_truncate(Replicator *r, const Change *ch)
 {
     Change mine = *ch;
     const RelationInfo **rels = gw_calloc(ch->nrels + 1, sizeof *rels);
+    const TableDef **defs = gw_calloc(ch->nrels + 1, sizeof *defs);
     mine.rels = rels;
+    mine.rel_defs = defs;
     mine.nrels = 0;
     GwResult rc = GW_OK;
     for (uint32_t i = 0; i < ch->nrels && rc == GW_OK; i++) {
@@ -265,11 +267,13 @@ apply_truncate(Replicator *r, const Change *ch)
         if (!rt)
             continue;
         if (!rt->predicate) {
+            defs[mine.nrels] = rt->def;
             rels[mine.nrels++] = ch->rels[i];
             continue;
         }
         Change filtered = *ch;
         filtered.rels = &ch->rels[i];
+        filtered.rel_defs = &rt->def;
         filtered.nrels = 1;
         filtered.delete_guard = rt->predicate;
         r->group_changes++;
@@ -282,6 +286,7 @@ apply_truncate(Replicator *r, const Change *ch)
         rc = r->wr->apply->apply_change(r->writer, &mine, NULL);
     }
     free(rels);
+    free(defs);
     return rc;
 }
 

@@ -26,6 +26,10 @@ test_globs(void **state)
     /* A pattern without a schema matches the name in any schema. */
     assert_true(selection_matches(&sel, "crm", "customers"));
     assert_null(selection_unmatched_include(&sel));
+    /* Whether an --exclude names a table, whatever the includes say (a partitioned table's partitions). */
+    assert_true(selection_excludes(&sel, "public", "orders_archive"));
+    assert_false(selection_excludes(&sel, "public", "orders"));
+    assert_false(selection_excludes(&sel, "public", "nothing"));
     selection_free(&sel);
 }
 

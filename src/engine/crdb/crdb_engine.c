@@ -19,6 +19,7 @@ static const PgDialect crdb_dialect = {
                         "SET extra_float_digits = 3; SET timezone = 'UTC'; SET bytea_output = 'hex';",
     .sql = {.crdb = true},
     .inheritance = false,
+    .partitioning = false,
     .trigger_catalog = false,
     /* Its privileges are checked by the statements themselves. */
     .privilege_checks = false,
@@ -123,6 +124,7 @@ static const ApplyOps crdb_apply_ops = {
 const EngineOps crdb_engine_ops = {
     .name = "cockroachdb",
     .copies_binary = false,
+    .keeps_table_trees = false,
     .failback_by_changefeed = true,
     .connect = crdb_connect,
     .close = pg_close,

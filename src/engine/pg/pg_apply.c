@@ -321,6 +321,13 @@ plan_change(PgConn *c, const Change *ch, const TableDef *t)
     return GW_OK;
 }
 
+/* Whether the i-th table of a TRUNCATE is partitioned on the target (TRUNCATE ONLY refuses one). */
+static bool
+truncated_partitioned(const Change *ch, uint32_t i)
+{
+    return ch->rel_defs && ch->rel_defs[i] && table_partitioned(ch->rel_defs[i]);
+}
+
 static GwResult
 apply_truncate(PgConn *c, const Change *ch)
 {
@@ -328,7 +335,7 @@ apply_truncate(PgConn *c, const Change *ch)
     strbuf_init(&sb);
     if (ch->delete_guard && ch->nrels == 1) {
         /* Only the phase's rows of a table other phases share (see Change.delete_guard). */
-        char *name = pg_only_qualified(c, ch->rels[0]->schema, ch->rels[0]->name);
+        char *name = pg_only_qualified(c, ch->rels[0]->schema, ch->rels[0]->name, truncated_partitioned(ch, 0));
         char *guard = c->base.ops->source->render_predicate(&c->base, ch->delete_guard);
         strbuf_appendf(&sb, "DELETE FROM %s WHERE %s", name, guard);
         free(guard);
@@ -343,7 +350,7 @@ apply_truncate(PgConn *c, const Change *ch)
     }
     strbuf_append(&sb, "TRUNCATE ");
     for (uint32_t i = 0; i < ch->nrels; i++) {
-        char *q = pg_only_qualified(c, ch->rels[i]->schema, ch->rels[i]->name);
+        char *q = pg_only_qualified(c, ch->rels[i]->schema, ch->rels[i]->name, truncated_partitioned(ch, i));
         strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
         free(q);
     }

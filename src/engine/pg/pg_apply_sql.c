@@ -141,8 +141,11 @@ pg_apply_sql(const ApplyOp *op, const RelationInfo *rel, const TableDef *t, cons
     StrBuf sb;
     strbuf_init(&sb);
     char *name = pg_qualified(rel->schema, rel->name);
-    /* Updates and deletes must not reach the rows of tables inheriting from this one. */
-    char *only = how->crdb ? gw_strdup(name) : gw_asprintf("ONLY %s", name);
+    /*
+     * Updates and deletes must not reach the rows of tables inheriting from
+     * this one; those of a partitioned table are its partitions' (pg_table_ref).
+     */
+    char *only = how->crdb || (t && table_partitioned(t)) ? gw_strdup(name) : gw_asprintf("ONLY %s", name);
     int param = 0;
     switch (op->kind) {
     case APPLY_UPSERT:

@@ -254,9 +254,9 @@ merge_sql(const Stage *s, const char *source)
     append_columns(&sb, s, s->key, true, "");
     strbuf_appendf(&sb, ") * FROM %s ORDER BY ", source);
     append_columns(&sb, s, s->key, true, "");
-    strbuf_appendf(&sb, ", \"" STAGE_SEQ_COLUMN "\" DESC), d AS (DELETE FROM ONLY %s AS t USING s WHERE s.\"" STAGE_DELETE_COLUMN
+    strbuf_appendf(&sb, ", \"" STAGE_SEQ_COLUMN "\" DESC), d AS (DELETE FROM %s%s AS t USING s WHERE s.\"" STAGE_DELETE_COLUMN
                         "\"",
-                   table);
+                   table_partitioned(s->t) ? "" : "ONLY ", table);
     for (uint16_t i = 0; i < s->rel.ncols; i++) {
         if (!s->key[i])
             continue;

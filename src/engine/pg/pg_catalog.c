@@ -20,11 +20,12 @@
 /*
  * %s, %s: whether the table has triggers that fire for an ordinary session
  * and for one in session_replication_role replica (sql_has_triggers, or
- * false for both).
+ * false for both); %s: the partitioning columns (sql_partitioning, or
+ * sql_no_partitioning).  A partition comes with the root of its tree, which
+ * select_tables decides on.
  */
 static const char *const sql_tables =
-    "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident, c.relispartition,"
-    " GREATEST(c.reltuples, 0)::bigint, pg_catalog.pg_table_size(c.oid), %s, %s"
+    "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident, c.relispartition, %s, %s, %s"
     " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'"
     " AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', '_godwit'])"
@@ -32,6 +33,42 @@ static const char *const sql_tables =
     " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass"
     "   AND d.objid = c.oid AND d.deptype = 'e')"
     " ORDER BY n.nspname, c.relname";
+
+/*
+ * Size estimates (a partitioned table's are its leaves'; pg_partition_tree
+ * has no rows for a table that is not partitioned), the partition key,
+ * and the schema and name of a partition's root.
+ */
+static const char *const sql_partitioning =
+    "CASE WHEN c.relkind <> 'p' THEN GREATEST(c.reltuples, 0)::bigint"
+    " ELSE (SELECT COALESCE(sum(GREATEST(l.reltuples, 0)), 0)::bigint FROM pg_catalog.pg_partition_tree(c.oid) pt"
+    "  JOIN pg_catalog.pg_class l ON l.oid = pt.relid WHERE pt.isleaf) END,"
+    " CASE WHEN c.relkind <> 'p' THEN pg_catalog.pg_table_size(c.oid)"
+    " ELSE (SELECT COALESCE(sum(pg_catalog.pg_table_size(pt.relid)), 0)::bigint"
+    "  FROM pg_catalog.pg_partition_tree(c.oid) pt WHERE pt.isleaf) END,"
+    " CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,"
+    " (SELECT rn.nspname FROM pg_catalog.pg_class r JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace"
+    "  WHERE c.relispartition AND r.oid = pg_catalog.pg_partition_root(c.oid)),"
+    " (SELECT r.relname FROM pg_catalog.pg_class r"
+    "  WHERE c.relispartition AND r.oid = pg_catalog.pg_partition_root(c.oid))";
+static const char *const sql_no_partitioning =
+    "GREATEST(c.reltuples, 0)::bigint, pg_catalog.pg_table_size(c.oid), NULL, NULL, NULL";
+
+/* Every partition below each table, each after its parent. */
+static const char *const sql_partitions =
+    "SELECT t.root, n.nspname, c.relname, pn.nspname, p.relname, pg_catalog.pg_get_expr(c.relpartbound, c.oid),"
+    " CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END, c.relkind"
+    " FROM unnest($1::oid[]) AS t(root) CROSS JOIN LATERAL pg_catalog.pg_partition_tree(t.root) pt"
+    " JOIN pg_catalog.pg_class c ON c.oid = pt.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " JOIN pg_catalog.pg_class p ON p.oid = pt.parentrelid JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace"
+    " WHERE pt.level > 0 ORDER BY t.root, pt.level, n.nspname, c.relname";
+
+/* The tables each table inherits from (partitions aside), in their order. */
+static const char *const sql_inherits =
+    "SELECT i.inhrelid, pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(p.relname)"
+    " FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid"
+    " JOIN pg_catalog.pg_class p ON p.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace"
+    " WHERE i.inhrelid = ANY($1::oid[]) AND NOT c.relispartition ORDER BY i.inhrelid, i.inhseqno";
 
 /*
  * Not asked of CockroachDB, whose changes are never merged (and whose
@@ -189,39 +226,116 @@ type_kind(char typtype, uint32_t elem)
     }
 }
 
+/*
+ * A partition is never selected on its own: its rows are its root's.  It
+ * goes with its root when the root is selected, and is left out with a root
+ * an --exclude names.  Naming a partition without its root, or excluding one
+ * of a selected root, is refused: the rows cannot be split that way.
+ */
+static GwResult
+check_partition(Selection *sel, const char *schema, const char *name, const char *root_schema,
+                const char *root_name)
+{
+    bool root_in = selection_includes(sel, root_schema, root_name);
+    if (root_in && selection_excludes(sel, schema, name)) {
+        log_error("source table %s.%s is a partition of %s.%s, which is selected: a partition cannot be left out"
+                  " (its rows are the table's; give %s.%s a row filter instead)", schema, name, root_schema,
+                  root_name, root_schema, root_name);
+        return GW_ERR_USAGE;
+    }
+    if (!root_in && !selection_excludes(sel, root_schema, root_name) && sel->ninclude > 0 &&
+        selection_matches(sel, schema, name)) {
+        log_error("source table %s.%s is a partition of %s.%s: select %s.%s (its partitions come with it), or a"
+                  " row filter on it", schema, name, root_schema, root_name, root_schema, root_name);
+        return GW_ERR_USAGE;
+    }
+    return GW_OK;
+}
+
 static GwResult
 select_tables(PgConn *c, Selection *sel, Catalog *cat)
 {
     PGresult *res;
     bool triggers = c->dialect->trigger_catalog;
     char *sql = gw_asprintf(sql_tables, triggers ? sql_has_triggers : "false",
-                            triggers ? sql_has_replica_triggers : "false");
-    GwResult rc = pg_query(c, sql, 10, &res);
+                            triggers ? sql_has_replica_triggers : "false",
+                            c->dialect->partitioning ? sql_partitioning : sql_no_partitioning);
+    GwResult rc = pg_query(c, sql, 13, &res);
     free(sql);
     if (rc)
         return rc;
     for (int i = 0; i < PQntuples(res) && rc == GW_OK; i++) {
         const char *schema = PQgetvalue(res, i, 1), *name = PQgetvalue(res, i, 2);
+        if (value_bool(res, i, 5)) {
+            rc = check_partition(sel, schema, name, PQgetvalue(res, i, 11), PQgetvalue(res, i, 12));
+            continue;
+        }
         if (!selection_matches(sel, schema, name))
             continue;
-        if (PQgetvalue(res, i, 3)[0] == 'p' || value_bool(res, i, 5)) {
-            log_error("source table %s.%s is partitioned or a partition: not supported yet (use --exclude)",
-                      schema, name);
-            rc = GW_ERR_USAGE;
-            break;
-        }
         TableDef *t = catalog_add_table(cat);
         t->id = value_oid(res, i, 0);
         t->schema = gw_strdup(schema);
         t->name = gw_strdup(name);
         (void) pgoutput_replica_identity(PQgetvalue(res, i, 4)[0], &t->replica_identity);
-        t->est_rows = value_int64(res, i, 6);
-        t->est_bytes = value_int64(res, i, 7);
-        t->has_triggers = value_bool(res, i, 8);
-        t->has_replica_triggers = value_bool(res, i, 9);
+        t->has_triggers = value_bool(res, i, 6);
+        t->has_replica_triggers = value_bool(res, i, 7);
+        t->est_rows = value_int64(res, i, 8);
+        t->est_bytes = value_int64(res, i, 9);
+        t->partition_key_sql = value_or_null(res, i, 10);
     }
     PQclear(res);
     return rc;
+}
+
+/* The partitions of the partitioned tables; a foreign table among them is refused (its rows are elsewhere). */
+static GwResult
+load_partitions(PgConn *c, Catalog *cat, const char *oids)
+{
+    if (!c->dialect->partitioning)
+        return GW_OK;
+    PGresult *res;
+    GwResult rc = query_by_oids(c, sql_partitions, oids, 8, &res);
+    if (rc)
+        return rc;
+    for (int i = 0; i < PQntuples(res) && rc == GW_OK; i++) {
+        TableDef *t = catalog_find_table_id(cat, value_oid(res, i, 0));
+        char kind = PQgetvalue(res, i, 7)[0];
+        if (kind != 'r' && kind != 'p') {
+            log_error("source table %s.%s: partition %s.%s is not a table of this database (a foreign table?):"
+                      " not supported", t->schema, t->name, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+            rc = GW_ERR_USAGE;
+            break;
+        }
+        t->partitions = gw_realloc(t->partitions, (t->npartitions + 1) * sizeof *t->partitions);
+        t->partitions[t->npartitions++] = (PartitionDef) {
+            .schema = gw_strdup(PQgetvalue(res, i, 1)),
+            .name = gw_strdup(PQgetvalue(res, i, 2)),
+            .parent_schema = gw_strdup(PQgetvalue(res, i, 3)),
+            .parent_name = gw_strdup(PQgetvalue(res, i, 4)),
+            .bound_sql = gw_strdup(PQgetvalue(res, i, 5)),
+            .key_sql = value_or_null(res, i, 6),
+        };
+    }
+    PQclear(res);
+    return rc;
+}
+
+static GwResult
+load_inherits(PgConn *c, Catalog *cat, const char *oids)
+{
+    if (!c->dialect->inheritance)
+        return GW_OK;
+    PGresult *res;
+    GwResult rc = query_by_oids(c, sql_inherits, oids, 2, &res);
+    if (rc)
+        return rc;
+    for (int i = 0; i < PQntuples(res); i++) {
+        TableDef *t = catalog_find_table_id(cat, value_oid(res, i, 0));
+        t->inherits = gw_realloc(t->inherits, (t->ninherits + 1) * sizeof *t->inherits);
+        t->inherits[t->ninherits++] = gw_strdup(PQgetvalue(res, i, 1));
+    }
+    PQclear(res);
+    return GW_OK;
 }
 
 static GwResult
@@ -425,6 +539,10 @@ pg_describe(EngineConn *conn, Selection *sel, Catalog *cat)
     free(ids);
 
     rc = load_columns(c, cat, oids);
+    if (!rc)
+        rc = load_partitions(c, cat, oids);
+    if (!rc)
+        rc = load_inherits(c, cat, oids);
     if (!rc)
         rc = load_types(c, cat, oids);
     if (!rc)

@@ -261,14 +261,40 @@ pg_qualified(const char *schema, const char *name)
 }
 
 char *
-pg_only_qualified(const PgConn *c, const char *schema, const char *name)
+pg_only_qualified(const PgConn *c, const char *schema, const char *name, bool partitioned)
 {
     char *q = pg_qualified(schema, name);
-    if (!c->dialect->inheritance)
+    if (!c->dialect->inheritance || partitioned)
         return q;
     char *only = gw_asprintf("ONLY %s", q);
     free(q);
     return only;
+}
+
+char *
+pg_table_ref(const PgConn *c, const TableDef *t)
+{
+    return pg_only_qualified(c, t->schema, t->name, table_partitioned(t));
+}
+
+GwResult
+pg_is_partitioned(PgConn *c, const char *schema, const char *name, bool *out)
+{
+    *out = false;
+    if (!c->dialect->partitioning)
+        return GW_OK;
+    const char *params[2] = {schema, name};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+                                  " ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2"
+                                  " AND c.relkind = 'p'",
+                                  2, params, 1, &res);
+    if (rc)
+        return rc;
+    *out = PQntuples(res) > 0;
+    PQclear(res);
+    return GW_OK;
 }
 
 /* Tells CockroachDB (which speaks the PostgreSQL protocol) from PostgreSQL by version(). */

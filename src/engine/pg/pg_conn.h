@@ -25,6 +25,8 @@ typedef struct PgDialect {
     const char *session_settings;   /* output settings (see pg_conn.c), as this server takes them */
     SqlDialect sql;                 /* how DDL is written (pg_ddl.h) */
     bool inheritance;               /* tables may inherit: a statement names ONLY s.t to mean one table */
+    /* Declarative partitioning: partitioned tables, their partitions' bounds, and publishing them by their root. */
+    bool partitioning;
     bool trigger_catalog;           /* pg_trigger tells whether a table has triggers of its own */
     bool privilege_checks;          /* has_*_privilege tells, before a fetch makes anything, what it may do */
     bool transactional_ddl;         /* a target's schema is made in one transaction */
@@ -105,9 +107,14 @@ char *pg_qualified(const char *schema, const char *name);
  * The same name as a statement reads or changes it: "ONLY s.t" on
  * PostgreSQL, where a plain name also takes the rows of the tables that
  * inherit from it (they are tables of their own, copied and streamed as
- * such); the plain name on CockroachDB, which has no inheritance (nor ONLY).
+ * such); the plain name on CockroachDB, which has no inheritance (nor ONLY),
+ * and for a partitioned table, which ONLY would make an empty one: a
+ * SELECT reads nothing and an UPDATE or DELETE silently changes nothing.
  */
-char *pg_only_qualified(const PgConn *c, const char *schema, const char *name);
+char *pg_only_qualified(const PgConn *c, const char *schema, const char *name, bool partitioned);
+char *pg_table_ref(const PgConn *c, const TableDef *t);
+/* Whether schema.name is a partitioned table on this server (for statements that only know its name). */
+GwResult pg_is_partitioned(PgConn *c, const char *schema, const char *name, bool *out) GW_MUST_CHECK;
 
 
 /*

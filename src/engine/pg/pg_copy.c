@@ -80,7 +80,7 @@ pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **rang
     double pct = pct_rows > pct_pages ? pct_rows : pct_pages;
     if (pct > 100.0)
         pct = 100.0;
-    char *name = pg_only_qualified(c, t->schema, t->name);
+    char *name = pg_table_ref(c, t);
     char *cols = key_columns_sql(t, true), *order = key_columns_sql(t, false);
     char *sql = gw_asprintf("SELECT %s FROM %s AS s TABLESAMPLE SYSTEM (%.6f) ORDER BY %s", cols, name, pct, order);
     free(name);
@@ -137,9 +137,10 @@ copy_target(const TableDef *t)
 static char *
 filtered_select(const PgConn *c, const TableDef *t, const char *where, const char *predicate_sql)
 {
-    char *name = pg_only_qualified(c, t->schema, t->name);
+    char *name = pg_table_ref(c, t);
     char *cols = ddl_copy_columns(t);
-    char *sql = gw_asprintf("(SELECT %s FROM %s WHERE %s%s%s%s%s)", cols, name, where ? "(" : "",
+    char *sql = gw_asprintf("(SELECT %s FROM %s%s%s%s%s%s%s)", cols, name, where || predicate_sql ? " WHERE " : "",
+                            where ? "(" : "",
                             where ? where : "", where ? ")" : "", where && predicate_sql ? " AND " : "",
                             predicate_sql ? predicate_sql : "");
     free(name);
@@ -160,7 +161,9 @@ pg_copy_out_begin(EngineConn *conn, const TableDef *t, const KeyRange *range, co
     PgConn *c = PG(conn);
     char *where = ddl_key_range(t, range);
     char *opts = copy_options(fmt);
-    char *source = where || predicate_sql ? filtered_select(c, t, where, predicate_sql) : copy_target(t);
+    /* COPY reads a partitioned table's rows only through a query. */
+    char *source = where || predicate_sql || table_partitioned(t) ? filtered_select(c, t, where, predicate_sql)
+                                                                   : copy_target(t);
     char *sql = gw_asprintf("COPY %s TO STDOUT%s", source, opts);
     free(source);
     free(opts);

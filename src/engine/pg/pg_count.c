@@ -18,12 +18,16 @@ pg_count_rows(EngineConn *conn, const char *schema, const char *table, const cha
 {
     PgConn *c = PG(conn);
     *out = 0;
-    char *name = pg_only_qualified(c, schema, table);
+    bool partitioned;
+    GwResult rc = pg_is_partitioned(c, schema, table, &partitioned);
+    if (rc)
+        return rc;
+    char *name = pg_only_qualified(c, schema, table, partitioned);
     char *sql = where_sql ? gw_asprintf("SELECT pg_catalog.count(*) FROM %s WHERE %s", name, where_sql)
                           : gw_asprintf("SELECT pg_catalog.count(*) FROM %s", name);
     free(name);
     PGresult *res;
-    GwResult rc = pg_query(c, sql, 1, &res);
+    rc = pg_query(c, sql, 1, &res);
     free(sql);
     if (rc)
         return rc;

@@ -166,7 +166,7 @@ append_column(StrBuf *sb, const Catalog *cat, const ColumnDef *col, const SqlDia
 }
 
 char *
-ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, bool with_pk)
+ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, bool with_pk, bool inherit)
 {
     StrBuf sb;
     strbuf_init(&sb);
@@ -186,7 +186,26 @@ ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, boo
         }
     }
     strbuf_append(&sb, "\n)");
+    /* Inherited columns and checks are merged with the ones listed, which the source's table has too. */
+    for (size_t i = 0; inherit && i < t->ninherits; i++)
+        strbuf_appendf(&sb, "%s%s", i ? ", " : " INHERITS (", t->inherits[i]);
+    if (inherit && t->ninherits)
+        strbuf_append_char(&sb, ')');
+    /* CockroachDB's PARTITION BY places rows, not tables: its table is one table. */
+    if (t->partition_key_sql && !d->crdb)
+        strbuf_appendf(&sb, " PARTITION BY %s", t->partition_key_sql);
     return strbuf_take(&sb);
+}
+
+char *
+ddl_create_partition(const PartitionDef *p)
+{
+    char *name = pg_qualified(p->schema, p->name), *parent = pg_qualified(p->parent_schema, p->parent_name);
+    char *sql = gw_asprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s %s%s%s", name, parent, p->bound_sql,
+                            p->key_sql ? " PARTITION BY " : "", p->key_sql ? p->key_sql : "");
+    free(name);
+    free(parent);
+    return sql;
 }
 
 char *
@@ -202,7 +221,10 @@ ddl_add_constraint(const TableDef *t, const ConstraintDef *k)
 
 /*
  * pg_get_indexdef() gives "CREATE [UNIQUE] INDEX name ON ...": add IF NOT
- * EXISTS so that a resumed fetch can run the statement again.
+ * EXISTS so that a resumed fetch can run the statement again.  A
+ * partitioned table's index reads "ON ONLY s.t", which would make it on the
+ * table alone, invalid until each partition's is attached: made without
+ * ONLY, it is made on every partition too.
  */
 char *
 ddl_create_index(const IndexDef *ix, const SqlDialect *d)
@@ -217,6 +239,12 @@ ddl_create_index(const IndexDef *ix, const SqlDialect *d)
     strbuf_append_n(&sb, def, head);
     strbuf_append(&sb, "IF NOT EXISTS ");
     const char *rest = def + head;
+    const char *on_only = strstr(rest, " ON ONLY ");
+    if (on_only) {
+        strbuf_append_n(&sb, rest, (size_t) (on_only - rest));
+        strbuf_append(&sb, " ON ");
+        rest = on_only + 9;
+    }
     const char *using_btree = d->crdb ? strstr(rest, " USING btree ") : NULL;
     if (using_btree) {
         strbuf_append_n(&sb, rest, (size_t) (using_btree - rest));

@@ -25,7 +25,10 @@ char *ddl_sequence_setval(const SequenceDef *s);
 /* The column type for the target; NULL with *why set when it cannot store it. */
 char *ddl_column_type(const Catalog *cat, const ColumnDef *col, const SqlDialect *d, const char **why);
 /* CREATE TABLE; with_pk puts the primary key inline (CockroachDB needs it there). */
-char *ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, bool with_pk);
+/* inherit: INHERITS the tables t inherits from (they exist); a partitioned t is made partitioned on PostgreSQL. */
+char *ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, bool with_pk, bool inherit);
+/* One partition, made as a partition of its parent (which exists). */
+char *ddl_create_partition(const PartitionDef *p);
 char *ddl_add_constraint(const TableDef *t, const ConstraintDef *k);
 char *ddl_create_index(const IndexDef *ix, const SqlDialect *d);
 /* Column list "a", "b" of the copied (non-generated) columns. */

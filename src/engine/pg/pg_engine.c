@@ -16,6 +16,7 @@ static const PgDialect pg_dialect = {
     .session_settings = pg_session_settings,
     .sql = {.crdb = false},
     .inheritance = true,
+    .partitioning = true,
     .trigger_catalog = true,
     .privilege_checks = true,
     .transactional_ddl = true,
@@ -148,6 +149,7 @@ const StagingOps pg_staging_ops = {
 const EngineOps pg_engine_ops = {
     .name = "postgresql",
     .copies_binary = true,
+    .keeps_table_trees = true,
     .failback_by_changefeed = false,
     .connect = pg_connect,
     .close = pg_close,

@@ -7,7 +7,8 @@
  * (triggers, rules), is listed here, so that an operator sees what is left
  * to make on the target before cutover.  Objects of an extension are the
  * extension's, and a range type's constructors are the type's: only the
- * extension, or the type, is listed.
+ * extension, or the type, is listed.  A partition's indexes are made with
+ * its table's, except one made on the partition alone: that one is listed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,14 @@ static const char *const sql_left_out =
     "  FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace"
     "  WHERE n.nspname = ANY($1::text[])"
     "   AND co.oid NOT IN (SELECT objid FROM ext WHERE classid = 'pg_catalog.pg_collation'::regclass)"
+    " UNION ALL"
+    " SELECT 'index of a partition', '', ic.relname,"
+    "   pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(ic.relname)"
+    "   || ' ON ' || i.indrelid::regclass::text"
+    "  FROM unnest($2::oid[]) AS r(oid) CROSS JOIN LATERAL pg_catalog.pg_partition_tree(r.oid) pt"
+    "  JOIN pg_catalog.pg_index i ON i.indrelid = pt.relid JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
+    "  JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace"
+    "  WHERE pt.level > 0 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)"
     " UNION ALL"
     " SELECT 'extension', '', x.extname, pg_catalog.quote_ident(x.extname)"
     "  FROM pg_catalog.pg_extension x WHERE x.extname <> 'plpgsql'"

@@ -8,7 +8,9 @@
  * identity.  So a table without one goes into a second publication that
  * carries inserts and truncates only, and every table is named with ONLY:
  * a plain name would also publish every table inheriting from it, with the
- * parent's publish flags.  Once made, what the publications cover is read
+ * parent's publish flags.  A partitioned table is published by its root
+ * (publish_via_partition_root): its partitions are not tables of the
+ * catalog, and a row moving between partitions stays one table's change.  Once made, what the publications cover is read
  * back from pg_publication_tables and checked: a table nobody selected, or
  * one whose updates are published without a usable identity, drops both
  * publications and refuses the stream, naming the table.  This file must
@@ -30,12 +32,23 @@
  * index that still exists (dropping it leaves relreplident 'i' and no
  * identity at all).
  */
+#define SQL_USABLE_IDENTITY_OF(c)                                                                                      \
+    "(" c ".relreplident = 'f'"                                                                                        \
+    " OR (" c ".relreplident = 'd' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index x"                                    \
+    "     WHERE x.indrelid = " c ".oid AND x.indisprimary))"                                                            \
+    " OR (" c ".relreplident = 'i' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index x"                                    \
+    "     WHERE x.indrelid = " c ".oid AND x.indisreplident)))"
+
+/*
+ * A partitioned table's rows are written in its partitions, and each
+ * partition's UPDATE and DELETE need an identity of its own: the table's
+ * and every leaf partition's must be usable.
+ */
 #define SQL_USABLE_IDENTITY                                                                                            \
-    "(c.relreplident = 'f'"                                                                                            \
-    " OR (c.relreplident = 'd' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index x"                                        \
-    "     WHERE x.indrelid = c.oid AND x.indisprimary))"                                                                \
-    " OR (c.relreplident = 'i' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index x"                                        \
-    "     WHERE x.indrelid = c.oid AND x.indisreplident)))"
+    "(" SQL_USABLE_IDENTITY_OF("c")                                                                                    \
+    " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(c.oid) pt"                                            \
+    "     JOIN pg_catalog.pg_class l ON l.oid = pt.relid"                                                              \
+    "     WHERE pt.level > 0 AND pt.isleaf AND NOT " SQL_USABLE_IDENTITY_OF("l") "))"
 
 static const char *const sql_identities =
     "SELECT c.oid, " SQL_USABLE_IDENTITY " FROM pg_catalog.pg_class c WHERE c.oid = ANY($1::oid[])";
@@ -93,9 +106,10 @@ split_tables(const Catalog *cat, const bool *usable, StrBuf *full, StrBuf *ins)
         strbuf_appendf(list, "%sONLY %s", list->len ? ", " : "", q);
         free(q);
         if (!usable[i])
-            log_warn("table %s.%s has no primary key or replica identity: it is copied, but replicating its updates"
+            log_warn("table %s.%s%s has no primary key or replica identity: it is copied, but replicating its updates"
                      " and deletes needs REPLICA IDENTITY FULL (ALTER TABLE ... REPLICA IDENTITY FULL) before fetch;"
-                     " until then only its inserts are streamed", t->schema, t->name);
+                     " until then only its inserts are streamed", t->schema, t->name,
+                     table_partitioned(t) ? " (or one of its partitions)" : "");
     }
 }
 
@@ -118,8 +132,9 @@ make_publication(PgConn *c, const char *name, const StrBuf *list, bool inserts_o
     if (rc || !list->len)
         return rc;
     char *qn = pg_quote_ident(name);
-    char *sql = gw_asprintf("CREATE PUBLICATION %s FOR TABLE %s%s", qn, list->data,
-                            inserts_only ? " WITH (publish = 'insert, truncate')" : "");
+    /* A partitioned table's changes are published as its own, as its catalog entry and the target know it. */
+    char *sql = gw_asprintf("CREATE PUBLICATION %s FOR TABLE %s WITH (publish_via_partition_root = true%s)", qn,
+                            list->data, inserts_only ? ", publish = 'insert, truncate'" : "");
     rc = pg_exec(c, sql);
     free(sql);
     free(qn);

@@ -33,7 +33,7 @@ append_where(StrBuf *sb, bool *first, char *cond)
 static char *
 scan_sql(const PgConn *c, const TableDef *t, const ScanRequest *req)
 {
-    char *name = pg_only_qualified(c, t->schema, t->name), *cols = ddl_copy_columns(t), *order = ddl_key_order(t);
+    char *name = pg_table_ref(c, t), *cols = ddl_copy_columns(t), *order = ddl_key_order(t);
     StrBuf sb;
     strbuf_init(&sb);
     strbuf_appendf(&sb, "COPY (SELECT %s FROM %s", *cols ? cols : "", name);

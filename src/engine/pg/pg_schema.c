@@ -133,7 +133,7 @@ table_exists(PgConn *c, const TableDef *t, bool *exists)
 static GwResult
 table_has_rows(PgConn *c, const TableDef *t, const char *predicate_sql, bool *has_rows)
 {
-    char *name = pg_only_qualified(c, t->schema, t->name);
+    char *name = pg_table_ref(c, t);
     char *sql = predicate_sql ? gw_asprintf("SELECT 1 FROM %s WHERE %s LIMIT 1", name, predicate_sql)
                               : gw_asprintf("SELECT 1 FROM %s LIMIT 1", name);
     free(name);
@@ -384,6 +384,38 @@ check_clear(PgConn *c, const SchemaPrep *prep, const TableDef *t, const char *ow
     return rc;
 }
 
+/*
+ * A table dropped with CASCADE takes the tables inheriting from it along:
+ * one this fetch does not make again (another phase's) refuses the drop.
+ */
+static GwResult
+check_no_other_children(PgConn *c, const SchemaPrep *prep, const TableDef *t)
+{
+    if (!c->dialect->inheritance)
+        return GW_OK;
+    char *q = pg_qualified(t->schema, t->name);
+    const char *params[1] = {q};
+    PGresult *res = NULL;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT n.nspname, k.relname FROM pg_catalog.pg_inherits i"
+                                  " JOIN pg_catalog.pg_class k ON k.oid = i.inhrelid"
+                                  " JOIN pg_catalog.pg_namespace n ON n.oid = k.relnamespace"
+                                  " WHERE i.inhparent = pg_catalog.to_regclass($1) AND NOT k.relispartition"
+                                  " ORDER BY 1, 2",
+                                  1, params, 2, &res);
+    free(q);
+    for (int r = 0; rc == GW_OK && r < PQntuples(res); r++) {
+        if (catalog_find_table(prep->cat, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1)))
+            continue;
+        log_error("--schema drop-create of phase '%s': target table %s.%s has table %s.%s inheriting from it, which"
+                  " this fetch does not make again: dropping %s.%s would drop it too; refusing", prep->phase,
+                  t->schema, t->name, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), t->schema, t->name);
+        rc = GW_ERR_USAGE;
+    }
+    PQclear(res);
+    return rc;
+}
+
 /* What a drop-create does with table t (see TableFate). */
 static GwResult
 plan_table(PgConn *c, const SchemaPrep *prep, const Selection *old, const TableDef *t, TablePlan *plan)
@@ -397,7 +429,7 @@ plan_table(PgConn *c, const SchemaPrep *prep, const Selection *old, const TableD
     if (rc || n == 0) {
         pg_phase_holds_free(h, n);
         plan->fate = FATE_DROP;
-        return rc;
+        return rc == GW_OK && exists ? check_no_other_children(c, prep, t) : rc;
     }
     char *holders = holders_list(h, n);
     char *owned = owned_rows_sql(c, prep, old, t);
@@ -505,6 +537,50 @@ check_state_rights(PgConn *c)
 }
 
 /*
+ * Whether every table t inherits from is, or will be, on the target: one of
+ * this fetch's (made before t) or one that exists there.  Otherwise t is
+ * made as a table of its own, and said so: counts through a parent left
+ * behind cannot agree anyway.
+ */
+static GwResult
+parents_exist(PgConn *c, const Catalog *cat, const TableDef *t, bool *all)
+{
+    *all = true;
+    for (size_t i = 0; i < t->ninherits && *all; i++) {
+        bool fetched = false;
+        for (size_t j = 0; j < cat->ntables && !fetched; j++) {
+            char *q = pg_qualified(cat->tables[j].schema, cat->tables[j].name);
+            fetched = !strcmp(q, t->inherits[i]);
+            free(q);
+        }
+        if (fetched)
+            continue;
+        const char *params[1] = {t->inherits[i]};
+        GwResult rc = query_exists(c, "SELECT 1 WHERE pg_catalog.to_regclass($1) IS NOT NULL", 1, params, all);
+        if (rc)
+            return rc;
+        if (!*all)
+            log_warn("table %s.%s inherits from %s, which is neither fetched nor on the target: it is made as a"
+                     " table of its own", t->schema, t->name, t->inherits[i]);
+    }
+    return GW_OK;
+}
+
+/* A new table, with its partitions, on PostgreSQL below it (CockroachDB's is one table). */
+static GwResult
+create_table(PgConn *c, const Catalog *cat, const TableDef *t)
+{
+    bool inherit = false;
+    GwResult rc = c->dialect->inheritance && t->ninherits ? parents_exist(c, cat, t, &inherit) : GW_OK;
+    SqlDialect d = dialect_of(c);
+    if (rc == GW_OK)
+        rc = exec_owned(c, ddl_create_table(cat, t, &d, c->dialect->create_with_pk, inherit));
+    for (size_t i = 0; i < t->npartitions && rc == GW_OK && c->dialect->partitioning; i++)
+        rc = exec_owned(c, ddl_create_partition(&t->partitions[i]));
+    return rc;
+}
+
+/*
  * One table: create it when missing, otherwise check it may receive the
  * rows.  dropped: a drop-create dropped it before; cleared: it deleted this
  * phase's rows in it.  With check_only nothing is created, and a table about
@@ -527,8 +603,7 @@ prepare_table(PgConn *c, const SchemaPrep *prep, const TableDef *t, bool dropped
                       t->name);
             return GW_ERR_USAGE;
         }
-        SqlDialect d = dialect_of(c);
-        return prep->check_only ? GW_OK : exec_owned(c, ddl_create_table(prep->cat, t, &d, c->dialect->create_with_pk));
+        return prep->check_only ? GW_OK : create_table(c, prep->cat, t);
     }
     rc = compare_table(c, prep->cat, t);
     if (rc || prep->resume || cleared)
@@ -575,6 +650,46 @@ make_objects(PgConn *c, const SchemaPrep *prep, const TablePlan *plans)
     return rc;
 }
 
+/* Whether t inherits from one of cat's tables not placed yet. */
+static bool
+waits_for_parent(const Catalog *cat, const TableDef *t, const bool *placed)
+{
+    bool waits = false;
+    for (size_t i = 0; i < t->ninherits && !waits; i++)
+        for (size_t j = 0; j < cat->ntables && !waits; j++) {
+            if (placed[j])
+                continue;
+            char *q = pg_qualified(cat->tables[j].schema, cat->tables[j].name);
+            waits = !strcmp(q, t->inherits[i]);
+            free(q);
+        }
+    return waits;
+}
+
+/* cat's tables with every parent before the tables inheriting from it. */
+static size_t *
+creation_order(const Catalog *cat)
+{
+    size_t *order = gw_calloc(cat->ntables + 1, sizeof *order), n = 0;
+    bool *placed = gw_calloc(cat->ntables + 1, sizeof *placed);
+    while (n < cat->ntables) {
+        size_t before = n;
+        for (size_t i = 0; i < cat->ntables; i++)
+            if (!placed[i] && !waits_for_parent(cat, &cat->tables[i], placed)) {
+                placed[i] = true;
+                order[n++] = i;
+            }
+        if (n == before)    /* a cycle cannot be: inheritance refuses one */
+            for (size_t i = 0; i < cat->ntables; i++)
+                if (!placed[i]) {
+                    placed[i] = true;
+                    order[n++] = i;
+                }
+    }
+    free(placed);
+    return order;
+}
+
 static GwResult
 prepare_all(PgConn *c, const SchemaPrep *prep)
 {
@@ -586,9 +701,13 @@ prepare_all(PgConn *c, const SchemaPrep *prep)
         rc = plan_tables(c, prep, plans);
     if (rc == GW_OK && !prep->check_only)
         rc = make_objects(c, prep, plans);
-    for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++)
+    size_t *order = creation_order(cat);
+    for (size_t k = 0; k < cat->ntables && rc == GW_OK; k++) {
+        size_t i = order[k];
         rc = prepare_table(c, prep, &cat->tables[i], plans && plans[i].fate == FATE_DROP,
                            plans && plans[i].fate == FATE_CLEAR);
+    }
+    free(order);
     for (size_t i = 0; i < cat->nsequences && rc == GW_OK && prep->mode != SCHEMA_EXISTING && !prep->check_only; i++)
         rc = exec_owned(c, ddl_sequence_owned_by(&cat->sequences[i]));
     table_plans_free(plans, cat->ntables);
