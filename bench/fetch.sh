@@ -371,7 +371,7 @@ run_pgcopydb() {
 pg_dump -Fc --schema-only -d "$SRC" -f "$work/schema.dump"
 # Largest tables first, as any sensible scheduler would.
 # A partitioned table's rows are copied partition by partition (COPY refuses its parent).
-psql -X -A -t -d "$SRC" -c "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables s
+psql -X -A -t -d "$SRC" -c "SELECT format('%I.%I', s.schemaname, s.relname) FROM pg_stat_user_tables s
     JOIN pg_class c ON c.oid = s.relid WHERE c.relkind = 'r' ORDER BY pg_total_relation_size(relid) DESC" >"$work/raw.tables"
 
 # Warm-up, not measured: the first bulk load into the target creates its WAL segment files

@@ -36,6 +36,9 @@ static const char usage[] =
     "  --schema MODE         create (default): create missing tables, refuse ones that differ;\n"
     "                        drop-create: drop and recreate, starting the phase over;\n"
     "                        existing: use existing empty tables as they are\n"
+    "  --objects all|none    all (default, PostgreSQL to PostgreSQL, not with --schema existing): make\n"
+    "                        the schemas' views, functions, triggers, rules, types, extensions, ...\n"
+    "                        on the target too; none: only list them in the report\n"
     "  --resume              finish an interrupted fetch of this phase, with the same tables, --where,\n"
     "                        --schema and source options (refused if any differs)\n"
     "  --no-stream           plain snapshot, no replication slot (no replicate afterwards)\n"
@@ -62,7 +65,7 @@ const Command cli_fetch_command = {
 
 enum {
     OPT_SOURCE = 2001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_JOBS,
-    OPT_SCHEMA, OPT_RESUME, OPT_NO_STREAM, OPT_FORMAT, OPT_SHARD_SIZE, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT,
+    OPT_SCHEMA, OPT_OBJECTS, OPT_RESUME, OPT_NO_STREAM, OPT_FORMAT, OPT_SHARD_SIZE, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT,
     OPT_TYPE_MAP, OPT_ALLOW_UNCOVERED,
 };
 
@@ -76,6 +79,7 @@ static const struct option long_options[] = {
     {"where", required_argument, NULL, OPT_WHERE},
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"schema", required_argument, NULL, OPT_SCHEMA},
+    {"objects", required_argument, NULL, OPT_OBJECTS},
     {"resume", no_argument, NULL, OPT_RESUME},
     {"no-stream", no_argument, NULL, OPT_NO_STREAM},
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -127,6 +131,11 @@ parse_one(void *opts, int opt, const char *arg)
         else if (!strcmp(arg, "existing")) o->schema_mode = SCHEMA_EXISTING;
         else return cli_usage_error(cmd, "--schema must be create, drop-create or existing, not '%s'", arg);
         o->schema_given = true;
+        return GW_OK;
+    case OPT_OBJECTS:
+        if (!strcmp(arg, "all")) o->objects = OBJECTS_ALL;
+        else if (!strcmp(arg, "none")) o->objects = OBJECTS_NONE;
+        else return cli_usage_error(cmd, "--objects must be all or none, not '%s'", arg);
         return GW_OK;
     case OPT_ZERO_DATES:
         if (strcmp(arg, "error") != 0 && strcmp(arg, "null") != 0)

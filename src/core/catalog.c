@@ -30,6 +30,7 @@ type_free(TypeDef *t)
     free(t->schema);
     free(t->name);
     free(t->sql);
+    free(t->extension);
     free_strings(t->labels, t->nlabels);
     free(t->base_sql);
     free(t->default_sql);
@@ -48,6 +49,7 @@ table_free(TableDef *t)
         free(c->type_sql);
         free(c->type_name_sql);
         free(c->default_sql);
+        free(c->deferred_default_sql);
         free(c->generated_sql);
         free(c->collation_sql);
     }

@@ -38,6 +38,7 @@ typedef struct TypeDef {
     uint32_t base_id;       /* domain: its base type */
     uint32_t elem_id;       /* array: its element type */
     char category;          /* PostgreSQL typcategory ('N', 'S', 'D', ...) */
+    char *extension;        /* the extension it belongs to (PostgreSQL), or NULL */
     /* enum */
     char **labels;
     size_t nlabels;
@@ -58,9 +59,15 @@ typedef struct ColumnDef {
     uint32_t type_id;
     bool not_null;
     char *default_sql;      /* NULL when none or not portable */
+    /*
+     * A default that calls a user-defined function: not part of the table as
+     * it is made, only once that function exists (PostgreSQL describe only).
+     */
+    char *deferred_default_sql;
     char *generated_sql;    /* stored generated column expression: not copied */
     char identity;          /* 0, 'a' (ALWAYS) or 'd' (BY DEFAULT) */
     char *collation_sql;    /* non-default collation, quoted; NULL otherwise */
+    bool inherited;         /* it comes from a table this one inherits from, and is not declared here too */
 } ColumnDef;
 
 typedef enum ConstraintKind {
@@ -77,6 +84,7 @@ typedef struct ConstraintDef {
     char *definition;       /* pg_get_constraintdef() form: "PRIMARY KEY (id)" */
     char *ref_schema;       /* foreign keys: the referenced table */
     char *ref_table;
+    bool inherited;         /* it comes from a table this one inherits from (a CHECK), and is not declared here */
 } ConstraintDef;
 
 typedef struct IndexDef {

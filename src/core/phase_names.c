@@ -123,7 +123,7 @@ phase_names_fence(const MigrationPhase *mp)
 {
     StrBuf sb;
     strbuf_init(&sb);
-    strbuf_append(&sb, "godwit_fence_");
+    strbuf_append(&sb, PHASE_NAMES_FENCE_PREFIX);
     append_id(&sb, mp, '_');
     strbuf_append(&sb, mp->phase);
     return strbuf_take(&sb);

@@ -82,6 +82,7 @@ bool phase_names_origin_is_migrations(const char *origin, const char *id);
 char *phase_names_app(const MigrationPhase *mp, const char *command);
 /* The application name of a command's sessions before it knows its migration: "godwit <command>".  Caller frees. */
 char *phase_names_command_app(const char *command);
+#define PHASE_NAMES_FENCE_PREFIX "godwit_fence_"
 /*
  * The base name of a phase's fence objects: "godwit_fence_<id>_<phase>"
  * (engine/pg appends "_trunc" or "_<n>", engine/mysql "_<n>_i|u|d").  Caller frees.

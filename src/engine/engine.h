@@ -27,6 +27,7 @@
 #include "core/hlc.h"
 #include "core/phase_names.h"
 #include "core/phase_status.h"
+#include "core/schema_script.h"
 #include "core/selection.h"
 #include "util/result.h"
 
@@ -255,7 +256,8 @@ typedef enum StreamEvent {
  * Reading a database: its catalog, a consistent snapshot, bulk copy and
  * verify's scans.  Every engine that can be a source fills it.
  * Optional (NULL: see each one): check_predicate, count_rows, snapshot_ready,
- * joined_position, set_source_options, orders_like_bytes, objects_left_out;
+ * joined_position, set_source_options, orders_like_bytes, objects_left_out,
+ * schema_script;
  * the others are required (engine_connect checks them).
  */
 typedef struct SourceOps {
@@ -290,6 +292,13 @@ typedef struct SourceOps {
      * sequences and types, extensions, ...); cat is describe's.
      */
     GwResult (*objects_left_out)(EngineConn *conn, const Catalog *cat, SchemaObjects *out) GW_MUST_CHECK;
+    /*
+     * Optional (NULL: the engine cannot write them): everything of the
+     * schemas of cat's tables besides what fetch makes from cat itself, as a
+     * script a target of the same engine family runs (TargetOps.make_objects):
+     * extensions, types, functions, views, triggers, rules, comments, ...
+     */
+    GwResult (*schema_script)(EngineConn *conn, const Catalog *cat, SchemaScript *out) GW_MUST_CHECK;
     /* SQL for a row predicate in this engine's dialect; caller frees. */
     char *(*render_predicate)(EngineConn *conn, const Predicate *p);
     /* slot: the stream's name (phase_names_slot): its slot and publications, where the engine has them. */
@@ -401,12 +410,26 @@ typedef struct StreamOps {
 /*
  * Loading a database: its schema, bulk copy in, constraints, indexes and
  * sequences.  Every engine that can be a fetch's target fills it.
- * Optional (NULL: see each one): advance_sequences; the others are required
- * (engine_connect checks them).
+ * Optional (NULL: see each one): advance_sequences, check_objects,
+ * make_objects; the others are required (engine_connect checks them).
  */
 typedef struct TargetOps {
     bool (*can_copy_binary)(EngineConn *conn, const Catalog *cat, const TableDef *t);
-    GwResult (*check_types)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+    /*
+     * Refuses a column type the target cannot store.  objects: the script the
+     * fetch runs too (NULL: none), whose extensions may bring a type.
+     */
+    GwResult (*check_types)(EngineConn *conn, const Catalog *cat, const SchemaScript *objects) GW_MUST_CHECK;
+    /*
+     * Optional, with make_objects (NULL: the engine runs no schema script;
+     * see SourceOps.schema_script).  Before anything is made: marks the
+     * extensions the target has already and those it cannot make, and
+     * refuses (GW_ERR_USAGE, naming the extension and the columns) one that a
+     * column of cat needs.
+     */
+    GwResult (*check_objects)(EngineConn *conn, const Catalog *cat, SchemaScript *objects) GW_MUST_CHECK;
+    /* Makes the script's pending entries of one stage, setting each one's status; only the session failing fails it. */
+    GwResult (*make_objects)(EngineConn *conn, SchemaScript *objects, ScriptStage stage) GW_MUST_CHECK;
     /* See SchemaPrep. */
     GwResult (*prepare_schema)(EngineConn *conn, const SchemaPrep *prep) GW_MUST_CHECK;
     GwResult (*copy_in_begin)(EngineConn *conn, const TableDef *t, CopyFormat fmt) GW_MUST_CHECK;

@@ -186,10 +186,7 @@ describe_selection(FetchRun *run, Catalog *cat)
         log_error("source %s: no tables to fetch", run->source_ep.redacted);
         return GW_ERR_USAGE;
     }
-    rc = fetch_check_filters(sel, cat);
-    if (rc)
-        return rc;
-    return run->target->ops->target->check_types(run->target, cat);
+    return fetch_check_filters(sel, cat);
 }
 
 /* Each row filter, by the source against the table's real columns (a literal of the wrong type). */
@@ -230,9 +227,9 @@ prepare_target(FetchRun *run, const Catalog *cat, bool check_only)
 
 /*
  * Everything that could refuse the fetch, on both sides, before anything is
- * created: the source's verdict on each row filter, its change log
- * settings, privileges and stream names, and the target's tables and
- * privileges.
+ * created: the column types and extensions the target lacks, the source's
+ * verdict on each row filter, its change log settings, privileges and
+ * stream names, and the target's tables and privileges.
  * A phase started over keeps its stream's names until it drops them.
  */
 static GwResult
@@ -240,7 +237,11 @@ check_everything(FetchRun *run, const Catalog *cat)
 {
     FetchOptions *o = run->opts;
     char *new_stream = o->stream && !o->resume && !run->reset ? phase_names_slot(&run->mp, false) : NULL;
-    GwResult rc = check_predicates(run, cat);
+    GwResult rc = fetch_objects_plan(run, cat);
+    if (rc == GW_OK)
+        rc = fetch_objects_check(run, cat);
+    if (rc == GW_OK)
+        rc = check_predicates(run, cat);
     if (rc == GW_OK)
         rc = run->source->ops->source->check_source(run->source, cat, o->stream, new_stream);
     free(new_stream);
@@ -252,7 +253,8 @@ check_everything(FetchRun *run, const Catalog *cat)
 /*
  * The first changes: godwit's state, the phase started over if it must be,
  * the phase recorded as starting (a run stopped from here on is resumed),
- * then the target's tables.
+ * then the target's tables, between the objects they need and the objects
+ * that need them.
  */
 static GwResult
 start_phase(FetchRun *run, const Catalog *cat)
@@ -266,7 +268,11 @@ start_phase(FetchRun *run, const Catalog *cat)
     if (rc == GW_OK && !run->opts->resume)
         rc = save_phase(run, PHASE_STARTING);
     if (rc == GW_OK)
+        rc = fetch_objects_make(run, SCRIPT_BEFORE_TABLES);
+    if (rc == GW_OK)
         rc = prepare_target(run, cat, false);
+    if (rc == GW_OK)
+        rc = fetch_objects_make(run, SCRIPT_AFTER_TABLES);
     return rc;
 }
 
@@ -369,7 +375,9 @@ list_left_out(FetchRun *run)
 {
     const SourceOps *so = run->source->ops->source;
     list_flattened(run);
-    if (!so->objects_left_out)
+    fetch_objects_list_deferred(run);
+    /* Made by the script, each entry says what became of it (the report). */
+    if (run->objects_made || !so->objects_left_out)
         return GW_OK;
     GwResult rc = so->objects_left_out(run->source, &run->catalog, &run->left_out);
     run->left_out_known = rc == GW_OK;
@@ -417,6 +425,8 @@ copy_everything(FetchRun *run)
     progress_stop(&run->progress);
     if (rc == GW_OK)
         rc = run->target->ops->target->finish_schema(run->target, &run->catalog);
+    if (rc == GW_OK)
+        rc = fetch_objects_make(run, SCRIPT_AFTER_DATA);
     return rc;
 }
 
@@ -558,6 +568,7 @@ flow_fetch(FetchOptions *opts)
     migration_free(&run.migration);
     catalog_free(&run.catalog);
     schema_objects_free(&run.left_out);
+    schema_script_free(&run.objects);
     engine_close(run.source);
     engine_close(run.target);
     endpoint_free(&run.source_ep);

@@ -14,6 +14,13 @@
 #include "engine/engine.h"
 #include "util/result.h"
 
+/* Whether fetch makes the source schemas' other objects (views, functions, triggers, ...) on the target. */
+typedef enum ObjectsMode {
+    OBJECTS_AUTO,           /* all when the target can run the source's script and --schema is not existing */
+    OBJECTS_ALL,
+    OBJECTS_NONE,           /* only listed in the report as not migrated */
+} ObjectsMode;
+
 typedef struct FetchOptions {
     const char *source_url;
     const char *target_url;
@@ -22,6 +29,7 @@ typedef struct FetchOptions {
     int jobs;
     SchemaMode schema_mode;
     bool schema_given;      /* --schema was given: a resume must match the phase's; else it takes it */
+    ObjectsMode objects;
     bool resume;
     bool stream;
     bool json_output;

@@ -44,6 +44,8 @@ typedef struct FetchRun {
     Catalog catalog;
     SchemaObjects left_out; /* what the fetch does not make on the target: the report lists it */
     bool left_out_known;    /* the source could tell (SourceOps.objects_left_out) */
+    SchemaScript objects;   /* the schemas' other objects the fetch makes (fetch_objects.c) */
+    bool objects_made;      /* it makes them: objects holds the script */
     Snapshot snapshot;
     PhaseState phase;
     Migration migration;    /* the target's, or a new one recorded when the phase is first saved */
@@ -75,6 +77,12 @@ GwResult fetch_connect_source(FetchRun *run, EngineConn **out) GW_MUST_CHECK;
 /* fetch_job.c */
 char *fetch_job_json(const Catalog *cat, SchemaMode mode);
 GwResult fetch_job_check(FetchRun *run, const PhaseState *ps, const Catalog *cat) GW_MUST_CHECK;
+
+/* fetch_objects.c */
+GwResult fetch_objects_plan(FetchRun *run, const Catalog *cat) GW_MUST_CHECK;
+GwResult fetch_objects_check(FetchRun *run, const Catalog *cat) GW_MUST_CHECK;
+GwResult fetch_objects_make(FetchRun *run, ScriptStage stage) GW_MUST_CHECK;
+void fetch_objects_list_deferred(FetchRun *run);
 
 /* fetch_plan.c */
 GwResult fetch_check_filters(const Selection *sel, const Catalog *cat) GW_MUST_CHECK;

@@ -9,6 +9,52 @@
 #include "flow/fetch_internal.h"
 #include "util/progress.h"
 
+static bool
+not_made(const ScriptEntry *e)
+{
+    return e->status == SCRIPT_LEFT_OUT || e->status == SCRIPT_FAILED;
+}
+
+/* Whether the report says what is not migrated: the source could tell, or the fetch made objects, or it flattened some. */
+static bool
+knows_left_out(const FetchRun *run)
+{
+    return run->left_out_known || run->objects_made || run->left_out.n > 0;
+}
+
+/* Every object the fetch did not make: the source's list, and the script's entries not made. */
+static json_t *
+not_migrated_json(const FetchRun *run)
+{
+    json_t *left = json_array();
+    for (size_t i = 0; i < run->left_out.n; i++)
+        json_array_append_new(left, json_pack("{s:s, s:s}", "kind", run->left_out.items[i].kind, "name",
+                                              run->left_out.items[i].name));
+    for (size_t i = 0; run->objects_made && i < run->objects.n; i++) {
+        const ScriptEntry *e = &run->objects.entries[i];
+        if (not_made(e))
+            json_array_append_new(left, json_pack("{s:s, s:s, s:s}", "kind", e->kind, "name", e->name, "why",
+                                                  e->why ? e->why : ""));
+    }
+    return left;
+}
+
+/* Each object of the schema script and what became of it. */
+static json_t *
+objects_json(const SchemaScript *objects)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < objects->n; i++) {
+        const ScriptEntry *e = &objects->entries[i];
+        json_t *o = json_pack("{s:s, s:s, s:s}", "kind", e->kind, "name", e->name, "status",
+                              script_status_name(e->status));
+        if (e->why)
+            json_object_set_new(o, "why", json_string(e->why));
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
 static json_t *
 report_json(const FetchRun *run, double seconds)
 {
@@ -28,13 +74,10 @@ report_json(const FetchRun *run, double seconds)
     json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f, s:o}", "phase", run->phase.name, "start_position",
                           run->phase.snapshot_position ? run->phase.snapshot_position : "", "stream",
                           run->phase.stream, "rows", rows, "bytes", bytes, "seconds", seconds, "tables", tables);
-    if (run->left_out_known) {
-        json_t *left = json_array();
-        for (size_t i = 0; i < run->left_out.n; i++)
-            json_array_append_new(left, json_pack("{s:s, s:s}", "kind", run->left_out.items[i].kind, "name",
-                                                  run->left_out.items[i].name));
-        json_object_set_new(o, "not_migrated", left);
-    }
+    if (knows_left_out(run))
+        json_object_set_new(o, "not_migrated", not_migrated_json(run));
+    if (run->objects_made)
+        json_object_set_new(o, "objects", objects_json(&run->objects));
     if (run->phase.slot)
         json_object_set_new(o, "slot", json_string(run->phase.slot));
     if (run->phase.publications)
@@ -51,17 +94,36 @@ fetch_event_detail(const FetchRun *run, double seconds)
     return s;
 }
 
-/* One line per object, grouped by kind as the source listed them. */
+/* How many of the script's entries were made, found, or not made. */
+static void
+report_objects(const FetchRun *run)
+{
+    const SchemaScript *s = &run->objects;
+    if (!run->objects_made)
+        return;
+    printf("schema objects: %zu created, %zu already on the target, %zu not migrated\n",
+           schema_script_count(s, SCRIPT_CREATED), schema_script_count(s, SCRIPT_EXISTED),
+           schema_script_count(s, SCRIPT_LEFT_OUT) + schema_script_count(s, SCRIPT_FAILED));
+}
+
+/* One line per object not made: the source's list, then the script's entries with their reason. */
 static void
 report_left_out(const FetchRun *run)
 {
     const SchemaObjects *l = &run->left_out;
-    if (!run->left_out_known || l->n == 0)
+    size_t n = l->n;
+    for (size_t i = 0; run->objects_made && i < run->objects.n; i++)
+        n += not_made(&run->objects.entries[i]);
+    if (!knows_left_out(run) || n == 0)
         return;
-    printf("not migrated (fetch makes tables, their keys, indexes and constraints, and the types and sequences"
-           " their columns use; make these on the target before cutover): %zu\n", l->n);
+    printf("not migrated (make these on the target before cutover): %zu\n", n);
     for (size_t i = 0; i < l->n; i++)
         printf("  %-18s %s\n", l->items[i].kind, l->items[i].name);
+    for (size_t i = 0; run->objects_made && i < run->objects.n; i++) {
+        const ScriptEntry *e = &run->objects.entries[i];
+        if (not_made(e))
+            printf("  %-18s %s: %s\n", e->kind, e->name, e->why ? e->why : "");
+    }
 }
 
 static void
@@ -80,6 +142,7 @@ report_text(const FetchRun *run, double seconds)
     }
     printf("fetched phase '%s': %zu tables, %lld rows, %s in %.1f s\n", run->phase.name, run->ntables,
            (long long) rows, progress_format_bytes((double) bytes, b, sizeof b), seconds);
+    report_objects(run);
     report_left_out(run);
     if (run->phase.stream && run->phase.slot)
         printf("start position: %s (slot %s, publications %s): run `godwit replicate` to stream from here\n",

@@ -226,6 +226,61 @@ match_table(VTable *vt)
         vt->same_columns = vt->src_col[j] == j && vt->tgt_col[j] == j;
 }
 
+static const PartitionDef *
+find_partition(const TableDef *t, const char *schema, const char *name)
+{
+    for (size_t i = 0; i < t->npartitions; i++)
+        if (!strcmp(t->partitions[i].schema, schema) && !strcmp(t->partitions[i].name, name))
+            return &t->partitions[i];
+    return NULL;
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+/*
+ * A partitioned table's partitions, where the target keeps them: the same
+ * key, the same partitions with the same bounds.  Rows equal as a whole are
+ * then equal partition by partition too, since a row's values decide its
+ * partition; so the rows are compared through the table, once.
+ */
+static void
+match_partitions(VTable *vt)
+{
+    const TableDef *s = vt->src, *t = vt->tgt;
+    if (!s || !t || (!s->partition_key_sql && !t->partition_key_sql))
+        return;
+    if (!same_text(s->partition_key_sql, t->partition_key_sql)) {
+        vtable_add_schema(vt, "partitioning", NULL, NULL,
+                          gw_asprintf("partitioned by %s on the source, %s on the target",
+                                      s->partition_key_sql ? s->partition_key_sql : "nothing",
+                                      t->partition_key_sql ? t->partition_key_sql : "nothing"));
+        return;
+    }
+    for (size_t i = 0; i < s->npartitions; i++) {
+        const PartitionDef *sp = &s->partitions[i];
+        const PartitionDef *tp = find_partition(t, sp->schema, sp->name);
+        if (!tp)
+            vtable_add_schema(vt, "partition_missing", NULL, "target",
+                              gw_asprintf("partition %s.%s (%s) missing on target", sp->schema, sp->name,
+                                          sp->bound_sql));
+        else if (!same_text(sp->bound_sql, tp->bound_sql) || !same_text(sp->key_sql, tp->key_sql) ||
+                 !same_text(sp->parent_name, tp->parent_name))
+            vtable_add_schema(vt, "partition", NULL, NULL,
+                              gw_asprintf("partition %s.%s: %s of %s on the source, %s of %s on the target",
+                                          sp->schema, sp->name, sp->bound_sql, sp->parent_name, tp->bound_sql,
+                                          tp->parent_name));
+    }
+    for (size_t i = 0; i < t->npartitions; i++)
+        if (!find_partition(s, t->partitions[i].schema, t->partitions[i].name))
+            vtable_add_schema(vt, "partition_extra", NULL, "target",
+                              gw_asprintf("partition %s.%s (%s) extra on target", t->partitions[i].schema,
+                                          t->partitions[i].name, t->partitions[i].bound_sql));
+}
+
 /* A schema the source's selected tables live in: only there can the target have extra tables. */
 static bool
 source_has_schema(const Catalog *src, const char *schema)
@@ -243,7 +298,10 @@ verify_match_schema(Verifier *v)
         const TableDef *s = &v->src_cat.tables[i];
         if (v->user_tables && !v->user_tables[i])
             continue;
-        match_table(add_table(v, s, catalog_find_table(&v->tgt_cat, s->schema, s->name)));
+        VTable *vt = add_table(v, s, catalog_find_table(&v->tgt_cat, s->schema, s->name));
+        match_table(vt);
+        if (v->target->ops->keeps_table_trees)
+            match_partitions(vt);
     }
     /*
      * Tables only on the target count when the selection names them and they are in a schema the source

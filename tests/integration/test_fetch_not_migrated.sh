@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The fetch report names every object of the fetched tables' schemas that fetch does not make on the
-# target, so that nothing is left behind without a line saying so (PostgreSQL source):
+# With --objects none, the fetch report names every object of the fetched tables' schemas that fetch
+# does not make on the target, so that nothing is left behind without a line saying so (PostgreSQL
+# source; without --objects none they are made: test_fetch_objects):
 # - views on views, a materialized view, functions, a procedure, an aggregate, triggers and a rule on
-#   a fetched table, a standalone sequence, types and a domain no column uses, a collation, and an
-#   extension are listed (text and --format json), each once, with its kind;
-# - what fetch makes is not listed: the tables, a serial's sequence, an enum and a domain a column
-#   uses; nor what belongs to an extension (only the extension), nor objects of schemas no fetched
+#   a fetched table, types and a domain no column uses, a collation, and an extension are listed
+#   (text and --format json), each once, with its kind;
+# - what fetch makes is not listed: the tables, a serial's sequence, a standalone sequence, an enum and
+#   a domain a column uses; nor what belongs to an extension (only the extension), nor objects of schemas no fetched
 #   table is in, nor triggers and rules of tables not fetched;
 # - the same list is in the phase's fetch event on the target.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -40,7 +41,7 @@ CREATE VIEW elsewhere.v AS SELECT 1 AS one;
 INSERT INTO film (title, m, n) VALUES ('a', 'ok', 1), ('b', 'sad', 2);
 SQL
 
-gw_fetch 0 "$DB" "$DB" --phase p --tables public.film --format json
+gw_fetch 0 "$DB" "$DB" --phase p --tables public.film --format json --objects none
 EXPECTED='aggregate public.total(integer)
 collation public.ci
 composite type public.pair
@@ -53,19 +54,20 @@ materialized view public.film_count
 procedure public.reset_films()
 range type public.floatrange
 rule film_no_blank ON public.film
-sequence public."Invoice No"
 trigger "Film Stamp" ON public.film
 view public."Film Titles 2"
 view public.film_titles'
 listed=$(jq -r '.not_migrated[] | "\(.kind) \(.name)"' "$OUT" | LC_ALL=C sort)
 assert_eq "$(LC_ALL=C sort <<<"$EXPECTED")" "$listed" "objects listed as not migrated (JSON)"
-assert_contains "$ERR" "16 object(s) of the fetched tables' schemas are not migrated"
+assert_contains "$ERR" "15 object(s) of the fetched tables' schemas are not migrated"
+assert_eq 1 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_class WHERE relname = 'Invoice No' AND relkind = 'S'")" \
+    "the standalone sequence, made"
 event=$(psql_tgt "$DB" "SELECT detail FROM _godwit.events WHERE phase = 'p' AND kind = 'fetch'")
 assert_eq "$listed" "$(jq -r '.not_migrated[] | "\(.kind) \(.name)"' <<<"$event" | LC_ALL=C sort)" \
     "the list in the fetch event"
 
 # Text: the same objects, one line each, after the tables.
-gw_fetch 0 "$DB" "$DB" --phase q --tables public.other
+gw_fetch 0 "$DB" "$DB" --phase q --tables public.other --objects none
 assert_contains "$OUT" "not migrated ("
 assert_contains_re "$OUT" '^  trigger +other_stamp ON public.other$'
 assert_contains_re "$OUT" '^  view +public."Film Titles 2"$'

@@ -8,7 +8,7 @@
 #   sends each new row to its month's child.
 # After fetch: the target has the same partition trees (bounds, keys, nesting) and the same
 # inheritance, checked by catalog queries on both sides; rows are equal per table (ONLY), through
-# each parent, and in the same partitions.  Selections: a partition alone is refused, a partition of
+# each parent, and in the same partitions; verify compares the partitions too.  Selections: a partition alone is refused, a partition of
 # a selected table cannot be excluded, excluding a table leaves its partitions out with it.
 # replicate under a workload that moves rows between partitions (and subpartitions), inserts through
 # the rule and fires the trigger ends equal; cutover fences the partitioned tables; writes on the
@@ -127,6 +127,13 @@ assert_eq "$(psql_src "$DB" "SELECT pg_get_indexdef('\"App Data\".\"Mesures par 
 assert_eq 5 "$(psql_tgt "$DB" "SELECT count(*) FROM pg_partition_tree('\"App Data\".\"Mesures par région\"'::regclass)
     WHERE isleaf")" "the index on each leaf"
 all_equal
+
+# verify compares the partitions themselves: one the target has more is a difference.
+setup_tgt "$DB" "CREATE TABLE orders_zz PARTITION OF orders FOR VALUES IN ('zz')"
+assert_exit 1 "$GODWIT" verify --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase p
+assert_contains "$OUT" "partition public.orders_zz (FOR VALUES IN ('zz')) extra on target"
+setup_tgt "$DB" "DROP TABLE orders_zz"
+assert_exit 0 "$GODWIT" verify --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase p
 
 # A drop-create would drop the parent and, with it, a child the operator made on the target.
 setup_tgt "$DB" "CREATE TABLE payment_extra () INHERITS (payment)"

@@ -24,7 +24,7 @@ GwResult crdb_stream_pending(EngineConn *conn, const PhaseState *ps, StreamPos a
 GwResult crdb_drop_origin(EngineConn *conn, const char *stream) GW_MUST_CHECK;
 
 /* crdb_target.c */
-GwResult crdb_check_types(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+GwResult crdb_check_types(EngineConn *conn, const Catalog *cat, const SchemaScript *objects) GW_MUST_CHECK;
 GwResult crdb_changefeed_cursor(EngineConn *conn, Hlc *now, bool *exact) GW_MUST_CHECK;
 GwResult crdb_changefeed_create(EngineConn *conn, const char *sql, char **job_id) GW_MUST_CHECK;
 GwResult crdb_apply_setup(EngineConn *conn, const char *stream) GW_MUST_CHECK;

@@ -16,8 +16,9 @@
 #include "util/mem.h"
 
 GwResult
-crdb_check_types(EngineConn *conn, const Catalog *cat)
+crdb_check_types(EngineConn *conn, const Catalog *cat, const SchemaScript *objects)
 {
+    (void) objects;
     (void) conn;
     for (size_t i = 0; i < cat->ntables; i++) {
         const TableDef *t = &cat->tables[i];

@@ -92,7 +92,7 @@ static const char *const sql_columns =
     "   AND d.objid = ad.oid AND d.refclassid = 'pg_catalog.pg_proc'::regclass AND d.refobjid >= 16384),"
     " CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation"
     "   THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END,"
-    " pg_catalog.format_type(a.atttypid, -1)"
+    " pg_catalog.format_type(a.atttypid, -1), NOT a.attislocal"
     " FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
     " LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
     " LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation"
@@ -113,7 +113,10 @@ static const char *const sql_types =
     "  WHERE x.oid <> 0)"
     " SELECT t.oid, n.nspname, t.typname, pg_catalog.format_type(t.oid, NULL), t.typtype, t.typbasetype,"
     " CASE WHEN t.typlen = -1 THEN t.typelem ELSE 0 END, t.typcategory, t.typnotnull,"
-    " CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END, t.typdefault"
+    " CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END, t.typdefault,"
+    " (SELECT x.extname FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid"
+    "  WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'"
+    "  AND d.refclassid = 'pg_catalog.pg_extension'::regclass)"
     " FROM ty JOIN pg_catalog.pg_type t ON t.oid = ty.oid"
     " JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace ORDER BY t.oid";
 
@@ -126,7 +129,8 @@ static const char *const sql_domain_checks =
     " WHERE contypid = ANY($1::oid[]) AND contype = 'c' ORDER BY contypid, conname";
 
 static const char *const sql_constraints =
-    "SELECT c.conrelid, c.conname, c.contype, pg_catalog.pg_get_constraintdef(c.oid), rn.nspname, r.relname"
+    "SELECT c.conrelid, c.conname, c.contype, pg_catalog.pg_get_constraintdef(c.oid), rn.nspname, r.relname,"
+    " NOT c.conislocal"
     " FROM pg_catalog.pg_constraint c LEFT JOIN pg_catalog.pg_class r ON r.oid = c.confrelid"
     " LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace"
     " WHERE c.conrelid = ANY($1::oid[]) AND c.contype IN ('p', 'u', 'x', 'c', 'f')"
@@ -145,7 +149,12 @@ static const char *const sql_indexes =
     "   WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))"
     " ORDER BY i.indrelid, ic.relname";
 
-/* Sequences owned by the tables' columns (serial, identity) or used by their defaults. */
+/*
+ * Sequences owned by the tables' columns (serial, identity) or used by their
+ * defaults, and the standalone ones of the tables' schemas (owned by no
+ * table, no extension's), which applications call nextval() on themselves:
+ * made and kept in step like the others.
+ */
 static const char *const sql_sequences =
     "WITH owned AS ("
     "  SELECT d.objid AS seq, d.refobjid AS tbl, d.refobjsubid AS col, d.deptype FROM pg_catalog.pg_depend d"
@@ -155,7 +164,12 @@ static const char *const sql_sequences =
     "  SELECT d.refobjid AS seq FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attrdef ad"
     "  ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.objid = ad.oid"
     "  WHERE ad.adrelid = ANY($1::oid[]) AND d.refclassid = 'pg_catalog.pg_class'::regclass),"
-    " seqs AS (SELECT seq FROM owned UNION SELECT seq FROM used)"
+    " standalone AS ("
+    "  SELECT c.oid AS seq FROM pg_catalog.pg_class c WHERE c.relkind = 'S'"
+    "  AND c.relnamespace IN (SELECT t.relnamespace FROM pg_catalog.pg_class t WHERE t.oid = ANY($1::oid[]))"
+    "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass"
+    "   AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))),"
+    " seqs AS (SELECT seq FROM owned UNION SELECT seq FROM used UNION SELECT seq FROM standalone)"
     " SELECT n.nspname, c.relname, pg_catalog.format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,"
     " s.seqmin, s.seqmax, s.seqcache, s.seqcycle, ps.last_value, tn.nspname, tc.relname, ta.attname,"
     " COALESCE(o.deptype = 'i', false)"
@@ -342,7 +356,7 @@ static GwResult
 load_columns(PgConn *c, Catalog *cat, const char *oids)
 {
     PGresult *res;
-    GwResult rc = query_by_oids(c, sql_columns, oids, 11, &res);
+    GwResult rc = query_by_oids(c, sql_columns, oids, 12, &res);
     if (rc)
         return rc;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -363,14 +377,11 @@ load_columns(PgConn *c, Catalog *cat, const char *oids)
             col->generated_sql = expr;
         else if (expr && value_bool(res, i, 8))
             col->default_sql = expr;
-        else {
-            if (expr)
-                log_warn("%s.%s: default of column %s uses a user-defined function and is not copied: %s",
-                         t->schema, t->name, col->name, expr);
-            free(expr);
-        }
+        else
+            col->deferred_default_sql = expr;
         col->collation_sql = value_or_null(res, i, 9);
         col->type_name_sql = gw_strdup(PQgetvalue(res, i, 10));
+        col->inherited = value_bool(res, i, 11);
     }
     PQclear(res);
     return GW_OK;
@@ -380,7 +391,7 @@ static GwResult
 load_types(PgConn *c, Catalog *cat, const char *oids)
 {
     PGresult *res;
-    GwResult rc = query_by_oids(c, sql_types, oids, 11, &res);
+    GwResult rc = query_by_oids(c, sql_types, oids, 12, &res);
     if (rc)
         return rc;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -397,6 +408,7 @@ load_types(PgConn *c, Catalog *cat, const char *oids)
         t->not_null = value_bool(res, i, 8);
         t->base_sql = value_or_null(res, i, 9);
         t->default_sql = value_or_null(res, i, 10);
+        t->extension = value_or_null(res, i, 11);
     }
     PQclear(res);
     return GW_OK;
@@ -443,7 +455,7 @@ static GwResult
 load_constraints(PgConn *c, Catalog *cat, const char *oids)
 {
     PGresult *res;
-    GwResult rc = query_by_oids(c, sql_constraints, oids, 6, &res);
+    GwResult rc = query_by_oids(c, sql_constraints, oids, 7, &res);
     if (rc)
         return rc;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -457,6 +469,7 @@ load_constraints(PgConn *c, Catalog *cat, const char *oids)
         k->definition = gw_strdup(PQgetvalue(res, i, 3));
         k->ref_schema = value_or_null(res, i, 4);
         k->ref_table = value_or_null(res, i, 5);
+        k->inherited = value_bool(res, i, 6);
     }
     PQclear(res);
 

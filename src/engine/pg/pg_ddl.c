@@ -173,19 +173,27 @@ ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, boo
     char *name = pg_qualified(t->schema, t->name);
     strbuf_appendf(&sb, "CREATE TABLE %s (", name);
     free(name);
+    /* A child declares only what is its own: what it inherits comes with INHERITS, as on the source. */
+    bool first = true;
     for (size_t i = 0; i < t->ncolumns; i++) {
-        strbuf_append(&sb, i ? ",\n    " : "\n    ");
+        if (inherit && t->columns[i].inherited)
+            continue;
+        strbuf_append(&sb, first ? "\n    " : ",\n    ");
         append_column(&sb, cat, &t->columns[i], d);
+        first = false;
     }
     for (size_t i = 0; i < t->nconstraints; i++) {
         const ConstraintDef *k = &t->constraints[i];
+        if (inherit && k->inherited)
+            continue;
         if (k->kind == CONSTRAINT_CHECK || (with_pk && k->kind == CONSTRAINT_PRIMARY)) {
             char *kn = pg_quote_ident(k->name);
-            strbuf_appendf(&sb, ",\n    CONSTRAINT %s %s", kn, k->definition);
+            strbuf_appendf(&sb, "%sCONSTRAINT %s %s", first ? "\n    " : ",\n    ", kn, k->definition);
             free(kn);
+            first = false;
         }
     }
-    strbuf_append(&sb, "\n)");
+    strbuf_append(&sb, first ? ")" : "\n)");
     /* Inherited columns and checks are merged with the ones listed, which the source's table has too. */
     for (size_t i = 0; inherit && i < t->ninherits; i++)
         strbuf_appendf(&sb, "%s%s", i ? ", " : " INHERITS (", t->inherits[i]);
@@ -194,6 +202,36 @@ ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, boo
     /* CockroachDB's PARTITION BY places rows, not tables: its table is one table. */
     if (t->partition_key_sql && !d->crdb)
         strbuf_appendf(&sb, " PARTITION BY %s", t->partition_key_sql);
+    return strbuf_take(&sb);
+}
+
+char *
+ddl_replica_identity(const TableDef *t, const SqlDialect *d)
+{
+    if (d->crdb || (t->replica_identity != REPLICA_IDENTITY_FULL && t->replica_identity != REPLICA_IDENTITY_NOTHING))
+        return NULL;
+    char *name = pg_qualified(t->schema, t->name);
+    char *sql = gw_asprintf("ALTER TABLE ONLY %s REPLICA IDENTITY %s", name,
+                            t->replica_identity == REPLICA_IDENTITY_FULL ? "FULL" : "NOTHING");
+    free(name);
+    return sql;
+}
+
+char *
+ddl_inherited_column(const TableDef *t, const ColumnDef *col)
+{
+    if (!col->default_sql && !col->not_null)
+        return NULL;
+    StrBuf sb;
+    strbuf_init(&sb);
+    char *name = pg_qualified(t->schema, t->name), *cn = pg_quote_ident(col->name);
+    strbuf_appendf(&sb, "ALTER TABLE ONLY %s", name);
+    if (col->default_sql)
+        strbuf_appendf(&sb, " ALTER COLUMN %s SET DEFAULT %s", cn, col->default_sql);
+    if (col->not_null)
+        strbuf_appendf(&sb, "%s ALTER COLUMN %s SET NOT NULL", col->default_sql ? "," : "", cn);
+    free(name);
+    free(cn);
     return strbuf_take(&sb);
 }
 

@@ -27,6 +27,10 @@ char *ddl_column_type(const Catalog *cat, const ColumnDef *col, const SqlDialect
 /* CREATE TABLE; with_pk puts the primary key inline (CockroachDB needs it there). */
 /* inherit: INHERITS the tables t inherits from (they exist); a partitioned t is made partitioned on PostgreSQL. */
 char *ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, bool with_pk, bool inherit);
+/* A replica identity other than the key's (FULL, NOTHING), as the source's table has it; NULL otherwise. */
+char *ddl_replica_identity(const TableDef *t, const SqlDialect *d);
+/* What a child says of a column it inherits: its own default and NOT NULL, or NULL when it has neither. */
+char *ddl_inherited_column(const TableDef *t, const ColumnDef *col);
 /* One partition, made as a partition of its parent (which exists). */
 char *ddl_create_partition(const PartitionDef *p);
 char *ddl_add_constraint(const TableDef *t, const ConstraintDef *k);

@@ -37,18 +37,32 @@ type_exists(PgConn *c, const TypeDef *ty, bool *exists)
                         2, params, exists);
 }
 
+/* Whether one of cat's tables is in schema (the schema script makes that schema's objects). */
+static bool
+schema_of_tables(const Catalog *cat, const char *schema)
+{
+    for (size_t i = 0; schema && i < cat->ntables; i++)
+        if (!strcmp(cat->tables[i].schema, schema))
+            return true;
+    return false;
+}
+
 /*
  * PostgreSQL stores every built-in type; user-defined ones must be enums or
- * domains (which godwit creates) or already exist on the target (extension
- * types such as citext).
+ * domains (which godwit creates), or be made by the fetch's schema script
+ * (an extension's, such as citext), or already exist on the target.
  */
 static GwResult
-check_type_pg(PgConn *c, const Catalog *cat, const TableDef *t, const ColumnDef *col)
+check_type_pg(PgConn *c, const Catalog *cat, const SchemaScript *objects, const TableDef *t, const ColumnDef *col)
 {
     const TypeDef *ty = catalog_find_type(cat, col->type_id);
     if (ty && ty->kind == TYPE_ARRAY)
         ty = catalog_find_type(cat, ty->elem_id);
     if (!ty || ty->builtin || ty->kind == TYPE_ENUM || ty->kind == TYPE_DOMAIN)
+        return GW_OK;
+    if (objects && (ty->extension ? schema_script_has_extension(objects, ty->extension)
+                                  : (ty->kind == TYPE_COMPOSITE || ty->kind == TYPE_RANGE) &&
+                                        schema_of_tables(cat, ty->schema)))
         return GW_OK;
     bool found;
     GwResult rc = type_exists(c, ty, &found);
@@ -60,13 +74,13 @@ check_type_pg(PgConn *c, const Catalog *cat, const TableDef *t, const ColumnDef 
 }
 
 GwResult
-pg_check_types(EngineConn *conn, const Catalog *cat)
+pg_check_types(EngineConn *conn, const Catalog *cat, const SchemaScript *objects)
 {
     PgConn *c = PG(conn);
     for (size_t i = 0; i < cat->ntables; i++) {
         const TableDef *t = &cat->tables[i];
         for (size_t j = 0; j < t->ncolumns; j++) {
-            GwResult rc = check_type_pg(c, cat, t, &t->columns[j]);
+            GwResult rc = check_type_pg(c, cat, objects, t, &t->columns[j]);
             if (rc)
                 return rc;
         }
@@ -249,24 +263,23 @@ static GwResult
 drop_tables(PgConn *c, const Catalog *cat, const TablePlan *plans)
 {
     GwResult rc = GW_OK;
-    bool kept_any = false;
     for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++) {
-        if (plans[i].fate == FATE_CLEAR) {
-            kept_any = true;
+        if (plans[i].fate == FATE_CLEAR)
             continue;
-        }
         char *name = pg_qualified(cat->tables[i].schema, cat->tables[i].name);
         rc = exec_owned(c, gw_asprintf("DROP TABLE IF EXISTS %s CASCADE", name));
         free(name);
     }
     for (size_t i = 0; i < cat->nsequences && rc == GW_OK; i++) {
         const SequenceDef *sq = &cat->sequences[i];
-        if (sq->identity)
-            continue;
-        /* A sequence goes with its table; one no table owns may serve a table that is kept. */
+        /*
+         * A sequence goes with its table.  One no table owns (used by defaults,
+         * or called by the application) may serve tables of other phases,
+         * whose values made since must never be handed out again: it stays,
+         * and is only ever moved forward.
+         */
         const TableDef *owner = sq->owner_table ? catalog_find_table(cat, sq->owner_schema, sq->owner_table) : NULL;
-        bool kept = owner ? plans[owner - cat->tables].fate == FATE_CLEAR : kept_any;
-        if (kept)
+        if (sq->identity || !owner || plans[owner - cat->tables].fate == FATE_CLEAR)
             continue;
         char *name = pg_qualified(sq->schema, sq->name);
         rc = exec_owned(c, gw_asprintf("DROP SEQUENCE IF EXISTS %s CASCADE", name));
@@ -575,6 +588,13 @@ create_table(PgConn *c, const Catalog *cat, const TableDef *t)
     SqlDialect d = dialect_of(c);
     if (rc == GW_OK)
         rc = exec_owned(c, ddl_create_table(cat, t, &d, c->dialect->create_with_pk, inherit));
+    /* What the source's log carries of old rows, the target's (failback's) carries too. */
+    if (rc == GW_OK)
+        rc = exec_owned(c, ddl_replica_identity(t, &d));
+    /* An inherited column takes its parent's default and NOT NULL; the child's own are said again. */
+    for (size_t i = 0; i < t->ncolumns && rc == GW_OK && inherit; i++)
+        if (t->columns[i].inherited)
+            rc = exec_owned(c, ddl_inherited_column(t, &t->columns[i]));
     for (size_t i = 0; i < t->npartitions && rc == GW_OK && c->dialect->partitioning; i++)
         rc = exec_owned(c, ddl_create_partition(&t->partitions[i]));
     return rc;

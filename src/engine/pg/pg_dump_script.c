@@ -1,0 +1,566 @@
+/*
+ * pg_dump_script.c: SourceOps.schema_script for PostgreSQL: every object of
+ * the fetched tables' schemas, as pg_dump writes it, in pg_dump's order.
+ *
+ * pg_dump is the field's well-kept writer of PostgreSQL DDL: it knows every
+ * object kind of every server version it supports, and orders them by
+ * their dependencies.  It is run once, schema only, on the fetched tables'
+ * schemas with the tables godwit does not fetch there excluded; its plain
+ * output is cut into its entries ("-- Name: ...; Type: ...; Schema: ..."),
+ * and the ones godwit makes itself from its catalog (tables, their
+ * partitions, keys, indexes, constraints, sequences, defaults) are left to
+ * it, because those follow its phases, resumes and drop-creates.  Each
+ * other entry gets its stage: relations (views, sequences) and defaults come
+ * after the tables, triggers, rules, policies and statistics once the rows
+ * are in, and everything else (types, collations, functions, ...) before
+ * the tables, which may need it; the target tries again after the tables
+ * one that turns out to need a table (a function returning its rows).  A pg_dump older than the source's server is refused: it cannot read
+ * that server's catalogs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/phase_names.h"
+#include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_describe.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strbuf.h"
+#include "util/subprocess.h"
+
+/*
+ * The relations of the fetched tables' schemas that are neither fetched nor
+ * a partition of a fetched table, and the sequences they own: another
+ * phase's, or none.
+ */
+static const char *const sql_not_fetched =
+    "WITH other AS (SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p', 'f') AND c.oid <> ALL($2::oid[])"
+    "  AND NOT (c.relispartition AND pg_catalog.pg_partition_root(c.oid) = ANY($2::oid[])))"
+    " SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.oid IN (SELECT oid FROM other)"
+    "  OR c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass"
+    "   AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')"
+    "   AND d.refobjid IN (SELECT oid FROM other))"
+    " ORDER BY 1, 2";
+
+static const char *const sql_extensions =
+    "SELECT x.extname, n.nspname FROM pg_catalog.pg_extension x"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname <> 'plpgsql' ORDER BY 1";
+
+/* pg_dump's entry kinds that belong after the data (its post-data section). */
+static const char *const post_data_kinds[] = {
+    "TRIGGER", "RULE", "POLICY", "ROW SECURITY", "STATISTICS", "EVENT TRIGGER", "INDEX", "INDEX ATTACH",
+    "CONSTRAINT", "FK CONSTRAINT", "MATERIALIZED VIEW DATA", NULL,
+};
+
+/* Kinds made after the tables: relations and what is said of their columns. */
+static const char *const after_tables_kinds[] = {
+    "TABLE", "VIEW", "MATERIALIZED VIEW", "SEQUENCE", "SEQUENCE OWNED BY", "FOREIGN TABLE", "DEFAULT",
+    "TABLE ATTACH", "CHECK CONSTRAINT", NULL,
+};
+
+static bool
+kind_in(const char *kind, const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (!strcmp(kind, list[i]))
+            return true;
+    return false;
+}
+
+/* The major version of a pg_dump, from "pg_dump (PostgreSQL) 15.18 (Debian ...)"; 0 when it does not run. */
+static int
+program_major(const char *path)
+{
+    const char *argv[] = {path, "--version", NULL};
+    ProgramRun run;
+    int major = 0;
+    if (program_run(argv, NULL, NULL, &run) && run.status == 0) {
+        const char *v = strstr(run.out, ") ");
+        major = v ? atoi(v + 2) : 0;
+    }
+    program_run_free(&run);
+    return major;
+}
+
+/*
+ * The pg_dump to use for a server of this major version: GODWIT_PG_DUMP, or
+ * Debian's for that version, or the one in PATH; it must be at least as
+ * new as the server.
+ */
+static GwResult
+find_pg_dump(PgConn *c, char **path)
+{
+    int server = c->server_version / 10000;
+    const char *forced = getenv("GODWIT_PG_DUMP");
+    char *debian = gw_asprintf("/usr/lib/postgresql/%d/bin/pg_dump", server);
+    const char *candidates[] = {forced && *forced ? forced : NULL, debian, "pg_dump"};
+    int best = 0;
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
+        if (!candidates[i])
+            continue;
+        int major = program_major(candidates[i]);
+        if (major >= server) {
+            *path = gw_strdup(candidates[i]);
+            free(debian);
+            return GW_OK;
+        }
+        if (major > best)
+            best = major;
+        if (forced && i == 0)
+            break;
+    }
+    free(debian);
+    if (best)
+        log_error("source %s: its server is PostgreSQL %d and the newest pg_dump found is %d, which cannot read it:"
+                  " install pg_dump %d or newer (postgresql-client-%d; GODWIT_PG_DUMP names one), or fetch with"
+                  " --objects none", c->base.endpoint->redacted, server, best, server, server);
+    else
+        log_error("source %s: no pg_dump found to write the schema's objects: install pg_dump %d or newer"
+                  " (postgresql-client-%d; GODWIT_PG_DUMP names one), or fetch with --objects none",
+                  c->base.endpoint->redacted, server, server);
+    return GW_ERR_USAGE;
+}
+
+/* The fetched tables' schemas and oids, as array literals. */
+static void
+catalog_arrays(const Catalog *cat, char **schemas, char **oids)
+{
+    StrBuf s, o;
+    strbuf_init(&s);
+    strbuf_init(&o);
+    strbuf_append_char(&s, '{');
+    strbuf_append_char(&o, '{');
+    for (size_t i = 0; i < cat->ntables; i++) {
+        if (i)
+            strbuf_append_char(&s, ',');
+        strbuf_append_array_element(&s, cat->tables[i].schema, strlen(cat->tables[i].schema));
+        strbuf_appendf(&o, "%s%u", i ? "," : "", cat->tables[i].id);
+    }
+    strbuf_append_char(&s, '}');
+    strbuf_append_char(&o, '}');
+    *schemas = strbuf_take(&s);
+    *oids = strbuf_take(&o);
+}
+
+/* A psql pattern that matches exactly one name: "..." with quotes doubled. */
+static char *
+exact_pattern(const char *name)
+{
+    return pg_quote_ident(name);
+}
+
+static void
+add_arg(char ***argv, size_t *n, char *arg)
+{
+    *argv = gw_realloc(*argv, (*n + 2) * sizeof **argv);
+    (*argv)[(*n)++] = arg;
+    (*argv)[*n] = NULL;
+}
+
+/* pg_dump's arguments: the schemas of cat's tables, less the relations there that are not fetched. */
+static GwResult
+dump_arguments(PgConn *c, const Catalog *cat, const char *pg_dump, char ***argv, size_t *argc)
+{
+    add_arg(argv, argc, gw_strdup(pg_dump));
+    const char *fixed[] = {"--schema-only", "--no-owner", "--no-privileges", "--no-publications",
+                           "--no-subscriptions", "--no-security-labels", "--no-tablespaces", NULL};
+    for (size_t i = 0; fixed[i]; i++)
+        add_arg(argv, argc, gw_strdup(fixed[i]));
+    for (size_t i = 0; i < cat->ntables; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp(cat->tables[j].schema, cat->tables[i].schema);
+        if (!seen) {
+            add_arg(argv, argc, gw_strdup("-n"));
+            add_arg(argv, argc, exact_pattern(cat->tables[i].schema));
+        }
+    }
+    char *schemas, *oids;
+    catalog_arrays(cat, &schemas, &oids);
+    const char *params[2] = {schemas, oids};
+    PGresult *res;
+    GwResult rc = pg_query_params(c, sql_not_fetched, 2, params, 2, &res);
+    free(schemas);
+    free(oids);
+    if (rc)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        char *s = exact_pattern(PQgetvalue(res, r, 0)), *t = exact_pattern(PQgetvalue(res, r, 1));
+        add_arg(argv, argc, gw_strdup("-T"));
+        add_arg(argv, argc, gw_asprintf("%s.%s", s, t));
+        free(s);
+        free(t);
+    }
+    PQclear(res);
+    return GW_OK;
+}
+
+/*
+ * The connection's own parameters, as the environment variables libpq
+ * reads (PGHOST, PGPASSWORD, ...): the child connects exactly as godwit
+ * did, and no password is ever on a command line.
+ */
+static char **
+connection_environment(PgConn *c, const char ***unset)
+{
+    PQconninfoOption *opts = PQconninfo(c->pg);
+    size_t n = 0, k = 0, u = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        n++;
+    char **set = gw_calloc(n + 2, sizeof *set);
+    *unset = gw_calloc(n + 2, sizeof **unset);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (!o->envvar)
+            continue;
+        /* The names stay valid after PQconninfoFree: they point into libpq's own table. */
+        (*unset)[u++] = o->envvar;
+        if (o->val && *o->val)
+            set[k++] = gw_asprintf("%s=%s", o->envvar, o->val);
+    }
+    set[k] = gw_asprintf("PGAPPNAME=%s", c->base.endpoint->app_name ? c->base.endpoint->app_name : "godwit");
+    PQconninfoFree(opts);
+    return set;
+}
+
+static GwResult
+run_pg_dump(PgConn *c, const Catalog *cat, char **dump)
+{
+    char *pg_dump;
+    GwResult rc = find_pg_dump(c, &pg_dump);
+    if (rc)
+        return rc;
+    char **argv = NULL;
+    size_t argc = 0;
+    rc = dump_arguments(c, cat, pg_dump, &argv, &argc);
+    const char **unset = NULL;
+    char **set = rc == GW_OK ? connection_environment(c, &unset) : NULL;
+    ProgramRun run = {0};
+    if (rc == GW_OK && (!program_run((const char *const *) argv, unset, (const char *const *) set, &run) ||
+                        run.status != 0)) {
+        char *first = gw_strndup(run.err ? run.err : "", strcspn(run.err ? run.err : "", "\n"));
+        log_error("source %s: %s failed (exit %d): %s", c->base.endpoint->redacted, pg_dump, run.status, first);
+        free(first);
+        rc = GW_ERR_SOURCE;
+    }
+    if (rc == GW_OK)
+        *dump = gw_strdup(run.out);
+    program_run_free(&run);
+    for (size_t i = 0; set && set[i]; i++)
+        free(set[i]);
+    free(set);
+    free(unset);
+    for (size_t i = 0; i < argc; i++)
+        free(argv[i]);
+    free(argv);
+    free(pg_dump);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- cutting the dump into entries */
+
+/* One entry of pg_dump's plain output: its header's fields and its SQL. */
+typedef struct DumpEntry {
+    char *name;             /* pg_dump's tag: film, film_stamp(), film film_pkey */
+    char *kind;             /* pg_dump's type: TABLE, FUNCTION, FK CONSTRAINT */
+    char *schema;           /* NULL for "-" */
+    char *sql;
+} DumpEntry;
+
+/* The value of "Field: value" up to the next "; " or the end of the line. */
+static char *
+header_field(const char *line, const char *field)
+{
+    const char *p = strstr(line, field);
+    if (!p)
+        return NULL;
+    p += strlen(field);
+    size_t n = strcspn(p, "\n");
+    const char *semi = strstr(p, "; ");
+    if (semi && (size_t) (semi - p) < n)
+        n = (size_t) (semi - p);
+    return gw_strndup(p, n);
+}
+
+/*
+ * Removes the lines a recent pg_dump brackets its output with (psql's
+ * \restrict and \unrestrict of one random key): psql meta-commands, not SQL.
+ */
+static void
+drop_meta_lines(char *text)
+{
+    char *r = text, *w = text;
+    while (*r) {
+        size_t n = strcspn(r, "\n");
+        bool meta = !strncmp(r, "\\restrict ", 10) || !strncmp(r, "\\unrestrict ", 12);
+        if (!meta) {
+            memmove(w, r, n);
+            w += n;
+            if (r[n] == '\n')
+                *w++ = '\n';
+        }
+        r += n + (r[n] == '\n');
+    }
+    *w = '\0';
+}
+
+/*
+ * Cuts the dump at each "--\n-- Name: ...\n--\n" header.  What precedes the
+ * first one is the session's settings (SET lines); what follows the last
+ * entry's SQL ("-- PostgreSQL database dump complete") is dropped.
+ */
+static void
+cut_entries(char *dump, char **settings, DumpEntry **out, size_t *n)
+{
+    drop_meta_lines(dump);
+    const char *mark = "\n--\n-- Name: ";
+    char *end = strstr(dump, "\n--\n-- PostgreSQL database dump complete");
+    if (end)
+        end[1] = '\0';
+    char *p = strstr(dump, mark);
+    StrBuf set;
+    strbuf_init(&set);
+    for (char *line = dump; line && line < (p ? p : dump + strlen(dump));) {
+        size_t len = strcspn(line, "\n");
+        if (!strncmp(line, "SET ", 4) || !strncmp(line, "SELECT pg_catalog.set_config", 28))
+            strbuf_appendf(&set, "%.*s\n", (int) len, line);
+        line = line[len] ? line + len + 1 : NULL;
+    }
+    *settings = strbuf_take(&set);
+    *out = NULL;
+    *n = 0;
+    while (p) {
+        char *header = p + 4;   /* "-- Name: ..." */
+        char *body = strstr(header, "\n--\n");
+        if (!body)
+            break;
+        body += 4;
+        char *next = strstr(body, mark);
+        *out = gw_realloc(*out, (*n + 1) * sizeof **out);
+        DumpEntry *e = &(*out)[(*n)++];
+        e->name = header_field(header, "-- Name: ");
+        e->kind = header_field(header, "; Type: ");
+        char *schema = header_field(header, "; Schema: ");
+        e->schema = schema && strcmp(schema, "-") != 0 ? schema : NULL;
+        if (e->schema != schema)
+            free(schema);
+        size_t len = next ? (size_t) (next - body) : strlen(body);
+        while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == ' '))
+            len--;
+        size_t lead = strspn(body, "\n");
+        e->sql = gw_strndup(body + lead, len > lead ? len - lead : 0);
+        p = next;
+    }
+}
+
+static void
+dump_entries_free(DumpEntry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(e[i].name);
+        free(e[i].kind);
+        free(e[i].schema);
+        free(e[i].sql);
+    }
+    free(e);
+}
+
+/* ---------------------------------------------------------------- what godwit makes itself */
+
+/* Whether schema.name is one of cat's tables or a partition of one. */
+static bool
+fetched_relation(const Catalog *cat, const char *schema, const char *name)
+{
+    if (catalog_find_table(cat, schema, name))
+        return true;
+    for (size_t i = 0; i < cat->ntables; i++)
+        for (size_t j = 0; j < cat->tables[i].npartitions; j++) {
+            const PartitionDef *p = &cat->tables[i].partitions[j];
+            if (!strcmp(p->schema, schema) && !strcmp(p->name, name))
+                return true;
+        }
+    return false;
+}
+
+/*
+ * Whether a "table thing" tag ("film film_pkey", "payment notes amount")
+ * belongs to a fetched table or partition: one whose name, then a space,
+ * starts the tag.
+ */
+static bool
+tag_of_fetched(const Catalog *cat, const char *schema, const char *tag)
+{
+    size_t best = 0;
+    for (size_t i = 0; i < cat->ntables; i++) {
+        const TableDef *t = &cat->tables[i];
+        size_t n = strlen(t->name);
+        if (!strcmp(t->schema, schema) && !strncmp(tag, t->name, n) && tag[n] == ' ' && n > best)
+            best = n;
+        for (size_t j = 0; j < t->npartitions; j++) {
+            const PartitionDef *p = &t->partitions[j];
+            n = strlen(p->name);
+            if (!strcmp(p->schema, schema) && !strncmp(tag, p->name, n) && tag[n] == ' ' && n > best)
+                best = n;
+        }
+    }
+    return best > 0;
+}
+
+static bool
+catalog_index(const Catalog *cat, const char *schema, const char *name)
+{
+    for (size_t i = 0; i < cat->ntables; i++) {
+        const TableDef *t = &cat->tables[i];
+        for (size_t j = 0; j < t->nindexes; j++)
+            if (!strcmp(t->schema, schema) && !strcmp(t->indexes[j].name, name))
+                return true;
+    }
+    return false;
+}
+
+static bool
+catalog_sequence(const Catalog *cat, const char *schema, const char *name)
+{
+    for (size_t i = 0; i < cat->nsequences; i++)
+        if (!strcmp(cat->sequences[i].schema, schema) && !strcmp(cat->sequences[i].name, name))
+            return true;
+    return false;
+}
+
+/* The names of the indexes INDEX ATTACH entries attach to a parent's: made with the parent's index. */
+static bool
+attached_index(const DumpEntry *all, size_t n, const char *schema, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(all[i].kind, "INDEX ATTACH") && all[i].schema && !strcmp(all[i].schema, schema) &&
+            !strcmp(all[i].name, name))
+            return true;
+    return false;
+}
+
+/* Whether godwit makes entry e itself, from its catalog. */
+static bool
+made_by_godwit(const Catalog *cat, const DumpEntry *all, size_t n, const DumpEntry *e)
+{
+    const char *k = e->kind, *s = e->schema ? e->schema : "";
+    if (!strcmp(k, "TABLE") || !strcmp(k, "FOREIGN TABLE") || !strcmp(k, "TABLE ATTACH"))
+        return fetched_relation(cat, s, e->name);
+    if (!strcmp(k, "CONSTRAINT") || !strcmp(k, "FK CONSTRAINT") ||
+        !strcmp(k, "CHECK CONSTRAINT") || !strcmp(k, "DEFAULT"))
+        return tag_of_fetched(cat, s, e->name);
+    if (!strcmp(k, "INDEX"))
+        return catalog_index(cat, s, e->name) || attached_index(all, n, s, e->name);
+    if (!strcmp(k, "INDEX ATTACH"))
+        return true;
+    /* Another phase's fence on a table phases share: godwit's own, never the application's. */
+    if (!strcmp(k, "TRIGGER"))
+        return strstr(e->name, " " PHASE_NAMES_FENCE_PREFIX) != NULL;
+    if (!strcmp(k, "SEQUENCE") || !strcmp(k, "SEQUENCE OWNED BY"))
+        return catalog_sequence(cat, s, e->name);
+    return false;
+}
+
+/* ---------------------------------------------------------------- the script */
+
+static char *
+lower_kind(const char *kind)
+{
+    char *k = gw_strdup(kind);
+    for (char *p = k; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char) (*p - 'A' + 'a');
+    return k;
+}
+
+static void
+add_entries(const Catalog *cat, const DumpEntry *all, size_t n, SchemaScript *out)
+{
+    ScriptStage last = SCRIPT_BEFORE_TABLES;
+    for (size_t i = 0; i < n; i++) {
+        const DumpEntry *e = &all[i];
+        /* A comment is said of the entry before it. */
+        ScriptStage stage = kind_in(e->kind, post_data_kinds)      ? SCRIPT_AFTER_DATA
+                            : !strcmp(e->kind, "COMMENT")          ? last
+                            : kind_in(e->kind, after_tables_kinds) ? SCRIPT_AFTER_TABLES
+                                                                   : SCRIPT_BEFORE_TABLES;
+        last = stage;
+        if (made_by_godwit(cat, all, n, e))
+            continue;
+        char *kind = lower_kind(e->kind);
+        char *name = e->schema ? gw_asprintf("%s.%s", e->schema, e->name) : gw_strdup(e->name);
+        ScriptEntry *se = schema_script_add(out, kind, name, e->sql, stage);
+        if (!strcmp(e->kind, "MATERIALIZED VIEW") && e->schema) {
+            char *q = pg_qualified(e->schema, e->name);
+            se->refresh_sql = gw_asprintf("REFRESH MATERIALIZED VIEW %s", q);
+            free(q);
+        }
+        free(kind);
+        free(name);
+    }
+}
+
+/* Column defaults describe kept aside because they call functions: made once the functions are. */
+static void
+add_deferred_defaults(PgConn *c, const Catalog *cat, SchemaScript *out)
+{
+    for (size_t i = 0; i < cat->ntables; i++) {
+        const TableDef *t = &cat->tables[i];
+        for (size_t j = 0; j < t->ncolumns; j++) {
+            const ColumnDef *col = &t->columns[j];
+            if (!col->deferred_default_sql)
+                continue;
+            char *table = pg_table_ref(c, t), *q = pg_quote_ident(col->name);
+            char *sql = gw_asprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;", table, q,
+                                    col->deferred_default_sql);
+            char *name = gw_asprintf("%s.%s %s", t->schema, t->name, col->name);
+            (void) schema_script_add(out, "default", name, sql, SCRIPT_AFTER_TABLES);
+            free(name);
+            free(sql);
+            free(q);
+            free(table);
+        }
+    }
+}
+
+/* Every extension of the source's database, first: pg_dump -n leaves them out. */
+static GwResult
+add_extensions(PgConn *c, SchemaScript *out)
+{
+    PGresult *res;
+    GwResult rc = pg_query(c, sql_extensions, 2, &res);
+    if (rc)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        char *x = pg_quote_ident(PQgetvalue(res, r, 0)), *s = pg_quote_ident(PQgetvalue(res, r, 1));
+        char *sql = gw_asprintf("CREATE SCHEMA IF NOT EXISTS %s; CREATE EXTENSION IF NOT EXISTS %s WITH SCHEMA %s;",
+                                s, x, s);
+        (void) schema_script_add(out, "extension", PQgetvalue(res, r, 0), sql, SCRIPT_BEFORE_TABLES);
+        free(sql);
+        free(x);
+        free(s);
+    }
+    PQclear(res);
+    return GW_OK;
+}
+
+GwResult
+pg_schema_script(EngineConn *conn, const Catalog *cat, SchemaScript *out)
+{
+    PgConn *c = PG(conn);
+    char *dump = NULL;
+    GwResult rc = run_pg_dump(c, cat, &dump);
+    if (rc == GW_OK)
+        rc = add_extensions(c, out);
+    if (rc)
+        return rc;
+    DumpEntry *entries;
+    size_t n;
+    cut_entries(dump, &out->settings, &entries, &n);
+    add_entries(cat, entries, n, out);
+    add_deferred_defaults(c, cat, out);
+    dump_entries_free(entries, n);
+    free(dump);
+    return GW_OK;
+}
