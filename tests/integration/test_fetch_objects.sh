@@ -16,10 +16,13 @@
 # - replicate, under writes that fire the source's triggers and move rows between partitions, ends
 #   equal; after cutover the application's writes on the target fire the target's triggers (the
 #   tsvector is filled, the log written); failback ends equal.
+# - Into a target whose role is no superuser (godwit's apply cannot run as a replica there), the
+#   triggers and rules are not made, and the report says why: they would fire for replicated changes.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=$(new_dbs gw_objects) || abort_test "createdb"
-register_dbs "$DB"
+DB2=$(new_dbs gw_objects_app) || abort_test "createdb"
+register_dbs "$DB" "$DB2"
 
 # An extension only the source has: installed from files that are removed once the source made it.
 EXT=gw_test_missing_ext
@@ -204,4 +207,18 @@ assert_eq 1 "$(psql_tgt "$DB" "SELECT count(*) FROM ONLY payment_2007_01 WHERE a
 assert_exit 0 "$GODWIT" failback --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase p \
     --stop-when-caught-up
 all_equal
+
+# A target role that is no superuser: the data and objects, but no trigger or rule that would fire again.
+setup_tgt postgres "DROP ROLE IF EXISTS gw_objects_app; CREATE ROLE gw_objects_app LOGIN;
+    ALTER DATABASE $DB2 OWNER TO gw_objects_app"
+APP_URL="postgres://gw_objects_app@127.0.0.1:$(pg_port "$GW_TGT_SERVER")/$DB2"
+assert_exit 0 "$GODWIT" fetch --source "$(src_url "$DB")" --target "$APP_URL" --phase q --no-stream \
+    --tables public.film,public.film_log,public.payment,public.payment_2007_01 --format json
+assert_eq 0 "$(psql_tgt "$DB2" "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")" "triggers made"
+assert_eq 0 "$(psql_tgt "$DB2" "SELECT count(*) FROM pg_rules WHERE schemaname = 'public'")" "rules made"
+assert_eq "rule public.payment payment_2007_01_insert|trigger public.film film_logged|trigger public.film film_stamp" \
+    "$(jq -r '[.objects[] | select(.why // "" | test("cannot run as a replica")) | "\(.kind) \(.name)"] | sort | join("|")' "$OUT")" \
+    "triggers and rules not made, with the reason"
+assert_tables_equal "$DB" "$DB2" public.film t.film_id
+assert_eq 1 "$(psql_tgt "$DB2" "SELECT count(*) FROM pg_views WHERE viewname = 'family_films'")" "views made"
 finish
