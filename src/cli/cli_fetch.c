@@ -39,6 +39,8 @@ static const char usage[] =
     "  --objects all|none    all (default, PostgreSQL to PostgreSQL, not with --schema existing): make\n"
     "                        the schemas' views, functions, triggers, rules, types, extensions, ...\n"
     "                        on the target too; none: only list them in the report\n"
+    "  --privileges          with the objects, their owners and grants as on the source (the roles\n"
+    "                        must exist on the target; default: the target role owns everything)\n"
     "  --resume              finish an interrupted fetch of this phase, with the same tables, --where,\n"
     "                        --schema and source options (refused if any differs)\n"
     "  --no-stream           plain snapshot, no replication slot (no replicate afterwards)\n"
@@ -65,7 +67,7 @@ const Command cli_fetch_command = {
 
 enum {
     OPT_SOURCE = 2001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_JOBS,
-    OPT_SCHEMA, OPT_OBJECTS, OPT_RESUME, OPT_NO_STREAM, OPT_FORMAT, OPT_SHARD_SIZE, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT,
+    OPT_SCHEMA, OPT_OBJECTS, OPT_PRIVILEGES, OPT_RESUME, OPT_NO_STREAM, OPT_FORMAT, OPT_SHARD_SIZE, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT,
     OPT_TYPE_MAP, OPT_ALLOW_UNCOVERED,
 };
 
@@ -80,6 +82,7 @@ static const struct option long_options[] = {
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"schema", required_argument, NULL, OPT_SCHEMA},
     {"objects", required_argument, NULL, OPT_OBJECTS},
+    {"privileges", no_argument, NULL, OPT_PRIVILEGES},
     {"resume", no_argument, NULL, OPT_RESUME},
     {"no-stream", no_argument, NULL, OPT_NO_STREAM},
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -136,6 +139,9 @@ parse_one(void *opts, int opt, const char *arg)
         if (!strcmp(arg, "all")) o->objects = OBJECTS_ALL;
         else if (!strcmp(arg, "none")) o->objects = OBJECTS_NONE;
         else return cli_usage_error(cmd, "--objects must be all or none, not '%s'", arg);
+        return GW_OK;
+    case OPT_PRIVILEGES:
+        o->privileges = true;
         return GW_OK;
     case OPT_ZERO_DATES:
         if (strcmp(arg, "error") != 0 && strcmp(arg, "null") != 0)

@@ -296,9 +296,10 @@ typedef struct SourceOps {
      * Optional (NULL: the engine cannot write them): everything of the
      * schemas of cat's tables besides what fetch makes from cat itself, as a
      * script a target of the same engine family runs (TargetOps.make_objects):
-     * extensions, types, functions, views, triggers, rules, comments, ...
+     * extensions, types, functions, views, triggers, rules, comments, ...;
+     * with privileges, the owners and grants of every object and table too.
      */
-    GwResult (*schema_script)(EngineConn *conn, const Catalog *cat, SchemaScript *out) GW_MUST_CHECK;
+    GwResult (*schema_script)(EngineConn *conn, const Catalog *cat, bool privileges, SchemaScript *out) GW_MUST_CHECK;
     /* SQL for a row predicate in this engine's dialect; caller frees. */
     char *(*render_predicate)(EngineConn *conn, const Predicate *p);
     /* slot: the stream's name (phase_names_slot): its slot and publications, where the engine has them. */

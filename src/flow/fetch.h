@@ -30,6 +30,7 @@ typedef struct FetchOptions {
     SchemaMode schema_mode;
     bool schema_given;      /* --schema was given: a resume must match the phase's; else it takes it */
     ObjectsMode objects;
+    bool privileges;        /* --privileges: owners and grants as on the source (the roles exist on the target) */
     bool resume;
     bool stream;
     bool json_output;

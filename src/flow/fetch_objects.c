@@ -32,6 +32,11 @@ fetch_objects_plan(FetchRun *run, const Catalog *cat)
 {
     const FetchOptions *o = run->opts;
     bool want = o->objects == OBJECTS_ALL || (o->objects == OBJECTS_AUTO && o->schema_mode != SCHEMA_EXISTING);
+    if (!want && o->privileges) {
+        log_error("--privileges copies the owners and grants with the schema's objects: not with --objects none"
+                  " or --schema existing");
+        return GW_ERR_USAGE;
+    }
     if (!want)
         return GW_OK;
     if (!engines_can(run)) {
@@ -41,7 +46,7 @@ fetch_objects_plan(FetchRun *run, const Catalog *cat)
                   " with --objects none, and make them yourself", run->target->ops->name, run->source->ops->name);
         return GW_ERR_USAGE;
     }
-    GwResult rc = run->source->ops->source->schema_script(run->source, cat, &run->objects);
+    GwResult rc = run->source->ops->source->schema_script(run->source, cat, o->privileges, &run->objects);
     run->objects_made = rc == GW_OK;
     return rc;
 }

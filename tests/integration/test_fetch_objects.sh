@@ -16,13 +16,16 @@
 # - replicate, under writes that fire the source's triggers and move rows between partitions, ends
 #   equal; after cutover the application's writes on the target fire the target's triggers (the
 #   tsvector is filled, the log written); failback ends equal.
+# - With --privileges, owners and grants are as on the source; one naming a role the target lacks is
+#   listed as not migrated, and its object is made all the same.
 # - Into a target whose role is no superuser (godwit's apply cannot run as a replica there), the
 #   triggers and rules are not made, and the report says why: they would fire for replicated changes.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=$(new_dbs gw_objects) || abort_test "createdb"
 DB2=$(new_dbs gw_objects_app) || abort_test "createdb"
-register_dbs "$DB" "$DB2"
+DB3=$(new_dbs gw_objects_priv) || abort_test "createdb"
+register_dbs "$DB" "$DB2" "$DB3"
 
 # An extension only the source has: installed from files that are removed once the source made it.
 EXT=gw_test_missing_ext
@@ -221,4 +224,23 @@ assert_eq "rule public.payment payment_2007_01_insert|trigger public.film film_l
     "triggers and rules not made, with the reason"
 assert_tables_equal "$DB" "$DB2" public.film t.film_id
 assert_eq 1 "$(psql_tgt "$DB2" "SELECT count(*) FROM pg_views WHERE viewname = 'family_films'")" "views made"
+
+# --privileges: owners and grants as on the source, where the target has the roles.
+roles() { for r in "$@"; do printf 'DO $$BEGIN CREATE ROLE %s; EXCEPTION WHEN duplicate_object THEN NULL; END$$;\n' "$r"; done; }
+roles gw_objects_owner gw_objects_reader gw_objects_source_only | psql_src postgres - >/dev/null || abort_test "roles"
+roles gw_objects_owner gw_objects_reader | psql_tgt postgres - >/dev/null || abort_test "roles"
+setup_src "$DB" - <<'SQL'
+ALTER TABLE film OWNER TO gw_objects_owner;
+ALTER FUNCTION film_stamp() OWNER TO gw_objects_owner;
+ALTER VIEW film_list OWNER TO gw_objects_owner;
+GRANT SELECT ON film TO gw_objects_reader;
+GRANT SELECT ON film_list TO gw_objects_source_only;
+SQL
+gw_fetch 0 "$DB" "$DB3" --phase r --no-stream --tables public.film,public.film_log --privileges --format json
+assert_eq "gw_objects_owner gw_objects_owner gw_objects_owner" "$(psql_tgt "$DB3" "SELECT
+    (SELECT relowner::regrole FROM pg_class WHERE oid = 'public.film'::regclass) || ' ' ||
+    (SELECT proowner::regrole FROM pg_proc WHERE oid = 'public.film_stamp()'::regprocedure) || ' ' ||
+    (SELECT relowner::regrole FROM pg_class WHERE oid = 'public.film_list'::regclass)")" "owners"
+assert_eq t "$(psql_tgt "$DB3" "SELECT has_table_privilege('gw_objects_reader', 'public.film', 'SELECT')")" "a grant"
+assert_contains "$OUT" 'role \"gw_objects_source_only\" does not exist'
 finish

@@ -62,7 +62,7 @@ bool pg_orders_like_bytes(EngineConn *conn, const TableDef *t, size_t col);
 
 /* pg_schema.c */
 GwResult pg_check_types(EngineConn *conn, const Catalog *cat, const SchemaScript *objects) GW_MUST_CHECK;
-GwResult pg_schema_script(EngineConn *conn, const Catalog *cat, SchemaScript *out) GW_MUST_CHECK;
+GwResult pg_schema_script(EngineConn *conn, const Catalog *cat, bool privileges, SchemaScript *out) GW_MUST_CHECK;
 GwResult pg_check_objects(EngineConn *conn, const Catalog *cat, SchemaScript *objects) GW_MUST_CHECK;
 GwResult pg_make_objects(EngineConn *conn, SchemaScript *objects, ScriptStage stage) GW_MUST_CHECK;
 bool pg_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t);

@@ -55,10 +55,10 @@ static const char *const post_data_kinds[] = {
     "CONSTRAINT", "FK CONSTRAINT", "MATERIALIZED VIEW DATA", NULL,
 };
 
-/* Kinds made after the tables: relations and what is said of their columns. */
+/* Kinds made after the tables: relations, what is said of their columns, and grants (--privileges). */
 static const char *const after_tables_kinds[] = {
     "TABLE", "VIEW", "MATERIALIZED VIEW", "SEQUENCE", "SEQUENCE OWNED BY", "FOREIGN TABLE", "DEFAULT",
-    "TABLE ATTACH", "CHECK CONSTRAINT", NULL,
+    "TABLE ATTACH", "CHECK CONSTRAINT", "ACL", "DEFAULT ACL", NULL,
 };
 
 static bool
@@ -162,13 +162,17 @@ add_arg(char ***argv, size_t *n, char *arg)
 
 /* pg_dump's arguments: the schemas of cat's tables, less the relations there that are not fetched. */
 static GwResult
-dump_arguments(PgConn *c, const Catalog *cat, const char *pg_dump, char ***argv, size_t *argc)
+dump_arguments(PgConn *c, const Catalog *cat, bool privileges, const char *pg_dump, char ***argv, size_t *argc)
 {
     add_arg(argv, argc, gw_strdup(pg_dump));
-    const char *fixed[] = {"--schema-only", "--no-owner", "--no-privileges", "--no-publications",
-                           "--no-subscriptions", "--no-security-labels", "--no-tablespaces", NULL};
+    const char *fixed[] = {"--schema-only", "--no-publications", "--no-subscriptions", "--no-security-labels",
+                           "--no-tablespaces", NULL};
     for (size_t i = 0; fixed[i]; i++)
         add_arg(argv, argc, gw_strdup(fixed[i]));
+    if (!privileges) {
+        add_arg(argv, argc, gw_strdup("--no-owner"));
+        add_arg(argv, argc, gw_strdup("--no-privileges"));
+    }
     for (size_t i = 0; i < cat->ntables; i++) {
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
@@ -226,7 +230,7 @@ connection_environment(PgConn *c, const char ***unset)
 }
 
 static GwResult
-run_pg_dump(PgConn *c, const Catalog *cat, char **dump)
+run_pg_dump(PgConn *c, const Catalog *cat, bool privileges, char **dump)
 {
     char *pg_dump;
     GwResult rc = find_pg_dump(c, &pg_dump);
@@ -234,7 +238,7 @@ run_pg_dump(PgConn *c, const Catalog *cat, char **dump)
         return rc;
     char **argv = NULL;
     size_t argc = 0;
-    rc = dump_arguments(c, cat, pg_dump, &argv, &argc);
+    rc = dump_arguments(c, cat, privileges, pg_dump, &argv, &argc);
     const char **unset = NULL;
     char **set = rc == GW_OK ? connection_environment(c, &unset) : NULL;
     ProgramRun run = {0};
@@ -429,6 +433,15 @@ catalog_sequence(const Catalog *cat, const char *schema, const char *name)
     return false;
 }
 
+static bool
+owned_by_column(const Catalog *cat, const char *schema, const char *name)
+{
+    for (size_t i = 0; i < cat->nsequences; i++)
+        if (!strcmp(cat->sequences[i].schema, schema) && !strcmp(cat->sequences[i].name, name))
+            return cat->sequences[i].owner_table != NULL;
+    return false;
+}
+
 /* The names of the indexes INDEX ATTACH entries attach to a parent's: made with the parent's index. */
 static bool
 attached_index(const DumpEntry *all, size_t n, const char *schema, const char *name)
@@ -474,6 +487,32 @@ lower_kind(const char *kind)
     return k;
 }
 
+/*
+ * An entry's SQL without its "ALTER ... OWNER TO role;" lines (*rest), and
+ * those lines (*owner, NULL when none): an owner the target lacks must not
+ * undo the object, and the owner of a table godwit makes is said apart.
+ */
+static void
+split_owner(const char *sql, char **rest, char **owner)
+{
+    StrBuf r, o;
+    strbuf_init(&r);
+    strbuf_init(&o);
+    for (const char *line = sql; *line;) {
+        size_t len = strcspn(line, "\n");
+        bool is_owner = !strncmp(line, "ALTER ", 6) && len > 1 && line[len - 1] == ';' &&
+                        memmem(line, len, " OWNER TO ", 10) != NULL;
+        StrBuf *to = is_owner ? &o : &r;
+        strbuf_append_n(to, line, len);
+        strbuf_append_char(to, '\n');
+        line += len + (line[len] == '\n');
+    }
+    *rest = strbuf_take(&r);
+    *owner = o.len ? strbuf_take(&o) : NULL;
+    if (!*owner)
+        strbuf_free(&o);
+}
+
 static void
 add_entries(const Catalog *cat, const DumpEntry *all, size_t n, SchemaScript *out)
 {
@@ -486,18 +525,33 @@ add_entries(const Catalog *cat, const DumpEntry *all, size_t n, SchemaScript *ou
                             : kind_in(e->kind, after_tables_kinds) ? SCRIPT_AFTER_TABLES
                                                                    : SCRIPT_BEFORE_TABLES;
         last = stage;
-        if (made_by_godwit(cat, all, n, e))
-            continue;
+        char *rest, *owner;
+        split_owner(e->sql, &rest, &owner);
         char *kind = lower_kind(e->kind);
         char *name = e->schema ? gw_asprintf("%s.%s", e->schema, e->name) : gw_strdup(e->name);
-        ScriptEntry *se = schema_script_add(out, kind, name, e->sql, stage);
-        if (!strcmp(e->kind, "MATERIALIZED VIEW") && e->schema) {
-            char *q = pg_qualified(e->schema, e->name);
-            se->refresh_sql = gw_asprintf("REFRESH MATERIALIZED VIEW %s", q);
-            free(q);
+        if (!made_by_godwit(cat, all, n, e)) {
+            ScriptEntry *se = schema_script_add(out, kind, name, rest, stage);
+            if (!strcmp(e->kind, "MATERIALIZED VIEW") && e->schema) {
+                char *q = pg_qualified(e->schema, e->name);
+                se->refresh_sql = gw_asprintf("REFRESH MATERIALIZED VIEW %s", q);
+                free(q);
+            }
+        }
+        /* A sequence a column owns has its table's owner: said by the table's line. */
+        if (owner && !strcmp(e->kind, "SEQUENCE") && e->schema && owned_by_column(cat, e->schema, e->name)) {
+            free(owner);
+            owner = NULL;
+        }
+        if (owner) {
+            char *what = gw_asprintf("%s %s", kind, name);
+            (void) schema_script_add(out, "owner", what, owner, stage == SCRIPT_BEFORE_TABLES ? stage
+                                                                                                : SCRIPT_AFTER_TABLES);
+            free(what);
         }
         free(kind);
         free(name);
+        free(rest);
+        free(owner);
     }
 }
 
@@ -546,11 +600,11 @@ add_extensions(PgConn *c, SchemaScript *out)
 }
 
 GwResult
-pg_schema_script(EngineConn *conn, const Catalog *cat, SchemaScript *out)
+pg_schema_script(EngineConn *conn, const Catalog *cat, bool privileges, SchemaScript *out)
 {
     PgConn *c = PG(conn);
     char *dump = NULL;
-    GwResult rc = run_pg_dump(c, cat, &dump);
+    GwResult rc = run_pg_dump(c, cat, privileges, &dump);
     if (rc == GW_OK)
         rc = add_extensions(c, out);
     if (rc)
