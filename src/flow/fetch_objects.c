@@ -40,10 +40,11 @@ fetch_objects_plan(FetchRun *run, const Catalog *cat)
     if (!want)
         return GW_OK;
     if (!engines_can(run)) {
-        if (o->objects == OBJECTS_AUTO)
+        if (o->objects == OBJECTS_AUTO && !o->privileges)
             return GW_OK;
-        log_error("--objects all: %s cannot make a %s source's schema objects (views, functions, ...); fetch"
-                  " with --objects none, and make them yourself", run->target->ops->name, run->source->ops->name);
+        log_error("%s: %s cannot make a %s source's schema objects (views, functions, ...); fetch with"
+                  " --objects none, and make them yourself", o->privileges ? "--privileges" : "--objects all",
+                  run->target->ops->name, run->source->ops->name);
         return GW_ERR_USAGE;
     }
     GwResult rc = run->source->ops->source->schema_script(run->source, cat, o->privileges, &run->objects);
