@@ -5,7 +5,7 @@
 # schema of their own), an enum, a domain, a composite and a range type, a collation; a function
 # called by a column default and one by a CHECK; triggers that fill a tsvector and last_update and
 # write a log table; a cascading foreign key; monthly partitions with a default partition and a
-# trigger on the partitioned table; an inheritance hierarchy with an INSERT rule and a child without
+# trigger on the partitioned table, and a partition's own index and foreign key; an inheritance hierarchy with an INSERT rule and a child without
 # a key; views on views and on a set-returning function; a materialized view; an aggregate, a
 # procedure, extended statistics, comments; a standalone sequence the application calls nextval() on;
 # and an extension the target does not have, used by a view and by one table's column.
@@ -97,6 +97,8 @@ CREATE TABLE rental_2026_02 PARTITION OF rental FOR VALUES FROM ('2026-02-01') T
 CREATE TABLE rental_2026_03 PARTITION OF rental FOR VALUES FROM ('2026-03-01') TO ('2026-04-01');
 CREATE TABLE rental_other PARTITION OF rental DEFAULT;
 CREATE INDEX rental_inventory ON rental (inventory_id);
+-- A partition's own index and foreign key (as pagila has them), not its table's.
+CREATE INDEX rental_2026_01_updated ON rental_2026_01 (last_update);
 CREATE FUNCTION rental_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN NEW.last_update := clock_timestamp(); RETURN NEW; END $$;
 CREATE TRIGGER rental_stamp BEFORE UPDATE ON rental FOR EACH ROW EXECUTE FUNCTION rental_stamp();
@@ -117,9 +119,12 @@ CREATE VIEW recent_films AS SELECT film_id, title FROM films_after(100);
 CREATE VIEW doubled AS SELECT film_id, missing_double(film_id) AS twice FROM film;
 CREATE MATERIALIZED VIEW rentals_per_month AS
     SELECT date_trunc('month', rented) AS month, count(*) AS n FROM rental GROUP BY 1;
+CREATE UNIQUE INDEX rentals_per_month_month ON rentals_per_month (month);
 CREATE AGGREGATE total_amount(numeric) (sfunc = numeric_add, stype = numeric, initcond = '0');
 CREATE PROCEDURE discount(pct numeric) LANGUAGE sql AS $$ UPDATE public.payment SET amount = amount * (1 - pct / 100) $$;
 CREATE TABLE needs_missing (id integer PRIMARY KEY, code missing_code);
+ALTER TABLE rental_2026_02 ADD CONSTRAINT rental_2026_02_inventory FOREIGN KEY (inventory_id) REFERENCES inventory
+    ON DELETE CASCADE;
 
 INSERT INTO film (title, original_title, release_year, rating, price, price_band, fulltext)
     SELECT 'Film ' || i, 'film ' || i, 1990 + i % 30, (ARRAY['G', 'PG', 'R'])[1 + i % 3]::rating,

@@ -388,28 +388,47 @@ fetched_relation(const Catalog *cat, const char *schema, const char *name)
     return false;
 }
 
+/* The names of the indexes INDEX ATTACH entries attach to a parent's: made with the parent's index. */
+static bool
+attached_index(const DumpEntry *all, size_t n, const char *schema, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(all[i].kind, "INDEX ATTACH") && all[i].schema && !strcmp(all[i].schema, schema) &&
+            !strcmp(all[i].name, name))
+            return true;
+    return false;
+}
+
 /*
  * Whether a "table thing" tag ("film film_pkey", "payment notes amount")
- * belongs to a fetched table or partition: one whose name, then a space,
- * starts the tag.
+ * belongs to a fetched table, or to a partition of one as a key its table
+ * gave it (its index attached to the table's: INDEX ATTACH), which godwit
+ * makes.  The longest name of a fetched table or partition that, with a
+ * space, starts the tag says whose it is.  A partition's own constraints
+ * and defaults are not its table's, and godwit does not make them.
  */
 static bool
-tag_of_fetched(const Catalog *cat, const char *schema, const char *tag)
+tag_of_fetched(const Catalog *cat, const DumpEntry *all, size_t nall, const char *schema, const char *tag)
 {
     size_t best = 0;
+    bool table = false;
     for (size_t i = 0; i < cat->ntables; i++) {
         const TableDef *t = &cat->tables[i];
         size_t n = strlen(t->name);
-        if (!strcmp(t->schema, schema) && !strncmp(tag, t->name, n) && tag[n] == ' ' && n > best)
+        if (!strcmp(t->schema, schema) && !strncmp(tag, t->name, n) && tag[n] == ' ' && n > best) {
             best = n;
+            table = true;
+        }
         for (size_t j = 0; j < t->npartitions; j++) {
             const PartitionDef *p = &t->partitions[j];
             n = strlen(p->name);
-            if (!strcmp(p->schema, schema) && !strncmp(tag, p->name, n) && tag[n] == ' ' && n > best)
+            if (!strcmp(p->schema, schema) && !strncmp(tag, p->name, n) && tag[n] == ' ' && n > best) {
                 best = n;
+                table = false;
+            }
         }
     }
-    return best > 0;
+    return table || (best > 0 && attached_index(all, nall, schema, tag + best + 1));
 }
 
 static bool
@@ -442,17 +461,6 @@ owned_by_column(const Catalog *cat, const char *schema, const char *name)
     return false;
 }
 
-/* The names of the indexes INDEX ATTACH entries attach to a parent's: made with the parent's index. */
-static bool
-attached_index(const DumpEntry *all, size_t n, const char *schema, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(all[i].kind, "INDEX ATTACH") && all[i].schema && !strcmp(all[i].schema, schema) &&
-            !strcmp(all[i].name, name))
-            return true;
-    return false;
-}
-
 /* Whether godwit makes entry e itself, from its catalog. */
 static bool
 made_by_godwit(const Catalog *cat, const DumpEntry *all, size_t n, const DumpEntry *e)
@@ -462,7 +470,7 @@ made_by_godwit(const Catalog *cat, const DumpEntry *all, size_t n, const DumpEnt
         return fetched_relation(cat, s, e->name);
     if (!strcmp(k, "CONSTRAINT") || !strcmp(k, "FK CONSTRAINT") ||
         !strcmp(k, "CHECK CONSTRAINT") || !strcmp(k, "DEFAULT"))
-        return tag_of_fetched(cat, s, e->name);
+        return tag_of_fetched(cat, all, n, s, e->name);
     if (!strcmp(k, "INDEX"))
         return catalog_index(cat, s, e->name) || attached_index(all, n, s, e->name);
     if (!strcmp(k, "INDEX ATTACH"))
