@@ -23,6 +23,7 @@ schema_script_free(SchemaScript *s)
         free(s->entries[i].sql);
         free(s->entries[i].why);
         free(s->entries[i].refresh_sql);
+        free(s->entries[i].needed_by);
     }
     free(s->entries);
     free(s->settings);

@@ -36,6 +36,7 @@ typedef struct ScriptEntry {
     char *sql;              /* what makes it */
     ScriptStage stage;
     char *refresh_sql;      /* a materialized view: what computes its rows once the data is in; else NULL */
+    char *needed_by;        /* an extension: the fetched objects that need it ("index public.i, view public.v"), or NULL */
     ScriptStatus status;
     char *why;              /* SCRIPT_LEFT_OUT, SCRIPT_FAILED: the reason, one line */
 } ScriptEntry;

@@ -45,9 +45,41 @@ static const char *const sql_not_fetched =
     "   AND d.refobjid IN (SELECT oid FROM other))"
     " ORDER BY 1, 2";
 
+/*
+ * Every extension but plpgsql, and what of the fetch needs it: the objects
+ * (columns, indexes, views, functions, ...) that depend on one of its
+ * members and belong to a fetched table ($2, or a partition of one) or, for
+ * the others, to a fetched table's schema ($1).
+ */
 static const char *const sql_extensions =
-    "SELECT x.extname, n.nspname FROM pg_catalog.pg_extension x"
-    " JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname <> 'plpgsql' ORDER BY 1";
+    "WITH member AS (SELECT d.classid, d.objid, d.refobjid AS ext FROM pg_catalog.pg_depend d"
+    "  WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'),"
+    " dep AS (SELECT DISTINCT m.ext, d.classid, d.objid, d.objsubid,"
+    "  CASE d.classid"
+    "   WHEN 'pg_catalog.pg_class'::regclass THEN COALESCE((SELECT i.indrelid FROM pg_catalog.pg_index i"
+    "     WHERE i.indexrelid = d.objid), d.objid)"
+    "   WHEN 'pg_catalog.pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid)"
+    "   WHEN 'pg_catalog.pg_trigger'::regclass THEN (SELECT g.tgrelid FROM pg_catalog.pg_trigger g WHERE g.oid = d.objid)"
+    "   WHEN 'pg_catalog.pg_constraint'::regclass THEN (SELECT NULLIF(k.conrelid, 0) FROM pg_catalog.pg_constraint k"
+    "     WHERE k.oid = d.objid)"
+    "   WHEN 'pg_catalog.pg_attrdef'::regclass THEN (SELECT a.adrelid FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid)"
+    "  END AS rel"
+    "  FROM pg_catalog.pg_depend d JOIN member m ON m.classid = d.refclassid AND m.objid = d.refobjid"
+    "  WHERE d.deptype = 'n' AND NOT EXISTS (SELECT 1 FROM member m2 WHERE m2.classid = d.classid AND m2.objid = d.objid)),"
+    " needs AS (SELECT dep.ext, CASE WHEN dep.classid = 'pg_catalog.pg_rewrite'::regclass"
+    "   THEN (SELECT CASE c.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END FROM pg_catalog.pg_class c"
+    "     WHERE c.oid = dep.rel) || dep.rel::regclass::text"
+    "   ELSE o.type || ' ' || o.identity END AS what"
+    "  FROM dep CROSS JOIN LATERAL pg_catalog.pg_identify_object(dep.classid, dep.objid, dep.objsubid) o"
+    "  LEFT JOIN pg_catalog.pg_class r ON r.oid = dep.rel"
+    "  LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace"
+    "  WHERE CASE WHEN r.relkind IN ('r', 'p', 'f')"
+    "   THEN r.oid = ANY($2::oid[]) OR (r.relispartition AND pg_catalog.pg_partition_root(r.oid) = ANY($2::oid[]))"
+    "   WHEN r.oid IS NOT NULL THEN rn.nspname = ANY($1::text[])"
+    "   ELSE o.schema = ANY($1::text[]) END)"
+    " SELECT x.extname, n.nspname, (SELECT string_agg(DISTINCT needs.what, ', ') FROM needs WHERE needs.ext = x.oid)"
+    " FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace"
+    " WHERE x.extname <> 'plpgsql' ORDER BY 1";
 
 /* pg_dump's entry kinds that belong after the data (its post-data section). */
 static const char *const post_data_kinds[] = {
@@ -588,17 +620,23 @@ add_deferred_defaults(PgConn *c, const Catalog *cat, SchemaScript *out)
 
 /* Every extension of the source's database, first: pg_dump -n leaves them out. */
 static GwResult
-add_extensions(PgConn *c, SchemaScript *out)
+add_extensions(PgConn *c, const Catalog *cat, SchemaScript *out)
 {
+    char *schemas, *oids;
+    catalog_arrays(cat, &schemas, &oids);
+    const char *params[2] = {schemas, oids};
     PGresult *res;
-    GwResult rc = pg_query(c, sql_extensions, 2, &res);
+    GwResult rc = pg_query_params(c, sql_extensions, 2, params, 3, &res);
+    free(schemas);
+    free(oids);
     if (rc)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {
         char *x = pg_quote_ident(PQgetvalue(res, r, 0)), *s = pg_quote_ident(PQgetvalue(res, r, 1));
         char *sql = gw_asprintf("CREATE SCHEMA IF NOT EXISTS %s; CREATE EXTENSION IF NOT EXISTS %s WITH SCHEMA %s;",
                                 s, x, s);
-        (void) schema_script_add(out, "extension", PQgetvalue(res, r, 0), sql, SCRIPT_BEFORE_TABLES);
+        ScriptEntry *e = schema_script_add(out, "extension", PQgetvalue(res, r, 0), sql, SCRIPT_BEFORE_TABLES);
+        e->needed_by = PQgetisnull(res, r, 2) ? NULL : gw_strdup(PQgetvalue(res, r, 2));
         free(sql);
         free(x);
         free(s);
@@ -614,7 +652,7 @@ pg_schema_script(EngineConn *conn, const Catalog *cat, bool privileges, SchemaSc
     char *dump = NULL;
     GwResult rc = run_pg_dump(c, cat, privileges, &dump);
     if (rc == GW_OK)
-        rc = add_extensions(c, out);
+        rc = add_extensions(c, cat, out);
     if (rc)
         return rc;
     DumpEntry *entries;

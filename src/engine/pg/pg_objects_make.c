@@ -82,9 +82,11 @@ pg_check_objects(EngineConn *conn, const Catalog *cat, SchemaScript *objects)
         if (available)
             continue;
         char *columns = columns_needing(cat, e->name);
-        if (columns) {
-            log_error("target %s: extension %s is not available there (its package is not installed), and columns"
-                      " need it: %s; install it on the target first", c->base.endpoint->redacted, e->name, columns);
+        if (columns || e->needed_by) {
+            log_error("target %s: extension %s is not available there (its package is not installed), and the"
+                      " fetch needs it: %s%s%s; install it on the target first (or fetch with --objects none, or"
+                      " without what needs it)", c->base.endpoint->redacted, e->name, columns ? columns : "",
+                      columns && e->needed_by ? ", " : "", e->needed_by ? e->needed_by : "");
             rc = GW_ERR_USAGE;
         } else {
             log_warn("target %s: extension %s is not available there: the objects that need it are not migrated",
