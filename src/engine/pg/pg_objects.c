@@ -1,8 +1,10 @@
 /*
  * pg_objects.c: the objects of a PostgreSQL source that fetch does not make
- * on a target (SourceOps.objects_left_out), for the fetch report.  fetch
- * makes the selected tables with their keys, indexes and constraints, and
- * the types and sequences their columns use (the Catalog describe fills);
+ * on a target without a schema script (--objects none, --schema existing,
+ * a CockroachDB target: SourceOps.objects_left_out), for the fetch report.
+ * fetch makes the selected tables with their keys, indexes and constraints,
+ * the types and sequences their columns use and the schemas' standalone
+ * sequences (the Catalog describe fills);
  * everything else of their schemas, and what is attached to the tables
  * (triggers, rules), is listed here, so that an operator sees what is left
  * to make on the target before cutover.  Objects of an extension are the
