@@ -13,6 +13,14 @@
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
 
+/*
+ * What of a PostgreSQL source's schema it makes besides the tables and their
+ * sequences: views and comments (its documentation: CREATE VIEW, CREATE
+ * MATERIALIZED VIEW, COMMENT ON); no extensions, triggers, rules or
+ * user-defined functions in PostgreSQL's languages.
+ */
+static const char *const crdb_script_kinds[] = {"view", "materialized view", "comment", NULL};
+
 /* CockroachDB accepts a subset of PostgreSQL's session settings. */
 static const PgDialect crdb_dialect = {
     .session_settings = "SET client_encoding = 'UTF8'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres';"
@@ -34,6 +42,9 @@ static const PgDialect crdb_dialect = {
     .temp_tables = false,
     /* Every commit is durable (Raft): there is no synchronous_commit to set. */
     .synchronous_commit = false,
+    .script_kinds = crdb_script_kinds,
+    /* pg_dump's settings (check_function_bodies, xmloption, row_security) are PostgreSQL's. */
+    .script_settings = false,
 };
 
 GwResult
@@ -94,6 +105,8 @@ static const StreamOps crdb_stream_ops = {
 static const TargetOps crdb_target_ops = {
     .can_copy_binary = crdb_can_copy_binary,
     .check_types = crdb_check_types,
+    .check_objects = pg_check_objects,
+    .make_objects = pg_make_objects,
     .prepare_schema = pg_prepare_schema,
     .copy_in_begin = pg_copy_in_begin,
     .copy_in_put = pg_copy_in_put,

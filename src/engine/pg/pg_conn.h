@@ -41,6 +41,13 @@ typedef struct PgDialect {
     bool temp_tables;
     /* synchronous_commit exists: a session can make its commits wait for the disk whatever the default. */
     bool synchronous_commit;
+    /*
+     * Of a PostgreSQL source's schema script (SchemaScript): the kinds of
+     * entries it makes (NULL: every kind; the others are listed as not
+     * migrated), and whether it takes pg_dump's session settings.
+     */
+    const char *const *script_kinds;
+    bool script_settings;
 } PgDialect;
 
 /* PostgreSQL's session settings: fixed output forms of every value (see pg_conn.c). */

@@ -63,6 +63,17 @@ columns_needing(const Catalog *cat, const char *extension)
     return list;
 }
 
+/* Whether this server makes entries of that kind (PgDialect.script_kinds). */
+static bool
+makes_kind(const PgConn *c, const char *kind)
+{
+    const char *const *k = c->dialect->script_kinds;
+    for (size_t i = 0; k && k[i]; i++)
+        if (!strcmp(k[i], kind))
+            return true;
+    return !k;
+}
+
 GwResult
 pg_check_objects(EngineConn *conn, const Catalog *cat, SchemaScript *objects)
 {
@@ -70,6 +81,12 @@ pg_check_objects(EngineConn *conn, const Catalog *cat, SchemaScript *objects)
     GwResult rc = GW_OK;
     for (size_t i = 0; i < objects->n && rc == GW_OK; i++) {
         ScriptEntry *e = &objects->entries[i];
+        if (!makes_kind(c, e->kind)) {
+            char *why = gw_asprintf("%s does not make it", c->base.ops->name);
+            script_entry_set(e, SCRIPT_FAILED, why);
+            free(why);
+            continue;
+        }
         if (strcmp(e->kind, "extension") != 0)
             continue;
         bool installed, available;
@@ -265,14 +282,15 @@ pg_make_objects(EngineConn *conn, SchemaScript *objects, ScriptStage stage)
     PgConn *c = PG(conn);
     ScriptStatus applied = SCRIPT_CREATED;
     char *why = NULL;
-    GwResult rc = objects->settings && *objects->settings ? run_entry(c, objects->settings, &applied, &why) : GW_OK;
+    bool settings = c->dialect->script_settings && objects->settings && *objects->settings;
+    GwResult rc = settings ? run_entry(c, objects->settings, &applied, &why) : GW_OK;
     if (rc == GW_OK && applied != SCRIPT_CREATED) {
         log_error("target %s: the settings of the schema's objects were refused: %s", c->base.endpoint->redacted, why);
         rc = GW_ERR_TARGET;
     }
     free(why);
     char refused[160] = "";
-    bool replica = stage == SCRIPT_AFTER_DATA && apply_as_replica(c, refused, sizeof refused);
+    bool replica = stage == SCRIPT_AFTER_DATA && makes_kind(c, "trigger") && apply_as_replica(c, refused, sizeof refused);
     for (size_t i = 0; i < objects->n && rc == GW_OK; i++) {
         ScriptEntry *e = &objects->entries[i];
         if (e->stage != stage || e->status != SCRIPT_PENDING)
