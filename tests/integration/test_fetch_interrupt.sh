@@ -180,6 +180,8 @@ hold_sql d "BEGIN; SELECT txid_current();"
 wait_for 30 held src "$D" "l.locktype = 'transactionid'" || abort_test "D: open transaction on the source"
 fetch_bg F "$D" -- --source "$(src_url "$D")" --target "$(tgt_url "$D")"
 wait_for 60 status_is "$D" starting || fail "D: the phase was not recorded as starting"
+# The step that waits: the snapshot, behind the open transaction (the target's objects come before it).
+wait_for 60 fetch_waits src "$D" || fail "D: the fetch does not wait for the open transaction"
 kill -INT "$F"
 wait_for 10 signal_taken "$F" || fail "D: the first SIGINT is still pending"
 kill -INT "$F"

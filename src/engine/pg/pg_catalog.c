@@ -219,6 +219,29 @@ oid_array(const uint32_t *ids, size_t n)
     return strbuf_take(&sb);
 }
 
+GwResult
+pg_query_by_catalog(PgConn *c, const char *sql, const Catalog *cat, int ncols, PGresult **out)
+{
+    StrBuf s;
+    strbuf_init(&s);
+    uint32_t *ids = gw_calloc(cat->ntables + 1, sizeof *ids);
+    strbuf_append_char(&s, '{');
+    for (size_t i = 0; i < cat->ntables; i++) {
+        if (i)
+            strbuf_append_char(&s, ',');
+        strbuf_append_array_element(&s, cat->tables[i].schema, strlen(cat->tables[i].schema));
+        ids[i] = cat->tables[i].id;
+    }
+    strbuf_append_char(&s, '}');
+    char *oids = oid_array(ids, cat->ntables);
+    const char *params[2] = {s.data, oids};
+    GwResult rc = pg_query_params(c, sql, 2, params, ncols, out);
+    strbuf_free(&s);
+    free(oids);
+    free(ids);
+    return rc;
+}
+
 static GwResult
 query_by_oids(PgConn *c, const char *sql, const char *oids, int ncols, PGresult **out)
 {

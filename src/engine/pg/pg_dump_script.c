@@ -156,27 +156,6 @@ find_pg_dump(PgConn *c, char **path)
     return GW_ERR_USAGE;
 }
 
-/* The fetched tables' schemas and oids, as array literals. */
-static void
-catalog_arrays(const Catalog *cat, char **schemas, char **oids)
-{
-    StrBuf s, o;
-    strbuf_init(&s);
-    strbuf_init(&o);
-    strbuf_append_char(&s, '{');
-    strbuf_append_char(&o, '{');
-    for (size_t i = 0; i < cat->ntables; i++) {
-        if (i)
-            strbuf_append_char(&s, ',');
-        strbuf_append_array_element(&s, cat->tables[i].schema, strlen(cat->tables[i].schema));
-        strbuf_appendf(&o, "%s%u", i ? "," : "", cat->tables[i].id);
-    }
-    strbuf_append_char(&s, '}');
-    strbuf_append_char(&o, '}');
-    *schemas = strbuf_take(&s);
-    *oids = strbuf_take(&o);
-}
-
 /* A psql pattern that matches exactly one name: "..." with quotes doubled. */
 static char *
 exact_pattern(const char *name)
@@ -214,13 +193,8 @@ dump_arguments(PgConn *c, const Catalog *cat, bool privileges, const char *pg_du
             add_arg(argv, argc, exact_pattern(cat->tables[i].schema));
         }
     }
-    char *schemas, *oids;
-    catalog_arrays(cat, &schemas, &oids);
-    const char *params[2] = {schemas, oids};
     PGresult *res;
-    GwResult rc = pg_query_params(c, sql_not_fetched, 2, params, 2, &res);
-    free(schemas);
-    free(oids);
+    GwResult rc = pg_query_by_catalog(c, sql_not_fetched, cat, 2, &res);
     if (rc)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {
@@ -622,13 +596,8 @@ add_deferred_defaults(PgConn *c, const Catalog *cat, SchemaScript *out)
 static GwResult
 add_extensions(PgConn *c, const Catalog *cat, SchemaScript *out)
 {
-    char *schemas, *oids;
-    catalog_arrays(cat, &schemas, &oids);
-    const char *params[2] = {schemas, oids};
     PGresult *res;
-    GwResult rc = pg_query_params(c, sql_extensions, 2, params, 3, &res);
-    free(schemas);
-    free(oids);
+    GwResult rc = pg_query_by_catalog(c, sql_extensions, cat, 3, &res);
     if (rc)
         return rc;
     for (int r = 0; r < PQntuples(res); r++) {

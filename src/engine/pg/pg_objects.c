@@ -18,7 +18,6 @@
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
 #include "util/mem.h"
-#include "util/strbuf.h"
 
 /* $1: the schemas (text[]), $2: the tables (oid[]).  Columns: kind, schema, raw name, name as SQL writes it. */
 static const char *const sql_left_out =
@@ -73,27 +72,6 @@ static const char *const sql_left_out =
     "  FROM pg_catalog.pg_extension x WHERE x.extname <> 'plpgsql'"
     " ) o ORDER BY kind, shown";
 
-/* The selected tables' schemas, and the tables, as array literals. */
-static void
-selection_arrays(const Catalog *cat, char **schemas, char **tables)
-{
-    StrBuf s, t;
-    strbuf_init(&s);
-    strbuf_init(&t);
-    strbuf_append(&s, "{");
-    strbuf_append(&t, "{");
-    for (size_t i = 0; i < cat->ntables; i++) {
-        if (i)
-            strbuf_append(&s, ",");
-        strbuf_append_array_element(&s, cat->tables[i].schema, strlen(cat->tables[i].schema));
-        strbuf_appendf(&t, "%s%u", i ? "," : "", cat->tables[i].id);
-    }
-    strbuf_append(&s, "}");
-    strbuf_append(&t, "}");
-    *schemas = strbuf_take(&s);
-    *tables = strbuf_take(&t);
-}
-
 /* Types and sequences the tables' columns use are made with them (describe put them in cat). */
 static bool
 made_with_tables(const Catalog *cat, const char *kind, const char *schema, const char *name)
@@ -116,13 +94,8 @@ GwResult
 pg_objects_left_out(EngineConn *conn, const Catalog *cat, SchemaObjects *out)
 {
     PgConn *c = PG(conn);
-    char *schemas, *tables;
-    selection_arrays(cat, &schemas, &tables);
-    const char *params[2] = {schemas, tables};
     PGresult *res;
-    GwResult rc = pg_query_params(c, sql_left_out, 2, params, 4, &res);
-    free(schemas);
-    free(tables);
+    GwResult rc = pg_query_by_catalog(c, sql_left_out, cat, 4, &res);
     if (rc)
         return rc;
     for (int i = 0; i < PQntuples(res); i++) {
