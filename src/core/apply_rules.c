@@ -4,6 +4,7 @@
  */
 #include "core/apply_rules.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ reserve(ApplyPlan *p, uint16_t ncols)
 static ApplyOp *
 add(ApplyPlan *p, ApplyOpKind kind)
 {
+    assert(p->nops < APPLY_PLAN_MAX_OPS);
     ApplyOp *op = &p->ops[p->nops++];
     *op = (ApplyOp) {.kind = kind};
     return op;
@@ -148,10 +150,20 @@ plan_update(const Change *ch, const bool *key, const ApplySemantics *sem, ApplyP
         return plan_update_keyless(ch, p);
     const ChangeTuple *old = change_has_old(ch) && change_tuple_has(&ch->old_tuple, key, n) ? &ch->old_tuple : NULL;
     bool key_moved = old && !change_keys_equal(old, &p->row, key, n);
-    /* A moved key with missing values is updated in place, keeping them; so is any when FK actions must fire. */
-    if (key_moved && (!complete || !sem->log_has_cascade_effects))
+    /*
+     * A moved key with missing values is updated in place, keeping them; so
+     * is any when FK actions must fire.  A whole new row is then made sure
+     * of too, for a replay: the UPDATE does nothing where the new key is
+     * there already, the old key's row (one a replay made) goes, and the new
+     * row is upserted.
+     */
+    if (key_moved && (!complete || !sem->log_has_cascade_effects)) {
         plan_update_key(old, key, p);
-    else if (!complete)
+        if (complete) {
+            add_delete(p, old, key, NULL, n);
+            add_row(p, key, n);
+        }
+    } else if (!complete)
         plan_partial_update(ch, key, p);
     else {
         if (key_moved)
@@ -236,7 +248,7 @@ apply_rules_merge(const ApplyTableTraits *t, const ApplySemantics *sem)
 ApplyTableTraits
 apply_rules_traits_of(const TableDef *t)
 {
-    ApplyTableTraits tr = {.has_foreign_keys = t->referenced, .has_triggers = t->has_triggers};
+    ApplyTableTraits tr = {.has_foreign_keys = t->referenced || t->fk_actions, .has_triggers = t->has_triggers};
     for (size_t k = 0; k < t->nconstraints; k++) {
         char kind = t->constraints[k].kind;
         if (kind == CONSTRAINT_FOREIGN)

@@ -64,11 +64,9 @@ typedef struct ApplySemantics {
 } ApplySemantics;
 
 /*
- * What every applier assumes today, whatever the source: key updates as
- * delete + upsert, and triggers firing (neither applier's session disables
- * them).  A MySQL source's binlog omits cascades: the reader's property is
- * to be passed to the applier (and its UPDATE of a key made idempotent for a
- * replayed stream) before it may say false.
+ * An applier's semantics until apply_setup says what the reader's log
+ * carries (EngineOps.log_has_cascade_effects): cascades in the log, and
+ * triggers firing.
  */
 static inline ApplySemantics
 apply_semantics_today(void)
@@ -99,9 +97,12 @@ typedef struct ApplyOp {
     bool mergeable;                 /* may join the table's net changes (apply_rules_merge) */
 } ApplyOp;
 
+/* At most: a key's UPDATE, the old key's delete and the new row's upsert (a key moved, FK actions firing). */
+#define APPLY_PLAN_MAX_OPS 3
+
 /* The operations of one change, in order; scratch grown to the widest relation planned. */
 typedef struct ApplyPlan {
-    ApplyOp ops[2];
+    ApplyOp ops[APPLY_PLAN_MAX_OPS];
     int nops;
     /* When the change cannot be applied: what it is ("a delete"), for the applier's error. */
     const char *refused;

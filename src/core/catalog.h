@@ -132,6 +132,8 @@ typedef struct TableDef {
     bool has_triggers;      /* user triggers that fire for an ordinary session (PostgreSQL describe only) */
     /* user triggers that fire for a session in session_replication_role replica (ENABLE ALWAYS or REPLICA) */
     bool has_replica_triggers;
+    /* a foreign key (of any table) acts on its changes: ON UPDATE or ON DELETE CASCADE, SET NULL, SET DEFAULT */
+    bool fk_actions;
     int64_t est_rows;       /* of a partitioned table: of all its partitions */
     int64_t est_bytes;
     /*

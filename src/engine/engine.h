@@ -483,9 +483,10 @@ typedef struct ApplyOps {
     /*
      * Prepares a connection to apply a stream: durable commits, and its writes
      * tagged so that no change stream of this target reads them back (DESIGN.md,
-     * "No loops").
+     * "No loops").  log_has_cascade_effects: the reader's
+     * (EngineOps.log_has_cascade_effects), for the apply rules.
      */
-    GwResult (*apply_setup)(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+    GwResult (*apply_setup)(EngineConn *conn, const char *stream, bool log_has_cascade_effects) GW_MUST_CHECK;
     GwResult (*apply_change)(EngineConn *conn, const Change *c, const TableDef *t) GW_MUST_CHECK;
     GwResult (*apply_commit)(EngineConn *conn, const char *stream, const char *phase, const char *position) GW_MUST_CHECK;
     /*
@@ -598,6 +599,13 @@ struct EngineOps {
      * partitioned table is one table and a child a table of its own.
      */
     bool keeps_table_trees;
+    /*
+     * As a stream's reader, its log carries the changes the database's own
+     * foreign-key actions made (cascades, SET NULL): PostgreSQL's WAL and
+     * CockroachDB's changefeeds do, MySQL's binlog does not (InnoDB makes them
+     * below it), so a target must make them again (core/apply_rules.h).
+     */
+    bool log_has_cascade_effects;
     GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
     void (*close)(EngineConn *conn);
     /*

@@ -315,7 +315,7 @@ setup(Replicator *r, bool first)
     if (rc == GW_OK)
         rc = load_start(r);
     if (rc == GW_OK)
-        rc = r->wr->apply->apply_setup(r->writer, r->stream_name);
+        rc = r->wr->apply->apply_setup(r->writer, r->stream_name, r->reader->ops->log_has_cascade_effects);
     if (rc == GW_OK && r->feed && !r->feed_started) {
         rc = r->feed->start(r->feed->ctx, r->reader, r->writer, &r->phase.state, &r->catalog, r->start);
         r->feed_started = rc == GW_OK;

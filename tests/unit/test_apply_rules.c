@@ -186,15 +186,23 @@ test_update_key_moved(void **state)
     assert_int_equal(f.plan.ops[1].kind, APPLY_UPSERT);
     assert_text(f.plan.ops[1].row, 0, "2");
 
-    /* FK actions must fire (MySQL's binlog omits cascades): one UPDATE of the key, found by the old key. */
+    /*
+     * FK actions must fire (MySQL's binlog omits cascades): an UPDATE of the key, found by the old key;
+     * then, for a replay (where the UPDATE finds nothing, or the new key there already), the old key's
+     * row deleted and the whole new row upserted.
+     */
     assert_true(plan(CHANGE_UPDATE, KEY, &NO_CASCADES));
-    assert_int_equal(f.plan.nops, 1);
+    assert_int_equal(f.plan.nops, 3);
     const ApplyOp *op = &f.plan.ops[0];
     assert_int_equal(op->kind, APPLY_UPDATE_KEY);
     assert_false(op->mergeable);
     assert_mask(op->set, true, true, true);
     assert_ptr_equal(op->match, &f.ch.old_tuple);
     assert_text(op->row, 0, "2");
+    assert_int_equal(f.plan.ops[1].kind, APPLY_DELETE);
+    assert_ptr_equal(f.plan.ops[1].match, &f.ch.old_tuple);
+    assert_int_equal(f.plan.ops[2].kind, APPLY_UPSERT);
+    assert_text(f.plan.ops[2].row, 0, "2");
 }
 
 static void
@@ -460,7 +468,8 @@ test_pg_statements(void **state)
     set_new(T("2"), T("x"), T("y"));
     assert_true(plan(CHANGE_UPDATE, KEY, &NO_CASCADES));
     assert_pg_sql(&f.plan.ops[0], false,
-                  "UPDATE ONLY \"public\".\"t\" SET \"id\" = $1, \"a\" = $2, \"b\" = $3 WHERE \"id\" = $4");
+                  "UPDATE ONLY \"public\".\"t\" SET \"id\" = $1, \"a\" = $2, \"b\" = $3 WHERE \"id\" = $4"
+                  " AND NOT EXISTS (SELECT 1 FROM ONLY \"public\".\"t\" AS n WHERE n.\"id\" = $1)");
 
     f.ch.delete_guard = (const struct Predicate *) &f;
     assert_true(plan(CHANGE_DELETE, KEY, &PG_LOG));

@@ -137,6 +137,7 @@ static const ApplyOps crdb_apply_ops = {
 const EngineOps crdb_engine_ops = {
     .name = "cockroachdb",
     .copies_binary = false,
+    .log_has_cascade_effects = true,
     .keeps_table_trees = false,
     .failback_by_changefeed = true,
     .connect = crdb_connect,

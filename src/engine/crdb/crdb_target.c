@@ -12,6 +12,7 @@
 #include "engine/crdb/crdb_types.h"
 #include "engine/pg/pg_changefeed.h"
 #include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_describe.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -129,9 +130,10 @@ crdb_changefeed_create(EngineConn *conn, const char *sql, char **job_id)
 }
 
 GwResult
-crdb_apply_setup(EngineConn *conn, const char *stream)
+crdb_apply_setup(EngineConn *conn, const char *stream, bool log_has_cascade_effects)
 {
     (void) stream;
+    pg_apply_set_semantics(PG(conn), log_has_cascade_effects);
     /* Changefeeds skip writes of sessions with this setting (CockroachDB's docs, v24.2+): no loop back. */
     return pg_exec_allow(PG(conn), "SET disable_changefeed_replication = true", "42704");
 }

@@ -313,11 +313,12 @@ check_session(MyApplier *a, MyConn *c)
 }
 
 GwResult
-mysql_apply_setup(EngineConn *conn, const char *stream)
+mysql_apply_setup(EngineConn *conn, const char *stream, bool log_has_cascade_effects)
 {
     (void) stream;
     MyConn *c = MY(conn);
     MyApplier *a = applier_of(conn);
+    a->sem.log_has_cascade_effects = log_has_cascade_effects;
     /* Descriptions may have been read again (source options): tables are matched afresh. */
     tables_clear(a);
     a->in_txn = false;

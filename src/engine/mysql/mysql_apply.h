@@ -12,7 +12,7 @@
 #include "util/strbuf.h"
 
 /* mysql_apply.c: EngineOps entries. */
-GwResult mysql_apply_setup(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+GwResult mysql_apply_setup(EngineConn *conn, const char *stream, bool log_has_cascade_effects) GW_MUST_CHECK;
 GwResult mysql_apply_change(EngineConn *conn, const Change *ch, const TableDef *t) GW_MUST_CHECK;
 GwResult mysql_apply_commit(EngineConn *conn, const char *stream, const char *phase,
                             const char *position) GW_MUST_CHECK;

@@ -147,6 +147,7 @@ static const ApplyOps mysql_apply_ops = {
 const EngineOps mysql_engine_ops = {
     .name = "mysql",
     .copies_binary = false,
+    .log_has_cascade_effects = false,
     .keeps_table_trees = false,
     .failback_by_changefeed = false,
     .connect = mysql_connect,

@@ -32,6 +32,12 @@ applier_of(PgConn *c)
 }
 
 void
+pg_apply_set_semantics(PgConn *c, bool log_has_cascade_effects)
+{
+    applier_of(c)->sem.log_has_cascade_effects = log_has_cascade_effects;
+}
+
+void
 pg_apply_free(PgConn *c)
 {
     Applier *a = c->applier;
@@ -296,15 +302,46 @@ op_what(const ApplyOp *op, ChangeKind kind)
     }
 }
 
+/*
+ * Whether op must run with the target's foreign-key actions firing: the
+ * source's log omits what its own actions did (MySQL's binlog), the table
+ * is one a foreign key acts on, and op changes a key or deletes.  A replica
+ * session fires no action, so that one statement runs as the origin.
+ */
+static bool
+fires_fk_actions(const Applier *a, const TableDef *t, const ApplyOp *op)
+{
+    if (a->sem.log_has_cascade_effects || !a->as_replica || !t || !t->fk_actions)
+        return false;
+    return op->kind == APPLY_UPDATE_KEY || op->kind == APPLY_DELETE || op->kind == APPLY_DELETE_GUARDED ||
+           op->kind == APPLY_DELETE_MATCH || op->kind == APPLY_UPDATE_MATCH;
+}
+
+/* Queues a statement of the apply's own (no parameters, no rows). */
+static GwResult
+send_setting(PgConn *c, const char *sql)
+{
+    if (PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+        return pg_report(c, NULL, sql);
+    pg_apply_queue_result(c->applier, gw_strdup(sql));
+    return GW_OK;
+}
+
 /* The change's operations, each as its own statement. */
 static GwResult
 send_plan(PgConn *c, const Change *ch, const TableDef *t, const ApplyPlan *p)
 {
     GwResult rc = GW_OK;
     for (int i = 0; i < p->nops && rc == GW_OK; i++) {
-        rc = pg_apply_send_op(c, &p->ops[i], ch->rel, t, op_what(&p->ops[i], ch->kind));
+        bool actions = fires_fk_actions(c->applier, t, &p->ops[i]);
+        if (actions)
+            rc = send_setting(c, "SET LOCAL session_replication_role = origin");
+        if (rc == GW_OK)
+            rc = pg_apply_send_op(c, &p->ops[i], ch->rel, t, op_what(&p->ops[i], ch->kind));
         if (rc == GW_OK && p->ops[i].must_find)
             rc = check_row_found(c, ch);
+        if (rc == GW_OK && actions)
+            rc = send_setting(c, "SET LOCAL session_replication_role = replica");
     }
     return rc;
 }
@@ -561,9 +598,10 @@ apply_as_replica(PgConn *c)
 }
 
 GwResult
-pg_apply_setup(EngineConn *conn, const char *stream)
+pg_apply_setup(EngineConn *conn, const char *stream, bool log_has_cascade_effects)
 {
     PgConn *c = PG(conn);
+    pg_apply_set_semantics(c, log_has_cascade_effects);
     apply_as_replica(c);
     /*
      * The source is told to discard what the target committed: that commit

@@ -45,6 +45,32 @@ append_names(StrBuf *sb, const RelationInfo *rel, const bool *mask, const char *
     }
 }
 
+/*
+ * " AND NOT EXISTS (the row of the new key)", naming the new key's values
+ * by their parameters in the SET list: an UPDATE of a key does nothing
+ * where a replay finds the new key there already (apply_rules.h).
+ */
+static void
+append_new_key_absent(StrBuf *sb, const ApplyOp *op, const RelationInfo *rel, const char *only)
+{
+    StrBuf cond;
+    strbuf_init(&cond);
+    int param = 0;
+    for (uint16_t i = 0; i < rel->ncols; i++) {
+        if (!masked(op->set, i))
+            continue;
+        param++;
+        if (!masked(op->match_cols, i))
+            continue;
+        char *q = pg_quote_ident(rel->cols[i].name);
+        strbuf_appendf(&cond, "%sn.%s = $%d", cond.len ? " AND " : "", q, param);
+        free(q);
+    }
+    if (cond.len)
+        strbuf_appendf(sb, " AND NOT EXISTS (SELECT 1 FROM %s AS n WHERE %s)", only, cond.data);
+    strbuf_free(&cond);
+}
+
 /* Matching a row by the values of the masked columns, compared as text so every type can be matched. */
 static void
 append_match(StrBuf *sb, const RelationInfo *rel, const bool *mask, int *param)
@@ -158,6 +184,8 @@ pg_apply_sql(const ApplyOp *op, const RelationInfo *rel, const TableDef *t, cons
         append_set(&sb, op, rel, &param);
         strbuf_append(&sb, " WHERE ");
         append_names(&sb, rel, op->match_cols, " AND ", " = $%d", &param);
+        if (op->kind == APPLY_UPDATE_KEY)
+            append_new_key_absent(&sb, op, rel, only);
         break;
     case APPLY_DELETE:
     case APPLY_DELETE_GUARDED:

@@ -21,11 +21,12 @@
  * %s, %s: whether the table has triggers that fire for an ordinary session
  * and for one in session_replication_role replica (sql_has_triggers, or
  * false for both); %s: the partitioning columns (sql_partitioning, or
- * sql_no_partitioning).  A partition comes with the root of its tree, which
+ * sql_no_partitioning); %s: whether a foreign key acts on the table's
+ * changes (sql_fk_actions, or false).  A partition comes with the root of its tree, which
  * select_tables decides on.
  */
 static const char *const sql_tables =
-    "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident, c.relispartition, %s, %s, %s"
+    "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident, c.relispartition, %s, %s, %s, %s"
     " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'"
     " AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema', '_godwit'])"
@@ -81,6 +82,10 @@ static const char *const sql_inherits =
 static const char *const sql_has_triggers =
     "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal"
     " AND g.tgenabled IN ('O', 'A') AND g.tgname NOT LIKE 'godwit\\_fence\\_%')";
+/* A foreign key, of any table, whose ON UPDATE or ON DELETE changes rows when this table's change. */
+static const char *const sql_fk_actions =
+    "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.confrelid = c.oid AND k.contype = 'f'"
+    " AND (k.confupdtype NOT IN ('a', 'r') OR k.confdeltype NOT IN ('a', 'r')))";
 static const char *const sql_has_replica_triggers =
     "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal"
     " AND g.tgenabled IN ('A', 'R') AND g.tgname NOT LIKE 'godwit\\_fence\\_%')";
@@ -296,8 +301,9 @@ select_tables(PgConn *c, Selection *sel, Catalog *cat)
     bool triggers = c->dialect->trigger_catalog;
     char *sql = gw_asprintf(sql_tables, triggers ? sql_has_triggers : "false",
                             triggers ? sql_has_replica_triggers : "false",
-                            c->dialect->partitioning ? sql_partitioning : sql_no_partitioning);
-    GwResult rc = pg_query(c, sql, 13, &res);
+                            c->dialect->partitioning ? sql_partitioning : sql_no_partitioning,
+                            triggers ? sql_fk_actions : "false");
+    GwResult rc = pg_query(c, sql, 14, &res);
     free(sql);
     if (rc)
         return rc;
@@ -319,6 +325,7 @@ select_tables(PgConn *c, Selection *sel, Catalog *cat)
         t->est_rows = value_int64(res, i, 8);
         t->est_bytes = value_int64(res, i, 9);
         t->partition_key_sql = value_or_null(res, i, 10);
+        t->fk_actions = value_bool(res, i, 13);
     }
     PQclear(res);
     return rc;

@@ -85,7 +85,9 @@ int pg_parse_pos(const char *text, StreamPos *out);
 void pg_format_pos(StreamPos pos, char *buf, size_t len);
 
 /* pg_apply.c */
-GwResult pg_apply_setup(EngineConn *conn, const char *stream) GW_MUST_CHECK;
+GwResult pg_apply_setup(EngineConn *conn, const char *stream, bool log_has_cascade_effects) GW_MUST_CHECK;
+/* What the reader's log carries (EngineOps.log_has_cascade_effects), for the apply rules of conn's applier. */
+void pg_apply_set_semantics(PgConn *c, bool log_has_cascade_effects);
 GwResult pg_apply_change(EngineConn *conn, const Change *c, const TableDef *t) GW_MUST_CHECK;
 GwResult pg_apply_commit(EngineConn *conn, const char *stream, const char *phase, const char *position) GW_MUST_CHECK;
 GwResult pg_apply_commit_send(EngineConn *conn, const char *stream, const char *phase,
