@@ -43,6 +43,7 @@ GwResult mysql_fence_remove(EngineConn *conn, const MigrationPhase *mp) GW_MUST_
 
 /* mysql_catalog.c */
 GwResult mysql_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
+GwResult mysql_objects_left_out(EngineConn *conn, const Catalog *cat, SchemaObjects *out) GW_MUST_CHECK;
 /* Reads the columns and primary key of one table into the cache (mysql_table_columns). */
 GwResult mysql_describe_one(MyConn *c, const char *schema, const char *table, bool *found) GW_MUST_CHECK;
 
