@@ -40,6 +40,8 @@ value_class_of(const char *type_sql)
         return VALUE_CLASS_JSON;
     if (starts_with(t, "timestamp"))
         return VALUE_CLASS_TIMESTAMP;
+    if (starts_with(t, "interval"))
+        return VALUE_CLASS_DURATION;
     if ((starts_with(t, "character") && !starts_with(t, "character varying")) || starts_with(t, "bpchar") ||
         (starts_with(t, "char") && !starts_with(t, "character")))
         return VALUE_CLASS_PADDED;
@@ -207,6 +209,47 @@ timestamp_micros(const char *s, int64_t *out)
     return true;
 }
 
+/* Fractional seconds ".ffffff" as microseconds (at most 6 digits kept); s is past them after. */
+static int64_t
+fraction_micros(const char **s)
+{
+    int64_t micros = 0;
+    int digits = 0;
+    if (**s != '.')
+        return 0;
+    for ((*s)++; isdigit((unsigned char) **s); (*s)++, digits++)
+        if (digits < 6)
+            micros = micros * 10 + (**s - '0');
+    for (; digits < 6 && digits > 0; digits++)
+        micros *= 10;
+    return micros;
+}
+
+/*
+ * "[-]H:MM:SS[.ffffff]" (hours unbounded: MySQL's TIME, PostgreSQL's
+ * interval of hours) as signed microseconds; false if not that form (an
+ * interval with days or months is compared as text).
+ */
+static bool
+duration_micros(const char *s, int64_t *out)
+{
+    int sign = 1;
+    if (*s == '-') {
+        sign = -1;
+        s++;
+    }
+    long long h;
+    int m, sec, n = 0;
+    if (sscanf(s, "%9lld:%2d:%2d%n", &h, &m, &sec, &n) != 3 || h < 0)
+        return false;
+    s += n;
+    int64_t micros = fraction_micros(&s);
+    if (*s)
+        return false;
+    *out = sign * ((((int64_t) h * 60 + m) * 60 + sec) * 1000000 + micros);
+    return true;
+}
+
 bool
 value_equal(ValueClass cls, const char *a, size_t alen, const char *b, size_t blen, double tolerance)
 {
@@ -224,6 +267,10 @@ value_equal(ValueClass cls, const char *a, size_t alen, const char *b, size_t bl
     case VALUE_CLASS_TIMESTAMP: {
         int64_t x, y;
         return timestamp_micros(a, &x) && timestamp_micros(b, &y) && x == y;
+    }
+    case VALUE_CLASS_DURATION: {
+        int64_t x, y;
+        return duration_micros(a, &x) && duration_micros(b, &y) && x == y;
     }
     case VALUE_CLASS_PADDED:
         while (alen && a[alen - 1] == ' ')

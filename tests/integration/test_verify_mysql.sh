@@ -4,7 +4,8 @@
 # ordered differently from PostgreSQL's byte order (and 200 more mixed-case keys, so that --jobs 2
 # shards a text key); a table of DATETIME(6), TIMESTAMP, DECIMAL(10,2), DOUBLE, JSON (one written with
 # other key order and whitespace), ENUM, SET, BIT(5), BLOB, TIME (negative too), YEAR, TINYINT UNSIGNED
-# and BIGINT UNSIGNED, with an all-NULL row.  After fetch into PostgreSQL, verify exits 0.  Then on the
+# and BIGINT UNSIGNED, with an all-NULL row; TIME(6) at its limits (PostgreSQL's interval prints no zero
+# fraction: compared by value).  After fetch into PostgreSQL, verify exits 0.  Then on the
 # PostgreSQL target: a changed text value in the CI-keyed table, the row with key 'B' deleted, a row
 # with key 'b' (the same values as the source's 'B', differing only in the key's case) inserted, a
 # changed JSON value.  verify exits 1 naming exactly those (keys compared byte for byte: 'B' missing,
@@ -44,6 +45,9 @@ UPDATE typed SET dbl = 1e308, tm = '-838:59:59', biu = 18446744073709551615, tiu
 INSERT INTO typed (id) VALUES (50);
 CREATE TABLE padded (id INT PRIMARY KEY, c CHAR(10)) DEFAULT CHARSET = utf8mb4;
 INSERT INTO padded VALUES (1, 'abc'), (2, ''), (3, NULL), (4, 'x y');
+CREATE TABLE durations (id INT PRIMARY KEY, t6 TIME(6));
+INSERT INTO durations VALUES (1, '-838:59:59.000000'), (2, '838:59:59.000000'), (3, '12:00:00.500000'),
+    (4, '00:00:00'), (5, '-00:00:00.000001'), (6, NULL);
 SQL
 assert_eq 213 "$(msql "$MDB" "SELECT COUNT(*) FROM ci")" "rows of ci on MariaDB (keys unique under utf8mb4_general_ci)"
 
@@ -80,7 +84,7 @@ assert_typed_equal "typed after fetch"
 # ---- equal after fetch
 EQUAL=$(spec equal <<'JSON'
 {"equal": true, "tables": {"gw_verify_my.ci": {"rows": 213}, "gw_verify_my.typed": {"rows": 50},
-                           "gw_verify_my.padded": {"rows": 4}}}
+                           "gw_verify_my.padded": {"rows": 4}, "gw_verify_my.durations": {"rows": 6}}}
 JSON
 )
 gw_verify 0 --format json --jobs 2
@@ -88,6 +92,7 @@ check_report "verify --format json after fetch" "$OUT" "$EQUAL"
 gw_verify 0
 assert_contains_re "$OUT" '^gw_verify_my\.ci: 213 rows compared: equal$'
 assert_contains_re "$OUT" '^gw_verify_my\.typed: 50 rows compared: equal$'
+assert_contains_re "$OUT" '^gw_verify_my\.durations: 6 rows compared: equal$'
 # --sample: windows from MariaDB's key split (an index walk for the case-insensitive text key, whose
 # windows are paged in each side's own order and looked up by exact key on the other; MIN/MAX
 # arithmetic for the integer key): no difference where there is none.
@@ -117,12 +122,14 @@ UPDATE gw_verify_my.typed SET y = y + 1 WHERE id = 19;
 UPDATE gw_verify_my.typed SET tiu = tiu + 1 WHERE id = 20;
 UPDATE gw_verify_my.typed SET biu = biu - 1 WHERE id = 21;
 UPDATE gw_verify_my.padded SET c = 'x z' WHERE id = 4;
+UPDATE gw_verify_my.durations SET t6 = '12:00:00.4' WHERE id = 3;
 SQL
 PLANTED=$(spec planted <<'JSON'
 {"equal": false, "max_report": 1000, "tables": {
   "gw_verify_my.ci": {"rows": [213, 214], "missing": [{"k": "B"}], "extra": [{"k": "b"}],
                       "mismatched": [[{"k": "Zed"}, ["v"]]], "values": [[{"k": "Zed"}, "v", "vZed", "changed"]]},
   "gw_verify_my.padded": {"rows": 4, "mismatched": [[{"id": "4"}, ["c"]]]},
+  "gw_verify_my.durations": {"rows": 6, "mismatched": [[{"id": "3"}, ["t6"]]]},
   "gw_verify_my.typed": {"rows": 50, "mismatched": [[{"id": "7"}, ["j"]], [{"id": "10"}, ["dt6"]], [{"id": "11"}, ["ts"]],
       [{"id": "12"}, ["d2"]], [{"id": "13"}, ["dbl"]], [{"id": "14"}, ["e"]], [{"id": "15"}, ["s"]], [{"id": "16"}, ["b5"]],
       [{"id": "17"}, ["bl"]], [{"id": "18"}, ["tm"]], [{"id": "19"}, ["y"]], [{"id": "20"}, ["tiu"]], [{"id": "21"}, ["biu"]]],
@@ -145,7 +152,7 @@ grep -qaE '^ +extra on target \(k\)=\(b\)$' "$OUT" || fail "text report does not
 grep -qaE '^ +mismatched \(k\)=\(Zed\): column "v": source vZed, target changed$' "$OUT" ||
     fail "text report does not list the mismatched v of key Zed: $(_gw_first_lines "$OUT")"
 grep -qaE '^ +mismatched \(id\)=\(7\): column "j": ' "$OUT" || fail "text report does not list the mismatched j of id 7: $(_gw_first_lines "$OUT")"
-grep -qaE '^verify: 3 tables, [0-9]+ rows compared: 1 missing, 1 extra, 15 mismatched' "$OUT" ||
+grep -qaE '^verify: 4 tables, [0-9]+ rows compared: 1 missing, 1 extra, 16 mismatched' "$OUT" ||
     fail "text summary line: $(grep -a '^verify:' "$OUT")"
 GW_CONTEXT=""
 

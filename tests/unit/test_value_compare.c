@@ -27,7 +27,7 @@ test_classes(void **state)
     assert_int_equal(value_class_of("integer"), VALUE_CLASS_NUMERIC);
     assert_int_equal(value_class_of("numeric(12,2)"), VALUE_CLASS_NUMERIC);
     assert_int_equal(value_class_of("pg_catalog.int8"), VALUE_CLASS_NUMERIC);
-    assert_int_equal(value_class_of("interval"), VALUE_CLASS_EXACT);
+    assert_int_equal(value_class_of("interval"), VALUE_CLASS_DURATION);
     assert_int_equal(value_class_of("int4range"), VALUE_CLASS_EXACT);
     assert_int_equal(value_class_of("integer[]"), VALUE_CLASS_EXACT);
     assert_int_equal(value_class_of("double precision"), VALUE_CLASS_FLOAT);
@@ -101,12 +101,31 @@ test_timestamps(void **state)
     assert_true(eq(VALUE_CLASS_TIMESTAMP, "2024-01-01 05:30:00-04:30", "2024-01-01 10:00:00+00"));
 }
 
+/* MySQL's TIME (to -838:59:59.000000) against PostgreSQL's interval, which prints no zero fraction. */
+static void
+test_durations(void **state)
+{
+    (void) state;
+    assert_int_equal(value_class_of("interval"), VALUE_CLASS_DURATION);
+    assert_true(eq(VALUE_CLASS_DURATION, "-838:59:59.000000", "-838:59:59"));
+    assert_true(eq(VALUE_CLASS_DURATION, "838:59:59.000000", "838:59:59"));
+    assert_true(eq(VALUE_CLASS_DURATION, "12:00:00.500000", "12:00:00.5"));
+    assert_true(eq(VALUE_CLASS_DURATION, "00:00:00.000001", "00:00:00.000001"));
+    assert_false(eq(VALUE_CLASS_DURATION, "-00:00:01", "00:00:01"));
+    assert_false(eq(VALUE_CLASS_DURATION, "12:00:00.5", "12:00:00.05"));
+    assert_false(eq(VALUE_CLASS_DURATION, "100:00:00", "10:00:00"));
+    /* Days and months are PostgreSQL's own: compared as text. */
+    assert_true(eq(VALUE_CLASS_DURATION, "1 day 02:00:00", "1 day 02:00:00"));
+    assert_false(eq(VALUE_CLASS_DURATION, "1 day", "24:00:00"));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classes),    cmocka_unit_test(test_nulls_and_text), cmocka_unit_test(test_numeric),
         cmocka_unit_test(test_float),      cmocka_unit_test(test_json),           cmocka_unit_test(test_timestamps),
+        cmocka_unit_test(test_durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
