@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # MariaDB zero dates ('0000-00-00', a zero month or day, year 0) in DATE, DATETIME and TIMESTAMP
-# columns: refused by default (covered in test_mysql_fetch_bad_input), loaded as NULL with
+# columns: refused by default, every column holding one named at once with a key and a count (also
+# in test_mysql_fetch_bad_input), loaded as NULL with
 # --zero-dates null (the columns become nullable on the target, zero-date defaults are dropped),
 # while an impossible date ('2020-02-30') is still refused by name.  Rows outside a --where are not
 # looked at.  The option is kept with the phase: --resume takes it, and a different one is refused.
@@ -26,6 +27,14 @@ INSERT INTO bad VALUES (1, '2020-01-01'), (2, '2020-02-30');
 CREATE TABLE partial (id int PRIMARY KEY, d date);
 INSERT INTO partial VALUES (1, '2020-01-01'), (2, '2021-06-30'), (5, '0000-00-00');
 SQL
+
+# By default every column holding zero dates is named in one refusal, with a key and a count each.
+gw_mfetch 2 "$DB" "$DB" --tables gw_my_zero.zd
+for col in d dt ts dt6; do
+    assert_contains "$ERR" "gw_my_zero.zd, column $col, key (id)="
+done
+assert_contains_re "$ERR" "column ts, key \(id\)=\(2\): value '0000-00-00 00:00:00' .*\(2 row\(s\) of the table hold such values\)"
+assert_no_user_tables "$DB"
 
 # An impossible date is no zero date: still refused.
 gw_mfetch 2 "$DB" "$DB" --zero-dates null

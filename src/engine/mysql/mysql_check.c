@@ -10,9 +10,10 @@
  *   - values PostgreSQL cannot take, looked for in the selected rows: zero
  *     or invalid dates (unless --zero-dates null), TINYINT(1) values other
  *     than 0 and 1, BIGINT UNSIGNED above the bigint range when it is stored
- *     as bigint, and ENUM's invalid empty value.  The first one found is
- *     named with its table, column and key.  This reads every row of the
- *     tables that have such columns (one pass on the server, nothing sent).
+ *     as bigint, and ENUM's invalid empty value.  Every column holding one
+ *     is named in one refusal, with how many rows do, a value and a key.
+ *     This reads every row of the tables that have such columns (one pass
+ *     per table on the server, one row sent).
  * SELECT itself needs no check: information_schema shows only the tables
  * the user may read, and a column it may not read fails the copy by name.
  */
@@ -193,7 +194,29 @@ bad_value_condition(const MyColumn *col, const MyPgType *pg)
     return cond;
 }
 
-/* SELECT <checked columns>, <key> FROM t WHERE [filter AND] (bad1 OR bad2 ...) LIMIT 1; NULL: nothing to check. */
+/* CONCAT_WS(', ', key columns): a row's key as one text; NULL for a table without a primary key. */
+static char *
+key_text_sql(const MyTable *t)
+{
+    if (t->npk == 0)
+        return NULL;
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_append(&sb, "CONCAT_WS(', '");
+    for (size_t k = 0; k < t->npk; k++) {
+        char *s = mysql_key_select(&t->cols[t->pk[k]]);
+        strbuf_appendf(&sb, ", %s", s);
+        free(s);
+    }
+    strbuf_append_char(&sb, ')');
+    return strbuf_take(&sb);
+}
+
+/*
+ * One pass over the table's (phase's) rows: for each column that may hold
+ * a value PostgreSQL cannot take, how many rows do, one such value, and the
+ * smallest key of a row holding one.  NULL: nothing to check.
+ */
 static char *
 scan_sql(const MyConn *c, const MyTable *t, size_t **checked, size_t *nchecked)
 {
@@ -202,12 +225,15 @@ scan_sql(const MyConn *c, const MyTable *t, size_t **checked, size_t *nchecked)
     strbuf_init(&cond);
     *checked = gw_calloc(t->ncols + 1, sizeof **checked);
     *nchecked = 0;
+    char *key = key_text_sql(t);
     for (size_t i = 0; i < t->ncols; i++) {
         char *bad = t->cols[i].generated ? NULL : bad_value_condition(&t->cols[i], &t->pg[i]);
         if (!bad)
             continue;
         char *q = mysql_quote_ident(t->cols[i].name);
-        strbuf_appendf(&sel, "%s%s%s", sel.len ? ", " : "", q, t->cols[i].kind == MYV_ENUM ? "+0" : "");
+        strbuf_appendf(&sel, "%sSUM(%s), MIN(CASE WHEN %s THEN %s%s END), MIN(CASE WHEN %s THEN %s END)",
+                       sel.len ? ", " : "", bad, bad, q, t->cols[i].kind == MYV_ENUM ? "+0" : "", bad,
+                       key ? key : "NULL");
         strbuf_appendf(&cond, "%s%s", cond.len ? " OR " : "", bad);
         (*checked)[(*nchecked)++] = i;
         free(q);
@@ -215,64 +241,72 @@ scan_sql(const MyConn *c, const MyTable *t, size_t **checked, size_t *nchecked)
     }
     char *sql = NULL;
     if (*nchecked) {
-        for (size_t k = 0; k < t->npk; k++) {
-            char *s = mysql_key_select(&t->cols[t->pk[k]]);
-            strbuf_appendf(&sel, ", %s", s);
-            free(s);
-        }
         char *name = mysql_qualified(t->schema, t->name);
-        sql = gw_asprintf("%sSELECT %s FROM %s WHERE %s%s%s(%s) LIMIT 1", c->tag, sel.data, name,
-                          t->where_sql ? "(" : "", t->where_sql ? t->where_sql : "", t->where_sql ? ") AND " : "",
-                          cond.data);
+        sql = gw_asprintf("%sSELECT %s FROM %s WHERE %s%s%s(%s)", c->tag, sel.data, name, t->where_sql ? "(" : "",
+                          t->where_sql ? t->where_sql : "", t->where_sql ? ") AND " : "", cond.data);
         free(name);
     }
+    free(key);
     strbuf_free(&sel);
     strbuf_free(&cond);
     return sql;
 }
 
-/* Names the first bad value of a row the scan found. */
-static GwResult
-report_bad_row(const MyTable *t, MYSQL_ROW row, const unsigned long *lengths, const size_t *checked, size_t nchecked)
+/* "key (a, b)=(1, x)" for a key's text, or a row of a table without one. */
+static char *
+where_is(const MyTable *t, const char *key)
 {
-    StrBuf key;
-    strbuf_init(&key);
+    if (!key || t->npk == 0)
+        return gw_strdup("a row of a table without a primary key");
+    StrBuf sb;
+    strbuf_init(&sb);
+    strbuf_append(&sb, "key (");
     for (size_t k = 0; k < t->npk; k++)
-        strbuf_appendf(&key, "%s%s", k ? ", " : "", t->cols[t->pk[k]].name);
-    strbuf_append(&key, t->npk ? ")=(" : "(no primary key");
-    for (size_t k = 0; k < t->npk; k++)
-        strbuf_appendf(&key, "%s%s", k ? ", " : "", row[nchecked + k] ? row[nchecked + k] : "NULL");
+        strbuf_appendf(&sb, "%s%s", k ? ", " : "", t->cols[t->pk[k]].name);
+    strbuf_appendf(&sb, ")=(%s)", key);
+    return strbuf_take(&sb);
+}
+
+/* Names every column of the table holding bad values: how many rows, one value, and a key. */
+static bool
+report_bad_columns(const MyTable *t, MYSQL_ROW row, const unsigned long *lengths, const size_t *checked,
+                   size_t nchecked)
+{
+    bool any = false;
     for (size_t i = 0; i < nchecked; i++) {
-        const MyColumn *col = &t->cols[checked[i]];
-        if (!row[i])
+        const char *count = row[3 * i], *value = row[3 * i + 1], *key = row[3 * i + 2];
+        if (!count || !strcmp(count, "0") || !value)
             continue;
-        const char *problem = mysql_value_problem(col, row[i], lengths[i]);
-        if (!problem && col->kind == MYV_ENUM && !strcmp(row[i], "0"))
+        const MyColumn *col = &t->cols[checked[i]];
+        const char *problem = mysql_value_problem(col, value, lengths[3 * i + 1]);
+        if (!problem && col->kind == MYV_ENUM && !strcmp(value, "0"))
             problem = "is the empty value MySQL stores for an invalid ENUM label (fix the row, or --type-map the"
                       " column to text)";
         if (!problem)
-            continue;
-        log_error("source table %s.%s, column %s, key (%s): value '%s' %s", t->schema, t->name, col->name, key.data,
-                  row[i], problem);
-        break;
+            problem = "cannot be stored by PostgreSQL";
+        char *at = where_is(t, key);
+        log_error("source table %s.%s, column %s, %s: value '%s' %s (%s row(s) of the table hold such values)",
+                  t->schema, t->name, col->name, at, value, problem, count);
+        free(at);
+        any = true;
     }
-    strbuf_free(&key);
-    return GW_ERR_USAGE;
+    return any;
 }
 
+/* Whether the table's rows hold values PostgreSQL cannot take (each column named); rc: the query's. */
 static GwResult
-scan_table(MyConn *c, const MyTable *t)
+scan_table(MyConn *c, const MyTable *t, bool *bad)
 {
     size_t *checked, nchecked;
     char *sql = scan_sql(c, t, &checked, &nchecked);
     GwResult rc = GW_OK;
     MYSQL_RES *res;
     if (sql)
-        rc = mysql_conn_query(c, sql, (unsigned) (nchecked + t->npk), &res);
+        rc = mysql_conn_query(c, sql, (unsigned) (3 * nchecked), &res);
     if (sql && rc == GW_OK) {
         MYSQL_ROW row = mysql_fetch_row(res);
-        if (row)
-            rc = report_bad_row(t, row, mysql_fetch_lengths(res), checked, nchecked);
+        if (row && report_bad_columns(t, row, mysql_fetch_lengths(res), checked, nchecked))
+            *bad = true;
         mysql_free_result(res);
     }
     free(sql);
@@ -294,7 +328,11 @@ mysql_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char
         rc = check_partial_json(c);
     if (stream && rc == GW_OK)
         rc = check_privileges(c);
+    /* Every table and column is looked at: one refusal names them all. */
+    bool bad = false;
     for (size_t i = 0; i < c->ntables && rc == GW_OK; i++)
-        rc = scan_table(c, c->tables[i]);
+        rc = scan_table(c, c->tables[i], &bad);
+    if (rc == GW_OK && bad)
+        rc = GW_ERR_USAGE;
     return rc;
 }
