@@ -68,6 +68,7 @@ typedef struct ColumnDef {
     char identity;          /* 0, 'a' (ALWAYS) or 'd' (BY DEFAULT) */
     char *collation_sql;    /* non-default collation, quoted; NULL otherwise */
     bool inherited;         /* it comes from a table this one inherits from, and is not declared here too */
+    bool set_of_members;    /* an array whose order does not count: MySQL's SET (its server orders members) */
 } ColumnDef;
 
 typedef enum ConstraintKind {

@@ -13,6 +13,9 @@
 
 #include <jansson.h>
 
+#include "util/mem.h"
+#include "util/strbuf.h"
+
 static bool
 starts_with(const char *s, const char *prefix)
 {
@@ -250,6 +253,85 @@ duration_micros(const char *s, int64_t *out)
     return true;
 }
 
+/* The elements of an array's text "{a,\"b c\"}", unquoted, into out (caller frees each); -1 if not that form. */
+static int
+array_elements(const char *s, size_t len, char ***out)
+{
+    *out = NULL;
+    if (len < 2 || s[0] != '{' || s[len - 1] != '}')
+        return -1;
+    int n = 0;
+    const char *p = s + 1, *end = s + len - 1;
+    while (p < end) {
+        StrBuf el;
+        strbuf_init(&el);
+        if (*p == '"') {
+            for (p++; p < end && *p != '"'; p++) {
+                if (*p == '\\' && p + 1 < end)
+                    p++;
+                strbuf_append_char(&el, *p);
+            }
+            p++;
+        } else {
+            for (; p < end && *p != ','; p++)
+                strbuf_append_char(&el, *p);
+        }
+        *out = gw_realloc(*out, (size_t) (n + 1) * sizeof **out);
+        (*out)[n++] = strbuf_take(&el);
+        if (p < end && *p == ',')
+            p++;
+    }
+    return n;
+}
+
+static int
+cmp_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Sorted, without repeats: a set's members. */
+static int
+as_set(char **v, int n)
+{
+    qsort(v, (size_t) n, sizeof *v, cmp_strings);
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (m > 0 && !strcmp(v[m - 1], v[i])) {
+            free(v[i]);
+            continue;
+        }
+        v[m++] = v[i];
+    }
+    return m;
+}
+
+static void
+free_elements(char **v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static bool
+set_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+    char **x, **y;
+    int nx = array_elements(a, alen, &x), ny = array_elements(b, blen, &y);
+    bool same = nx >= 0 && ny >= 0;
+    if (same) {
+        nx = as_set(x, nx);
+        ny = as_set(y, ny);
+        same = nx == ny;
+        for (int i = 0; same && i < nx; i++)
+            same = !strcmp(x[i], y[i]);
+    }
+    free_elements(x, nx > 0 ? nx : 0);
+    free_elements(y, ny > 0 ? ny : 0);
+    return same;
+}
+
 bool
 value_equal(ValueClass cls, const char *a, size_t alen, const char *b, size_t blen, double tolerance)
 {
@@ -268,6 +350,7 @@ value_equal(ValueClass cls, const char *a, size_t alen, const char *b, size_t bl
         int64_t x, y;
         return timestamp_micros(a, &x) && timestamp_micros(b, &y) && x == y;
     }
+    case VALUE_CLASS_SET: return set_equal(a, alen, b, blen);
     case VALUE_CLASS_DURATION: {
         int64_t x, y;
         return duration_micros(a, &x) && duration_micros(b, &y) && x == y;

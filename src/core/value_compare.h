@@ -21,6 +21,7 @@ typedef enum ValueClass {
     VALUE_CLASS_JSON,       /* by structure: key order and spacing do not matter */
     VALUE_CLASS_TIMESTAMP,  /* timestamp/timestamptz: the instant, in UTC, at microseconds */
     VALUE_CLASS_PADDED,     /* character(n): trailing spaces do not count (PostgreSQL pads, MySQL strips) */
+    VALUE_CLASS_SET,        /* an array of distinct members in any order ({a,b} = {b,a}): MySQL's SET */
     VALUE_CLASS_DURATION,   /* interval as a time of day or a MySQL TIME ("-838:59:59.000000"): by microseconds */
 } ValueClass;
 

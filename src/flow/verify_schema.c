@@ -173,7 +173,8 @@ match_columns(VTable *vt)
         compare_column(vt, &s->columns[i], tc);
         vt->src_col[vt->ncols] = i;
         vt->tgt_col[vt->ncols] = j;
-        vt->cls[vt->ncols++] = value_class_of(tc->type_sql);
+        /* A SET's members are compared as a set: MySQL orders them, PostgreSQL keeps the order written. */
+        vt->cls[vt->ncols++] = s->columns[i].set_of_members ? VALUE_CLASS_SET : value_class_of(tc->type_sql);
     }
     for (size_t j = 0; j < t->ncolumns; j++) {
         size_t i;

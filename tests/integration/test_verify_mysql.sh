@@ -5,7 +5,7 @@
 # shards a text key); a table of DATETIME(6), TIMESTAMP, DECIMAL(10,2), DOUBLE, JSON (one written with
 # other key order and whitespace), ENUM, SET, BIT(5), BLOB, TIME (negative too), YEAR, TINYINT UNSIGNED
 # and BIGINT UNSIGNED, with an all-NULL row; TIME(6) at its limits (PostgreSQL's interval prints no zero
-# fraction: compared by value).  After fetch into PostgreSQL, verify exits 0.  Then on the
+# fraction: compared by value); a SET written in another member order is the same set.  After fetch into PostgreSQL, verify exits 0.  Then on the
 # PostgreSQL target: a changed text value in the CI-keyed table, the row with key 'B' deleted, a row
 # with key 'b' (the same values as the source's 'B', differing only in the key's case) inserted, a
 # changed JSON value.  verify exits 1 naming exactly those (keys compared byte for byte: 'B' missing,
@@ -101,6 +101,12 @@ for n in 64 100; do
     assert_contains_re "$OUT" '^gw_verify_my\.ci: [0-9]+ rows compared \(sample\): equal$'
     assert_contains_re "$OUT" '^gw_verify_my\.typed: [0-9]+ rows compared \(sample\): equal$'
 done
+
+# ---- a SET's members in another order (an application writing on the target): the same set
+assert_eq "{x,y}" "$(psql_tgt "$DB" "SELECT s FROM gw_verify_my.typed WHERE id = 6")" "the set of id 6"
+setup_tgt "$DB" "UPDATE gw_verify_my.typed SET s = ARRAY['y', 'x'] WHERE id = 6"
+gw_verify 0 --tables gw_verify_my.typed
+setup_tgt "$DB" "UPDATE gw_verify_my.typed SET s = ARRAY['x', 'y'] WHERE id = 6"
 
 # ---- differences planted on the PostgreSQL target
 setup_tgt "$DB" - <<'SQL'

@@ -101,6 +101,21 @@ test_timestamps(void **state)
     assert_true(eq(VALUE_CLASS_TIMESTAMP, "2024-01-01 05:30:00-04:30", "2024-01-01 10:00:00+00"));
 }
 
+/* MySQL's SET: members in any order, written once each. */
+static void
+test_sets(void **state)
+{
+    (void) state;
+    assert_true(eq(VALUE_CLASS_SET, "{Trailers,\"Deleted Scenes\"}", "{\"Deleted Scenes\",Trailers}"));
+    assert_true(eq(VALUE_CLASS_SET, "{}", "{}"));
+    assert_true(eq(VALUE_CLASS_SET, "{a,a,b}", "{b,a}"));
+    assert_false(eq(VALUE_CLASS_SET, "{a,b}", "{a}"));
+    assert_false(eq(VALUE_CLASS_SET, "{a}", "{}"));
+    assert_false(eq(VALUE_CLASS_SET, "{\"a,b\"}", "{a,b}"));
+    assert_true(eq(VALUE_CLASS_SET, "{\"q\\\"x\",y}", "{y,\"q\\\"x\"}"));
+    assert_false(eq(VALUE_CLASS_SET, "a,b", "b,a"));
+}
+
 /* MySQL's TIME (to -838:59:59.000000) against PostgreSQL's interval, which prints no zero fraction. */
 static void
 test_durations(void **state)
@@ -125,7 +140,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classes),    cmocka_unit_test(test_nulls_and_text), cmocka_unit_test(test_numeric),
         cmocka_unit_test(test_float),      cmocka_unit_test(test_json),           cmocka_unit_test(test_timestamps),
-        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_durations),  cmocka_unit_test(test_sets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
