@@ -55,6 +55,26 @@ test_url(void **state)
     assert_int_equal(mysql_url_parse("mysql://h/db?sslmode=x", &u, err, sizeof err), -1);
     assert_non_null(strstr(err, "sslmode"));
     assert_int_equal(mysql_url_parse("postgres://h/db", &u, err, sizeof err), -1);
+
+    /* TLS in the client's terms, '-' or '_'. */
+    assert_int_equal(mysql_url_parse("mysql://h/db?ssl-mode=verify_identity&ssl_ca=/c/ca.pem&ssl-cert=/c/a.pem"
+                                     "&ssl-key=/c/a.key&ssl-capath=/c",
+                                     &u, err, sizeof err), 0);
+    assert_int_equal(u.ssl_mode, MY_SSL_VERIFY_IDENTITY);
+    assert_string_equal(u.ssl_ca, "/c/ca.pem");
+    assert_string_equal(u.ssl_cert, "/c/a.pem");
+    assert_string_equal(u.ssl_key, "/c/a.key");
+    assert_string_equal(u.ssl_capath, "/c");
+    mysql_url_free(&u);
+    assert_int_equal(mysql_url_parse("mysql://h/db?ssl=1", &u, err, sizeof err), 0);
+    assert_int_equal(u.ssl_mode, MY_SSL_REQUIRED);
+    mysql_url_free(&u);
+    assert_int_equal(mysql_url_parse("mysql://h/db?SSL_MODE=Disabled", &u, err, sizeof err), 0);
+    assert_int_equal(u.ssl_mode, MY_SSL_DISABLED);
+    mysql_url_free(&u);
+    assert_int_equal(mysql_url_parse("mysql://h/db?ssl-mode=sometimes", &u, err, sizeof err), -1);
+    assert_non_null(strstr(err, "ssl-mode must be"));
+    assert_int_equal(mysql_url_parse("mysql://h/db?ssl=yes", &u, err, sizeof err), -1);
 }
 
 /* The reference: the fewest digits from 1 up, as the binlog decoder searches them. */

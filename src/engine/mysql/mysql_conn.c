@@ -49,6 +49,31 @@ library_init(void)
         atexit(library_end);
 }
 
+/*
+ * TLS as the URL says it, in Connector/C's options: REQUIRED and stricter
+ * enforce it (no session in clear text); the VERIFY modes check the
+ * server's certificate, against ssl-ca when given (Connector/C checks its
+ * host name in the same step, so VERIFY_CA is VERIFY_IDENTITY).
+ */
+static void
+set_tls(MYSQL *my, const MyUrl *u)
+{
+    if (u->ssl_mode == MY_SSL_DISABLED)
+        return;
+    if (u->ssl_ca)
+        mysql_optionsv(my, MYSQL_OPT_SSL_CA, u->ssl_ca);
+    if (u->ssl_capath)
+        mysql_optionsv(my, MYSQL_OPT_SSL_CAPATH, u->ssl_capath);
+    if (u->ssl_cert)
+        mysql_optionsv(my, MYSQL_OPT_SSL_CERT, u->ssl_cert);
+    if (u->ssl_key)
+        mysql_optionsv(my, MYSQL_OPT_SSL_KEY, u->ssl_key);
+    my_bool enforce = u->ssl_mode >= MY_SSL_REQUIRED;
+    my_bool verify = u->ssl_mode >= MY_SSL_VERIFY_CA;
+    mysql_optionsv(my, MYSQL_OPT_SSL_ENFORCE, &enforce);
+    mysql_optionsv(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+}
+
 static void
 set_options(MYSQL *my, const MyUrl *u, const Endpoint *ep)
 {
@@ -58,6 +83,7 @@ set_options(MYSQL *my, const MyUrl *u, const Endpoint *ep)
     mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &no);
     mysql_optionsv(my, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", ep->app_name ? ep->app_name : "godwit");
+    set_tls(my, u);
 }
 
 /* The session settings every godwit session runs under (mysql_conn.h). */

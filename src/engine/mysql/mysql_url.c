@@ -6,6 +6,7 @@
 #include "engine/mysql/mysql_url.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,71 @@ parse_hostport(const char *s, size_t n, MyUrl *u, char *err, size_t errlen)
     return 0;
 }
 
+/* Whether key (klen bytes) is name, with '-' and '_' the same. */
+static bool
+key_is(const char *key, size_t klen, const char *name)
+{
+    if (strlen(name) != klen)
+        return false;
+    for (size_t i = 0; i < klen; i++) {
+        char a = key[i] == '_' ? '-' : (char) tolower((unsigned char) key[i]);
+        if (a != name[i])
+            return false;
+    }
+    return true;
+}
+
+static int
+parse_ssl_mode(const char *value, MySslMode *out)
+{
+    static const struct {
+        const char *name;
+        MySslMode mode;
+    } modes[] = {
+        {"disabled", MY_SSL_DISABLED}, {"preferred", MY_SSL_PREFERRED}, {"required", MY_SSL_REQUIRED},
+        {"verify_ca", MY_SSL_VERIFY_CA}, {"verify_identity", MY_SSL_VERIFY_IDENTITY},
+    };
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
+        if (!strcasecmp(value, modes[i].name)) {
+            *out = modes[i].mode;
+            return 0;
+        }
+    return -1;
+}
+
+/* The TLS options; 1 when key is none of them. */
+static int
+parse_ssl_option(const char *key, size_t klen, char **value, MyUrl *u, char *err, size_t errlen)
+{
+    char **file = key_is(key, klen, "ssl-ca")       ? &u->ssl_ca
+                  : key_is(key, klen, "ssl-capath") ? &u->ssl_capath
+                  : key_is(key, klen, "ssl-cert")   ? &u->ssl_cert
+                  : key_is(key, klen, "ssl-key")    ? &u->ssl_key
+                                                    : NULL;
+    if (file) {
+        free(*file);
+        *file = *value;
+        *value = NULL;
+        return 0;
+    }
+    if (key_is(key, klen, "ssl-mode")) {
+        if (parse_ssl_mode(*value, &u->ssl_mode) == 0)
+            return 0;
+        snprintf(err, errlen, "ssl-mode must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY");
+        return -1;
+    }
+    if (key_is(key, klen, "ssl")) {
+        bool on = !strcmp(*value, "1") || !strcasecmp(*value, "true");
+        if (!on && strcmp(*value, "0") != 0 && strcasecmp(*value, "false") != 0) {
+            snprintf(err, errlen, "ssl must be 1 or 0 (or ssl-mode=...)");
+            return -1;
+        }
+        u->ssl_mode = on ? MY_SSL_REQUIRED : MY_SSL_DISABLED;
+        return 0;
+    }
+    return 1;
+}
+
 static int
 parse_option(const char *s, size_t n, MyUrl *u, char *err, size_t errlen)
 {
@@ -124,6 +190,10 @@ parse_option(const char *s, size_t n, MyUrl *u, char *err, size_t errlen)
         rc = -1;
     } else if (klen == 6 && !strncasecmp(s, "socket", 6)) {
         free(u->socket);
+    free(u->ssl_ca);
+    free(u->ssl_capath);
+    free(u->ssl_cert);
+    free(u->ssl_key);
         u->socket = value;
         value = NULL;
     } else if (klen == 8 && !strncasecmp(s, "password", 8)) {
@@ -135,8 +205,9 @@ parse_option(const char *s, size_t n, MyUrl *u, char *err, size_t errlen)
             snprintf(err, errlen, "connect_timeout must be a number of seconds");
             rc = -1;
         }
-    } else {
-        snprintf(err, errlen, "unknown option '%.*s' (known: socket, connect_timeout, password)", (int) klen, s);
+    } else if ((rc = parse_ssl_option(s, klen, &value, u, err, errlen)) == 1) {
+        snprintf(err, errlen, "unknown option '%.*s' (known: socket, connect_timeout, password, ssl-mode, ssl,"
+                 " ssl-ca, ssl-capath, ssl-cert, ssl-key)", (int) klen, s);
         rc = -1;
     }
     free(value);
