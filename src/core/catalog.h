@@ -86,6 +86,8 @@ typedef struct ConstraintDef {
     char *ref_schema;       /* foreign keys: the referenced table */
     char *ref_table;
     bool inherited;         /* it comes from a table this one inherits from (a CHECK), and is not declared here */
+    /* a CHECK holding the target's values to what the source's type can hold (PostgreSQL targets only) */
+    bool source_limit;
 } ConstraintDef;
 
 typedef struct IndexDef {

@@ -251,6 +251,23 @@ add_auto_increment(Describe *d, const TableDef *t, ColumnDef *col, const MyPgTyp
     free(q);
 }
 
+/* What the column's MySQL type cannot hold, refused on the target too (mysql_limits.c). */
+static void
+add_source_limit(TableDef *t, const MyColumnSource *src, const MyColumn *col)
+{
+    char *check = mysql_column_limit(src, col);
+    if (!check)
+        return;
+    t->constraints = gw_realloc(t->constraints, (t->nconstraints + 1) * sizeof *t->constraints);
+    ConstraintDef *k = &t->constraints[t->nconstraints++];
+    memset(k, 0, sizeof *k);
+    k->name = gw_asprintf("godwit_limit_%zu", t->ncolumns);
+    k->kind = CONSTRAINT_CHECK;
+    k->definition = gw_asprintf("CHECK (%s)", check);
+    k->source_limit = true;
+    free(check);
+}
+
 static void
 add_column_def(Describe *d, TableDef *t, const MyColumnSource *src, MYSQL_ROW row, const MyColumn *col,
                const MyPgType *pg)
@@ -273,6 +290,9 @@ add_column_def(Describe *d, TableDef *t, const MyColumnSource *src, MYSQL_ROW ro
             log_warn("source table %s.%s, column %s: default %s is not copied (%s)", t->schema, t->name,
                      src->name, row[11], why);
     }
+    /* Not for a type the operator chose, nor a generated column (its value is the target's own). */
+    if (!pg->type_mapped && !src->generated)
+        add_source_limit(t, src, col);
     if (d->warn && strstr(extra, "on update"))
         log_warn("source table %s.%s, column %s: ON UPDATE %s is not copied (PostgreSQL needs a trigger for it)",
                  t->schema, t->name, src->name, strstr(extra, "on update") + 10);

@@ -402,6 +402,7 @@ apply_type_map(const MyColumnSource *src, const char *wanted, MyColumn *col, MyP
     pg->type_sql = type;
     pg->oid = oid;
     pg->is_enum = false;
+    pg->type_mapped = true;
     /* TINYINT(1) loaded into anything but boolean keeps its number; BIGINT UNSIGNED into bigint is checked. */
     if (col->kind == MYV_BOOL && oid != 16)
         col->kind = MYV_INT;

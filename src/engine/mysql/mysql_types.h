@@ -56,6 +56,7 @@ typedef struct MyPgType {
     char *type_sql;             /* format_type() spelling; NULL for the column's own enum (named by describe) */
     uint32_t oid;               /* built-in type's OID; 0 for an enum */
     bool is_enum;               /* an enum type made for this column */
+    bool type_mapped;           /* --type-map gave the PostgreSQL type */
     MySelect select;
 } MyPgType;
 
@@ -94,6 +95,8 @@ int mysql_options_parse(const char *json, MyOptions *out, char *err, size_t errl
 void mysql_options_free(MyOptions *o);
 
 /* The labels of an ENUM or SET COLUMN_TYPE ("enum('a','b''c')"); -1 when malformed. */
+/* mysql_limits.c: a CHECK (PostgreSQL's SQL) holding the target's values to what the column can hold, or NULL. */
+char *mysql_column_limit(const MyColumnSource *src, const MyColumn *col);
 int mysql_parse_labels(const char *column_type, char ***labels, size_t *nlabels);
 
 #endif

@@ -184,7 +184,7 @@ ddl_create_table(const Catalog *cat, const TableDef *t, const SqlDialect *d, boo
     }
     for (size_t i = 0; i < t->nconstraints; i++) {
         const ConstraintDef *k = &t->constraints[i];
-        if (inherit && k->inherited)
+        if ((inherit && k->inherited) || (k->source_limit && d->crdb))
             continue;
         if (k->kind == CONSTRAINT_CHECK || (with_pk && k->kind == CONSTRAINT_PRIMARY)) {
             char *kn = pg_quote_ident(k->name);
