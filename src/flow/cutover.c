@@ -36,6 +36,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/progress.h"
+#include "util/strbuf.h"
 
 typedef struct Cutover {
     const CutoverOptions *opts;
@@ -83,6 +84,33 @@ check_status(Cutover *c)
         log_error("phase '%s' is %s on target %s: cutover needs a fetched phase", c->opts->phase,
                   phase_status_name(st), c->h.target_ep.redacted);
     return GW_ERR_USAGE;
+}
+
+/*
+ * What the source's database runs for the phase's tables that fetch could
+ * not make on the target (a MySQL source's triggers, views, routines): said
+ * before the writes move, since after cutover none of it runs for them.
+ */
+static void
+warn_source_objects(Cutover *c)
+{
+    const SourceOps *so = c->h.source->ops->source;
+    const TargetOps *to = c->h.target->ops->target;
+    if (!so || !so->objects_left_out || (so->schema_script && to && to->make_objects))
+        return;
+    SchemaObjects l;
+    memset(&l, 0, sizeof l);
+    if (so->objects_left_out(c->h.source, &c->h.tables, &l) == GW_OK && l.n > 0) {
+        StrBuf sb;
+        strbuf_init(&sb);
+        for (size_t i = 0; i < l.n; i++)
+            strbuf_appendf(&sb, "%s%s %s", i ? ", " : "", l.items[i].kind, l.items[i].name);
+        log_warn("phase '%s': the source has %zu object(s) the target does not (%s): after cutover they no longer"
+                 " run for the application's writes; make them on the target (the fetch report listed them)",
+                 c->opts->phase, l.n, sb.data);
+        strbuf_free(&sb);
+    }
+    schema_objects_free(&l);
 }
 
 /* Step 1: everything the source had committed when cutover started is on the target. */
@@ -332,8 +360,10 @@ flow_cutover(const CutoverOptions *opts)
         c.webhook = opts->changefeed || c.h.target->ops->failback_by_changefeed;
         rc = check_status(&c);
     }
-    if (rc == GW_OK)
+    if (rc == GW_OK) {
+        warn_source_objects(&c);
         rc = catch_up(&c);
+    }
     const char *step = "fencing the source";
     if (rc == GW_OK)
         rc = opts->fence ? fence(&c) : wait_quiet(&c);
