@@ -455,6 +455,19 @@ rand_sleep() {
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 }
 
+# assert_equal_sides WHAT: the test's my_digest (MariaDB) and pg_digest (PostgreSQL), each computed by its
+# own server, are equal.
+assert_equal_sides() {
+    local m p
+    m=$(my_digest 2>&1) || { fail "digest on MariaDB: $m"; return 1; }
+    p=$(pg_digest 2>&1) || { fail "digest on PostgreSQL: $p"; return 1; }
+    if [ "$m" != "$p" ]; then
+        fail "$1: MariaDB and PostgreSQL differ: [$(tr '\n' ';' <<<"$m")] vs [$(tr '\n' ';' <<<"$p")]"
+        return 1
+    fi
+    note "$1: equal ($(tr '\n' ';' <<<"$m"))"
+}
+
 # tables_in_sync SRCDB TGTDB TABLE ORDERCOLS [SOURCE_WHERE]: quiet; true when the digests are equal
 # (for polling with wait_for while a replicator runs).
 tables_in_sync() {

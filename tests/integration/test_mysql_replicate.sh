@@ -62,16 +62,6 @@ pg_digest() {
         SELECT coalesce(md5(string_agg(concat_ws('|', at, what), E'\n' ORDER BY at, what COLLATE \"C\")), 'none') || ' ' || count(*) FROM $(qs).events;
         SELECT coalesce(md5(string_agg(concat_ws('|', \"Key Col\", coalesce(\"v\"\"q\", '~')), E'\n' ORDER BY \"Key Col\")), 'none') || ' ' || count(*) FROM $(qs).\"Odd \"\"Name\"\"\""
 }
-assert_equal_sides() {
-    local m p
-    m=$(my_digest 2>&1) || { fail "digest on MariaDB: $m"; return 1; }
-    p=$(pg_digest 2>&1) || { fail "digest on PostgreSQL: $p"; return 1; }
-    if [ "$m" != "$p" ]; then
-        fail "$1: MariaDB and PostgreSQL differ: [$(tr '\n' ';' <<<"$m")] vs [$(tr '\n' ';' <<<"$p")]"
-        return 1
-    fi
-    note "$1: equal ($(tr '\n' ';' <<<"$m"))"
-}
 in_sync() { [ "$(my_digest 2>/dev/null)" = "$(pg_digest 2>/dev/null)" ]; }
 
 # A random load: N transactions of 1-4 statements each (seeded).

@@ -62,16 +62,6 @@ pg_digest() {
             E'\n' ORDER BY $cols)), 'none') || ' ' || count(*) FROM $MDB.$t" || return 1
     done
 }
-assert_equal_sides() {
-    local m p
-    m=$(my_digest 2>&1) || { fail "digest on MariaDB: $m"; return 1; }
-    p=$(pg_digest 2>&1) || { fail "digest on PostgreSQL: $p"; return 1; }
-    if [ "$m" != "$p" ]; then
-        fail "$1: MariaDB and PostgreSQL differ: [$(tr '\n' ';' <<<"$m")] vs [$(tr '\n' ';' <<<"$p")]"
-        return 1
-    fi
-    note "$1: equal ($(tr '\n' ';' <<<"$m"))"
-}
 caught_up() {
     assert_exit 0 "$GODWIT" replicate --source "$(src)" --target "$(tgt_url "$DB")" --phase "$PHASE" \
         --stop-when-caught-up
