@@ -5,7 +5,7 @@
 # schema of their own), an enum, a domain, a composite and a range type, a collation; a function
 # called by a column default and one by a CHECK; triggers that fill a tsvector and last_update and
 # write a log table; a cascading foreign key; monthly partitions with a default partition and a
-# trigger on the partitioned table, and a partition's own index and foreign key; an inheritance hierarchy with an INSERT rule and a child without
+# trigger on the partitioned table, and a partition's own index, check and foreign key; an inheritance hierarchy with an INSERT rule and a child without
 # a key; views on views and on a set-returning function; a materialized view; an aggregate, a
 # procedure, extended statistics, comments; a standalone sequence the application calls nextval() on;
 # and an extension the target does not have, used by a view and by one table's column.
@@ -100,6 +100,7 @@ CREATE TABLE rental_other PARTITION OF rental DEFAULT;
 CREATE INDEX rental_inventory ON rental (inventory_id);
 -- A partition's own index and foreign key (as pagila has them), not its table's.
 CREATE INDEX rental_2026_01_updated ON rental_2026_01 (last_update);
+ALTER TABLE rental_2026_03 ADD CONSTRAINT rental_2026_03_recent CHECK (rental_id > 0);
 CREATE FUNCTION rental_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN NEW.last_update := clock_timestamp(); RETURN NEW; END $$;
 CREATE TRIGGER rental_stamp BEFORE UPDATE ON rental FOR EACH ROW EXECUTE FUNCTION rental_stamp();

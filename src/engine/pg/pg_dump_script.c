@@ -592,6 +592,42 @@ add_deferred_defaults(PgConn *c, const Catalog *cat, SchemaScript *out)
     }
 }
 
+/*
+ * A partition's own CHECK constraints (not its table's): pg_dump writes them
+ * inside the partition's CREATE TABLE, which godwit makes from its catalog.
+ * $2: the fetched tables' oids ($1, their schemas, is named only so that
+ * the server knows its type).
+ */
+static const char *const sql_partition_checks =
+    "SELECT n.nspname, c.relname, k.conname, pg_catalog.pg_get_constraintdef(k.oid)"
+    " FROM unnest($2::oid[]) AS r(oid) CROSS JOIN LATERAL pg_catalog.pg_partition_tree(r.oid) pt"
+    " JOIN pg_catalog.pg_class c ON c.oid = pt.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid AND k.contype = 'c' AND k.conislocal"
+    " WHERE pt.level > 0 AND k.coninhcount = 0 AND $1::text[] IS NOT NULL"
+    " ORDER BY 1, 2, 3";
+
+static GwResult
+add_partition_checks(PgConn *c, const Catalog *cat, SchemaScript *out)
+{
+    PGresult *res;
+    GwResult rc = pg_query_by_catalog(c, sql_partition_checks, cat, 4, &res);
+    if (rc)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        char *table = pg_qualified(PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
+        char *k = pg_quote_ident(PQgetvalue(res, r, 2));
+        char *sql = gw_asprintf("ALTER TABLE ONLY %s ADD CONSTRAINT %s %s;", table, k, PQgetvalue(res, r, 3));
+        char *name = gw_asprintf("%s.%s %s", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2));
+        (void) schema_script_add(out, "check constraint", name, sql, SCRIPT_AFTER_DATA);
+        free(name);
+        free(sql);
+        free(k);
+        free(table);
+    }
+    PQclear(res);
+    return GW_OK;
+}
+
 /* Every extension of the source's database, first: pg_dump -n leaves them out. */
 static GwResult
 add_extensions(PgConn *c, const Catalog *cat, SchemaScript *out)
@@ -629,7 +665,8 @@ pg_schema_script(EngineConn *conn, const Catalog *cat, bool privileges, SchemaSc
     cut_entries(dump, &out->settings, &entries, &n);
     add_entries(cat, entries, n, out);
     add_deferred_defaults(c, cat, out);
+    rc = add_partition_checks(c, cat, out);
     dump_entries_free(entries, n);
     free(dump);
-    return GW_OK;
+    return rc;
 }
