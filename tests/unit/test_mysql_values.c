@@ -66,6 +66,11 @@ test_url(void **state)
     assert_string_equal(u.ssl_key, "/c/a.key");
     assert_string_equal(u.ssl_capath, "/c");
     mysql_url_free(&u);
+    /* Options in any order, each given once or more: the last wins, nothing is lost or freed twice. */
+    assert_int_equal(mysql_url_parse("mysql://h/db?ssl-ca=/a&socket=/s&ssl_ca=/b&socket=/t", &u, err, sizeof err), 0);
+    assert_string_equal(u.ssl_ca, "/b");
+    assert_string_equal(u.socket, "/t");
+    mysql_url_free(&u);
     assert_int_equal(mysql_url_parse("mysql://h/db?ssl=1", &u, err, sizeof err), 0);
     assert_int_equal(u.ssl_mode, MY_SSL_REQUIRED);
     mysql_url_free(&u);

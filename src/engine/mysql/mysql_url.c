@@ -190,10 +190,6 @@ parse_option(const char *s, size_t n, MyUrl *u, char *err, size_t errlen)
         rc = -1;
     } else if (klen == 6 && !strncasecmp(s, "socket", 6)) {
         free(u->socket);
-    free(u->ssl_ca);
-    free(u->ssl_capath);
-    free(u->ssl_cert);
-    free(u->ssl_key);
         u->socket = value;
         value = NULL;
     } else if (klen == 8 && !strncasecmp(s, "password", 8)) {
@@ -298,5 +294,9 @@ mysql_url_free(MyUrl *u)
     free(u->host);
     free(u->database);
     free(u->socket);
+    free(u->ssl_ca);
+    free(u->ssl_capath);
+    free(u->ssl_cert);
+    free(u->ssl_key);
     memset(u, 0, sizeof *u);
 }
