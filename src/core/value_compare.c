@@ -294,6 +294,8 @@ cmp_strings(const void *a, const void *b)
 static int
 as_set(char **v, int n)
 {
+    if (n < 2)
+        return n;
     qsort(v, (size_t) n, sizeof *v, cmp_strings);
     int m = 0;
     for (int i = 0; i < n; i++) {
