@@ -493,13 +493,14 @@ load_constraints(PgConn *c, Catalog *cat, const char *oids)
         if (!t)
             continue;
         t->constraints = gw_realloc(t->constraints, (t->nconstraints + 1) * sizeof *t->constraints);
-        ConstraintDef *k = &t->constraints[t->nconstraints++];
-        k->name = gw_strdup(PQgetvalue(res, i, 1));
-        k->kind = (ConstraintKind) PQgetvalue(res, i, 2)[0];
-        k->definition = gw_strdup(PQgetvalue(res, i, 3));
-        k->ref_schema = value_or_null(res, i, 4);
-        k->ref_table = value_or_null(res, i, 5);
-        k->inherited = value_bool(res, i, 6);
+        t->constraints[t->nconstraints++] = (ConstraintDef) {
+            .name = gw_strdup(PQgetvalue(res, i, 1)),
+            .kind = (ConstraintKind) PQgetvalue(res, i, 2)[0],
+            .definition = gw_strdup(PQgetvalue(res, i, 3)),
+            .ref_schema = value_or_null(res, i, 4),
+            .ref_table = value_or_null(res, i, 5),
+            .inherited = value_bool(res, i, 6),
+        };
     }
     PQclear(res);
 
