@@ -162,6 +162,33 @@ catalog_find_table(const Catalog *cat, const char *schema, const char *name)
     return NULL;
 }
 
+const SequenceDef *
+catalog_find_sequence(const Catalog *cat, const char *schema, const char *name)
+{
+    for (size_t i = 0; i < cat->nsequences; i++)
+        if (!strcmp(cat->sequences[i].schema, schema) && !strcmp(cat->sequences[i].name, name))
+            return &cat->sequences[i];
+    return NULL;
+}
+
+bool
+catalog_has_schema(const Catalog *cat, const char *schema)
+{
+    for (size_t i = 0; schema && i < cat->ntables; i++)
+        if (!strcmp(cat->tables[i].schema, schema))
+            return true;
+    return false;
+}
+
+bool
+catalog_first_of_schema(const Catalog *cat, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(cat->tables[j].schema, cat->tables[i].schema))
+            return false;
+    return true;
+}
+
 TableDef *
 catalog_find_table_id(const Catalog *cat, uint32_t id)
 {

@@ -214,6 +214,11 @@ TypeDef *catalog_add_type(Catalog *cat);
 SequenceDef *catalog_add_sequence(Catalog *cat);
 
 TableDef *catalog_find_table(const Catalog *cat, const char *schema, const char *name);
+const SequenceDef *catalog_find_sequence(const Catalog *cat, const char *schema, const char *name);
+/* Whether one of cat's tables is in schema (NULL: none is). */
+bool catalog_has_schema(const Catalog *cat, const char *schema);
+/* Whether table i is the first of cat's tables in its schema (to go through the schemas once each). */
+bool catalog_first_of_schema(const Catalog *cat, size_t i);
 TableDef *catalog_find_table_id(const Catalog *cat, uint32_t id);
 const TypeDef *catalog_find_type(const Catalog *cat, uint32_t id);
 /* Follows domains to the type that stores the value. */

@@ -177,41 +177,6 @@ json_text_equal(const char *a, size_t alen, const char *b, size_t blen)
     return same;
 }
 
-/* "YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM[:SS]]]" as microseconds since 1970 UTC; false if not that form. */
-static bool
-timestamp_micros(const char *s, int64_t *out)
-{
-    struct tm tm = {0};
-    int n = 0;
-    if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-               &tm.tm_sec, &n) != 6)
-        return false;
-    s += n;
-    int64_t micros = 0;
-    if (*s == '.') {
-        int digits = 0;
-        for (s++; isdigit((unsigned char) *s); s++, digits++)
-            if (digits < 6)
-                micros = micros * 10 + (*s - '0');
-        for (; digits < 6; digits++)
-            micros *= 10;
-    }
-    int64_t offset = 0;
-    if (*s == '+' || *s == '-') {
-        int sign = *s == '-' ? -1 : 1, h = 0, m = 0, sec = 0;
-        if (sscanf(s + 1, "%2d:%2d:%2d", &h, &m, &sec) < 1)
-            return false;
-        offset = sign * ((int64_t) h * 3600 + m * 60 + sec);
-        s += 1 + strspn(s + 1, "0123456789:");
-    }
-    if (*s)
-        return false;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *out = ((int64_t) timegm(&tm) - offset) * 1000000 + micros;
-    return true;
-}
-
 /* Fractional seconds ".ffffff" as microseconds (at most 6 digits kept); s is past them after. */
 static int64_t
 fraction_micros(const char **s)
@@ -226,6 +191,33 @@ fraction_micros(const char **s)
     for (; digits < 6 && digits > 0; digits++)
         micros *= 10;
     return micros;
+}
+
+/* "YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM[:SS]]]" as microseconds since 1970 UTC; false if not that form. */
+static bool
+timestamp_micros(const char *s, int64_t *out)
+{
+    struct tm tm = {0};
+    int n = 0;
+    if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec, &n) != 6)
+        return false;
+    s += n;
+    int64_t micros = fraction_micros(&s);
+    int64_t offset = 0;
+    if (*s == '+' || *s == '-') {
+        int sign = *s == '-' ? -1 : 1, h = 0, m = 0, sec = 0;
+        if (sscanf(s + 1, "%2d:%2d:%2d", &h, &m, &sec) < 1)
+            return false;
+        offset = sign * ((int64_t) h * 3600 + m * 60 + sec);
+        s += 1 + strspn(s + 1, "0123456789:");
+    }
+    if (*s)
+        return false;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *out = ((int64_t) timegm(&tm) - offset) * 1000000 + micros;
+    return true;
 }
 
 /*

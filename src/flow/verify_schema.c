@@ -282,16 +282,6 @@ match_partitions(VTable *vt)
                                           t->partitions[i].name, t->partitions[i].bound_sql));
 }
 
-/* A schema the source's selected tables live in: only there can the target have extra tables. */
-static bool
-source_has_schema(const Catalog *src, const char *schema)
-{
-    for (size_t i = 0; i < src->ntables; i++)
-        if (!strcmp(src->tables[i].schema, schema))
-            return true;
-    return false;
-}
-
 void
 verify_match_schema(Verifier *v)
 {
@@ -312,7 +302,8 @@ verify_match_schema(Verifier *v)
         return;
     for (size_t i = 0; i < v->tgt_cat.ntables; i++) {
         const TableDef *t = &v->tgt_cat.tables[i];
-        if (source_has_schema(&v->src_cat, t->schema) && !catalog_find_table(&v->src_cat, t->schema, t->name))
+        /* Only in a schema the source's selected tables live in can the target have extra tables. */
+        if (catalog_has_schema(&v->src_cat, t->schema) && !catalog_find_table(&v->src_cat, t->schema, t->name))
             match_table(add_table(v, NULL, t));
     }
 }

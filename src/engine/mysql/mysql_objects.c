@@ -30,10 +30,7 @@ databases_of(const Catalog *cat)
     StrBuf sb;
     strbuf_init(&sb);
     for (size_t i = 0; i < cat->ntables; i++) {
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = !strcmp(cat->tables[j].schema, cat->tables[i].schema);
-        if (seen)
+        if (!catalog_first_of_schema(cat, i))
             continue;
         char *q = mysql_quote_literal(cat->tables[i].schema);
         strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", q);

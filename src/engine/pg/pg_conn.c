@@ -416,6 +416,17 @@ pg_as_replica(PgConn *c)
     return c->as_replica;
 }
 
+bool
+pg_may_be_replica(PgConn *c)
+{
+    bool ok = pg_as_replica(c);
+    if (ok) {
+        PQclear(PQexec(c->pg, "RESET session_replication_role"));
+        c->as_replica = -1;
+    }
+    return ok;
+}
+
 GwResult
 pg_end_stale_sessions(EngineConn *conn)
 {

@@ -83,6 +83,8 @@ GwResult pg_open(const Endpoint *ep, bool replication, PGconn **out) GW_MUST_CHE
  * no such setting): c->replica_refused says why.
  */
 bool pg_as_replica(PgConn *c);
+/* Whether the session's role may run as a replica, asked without staying one (why not: c->replica_refused). */
+bool pg_may_be_replica(PgConn *c);
 
 /* Runs a command that returns no rows. */
 GwResult pg_exec(PgConn *c, const char *sql) GW_MUST_CHECK;

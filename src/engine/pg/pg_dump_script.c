@@ -184,15 +184,11 @@ dump_arguments(PgConn *c, const Catalog *cat, bool privileges, const char *pg_du
         add_arg(argv, argc, gw_strdup("--no-owner"));
         add_arg(argv, argc, gw_strdup("--no-privileges"));
     }
-    for (size_t i = 0; i < cat->ntables; i++) {
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = !strcmp(cat->tables[j].schema, cat->tables[i].schema);
-        if (!seen) {
+    for (size_t i = 0; i < cat->ntables; i++)
+        if (catalog_first_of_schema(cat, i)) {
             add_arg(argv, argc, gw_strdup("-n"));
             add_arg(argv, argc, exact_pattern(cat->tables[i].schema));
         }
-    }
     PGresult *res;
     GwResult rc = pg_query_by_catalog(c, sql_not_fetched, cat, 2, &res);
     if (rc)
@@ -449,24 +445,6 @@ catalog_index(const Catalog *cat, const char *schema, const char *name)
     return false;
 }
 
-static bool
-catalog_sequence(const Catalog *cat, const char *schema, const char *name)
-{
-    for (size_t i = 0; i < cat->nsequences; i++)
-        if (!strcmp(cat->sequences[i].schema, schema) && !strcmp(cat->sequences[i].name, name))
-            return true;
-    return false;
-}
-
-static bool
-owned_by_column(const Catalog *cat, const char *schema, const char *name)
-{
-    for (size_t i = 0; i < cat->nsequences; i++)
-        if (!strcmp(cat->sequences[i].schema, schema) && !strcmp(cat->sequences[i].name, name))
-            return cat->sequences[i].owner_table != NULL;
-    return false;
-}
-
 /* Whether godwit makes entry e itself, from its catalog. */
 static bool
 made_by_godwit(const Catalog *cat, const DumpEntry *all, size_t n, const DumpEntry *e)
@@ -485,7 +463,7 @@ made_by_godwit(const Catalog *cat, const DumpEntry *all, size_t n, const DumpEnt
     if (!strcmp(k, "TRIGGER"))
         return strstr(e->name, " " PHASE_NAMES_FENCE_PREFIX) != NULL;
     if (!strcmp(k, "SEQUENCE") || !strcmp(k, "SEQUENCE OWNED BY"))
-        return catalog_sequence(cat, s, e->name);
+        return catalog_find_sequence(cat, s, e->name) != NULL;
     return false;
 }
 
@@ -552,7 +530,9 @@ add_entries(const Catalog *cat, const DumpEntry *all, size_t n, SchemaScript *ou
             }
         }
         /* A sequence a column owns has its table's owner: said by the table's line. */
-        if (owner && !strcmp(e->kind, "SEQUENCE") && e->schema && owned_by_column(cat, e->schema, e->name)) {
+        const SequenceDef *seq = !strcmp(e->kind, "SEQUENCE") && e->schema
+                                     ? catalog_find_sequence(cat, e->schema, e->name) : NULL;
+        if (owner && seq && seq->owner_table) {
             free(owner);
             owner = NULL;
         }

@@ -76,12 +76,8 @@ static const char *const sql_left_out =
 static bool
 made_with_tables(const Catalog *cat, const char *kind, const char *schema, const char *name)
 {
-    if (!strcmp(kind, "sequence")) {
-        for (size_t i = 0; i < cat->nsequences; i++)
-            if (!strcmp(cat->sequences[i].schema, schema) && !strcmp(cat->sequences[i].name, name))
-                return true;
-        return false;
-    }
+    if (!strcmp(kind, "sequence"))
+        return catalog_find_sequence(cat, schema, name) != NULL;
     if (strstr(kind, "type") || !strcmp(kind, "domain")) {
         for (size_t i = 0; i < cat->ntypes; i++)
             if (cat->types[i].schema && !strcmp(cat->types[i].schema, schema) && !strcmp(cat->types[i].name, name))

@@ -169,19 +169,6 @@ run_entry(PgConn *c, const char *sql, ScriptStatus *status, char **why)
     return GW_OK;
 }
 
-/* Whether godwit's apply sessions run as a replica here (so that triggers and rules do not fire for them). */
-static bool
-apply_as_replica(PgConn *c, char *why, size_t len)
-{
-    PGresult *res = PQexec(c->pg, "SET session_replication_role = replica");
-    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    snprintf(why, len, "%s", ok ? "" : msg ? msg : "refused");
-    PQclear(res);
-    PQclear(PQexec(c->pg, "RESET session_replication_role"));
-    return ok;
-}
-
 static bool
 fires_on_changes(const ScriptEntry *e)
 {
@@ -289,13 +276,13 @@ pg_make_objects(EngineConn *conn, SchemaScript *objects, ScriptStage stage)
         rc = GW_ERR_TARGET;
     }
     free(why);
-    char refused[160] = "";
-    bool replica = stage == SCRIPT_AFTER_DATA && makes_kind(c, "trigger") && apply_as_replica(c, refused, sizeof refused);
+    /* Godwit's apply sessions run as a replica where this role may (pg_apply.c): then triggers fire not for them. */
+    bool replica = stage == SCRIPT_AFTER_DATA && makes_kind(c, "trigger") && pg_may_be_replica(c);
     for (size_t i = 0; i < objects->n && rc == GW_OK; i++) {
         ScriptEntry *e = &objects->entries[i];
         if (e->stage != stage || e->status != SCRIPT_PENDING)
             continue;
-        rc = make_entry(c, e, replica, refused);
+        rc = make_entry(c, e, replica, c->replica_refused);
         /* Before the tables, what needs one of them (its row type, its rows) is tried again after them. */
         if (rc == GW_OK && stage == SCRIPT_BEFORE_TABLES && e->status == SCRIPT_LEFT_OUT) {
             script_entry_set(e, SCRIPT_PENDING, NULL);

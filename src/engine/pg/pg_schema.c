@@ -37,20 +37,11 @@ type_exists(PgConn *c, const TypeDef *ty, bool *exists)
                         2, params, exists);
 }
 
-/* Whether one of cat's tables is in schema (the schema script makes that schema's objects). */
-static bool
-schema_of_tables(const Catalog *cat, const char *schema)
-{
-    for (size_t i = 0; schema && i < cat->ntables; i++)
-        if (!strcmp(cat->tables[i].schema, schema))
-            return true;
-    return false;
-}
-
 /*
  * PostgreSQL stores every built-in type; user-defined ones must be enums or
  * domains (which godwit creates), or be made by the fetch's schema script
- * (an extension's, such as citext), or already exist on the target.
+ * (an extension's, such as citext, or a type of a fetched table's schema),
+ * or already exist on the target.
  */
 static GwResult
 check_type_pg(PgConn *c, const Catalog *cat, const SchemaScript *objects, const TableDef *t, const ColumnDef *col)
@@ -62,7 +53,7 @@ check_type_pg(PgConn *c, const Catalog *cat, const SchemaScript *objects, const 
         return GW_OK;
     if (objects && (ty->extension ? schema_script_has_extension(objects, ty->extension)
                                   : (ty->kind == TYPE_COMPOSITE || ty->kind == TYPE_RANGE) &&
-                                        schema_of_tables(cat, ty->schema)))
+                                        catalog_has_schema(cat, ty->schema)))
         return GW_OK;
     bool found;
     GwResult rc = type_exists(c, ty, &found);
@@ -549,6 +540,20 @@ check_state_rights(PgConn *c)
     return rc;
 }
 
+/* The position in cat of the table a TableDef.inherits entry names ("s"."t"), or -1. */
+static ssize_t
+parent_in_catalog(const Catalog *cat, const char *qualified)
+{
+    for (size_t j = 0; j < cat->ntables; j++) {
+        char *q = pg_qualified(cat->tables[j].schema, cat->tables[j].name);
+        bool same = !strcmp(q, qualified);
+        free(q);
+        if (same)
+            return (ssize_t) j;
+    }
+    return -1;
+}
+
 /*
  * Whether every table t inherits from is, or will be, on the target: one of
  * this fetch's (made before t) or one that exists there.  Otherwise t is
@@ -560,13 +565,7 @@ parents_exist(PgConn *c, const Catalog *cat, const TableDef *t, bool *all)
 {
     *all = true;
     for (size_t i = 0; i < t->ninherits && *all; i++) {
-        bool fetched = false;
-        for (size_t j = 0; j < cat->ntables && !fetched; j++) {
-            char *q = pg_qualified(cat->tables[j].schema, cat->tables[j].name);
-            fetched = !strcmp(q, t->inherits[i]);
-            free(q);
-        }
-        if (fetched)
+        if (parent_in_catalog(cat, t->inherits[i]) >= 0)
             continue;
         const char *params[1] = {t->inherits[i]};
         GwResult rc = query_exists(c, "SELECT 1 WHERE pg_catalog.to_regclass($1) IS NOT NULL", 1, params, all);
@@ -674,16 +673,12 @@ make_objects(PgConn *c, const SchemaPrep *prep, const TablePlan *plans)
 static bool
 waits_for_parent(const Catalog *cat, const TableDef *t, const bool *placed)
 {
-    bool waits = false;
-    for (size_t i = 0; i < t->ninherits && !waits; i++)
-        for (size_t j = 0; j < cat->ntables && !waits; j++) {
-            if (placed[j])
-                continue;
-            char *q = pg_qualified(cat->tables[j].schema, cat->tables[j].name);
-            waits = !strcmp(q, t->inherits[i]);
-            free(q);
-        }
-    return waits;
+    for (size_t i = 0; i < t->ninherits; i++) {
+        ssize_t j = parent_in_catalog(cat, t->inherits[i]);
+        if (j >= 0 && !placed[j])
+            return true;
+    }
+    return false;
 }
 
 /* cat's tables with every parent before the tables inheriting from it. */
