@@ -455,7 +455,8 @@ typedef struct TargetOps {
  * appliers write a phase's rows.
  * Optional (NULL: see each one): apply_commit_send, apply_collect,
  * checkpoint_delete, drop_origin, runner_lock, runner_held, runner_end_holder,
- * runner_unlock; the others are required (engine_connect checks them).
+ * runner_unlock, guard_triggers, unguard_triggers; the others are required
+ * (engine_connect checks them).
  */
 typedef struct ApplyOps {
     /*
@@ -514,6 +515,18 @@ typedef struct ApplyOps {
     GwResult (*fence_install)(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables,
                               size_t n) GW_MUST_CHECK;
     GwResult (*fence_remove)(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
+    /*
+     * Optional, both or neither (NULL: the engine's appliers fire none of the
+     * database's triggers, as PostgreSQL's, which run as replicas).  While a
+     * phase fails back into this database, the triggers of its tables (those
+     * tables selects) must not fire for the changes godwit's appliers write:
+     * what they did on the other side comes with the stream.  guard_triggers
+     * keeps them from firing for the appliers only (and again for triggers
+     * made since); unguard_triggers makes them as they were once no phase
+     * needs them quiet.  Both may run again after a failure half-way.
+     */
+    GwResult (*guard_triggers)(EngineConn *conn, const MigrationPhase *mp, const Selection *tables) GW_MUST_CHECK;
+    GwResult (*unguard_triggers)(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
 } ApplyOps;
 
 /*

@@ -87,6 +87,8 @@ apply_missing(const ApplyOps *g)
         {"apply.checkpoint_get", g->checkpoint_get != NULL},
         {"apply.fence_install", g->fence_install != NULL},
         {"apply.fence_remove", g->fence_remove != NULL},
+        {"apply.guard_triggers and unguard_triggers, both or neither",
+         (g->guard_triggers == NULL) == (g->unguard_triggers == NULL)},
     };
     return first_missing(r, sizeof r / sizeof *r);
 }

@@ -103,11 +103,15 @@ warn_source_objects(Cutover *c)
     if (so->objects_left_out(c->h.source, &c->h.tables, &l) == GW_OK && l.n > 0) {
         StrBuf sb;
         strbuf_init(&sb);
-        for (size_t i = 0; i < l.n; i++)
+        bool triggers = false;
+        for (size_t i = 0; i < l.n; i++) {
             strbuf_appendf(&sb, "%s%s %s", i ? ", " : "", l.items[i].kind, l.items[i].name);
+            triggers = triggers || !strcmp(l.items[i].kind, "trigger");
+        }
         log_warn("phase '%s': the source has %zu object(s) the target does not (%s): after cutover they no longer"
-                 " run for the application's writes; make them on the target (the fetch report listed them)",
-                 c->opts->phase, l.n, sb.data);
+                 " run for the application's writes; make them on the target (the fetch report listed them)%s",
+                 c->opts->phase, l.n, sb.data,
+                 triggers ? "; failback does not fire the source's triggers for the changes it brings back" : "");
         strbuf_free(&sb);
     }
     schema_objects_free(&l);

@@ -32,7 +32,7 @@ typedef struct Precheck {
     Endpoint target_ep;
     EngineConn *source;
     EngineConn *target;
-    PhaseState phase;
+    Phase phase;
     MigrationPhase mp;
 } Precheck;
 
@@ -113,10 +113,10 @@ static GwResult
 check_phase(Precheck *p)
 {
     bool found;
-    GwResult rc = p->target->ops->state->state_get_phase(p->target, p->opts->phase, &p->phase, &found);
+    GwResult rc = phase_load(p->target, p->opts->phase, &p->phase, &found);
     if (rc)
         return rc;
-    PhaseStatus st = found ? p->phase.status : PHASE_NONE;
+    PhaseStatus st = found ? p->phase.state.status : PHASE_NONE;
     if (phase_status_streams_failback(st))
         return GW_OK;
     if (!found || st == PHASE_STARTING || st == PHASE_FETCHING)
@@ -162,6 +162,20 @@ connect_both(Precheck *p, bool *webhook)
     return rc;
 }
 
+/*
+ * The source's triggers on the phase's tables stay quiet for what failback
+ * applies (ApplyOps.guard_triggers): their effects on the target come with
+ * the stream.  Done at every start, so that a trigger made since is too.
+ */
+static GwResult
+guard_source_triggers(Precheck *p)
+{
+    const ApplyOps *apply = p->source->ops->apply;
+    if (!apply || !apply->guard_triggers)
+        return GW_OK;
+    return apply->guard_triggers(p->source, &p->mp, &p->phase.tables);
+}
+
 static void
 precheck_free(Precheck *p)
 {
@@ -169,7 +183,7 @@ precheck_free(Precheck *p)
     engine_close(p->target);
     endpoint_free(&p->source_ep);
     endpoint_free(&p->target_ep);
-    phase_state_free(&p->phase);
+    phase_free(&p->phase);
 }
 
 /*
@@ -183,11 +197,14 @@ check_handed_over(const ReplicateOptions *opts, MigrationPhase *mp, bool *webhoo
     Precheck p;
     memset(&p, 0, sizeof p);
     p.opts = opts;
+    phase_init(&p.phase);
     GwResult rc = migration_phase(opts->migration_id, opts->source_url, opts->target_url, "failback", opts->phase,
                                   &p.mp);
     *mp = p.mp;
     if (rc == GW_OK)
         rc = connect_both(&p, webhook);
+    if (rc == GW_OK)
+        rc = guard_source_triggers(&p);
     precheck_free(&p);
     return rc;
 }

@@ -123,6 +123,13 @@ handover_close(Handover *h)
 }
 
 GwResult
+handover_unguard_triggers(Handover *h)
+{
+    const ApplyOps *apply = h->source->ops->apply;
+    return apply && apply->unguard_triggers ? apply->unguard_triggers(h->source, &h->mp) : GW_OK;
+}
+
+GwResult
 handover_set_status(Handover *h, PhaseStatus status, const char *handoff_position)
 {
     GwResult rc = phase_state_move(&h->recorded.state, status);

@@ -54,6 +54,12 @@ GwResult handover_set_status(Handover *h, PhaseStatus status, const char *handof
  * goes back to status.
  */
 GwResult handover_unfence(Handover *h, EngineConn *fenced, PhaseStatus status) GW_MUST_CHECK;
+/*
+ * The source's triggers on the phase's tables, kept quiet while it failed
+ * back (ApplyOps.guard_triggers), made as they were: before the source
+ * takes the phase's writes again, never after.
+ */
+GwResult handover_unguard_triggers(Handover *h) GW_MUST_CHECK;
 /* Appends an event to the target's _godwit.events; takes detail (may be NULL). */
 GwResult handover_event(Handover *h, const char *kind, json_t *detail) GW_MUST_CHECK;
 

@@ -145,6 +145,10 @@ flow_rollback(const RollbackOptions *opts)
         rc = handover_advance_sequences(&b.h, b.h.target, b.h.source);
     }
     if (rc == GW_OK) {
+        step = "making the source's triggers fire again";
+        rc = handover_unguard_triggers(&b.h);
+    }
+    if (rc == GW_OK) {
         step = "lifting the source's fence";
         rc = b.h.source->ops->apply ? b.h.source->ops->apply->fence_remove(b.h.source, &b.h.mp) : GW_OK;
     }
@@ -302,6 +306,8 @@ flow_finish(const RollbackOptions *opts)
         rc = refuse_or_discard(&h, opts, &pending);
     if (rc == GW_OK)
         rc = handover_remove_streams(&h);
+    if (rc == GW_OK)
+        rc = handover_unguard_triggers(&h);
     if (rc == GW_OK && h.source->ops->apply)
         rc = h.source->ops->apply->fence_remove(h.source, &h.mp);
     if (rc == GW_OK && h.target->ops->apply)

@@ -85,8 +85,8 @@ CREATE TABLE uq (id int PRIMARY KEY, u varchar(10) NOT NULL UNIQUE, v int) ENGIN
 INSERT INTO uq VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3);
 CREATE TABLE trg (id int PRIMARY KEY, v int) ENGINE=InnoDB;
 INSERT INTO trg VALUES (1, 1), (2, 2);
--- A trigger (MariaDB's only): it must fire once per change, in order (the table's changes are not
--- merged by key); it logs them in a table the phase does not have.
+-- Triggers (MariaDB's only), logging into a table the phase does not have: failback keeps them from
+-- firing for what it applies (test_failback_mysql_triggers.sh).
 CREATE TABLE trg_log (n int NOT NULL AUTO_INCREMENT PRIMARY KEY, what varchar(40)) ENGINE=InnoDB;
 CREATE TRIGGER trg_ins AFTER INSERT ON trg FOR EACH ROW INSERT INTO trg_log (what) VALUES (CONCAT('ins ', NEW.id, ' ', IFNULL(NEW.v, '-')));
 CREATE TRIGGER trg_del AFTER DELETE ON trg FOR EACH ROW INSERT INTO trg_log (what) VALUES (CONCAT('del ', OLD.id));
@@ -297,8 +297,7 @@ assert_contains "$ERR" "table gw_fb_my.alltypes: changes are merged by key"
 assert_contains "$ERR" "table gw_fb_my.uq: changes are not merged by key"
 assert_contains "$ERR" "table gw_fb_my.trg: changes are not merged by key"
 assert_contains "$ERR" "table gw_fb_my.ck: changes are not merged by key"
-assert_eq "ins 3 3;del 3;ins 3 30;del 1" "$(msql "$DB" "SELECT GROUP_CONCAT(what ORDER BY n SEPARATOR ';') FROM trg_log")" \
-    "MariaDB's trigger fired once per change, in the target's order"
+assert_eq 0 "$(msql "$DB" "SELECT COUNT(*) FROM trg_log")" "MariaDB's triggers fired for none of failback's changes"
 assert_all_equal "after failback of fixed changes"
 assert_eq "1" "$(msql "$DB" "SELECT COUNT(*) FROM kl WHERE b = 'ab' AND t = 'lower'")" "keyless match tells 'ab' from 'Ab'"
 assert_eq "1" "$(msql "$DB" "SELECT COUNT(*) FROM kl WHERE BINARY b = 'Ab' AND t = 'c'")" "'Ab' left alone"

@@ -240,6 +240,17 @@ sql_summary(const MyConn *c, const char *sql)
     return gw_strndup(sql, n > 120 ? 120 : n);
 }
 
+void
+mysql_conn_mark_own_writes(MyConn *c, const char *what)
+{
+    if (!c->mariadb)
+        return;
+    const char *sql = "SET SESSION skip_replication = 1";
+    if (mysql_real_query(c->my, sql, strlen(sql)) != 0)
+        log_warn("%s %s: cannot set skip_replication (%s): forward streams of other phases may stop at %s",
+                 role_name(c->base.role), c->base.endpoint->redacted, mysql_error(c->my), what);
+}
+
 GwResult
 mysql_conn_exec(MyConn *c, const char *sql)
 {

@@ -93,6 +93,14 @@ void mysql_table_forget(EngineConn *conn, const char *schema, const char *table)
 /* Records an error number for error_is_transient (0: an error that is not transient). */
 void mysql_conn_note_error(EngineConn *conn, unsigned int errnum);
 
+/*
+ * Marks what this session writes from now on as godwit's own (MariaDB's
+ * skip_replication), so that forward streams of other phases reading the
+ * same binlog skip it instead of stopping at its DDL; what: that DDL, for
+ * the warning when the server refuses.  Nothing on Oracle MySQL.
+ */
+void mysql_conn_mark_own_writes(MyConn *c, const char *what);
+
 /* Runs a statement that returns no rows. */
 GwResult mysql_conn_exec(MyConn *c, const char *sql) GW_MUST_CHECK;
 /* Runs a query and stores its result; checks it has exactly ncols columns. */

@@ -143,6 +143,8 @@ static const ApplyOps mysql_apply_ops = {
     .checkpoint_delete = mysql_checkpoint_delete,
     .fence_install = mysql_fence_install,
     .fence_remove = mysql_fence_remove,
+    .guard_triggers = mysql_guard_triggers,
+    .unguard_triggers = mysql_unguard_triggers,
 };
 
 const EngineOps mysql_engine_ops = {

@@ -81,18 +81,6 @@ install_one(MyConn *c, const MigrationPhase *mp, const FenceTable *t, size_t n)
     return rc;
 }
 
-/* Marks this session's DDL as godwit's own (MariaDB), so that other phases' binlog readers skip it. */
-static void
-mark_own_ddl(MyConn *c)
-{
-    if (!c->mariadb)
-        return;
-    const char *sql = "SET SESSION skip_replication = 1";
-    if (mysql_real_query(c->my, sql, strlen(sql)) != 0)
-        log_warn("%s %s: cannot set skip_replication (%s): forward streams of other phases will stop at the fence's"
-                 " DDL", role_name(c->base.role), c->base.endpoint->redacted, mysql_error(c->my));
-}
-
 /* Whether a trigger's name is one of the phase's fence triggers: the prefix, digits, _i/_u/_d. */
 static bool
 is_fence_trigger(const char *name, const char *prefix)
@@ -113,7 +101,7 @@ mysql_fence_remove(EngineConn *conn, const MigrationPhase *mp)
 {
     const char *phase = mp->phase;
     MyConn *c = MY(conn);
-    mark_own_ddl(c);
+    mysql_conn_mark_own_writes(c, "the fence's DDL");
     MYSQL_RES *res;
     GwResult rc = mysql_conn_query(c,
                                    "SELECT TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS"
@@ -154,7 +142,7 @@ mysql_fence_install(EngineConn *conn, const MigrationPhase *mp, const FenceTable
 {
     MyConn *c = MY(conn);
     const char *phase = mp->phase;
-    mark_own_ddl(c);
+    mysql_conn_mark_own_writes(c, "the fence's DDL");
     GwResult rc = GW_OK;
     for (size_t i = 0; i < n && rc == GW_OK; i++)
         rc = install_one(c, mp, &tables[i], i);

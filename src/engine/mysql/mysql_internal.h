@@ -41,6 +41,10 @@ GwResult mysql_fence_install(EngineConn *conn, const MigrationPhase *mp, const F
                              size_t n) GW_MUST_CHECK;
 GwResult mysql_fence_remove(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
 
+/* mysql_trigger_guard.c */
+GwResult mysql_guard_triggers(EngineConn *conn, const MigrationPhase *mp, const Selection *tables) GW_MUST_CHECK;
+GwResult mysql_unguard_triggers(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
+
 /* mysql_catalog.c */
 GwResult mysql_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
 GwResult mysql_objects_left_out(EngineConn *conn, const Catalog *cat, SchemaObjects *out) GW_MUST_CHECK;

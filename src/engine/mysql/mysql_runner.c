@@ -80,26 +80,10 @@ ensure_table(MyConn *c)
     return rc ? rc : mysql_conn_exec(c, sql_create_runners);
 }
 
-/*
- * What this session writes (the table's DDL, the record) is marked as
- * godwit's own (MariaDB's skip_replication), so that forward streams of
- * other phases reading the same binlog skip it instead of stopping at DDL.
- */
-static void
-mark_own_writes(MyConn *c)
-{
-    if (!c->mariadb)
-        return;
-    const char *sql = "SET SESSION skip_replication = 1";
-    if (mysql_real_query(c->my, sql, strlen(sql)) != 0)
-        log_warn("%s %s: cannot set skip_replication (%s): forward streams of other phases may stop at the DDL of"
-                 " `_godwit`.`runners`", role_name(c->base.role), c->base.endpoint->redacted, mysql_error(c->my));
-}
-
 static GwResult
 record_me(MyConn *c, const char *stream, const RunnerInfo *me)
 {
-    mark_own_writes(c);
+    mysql_conn_mark_own_writes(c, "the DDL of `_godwit`.`runners`");
     GwResult rc = ensure_table(c);
     if (rc)
         return rc;

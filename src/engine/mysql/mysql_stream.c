@@ -37,6 +37,7 @@
 
 #include "engine/mysql/mysql_binlog_reader.h"
 #include "engine/mysql/mysql_conn.h"
+#include "engine/mysql/mysql_ddl_kind.h"
 #include "engine/mysql/mysql_pos.h"
 #include "engine/mysql/mysql_rowimage.h"
 #include "engine/mysql/mysql_stream.h"
@@ -314,13 +315,15 @@ static unsigned event_flags(const MARIADB_RPL_EVENT *ev);
  * DDL: stops the stream when it may touch the phase's tables, unless
  * --ddl-applied says it was done.  DDL that a godwit applier wrote (its
  * `_godwit` state, run in the URL's database, which may be the phase's) is
- * never the stream's business.
+ * never the stream's business, nor DDL of triggers, views, routines and
+ * events (mysql_ddl_kind.h): what a trigger writes comes as row events.
  */
 static GwResult
 on_ddl(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
 {
     const MARIADB_STRING *q = &ev->event.query.statement;
-    if ((event_flags(ev) & EVENT_FLAG_SKIP_REPLICATION) || !ddl_touches_phase(s, ev)) {
+    if ((event_flags(ev) & EVENT_FLAG_SKIP_REPLICATION) || !ddl_touches_phase(s, ev) ||
+        mysql_ddl_keeps_tables(q->str, q->length)) {
         s->sent = event_end(s, ev);
         return GW_OK;
     }

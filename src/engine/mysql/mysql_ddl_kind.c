@@ -1,0 +1,123 @@
+/*
+ * mysql_ddl_kind.c: reading the head of a DDL statement (mysql_ddl_kind.h).
+ * A small tokenizer: comments are skipped (a version comment's text is
+ * read as code), words compared without case; an account or a quoted name
+ * is one token.
+ */
+#include "engine/mysql/mysql_ddl_kind.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct Reader {
+    const char *p;
+    const char *end;
+} Reader;
+
+/* Skips blanks and comments; a version comment's opening and its closing are blanks too. */
+static void
+skip_blank(Reader *r)
+{
+    while (r->p < r->end) {
+        size_t left = (size_t) (r->end - r->p);
+        if (isspace((unsigned char) *r->p)) {
+            r->p++;
+        } else if (left >= 3 && !strncmp(r->p, "/*!", 3)) {
+            r->p += 3;
+            while (r->p < r->end && isdigit((unsigned char) *r->p))
+                r->p++;
+        } else if (left >= 2 && !strncmp(r->p, "/*", 2)) {
+            const char *close = NULL;
+            for (const char *q = r->p + 2; q + 1 < r->end && !close; q++)
+                if (q[0] == '*' && q[1] == '/')
+                    close = q;
+            r->p = close ? close + 2 : r->end;
+        } else if (left >= 2 && !strncmp(r->p, "*/", 2)) {
+            r->p += 2;
+        } else if (*r->p == '#' || (left >= 3 && !strncmp(r->p, "--", 2) && isspace((unsigned char) r->p[2]))) {
+            while (r->p < r->end && *r->p != '\n')
+                r->p++;
+        } else {
+            return;
+        }
+    }
+}
+
+/* Whether the next token is word (a whole word, any case); if so, reads it. */
+static bool
+take_word(Reader *r, const char *word)
+{
+    skip_blank(r);
+    size_t n = strlen(word);
+    if ((size_t) (r->end - r->p) < n || strncasecmp(r->p, word, n) != 0)
+        return false;
+    if (r->p + n < r->end && (isalnum((unsigned char) r->p[n]) || r->p[n] == '_'))
+        return false;
+    r->p += n;
+    return true;
+}
+
+/* Skips one token: a quoted name or string, or a run of characters up to a blank; '@' and '=' join. */
+static void
+skip_token(Reader *r)
+{
+    skip_blank(r);
+    while (r->p < r->end && !isspace((unsigned char) *r->p)) {
+        char quote = *r->p;
+        if (quote == '`' || quote == '\'' || quote == '"') {
+            const char *q = r->p + 1;
+            while (q < r->end && *q != quote)
+                q++;
+            r->p = q < r->end ? q + 1 : r->end;
+        } else if (r->end - r->p >= 2 && !strncmp(r->p, "*/", 2)) {
+            return;
+        } else {
+            r->p++;
+        }
+    }
+}
+
+/* An optional "NAME = value" clause (ALGORITHM, DEFINER). */
+static void
+skip_assignment(Reader *r, const char *name)
+{
+    if (!take_word(r, name))
+        return;
+    skip_blank(r);
+    if (r->p < r->end && *r->p == '=')
+        r->p++;
+    skip_token(r);
+}
+
+static bool
+object_word(Reader *r)
+{
+    static const char *const objects[] = {"TRIGGER", "VIEW", "PROCEDURE", "FUNCTION", "EVENT"};
+    for (size_t i = 0; i < sizeof objects / sizeof *objects; i++)
+        if (take_word(r, objects[i]))
+            return true;
+    return false;
+}
+
+bool
+mysql_ddl_keeps_tables(const char *sql, size_t len)
+{
+    Reader r = {.p = sql, .end = sql + len};
+    if (take_word(&r, "DROP"))
+        return object_word(&r);
+    bool create = take_word(&r, "CREATE");
+    if (!create && !take_word(&r, "ALTER"))
+        return false;
+    if (create && take_word(&r, "OR") && !take_word(&r, "REPLACE"))
+        return false;
+    skip_assignment(&r, "ALGORITHM");
+    skip_assignment(&r, "DEFINER");
+    if (take_word(&r, "SQL")) {
+        if (!take_word(&r, "SECURITY"))
+            return false;
+        skip_token(&r);
+    }
+    take_word(&r, "AGGREGATE");
+    return object_word(&r);
+}

@@ -1,0 +1,23 @@
+/*
+ * mysql_ddl_kind.h: whether a DDL statement of the binlog can change a
+ * table's rows or columns.  Triggers, views, stored routines and events
+ * cannot: a trigger's writes are logged as row events of their own, a view
+ * holds no rows.  A forward stream goes past such statements instead of
+ * stopping for the operator (mysql_stream.c).  Pure function: no I/O.
+ */
+#ifndef GW_MYSQL_DDL_KIND_H
+#define GW_MYSQL_DDL_KIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * True for CREATE [OR REPLACE] ... / DROP / ALTER of a TRIGGER, VIEW,
+ * PROCEDURE, FUNCTION or EVENT, with the clauses the server writes between
+ * (ALGORITHM, DEFINER, SQL SECURITY, AGGREGATE, IF [NOT] EXISTS) and
+ * mysqldump's version comments (slash-star-bang).  False for anything else, and for what
+ * it cannot read.
+ */
+bool mysql_ddl_keeps_tables(const char *sql, size_t len);
+
+#endif

@@ -1,0 +1,71 @@
+/* Unit tests for mysql_ddl_keeps_tables (src/engine/mysql/mysql_ddl_kind.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/mysql/mysql_ddl_kind.h"
+
+static bool
+keeps(const char *sql)
+{
+    return mysql_ddl_keeps_tables(sql, strlen(sql));
+}
+
+static void
+test_objects_without_rows(void **state)
+{
+    (void) state;
+    assert_true(keeps("CREATE TRIGGER t AFTER INSERT ON film FOR EACH ROW SET @x = 1"));
+    assert_true(keeps("CREATE DEFINER=`root`@`localhost` TRIGGER `upd film` AFTER UPDATE ON film FOR EACH ROW BEGIN END"));
+    assert_true(keeps("create definer = 'app user'@'%' trigger x before delete on t for each row set @a = 1"));
+    assert_true(keeps("DROP TRIGGER IF EXISTS `s`.`t`"));
+    assert_true(keeps("  -- a comment\n/* another */ drop view v"));
+    assert_true(keeps("CREATE OR REPLACE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW v AS"
+                      " SELECT 1"));
+    assert_true(keeps("ALTER DEFINER=CURRENT_USER() SQL SECURITY INVOKER VIEW v AS SELECT 2"));
+    assert_true(keeps("CREATE DEFINER=`root`@`%` PROCEDURE p() BEGIN END"));
+    assert_true(keeps("CREATE AGGREGATE FUNCTION f(x INT) RETURNS INT BEGIN RETURN 1; END"));
+    assert_true(keeps("DROP FUNCTION IF EXISTS f"));
+    assert_true(keeps("ALTER EVENT e DISABLE"));
+    assert_true(keeps("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t"));
+    /* As mysqldump writes them, inside version comments. */
+    assert_true(keeps("/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER ins AFTER INSERT ON"
+                      " film FOR EACH ROW SET @x = 1 */"));
+    assert_true(keeps("/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=`root`@`localhost` SQL SECURITY"
+                      " DEFINER */ /*!50001 VIEW `v` AS select 1 AS `1` */"));
+}
+
+static void
+test_tables_and_the_unreadable(void **state)
+{
+    (void) state;
+    assert_false(keeps("CREATE TABLE t (a int)"));
+    assert_false(keeps("CREATE OR REPLACE TABLE t (a int)"));
+    assert_false(keeps("ALTER TABLE t ADD COLUMN trigger_name int"));
+    assert_false(keeps("DROP TABLE view_of_things"));
+    assert_false(keeps("TRUNCATE TABLE t"));
+    assert_false(keeps("RENAME TABLE a TO b"));
+    assert_false(keeps("CREATE DEFINER=`x`@`y` TABLE t (a int)"));
+    assert_false(keeps("CREATE TRIGGERS t"));
+    assert_false(keeps("DROP VIEWS"));
+    assert_false(keeps("CREATE OR TRIGGER t"));
+    assert_false(keeps("CREATE SQL TRIGGER t"));
+    assert_false(keeps(""));
+    assert_false(keeps("/* CREATE TRIGGER t */ CREATE TABLE u (a int)"));
+    assert_false(keeps("CREATE INDEX i ON t (a)"));
+    assert_false(mysql_ddl_keeps_tables("DROP TRIGGER t", 8));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_objects_without_rows),
+        cmocka_unit_test(test_tables_and_the_unreadable),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
