@@ -270,6 +270,13 @@ typedef struct SourceOps {
      */
     GwResult (*check_source)(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream) GW_MUST_CHECK;
     /*
+     * Optional (NULL: no column is ColumnDef.not_null_droppable).  Before a
+     * fetch makes the target's tables: each such column of cat whose rows (of
+     * the phase's filter) hold values written as NULL becomes nullable, and
+     * is logged with how many rows do.
+     */
+    GwResult (*nullable_by_values)(EngineConn *conn, Catalog *cat) GW_MUST_CHECK;
+    /*
      * Optional: whether where_sql (render_predicate's, of the row filter the
      * operator wrote as `text`) is valid against t's real columns: the source
      * parses and plans it and reads no row.  A refusal is GW_ERR_USAGE, naming

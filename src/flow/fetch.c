@@ -189,6 +189,27 @@ describe_selection(FetchRun *run, Catalog *cat)
     return fetch_check_filters(sel, cat);
 }
 
+/* The columns whose NOT NULL the target cannot keep for the values the rows hold (SourceOps.nullable_by_values). */
+static GwResult
+nullable_by_values(FetchRun *run, Catalog *cat)
+{
+    const SourceOps *so = run->source->ops->source;
+    return so->nullable_by_values ? so->nullable_by_values(run->source, cat) : GW_OK;
+}
+
+/* The catalog described in the snapshot has the tables as they were made: with the first one's nullability. */
+static void
+keep_nullability(Catalog *cat, const Catalog *made)
+{
+    for (size_t i = 0; i < cat->ntables; i++) {
+        TableDef *t = &cat->tables[i];
+        const TableDef *m = catalog_find_table(made, t->schema, t->name);
+        for (size_t k = 0; m && k < t->ncolumns && k < m->ncolumns; k++)
+            if (t->columns[k].not_null_droppable && !strcmp(t->columns[k].name, m->columns[k].name))
+                t->columns[k].not_null = m->columns[k].not_null;
+    }
+}
+
 /* Each row filter, by the source against the table's real columns (a literal of the wrong type). */
 static GwResult
 check_predicates(FetchRun *run, const Catalog *cat)
@@ -465,6 +486,8 @@ fetch_steps(FetchRun *run)
         rc = stop_point(describe_selection(run, &before));
     if (rc == GW_OK)
         rc = stop_point(decide_phase(run, &before, &done));
+    if (rc == GW_OK && !done)
+        rc = stop_point(nullable_by_values(run, &before));
     /* Every refusal comes before the first change, on either side. */
     if (rc == GW_OK && !done)
         rc = stop_point(check_everything(run, &before));
@@ -487,6 +510,8 @@ fetch_steps(FetchRun *run)
     }
     if (rc == GW_OK)
         rc = same_tables(run, &before);
+    if (rc == GW_OK)
+        keep_nullability(&run->catalog, &before);
     if (rc == GW_OK)
         rc = list_left_out(run);
     catalog_free(&before);

@@ -146,7 +146,8 @@ compare_column(VTable *vt, const ColumnDef *sc, const ColumnDef *tc)
         vtable_add_schema(vt, "type", sc->name, NULL,
                           gw_asprintf("column \"%s\": type %s on the source, %s on the target: the target cannot"
                                       " hold every source value", sc->name, sc->type_sql, tc->type_sql));
-    if (sc->not_null != tc->not_null)
+    /* A column the fetch may make nullable for its values (ColumnDef.not_null_droppable) is either. */
+    if (sc->not_null != tc->not_null && !(sc->not_null_droppable && !tc->not_null))
         vtable_add_schema(vt, "nullability", sc->name, NULL,
                           gw_asprintf("column \"%s\": %s on the source, %s on the target", sc->name,
                                       sc->not_null ? "NOT NULL" : "nullable", tc->not_null ? "NOT NULL" : "nullable"));

@@ -323,6 +323,7 @@ load_column(Describe *d, MYSQL_ROW row, MyTable *mt)
     free(display);
     if (rc == GW_OK)
         rc = mysql_type_map(&src, &d->c->opts, &col, &pg);
+    col.zero_default = rc == GW_OK && mysql_default_is_zero_date(&col, row[11], d->c->mariadb);
     TableDef *t = rc == GW_OK && d->cat ? catalog_find_table(d->cat, src.schema, src.table) : NULL;
     if (t && src.generated && d->warn)
         log_info("source table %s.%s: generated column %s is not copied (the target table has no such column)",
@@ -393,9 +394,14 @@ add_builtin_types(Describe *d)
     }
 }
 
-/* With --zero-dates null, a date column outside the key may receive NULLs, so it is nullable on the target. */
+/*
+ * With --zero-dates null, a zero date is written as NULL: a NOT NULL date
+ * column outside the key keeps its NOT NULL on the target only while its
+ * rows hold none (nullable_by_values looks), and loses it at once when its
+ * default is a zero date (every insert that omits it writes one).
+ */
 static void
-relax_date_columns(Describe *d, TableDef *t, const MyTable *mt)
+zero_dates_nullability(Describe *d, TableDef *t, const MyTable *mt)
 {
     if (!d->c->opts.zero_dates_null)
         return;
@@ -408,11 +414,15 @@ relax_date_columns(Describe *d, TableDef *t, const MyTable *mt)
         for (size_t k = 0; k < t->npk; k++)
             in_pk = in_pk || t->pk[k] == pos - 1;
         bool date = col->kind == MYV_DATE || col->kind == MYV_DATETIME || col->kind == MYV_TIMESTAMP;
-        if (date && cd->not_null && !in_pk) {
+        if (!date || !cd->not_null || in_pk)
+            continue;
+        if (col->zero_default) {
             cd->not_null = false;
             if (d->warn)
-                log_info("source table %s.%s: column %s is nullable on the target (--zero-dates null)", t->schema,
-                         t->name, cd->name);
+                log_info("source table %s.%s: column %s is nullable on the target: its default is a zero date"
+                         " (--zero-dates null)", t->schema, t->name, cd->name);
+        } else {
+            cd->not_null_droppable = true;
         }
     }
 }
@@ -425,7 +435,7 @@ finish_tables(Describe *d)
         MyTable *mt = mysql_describe_cached(d->c, t->schema, t->name);
         if (!mt)
             continue;
-        relax_date_columns(d, t, mt);
+        zero_dates_nullability(d, t, mt);
         const RowFilter *f = selection_filter_for(d->sel, t->schema, t->name);
         free(mt->where_sql);
         mt->where_sql = f ? mysql_render_predicate(&d->c->base, f->predicate) : NULL;

@@ -83,6 +83,7 @@ typedef struct MyColumn {
     size_t nlabels;
     bool generated;         /* a generated column: not copied, not streamed */
     bool zero_dates_null;   /* --zero-dates null */
+    bool zero_default;      /* DATE, DATETIME, TIMESTAMP: its default is a zero date */
     bool int8_checked;      /* MYV_UINT stored as bigint (--unsigned-bigint int8, or --type-map): a value
                              * above 9223372036854775807 is an error naming table, column and key */
 } MyColumn;

@@ -197,3 +197,16 @@ mysql_default_sql(const MyColumn *col, const char *column_default, const char *e
         return expression_default(col, column_default, why);
     return literal_default(col, column_default, why);
 }
+
+bool
+mysql_default_is_zero_date(const MyColumn *col, const char *column_default, bool mariadb)
+{
+    bool temporal = col->kind == MYV_DATE || col->kind == MYV_DATETIME || col->kind == MYV_TIMESTAMP;
+    if (!temporal || !column_default)
+        return false;
+    char *text = mariadb ? unquote(column_default) : NULL;
+    const char *v = text ? text : column_default;
+    bool zero = mysql_value_check_date(v, strlen(v)) == MYDATE_ZERO;
+    free(text);
+    return zero;
+}

@@ -17,4 +17,7 @@
 char *mysql_default_sql(const MyColumn *col, const char *column_default, const char *extra, bool mariadb,
                         const char **why);
 
+/* Whether a DATE, DATETIME or TIMESTAMP column's default is a zero date ('0000-00-00', a zero month or day). */
+bool mysql_default_is_zero_date(const MyColumn *col, const char *column_default, bool mariadb);
+
 #endif

@@ -101,6 +101,7 @@ static const SourceOps mysql_source_ops = {
     .check_predicate = mysql_check_predicate,
     .describe = mysql_describe,
     .objects_left_out = mysql_objects_left_out,
+    .nullable_by_values = mysql_nullable_by_values,
     .render_predicate = mysql_render_predicate,
     .snapshot_create = mysql_snapshot_create,
     .snapshot_release = mysql_snapshot_release,

@@ -41,6 +41,9 @@ GwResult mysql_fence_install(EngineConn *conn, const MigrationPhase *mp, const F
                              size_t n) GW_MUST_CHECK;
 GwResult mysql_fence_remove(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
 
+/* mysql_zero_dates.c */
+GwResult mysql_nullable_by_values(EngineConn *conn, Catalog *cat) GW_MUST_CHECK;
+
 /* mysql_trigger_guard.c */
 GwResult mysql_guard_triggers(EngineConn *conn, const MigrationPhase *mp, const Selection *tables) GW_MUST_CHECK;
 GwResult mysql_unguard_triggers(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;

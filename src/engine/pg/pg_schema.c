@@ -182,7 +182,8 @@ compare_table(PgConn *c, const Catalog *cat, const TableDef *t)
             log_error("target table %s.%s exists with column %s of type %s, but the source's is %s", t->schema,
                       t->name, col->name, PQgetvalue(res, row, 1), want);
             rc = GW_ERR_USAGE;
-        } else if (c->dialect->exact_column_types && (PQgetvalue(res, row, 2)[0] == 't') != col->not_null) {
+        } else if (c->dialect->exact_column_types && (PQgetvalue(res, row, 2)[0] == 't') != col->not_null &&
+                   !(col->not_null_droppable && PQgetvalue(res, row, 2)[0] != 't')) {
             log_error("target table %s.%s exists with column %s %s, but on the source it is %s", t->schema,
                       t->name, col->name, col->not_null ? "nullable" : "NOT NULL",
                       col->not_null ? "NOT NULL" : "nullable");
