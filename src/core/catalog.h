@@ -69,6 +69,7 @@ typedef struct ColumnDef {
     char *collation_sql;    /* non-default collation, quoted; NULL otherwise */
     bool inherited;         /* it comes from a table this one inherits from, and is not declared here too */
     bool set_of_members;    /* an array whose order does not count: MySQL's SET (its server orders members) */
+    bool duration_in_hours; /* an interval holding a MySQL TIME: a day written on the other side is 24 hours */
     /*
      * NOT NULL on the source, where some values it may hold are written as
      * NULL (a MySQL zero date with --zero-dates null): the target keeps the

@@ -245,6 +245,37 @@ duration_micros(const char *s, int64_t *out)
     return true;
 }
 
+#define DAY_MICROS ((int64_t) 86400 * 1000000)
+
+/*
+ * PostgreSQL's interval without months ("[-]N day[s] [+|-]H:MM:SS[.f]",
+ * either part alone) as signed microseconds, a day as 24 hours: an interval
+ * that holds a MySQL TIME.  False with months or years (not durations).
+ */
+static bool
+hours_micros(const char *s, int64_t *out)
+{
+    int64_t days = 0;
+    char *end;
+    long long d = strtoll(s, &end, 10);
+    if (end != s && !strncmp(end, " day", 4)) {
+        days = d;
+        s = end + 4 + (end[4] == 's');
+        if (!*s) {
+            *out = days * DAY_MICROS;
+            return true;
+        }
+        if (*s++ != ' ')
+            return false;
+        s += *s == '+';
+    }
+    int64_t t;
+    if (!duration_micros(s, &t))
+        return false;
+    *out = days * DAY_MICROS + t;
+    return true;
+}
+
 /* The elements of an array's text "{a,\"b c\"}", unquoted, into out (caller frees each); -1 if not that form. */
 static int
 array_elements(const char *s, size_t len, char ***out)
@@ -349,6 +380,10 @@ value_equal(ValueClass cls, const char *a, size_t alen, const char *b, size_t bl
         int64_t x, y;
         return duration_micros(a, &x) && duration_micros(b, &y) && x == y;
     }
+    case VALUE_CLASS_HOURS: {
+        int64_t x, y;
+        return hours_micros(a, &x) && hours_micros(b, &y) && x == y;
+    }
     case VALUE_CLASS_PADDED:
         while (alen && a[alen - 1] == ' ')
             alen--;
@@ -356,5 +391,167 @@ value_equal(ValueClass cls, const char *a, size_t alen, const char *b, size_t bl
             blen--;
         return alen == blen && memcmp(a, b, alen) == 0;
     default: return false;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------- canonical */
+
+static void
+canonical_decimal(const char *v, size_t len, StrBuf *out)
+{
+    Decimal d;
+    if (!decimal_parse(v, &d)) {
+        strbuf_append_n(out, v, len);
+        return;
+    }
+    if (d.sign < 0)
+        strbuf_append_char(out, '-');
+    if (d.ilen)
+        strbuf_append_n(out, d.ip, d.ilen);
+    else
+        strbuf_append_char(out, '0');
+    if (d.flen) {
+        strbuf_append_char(out, '.');
+        strbuf_append_n(out, d.fp, d.flen);
+    }
+}
+
+static void
+canonical_float(const char *v, size_t len, StrBuf *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*end || end == v)
+        strbuf_append_n(out, v, len);
+    else if (isnan(x))
+        strbuf_append(out, "nan");
+    else
+        strbuf_appendf(out, "%a", x);
+}
+
+/* A JSON number as value_equal sees it: integers exactly, others as doubles (1.0 is 1). */
+static void
+canonical_json_value(const json_t *j, StrBuf *out)
+{
+    if (json_is_integer(j)) {
+        strbuf_appendf(out, "%lld", (long long) json_integer_value(j));
+    } else if (json_is_real(j)) {
+        double x = json_real_value(j);
+        if (x == (double) (long long) x && fabs(x) < 9.2e18)
+            strbuf_appendf(out, "%lld", (long long) x);
+        else
+            strbuf_appendf(out, "%a", x);
+    } else if (json_is_array(j)) {
+        strbuf_append_char(out, '[');
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            if (i)
+                strbuf_append_char(out, ',');
+            canonical_json_value(json_array_get(j, i), out);
+        }
+        strbuf_append_char(out, ']');
+    } else if (json_is_object(j)) {
+        /* Keys in byte order. */
+        size_t n = json_object_size(j), k = 0;
+        const char **keys = gw_calloc(n + 1, sizeof *keys);
+        const char *key;
+        json_t *val;
+        json_object_foreach((json_t *) j, key, val) keys[k++] = key;
+        qsort(keys, n, sizeof *keys, cmp_strings);
+        strbuf_append_char(out, '{');
+        for (size_t i = 0; i < n; i++) {
+            json_t *name = json_string(keys[i]);
+            char *q = json_dumps(name, JSON_ENCODE_ANY);
+            strbuf_appendf(out, "%s%s:", i ? "," : "", q ? q : "");
+            free(q);
+            json_decref(name);
+            canonical_json_value(json_object_get(j, keys[i]), out);
+        }
+        strbuf_append_char(out, '}');
+        free(keys);
+    } else {
+        char *text = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+        strbuf_append(out, text ? text : "");
+        free(text);
+    }
+}
+
+static void
+canonical_json(const char *v, size_t len, StrBuf *out)
+{
+    json_t *j = json_loadb(v, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!j)
+        strbuf_append_n(out, v, len);
+    else
+        canonical_json_value(j, out);
+    json_decref(j);
+}
+
+/* The instant in UTC, fixed width, so that byte order is time order (years 1000 to 9999). */
+static void
+canonical_timestamp(const char *v, size_t len, StrBuf *out)
+{
+    int64_t micros;
+    struct tm tm;
+    if (!timestamp_micros(v, &micros)) {
+        strbuf_append_n(out, v, len);
+        return;
+    }
+    int64_t secs = micros / 1000000, frac = micros % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        secs--;
+    }
+    time_t t = (time_t) secs;
+    if (!gmtime_r(&t, &tm)) {
+        strbuf_append_n(out, v, len);
+        return;
+    }
+    strbuf_appendf(out, "%04d-%02d-%02d %02d:%02d:%02d.%06lld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                   tm.tm_hour, tm.tm_min, tm.tm_sec, (long long) frac);
+}
+
+static void
+canonical_set(const char *v, size_t len, StrBuf *out)
+{
+    char **m;
+    int n = array_elements(v, len, &m);
+    if (n < 0) {
+        strbuf_append_n(out, v, len);
+        return;
+    }
+    n = as_set(m, n);
+    strbuf_append_char(out, '{');
+    for (int i = 0; i < n; i++) {
+        if (i)
+            strbuf_append_char(out, ',');
+        strbuf_append_array_element(out, m[i], strlen(m[i]));
+    }
+    strbuf_append_char(out, '}');
+    free_elements(m, n);
+}
+
+void
+value_canonical(ValueClass cls, const char *v, size_t len, StrBuf *out)
+{
+    int64_t micros;
+    switch (cls) {
+    case VALUE_CLASS_NUMERIC: canonical_decimal(v, len, out); return;
+    case VALUE_CLASS_FLOAT: canonical_float(v, len, out); return;
+    case VALUE_CLASS_JSON: canonical_json(v, len, out); return;
+    case VALUE_CLASS_TIMESTAMP: canonical_timestamp(v, len, out); return;
+    case VALUE_CLASS_SET: canonical_set(v, len, out); return;
+    case VALUE_CLASS_DURATION:
+    case VALUE_CLASS_HOURS:
+        if (cls == VALUE_CLASS_DURATION ? duration_micros(v, &micros) : hours_micros(v, &micros))
+            strbuf_appendf(out, "%lld", (long long) micros);
+        else
+            strbuf_append_n(out, v, len);
+        return;
+    case VALUE_CLASS_PADDED:
+        while (len && v[len - 1] == ' ')
+            len--;
+        strbuf_append_n(out, v, len);
+        return;
+    default: strbuf_append_n(out, v, len); return;
     }
 }

@@ -65,6 +65,7 @@ typedef struct VTable {
     ValueClass *cls;
     bool same_columns;      /* both sides have the same columns in the same order: equal lines are equal rows */
     bool *key_numeric;      /* per key column: merge order by value, not bytes */
+    ValueClass *key_cls;    /* per key column: its class, by which keys are matched (value_canonical) */
     SchemaDiff *schema;
     size_t nschema;
     /* Results, under mu (shards of one table run in parallel). */

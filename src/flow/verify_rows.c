@@ -199,6 +199,24 @@ bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
     return c ? c : alen == blen ? 0 : alen < blen ? -1 : 1;
 }
 
+/* Two values of key column i by their canonical texts (value_canonical): one spelling per value. */
+static int
+canonical_cmp(const VTable *t, size_t i, const char *a, size_t alen, const char *b, size_t blen)
+{
+    ValueClass cls = t->key_cls[i];
+    if (cls == VALUE_CLASS_EXACT)
+        return bytes_cmp(a, alen, b, blen);
+    StrBuf x, y;
+    strbuf_init(&x);
+    strbuf_init(&y);
+    value_canonical(cls, a, alen, &x);
+    value_canonical(cls, b, blen, &y);
+    int c = bytes_cmp(x.data ? x.data : "", x.len, y.data ? y.data : "", y.len);
+    strbuf_free(&x);
+    strbuf_free(&y);
+    return c;
+}
+
 /* Merge order of a source row against a target row. */
 static int
 key_cmp(const VTable *t, const VRow *s, const VRow *g)
@@ -206,7 +224,7 @@ key_cmp(const VTable *t, const VRow *s, const VRow *g)
     for (size_t i = 0; i < t->src->npk; i++) {
         size_t a = t->src->pk[i], b = t->tgt->pk[i];
         int c = t->key_numeric[i] ? value_numeric_cmp(s->vals[a], g->vals[b])
-                                  : bytes_cmp(s->vals[a], s->lens[a], g->vals[b], g->lens[b]);
+                                  : canonical_cmp(t, i, s->vals[a], s->lens[a], g->vals[b], g->lens[b]);
         if (c)
             return c;
     }
@@ -458,8 +476,9 @@ rowset_free(RowSet *rs)
     memset(rs, 0, sizeof *rs);
 }
 
+/* The row's key as the sides match it: each value's canonical text (value_canonical), joined. */
 static char *
-joined_key(const TableDef *def, const VRow *row, size_t *len)
+joined_key(const VTable *t, const TableDef *def, const VRow *row, size_t *len)
 {
     StrBuf sb;
     strbuf_init(&sb);
@@ -467,7 +486,7 @@ joined_key(const TableDef *def, const VRow *row, size_t *len)
         size_t c = def->pk[i];
         if (i)
             strbuf_append_char(&sb, '\x1f');
-        strbuf_append_n(&sb, row->vals[c] ? row->vals[c] : "", row->lens[c]);
+        value_canonical(t->key_cls[i], row->vals[c] ? row->vals[c] : "", row->lens[c], &sb);
     }
     *len = sb.len;
     return strbuf_take(&sb);
@@ -507,7 +526,7 @@ key_values_free(char **values, size_t n)
 
 /* Runs a read to its end, keeping every row. */
 static GwResult
-read_all(EngineConn *conn, const TableDef *def, const ScanRequest *req, RowSet *out)
+read_all(const VTable *t, EngineConn *conn, const TableDef *def, const ScanRequest *req, RowSet *out)
 {
     GwResult rc = conn->ops->source->scan_begin(conn, def, req);
     if (rc)
@@ -520,7 +539,7 @@ read_all(EngineConn *conn, const TableDef *def, const ScanRequest *req, RowSet *
         out->keys = gw_realloc(out->keys, out->cap * sizeof *out->keys);
         out->keylens = gw_realloc(out->keylens, out->cap * sizeof *out->keylens);
         vrow_copy(&out->rows[out->n], reader_row(&r));
-        out->keys[out->n] = joined_key(def, &r.row, &out->keylens[out->n]);
+        out->keys[out->n] = joined_key(t, def, &r.row, &out->keylens[out->n]);
         out->n++;
     }
     reader_free(&r);
@@ -571,11 +590,11 @@ lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, dou
         RowSet page = {0}, found = {0};
         long want = left > 0 && left < LOOKUP_PAGE_ROWS ? left : LOOKUP_PAGE_ROWS;
         ScanRequest dr = {.range = &w->range, .predicate_sql = dpred, .after = after, .limit = want};
-        rc = read_all(drive, ddef, &dr, &page);
+        rc = read_all(t, drive, ddef, &dr, &page);
         if (rc == GW_OK && page.n > 0) {
             char ***keys = key_list(ddef, &page);
             ScanRequest orq = {.predicate_sql = opred, .keys = keys, .nkeys = page.n};
-            rc = read_all(other, odef, &orq, &found);
+            rc = read_all(t, other, odef, &orq, &found);
             key_list_free(keys, page.n);
         }
         if (rc == GW_OK) {
@@ -613,13 +632,17 @@ lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, dou
     return rc;
 }
 
+/* A hash of the row's values by their canonical texts (value_canonical), so both sides' spellings agree. */
 static uint64_t
-row_hash(const VRow *r)
+row_hash(const VTable *t, const VRow *r, StrBuf *scratch)
 {
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < r->n; i++) {
-        const unsigned char *p = (const unsigned char *) (r->vals[i] ? r->vals[i] : "");
-        for (size_t k = 0; k < r->lens[i]; k++)
+        strbuf_reset(scratch);
+        if (r->vals[i])
+            value_canonical(t->cls[i], r->vals[i], r->lens[i], scratch);
+        const unsigned char *p = (const unsigned char *) (scratch->data ? scratch->data : "");
+        for (size_t k = 0; k < scratch->len; k++)
             h = (h ^ p[k]) * 1099511628211ULL;
         h = (h ^ (r->vals[i] ? 0x1eu : 0x1fu)) * 1099511628211ULL;
     }
@@ -644,15 +667,18 @@ hash_side(VTable *t, EngineConn *conn, const TableDef *def, const char *pred, co
     VRow pick = {.vals = gw_calloc(t->ncols + 1, sizeof(char *)), .lens = gw_calloc(t->ncols + 1, sizeof(size_t)),
                  .n = t->ncols};
     bool got;
+    StrBuf scratch;
+    strbuf_init(&scratch);
     while ((rc = reader_next(&r, &got)) == GW_OK && got) {
         reader_row(&r);
         for (size_t j = 0; j < t->ncols; j++) {
             pick.vals[j] = r.row.vals[cols[j]];
             pick.lens[j] = r.row.lens[cols[j]];
         }
-        *hash += row_hash(&pick);
+        *hash += row_hash(t, &pick, &scratch);
         ++*rows;
     }
+    strbuf_free(&scratch);
     free(pick.vals);
     free(pick.lens);
     reader_free(&r);
@@ -692,13 +718,14 @@ verify_work(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, doub
 
 /* Reads the rows of some differences again on one side. */
 static GwResult
-reread(EngineConn *conn, const TableDef *def, const char *pred, RowDiff *diffs, size_t n, RowSet *out)
+reread(const VTable *t, EngineConn *conn, const TableDef *def, const char *pred, RowDiff *diffs, size_t n,
+       RowSet *out)
 {
     char ***keys = gw_calloc(n + 1, sizeof *keys);
     for (size_t i = 0; i < n; i++)
         keys[i] = diffs[i].key;
     ScanRequest req = {.predicate_sql = pred, .keys = keys, .nkeys = n};
-    GwResult rc = read_all(conn, def, &req, out);
+    GwResult rc = read_all(t, conn, def, &req, out);
     free(keys);
     if (rc == GW_OK)
         rowset_index(out);
@@ -725,14 +752,14 @@ verify_recheck(VTable *t, EngineConn *src, EngineConn *tgt, double tolerance)
     for (size_t start = 0; rc == GW_OK && start < t->ndiffs; start += LOOKUP_PAGE_ROWS) {
         size_t n = t->ndiffs - start < LOOKUP_PAGE_ROWS ? t->ndiffs - start : LOOKUP_PAGE_ROWS;
         RowSet s = {0}, g = {0};
-        rc = reread(src, t->src, t->src_pred, &t->diffs[start], n, &s);
+        rc = reread(t, src, t->src, t->src_pred, &t->diffs[start], n, &s);
         if (rc == GW_OK)
-            rc = reread(tgt, t->tgt, t->tgt_pred, &t->diffs[start], n, &g);
+            rc = reread(t, tgt, t->tgt, t->tgt_pred, &t->diffs[start], n, &g);
         for (size_t i = start; rc == GW_OK && i < start + n; i++) {
             RowDiff *d = &t->diffs[i];
             const TableDef *def = d->src.n ? t->src : t->tgt;
             size_t klen;
-            char *key = joined_key(def, d->src.n ? &d->src : &d->tgt, &klen);
+            char *key = joined_key(t, def, d->src.n ? &d->src : &d->tgt, &klen);
             const VRow *sr = rowset_find(&s, key, klen), *gr = rowset_find(&g, key, klen);
             free(key);
             if (refresh(t, d, sr, gr, tolerance))

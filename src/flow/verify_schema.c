@@ -138,6 +138,22 @@ same_key(const TableDef *s, const TableDef *t)
     return true;
 }
 
+/*
+ * How a column's values compare: by the target's type, but a MySQL SET's
+ * members as a set (MySQL orders them, PostgreSQL keeps the order written)
+ * and a MySQL TIME's interval in hours (PostgreSQL writes days).
+ */
+static ValueClass
+column_class(const ColumnDef *sc, const ColumnDef *tc)
+{
+    ValueClass cls = value_class_of(tc->type_sql);
+    if (sc->set_of_members)
+        return VALUE_CLASS_SET;
+    if (sc->duration_in_hours && cls == VALUE_CLASS_DURATION)
+        return VALUE_CLASS_HOURS;
+    return cls;
+}
+
 static void
 compare_column(VTable *vt, const ColumnDef *sc, const ColumnDef *tc)
 {
@@ -174,8 +190,7 @@ match_columns(VTable *vt)
         compare_column(vt, &s->columns[i], tc);
         vt->src_col[vt->ncols] = i;
         vt->tgt_col[vt->ncols] = j;
-        /* A SET's members are compared as a set: MySQL orders them, PostgreSQL keeps the order written. */
-        vt->cls[vt->ncols++] = s->columns[i].set_of_members ? VALUE_CLASS_SET : value_class_of(tc->type_sql);
+        vt->cls[vt->ncols++] = column_class(&s->columns[i], tc);
     }
     for (size_t j = 0; j < t->ncolumns; j++) {
         size_t i;
@@ -184,6 +199,17 @@ match_columns(VTable *vt)
                               gw_asprintf("column \"%s\" extra on target (not on the source)",
                                           t->columns[j].name));
     }
+}
+
+/* The key columns' classes, by which the sides' keys are matched. */
+static void
+key_classes(VTable *vt)
+{
+    vt->key_cls = gw_calloc(vt->src->npk + 1, sizeof *vt->key_cls);
+    for (size_t i = 0; i < vt->src->npk; i++)
+        for (size_t j = 0; j < vt->ncols; j++)
+            if (vt->src_col[j] == vt->src->pk[i])
+                vt->key_cls[i] = vt->cls[j];
 }
 
 static VTable *
@@ -222,6 +248,7 @@ match_table(VTable *vt)
         free(b);
         return;
     }
+    key_classes(vt);
     vt->method = vt->src->npk ? VERIFY_MERGE : VERIFY_UNKEYED;
     vt->same_columns = vt->ncols == vt->src->ncolumns && vt->ncols == vt->tgt->ncolumns;
     for (size_t j = 0; j < vt->ncols && vt->same_columns; j++)
@@ -319,6 +346,7 @@ vtable_free(VTable *t)
     free(t->tgt_col);
     free(t->cls);
     free(t->key_numeric);
+    free(t->key_cls);
     for (size_t i = 0; i < t->nschema; i++) {
         free(t->schema[i].column);
         free(t->schema[i].detail);

@@ -127,7 +127,7 @@ gw 0 cutover main --fence --quiet-seconds 1 --verify none || abort_test "cutover
 assert_contains "$ERR" "trigger"
 gw 0 failback main --stop-when-caught-up || abort_test "failback of main"
 assert_eq 7 "$(guarded_count film)" "film's triggers quiet for failback"
-assert_eq 7 "$(msql "" "SELECT COUNT(*) FROM _godwit.guarded_triggers WHERE table_name = 'film'")" "their records"
+assert_eq 7 "$(msql "" "SELECT COUNT(*) FROM _godwit.guarded_triggers WHERE table_schema = 'gw_fb_trg' AND table_name = 'film'")" "their records"
 setup_tgt "$DB" - <<'SQL'
 SET search_path = gw_fb_trg;
 INSERT INTO film VALUES (100, 'new film', 'new', 0), (101, 'another', NULL, 0);
@@ -146,7 +146,7 @@ assert_eq "2" "$(msql "$DB" "SELECT touched FROM film WHERE film_id = 6")" "film
 
 # A redo killed half-way: its records say so, two of its triggers are gone.  The next run finishes it,
 # in the recorded order.
-setup_m "" "UPDATE _godwit.guarded_triggers SET redoing = TRUE WHERE table_name = 'film'"
+setup_m "" "UPDATE _godwit.guarded_triggers SET redoing = TRUE WHERE table_schema = 'gw_fb_trg' AND table_name = 'film'"
 setup_m "$DB" 'DROP TRIGGER upd_film; DROP TRIGGER log_a'
 gw 0 failback main --stop-when-caught-up
 assert_eq 7 "$(guarded_count film)" "film's triggers after the redo was finished"
@@ -161,7 +161,7 @@ assert_equal_sides "after failback following the redo"
 setup_tgt "$DB" "UPDATE gw_fb_trg.film SET title = 'before rollback' WHERE film_id = 2"
 gw 0 rollback main || abort_test "rollback of main"
 assert_eq "$BEFORE" "$(triggers)" "the triggers after the rollback, as before the cutover (order, definer, sql_mode, character set, body)"
-assert_eq 0 "$(msql "" "SELECT COUNT(*) FROM _godwit.guarded_triggers")" "records after the rollback"
+assert_eq 0 "$(msql "" "SELECT COUNT(*) FROM _godwit.guarded_triggers WHERE table_schema = 'gw_fb_trg'")" "records after the rollback"
 assert_equal_sides "after rollback of main"
 setup_m "$DB" - <<'SQL'
 INSERT INTO film (film_id, title, description) VALUES (200, 'on MariaDB again', 'x');
@@ -198,6 +198,6 @@ setup_m "$DB" "UPDATE orders SET amount = amount + 1 WHERE id = 1"
 assert_eq 2 "$(msql "$DB" "SELECT touched FROM orders WHERE id = 1")" "region A written on MariaDB after its rollback, its trigger firing"
 gw 0 finish rb
 assert_eq "$BEFORE" "$(triggers)" "the triggers once no phase fails back"
-assert_eq 0 "$(msql "" "SELECT COUNT(*) FROM _godwit.trigger_guards")" "phases holding triggers quiet after finish"
+assert_eq 0 "$(msql "" "SELECT COUNT(*) FROM _godwit.trigger_guards WHERE table_schema = 'gw_fb_trg'")" "phases holding triggers quiet after finish"
 msql "" "DROP USER 'gw_trg_app'@'%'" || fail "drop user"
 finish

@@ -280,6 +280,7 @@ add_column_def(Describe *d, TableDef *t, const MyColumnSource *src, MYSQL_ROW ro
     cd->type_id = pg->oid;
     cd->not_null = !strcmp(val(row, 10), "NO");
     cd->set_of_members = col->kind == MYV_SET;
+    cd->duration_in_hours = col->kind == MYV_TIME;
     const char *extra = val(row, 12);
     if (strstr(extra, "auto_increment")) {
         add_auto_increment(d, t, cd, pg);
