@@ -27,7 +27,13 @@ load_phase(Handover *h)
         log_error("phase '%s' has no fetch on target %s", h->phase, h->target_ep.redacted);
         return GW_ERR_USAGE;
     }
-    rc = phase_describe_tables(&h->recorded, h->target, &h->tables);
+    /* The source is described (its sequences, at the handover) with the options the phase was fetched with. */
+    const SourceOps *so = h->source->ops->source;
+    const char *options = h->recorded.state.source_options;
+    if (options && so && so->set_source_options)
+        rc = so->set_source_options(h->source, options);
+    if (rc == GW_OK)
+        rc = phase_describe_tables(&h->recorded, h->target, &h->tables);
     if (rc)
         return rc;
     h->fence = gw_calloc(h->tables.ntables + 1, sizeof *h->fence);

@@ -165,7 +165,12 @@ load_phase(Replicator *r)
         const char *pubs = r->phase.state.failback_publications;
         r->phase.state.publications = gw_strdup(pubs ? pubs : "");
     }
-    return load_tables(r);
+    /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too, both ways. */
+    EngineConn *source = r->opts->failback ? r->writer : r->reader;
+    const SourceOps *so = source->ops->source;
+    if (r->phase.state.source_options && so && so->set_source_options)
+        rc = so->set_source_options(source, r->phase.state.source_options);
+    return rc ? rc : load_tables(r);
 }
 
 static GwResult
@@ -308,10 +313,6 @@ setup(Replicator *r, bool first)
         rc = connect_all(r, first);
     if (rc == GW_OK)
         rc = load_phase(r);
-    /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too, both ways. */
-    EngineConn *source = r->opts->failback ? r->writer : r->reader;
-    if (rc == GW_OK && r->phase.state.source_options && source->ops->source && source->ops->source->set_source_options)
-        rc = source->ops->source->set_source_options(source, r->phase.state.source_options);
     if (rc == GW_OK)
         rc = load_start(r);
     if (rc == GW_OK)

@@ -159,7 +159,10 @@ ri_decode_value(const RiValue *v, const uint8_t **pp, const uint8_t *end)
                                     v->meta >= 4 ? UINT32_MAX : ((size_t) 1 << (8 * v->meta)) - 1);
     case MYSQL_TYPE_JSON: return ri_format_json_binary(v, payload, plen);
     case MYSQL_TYPE_GEOMETRY:
-        return ri_fail(v, "unsupported type GEOMETRY");
+        /* Only as bytes (--type-map to bytea): the server's own format, as a SELECT gives it. */
+        if (v->c->kind != MYV_BYTES)
+            return ri_fail(v, "unsupported type GEOMETRY");
+        return ri_format_string(v, payload, plen, 0);
     default:
         return ri_fail(v, "unsupported type %s (%u)", ri_type_name(v->type), v->type);
     }

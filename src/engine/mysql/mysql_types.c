@@ -410,6 +410,20 @@ apply_type_map(const MyColumnSource *src, const char *wanted, MyColumn *col, MyP
     return GW_OK;
 }
 
+/* A spatial column carried as bytes (--type-map to bytea): MySQL's internal format, SRID then WKB. */
+static const TypeRule spatial_as_bytes = {"geometry", ANY_SIGN, MYV_BYTES, "bytea", MYSEL_PLAIN};
+
+static bool
+is_spatial(const char *data_type)
+{
+    static const char *const spatial_types[] = {"geometry", "point", "linestring", "polygon", "multipoint",
+                                                "multilinestring", "multipolygon", "geometrycollection", NULL};
+    for (size_t i = 0; spatial_types[i]; i++)
+        if (!strcmp(data_type, spatial_types[i]))
+            return true;
+    return false;
+}
+
 GwResult
 mysql_type_map(const MyColumnSource *src, const MyOptions *opts, MyColumn *col, MyPgType *pg)
 {
@@ -422,15 +436,20 @@ mysql_type_map(const MyColumnSource *src, const MyOptions *opts, MyColumn *col, 
         col->charset = MYCS_BINARY;
         return GW_OK;
     }
+    if (!r && is_spatial(src->data_type)) {
+        /* Carried as bytes only when the operator says so: the application cannot query them on PostgreSQL. */
+        const char *wanted = type_map_lookup(opts, src);
+        if (wanted && !strcmp(wanted, "bytea"))
+            r = &spatial_as_bytes;
+    }
     if (!r) {
-        static const char *const spatial_types[] = {"geometry", "point", "linestring", "polygon", "multipoint",
-                                                    "multilinestring", "multipolygon", "geometrycollection", NULL};
-        bool spatial = false;
-        for (size_t i = 0; spatial_types[i]; i++)
-            spatial = spatial || !strcmp(src->data_type, spatial_types[i]);
-        log_error("source table %s.%s, column %s: type %s is not supported%s (--exclude the table, or drop or"
-                  " convert the column)", src->schema, src->table, src->name, src->column_type,
-                  spatial ? " (spatial types have no PostgreSQL equivalent without PostGIS)" : "");
+        bool spatial = is_spatial(src->data_type);
+        log_error("source table %s.%s, column %s: type %s is not supported%s", src->schema, src->table, src->name,
+                  src->column_type,
+                  spatial ? " (spatial types have no PostgreSQL equivalent without PostGIS): --type-map the column"
+                            " to bytea to carry its values as MySQL's own bytes (SRID and WKB), --exclude the table,"
+                            " or drop or convert the column"
+                          : " (--exclude the table, or drop or convert the column)");
         return GW_ERR_USAGE;
     }
     GwResult rc = map_by_rule(src, r, opts, col, pg);
