@@ -3,7 +3,8 @@
 # ON UPDATE CASCADE, ON DELETE CASCADE and SET NULL, so the target must make them itself (issue 20).
 # The schema is the pattern of the public sample databases: rental <- payment (ON UPDATE CASCADE,
 # ON DELETE SET NULL), film <- film_category -> category (ON UPDATE CASCADE; ON DELETE CASCADE from
-# film, RESTRICT from category), and a key moved twice in one transaction.  After each round of
+# film, RESTRICT from category), rental <- coupon (ON UPDATE SET NULL, ON DELETE CASCADE), staff
+# referring to itself (ON DELETE SET NULL), and a key moved twice in one transaction.  After each round of
 # changes, replicate --stop-when-caught-up ends with every table equal on both sides (an md5 of the
 # rows computed by each server); then the same stream, read again from the fetch's position (the
 # checkpoint removed), replays every change, and the tables stay equal.
@@ -31,6 +32,12 @@ CREATE TABLE film_category (film_id INT NOT NULL, category_id INT NOT NULL, PRIM
     CONSTRAINT fk_fc_film FOREIGN KEY (film_id) REFERENCES film (film_id) ON UPDATE CASCADE ON DELETE CASCADE,
     CONSTRAINT fk_fc_category FOREIGN KEY (category_id) REFERENCES category (category_id)
         ON UPDATE CASCADE ON DELETE RESTRICT) ENGINE=InnoDB;
+CREATE TABLE coupon (coupon_id INT PRIMARY KEY, rental_id INT NULL,
+    CONSTRAINT fk_coupon_rental FOREIGN KEY (rental_id) REFERENCES rental (rental_id)
+        ON UPDATE SET NULL ON DELETE CASCADE) ENGINE=InnoDB;
+CREATE TABLE staff (staff_id INT PRIMARY KEY, manager_id INT NULL, name VARCHAR(20),
+    CONSTRAINT fk_staff_manager FOREIGN KEY (manager_id) REFERENCES staff (staff_id)
+        ON UPDATE CASCADE ON DELETE SET NULL) ENGINE=InnoDB;
 CREATE TABLE film_log (id INT AUTO_INCREMENT PRIMARY KEY, film_id INT, what VARCHAR(40)) ENGINE=InnoDB;
 CREATE TRIGGER film_logged AFTER INSERT ON film FOR EACH ROW INSERT INTO film_log (film_id, what) VALUES (NEW.film_id, NEW.title);
 CREATE VIEW film_list AS SELECT f.film_id, f.title, fc.category_id FROM film f JOIN film_category fc USING (film_id);
@@ -42,10 +49,12 @@ INSERT INTO category SELECT seq, CONCAT('c', seq) FROM seq_1_to_16;
 INSERT INTO film SELECT seq, CONCAT('film ', seq) FROM seq_1_to_200;
 INSERT INTO film_category SELECT seq, 1 + seq % 16 FROM seq_1_to_200;
 INSERT INTO film_category SELECT seq, 1 + (seq + 5) % 16 FROM seq_1_to_100;
+INSERT INTO coupon SELECT seq, 50 + seq % 10 FROM seq_1_to_30;
+INSERT INTO staff VALUES (1, NULL, 'boss'), (2, 1, 'lead a'), (3, 1, 'lead b'), (4, 2, 'dev'), (5, 2, 'dev'), (6, 3, 'ops');
 SQL
 
 # "table md5 count" of each table, each server computing its own.
-TABLES="rental:rental_id,note payment:payment_id,rental_id,amount category:category_id,name film:film_id,title film_category:film_id,category_id film_log:id,film_id,what"
+TABLES="coupon:coupon_id,rental_id staff:staff_id,manager_id,name rental:rental_id,note payment:payment_id,rental_id,amount category:category_id,name film:film_id,title film_category:film_id,category_id film_log:id,film_id,what"
 my_digest() {
     local spec t cols
     for spec in $TABLES; do
@@ -87,6 +96,20 @@ caught_up
 assert_equal_sides "after key updates and deletes that act on other tables"
 assert_eq 3 "$(psql_tgt "$DB" "SELECT count(*) FROM $MDB.payment WHERE rental_id = 99999")" "payments of the moved rental"
 assert_eq 3 "$(psql_tgt "$DB" "SELECT count(*) FROM $MDB.payment WHERE rental_id IS NULL")" "payments of the deleted rental"
+
+# ON UPDATE SET NULL, and a table referring to itself (InnoDB refuses to cascade an update into the
+# same table): a key moved, a manager deleted (setting NULL), a delete cascading from a rental to its
+# coupons.
+msql <<'SQL' || abort_test "changes"
+UPDATE rental SET rental_id = 77777 WHERE rental_id = 51;
+UPDATE staff SET staff_id = 40 WHERE staff_id = 4;
+DELETE FROM staff WHERE staff_id = 3;
+DELETE FROM rental WHERE rental_id = 52;
+SQL
+caught_up
+assert_equal_sides "after ON UPDATE SET NULL, a self-reference moved and deleted, a delete cascading"
+assert_eq 0 "$(psql_tgt "$DB" "SELECT count(*) FROM $MDB.coupon WHERE rental_id IN (51, 52, 77777)")" "coupons of the moved and deleted rentals"
+assert_eq "5:2,6:,40:2" "$(psql_tgt "$DB" "SELECT string_agg(staff_id || ':' || coalesce(manager_id::text, ''), ',' ORDER BY staff_id) FROM $MDB.staff WHERE staff_id > 3")" "staff: a moved key, and the staff of the deleted manager"
 
 # In one transaction: a key moved twice, children written after the move, a cascade through a moved key.
 msql <<'SQL' || abort_test "changes"
