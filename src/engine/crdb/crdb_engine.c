@@ -42,6 +42,8 @@ static const PgDialect crdb_dialect = {
     .temp_tables = false,
     /* Every commit is durable (Raft): there is no synchronous_commit to set. */
     .synchronous_commit = false,
+    /* No TABLESAMPLE (cockroach#7030): a table is one key range (verify reads it in one piece). */
+    .table_sample = false,
     .script_kinds = crdb_script_kinds,
     /* pg_dump's settings (check_function_bodies, xmloption, row_security) are PostgreSQL's. */
     .script_settings = false,

@@ -50,6 +50,21 @@ scalar_storable(const Catalog *cat, const TypeDef *t, const char **why)
     return false;
 }
 
+/*
+ * A type as CockroachDB must read it: there INTEGER (and INT) is INT8 unless
+ * the session's default_int_size says otherwise (docs: "INT"), so
+ * PostgreSQL's integer is written INT4; json is stored as jsonb.
+ */
+static char *
+crdb_spelling(const char *type_sql)
+{
+    if (!strncmp(type_sql, "integer", 7) && (!type_sql[7] || type_sql[7] == '['))
+        return gw_asprintf("INT4%s", type_sql + 7);
+    if (!strncmp(type_sql, "json", 4) && (!type_sql[4] || type_sql[4] == '['))
+        return gw_asprintf("jsonb%s", type_sql + 4);
+    return gw_strdup(type_sql);
+}
+
 char *
 crdb_column_type(const Catalog *cat, const ColumnDef *col, const char **why)
 {
@@ -69,12 +84,18 @@ crdb_column_type(const Catalog *cat, const ColumnDef *col, const char **why)
                 *why = "CockroachDB arrays hold only scalar types";
             return NULL;
         }
-        return gw_asprintf("%s[]", !strcmp(elem->name, "json") ? "jsonb" : elem->sql);
+        /* The column's own text keeps the element's modifiers (bit(8)[]; an element's bare bit is BIT(1)). */
+        const TypeDef *named = catalog_find_type(cat, storage->elem_id);
+        if (named && named->kind == TYPE_DOMAIN) {
+            char *elem_sql = crdb_spelling(elem->sql);
+            char *sql = gw_asprintf("%s[]", elem_sql);
+            free(elem_sql);
+            return sql;
+        }
+        return crdb_spelling(col->type_sql);
     }
     if (!scalar_storable(cat, storage, why))
         return NULL;
-    if (!strcmp(storage->name, "json"))
-        return gw_strdup("jsonb");
     /*
      * A domain's column takes the base type with the domain's modifiers, or
      * the storage type when the base is itself a domain.
@@ -82,7 +103,7 @@ crdb_column_type(const Catalog *cat, const ColumnDef *col, const char **why)
     if (t->kind == TYPE_DOMAIN) {
         const TypeDef *base = catalog_find_type(cat, t->base_id);
         bool direct = base && base->kind != TYPE_DOMAIN && t->base_sql;
-        return gw_strdup(direct ? t->base_sql : storage->sql);
+        return crdb_spelling(direct ? t->base_sql : storage->sql);
     }
-    return gw_strdup(col->type_sql);
+    return crdb_spelling(col->type_sql);
 }

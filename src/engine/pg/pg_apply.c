@@ -365,6 +365,35 @@ truncated_partitioned(const Change *ch, uint32_t i)
     return ch->rel_defs && ch->rel_defs[i] && table_partitioned(ch->rel_defs[i]);
 }
 
+
+/*
+ * On CockroachDB a TRUNCATE is a schema change, run after the transaction
+ * commits and able to fail then, after the rest of the group committed
+ * (docs: "TRUNCATE", "Online Schema Changes"): the apply's exactly-once
+ * needs it inside the transaction, so each table's rows are deleted there,
+ * in reverse of the listed order (a cascade lists the referencing tables
+ * after those named, so they go first).  RESTART IDENTITY
+ * has no CockroachDB form: sequences keep their values.
+ */
+static GwResult
+apply_truncate_as_deletes(PgConn *c, const Change *ch)
+{
+    GwResult rc = GW_OK;
+    for (uint32_t k = ch->nrels; k-- > 0 && rc == GW_OK;) {
+        char *q = pg_only_qualified(c, ch->rels[k]->schema, ch->rels[k]->name, truncated_partitioned(ch, k));
+        char *sql = gw_asprintf("DELETE FROM %s", q);
+        if (PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) != 1)
+            rc = pg_report(c, NULL, "sending a truncate (as a delete)");
+        else
+            pg_apply_queue_result(c->applier, gw_asprintf("applying %s", sql));
+        free(sql);
+        free(q);
+    }
+    if (rc == GW_OK && ch->restart_identity)
+        log_warn("a TRUNCATE ... RESTART IDENTITY is applied on CockroachDB without restarting the sequences");
+    return rc;
+}
+
 static GwResult
 apply_truncate(PgConn *c, const Change *ch)
 {
@@ -384,6 +413,10 @@ apply_truncate(PgConn *c, const Change *ch)
             pg_apply_queue_result(c->applier, gw_asprintf("applying %s", sb.data));
         strbuf_free(&sb);
         return rc;
+    }
+    if (c->dialect->sql.crdb) {
+        strbuf_free(&sb);
+        return apply_truncate_as_deletes(c, ch);
     }
     strbuf_append(&sb, "TRUNCATE ");
     for (uint32_t i = 0; i < ch->nrels; i++) {

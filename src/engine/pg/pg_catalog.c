@@ -52,8 +52,11 @@ static const char *const sql_partitioning =
     "  WHERE c.relispartition AND r.oid = pg_catalog.pg_partition_root(c.oid)),"
     " (SELECT r.relname FROM pg_catalog.pg_class r"
     "  WHERE c.relispartition AND r.oid = pg_catalog.pg_partition_root(c.oid))";
-static const char *const sql_no_partitioning =
-    "GREATEST(c.reltuples, 0)::bigint, pg_catalog.pg_table_size(c.oid), NULL, NULL, NULL";
+/*
+ * Without partitioning (CockroachDB), and without a size: pg_table_size is
+ * unknown there before v26.3 (cockroach#86017, added by #170413).
+ */
+static const char *const sql_no_partitioning = "GREATEST(c.reltuples, 0)::bigint, NULL::bigint, NULL, NULL, NULL";
 
 /* Every partition below each table, each after its parent. */
 static const char *const sql_partitions =

@@ -41,6 +41,8 @@ typedef struct PgDialect {
     bool temp_tables;
     /* synchronous_commit exists: a session can make its commits wait for the disk whatever the default. */
     bool synchronous_commit;
+    /* TABLESAMPLE SYSTEM exists: a table's key range is split at a page sample of its keys. */
+    bool table_sample;
     /*
      * Of a PostgreSQL source's schema script (SchemaScript): the kinds of
      * entries it makes (NULL: every kind; the others are listed as not

@@ -69,7 +69,7 @@ pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **rang
     PgConn *c = PG(conn);
     *ranges = NULL;
     *nranges = 0;
-    if (t->npk == 0 || nshards < 2) {
+    if (t->npk == 0 || nshards < 2 || !c->dialect->table_sample) {
         *ranges = gw_calloc(1, sizeof **ranges);
         *nranges = 1;
         return GW_OK;

@@ -158,7 +158,12 @@ append_column(StrBuf *sb, const Catalog *cat, const ColumnDef *col, const SqlDia
     if (col->generated_sql)
         strbuf_appendf(sb, " GENERATED ALWAYS AS (%s) STORED", col->generated_sql);
     else if (col->identity)
-        strbuf_appendf(sb, " GENERATED %s AS IDENTITY", col->identity == 'a' ? "ALWAYS" : "BY DEFAULT");
+        /*
+         * CockroachDB refuses a value written into an ALWAYS identity (428C9)
+         * and has no OVERRIDING SYSTEM VALUE (docs: "CREATE TABLE", identity
+         * columns): the copy and the apply write the source's values.
+         */
+        strbuf_appendf(sb, " GENERATED %s AS IDENTITY", col->identity == 'a' && !d->crdb ? "ALWAYS" : "BY DEFAULT");
     else if (col->default_sql)
         strbuf_appendf(sb, " DEFAULT %s", col->default_sql);
     if (col->not_null)

@@ -27,6 +27,7 @@ static const PgDialect pg_dialect = {
     .loads_bypass_foreign_keys = true,
     .temp_tables = true,
     .synchronous_commit = true,
+    .table_sample = true,
     .script_kinds = NULL,
     .script_settings = true,
 };
