@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine/crdb/crdb_types.h"
 #include "engine/pg/pg_ddl.h"
 #include "util/mem.h"
 
@@ -180,6 +181,45 @@ test_cockroach_spellings(void **state)
     catalog_free(&cat);
 }
 
+/* Constraints and indexes CockroachDB cannot make, and the DEFERRABLE clauses it does not take. */
+static void
+test_cockroach_constraints(void **state)
+{
+    (void) state;
+    ConstraintDef excl = {.name = "no_overlap", .kind = CONSTRAINT_EXCLUSION,
+                          .definition = "EXCLUDE USING gist (room WITH =, during WITH &&)"};
+    ConstraintDef nnd = {.name = "u", .kind = CONSTRAINT_UNIQUE, .definition = "UNIQUE NULLS NOT DISTINCT (a)"};
+    ConstraintDef uq = {.name = "u2", .kind = CONSTRAINT_UNIQUE, .definition = "UNIQUE (a)"};
+    ConstraintDef fk = {.name = "fk \"x\"", .kind = CONSTRAINT_FOREIGN,
+                        .definition = "FOREIGN KEY (p) REFERENCES public.parent(id) ON DELETE CASCADE DEFERRABLE"
+                                      " INITIALLY DEFERRED"};
+    assert_non_null(crdb_constraint_problem(&excl));
+    assert_non_null(crdb_constraint_problem(&nnd));
+    assert_null(crdb_constraint_problem(&uq));
+    assert_null(crdb_constraint_problem(&fk));
+    TableDef t = {.schema = "public", .name = "child"};
+    SqlDialect crdb = {.crdb = true}, pg = {.crdb = false};
+    expect(ddl_add_constraint(&t, &fk, &crdb), "ALTER TABLE \"public\".\"child\" ADD CONSTRAINT \"fk \"\"x\"\"\" FOREIGN KEY (p)"
+                                               " REFERENCES public.parent(id) ON DELETE CASCADE");
+    expect(ddl_add_constraint(&t, &fk, &pg), "ALTER TABLE \"public\".\"child\" ADD CONSTRAINT \"fk \"\"x\"\"\" FOREIGN KEY (p)"
+                                             " REFERENCES public.parent(id) ON DELETE CASCADE DEFERRABLE INITIALLY"
+                                             " DEFERRED");
+    char *imm = crdb_immediate_definition("UNIQUE (a) DEFERRABLE INITIALLY IMMEDIATE");
+    assert_string_equal(imm, "UNIQUE (a)");
+    free(imm);
+    imm = crdb_immediate_definition("CHECK ((note <> 'DEFERRABLE x'::text))");
+    assert_string_equal(imm, "CHECK ((note <> 'DEFERRABLE x'::text))");
+    free(imm);
+    IndexDef brin = {.name = "b", .definition = "CREATE INDEX b ON public.t USING brin (at)"};
+    IndexDef hash = {.name = "h", .definition = "CREATE INDEX h ON public.t USING hash (k)"};
+    IndexDef gin = {.name = "g", .definition = "CREATE INDEX g ON public.t USING gin (doc)"};
+    IndexDef btree = {.name = "i", .definition = "CREATE UNIQUE INDEX i ON public.t USING btree (a)"};
+    assert_non_null(crdb_index_problem(&brin));
+    assert_non_null(crdb_index_problem(&hash));
+    assert_null(crdb_index_problem(&gin));
+    assert_null(crdb_index_problem(&btree));
+}
+
 /* A partitioned table is made partitioned on PostgreSQL and as one table on CockroachDB; a child inherits. */
 static void
 test_partitions_and_inheritance(void **state)
@@ -346,6 +386,7 @@ main(void)
         cmocka_unit_test(test_create_table_postgres),
         cmocka_unit_test(test_create_table_cockroach),
         cmocka_unit_test(test_cockroach_spellings),
+        cmocka_unit_test(test_cockroach_constraints),
         cmocka_unit_test(test_partitions_and_inheritance),
         cmocka_unit_test(test_cockroach_refuses_types),
         cmocka_unit_test(test_types_and_sequences),

@@ -16,6 +16,31 @@
 #include "util/log.h"
 #include "util/mem.h"
 
+/*
+ * What CockroachDB cannot make as the source has it, said before any data
+ * moves: a constraint that would change what the table accepts is refused;
+ * a DEFERRABLE one is made immediate, which stalls replication at a source
+ * transaction that relied on the deferral.
+ */
+static GwResult
+check_constraints(const TableDef *t)
+{
+    for (size_t k = 0; k < t->nconstraints; k++) {
+        const ConstraintDef *c = &t->constraints[k];
+        const char *problem = crdb_constraint_problem(c);
+        if (problem) {
+            log_error("table %s.%s, constraint %s: %s; drop it on the source or --exclude the table (%s)", t->schema,
+                      t->name, c->name, problem, c->definition);
+            return GW_ERR_USAGE;
+        }
+        if (c->definition && strstr(c->definition, "DEFERRABLE") && !strstr(c->definition, "NOT DEFERRABLE"))
+            log_warn("table %s.%s, constraint %s: CockroachDB has no DEFERRABLE constraints (cockroach#31632); it is"
+                     " checked at each statement there, and a source transaction that relied on deferring it stops"
+                     " replicate (drop it on the target until cutover if so)", t->schema, t->name, c->name);
+    }
+    return GW_OK;
+}
+
 GwResult
 crdb_check_types(EngineConn *conn, const Catalog *cat, const SchemaScript *objects)
 {
@@ -23,6 +48,9 @@ crdb_check_types(EngineConn *conn, const Catalog *cat, const SchemaScript *objec
     (void) conn;
     for (size_t i = 0; i < cat->ntables; i++) {
         const TableDef *t = &cat->tables[i];
+        GwResult rc = check_constraints(t);
+        if (rc)
+            return rc;
         for (size_t j = 0; j < t->ncolumns; j++) {
             const ColumnDef *col = &t->columns[j];
             const char *why;

@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/mem.h"
 
@@ -106,4 +107,49 @@ crdb_column_type(const Catalog *cat, const ColumnDef *col, const char **why)
         return crdb_spelling(direct ? t->base_sql : storage->sql);
     }
     return crdb_spelling(col->type_sql);
+}
+
+const char *
+crdb_constraint_problem(const ConstraintDef *k)
+{
+    /* docs "Constraints": PRIMARY KEY, UNIQUE, FOREIGN KEY, CHECK, NOT NULL, DEFAULT; no exclusion constraints. */
+    if (k->kind == CONSTRAINT_EXCLUSION)
+        return "CockroachDB has no EXCLUDE constraints";
+    if (k->kind == CONSTRAINT_UNIQUE && k->definition && strstr(k->definition, "NULLS NOT DISTINCT"))
+        return "CockroachDB's UNIQUE always treats NULLs as distinct (no NULLS NOT DISTINCT)";
+    return NULL;
+}
+
+const char *
+crdb_index_problem(const IndexDef *ix)
+{
+    /*
+     * docs "CREATE INDEX": btree-like indexes, inverted (USING gin) and, for
+     * spatial types only, USING gist; its USING HASH makes a hash-sharded
+     * index, which is another thing than PostgreSQL's hash index.
+     */
+    static const char *const methods[] = {" USING hash ", " USING brin ", " USING spgist ", " USING gist ",
+                                          " USING bloom ", NULL};
+    for (size_t i = 0; methods[i]; i++)
+        if (ix->definition && strstr(ix->definition, methods[i]))
+            return "CockroachDB has no index of this method";
+    if (ix->definition && strstr(ix->definition, "NULLS NOT DISTINCT"))
+        return "CockroachDB's unique indexes always treat NULLs as distinct";
+    return NULL;
+}
+
+char *
+crdb_immediate_definition(const char *definition)
+{
+    static const char *const clauses[] = {" NOT DEFERRABLE", " DEFERRABLE", " INITIALLY DEFERRED",
+                                          " INITIALLY IMMEDIATE", NULL};
+    char *out = gw_strdup(definition);
+    for (size_t i = 0; clauses[i]; i++) {
+        char *at;
+        size_t n = strlen(clauses[i]);
+        /* pg_get_constraintdef writes them last, after the referenced columns and actions. */
+        while ((at = strstr(out, clauses[i])) && (at[n] == '\0' || at[n] == ' '))
+            memmove(at, at + n, strlen(at + n) + 1);
+    }
+    return out;
 }

@@ -252,11 +252,13 @@ ddl_create_partition(const PartitionDef *p)
 }
 
 char *
-ddl_add_constraint(const TableDef *t, const ConstraintDef *k)
+ddl_add_constraint(const TableDef *t, const ConstraintDef *k, const SqlDialect *d)
 {
     char *name = pg_qualified(t->schema, t->name);
     char *kn = pg_quote_ident(k->name);
-    char *sql = gw_asprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", name, kn, k->definition);
+    char *def = d->crdb ? crdb_immediate_definition(k->definition) : gw_strdup(k->definition);
+    char *sql = gw_asprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", name, kn, def);
+    free(def);
     free(name);
     free(kn);
     return sql;

@@ -33,7 +33,8 @@ char *ddl_replica_identity(const TableDef *t, const SqlDialect *d);
 char *ddl_inherited_column(const TableDef *t, const ColumnDef *col);
 /* One partition, made as a partition of its parent (which exists). */
 char *ddl_create_partition(const PartitionDef *p);
-char *ddl_add_constraint(const TableDef *t, const ConstraintDef *k);
+/* ALTER TABLE ... ADD CONSTRAINT; on CockroachDB without DEFERRABLE clauses (crdb_immediate_definition). */
+char *ddl_add_constraint(const TableDef *t, const ConstraintDef *k, const SqlDialect *d);
 char *ddl_create_index(const IndexDef *ix, const SqlDialect *d);
 /* Column list "a", "b" of the copied (non-generated) columns. */
 char *ddl_copy_columns(const TableDef *t);

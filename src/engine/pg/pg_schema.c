@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/crdb/crdb_types.h"
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_ddl.h"
 #include "engine/pg/pg_describe.h"
@@ -782,7 +783,8 @@ constraint_exists(PgConn *c, const TableDef *t, const ConstraintDef *k, bool *ex
 static GwResult
 add_foreign_key(PgConn *c, const TableDef *t, const ConstraintDef *k)
 {
-    char *sql = ddl_add_constraint(t, k);
+    SqlDialect d = dialect_of(c);
+    char *sql = ddl_add_constraint(t, k, &d);
     PGresult *res = PQexec(c->pg, sql);
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     GwResult rc = GW_OK;
@@ -857,6 +859,7 @@ check_foreign_key(PgConn *c, const TableDef *t, const ConstraintDef *k)
 static GwResult
 add_constraints(PgConn *c, const Catalog *cat, const TableDef *t, bool foreign)
 {
+    SqlDialect d = dialect_of(c);
     GwResult rc = GW_OK;
     for (size_t i = 0; i < t->nconstraints && rc == GW_OK; i++) {
         const ConstraintDef *k = &t->constraints[i];
@@ -870,7 +873,7 @@ add_constraints(PgConn *c, const Catalog *cat, const TableDef *t, bool foreign)
         bool exists;
         rc = constraint_exists(c, t, k, &exists);
         if (rc == GW_OK && !exists)
-            rc = foreign ? add_foreign_key(c, t, k) : exec_owned(c, ddl_add_constraint(t, k));
+            rc = foreign ? add_foreign_key(c, t, k) : exec_owned(c, ddl_add_constraint(t, k, &d));
         else if (rc == GW_OK && foreign && c->dialect->loads_bypass_foreign_keys)
             rc = check_foreign_key(c, t, k);
     }
@@ -886,8 +889,15 @@ pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t)
     GwResult rc = c->dialect->tuning_settings ? pg_exec(c, "SET maintenance_work_mem = '256MB'") : GW_OK;
     if (rc == GW_OK)
         rc = add_constraints(c, cat, t, false);
-    for (size_t i = 0; i < t->nindexes && rc == GW_OK; i++)
-        rc = exec_owned(c, ddl_create_index(&t->indexes[i], &d));
+    for (size_t i = 0; i < t->nindexes && rc == GW_OK; i++) {
+        /* An index is the target's performance, never its data: one CockroachDB cannot make is left out. */
+        const char *problem = d.crdb ? crdb_index_problem(&t->indexes[i]) : NULL;
+        if (problem)
+            log_warn("table %s.%s: index %s is not made on CockroachDB: %s", t->schema, t->name,
+                     t->indexes[i].name, problem);
+        else
+            rc = exec_owned(c, ddl_create_index(&t->indexes[i], &d));
+    }
     return rc;
 }
 
