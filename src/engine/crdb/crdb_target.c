@@ -95,12 +95,28 @@ crdb_end_stale_sessions(EngineConn *conn)
     return GW_OK;
 }
 
+/*
+ * The other open sessions with that application name, on every node
+ * (docs: "crdb_internal", cluster_sessions; "SHOW SESSIONS"): a running
+ * stream of the phase.  A user without VIEWACTIVITY sees its own user's
+ * sessions only, which are godwit's.
+ */
+static const char *const sql_count_sessions =
+    "SELECT count(*) FROM crdb_internal.cluster_sessions WHERE application_name = $1"
+    " AND session_id <> (SELECT session_id FROM [SHOW session_id])";
+
 GwResult
 crdb_count_sessions(EngineConn *conn, const char *app_name, int *count)
 {
-    (void) conn;
-    (void) app_name;
+    PgConn *c = PG(conn);
     *count = 0;
+    PGresult *res;
+    const char *params[1] = {app_name};
+    GwResult rc = pg_query_params(c, sql_count_sessions, 1, params, 1, &res);
+    if (rc)
+        return rc;
+    *count = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
     return GW_OK;
 }
 
