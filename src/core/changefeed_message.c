@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/mem.h"
+#include "util/strbuf.h"
 
 static bool
 refuse(char *err, size_t errlen, const char *fmt, size_t index, const char *what)
@@ -109,4 +110,42 @@ changefeed_message_free(ChangefeedMessage *m)
     free(m->rows);
     jsonv_free(&m->doc);
     memset(m, 0, sizeof *m);
+}
+
+int
+changefeed_topic_parts(const char *topic, char **parts, int max)
+{
+    int n = 0;
+    const char *p = topic;
+    while (*p) {
+        StrBuf part;
+        strbuf_init(&part);
+        if (*p == '"') {
+            for (p++; *p && !(p[0] == '"' && p[1] != '"'); p++) {
+                if (p[0] == '"')
+                    p++;
+                strbuf_append_char(&part, *p);
+            }
+            if (*p != '"') {
+                strbuf_free(&part);
+                goto bad;
+            }
+            p++;
+        } else {
+            for (; *p && *p != '.'; p++)
+                strbuf_append_char(&part, *p);
+        }
+        if (n == max || (*p && *p != '.') || part.len == 0) {
+            strbuf_free(&part);
+            goto bad;
+        }
+        parts[n++] = strbuf_take(&part);
+        if (*p == '.' && !*++p)
+            goto bad;
+    }
+    return n;
+bad:
+    for (int i = 0; i < n; i++)
+        free(parts[i]);
+    return -1;
 }

@@ -40,4 +40,13 @@ typedef struct ChangefeedMessage {
 bool changefeed_message_parse(const char *body, size_t len, ChangefeedMessage *out, char *err, size_t errlen);
 void changefeed_message_free(ChangefeedMessage *m);
 
+/*
+ * A topic's name parts, unquoted: CockroachDB names a topic after the table
+ * as SQL writes it, "table" or with full_table_name "db.schema.table", each
+ * part double-quoted when it needs it (db.public."Order", "my db".s."a.b").
+ * Returns how many parts (at most max, each malloc'd), or -1 when the topic
+ * is not such a name.
+ */
+int changefeed_topic_parts(const char *topic, char **parts, int max);
+
 #endif

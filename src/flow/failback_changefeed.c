@@ -346,24 +346,33 @@ changefeed_statement(Failback *f, EngineConn *target, Hlc cursor)
 
 /* ------------------------------------------------------------------ webhook thread */
 
-/* The phase table a topic names: "schema.table", "database.schema.table", or a name only one table has. */
+/*
+ * The phase table a topic names: "schema.table" or "database.schema.table"
+ * (full_table_name), or a name only one table has; each part as SQL quotes
+ * it when it must (changefeed_topic_parts).
+ */
 static const CfTable *
 table_for_topic(const Failback *f, const char *topic)
 {
-    const CfTable *by_name = NULL;
+    char *parts[3];
+    int n = changefeed_topic_parts(topic, parts, 3);
+    const CfTable *found = NULL;
     int named = 0;
-    size_t tl = strlen(topic);
-    for (size_t i = 0; i < f->ntables; i++) {
-        const CfTable *t = &f->tables[i];
-        size_t ql = strlen(t->qualified);
-        if (!strcmp(topic, t->qualified) || (tl > ql && topic[tl - ql - 1] == '.' && !strcmp(topic + tl - ql, t->qualified)))
-            return t;
-        if (!strcmp(topic, t->def->name)) {
-            by_name = t;
+    for (size_t i = 0; i < f->ntables && n > 0; i++) {
+        const TableDef *t = f->tables[i].def;
+        if (!strcmp(parts[n - 1], t->name) && n >= 2 && !strcmp(parts[n - 2], t->schema)) {
+            found = &f->tables[i];
+            named = 1;
+            break;
+        }
+        if (n == 1 && !strcmp(parts[0], t->name)) {
+            found = &f->tables[i];
             named++;
         }
     }
-    return named == 1 ? by_name : NULL;
+    for (int i = 0; i < n; i++)
+        free(parts[i]);
+    return named == 1 ? found : NULL;
 }
 
 static char *

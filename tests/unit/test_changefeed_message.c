@@ -285,10 +285,47 @@ test_statement(void **state)
     free(sql);
 }
 
+/*
+ * Topics as CockroachDB names them: the table's name as SQL writes it (tree.TableName formatting,
+ * pkg/ccl/changefeedccl/topic.go), with full_table_name "db.schema.table", a part double-quoted
+ * when it needs quoting.
+ */
+static void
+test_topic_parts(void **state)
+{
+    (void) state;
+    char *p[3];
+    assert_int_equal(changefeed_topic_parts("vehicles", p, 3), 1);
+    assert_string_equal(p[0], "vehicles");
+    free(p[0]);
+    assert_int_equal(changefeed_topic_parts("movr.public.vehicles", p, 3), 3);
+    assert_string_equal(p[1], "public");
+    assert_string_equal(p[2], "vehicles");
+    for (int i = 0; i < 3; i++)
+        free(p[i]);
+    assert_int_equal(changefeed_topic_parts("shop.public.\"Order\"", p, 3), 3);
+    assert_string_equal(p[2], "Order");
+    for (int i = 0; i < 3; i++)
+        free(p[i]);
+    assert_int_equal(changefeed_topic_parts("\"my db\".\"Sales \u00dc\".\"a.b \"\"q\"\"\"", p, 3), 3);
+    assert_string_equal(p[0], "my db");
+    assert_string_equal(p[1], "Sales \u00dc");
+    assert_string_equal(p[2], "a.b \"q\"");
+    for (int i = 0; i < 3; i++)
+        free(p[i]);
+    assert_int_equal(changefeed_topic_parts("a.b.c.d", p, 3), -1);
+    assert_int_equal(changefeed_topic_parts("a..b", p, 3), -1);
+    assert_int_equal(changefeed_topic_parts("a.", p, 3), -1);
+    assert_int_equal(changefeed_topic_parts("\"unclosed", p, 3), -1);
+    assert_int_equal(changefeed_topic_parts("\"x\"y", p, 3), -1);
+    assert_int_equal(changefeed_topic_parts("", p, 3), 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_topic_parts),
         cmocka_unit_test(test_hlc),
         cmocka_unit_test(test_hlc_compare),
         cmocka_unit_test(test_jsonv_verbatim),
