@@ -109,6 +109,14 @@ array_element(const JsonvNode *v, ChangefeedValueKind elem, StrBuf *out, char *e
     return false;
 }
 
+/* {"__crdb_json_null__": true}: CockroachDB's JSON null (its changefeed encoder, jsonNullAsObjectKey). */
+static bool
+is_json_null_object(const JsonvNode *v)
+{
+    const JsonvNode *flag = v->kind == JV_OBJECT && v->count == 1 ? jsonv_get(v, "__crdb_json_null__") : NULL;
+    return flag && flag->kind == JV_TRUE;
+}
+
 bool
 changefeed_value_text(const JsonvNode *v, ChangefeedType t, StrBuf *out, bool *is_null, char *err, size_t errlen)
 {
@@ -116,7 +124,11 @@ changefeed_value_text(const JsonvNode *v, ChangefeedType t, StrBuf *out, bool *i
     if (*is_null)
         return true;
     if (t.kind == CFV_JSON) {
-        jsonv_write(v, out);
+        /* encode_json_value_null_as_object: a JSON null, where null alone is an SQL NULL. */
+        if (is_json_null_object(v))
+            strbuf_append(out, "null");
+        else
+            jsonv_write(v, out);
         return true;
     }
     switch (v->kind) {

@@ -7,7 +7,9 @@
  * resolved and min_checkpoint_frequency (resolved timestamps every second),
  * diff (the row before, so that a phase predicate can see where a row came
  * from), envelope wrapped and format json (the documented webhook body),
- * full_table_name (topics that name the schema), cursor (changes after the
+ * full_table_name (topics that name the schema), encode_json_value_null_as_object
+ * (a JSON null is {"__crdb_json_null__": true}, not null: CockroachDB leaves
+ * it out before v24.2, crdb_target.c), cursor (changes after the
  * failback position or the checkpoint), and webhook_sink_config (batches
  * under the body cap, retried without end).  The secret token is written
  * only when the caller passes it, to run the statement, never to print it.
@@ -94,7 +96,8 @@ failback_changefeed_sql(const ChangefeedSpec *spec)
     char cursor[HLC_TEXT_LEN];
     hlc_format(spec->cursor, cursor, sizeof cursor);
     strbuf_appendf(&sb, "\n  WITH updated, resolved = '1s', min_checkpoint_frequency = '1s', diff,"
-                        " envelope = 'wrapped', format = 'json', full_table_name,\n       cursor = '%s'", cursor);
+                        " envelope = 'wrapped', format = 'json', full_table_name,\n"
+                        "       encode_json_value_null_as_object, cursor = '%s'", cursor);
     if (spec->token) {
         char *header = gw_asprintf("Bearer %s", spec->token);
         strbuf_append(&sb, ",\n       webhook_auth_header = ");

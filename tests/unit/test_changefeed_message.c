@@ -268,7 +268,7 @@ test_statement(void **state)
                                 "LS0tLS1CRUdJTiBYLS0tLS0KPz8%2BCg%3D%3D'"));
     assert_non_null(strstr(sql, "WITH updated, resolved = '1s', min_checkpoint_frequency = '1s', diff,"
                                 " envelope = 'wrapped', format = 'json', full_table_name"));
-    assert_non_null(strstr(sql, "cursor = '1629813621680097993.0000000001'"));
+    assert_non_null(strstr(sql, "encode_json_value_null_as_object, cursor = '1629813621680097993.0000000001'"));
     assert_non_null(strstr(sql, "webhook_auth_header = 'Bearer <token from --token-file>'"));
     assert_non_null(strstr(sql, "\"Bytes\": 4194304"));
     assert_non_null(strstr(sql, "\"Retry\": {\"Max\": \"inf\""));

@@ -104,6 +104,17 @@ test_json_columns(void **state)
     assert_text("\"a\\\"b\\n\"", JSON, "\"a\\\"b\\n\"");
     assert_text("12.50", JSON, "12.50");
     assert_text("true", JSON, "true");
+    /*
+     * encode_json_value_null_as_object: a JSON null, against an SQL NULL.  The values are those of
+     * CockroachDB's own encoder test (pkg/ccl/changefeedccl, "json null" and "sql null" cases:
+     * {"after": {"a":1,"b":{"__crdb_json_null__":true}}, "before": null}).
+     */
+    assert_text("{\"__crdb_json_null__\":true}", JSON, "null");
+    assert_text("{\"__crdb_json_null__\": true}", JSON, "null");
+    assert_text("null", JSON, "<null>");
+    /* Only that object: another value with the key, or false, is a document like any other. */
+    assert_text("{\"__crdb_json_null__\":false}", JSON, "{\"__crdb_json_null__\":false}");
+    assert_text("{\"__crdb_json_null__\":true,\"x\":1}", JSON, "{\"__crdb_json_null__\":true,\"x\":1}");
 }
 
 static void

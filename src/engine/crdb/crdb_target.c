@@ -158,11 +158,27 @@ crdb_changefeed_cursor(EngineConn *conn, Hlc *now, bool *exact)
     return pg_changefeed_cursor_query(conn, CRDB_SQL_NOW, now);
 }
 
+/*
+ * encode_json_value_null_as_object exists from v24.2 (docs "CREATE
+ * CHANGEFEED"): before, a JSON null and an SQL NULL arrive alike, as null,
+ * and are applied as SQL NULL.
+ */
+#define JSON_NULL_OPTION ", encode_json_value_null_as_object"
+#define JSON_NULL_OPTION_SINCE 2402
+
 GwResult
 crdb_changefeed_create(EngineConn *conn, const char *sql, char **job_id)
 {
     PgConn *c = PG(conn);
-    PGresult *res = PQexec(c->pg, sql);
+    char *run = gw_strdup(sql);
+    char *opt = strstr(run, JSON_NULL_OPTION);
+    if (opt && c->crdb_version && c->crdb_version < JSON_NULL_OPTION_SINCE) {
+        memmove(opt, opt + strlen(JSON_NULL_OPTION), strlen(opt + strlen(JSON_NULL_OPTION)) + 1);
+        log_warn("%s %s: CockroachDB before v24.2 sends a JSON null like an SQL NULL: a json or jsonb value 'null'"
+                 " written on it comes back to the source as NULL", role_name(conn->role), conn->endpoint->redacted);
+    }
+    PGresult *res = PQexec(c->pg, run);
+    free(run);
     GwResult rc = GW_OK;
     /* The statement carries a secret: errors name it, never show it. */
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) < 1)

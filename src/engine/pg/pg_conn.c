@@ -306,8 +306,14 @@ detect_server(PgConn *c)
     if (rc)
         return rc;
     if (PQntuples(res) == 1) {
-        c->base.kind = strstr(PQgetvalue(res, 0, 0), "CockroachDB") ? ENGINE_COCKROACH : ENGINE_POSTGRES;
+        const char *v = PQgetvalue(res, 0, 0), *crdb = strstr(v, "CockroachDB");
+        c->base.kind = crdb ? ENGINE_COCKROACH : ENGINE_POSTGRES;
         c->server_version = atoi(PQgetvalue(res, 0, 1));
+        /* "CockroachDB CCL v24.2.1 (x86_64-...)" */
+        const char *at = crdb ? strstr(crdb, " v") : NULL;
+        int major = 0, minor = 0;
+        if (at && sscanf(at + 2, "%d.%d", &major, &minor) == 2)
+            c->crdb_version = major * 100 + minor;
     }
     PQclear(res);
     return GW_OK;

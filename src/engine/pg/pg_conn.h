@@ -60,6 +60,7 @@ typedef struct PgConn {
     PGconn *pg;
     PGconn *repl;           /* replication connection exporting a snapshot */
     int server_version;     /* server_version_num; CockroachDB reports its PG compatibility */
+    int crdb_version;       /* CockroachDB's own, major * 100 + minor (v24.2: 2402); 0 elsewhere or unknown */
     char sqlstate[6];       /* of the last failed command */
     /* bulk copy in progress */
     char *copy_chunk;       /* last PQgetCopyData buffer, freed on the next call */
