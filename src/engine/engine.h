@@ -411,6 +411,13 @@ typedef struct StreamOps {
      */
     GwResult (*changefeed_cursor)(EngineConn *conn, Hlc *now, bool *exact) GW_MUST_CHECK;
     GwResult (*changefeed_create)(EngineConn *conn, const char *sql, char **job_id) GW_MUST_CHECK;
+    /*
+     * Optional (NULL: nothing to check).  Whether a changefeed of these tables
+     * can run (GW_ERR_USAGE, said, when a setting forbids it), and how long
+     * after its cursor it may still be created (*horizon_seconds, 0 when
+     * unknown): the tables' garbage collection keeps older versions no longer.
+     */
+    GwResult (*changefeed_check)(EngineConn *conn, const Catalog *tables, int64_t *horizon_seconds) GW_MUST_CHECK;
     /* Optional: whether the source's database has a stream (slot) of that name; NULL: no named streams. */
     GwResult (*stream_exists)(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
 } StreamOps;

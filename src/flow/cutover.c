@@ -117,6 +117,25 @@ warn_source_objects(Cutover *c)
     schema_objects_free(&l);
 }
 
+/*
+ * Before anything moves: a changefeed of the phase's tables can run on the
+ * target, and the operator knows how long after the cutover its statement
+ * may still be run.
+ */
+static GwResult
+check_changefeed(Cutover *c)
+{
+    const StreamOps *so = c->h.target->ops->stream;
+    int64_t horizon = 0;
+    GwResult rc = so && so->changefeed_check ? so->changefeed_check(c->h.target, &c->h.tables, &horizon) : GW_OK;
+    if (rc == GW_OK && horizon > 0)
+        log_warn("phase '%s': the changefeed `godwit failback` prints must be created within %lld s (%.1f h,"
+                 " gc.ttlseconds of the phase's tables) of the cutover, or the target no longer has the changes it"
+                 " must send from there; raise gc.ttlseconds if failback may start later",
+                 c->opts->phase, (long long) horizon, (double) horizon / 3600.0);
+    return rc;
+}
+
 /* Step 1: everything the source had committed when cutover started is on the target. */
 static GwResult
 catch_up(Cutover *c)
@@ -364,6 +383,8 @@ flow_cutover(const CutoverOptions *opts)
         c.webhook = opts->changefeed || c.h.target->ops->failback_by_changefeed;
         rc = check_status(&c);
     }
+    if (rc == GW_OK && c.webhook)
+        rc = check_changefeed(&c);
     if (rc == GW_OK) {
         warn_source_objects(&c);
         rc = catch_up(&c);

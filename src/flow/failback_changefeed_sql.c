@@ -106,6 +106,12 @@ failback_changefeed_sql(const ChangefeedSpec *spec)
     } else if (spec->token_source) {
         strbuf_appendf(&sb, ",\n       webhook_auth_header = 'Bearer <token from %s>'", spec->token_source);
     }
+    /*
+     * godwit answers once a batch is committed on the source, one request at a
+     * time: the sink's default client timeout (3 s) would resend batches that
+     * are being applied (docs "CREATE CHANGEFEED", webhook_client_timeout).
+     */
+    strbuf_append(&sb, ",\n       webhook_client_timeout = '60s'");
     size_t flush = spec->flush_bytes < 65536 ? 65536 : spec->flush_bytes;
     strbuf_appendf(&sb, ",\n       webhook_sink_config = '{\"Flush\": {\"Messages\": 1000, \"Bytes\": %zu,"
                         " \"Frequency\": \"200ms\"}, \"Retry\": {\"Max\": \"inf\", \"Backoff\": \"500ms\"}}';", flush);

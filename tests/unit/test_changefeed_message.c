@@ -270,6 +270,7 @@ test_statement(void **state)
                                 " envelope = 'wrapped', format = 'json', full_table_name"));
     assert_non_null(strstr(sql, "encode_json_value_null_as_object, cursor = '1629813621680097993.0000000001'"));
     assert_non_null(strstr(sql, "webhook_auth_header = 'Bearer <token from --token-file>'"));
+    assert_non_null(strstr(sql, "webhook_client_timeout = '60s'"));
     assert_non_null(strstr(sql, "\"Bytes\": 4194304"));
     assert_non_null(strstr(sql, "\"Retry\": {\"Max\": \"inf\""));
     assert_true(sql[strlen(sql) - 1] == ';');

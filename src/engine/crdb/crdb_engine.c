@@ -101,6 +101,7 @@ static const StreamOps crdb_stream_ops = {
     .format_pos = pg_format_pos,
     .changefeed_cursor = crdb_changefeed_cursor,
     .changefeed_create = crdb_changefeed_create,
+    .changefeed_check = crdb_changefeed_check,
     .stream_exists = crdb_stream_exists,
 };
 

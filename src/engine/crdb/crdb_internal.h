@@ -27,6 +27,7 @@ GwResult crdb_drop_origin(EngineConn *conn, const char *stream) GW_MUST_CHECK;
 GwResult crdb_check_types(EngineConn *conn, const Catalog *cat, const SchemaScript *objects) GW_MUST_CHECK;
 GwResult crdb_changefeed_cursor(EngineConn *conn, Hlc *now, bool *exact) GW_MUST_CHECK;
 GwResult crdb_changefeed_create(EngineConn *conn, const char *sql, char **job_id) GW_MUST_CHECK;
+GwResult crdb_changefeed_check(EngineConn *conn, const Catalog *tables, int64_t *horizon_seconds) GW_MUST_CHECK;
 GwResult crdb_apply_setup(EngineConn *conn, const char *stream, bool log_has_cascade_effects) GW_MUST_CHECK;
 bool crdb_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t);
 GwResult crdb_fence_install(EngineConn *conn, const MigrationPhase *mp, const FenceTable *tables,

@@ -197,3 +197,54 @@ crdb_apply_setup(EngineConn *conn, const char *stream, bool log_has_cascade_effe
     /* Changefeeds skip writes of sessions with this setting (CockroachDB's docs, v24.2+): no loop back. */
     return pg_exec_allow(PG(conn), "SET disable_changefeed_replication = true", "42704");
 }
+
+/* A query's one value, or NULL (logged at debug) when the server refuses it: a privilege it lacks. */
+static char *
+one_value(PgConn *c, const char *sql)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    char *v = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) >= 1
+                  ? gw_strdup(PQgetvalue(res, 0, 0))
+                  : NULL;
+    if (!v)
+        log_debug("%s: %s", sql, PQerrorMessage(c->pg));
+    PQclear(res);
+    return v;
+}
+
+/*
+ * docs "Create and Configure Changefeeds": rangefeeds must be on
+ * (kv.rangefeed.enabled) on a self-hosted cluster; a changefeed's cursor
+ * must be within the tables' gc.ttlseconds ("Configure Replication Zones",
+ * default 4 h): its older versions are gone after that.
+ */
+GwResult
+crdb_changefeed_check(EngineConn *conn, const Catalog *tables, int64_t *horizon_seconds)
+{
+    PgConn *c = PG(conn);
+    *horizon_seconds = 0;
+    char *on = one_value(c, "SHOW CLUSTER SETTING kv.rangefeed.enabled");
+    if (on && strcmp(on, "t") != 0 && strcmp(on, "true") != 0) {
+        log_error("%s %s: kv.rangefeed.enabled is off, so no changefeed can run: SET CLUSTER SETTING"
+                  " kv.rangefeed.enabled = true, then cut over again", role_name(conn->role), conn->endpoint->redacted);
+        free(on);
+        return GW_ERR_USAGE;
+    }
+    if (!on)
+        log_warn("%s %s: cannot read kv.rangefeed.enabled (a privilege): a changefeed needs it on",
+                 role_name(conn->role), conn->endpoint->redacted);
+    free(on);
+    for (size_t i = 0; i < tables->ntables; i++) {
+        char *name = pg_qualified(tables->tables[i].schema, tables->tables[i].name);
+        char *sql = gw_asprintf("SELECT raw_config_sql FROM [SHOW ZONE CONFIGURATION FROM TABLE %s]", name);
+        char *config = one_value(c, sql);
+        const char *ttl = config ? strstr(config, "gc.ttlseconds = ") : NULL;
+        long long seconds = ttl ? atoll(ttl + strlen("gc.ttlseconds = ")) : 0;
+        if (seconds > 0 && (*horizon_seconds == 0 || seconds < *horizon_seconds))
+            *horizon_seconds = seconds;
+        free(config);
+        free(sql);
+        free(name);
+    }
+    return GW_OK;
+}
