@@ -44,7 +44,8 @@ static const char usage[] =
     "  --resume              finish an interrupted fetch of this phase, with the same tables, --where,\n"
     "                        --schema and source options (refused if any differs)\n"
     "  --no-stream           plain snapshot, no replication slot (no replicate afterwards)\n"
-    "  --shard-size MB       split tables larger than this by key ranges (default: 64)\n"
+    "  --shard-size MB       split tables larger than this by key ranges (default: 64;\n"
+    "                        16 on CockroachDB, whose transactions must stay small)\n"
     "MySQL/MariaDB sources (kept with the phase for --resume and replicate):\n"
     "  --zero-dates error|null    zero or invalid dates stop the fetch (default) or load as NULL\n"
     "  --unsigned-bigint numeric|int8  BIGINT UNSIGNED as numeric(20,0) (default) or as bigint,\n"
@@ -175,7 +176,7 @@ run_fetch(int argc, char **argv)
     o.stream = true;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o.jobs = cores > 0 ? (int) cores : 2;
-    o.shard_bytes = 64LL * 1024 * 1024;
+    o.shard_bytes = 0;
     selection_init(&o.selection);
 
     bool help;

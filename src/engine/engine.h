@@ -633,6 +633,11 @@ struct EngineOps {
      * below it), so a target must make them again (core/apply_rules.h).
      */
     bool log_has_cascade_effects;
+    /*
+     * As a fetch's target, how many bytes one shard (one transaction) should
+     * hold at most when the operator gives no --shard-size; 0: godwit's default.
+     */
+    int64_t preferred_shard_bytes;
     GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
     void (*close)(EngineConn *conn);
     /*

@@ -21,6 +21,9 @@ typedef enum ObjectsMode {
     OBJECTS_NONE,           /* only listed in the report as not migrated */
 } ObjectsMode;
 
+/* Shard size when neither the operator nor the target (EngineOps.preferred_shard_bytes) says otherwise. */
+#define FETCH_DEFAULT_SHARD_BYTES (64LL * 1024 * 1024)
+
 typedef struct FetchOptions {
     const char *source_url;
     const char *target_url;
@@ -34,7 +37,7 @@ typedef struct FetchOptions {
     bool resume;
     bool stream;
     bool json_output;
-    int64_t shard_bytes;    /* a table larger than this is split by key ranges */
+    int64_t shard_bytes;    /* a table larger than this is split by key ranges; 0: the target's preference */
     /* Source options (MySQL/MariaDB only; NULL: not given).  See fetch_source_options.c. */
     const char *zero_dates;         /* "error" or "null" */
     const char *unsigned_bigint;    /* "numeric" or "int8" */

@@ -134,9 +134,12 @@ add_shard(FetchRun *run, FetchTable *ft, ShardProgress *state, KeyRange range)
 static int
 shard_count_for(const FetchRun *run, const TableDef *t)
 {
-    if (t->npk == 0 || run->opts->shard_bytes <= 0)
+    int64_t size = run->opts->shard_bytes > 0 ? run->opts->shard_bytes : run->target->ops->preferred_shard_bytes;
+    if (size <= 0)
+        size = FETCH_DEFAULT_SHARD_BYTES;
+    if (t->npk == 0)
         return 1;
-    int64_t n = t->est_bytes / run->opts->shard_bytes;
+    int64_t n = t->est_bytes / size;
     return n < 1 ? 1 : n > FETCH_MAX_SHARDS ? FETCH_MAX_SHARDS : (int) n;
 }
 

@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/signals.h"
+#include "util/sleep.h"
 
 typedef struct Worker {
     FetchRun *run;
@@ -42,10 +43,18 @@ fail_run(FetchRun *run, GwResult rc)
     pthread_mutex_unlock(&run->mu);
 }
 
-/* Pumps one shard from source to target; the target commits rows and progress together. */
+/* How often a shard whose commit failed by itself on the target (a serialization failure) is tried. */
+#define SHARD_ATTEMPTS 3
+
+/*
+ * Pumps one shard from source to target; the target commits rows and
+ * progress together.  *source_done: the source's rows were all read (its
+ * session is still in the snapshot, so the shard can be read again).
+ */
 static GwResult
-copy_shard(Worker *w, FetchShard *shard)
+copy_shard(Worker *w, FetchShard *shard, bool *source_done)
 {
+    *source_done = false;
     FetchTable *ft = shard->table;
     const EngineOps *src = w->source->ops, *tgt = w->target->ops;
     GwResult rc = src->source->copy_out_begin(w->source, ft->def, &shard->range, ft->predicate_sql, ft->format);
@@ -61,6 +70,7 @@ copy_shard(Worker *w, FetchShard *shard)
         const char *buf;
         int len;
         rc = src->source->copy_out_next(w->source, &buf, &len);
+        *source_done = rc == GW_OK && len == 0;
         if (rc || len == 0)
             break;
         rc = tgt->target->copy_in_put(w->target, buf, len);
@@ -90,6 +100,11 @@ copy_shard(Worker *w, FetchShard *shard)
     GwResult end = tgt->target->copy_in_end(w->target, w->run->phase.name, &shard->state, rc == GW_OK, &rows);
     if (rc == GW_OK)
         rc = end;
+    if (rc) {
+        /* Not copied: its progress goes back. */
+        atomic_fetch_sub(&ft->progress->rows, chunks);
+        atomic_fetch_sub(&ft->progress->bytes, bytes);
+    }
     if (rc == GW_OK) {
         atomic_fetch_add(&ft->progress->rows, rows - chunks);
         pthread_mutex_lock(&w->run->mu);
@@ -100,6 +115,34 @@ copy_shard(Worker *w, FetchShard *shard)
                   shard->state.nshards, (long long) rows);
     }
     return rc;
+}
+
+/*
+ * A shard whose commit the target refused by itself (a serialization
+ * failure, CockroachDB's commit deadline) is copied again, in a new target
+ * session, from the same snapshot: the source's rows were all read.  Any
+ * other failure stops the fetch (--resume takes it from there).
+ */
+static GwResult
+copy_shard_retrying(Worker *w, FetchShard *shard)
+{
+    for (int attempt = 1;; attempt++) {
+        bool source_done;
+        GwResult rc = copy_shard(w, shard, &source_done);
+        const EngineOps *tgt = w->target->ops;
+        if (rc == GW_OK || !source_done || attempt == SHARD_ATTEMPTS || run_stopping(w->run) ||
+            !(tgt->error_is_transient && tgt->error_is_transient(w->target)))
+            return rc;
+        log_warn("worker %d: %s shard %d/%d: the target refused its commit by itself; copying it again (attempt"
+                 " %d of %d)", w->id, shard->table->progress->name, shard->state.shard + 1, shard->state.nshards,
+                 attempt + 1, SHARD_ATTEMPTS);
+        engine_close(w->target);
+        w->target = NULL;
+        rc = engine_connect(&w->run->target_ep, &w->target);
+        if (rc)
+            return rc;
+        sleep_ms(100 * attempt);
+    }
 }
 
 static void
@@ -175,7 +218,7 @@ worker_main(void *arg)
         GwResult rc;
         if (shard) {
             atomic_store(&shard->table->progress->state, PROGRESS_COPYING);
-            rc = copy_shard(w, shard);
+            rc = copy_shard_retrying(w, shard);
         } else {
             rc = finish_table(w, finish);
         }

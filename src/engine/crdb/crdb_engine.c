@@ -139,6 +139,12 @@ static const ApplyOps crdb_apply_ops = {
 
 const EngineOps crdb_engine_ops = {
     .name = "cockroachdb",
+    /*
+     * A shard is one transaction of COPY, and a long one meets CockroachDB's
+     * commit deadline (docs "Transaction Retry Error Reference":
+     * RETRY_COMMIT_DEADLINE_EXCEEDED): smaller ones commit sooner.
+     */
+    .preferred_shard_bytes = 16LL * 1024 * 1024,
     .copies_binary = false,
     .log_has_cascade_effects = true,
     .keeps_table_trees = false,
