@@ -12,6 +12,7 @@
 #include "engine/pg/pg_conn.h"
 #include "engine/pg/pg_describe.h"
 #include "util/mem.h"
+#include "util/sleep.h"
 
 /* Nothing to check: verify reads it as of a timestamp, and nothing streams from it through a slot. */
 GwResult
@@ -47,13 +48,35 @@ crdb_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, Sna
     return plain_snapshot(PG(conn), out);
 }
 
+/*
+ * The snapshot's timestamp came from one node's clock; another node whose
+ * clock is behind refuses it as "in the future" until its clock passes it,
+ * which the cluster's maximum clock offset bounds (docs "AS OF SYSTEM TIME",
+ * --max-offset, 500 ms by default): such a refusal is waited out.
+ */
+#define JOIN_WAIT_MS 50
+#define JOIN_WAIT_MAX_MS 5000
+
 GwResult
 crdb_snapshot_join(EngineConn *conn, const Snapshot *snap)
 {
     PgConn *c = PG(conn);
     char *lit = pg_quote_literal(snap->id);
     char *begin = gw_asprintf("BEGIN AS OF SYSTEM TIME %s", lit);
-    GwResult rc = pg_exec(c, begin);
+    GwResult rc = GW_OK;
+    for (int waited = 0;; waited += JOIN_WAIT_MS) {
+        PGresult *res = PQexec(c->pg, begin);
+        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        const char *msg = ok ? NULL : PQresultErrorMessage(res);
+        bool future = msg && strstr(msg, "in the future") && waited < JOIN_WAIT_MAX_MS;
+        if (!ok && !future)
+            rc = pg_report(c, res, "joining the snapshot (AS OF SYSTEM TIME)");
+        PQclear(res);
+        if (ok || !future)
+            break;
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+        sleep_ms(JOIN_WAIT_MS);
+    }
     free(begin);
     free(lit);
     return rc;
