@@ -638,6 +638,12 @@ struct EngineOps {
      * hold at most when the operator gives no --shard-size; 0: godwit's default.
      */
     int64_t preferred_shard_bytes;
+    /*
+     * Its dates and timestamps have the values 'infinity' and '-infinity'
+     * (PostgreSQL); a target without them (CockroachDB stores them as far
+     * dates) gets none from a fetch.
+     */
+    bool infinite_times;
     GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
     void (*close)(EngineConn *conn);
     /*

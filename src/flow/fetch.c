@@ -30,6 +30,7 @@
 #include "flow/plan_check.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/strbuf.h"
 #include "util/signals.h"
 
 /*
@@ -246,6 +247,60 @@ prepare_target(FetchRun *run, const Catalog *cat, bool check_only)
     return run->target->ops->target->prepare_schema(run->target, &prep);
 }
 
+/* Whether a column holds dates or timestamps, by its type. */
+static bool
+is_time_column(const ColumnDef *col)
+{
+    return !strncmp(col->type_sql, "timestamp", 9) || !strcmp(col->type_sql, "date");
+}
+
+/*
+ * A target without 'infinity' dates would store the source's as other
+ * values: each column holding one (in the phase's rows) is named, with how
+ * many, and the fetch refused.
+ */
+static GwResult
+check_infinite_times(FetchRun *run, const Catalog *cat)
+{
+    const EngineOps *so = run->source->ops;
+    if (!so->infinite_times || run->target->ops->infinite_times || !so->source->count_rows)
+        return GW_OK;
+    GwResult rc = GW_OK;
+    bool refused = false;
+    for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++) {
+        const TableDef *t = &cat->tables[i];
+        const RowFilter *f = selection_filter_for(&run->opts->selection, t->schema, t->name);
+        char *filter = f ? so->source->render_predicate(run->source, f->predicate) : NULL;
+        for (size_t k = 0; k < t->ncolumns && rc == GW_OK; k++) {
+            if (!is_time_column(&t->columns[k]))
+                continue;
+            char *q = str_quote(t->columns[k].name, '"');
+            char *text = gw_asprintf("%s IN ('infinity', '-infinity')", q);
+            char err[256];
+            Predicate *p = predicate_parse(text, err, sizeof err);
+            char *cond = p ? so->source->render_predicate(run->source, p) : NULL;
+            char *where = cond && filter ? gw_asprintf("(%s) AND (%s)", filter, cond) : cond ? gw_strdup(cond) : NULL;
+            int64_t n = 0;
+            if (where)
+                rc = so->source->count_rows(run->source, t->schema, t->name, where, &n);
+            if (rc == GW_OK && n > 0) {
+                log_error("table %s.%s, column %s: %lld row(s) hold 'infinity' or '-infinity', which target %s (%s)"
+                          " would store as other values; change them on the source or --exclude the table",
+                          t->schema, t->name, t->columns[k].name, (long long) n, run->target_ep.redacted,
+                          run->target->ops->name);
+                refused = true;
+            }
+            free(where);
+            free(cond);
+            predicate_free(p);
+            free(text);
+            free(q);
+        }
+        free(filter);
+    }
+    return rc ? rc : refused ? GW_ERR_USAGE : GW_OK;
+}
+
 /*
  * Everything that could refuse the fetch, on both sides, before anything is
  * created: the column types and extensions the target lacks, the source's
@@ -263,6 +318,8 @@ check_everything(FetchRun *run, const Catalog *cat)
         rc = fetch_objects_check(run, cat);
     if (rc == GW_OK)
         rc = check_predicates(run, cat);
+    if (rc == GW_OK)
+        rc = check_infinite_times(run, cat);
     if (rc == GW_OK)
         rc = run->source->ops->source->check_source(run->source, cat, o->stream, new_stream);
     free(new_stream);

@@ -139,6 +139,8 @@ static const ApplyOps crdb_apply_ops = {
 
 const EngineOps crdb_engine_ops = {
     .name = "cockroachdb",
+    /* 'infinity' is taken and stored as a date in year 294276 (docs "TIMESTAMP"): changed silently. */
+    .infinite_times = false,
     /*
      * A shard is one transaction of COPY, and a long one meets CockroachDB's
      * commit deadline (docs "Transaction Retry Error Reference":

@@ -154,6 +154,7 @@ const StagingOps pg_staging_ops = {
 
 const EngineOps pg_engine_ops = {
     .name = "postgresql",
+    .infinite_times = true,
     .copies_binary = true,
     .log_has_cascade_effects = true,
     .keeps_table_trees = true,
