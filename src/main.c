@@ -16,6 +16,7 @@
 #define GODWIT_VERSION "0.1.0"
 
 static const Command *const commands[] = {
+    &cli_preflight_command,
     &cli_fetch_command,
     &cli_replicate_command,
     &cli_failback_command,

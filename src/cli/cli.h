@@ -27,6 +27,7 @@ extern const Command cli_verify_command;
 extern const Command cli_cutover_command;
 extern const Command cli_rollback_command;
 extern const Command cli_finish_command;
+extern const Command cli_preflight_command;
 
 /* Options every command takes: --log-format, --verbose, --quiet.  Returns 1 if consumed. */
 int cli_common_option(int opt, const char *arg, GwResult *rc);

@@ -657,6 +657,8 @@ struct EngineOps {
     GwResult (*count_sessions)(EngineConn *conn, const char *app_name, int *count) GW_MUST_CHECK;
     /* Whether the last error on this connection may pass by itself (a restart, a lost connection). */
     bool (*error_is_transient)(EngineConn *conn);
+    /* Optional: the server's engine and version, and whether the session is encrypted, as one phrase. */
+    char *(*server_summary)(EngineConn *conn);
 
     /* What the engine can be; NULL: it cannot take that role (see each group above). */
     const SourceOps *source;

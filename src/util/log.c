@@ -89,10 +89,18 @@ log_write_line(const char *line)
     pthread_mutex_unlock(&log_mutex);
 }
 
+static _Thread_local char **capture_first;
+
+void
+log_capture_first_error(char **first)
+{
+    capture_first = first;
+}
+
 void
 log_msg(LogLevel level, const char *fmt, ...)
 {
-    if (level < log_min)
+    if (level < log_min && !(level == LOG_ERROR && capture_first))
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -109,6 +117,12 @@ log_msg(LogLevel level, const char *fmt, ...)
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = (p[1] == '\0') ? '\0' : ' ';
+    if (level == LOG_ERROR && capture_first && !*capture_first)
+        *capture_first = gw_strdup(msg);
+    if (level < log_min) {
+        free(msg);
+        return;
+    }
 
     char ts[40];
     log_timestamp(ts, sizeof ts);

@@ -31,6 +31,13 @@ void log_set_display(void (*clear)(void), void (*redraw)(void));
 void log_lock(void);
 void log_unlock(void);
 
+/*
+ * From now on in the calling thread, the first error logged is also kept in
+ * *first (malloc'd; the caller frees it), still logged as usual; NULL stops.
+ * A command that reports each of its checks on stdout names the error there.
+ */
+void log_capture_first_error(char **first);
+
 /* Writes a JSON object (already serialized, one line) as a log record. */
 void log_json_record(const char *json_line);
 

@@ -156,6 +156,7 @@ const EngineOps crdb_engine_ops = {
     .end_stale_sessions = crdb_end_stale_sessions,
     .count_sessions = crdb_count_sessions,
     .error_is_transient = pg_error_is_transient,
+    .server_summary = pg_server_summary,
     .source = &crdb_source_ops,
     .stream = &crdb_stream_ops,
     .target = &crdb_target_ops,

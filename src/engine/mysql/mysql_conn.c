@@ -512,3 +512,12 @@ mysql_end_stale_sessions(EngineConn *conn)
               MYSQL_STALE_WAIT_S);
     return role_error(c->base.role);
 }
+
+char *
+mysql_server_summary(EngineConn *conn)
+{
+    MyConn *c = MY(conn);
+    const char *cipher = mysql_get_ssl_cipher(c->my);
+    return gw_asprintf("%s %s, %s%s", c->mariadb ? "MariaDB" : "MySQL", mysql_get_server_info(c->my),
+                       cipher ? "TLS " : "no TLS", cipher ? cipher : "");
+}

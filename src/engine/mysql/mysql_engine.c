@@ -158,6 +158,7 @@ const EngineOps mysql_engine_ops = {
     .close = mysql_close_conn,
     .end_stale_sessions = mysql_end_stale_sessions,
     .error_is_transient = mysql_error_is_transient,
+    .server_summary = mysql_server_summary,
     .source = &mysql_source_ops,
     .stream = &mysql_stream_ops,
     .apply = &mysql_apply_ops,

@@ -16,6 +16,7 @@
 GwResult mysql_connect(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
 void mysql_close_conn(EngineConn *conn);
 bool mysql_error_is_transient(EngineConn *conn);
+char *mysql_server_summary(EngineConn *conn);
 GwResult mysql_end_stale_sessions(EngineConn *conn) GW_MUST_CHECK;
 /* mysql_runner.c */
 GwResult mysql_runner_lock(EngineConn *conn, const char *stream, const RunnerInfo *me, bool *taken,

@@ -479,3 +479,18 @@ pg_close(EngineConn *conn)
     PQfinish(c->pg);
     free(c);
 }
+
+char *
+pg_server_summary(EngineConn *conn)
+{
+    PgConn *c = PG(conn);
+    const char *version = PQparameterStatus(c->pg, "server_version");
+    const char *protocol = PQsslInUse(c->pg) ? PQsslAttribute(c->pg, "protocol") : NULL;
+    char *tls = PQsslInUse(c->pg) ? gw_asprintf("TLS %s", protocol ? protocol : "on") : gw_strdup("no TLS");
+    char *out = conn->kind == ENGINE_COCKROACH
+                    ? gw_asprintf("CockroachDB v%d.%d (PostgreSQL %s), %s", c->crdb_version / 100,
+                                  c->crdb_version % 100, version ? version : "?", tls)
+                    : gw_asprintf("PostgreSQL %s, %s", version ? version : "?", tls);
+    free(tls);
+    return out;
+}

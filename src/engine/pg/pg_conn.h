@@ -108,6 +108,8 @@ GwResult pg_query_params(PgConn *c, const char *sql, int nparams, const char *co
 void pg_rollback(PgConn *c);
 /* Logs a failed result (or the connection's error) and returns the role's code. */
 GwResult pg_report(PgConn *c, PGresult *res, const char *what);
+/* EngineOps.server_summary of PostgreSQL and CockroachDB. */
+char *pg_server_summary(EngineConn *conn);
 /* The same for another libpq connection of c (its replication connection). */
 GwResult pg_report_on(PgConn *c, PGconn *pg, PGresult *res, const char *what);
 

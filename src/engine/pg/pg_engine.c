@@ -164,6 +164,7 @@ const EngineOps pg_engine_ops = {
     .end_stale_sessions = pg_end_stale_sessions,
     .count_sessions = pg_count_sessions,
     .error_is_transient = pg_error_is_transient,
+    .server_summary = pg_server_summary,
     .source = &pg_source_ops,
     .stream = &pg_stream_ops,
     .target = &pg_target_ops,

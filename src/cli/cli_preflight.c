@@ -1,0 +1,130 @@
+/*
+ * cli_preflight.c: `godwit preflight` flags into PreflightOptions.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "flow/preflight.h"
+
+static const char usage[] =
+    "usage: godwit preflight --source URL --target URL [options]\n"
+    "\n"
+    "Checks, before a migration starts and without writing anything on either\n"
+    "database, what it will need: both connections (server, version, TLS), the\n"
+    "selected tables, the source's change-log settings and privileges (wal_level,\n"
+    "slots and replication rights on PostgreSQL; binlog format, row image and\n"
+    "replication rights on MySQL/MariaDB), values the target could not take (MySQL\n"
+    "zero dates, ...), the row filters, every column type against the target's\n"
+    "dialect, that the target's tables can be made, and on a CockroachDB target\n"
+    "whether a changefeed can carry failback (rangefeeds, GC TTL). One line per\n"
+    "check: ok, or PROBLEM with the reason; the details are logged on stderr.\n"
+    "\n"
+    "  --source URL            the migration's source\n"
+    "  --target URL            the migration's target\n"
+    "  --phase NAME            the phase to be fetched (default: default)\n"
+    "  --plan FILE             the phase's tables and row predicates from this plan (needs --phase)\n"
+    "  --tables GLOB,...       only these tables, globs on schema.table\n"
+    "  --exclude GLOB,...      leave these tables out\n"
+    "  --where 'T: PRED'       the rows of table T the phase takes (repeatable)\n"
+    "  --no-stream             the migration will not replicate (a one-time copy)\n"
+    "  --changefeed            failback will come through a changefeed (always on CockroachDB)\n"
+    "  --format text|json      one line per check (default), or one JSON object\n"
+    "  --log-format text|json, -v/--verbose, -q/--quiet\n"
+    "\n"
+    "Exit codes: 0 every check passed, 2 a check found a problem (or bad usage).\n";
+
+static GwResult run_preflight(int argc, char **argv);
+
+const Command cli_preflight_command = {
+    .name = "preflight",
+    .summary = "check everything a migration needs before it starts, writing nothing",
+    .usage = usage,
+    .run = run_preflight,
+};
+
+enum { OPT_SOURCE = 4101, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_NO_STREAM,
+       OPT_CHANGEFEED, OPT_FORMAT };
+
+static const struct option long_options[] = {
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"phase", required_argument, NULL, OPT_PHASE},
+    {"plan", required_argument, NULL, OPT_PLAN},
+    {"tables", required_argument, NULL, OPT_TABLES},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"where", required_argument, NULL, OPT_WHERE},
+    {"no-stream", no_argument, NULL, OPT_NO_STREAM},
+    {"changefeed", no_argument, NULL, OPT_CHANGEFEED},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    CLI_COMMON_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct PreflightArgs {
+    PreflightOptions *o;
+    const char *plan_file;
+} PreflightArgs;
+
+static GwResult
+parse_one(void *opts, int opt, const char *arg)
+{
+    PreflightArgs *a = opts;
+    PreflightOptions *o = a->o;
+    const Command *cmd = &cli_preflight_command;
+    char err[512];
+    switch (opt) {
+    case OPT_SOURCE: o->source_url = arg; return GW_OK;
+    case OPT_TARGET: o->target_url = arg; return GW_OK;
+    case OPT_PHASE:
+        if (!*arg)
+            return cli_usage_error(cmd, "--phase must not be empty");
+        o->phase = arg;
+        return GW_OK;
+    case OPT_PLAN:
+        if (!*arg)
+            return cli_usage_error(cmd, "--plan needs a file name");
+        a->plan_file = arg;
+        return GW_OK;
+    case OPT_TABLES: selection_add_includes(&o->selection, arg); return GW_OK;
+    case OPT_EXCLUDE: selection_add_excludes(&o->selection, arg); return GW_OK;
+    case OPT_WHERE:
+        if (selection_add_filter(&o->selection, arg, err, sizeof err) != GW_OK)
+            return cli_usage_error(cmd, "%s", err);
+        return GW_OK;
+    case OPT_NO_STREAM: o->stream = false; return GW_OK;
+    case OPT_CHANGEFEED: o->changefeed = true; return GW_OK;
+    case OPT_FORMAT: return cli_parse_format(cmd, arg, &o->json_output);
+    default: return cli_usage_error(cmd, "unknown option");
+    }
+}
+
+static GwResult
+run_preflight(int argc, char **argv)
+{
+    PreflightOptions o;
+    memset(&o, 0, sizeof o);
+    o.stream = true;
+    selection_init(&o.selection);
+    bool help;
+    PreflightArgs args = {.o = &o, .plan_file = NULL};
+    struct Plan *plan = NULL;
+    const Command *cmd = &cli_preflight_command;
+    GwResult rc = cli_parse(cmd, argc, argv, long_options, parse_one, &args, &help);
+    if (rc == GW_OK && !help)
+        rc = cli_url(cmd, "--source", &o.source_url, true);
+    if (rc == GW_OK && !help)
+        rc = cli_url(cmd, "--target", &o.target_url, true);
+    if (rc == GW_OK && !help)
+        rc = cli_plan_option(cmd, args.plan_file, o.phase, &plan);
+    if (rc == GW_OK && !help && plan)
+        rc = cli_plan_selection(cmd, plan, o.phase, &o.selection);
+    cli_plan_free(plan);
+    if (!o.phase)
+        o.phase = "default";
+    if (rc == GW_OK && !help)
+        rc = flow_preflight(&o);
+    selection_free(&o.selection);
+    return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * preflight.h: `godwit preflight`: everything a migration of the selected
+ * tables will need, checked before it starts, without writing anything on
+ * either database.  One line per check on stdout (ok, or the problem and
+ * what to do); the details of a problem are logged as the command that
+ * would meet it logs them.
+ */
+#ifndef GW_PREFLIGHT_H
+#define GW_PREFLIGHT_H
+
+#include <stdbool.h>
+
+#include "core/selection.h"
+#include "util/result.h"
+
+typedef struct PreflightOptions {
+    const char *source_url;
+    const char *target_url;
+    const char *phase;          /* the phase the fetch would make (its names on the target) */
+    Selection selection;        /* --tables, --exclude, --where, or the plan's phase */
+    bool stream;                /* the migration will replicate (false: --no-stream) */
+    bool changefeed;            /* failback through a changefeed (a CockroachDB target, or --changefeed) */
+    bool json_output;
+} PreflightOptions;
+
+/* GW_OK when every check passed; GW_ERR_USAGE when one found a problem (each said on stdout). */
+GwResult flow_preflight(PreflightOptions *opts) GW_MUST_CHECK;
+
+#endif
