@@ -252,6 +252,12 @@ typedef enum StreamEvent {
     STREAM_IDLE,            /* nothing within the timeout; stream_sent_pos() may have advanced */
 } StreamEvent;
 
+/* Values a target may lack (EngineOps.infinite_times, .multidim_arrays), looked for by SourceOps.count_values. */
+typedef enum ValueTest {
+    VALUE_TEST_INFINITE,        /* a date or timestamp 'infinity' or '-infinity' */
+    VALUE_TEST_MULTIDIM_ARRAY,  /* an array of more than one dimension */
+} ValueTest;
+
 /*
  * Reading a database: its catalog, a consistent snapshot, bulk copy and
  * verify's scans.  Every engine that can be a source fills it.
@@ -289,6 +295,13 @@ typedef struct SourceOps {
      * SQL, e.g. from render_predicate; NULL: every row).  Checks of a plan's
      * phases (flow/plan_check.c).
      */
+    /*
+     * Optional (NULL: its values never are of those kinds).  How many of t's
+     * rows (those of where_sql, in this engine's dialect, or all) hold a value
+     * of the kind in column col.
+     */
+    GwResult (*count_values)(EngineConn *conn, const TableDef *t, size_t col, ValueTest test, const char *where_sql,
+                             int64_t *n) GW_MUST_CHECK;
     GwResult (*count_rows)(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
                            int64_t *out) GW_MUST_CHECK;
     GwResult (*describe)(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
@@ -644,6 +657,8 @@ struct EngineOps {
      * dates) gets none from a fetch.
      */
     bool infinite_times;
+    /* Its arrays may have more than one dimension (PostgreSQL); a target without them gets none from a fetch. */
+    bool multidim_arrays;
     GwResult (*connect)(const Endpoint *ep, EngineConn **out) GW_MUST_CHECK;
     void (*close)(EngineConn *conn);
     /*

@@ -71,6 +71,7 @@ crdb_connect(const Endpoint *ep, EngineConn **out)
 static const SourceOps crdb_source_ops = {
     .check_source = crdb_check_source,
     .count_rows = pg_count_rows,
+    .count_values = pg_count_values,
     .check_predicate = pg_check_predicate,
     .describe = pg_describe,
     .render_predicate = pg_render_predicate,
@@ -141,6 +142,8 @@ const EngineOps crdb_engine_ops = {
     .name = "cockroachdb",
     /* 'infinity' is taken and stored as a date in year 294276 (docs "TIMESTAMP"): changed silently. */
     .infinite_times = false,
+    /* docs "ARRAY": one-dimensional arrays only. */
+    .multidim_arrays = false,
     /*
      * A shard is one transaction of COPY, and a long one meets CockroachDB's
      * commit deadline (docs "Transaction Retry Error Reference":

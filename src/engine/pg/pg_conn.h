@@ -153,6 +153,8 @@ GwResult pg_runner_unlock(EngineConn *conn, const char *stream) GW_MUST_CHECK;
 /* pg_count.c */
 GwResult pg_count_rows(EngineConn *conn, const char *schema, const char *table, const char *where_sql,
                        int64_t *out) GW_MUST_CHECK;
+GwResult pg_count_values(EngineConn *conn, const TableDef *t, size_t col, ValueTest test, const char *where_sql,
+                         int64_t *n) GW_MUST_CHECK;
 GwResult pg_check_predicate(EngineConn *conn, const TableDef *t, const char *where_sql,
                             const char *text) GW_MUST_CHECK;
 bool pg_error_is_transient(EngineConn *conn);

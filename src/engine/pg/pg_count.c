@@ -42,6 +42,20 @@ pg_count_rows(EngineConn *conn, const char *schema, const char *table, const cha
     return rc;
 }
 
+GwResult
+pg_count_values(EngineConn *conn, const TableDef *t, size_t col, ValueTest test, const char *where_sql, int64_t *n)
+{
+    char *q = pg_quote_ident(t->columns[col].name);
+    char *cond = test == VALUE_TEST_INFINITE ? gw_asprintf("%s IN ('infinity', '-infinity')", q)
+                                             : gw_asprintf("pg_catalog.array_ndims(%s) > 1", q);
+    char *where = where_sql ? gw_asprintf("(%s) AND %s", where_sql, cond) : gw_strdup(cond);
+    GwResult rc = pg_count_rows(conn, t->schema, t->name, where, n);
+    free(where);
+    free(cond);
+    free(q);
+    return rc;
+}
+
 /*
  * The server parses and plans the row filter against the table's real
  * columns (a literal of the wrong type, an operator the type lacks) and

@@ -63,6 +63,7 @@ pg_render_predicate(EngineConn *conn, const Predicate *p)
 static const SourceOps pg_source_ops = {
     .check_source = pg_check_source,
     .count_rows = pg_count_rows,
+    .count_values = pg_count_values,
     .objects_left_out = pg_objects_left_out,
     .schema_script = pg_schema_script,
     .check_predicate = pg_check_predicate,
@@ -155,6 +156,7 @@ const StagingOps pg_staging_ops = {
 const EngineOps pg_engine_ops = {
     .name = "postgresql",
     .infinite_times = true,
+    .multidim_arrays = true,
     .copies_binary = true,
     .log_has_cascade_effects = true,
     .keeps_table_trees = true,
