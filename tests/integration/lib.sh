@@ -468,6 +468,27 @@ assert_equal_sides() {
     note "$1: equal ($(tr '\n' ';' <<<"$m"))"
 }
 
+# spec_digest_m QUERYFN SPECS / spec_digest_p DB SCHEMA SPECS: "table md5 count" for each "table:col,col"
+# of SPECS (space separated), each server computing its own (NULL as ~, rows ordered by the columns,
+# which must order alike on both: start with a key of numbers). QUERYFN runs one MariaDB query, given as its only argument, printing the value.
+spec_digest_m() {
+    local fn=$1 specs=$2 spec t cols
+    for spec in $specs; do
+        t=${spec%%:*}; cols=${spec#*:}
+        "$fn" "SET SESSION group_concat_max_len = 1073741824; SELECT CONCAT('$t ', IFNULL(MD5(GROUP_CONCAT(CONCAT_WS('|',
+            $(sed "s/\([a-z_]*\)/IFNULL(\1, '~')/g" <<<"$cols")) ORDER BY $cols SEPARATOR '\n')), 'none'), ' ', COUNT(*))
+            FROM $t" || return 1
+    done
+}
+spec_digest_p() {
+    local db=$1 schema=$2 specs=$3 spec t cols
+    for spec in $specs; do
+        t=${spec%%:*}; cols=${spec#*:}
+        psql_tgt "$db" "SELECT '$t ' || coalesce(md5(string_agg(concat_ws('|', $(sed "s/\([a-z_]*\)/coalesce(\1::text, '~')/g" <<<"$cols")),
+            E'\n' ORDER BY $cols)), 'none') || ' ' || count(*) FROM $schema.$t" || return 1
+    done
+}
+
 # tables_in_sync SRCDB TGTDB TABLE ORDERCOLS [SOURCE_WHERE]: quiet; true when the digests are equal
 # (for polling with wait_for while a replicator runs).
 tables_in_sync() {

@@ -100,22 +100,9 @@ SQL
 
 # Each table's rows, computed by each server.
 TABLES="film:film_id,title,description,touched film_text:film_id,title,description film_log:n,film_id,what orders:id,region,amount,touched"
-my_digest() {
-    local spec t cols
-    for spec in $TABLES; do
-        t=${spec%%:*}; cols=${spec#*:}
-        msql "$DB" "SELECT CONCAT('$t ', IFNULL(MD5(GROUP_CONCAT(CONCAT_WS('|', $(sed "s/\([a-z_]*\)/IFNULL(\1, '~')/g" <<<"$cols"))
-            ORDER BY ${cols%%,*} SEPARATOR '\n')), 'none'), ' ', COUNT(*)) FROM $t" || return 1
-    done
-}
-pg_digest() {
-    local spec t cols
-    for spec in $TABLES; do
-        t=${spec%%:*}; cols=${spec#*:}
-        psql_tgt "$DB" "SELECT '$t ' || coalesce(md5(string_agg(concat_ws('|', $(sed "s/\([a-z_]*\)/coalesce(\1::text, '~')/g" <<<"$cols")),
-            E'\n' ORDER BY ${cols%%,*})), 'none') || ' ' || count(*) FROM gw_fb_trg.$t" || return 1
-    done
-}
+trg_query() { msql "$DB" "$1"; }
+my_digest() { spec_digest_m trg_query "$TABLES"; }
+pg_digest() { spec_digest_p "$DB" gw_fb_trg "$TABLES"; }
 gw() {   # CODE COMMAND PHASE ARGS...
     local code=$1 cmd=$2 phase=$3; shift 3
     assert_exit "$code" "$GODWIT" "$cmd" --source "$(m_url "$DB")" --target "$(tgt_url "$DB")" --phase "$phase" "$@"

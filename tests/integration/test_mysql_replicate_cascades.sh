@@ -55,22 +55,9 @@ SQL
 
 # "table md5 count" of each table, each server computing its own.
 TABLES="coupon:coupon_id,rental_id staff:staff_id,manager_id,name rental:rental_id,note payment:payment_id,rental_id,amount category:category_id,name film:film_id,title film_category:film_id,category_id film_log:id,film_id,what"
-my_digest() {
-    local spec t cols
-    for spec in $TABLES; do
-        t=${spec%%:*}; cols=${spec#*:}
-        msql -N -e "SELECT CONCAT('$t ', IFNULL(MD5(GROUP_CONCAT(CONCAT_WS('|', $(sed "s/\([a-z_]*\)/IFNULL(\1, '~')/g" <<<"$cols"))
-            ORDER BY $cols SEPARATOR '\n')), 'none'), ' ', COUNT(*)) FROM $t" || return 1
-    done
-}
-pg_digest() {
-    local spec t cols
-    for spec in $TABLES; do
-        t=${spec%%:*}; cols=${spec#*:}
-        psql_tgt "$DB" "SELECT '$t ' || coalesce(md5(string_agg(concat_ws('|', $(sed "s/\([a-z_]*\)/coalesce(\1::text, '~')/g" <<<"$cols")),
-            E'\n' ORDER BY $cols)), 'none') || ' ' || count(*) FROM $MDB.$t" || return 1
-    done
-}
+casc_query() { msql -N -e "$1"; }
+my_digest() { spec_digest_m casc_query "$TABLES"; }
+pg_digest() { spec_digest_p "$DB" "$MDB" "$TABLES"; }
 caught_up() {
     assert_exit 0 "$GODWIT" replicate --source "$(src)" --target "$(tgt_url "$DB")" --phase "$PHASE" \
         --stop-when-caught-up

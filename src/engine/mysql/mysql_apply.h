@@ -21,6 +21,8 @@ void mysql_apply_abort(EngineConn *conn);
 void mysql_apply_free(MyConn *c);
 
 /* mysql_state.c */
+/* Whether `_godwit` has every table named in tables (NULL-terminated); looked at, nothing made. */
+GwResult mysql_state_tables_exist(MyConn *c, const char *const *tables, bool *exist) GW_MUST_CHECK;
 /* Creates, when missing, database `_godwit` and its table `checkpoints`. */
 GwResult mysql_state_ensure_checkpoints(MyConn *c) GW_MUST_CHECK;
 /* Appends the statement that records a stream's position (an upsert of its row). */

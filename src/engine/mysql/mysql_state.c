@@ -29,6 +29,35 @@ static const char *const sql_create_checkpoints =
     " updated_at DATETIME(6) NOT NULL"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
 
+static void
+append_text(StrBuf *sql, const char *s)
+{
+    mysql_literal_string(sql, s, strlen(s));
+}
+
+GwResult
+mysql_state_tables_exist(MyConn *c, const char *const *tables, bool *exist)
+{
+    StrBuf sql;
+    strbuf_init(&sql);
+    strbuf_append(&sql, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '_godwit' AND TABLE_NAME IN (");
+    size_t n = 0;
+    for (; tables[n]; n++) {
+        strbuf_append(&sql, n ? ", " : "");
+        append_text(&sql, tables[n]);
+    }
+    strbuf_append(&sql, ")");
+    MYSQL_RES *res;
+    GwResult rc = mysql_conn_query(c, sql.data, 1, &res);
+    strbuf_free(&sql);
+    if (rc)
+        return rc;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    *exist = row && row[0] && strtoull(row[0], NULL, 10) == n;
+    mysql_free_result(res);
+    return GW_OK;
+}
+
 /*
  * Looks before it creates: DDL is written to the binlog even when it finds
  * everything there, and a binlog reader of the same server then has one
@@ -37,27 +66,15 @@ static const char *const sql_create_checkpoints =
 GwResult
 mysql_state_ensure_checkpoints(MyConn *c)
 {
-    MYSQL_RES *res;
-    GwResult rc = mysql_conn_query(c,
-                                   "SELECT COUNT(*) FROM information_schema.TABLES"
-                                   " WHERE TABLE_SCHEMA = '_godwit' AND TABLE_NAME = 'checkpoints'",
-                                   1, &res);
-    if (rc)
+    static const char *const tables[] = {"checkpoints", NULL};
+    bool exists;
+    GwResult rc = mysql_state_tables_exist(c, tables, &exists);
+    if (rc || exists)
         return rc;
-    MYSQL_ROW row = mysql_fetch_row(res);
-    bool exists = row && row[0] && strcmp(row[0], "0") != 0;
-    mysql_free_result(res);
-    if (exists)
-        return GW_OK;
     rc = mysql_conn_exec(c, sql_create_database);
     return rc ? rc : mysql_conn_exec(c, sql_create_checkpoints);
 }
 
-static void
-append_text(StrBuf *sql, const char *s)
-{
-    mysql_literal_string(sql, s, strlen(s));
-}
 
 void
 mysql_state_checkpoint_sql(StrBuf *sql, const char *stream, const char *phase, const char *position)

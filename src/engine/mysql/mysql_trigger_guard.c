@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/mysql/mysql_apply.h"
 #include "engine/mysql/mysql_internal.h"
 #include "engine/mysql/mysql_literal.h"
 #include "engine/mysql/mysql_trigger_text.h"
@@ -149,21 +150,12 @@ own_trigger(const char *name)
     return !strncmp(name, OWN_PREFIX, strlen(OWN_PREFIX));
 }
 
-/* Whether `_godwit`.`guarded_triggers` exists (looked at, not made: unguarding creates nothing). */
+/* Whether the guard's state tables exist (looked at, not made: unguarding creates nothing). */
 static GwResult
 state_exists(MyConn *c, bool *exists)
 {
-    MYSQL_RES *res;
-    GwResult rc = mysql_conn_query(c,
-                                   "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '_godwit'"
-                                   " AND TABLE_NAME IN ('trigger_guards', 'guarded_triggers')",
-                                   1, &res);
-    if (rc)
-        return rc;
-    MYSQL_ROW row = mysql_fetch_row(res);
-    *exists = row && row[0] && !strcmp(row[0], "2");
-    mysql_free_result(res);
-    return GW_OK;
+    static const char *const tables[] = {"trigger_guards", "guarded_triggers", NULL};
+    return mysql_state_tables_exist(c, tables, exists);
 }
 
 static GwResult
