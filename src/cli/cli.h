@@ -35,6 +35,13 @@ int cli_common_option(int opt, const char *arg, GwResult *rc);
     {"log-format", required_argument, NULL, 1001}, {"verbose", no_argument, NULL, 'v'},                       \
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}
 
+/*
+ * --zero-dates, --unsigned-bigint or --type-map (flow/source_flags.h; name:
+ * the flag without its dashes) into f, its value checked.
+ */
+struct SourceFlags;
+GwResult cli_source_flag(const Command *cmd, const char *name, const char *arg, struct SourceFlags *f) GW_MUST_CHECK;
+
 struct option;
 
 /*

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "flow/source_flags.h"
 #include "util/log.h"
 #include "util/url.h"
 
@@ -133,4 +134,23 @@ GwResult
 cli_require(const Command *cmd, const char *option, const char *value)
 {
     return value ? GW_OK : cli_usage_error(cmd, "%s is required", option);
+}
+
+GwResult
+cli_source_flag(const Command *cmd, const char *name, const char *arg, SourceFlags *f)
+{
+    if (!strcmp(name, "zero-dates")) {
+        if (strcmp(arg, "error") != 0 && strcmp(arg, "null") != 0)
+            return cli_usage_error(cmd, "--zero-dates must be error or null, not '%s'", arg);
+        f->zero_dates = arg;
+    } else if (!strcmp(name, "unsigned-bigint")) {
+        if (strcmp(arg, "numeric") != 0 && strcmp(arg, "int8") != 0)
+            return cli_usage_error(cmd, "--unsigned-bigint must be numeric or int8, not '%s'", arg);
+        f->unsigned_bigint = arg;
+    } else {
+        if (!*arg)
+            return cli_usage_error(cmd, "--type-map needs a file name");
+        f->type_map_file = arg;
+    }
+    return GW_OK;
 }

@@ -144,21 +144,9 @@ parse_one(void *opts, int opt, const char *arg)
     case OPT_PRIVILEGES:
         o->privileges = true;
         return GW_OK;
-    case OPT_ZERO_DATES:
-        if (strcmp(arg, "error") != 0 && strcmp(arg, "null") != 0)
-            return cli_usage_error(cmd, "--zero-dates must be error or null, not '%s'", arg);
-        o->zero_dates = arg;
-        return GW_OK;
-    case OPT_UNSIGNED_BIGINT:
-        if (strcmp(arg, "numeric") != 0 && strcmp(arg, "int8") != 0)
-            return cli_usage_error(cmd, "--unsigned-bigint must be numeric or int8, not '%s'", arg);
-        o->unsigned_bigint = arg;
-        return GW_OK;
-    case OPT_TYPE_MAP:
-        if (!*arg)
-            return cli_usage_error(cmd, "--type-map needs a file name");
-        o->type_map_file = arg;
-        return GW_OK;
+    case OPT_ZERO_DATES: return cli_source_flag(cmd, "zero-dates", arg, &o->source);
+    case OPT_UNSIGNED_BIGINT: return cli_source_flag(cmd, "unsigned-bigint", arg, &o->source);
+    case OPT_TYPE_MAP: return cli_source_flag(cmd, "type-map", arg, &o->source);
     case OPT_RESUME: o->resume = true; return GW_OK;
     case OPT_NO_STREAM: o->stream = false; return GW_OK;
     case OPT_FORMAT:

@@ -30,6 +30,8 @@ static const char usage[] =
     "  --where 'T: PRED'       the rows of table T the phase takes (repeatable)\n"
     "  --no-stream             the migration will not replicate (a one-time copy)\n"
     "  --changefeed            failback will come through a changefeed (always on CockroachDB)\n"
+    "  --zero-dates error|null, --unsigned-bigint numeric|int8, --type-map FILE\n"
+    "                          a MySQL/MariaDB source's conversions, as fetch will be given them\n"
     "  --format text|json      one line per check (default), or one JSON object\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
@@ -45,7 +47,7 @@ const Command cli_preflight_command = {
 };
 
 enum { OPT_SOURCE = 4101, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_NO_STREAM,
-       OPT_CHANGEFEED, OPT_FORMAT };
+       OPT_CHANGEFEED, OPT_FORMAT, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT, OPT_TYPE_MAP };
 
 static const struct option long_options[] = {
     {"source", required_argument, NULL, OPT_SOURCE},
@@ -58,6 +60,9 @@ static const struct option long_options[] = {
     {"no-stream", no_argument, NULL, OPT_NO_STREAM},
     {"changefeed", no_argument, NULL, OPT_CHANGEFEED},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"zero-dates", required_argument, NULL, OPT_ZERO_DATES},
+    {"unsigned-bigint", required_argument, NULL, OPT_UNSIGNED_BIGINT},
+    {"type-map", required_argument, NULL, OPT_TYPE_MAP},
     CLI_COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -96,6 +101,9 @@ parse_one(void *opts, int opt, const char *arg)
     case OPT_NO_STREAM: o->stream = false; return GW_OK;
     case OPT_CHANGEFEED: o->changefeed = true; return GW_OK;
     case OPT_FORMAT: return cli_parse_format(cmd, arg, &o->json_output);
+    case OPT_ZERO_DATES: return cli_source_flag(cmd, "zero-dates", arg, &o->source);
+    case OPT_UNSIGNED_BIGINT: return cli_source_flag(cmd, "unsigned-bigint", arg, &o->source);
+    case OPT_TYPE_MAP: return cli_source_flag(cmd, "type-map", arg, &o->source);
     default: return cli_usage_error(cmd, "unknown option");
     }
 }

@@ -11,6 +11,7 @@
 
 #include "core/plan.h"
 #include "core/selection.h"
+#include "flow/source_flags.h"
 #include "engine/engine.h"
 #include "util/result.h"
 
@@ -38,10 +39,7 @@ typedef struct FetchOptions {
     bool stream;
     bool json_output;
     int64_t shard_bytes;    /* a table larger than this is split by key ranges; 0: the target's preference */
-    /* Source options (MySQL/MariaDB only; NULL: not given).  See fetch_source_options.c. */
-    const char *zero_dates;         /* "error" or "null" */
-    const char *unsigned_bigint;    /* "numeric" or "int8" */
-    const char *type_map_file;      /* JSON file {"db.table.column": "postgresql type"} */
+    SourceFlags source;     /* MySQL/MariaDB only (flow/source_flags.h; fetch_source_options.c) */
     /* --plan: the phase's tables and filters are in selection; the plan is checked first (flow/plan_check.h). */
     const char *plan_file;
     const Plan *plan;               /* NULL: no plan */

@@ -1,9 +1,6 @@
 /*
  * fetch_source_options.c: the source engine's options of a fetch
- * (--zero-dates, --unsigned-bigint, --type-map) as one JSON object:
- *
- *   {"type_map": {"db.table.column": "postgresql type", ...},
- *    "unsigned_bigint": "numeric" | "int8", "zero_dates": "error" | "null"}
+ * (--zero-dates, --unsigned-bigint, --type-map; flow/source_flags.h).
  *
  * The object is kept with the phase (PhaseState.source_options) and applied
  * to every source connection through SourceOps.set_source_options, so that
@@ -19,61 +16,9 @@
 #include <string.h>
 
 #include "flow/fetch_internal.h"
+#include "flow/source_flags.h"
 #include "util/log.h"
 #include "util/mem.h"
-
-/* The type map file: a JSON object whose values are all strings. */
-static GwResult
-load_type_map(const char *path, json_t **out)
-{
-    json_error_t err;
-    json_t *map = json_load_file(path, 0, &err);
-    if (!map) {
-        if (err.line > 0)
-            log_error("--type-map %s: %s (line %d)", path, err.text, err.line);
-        else
-            log_error("--type-map %s: %s", path, err.text);
-        return GW_ERR_USAGE;
-    }
-    if (!json_is_object(map)) {
-        log_error("--type-map %s: expected a JSON object {\"database.table.column\": \"postgresql type\"}", path);
-        json_decref(map);
-        return GW_ERR_USAGE;
-    }
-    const char *key;
-    json_t *value;
-    json_object_foreach(map, key, value) {
-        if (!json_is_string(value) || !*json_string_value(value)) {
-            log_error("--type-map %s: the value of \"%s\" must be a PostgreSQL type name", path, key);
-            json_decref(map);
-            return GW_ERR_USAGE;
-        }
-    }
-    *out = map;
-    return GW_OK;
-}
-
-/* The options the flags give, or NULL when no flag was given. */
-static GwResult
-options_from_flags(const FetchOptions *o, char **out)
-{
-    *out = NULL;
-    if (!o->zero_dates && !o->unsigned_bigint && !o->type_map_file)
-        return GW_OK;
-    json_t *map = NULL;
-    if (o->type_map_file) {
-        GwResult rc = load_type_map(o->type_map_file, &map);
-        if (rc)
-            return rc;
-    }
-    json_t *obj = json_object();
-    json_object_set_new(obj, "zero_dates", json_string(o->zero_dates ? o->zero_dates : "error"));
-    json_object_set_new(obj, "unsigned_bigint", json_string(o->unsigned_bigint ? o->unsigned_bigint : "numeric"));
-    json_object_set_new(obj, "type_map", map ? map : json_object());
-    *out = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(obj);
-    return GW_OK;
-}
 
 /* Two option texts mean the same (the target stores them as jsonb, which respaces them). */
 static bool
@@ -130,21 +75,14 @@ phase_options(FetchRun *run, char **out, bool *found)
 static GwResult
 apply_options(FetchRun *run, EngineConn *conn)
 {
-    if (!run->source_options)
-        return GW_OK;
-    if (!(conn->ops->source && conn->ops->source->set_source_options)) {
-        log_error("--zero-dates, --unsigned-bigint and --type-map apply to MySQL/MariaDB sources only, not to %s",
-                  run->source_ep.redacted);
-        return GW_ERR_USAGE;
-    }
-    return conn->ops->source->set_source_options(conn, run->source_options);
+    return source_flags_apply(conn, run->source_options);
 }
 
 GwResult
 fetch_source_options(FetchRun *run)
 {
     char *given;
-    GwResult rc = options_from_flags(run->opts, &given);
+    GwResult rc = source_flags_json(&run->opts->source, &given);
     if (rc)
         return rc;
     if (run->opts->resume) {

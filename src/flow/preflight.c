@@ -93,7 +93,13 @@ describe_tables(Preflight *p)
     char *error = NULL;
     log_capture_first_error(&error);
     const SourceOps *so = p->source->ops->source;
-    GwResult rc = so ? so->describe(p->source, &p->opts->selection, &p->cat) : GW_ERR_USAGE;
+    char *options = NULL;
+    GwResult rc = so ? source_flags_json(&p->opts->source, &options) : GW_ERR_USAGE;
+    if (rc == GW_OK)
+        rc = source_flags_apply(p->source, options);
+    free(options);
+    if (rc == GW_OK)
+        rc = so->describe(p->source, &p->opts->selection, &p->cat);
     const char *missing = rc == GW_OK ? selection_unmatched_include(&p->opts->selection) : NULL;
     if (!so) {
         log_error("source %s (%s) cannot be a migration's source", p->source_ep.redacted, p->source->ops->name);

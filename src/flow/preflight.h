@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "core/selection.h"
+#include "flow/source_flags.h"
 #include "util/result.h"
 
 typedef struct PreflightOptions {
@@ -21,6 +22,7 @@ typedef struct PreflightOptions {
     bool stream;                /* the migration will replicate (false: --no-stream) */
     bool changefeed;            /* failback through a changefeed (a CockroachDB target, or --changefeed) */
     bool json_output;
+    SourceFlags source;         /* a MySQL/MariaDB source's conversions, as the fetch will be given them */
 } PreflightOptions;
 
 /* GW_OK when every check passed; GW_ERR_USAGE when one found a problem (each said on stdout). */
