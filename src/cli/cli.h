@@ -35,6 +35,10 @@ int cli_common_option(int opt, const char *arg, GwResult *rc);
     {"log-format", required_argument, NULL, 1001}, {"verbose", no_argument, NULL, 'v'},                       \
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}
 
+/* --tables, --exclude or --where (name: the flag without its dashes) into sel; a bad filter is a usage error. */
+struct Selection;
+GwResult cli_selection_flag(const Command *cmd, const char *name, const char *arg, struct Selection *sel) GW_MUST_CHECK;
+
 /*
  * --zero-dates, --unsigned-bigint or --type-map (flow/source_flags.h; name:
  * the flag without its dashes) into f, its value checked.

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/selection.h"
 #include "flow/source_flags.h"
 #include "util/log.h"
 #include "util/url.h"
@@ -152,5 +153,18 @@ cli_source_flag(const Command *cmd, const char *name, const char *arg, SourceFla
             return cli_usage_error(cmd, "--type-map needs a file name");
         f->type_map_file = arg;
     }
+    return GW_OK;
+}
+
+GwResult
+cli_selection_flag(const Command *cmd, const char *name, const char *arg, Selection *sel)
+{
+    char err[512];
+    if (!strcmp(name, "tables"))
+        selection_add_includes(sel, arg);
+    else if (!strcmp(name, "exclude"))
+        selection_add_excludes(sel, arg);
+    else if (selection_add_filter(sel, arg, err, sizeof err) != GW_OK)
+        return cli_usage_error(cmd, "%s", err);
     return GW_OK;
 }

@@ -101,7 +101,6 @@ parse_one(void *opts, int opt, const char *arg)
 {
     FetchOptions *o = opts;
     const Command *cmd = &cli_fetch_command;
-    char err[512];
     int shard_mb;
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
@@ -117,12 +116,9 @@ parse_one(void *opts, int opt, const char *arg)
         o->plan_file = arg;
         return GW_OK;
     case OPT_ALLOW_UNCOVERED: o->allow_uncovered = true; return GW_OK;
-    case OPT_TABLES: selection_add_includes(&o->selection, arg); return GW_OK;
-    case OPT_EXCLUDE: selection_add_excludes(&o->selection, arg); return GW_OK;
-    case OPT_WHERE:
-        if (selection_add_filter(&o->selection, arg, err, sizeof err) != GW_OK)
-            return cli_usage_error(cmd, "%s", err);
-        return GW_OK;
+    case OPT_TABLES: return cli_selection_flag(cmd, "tables", arg, &o->selection);
+    case OPT_EXCLUDE: return cli_selection_flag(cmd, "exclude", arg, &o->selection);
+    case OPT_WHERE: return cli_selection_flag(cmd, "where", arg, &o->selection);
     case OPT_JOBS: return cli_parse_positive("--jobs", arg, &o->jobs) ? GW_ERR_USAGE : GW_OK;
     case OPT_SHARD_SIZE:
         if (cli_parse_positive("--shard-size", arg, &shard_mb))

@@ -78,7 +78,6 @@ parse_one(void *opts, int opt, const char *arg)
     PreflightArgs *a = opts;
     PreflightOptions *o = a->o;
     const Command *cmd = &cli_preflight_command;
-    char err[512];
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
     case OPT_TARGET: o->target_url = arg; return GW_OK;
@@ -92,12 +91,9 @@ parse_one(void *opts, int opt, const char *arg)
             return cli_usage_error(cmd, "--plan needs a file name");
         a->plan_file = arg;
         return GW_OK;
-    case OPT_TABLES: selection_add_includes(&o->selection, arg); return GW_OK;
-    case OPT_EXCLUDE: selection_add_excludes(&o->selection, arg); return GW_OK;
-    case OPT_WHERE:
-        if (selection_add_filter(&o->selection, arg, err, sizeof err) != GW_OK)
-            return cli_usage_error(cmd, "%s", err);
-        return GW_OK;
+    case OPT_TABLES: return cli_selection_flag(cmd, "tables", arg, &o->selection);
+    case OPT_EXCLUDE: return cli_selection_flag(cmd, "exclude", arg, &o->selection);
+    case OPT_WHERE: return cli_selection_flag(cmd, "where", arg, &o->selection);
     case OPT_NO_STREAM: o->stream = false; return GW_OK;
     case OPT_CHANGEFEED: o->changefeed = true; return GW_OK;
     case OPT_FORMAT: return cli_parse_format(cmd, arg, &o->json_output);

@@ -106,7 +106,6 @@ parse_one(void *opts, int opt, const char *arg)
     VerifyArgs *a = opts;
     VerifyOptions *o = a->o;
     const Command *cmd = &cli_verify_command;
-    char err[512];
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
     case OPT_TARGET: o->target_url = arg; return GW_OK;
@@ -115,12 +114,9 @@ parse_one(void *opts, int opt, const char *arg)
             return cli_usage_error(cmd, "--phase must not be empty");
         o->phase = arg;
         return GW_OK;
-    case OPT_TABLES: selection_add_includes(&o->selection, arg); return GW_OK;
-    case OPT_EXCLUDE: selection_add_excludes(&o->selection, arg); return GW_OK;
-    case OPT_WHERE:
-        if (selection_add_filter(&o->selection, arg, err, sizeof err) != GW_OK)
-            return cli_usage_error(cmd, "%s", err);
-        return GW_OK;
+    case OPT_TABLES: return cli_selection_flag(cmd, "tables", arg, &o->selection);
+    case OPT_EXCLUDE: return cli_selection_flag(cmd, "exclude", arg, &o->selection);
+    case OPT_WHERE: return cli_selection_flag(cmd, "where", arg, &o->selection);
     case OPT_JOBS: return cli_parse_number("--jobs", arg, 1, 64, &o->jobs) ? GW_ERR_USAGE : GW_OK;
     case OPT_LIVE: return cli_parse_number("--live", arg, 0, 86400, &o->live_seconds) ? GW_ERR_USAGE : GW_OK;
     case OPT_MAX_REPORT:
