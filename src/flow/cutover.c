@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "flow/failback.h"
+#include "flow/failback_changefeed.h"
 #include "flow/handover.h"
 #include "flow/replicate.h"
 #include "flow/verify.h"
@@ -115,25 +116,6 @@ warn_source_objects(Cutover *c)
         strbuf_free(&sb);
     }
     schema_objects_free(&l);
-}
-
-/*
- * Before anything moves: a changefeed of the phase's tables can run on the
- * target, and the operator knows how long after the cutover its statement
- * may still be run.
- */
-static GwResult
-check_changefeed(Cutover *c)
-{
-    const StreamOps *so = c->h.target->ops->stream;
-    int64_t horizon = 0;
-    GwResult rc = so && so->changefeed_check ? so->changefeed_check(c->h.target, &c->h.tables, &horizon) : GW_OK;
-    if (rc == GW_OK && horizon > 0)
-        log_warn("phase '%s': the changefeed `godwit failback` prints must be created within %lld s (%.1f h,"
-                 " gc.ttlseconds of the phase's tables) of the cutover, or the target no longer has the changes it"
-                 " must send from there; raise gc.ttlseconds if failback may start later",
-                 c->opts->phase, (long long) horizon, (double) horizon / 3600.0);
-    return rc;
 }
 
 /* Step 1: everything the source had committed when cutover started is on the target. */
@@ -383,8 +365,9 @@ flow_cutover(const CutoverOptions *opts)
         c.webhook = opts->changefeed || c.h.target->ops->failback_by_changefeed;
         rc = check_status(&c);
     }
+    /* Before anything moves. */
     if (rc == GW_OK && c.webhook)
-        rc = check_changefeed(&c);
+        rc = failback_changefeed_ready(c.h.target, &c.h.tables, opts->phase);
     if (rc == GW_OK) {
         warn_source_objects(&c);
         rc = catch_up(&c);

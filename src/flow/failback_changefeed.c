@@ -201,6 +201,20 @@ failback_changefeed_prepare(EngineConn *target, PhaseState *phase)
     return rc;
 }
 
+GwResult
+failback_changefeed_ready(EngineConn *target, const Catalog *tables, const char *phase)
+{
+    const StreamOps *so = target->ops->stream;
+    int64_t horizon = 0;
+    GwResult rc = so && so->changefeed_check ? so->changefeed_check(target, tables, &horizon) : GW_OK;
+    if (rc == GW_OK && horizon > 0)
+        log_warn("phase '%s': the changefeed `godwit failback` prints must be created within %lld s (%.1f h,"
+                 " gc.ttlseconds of the phase's tables) of the cutover, or the target no longer has the changes it"
+                 " must send from there; raise gc.ttlseconds if failback may start later",
+                 phase, (long long) horizon, (double) horizon / 3600.0);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ the stream's phase and tables */
 
 static bool

@@ -40,6 +40,12 @@ GwResult failback_changefeed_check_options(const ReplicateOptions *opts) GW_MUST
 
 /* Cutover's last step: the cursor from the target's clock, recorded with the phase's new status. */
 GwResult failback_changefeed_prepare(EngineConn *target, PhaseState *phase) GW_MUST_CHECK;
+/*
+ * Before a cutover (or in preflight): whether a changefeed of the phase's
+ * tables can run on the target (StreamOps.changefeed_check), and a warning
+ * saying how long after the cutover it may still be created.
+ */
+GwResult failback_changefeed_ready(EngineConn *target, const Catalog *tables, const char *phase) GW_MUST_CHECK;
 
 /* Serves the webhook and applies what it stages, until stopped (see above). */
 GwResult flow_failback_changefeed(const ReplicateOptions *opts) GW_MUST_CHECK;

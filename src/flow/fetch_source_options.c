@@ -72,12 +72,6 @@ phase_options(FetchRun *run, char **out, bool *found)
     return rc;
 }
 
-static GwResult
-apply_options(FetchRun *run, EngineConn *conn)
-{
-    return source_flags_apply(conn, run->source_options);
-}
-
 GwResult
 fetch_source_options(FetchRun *run)
 {
@@ -105,7 +99,7 @@ fetch_source_options(FetchRun *run)
         free(stored);
     }
     run->source_options = given;
-    return rc ? rc : apply_options(run, run->source);
+    return rc ? rc : source_flags_apply(run->source, run->source_options);
 }
 
 GwResult
@@ -113,6 +107,6 @@ fetch_connect_source(FetchRun *run, EngineConn **out)
 {
     GwResult rc = engine_connect(&run->source_ep, out);
     if (rc == GW_OK)
-        rc = apply_options(run, *out);
+        rc = source_flags_apply(*out, run->source_options);
     return rc;
 }

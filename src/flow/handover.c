@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "flow/migration.h"
+#include "flow/source_flags.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/progress.h"
@@ -28,10 +29,7 @@ load_phase(Handover *h)
         return GW_ERR_USAGE;
     }
     /* The source is described (its sequences, at the handover) with the options the phase was fetched with. */
-    const SourceOps *so = h->source->ops->source;
-    const char *options = h->recorded.state.source_options;
-    if (options && so && so->set_source_options)
-        rc = so->set_source_options(h->source, options);
+    rc = source_flags_apply(h->source, h->recorded.state.source_options);
     if (rc == GW_OK)
         rc = phase_describe_tables(&h->recorded, h->target, &h->tables);
     if (rc)

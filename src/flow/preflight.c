@@ -18,6 +18,7 @@
 #include "core/catalog.h"
 #include "core/phase_names.h"
 #include "engine/engine.h"
+#include "flow/failback_changefeed.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -184,12 +185,7 @@ check_target_tables(Preflight *p)
 static GwResult
 check_changefeed(Preflight *p)
 {
-    const StreamOps *so = p->target->ops->stream;
-    int64_t horizon = 0;
-    GwResult rc = so && so->changefeed_check ? so->changefeed_check(p->target, &p->cat, &horizon) : GW_OK;
-    if (rc == GW_OK && horizon > 0)
-        log_info("the changefeed of a failback must be created within %lld s of the cutover", (long long) horizon);
-    return rc;
+    return failback_changefeed_ready(p->target, &p->cat, p->opts->phase);
 }
 
 GwResult

@@ -33,6 +33,7 @@
 #include "engine/engine.h"
 #include "flow/migration.h"
 #include "flow/runner_lock.h"
+#include "flow/source_flags.h"
 #include "flow/stream_loop.h"
 #include "http/http_server.h"
 #include "util/log.h"
@@ -166,10 +167,7 @@ load_phase(Replicator *r)
         r->phase.state.publications = gw_strdup(pubs ? pubs : "");
     }
     /* The fetch's conversions (zero dates, type map, ...) apply to streamed values too, both ways. */
-    EngineConn *source = r->opts->failback ? r->writer : r->reader;
-    const SourceOps *so = source->ops->source;
-    if (r->phase.state.source_options && so && so->set_source_options)
-        rc = so->set_source_options(source, r->phase.state.source_options);
+    rc = source_flags_apply(r->opts->failback ? r->writer : r->reader, r->phase.state.source_options);
     return rc ? rc : load_tables(r);
 }
 

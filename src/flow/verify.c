@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "flow/migration.h"
+#include "flow/source_flags.h"
 #include "flow/verify_internal.h"
 #include "http/http_server.h"
 #include "util/log.h"
@@ -47,11 +48,8 @@ load_phase(Verifier *v)
 {
     GwResult rc = phase_load(v->target, v->opts->phase, &v->phase, &v->phase_found);
     const char *options = v->phase.state.source_options;
-    if (rc == GW_OK && options && v->source->ops->source && v->source->ops->source->set_source_options) {
-        v->src_options = gw_strdup(options);
-        rc = v->source->ops->source->set_source_options(v->source, options);
-    }
-    return rc;
+    v->src_options = options ? gw_strdup(options) : NULL;
+    return rc ? rc : source_flags_apply(v->source, v->src_options);
 }
 
 /* Whether --tables/--exclude keep a table of the phase (the phase chose them first). */
@@ -275,8 +273,8 @@ open_snapshots(Verifier *v, Worker *workers, int n, Snapshot *ss, Snapshot *ts)
     GwResult rc = GW_OK;
     for (int i = 0; i < n && rc == GW_OK; i++) {
         rc = engine_connect(&v->source_ep, &workers[i].src);
-        if (rc == GW_OK && v->src_options)
-            rc = workers[i].src->ops->source->set_source_options(workers[i].src, v->src_options);
+        if (rc == GW_OK)
+            rc = source_flags_apply(workers[i].src, v->src_options);
         if (rc == GW_OK)
             rc = engine_connect(&v->target_ep, &workers[i].tgt);
     }
@@ -421,8 +419,8 @@ recheck_live(Verifier *v)
         return GW_OK;
     EngineConn *src = NULL, *tgt = NULL;
     GwResult rc = engine_connect(&v->source_ep, &src);
-    if (rc == GW_OK && v->src_options)
-        rc = src->ops->source->set_source_options(src, v->src_options);
+    if (rc == GW_OK)
+        rc = source_flags_apply(src, v->src_options);
     if (rc == GW_OK)
         rc = engine_connect(&v->target_ep, &tgt);
     int64_t (*unkept)[3] = gw_calloc(v->ntables + 1, sizeof *unkept);
