@@ -11,15 +11,22 @@
 static const char usage[] =
     "usage: godwit preflight --source URL --target URL [options]\n"
     "\n"
-    "Checks, before a migration starts and without writing anything on either\n"
-    "database, what it will need: both connections (server, version, TLS), the\n"
-    "selected tables, the source's change-log settings and privileges (wal_level,\n"
-    "slots and replication rights on PostgreSQL; binlog format, row image and\n"
-    "replication rights on MySQL/MariaDB), values the target could not take (MySQL\n"
-    "zero dates, ...), the row filters, every column type against the target's\n"
-    "dialect, that the target's tables can be made, and on a CockroachDB target\n"
-    "whether a changefeed can carry failback (rangefeeds, GC TTL). One line per\n"
+    "Checks, before a migration starts, what it will need: both connections\n"
+    "(server, version, TLS), the selected tables, the source's change-log settings\n"
+    "and privileges (wal_level, slots and replication rights on PostgreSQL; binlog\n"
+    "format, row image and replication rights on MySQL/MariaDB), values the target\n"
+    "could not take (MySQL zero dates, ...), the row filters, every column type\n"
+    "against the target's dialect, that the target's tables can be made, and on a\n"
+    "CockroachDB target whether a changefeed can carry failback (rangefeeds, GC\n"
+    "TTL). One line per\n"
     "check: ok, or PROBLEM with the reason; the details are logged on stderr.\n"
+    "\n"
+    "On a CockroachDB target (or with --probe) it then probes the target: in a\n"
+    "scratch database it makes and drops (CREATEDB needed), it runs what fetch,\n"
+    "replicate and verify send: godwit's state tables, the tables with every\n"
+    "column type, the first row of each table copied from the source, keys,\n"
+    "indexes, a snapshot read, an applier's update/delete/insert/truncate, foreign\n"
+    "keys and sequences. Nothing else is written on either database.\n"
     "\n"
     "  --source URL            the migration's source\n"
     "  --target URL            the migration's target\n"
@@ -32,6 +39,7 @@ static const char usage[] =
     "  --changefeed            failback will come through a changefeed (always on CockroachDB)\n"
     "  --zero-dates error|null, --unsigned-bigint numeric|int8, --type-map FILE\n"
     "                          a MySQL/MariaDB source's conversions, as fetch will be given them\n"
+    "  --probe, --no-probe     probe the target (default: on CockroachDB only)\n"
     "  --format text|json      one line per check (default), or one JSON object\n"
     "  --log-format text|json, -v/--verbose, -q/--quiet\n"
     "\n"
@@ -47,7 +55,7 @@ const Command cli_preflight_command = {
 };
 
 enum { OPT_SOURCE = 4101, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_NO_STREAM,
-       OPT_CHANGEFEED, OPT_FORMAT, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT, OPT_TYPE_MAP };
+       OPT_CHANGEFEED, OPT_PROBE, OPT_NO_PROBE, OPT_FORMAT, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT, OPT_TYPE_MAP };
 
 static const struct option long_options[] = {
     {"source", required_argument, NULL, OPT_SOURCE},
@@ -59,6 +67,8 @@ static const struct option long_options[] = {
     {"where", required_argument, NULL, OPT_WHERE},
     {"no-stream", no_argument, NULL, OPT_NO_STREAM},
     {"changefeed", no_argument, NULL, OPT_CHANGEFEED},
+    {"probe", no_argument, NULL, OPT_PROBE},
+    {"no-probe", no_argument, NULL, OPT_NO_PROBE},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"zero-dates", required_argument, NULL, OPT_ZERO_DATES},
     {"unsigned-bigint", required_argument, NULL, OPT_UNSIGNED_BIGINT},
@@ -96,6 +106,8 @@ parse_one(void *opts, int opt, const char *arg)
     case OPT_WHERE: return cli_selection_flag(cmd, "where", arg, &o->selection);
     case OPT_NO_STREAM: o->stream = false; return GW_OK;
     case OPT_CHANGEFEED: o->changefeed = true; return GW_OK;
+    case OPT_PROBE: o->probe = PROBE_ON; return GW_OK;
+    case OPT_NO_PROBE: o->probe = PROBE_OFF; return GW_OK;
     case OPT_FORMAT: return cli_parse_format(cmd, arg, &o->json_output);
     case OPT_ZERO_DATES: return cli_source_flag(cmd, "zero-dates", arg, &o->source);
     case OPT_UNSIGNED_BIGINT: return cli_source_flag(cmd, "unsigned-bigint", arg, &o->source);

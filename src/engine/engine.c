@@ -40,6 +40,7 @@ endpoint_free(Endpoint *ep)
     free(ep->url);
     free(ep->redacted);
     free(ep->app_name);
+    free(ep->database);
     memset(ep, 0, sizeof *ep);
 }
 

@@ -62,6 +62,8 @@ typedef struct Endpoint {
     EndpointRole role;
     char *app_name;         /* tags every session of one command and phase */
     SourceReadOptions read; /* a source's (replicate's and verify's flags) */
+    /* A database of the same server other than the URL's (preflight's scratch database); NULL: the URL's. */
+    char *database;
 } Endpoint;
 
 typedef struct EngineOps EngineOps;
@@ -674,6 +676,12 @@ struct EngineOps {
     bool (*error_is_transient)(EngineConn *conn);
     /* Optional: the server's engine and version, and whether the session is encrypted, as one phrase. */
     char *(*server_summary)(EngineConn *conn);
+    /*
+     * Optional (NULL: the engine makes none).  Makes (create) or drops, with
+     * everything in it, a database of conn's server, reached by an Endpoint
+     * whose .database names it: preflight's probe of a target.
+     */
+    GwResult (*scratch_database)(EngineConn *conn, const char *name, bool create) GW_MUST_CHECK;
 
     /* What the engine can be; NULL: it cannot take that role (see each group above). */
     const SourceOps *source;

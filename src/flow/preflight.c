@@ -8,9 +8,8 @@
  * tables) is skipped and says so; the exit status is 0 only when every
  * check ran and passed.
  */
-#include "flow/preflight.h"
+#include "flow/preflight_internal.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +20,6 @@
 #include "flow/failback_changefeed.h"
 #include "util/log.h"
 #include "util/mem.h"
-
-typedef struct Preflight {
-    PreflightOptions *opts;
-    Endpoint source_ep, target_ep;
-    EngineConn *source, *target;
-    Catalog cat;
-    bool described;
-    int problems;
-    json_t *checks;
-} Preflight;
 
 /* Prints one check's line (or keeps it for --format json); takes detail. */
 static void
@@ -64,11 +53,11 @@ verdict(Preflight *p, const char *check, GwResult rc, char *error, char *ok_deta
     return false;
 }
 
-static void
-skipped(Preflight *p, const char *check, const char *why)
+void
+preflight_not_run(Preflight *p, const char *check, const char *why, bool problem)
 {
-    p->problems++;
-    say(p, check, "skipped", gw_strdup(why));
+    p->problems += problem;
+    say(p, check, problem ? "skipped" : "not run", gw_strdup(why));
 }
 
 static bool
@@ -101,6 +90,9 @@ describe_tables(Preflight *p)
     free(options);
     if (rc == GW_OK)
         rc = so->describe(p->source, &p->opts->selection, &p->cat);
+    /* As fetch makes the target's tables: without a NOT NULL the rows' values cannot keep. */
+    if (rc == GW_OK && so->nullable_by_values)
+        rc = so->nullable_by_values(p->source, &p->cat);
     const char *missing = rc == GW_OK ? selection_unmatched_include(&p->opts->selection) : NULL;
     if (!so) {
         log_error("source %s (%s) cannot be a migration's source", p->source_ep.redacted, p->source->ops->name);
@@ -116,21 +108,25 @@ describe_tables(Preflight *p)
     return verdict(p, "tables", rc, error, gw_asprintf("%zu selected", p->cat.ntables));
 }
 
-/* A check over the described tables: fn's result and first error. */
-typedef GwResult (*CheckFn)(Preflight *p);
-
-static void
-run_check(Preflight *p, const char *check, CheckFn fn, const char *ok_detail)
+bool
+preflight_check(Preflight *p, const char *check, CheckFn fn, char *ok_detail)
 {
-    if (!p->described) {
-        skipped(p, check, "needs both connections and the tables");
-        return;
-    }
     char *error = NULL;
     log_capture_first_error(&error);
     GwResult rc = fn(p);
     log_capture_first_error(NULL);
-    (void) verdict(p, check, rc, error, gw_strdup(ok_detail));
+    return verdict(p, check, rc, error, ok_detail);
+}
+
+/* A check over the described tables. */
+static void
+run_check(Preflight *p, const char *check, CheckFn fn, const char *ok_detail)
+{
+    if (!p->described) {
+        preflight_not_run(p, check, "needs both connections and the tables", true);
+        return;
+    }
+    (void) preflight_check(p, check, fn, gw_strdup(ok_detail));
 }
 
 static GwResult
@@ -201,7 +197,7 @@ flow_preflight(PreflightOptions *opts)
     if (src && tgt)
         (void) describe_tables(&p);
     else
-        skipped(&p, "tables", "needs both connections");
+        preflight_not_run(&p, "tables", "needs both connections", true);
     run_check(&p, "source settings, privileges and values", check_source,
               opts->stream ? "the change log can be read from a new stream" : "a snapshot can be read");
     run_check(&p, "row filters", check_filters, "each is valid on the source");
@@ -209,6 +205,7 @@ flow_preflight(PreflightOptions *opts)
     run_check(&p, "target tables", check_target_tables, "can be made (none in the way)");
     if (opts->changefeed || (p.target && p.target->ops->failback_by_changefeed))
         run_check(&p, "changefeed for failback", check_changefeed, "can run");
+    preflight_probe(&p);
     if (opts->json_output) {
         json_t *out = json_pack("{s:o, s:b}", "checks", p.checks, "ok", p.problems == 0);
         char *text = json_dumps(out, JSON_COMPACT);

@@ -14,6 +14,9 @@
 #include "flow/source_flags.h"
 #include "util/result.h"
 
+/* Whether the target is probed (preflight_internal.h): by default, a target no test here reaches. */
+typedef enum ProbeMode { PROBE_AUTO, PROBE_ON, PROBE_OFF } ProbeMode;
+
 typedef struct PreflightOptions {
     const char *source_url;
     const char *target_url;
@@ -23,6 +26,7 @@ typedef struct PreflightOptions {
     bool changefeed;            /* failback through a changefeed (a CockroachDB target, or --changefeed) */
     bool json_output;
     SourceFlags source;         /* a MySQL/MariaDB source's conversions, as the fetch will be given them */
+    ProbeMode probe;            /* --probe, --no-probe */
 } PreflightOptions;
 
 /* GW_OK when every check passed; GW_ERR_USAGE when one found a problem (each said on stdout). */

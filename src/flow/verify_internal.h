@@ -13,6 +13,7 @@
 #include "core/phase.h"
 #include "core/value_compare.h"
 #include "engine/engine.h"
+#include "flow/row_reader.h"
 #include "flow/verify.h"
 #include "util/metrics.h"
 #include "util/progress.h"
@@ -20,20 +21,13 @@
 /* Row differences kept per table, for the report, the live recheck and the repair SQL. */
 #define VERIFY_KEPT_DIFFS 10000
 
-/* One row in canonical form: values unescaped, NULL for SQL NULL. */
-typedef struct VRow {
-    char **vals;
-    size_t *lens;
-    size_t n;
-} VRow;
-
 typedef enum DiffKind { DIFF_MISSING, DIFF_EXTRA, DIFF_MISMATCH } DiffKind;
 
 typedef struct RowDiff {
     DiffKind kind;
     char **key;             /* npk values */
-    VRow src;               /* empty (n == 0) when extra */
-    VRow tgt;               /* empty when missing */
+    TextRow src;               /* empty (n == 0) when extra */
+    TextRow tgt;               /* empty when missing */
 } RowDiff;
 
 typedef struct SchemaDiff {
@@ -124,7 +118,7 @@ GwResult verify_window(VTable *t, char **lower, long rows, EngineConn *src, Engi
                        char ***next) GW_MUST_CHECK;
 /* Reads the kept differences again on both sides now (no snapshot); drops those that match. */
 GwResult verify_recheck(VTable *t, EngineConn *src, EngineConn *tgt, double tolerance) GW_MUST_CHECK;
-void vrow_free(VRow *r);
+void vrow_free(TextRow *r);
 /* Adds delta to the table's count of differences of one kind. */
 void vtable_count_diff(VTable *t, DiffKind kind, int64_t delta);
 void row_diff_free(RowDiff *d);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/row_reader.h"
 #include "flow/verify_internal.h"
 #include "util/mem.h"
 #include "util/strbuf.h"
@@ -22,148 +23,8 @@
 /* Rows per page of a lookup (and per recheck batch): one IN list of keys. */
 #define LOOKUP_PAGE_ROWS 500
 
-typedef struct RowReader {
-    EngineConn *conn;
-    const char *chunk;
-    int len, pos;
-    bool done;
-    StrBuf line;            /* the current row as read, COPY-escaped */
-    bool parsed;            /* row below holds it */
-    StrBuf store;           /* the current row's unescaped values, each NUL-terminated */
-    size_t *offs;           /* per value: offset in store, or SIZE_MAX for NULL */
-    size_t cap;
-    VRow row;               /* points into store; valid until the next read */
-} RowReader;
-
 static void
-reader_init(RowReader *r, EngineConn *conn)
-{
-    memset(r, 0, sizeof *r);
-    r->conn = conn;
-    strbuf_init(&r->line);
-    strbuf_init(&r->store);
-}
-
-static void
-reader_free(RowReader *r)
-{
-    strbuf_free(&r->line);
-    strbuf_free(&r->store);
-    free(r->offs);
-    free(r->row.vals);
-    free(r->row.lens);
-}
-
-static char
-unescape_char(char c)
-{
-    switch (c) {
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'v': return '\v';
-    default: return c;
-    }
-}
-
-static void
-add_value(RowReader *r, size_t n, size_t off)
-{
-    if (n + 1 > r->cap) {
-        r->cap = (n + 1) * 2;
-        r->offs = gw_realloc(r->offs, r->cap * sizeof *r->offs);
-        r->row.vals = gw_realloc(r->row.vals, r->cap * sizeof *r->row.vals);
-        r->row.lens = gw_realloc(r->row.lens, r->cap * sizeof *r->row.lens);
-    }
-    r->offs[n] = off;
-}
-
-/* Splits one COPY text line into values, undoing its escapes. */
-static void
-parse_line(RowReader *r, const char *p, size_t len)
-{
-    strbuf_reset(&r->store);
-    size_t n = 0;
-    const char *end = p + len;
-    for (;;) {
-        const char *tab = memchr(p, '\t', (size_t) (end - p));
-        const char *fend = tab ? tab : end;
-        if (fend - p == 2 && p[0] == '\\' && p[1] == 'N') {
-            add_value(r, n++, SIZE_MAX);
-        } else {
-            add_value(r, n++, r->store.len);
-            for (const char *q = p; q < fend; q++)
-                strbuf_append_char(&r->store, *q == '\\' && q + 1 < fend ? unescape_char(*++q) : *q);
-            strbuf_append_char(&r->store, '\0');
-        }
-        if (!tab)
-            break;
-        p = tab + 1;
-    }
-    r->row.n = n;
-    for (size_t i = 0; i < n; i++) {
-        bool null = r->offs[i] == SIZE_MAX;
-        r->row.vals[i] = null ? NULL : r->store.data + r->offs[i];
-        r->row.lens[i] = null ? 0 : strlen(r->row.vals[i]);
-    }
-}
-
-/* The next row of the read in progress; *got false at its end. */
-static GwResult
-reader_next(RowReader *r, bool *got)
-{
-    *got = false;
-    strbuf_reset(&r->line);
-    for (;;) {
-        if (r->pos < r->len) {
-            const char *start = r->chunk + r->pos;
-            const char *nl = memchr(start, '\n', (size_t) (r->len - r->pos));
-            size_t n = nl ? (size_t) (nl - start) : (size_t) (r->len - r->pos);
-            strbuf_append_n(&r->line, start, n);
-            r->pos += (int) n + (nl ? 1 : 0);
-            if (nl) {
-                r->parsed = false;
-                *got = true;
-                return GW_OK;
-            }
-            continue;
-        }
-        if (r->done)
-            break;
-        GwResult rc = r->conn->ops->source->copy_out_next(r->conn, &r->chunk, &r->len);
-        r->pos = 0;
-        if (rc)
-            return rc;
-        if (r->len == 0)
-            r->done = true;
-    }
-    r->parsed = false;
-    *got = r->line.len > 0;
-    return GW_OK;
-}
-
-/* The current row's values, split and unescaped on first use. */
-static const VRow *
-reader_row(RowReader *r)
-{
-    if (!r->parsed) {
-        parse_line(r, r->line.data, r->line.len);
-        r->parsed = true;
-    }
-    return &r->row;
-}
-
-/* Whether both current rows are the same bytes: then, columns being alike, they are equal. */
-static bool
-same_line(const RowReader *a, const RowReader *b)
-{
-    return a->line.len == b->line.len && memcmp(a->line.data, b->line.data, a->line.len) == 0;
-}
-
-static void
-vrow_copy(VRow *dst, const VRow *src)
+vrow_copy(TextRow *dst, const TextRow *src)
 {
     dst->n = src->n;
     dst->vals = gw_calloc(src->n + 1, sizeof *dst->vals);
@@ -175,7 +36,7 @@ vrow_copy(VRow *dst, const VRow *src)
 }
 
 void
-vrow_free(VRow *r)
+vrow_free(TextRow *r)
 {
     for (size_t i = 0; i < r->n; i++)
         free(r->vals[i]);
@@ -219,7 +80,7 @@ canonical_cmp(const VTable *t, size_t i, const char *a, size_t alen, const char 
 
 /* Merge order of a source row against a target row. */
 static int
-key_cmp(const VTable *t, const VRow *s, const VRow *g)
+key_cmp(const VTable *t, const TextRow *s, const TextRow *g)
 {
     for (size_t i = 0; i < t->src->npk; i++) {
         size_t a = t->src->pk[i], b = t->tgt->pk[i];
@@ -232,7 +93,7 @@ key_cmp(const VTable *t, const VRow *s, const VRow *g)
 }
 
 static bool
-rows_equal(const VTable *t, const VRow *s, const VRow *g, double tolerance)
+rows_equal(const VTable *t, const TextRow *s, const TextRow *g, double tolerance)
 {
     for (size_t j = 0; j < t->ncols; j++) {
         size_t a = t->src_col[j], b = t->tgt_col[j];
@@ -255,7 +116,7 @@ vtable_count_diff(VTable *t, DiffKind kind, int64_t delta)
 
 /* A difference with copies of its rows; s or g is NULL for a row on one side only. */
 static RowDiff
-row_diff_make(const VTable *t, DiffKind kind, const VRow *s, const VRow *g)
+row_diff_make(const VTable *t, DiffKind kind, const TextRow *s, const TextRow *g)
 {
     RowDiff d = {.kind = kind};
     if (s)
@@ -264,7 +125,7 @@ row_diff_make(const VTable *t, DiffKind kind, const VRow *s, const VRow *g)
         vrow_copy(&d.tgt, g);
     /* The key points into the kept row of its side. */
     const TableDef *def = s ? t->src : t->tgt;
-    const VRow *row = s ? &d.src : &d.tgt;
+    const TextRow *row = s ? &d.src : &d.tgt;
     d.key = gw_calloc(def->npk + 1, sizeof *d.key);
     for (size_t i = 0; i < def->npk; i++)
         d.key[i] = row->vals[def->pk[i]];
@@ -273,7 +134,7 @@ row_diff_make(const VTable *t, DiffKind kind, const VRow *s, const VRow *g)
 
 /* Records a difference; s or g is NULL for a row on one side only. */
 static void
-record(VTable *t, DiffKind kind, const VRow *s, const VRow *g)
+record(VTable *t, DiffKind kind, const TextRow *s, const TextRow *g)
 {
     pthread_mutex_lock(&t->mu);
     vtable_count_diff(t, kind, 1);
@@ -310,31 +171,31 @@ merge_readers(VTable *t, RowReader *rs, RowReader *rg, long tgt_limit, double to
     bool hs = false, hg = false;
     int64_t n = 0;
     long ng = 0;
-    GwResult rc = reader_next(rs, &hs);
+    GwResult rc = row_reader_next(rs, &hs);
     if (rc == GW_OK)
-        rc = reader_next(rg, &hg);
+        rc = row_reader_next(rg, &hg);
     ng += hg;
     while (rc == GW_OK && (hs || hg)) {
         if (!hg && tgt_limit > 0 && ng >= tgt_limit)
             break;
         int c = 0;
-        if (!(hs && hg && t->same_columns && same_line(rs, rg))) {
-            c = !hs ? 1 : !hg ? -1 : key_cmp(t, reader_row(rs), reader_row(rg));
+        if (!(hs && hg && t->same_columns && row_reader_same_line(rs, rg))) {
+            c = !hs ? 1 : !hg ? -1 : key_cmp(t, row_reader_row(rs), row_reader_row(rg));
             if (c < 0)
-                record(t, DIFF_MISSING, reader_row(rs), NULL);
+                record(t, DIFF_MISSING, row_reader_row(rs), NULL);
             else if (c > 0)
-                record(t, DIFF_EXTRA, NULL, reader_row(rg));
-            else if (!rows_equal(t, reader_row(rs), reader_row(rg), tolerance))
-                record(t, DIFF_MISMATCH, reader_row(rs), reader_row(rg));
+                record(t, DIFF_EXTRA, NULL, row_reader_row(rg));
+            else if (!rows_equal(t, row_reader_row(rs), row_reader_row(rg), tolerance))
+                record(t, DIFF_MISMATCH, row_reader_row(rs), row_reader_row(rg));
         }
         if (++n == 1000) {
             count_rows(t, n);
             n = 0;
         }
         if (c <= 0)
-            rc = reader_next(rs, &hs);
+            rc = row_reader_next(rs, &hs);
         if (rc == GW_OK && c >= 0) {
-            rc = reader_next(rg, &hg);
+            rc = row_reader_next(rg, &hg);
             ng += hg;
         }
     }
@@ -353,11 +214,11 @@ merge_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, doub
     if (rc)
         return rc;
     RowReader rs, rg;
-    reader_init(&rs, src);
-    reader_init(&rg, tgt);
+    row_reader_init(&rs, src);
+    row_reader_init(&rg, tgt);
     rc = merge_readers(t, &rs, &rg, 0, tolerance);
-    reader_free(&rs);
-    reader_free(&rg);
+    row_reader_free(&rs);
+    row_reader_free(&rg);
     if (rc) {
         src->ops->source->copy_out_abort(src);
         tgt->ops->source->copy_out_abort(tgt);
@@ -378,21 +239,21 @@ read_window(EngineConn *conn, const TableDef *def, const ScanRequest *req, long 
     if (rc)
         return rc;
     RowReader r;
-    reader_init(&r, conn);
+    row_reader_init(&r, conn);
     bool got;
-    while ((rc = reader_next(&r, &got)) == GW_OK && got) {
+    while ((rc = row_reader_next(&r, &got)) == GW_OK && got) {
         if (*n < keep) {
             strbuf_append_n(lines, r.line.data, r.line.len);
             strbuf_append_char(lines, '\n');
             ++*n;
         } else if (!*next) {
-            const VRow *row = reader_row(&r);
+            const TextRow *row = row_reader_row(&r);
             *next = gw_calloc(def->npk + 1, sizeof **next);
             for (size_t k = 0; k < def->npk; k++)
                 (*next)[k] = gw_strndup(row->vals[def->pk[k]], row->lens[def->pk[k]]);
         }
     }
-    reader_free(&r);
+    row_reader_free(&r);
     if (rc)
         conn->ops->source->copy_out_abort(conn);
     return rc;
@@ -426,14 +287,14 @@ verify_window(VTable *t, char **lower, long rows, EngineConn *src, EngineConn *t
         rc = tgt->ops->source->scan_begin(tgt, t->tgt, &tr);
     if (rc == GW_OK) {
         RowReader rs, rg;
-        reader_init(&rs, NULL);
+        row_reader_init(&rs, NULL);
         rs.chunk = lines.data;
         rs.len = (int) lines.len;
         rs.done = true;         /* all in hand: never asks a connection for more */
-        reader_init(&rg, tgt);
+        row_reader_init(&rg, tgt);
         rc = merge_readers(t, &rs, &rg, tr.limit, tolerance);
-        reader_free(&rs);
-        reader_free(&rg);
+        row_reader_free(&rs);
+        row_reader_free(&rg);
         if (rc)
             tgt->ops->source->copy_out_abort(tgt);
     }
@@ -455,7 +316,7 @@ typedef struct KeyRef {
 
 /* Rows held for a lookup: copies, with their keys joined for exact matching. */
 typedef struct RowSet {
-    VRow *rows;
+    TextRow *rows;
     char **keys;            /* each key's values joined with \x1f; its length in keylens */
     size_t *keylens;
     size_t n, cap;
@@ -478,7 +339,7 @@ rowset_free(RowSet *rs)
 
 /* The row's key as the sides match it: each value's canonical text (value_canonical), joined. */
 static char *
-joined_key(const VTable *t, const TableDef *def, const VRow *row, size_t *len)
+joined_key(const VTable *t, const TableDef *def, const TextRow *row, size_t *len)
 {
     StrBuf sb;
     strbuf_init(&sb);
@@ -508,7 +369,7 @@ rowset_index(RowSet *rs)
     qsort(rs->order, rs->n, sizeof *rs->order, by_key);
 }
 
-static const VRow *
+static const TextRow *
 rowset_find(const RowSet *rs, const char *key, size_t len)
 {
     KeyRef probe = {.key = key, .len = len};
@@ -532,17 +393,17 @@ read_all(const VTable *t, EngineConn *conn, const TableDef *def, const ScanReque
     if (rc)
         return rc;
     RowReader r;
-    reader_init(&r, conn);
+    row_reader_init(&r, conn);
     bool got;
-    while ((rc = reader_next(&r, &got)) == GW_OK && got) {
+    while ((rc = row_reader_next(&r, &got)) == GW_OK && got) {
         gw_grow((void **) &out->rows, &out->cap, out->n + 1, sizeof *out->rows);
         out->keys = gw_realloc(out->keys, out->cap * sizeof *out->keys);
         out->keylens = gw_realloc(out->keylens, out->cap * sizeof *out->keylens);
-        vrow_copy(&out->rows[out->n], reader_row(&r));
+        vrow_copy(&out->rows[out->n], row_reader_row(&r));
         out->keys[out->n] = joined_key(t, def, &r.row, &out->keylens[out->n]);
         out->n++;
     }
-    reader_free(&r);
+    row_reader_free(&r);
     if (rc)
         conn->ops->source->copy_out_abort(conn);
     return rc;
@@ -601,7 +462,7 @@ lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, dou
             rowset_index(&found);
             int64_t extras = 0;
             for (size_t i = 0; i < page.n; i++) {
-                const VRow *mate = rowset_find(&found, page.keys[i], page.keylens[i]);
+                const TextRow *mate = rowset_find(&found, page.keys[i], page.keylens[i]);
                 if (from_source && !mate)
                     record(t, DIFF_MISSING, &page.rows[i], NULL);
                 else if (from_source && !rows_equal(t, &page.rows[i], mate, tolerance))
@@ -634,7 +495,7 @@ lookup_shard(VTable *t, const WorkItem *w, EngineConn *src, EngineConn *tgt, dou
 
 /* A hash of the row's values by their canonical texts (value_canonical), so both sides' spellings agree. */
 static uint64_t
-row_hash(const VTable *t, const VRow *r, StrBuf *scratch)
+row_hash(const VTable *t, const TextRow *r, StrBuf *scratch)
 {
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < r->n; i++) {
@@ -663,14 +524,14 @@ hash_side(VTable *t, EngineConn *conn, const TableDef *def, const char *pred, co
     if (rc)
         return rc;
     RowReader r;
-    reader_init(&r, conn);
-    VRow pick = {.vals = gw_calloc(t->ncols + 1, sizeof(char *)), .lens = gw_calloc(t->ncols + 1, sizeof(size_t)),
+    row_reader_init(&r, conn);
+    TextRow pick = {.vals = gw_calloc(t->ncols + 1, sizeof(char *)), .lens = gw_calloc(t->ncols + 1, sizeof(size_t)),
                  .n = t->ncols};
     bool got;
     StrBuf scratch;
     strbuf_init(&scratch);
-    while ((rc = reader_next(&r, &got)) == GW_OK && got) {
-        reader_row(&r);
+    while ((rc = row_reader_next(&r, &got)) == GW_OK && got) {
+        row_reader_row(&r);
         for (size_t j = 0; j < t->ncols; j++) {
             pick.vals[j] = r.row.vals[cols[j]];
             pick.lens[j] = r.row.lens[cols[j]];
@@ -681,7 +542,7 @@ hash_side(VTable *t, EngineConn *conn, const TableDef *def, const char *pred, co
     strbuf_free(&scratch);
     free(pick.vals);
     free(pick.lens);
-    reader_free(&r);
+    row_reader_free(&r);
     if (rc)
         conn->ops->source->copy_out_abort(conn);
     return rc;
@@ -734,7 +595,7 @@ reread(const VTable *t, EngineConn *conn, const TableDef *def, const char *pred,
 
 /* A difference as the rows now stand; false when they now match. */
 static bool
-refresh(VTable *t, RowDiff *d, const VRow *s, const VRow *g, double tolerance)
+refresh(VTable *t, RowDiff *d, const TextRow *s, const TextRow *g, double tolerance)
 {
     if ((!s && !g) || (s && g && rows_equal(t, s, g, tolerance)))
         return false;
@@ -760,7 +621,7 @@ verify_recheck(VTable *t, EngineConn *src, EngineConn *tgt, double tolerance)
             const TableDef *def = d->src.n ? t->src : t->tgt;
             size_t klen;
             char *key = joined_key(t, def, d->src.n ? &d->src : &d->tgt, &klen);
-            const VRow *sr = rowset_find(&s, key, klen), *gr = rowset_find(&g, key, klen);
+            const TextRow *sr = rowset_find(&s, key, klen), *gr = rowset_find(&g, key, klen);
             free(key);
             if (refresh(t, d, sr, gr, tolerance))
                 t->diffs[kept++] = *d;

@@ -26,4 +26,28 @@ assert_contains_re "$OUT" "^PROBLEM +tables: .*location.*--type-map"
 printf '{"gw_preflight_m.g.location": "bytea"}\n' >"$GW_OUT/map.json"
 pf 0 "$(m_url "$MDB")" "$(tgt_url gw_preflight_mt)" --zero-dates null --type-map "$GW_OUT/map.json"
 assert_no_user_tables gw_preflight_mt
+
+# The target probe: every MySQL type as mapped, the first row by key (a zero date, written as NULL) copied,
+# read back at a snapshot, applied as an update, delete and insert; nothing left after it.
+setup_m "$MDB" "SET SESSION sql_mode = '';
+CREATE TABLE \`Types é\` (id bigint unsigned PRIMARY KEY, e enum('a', 'b c'), s set('x', 'y'), y year, tm time,
+    dc decimal(30, 10), j json, b blob, dt datetime(6), d date NOT NULL, bits bit(5), f float, u int unsigned,
+    ch char(5), vc varchar(20) CHARACTER SET latin1, gen int AS (u % 7) STORED);
+INSERT INTO \`Types é\` (id, e, s, y, tm, dc, j, b, dt, d, bits, f, u, ch, vc) VALUES
+    (1, 'b c', 'x,y', 2024, '-26:03:04', 12345.6789, '{\"a\": [1, null]}', x'00ff', '2026-01-02 03:04:05.123456',
+     '0000-00-00', b'10101', 1.5, 4294967295, 'ab', 'Zoë'),
+    (2, 'a', '', 1999, '00:00:01', -1, '[]', '', '2000-01-01', '2000-01-01', b'0', -0.25, 0, 'x', 'plain');
+INSERT INTO g VALUES (1, ST_GeomFromText('POINT(1 2)'))"
+pf 0 "$(m_url "$MDB")" "$(tgt_url gw_preflight_mt)" --zero-dates null --type-map "$GW_OUT/map.json" --probe
+for step in "scratch database" "godwit's state tables" "the tables, every column type" "COPY in a transaction" \
+    "keys, constraints, indexes" "reads at one snapshot" "applied update, delete, insert, truncate" \
+    "foreign keys, sequences" "scratch database dropped"; do
+    assert_contains_re "$OUT" "^ok +probe: $step"
+done
+assert_eq 0 "$(psql_tgt postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'godwit\_probe\_%'")" \
+    "scratch databases left on the target server"
+assert_no_user_tables gw_preflight_mt
+# Without --zero-dates null the zero date is refused before the probe runs.
+pf 2 "$(m_url "$MDB")" "$(tgt_url gw_preflight_mt)" --type-map "$GW_OUT/map.json" --probe
+assert_contains_re "$OUT" "^not run +target probe: fix the problems above first"
 finish

@@ -379,6 +379,24 @@ test_key_ranges(void **state)
     catalog_free(&cat);
 }
 
+/* The probe's scratch database (preflight): PostgreSQL like the migration's database, CockroachDB plain. */
+static void
+test_scratch_database(void **state)
+{
+    (void) state;
+    SqlDialect pg = {.crdb = false}, crdb = {.crdb = true};
+    DatabaseLocale latin = {"LATIN1", "C", "C", NULL}, icu = {"UTF8", "en_US.UTF-8", "en_US.UTF-8", "de-DE"};
+    expect(ddl_create_database("godwit_probe_1a2b3c4d", &pg, &latin),
+           "CREATE DATABASE \"godwit_probe_1a2b3c4d\" TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'");
+    expect(ddl_create_database("p", &pg, &icu), "CREATE DATABASE \"p\" TEMPLATE template0 ENCODING 'UTF8'"
+                                               " LC_COLLATE 'en_US.UTF-8' LC_CTYPE 'en_US.UTF-8' LOCALE_PROVIDER icu"
+                                               " ICU_LOCALE 'de-DE'");
+    expect(ddl_create_database("godwit_probe_1a2b3c4d", &crdb, &latin), "CREATE DATABASE \"godwit_probe_1a2b3c4d\"");
+    expect(ddl_drop_database("p", &pg, true), "DROP DATABASE IF EXISTS \"p\" WITH (FORCE)");
+    expect(ddl_drop_database("p", &pg, false), "DROP DATABASE IF EXISTS \"p\"");
+    expect(ddl_drop_database("p", &crdb, true), "DROP DATABASE IF EXISTS \"p\" CASCADE");
+}
+
 int
 main(void)
 {
@@ -392,6 +410,7 @@ main(void)
         cmocka_unit_test(test_types_and_sequences),
         cmocka_unit_test(test_indexes),
         cmocka_unit_test(test_key_ranges),
+        cmocka_unit_test(test_scratch_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,7 @@ const EngineOps crdb_engine_ops = {
     .count_sessions = crdb_count_sessions,
     .error_is_transient = pg_error_is_transient,
     .server_summary = pg_server_summary,
+    .scratch_database = pg_scratch_database,
     .source = &crdb_source_ops,
     .stream = &crdb_stream_ops,
     .target = &crdb_target_ops,

@@ -85,9 +85,14 @@ pg_open(const Endpoint *ep, bool replication, PGconn **out)
     if (rc)
         return rc;
 
-    const char *keys[7] = {"dbname", "application_name", NULL, NULL, NULL, NULL, NULL};
-    const char *vals[7] = {ep->url, ep->app_name ? ep->app_name : "godwit", NULL, NULL, NULL, NULL, NULL};
+    const char *keys[8] = {"dbname", "application_name", NULL, NULL, NULL, NULL, NULL, NULL};
+    const char *vals[8] = {ep->url, ep->app_name ? ep->app_name : "godwit", NULL, NULL, NULL, NULL, NULL, NULL};
     int n = 2;
+    if (ep->database) {
+        /* A later dbname is a plain name that overrides the URL's (libpq, PQconnectdbParams). */
+        keys[n] = "dbname";
+        vals[n++] = ep->database;
+    }
     if (!has_timeout) {
         keys[n] = "connect_timeout";
         vals[n++] = "10";

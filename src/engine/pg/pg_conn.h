@@ -110,6 +110,8 @@ void pg_rollback(PgConn *c);
 GwResult pg_report(PgConn *c, PGresult *res, const char *what);
 /* EngineOps.server_summary of PostgreSQL and CockroachDB. */
 char *pg_server_summary(EngineConn *conn);
+/* EngineOps.scratch_database of PostgreSQL and CockroachDB (pg_scratch.c). */
+GwResult pg_scratch_database(EngineConn *conn, const char *name, bool create) GW_MUST_CHECK;
 /* The same for another libpq connection of c (its replication connection). */
 GwResult pg_report_on(PgConn *c, PGconn *pg, PGresult *res, const char *what);
 

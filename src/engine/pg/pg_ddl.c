@@ -28,6 +28,39 @@ ddl_create_schema(const char *schema)
 }
 
 char *
+ddl_create_database(const char *name, const SqlDialect *d, const DatabaseLocale *like)
+{
+    char *q = pg_quote_ident(name);
+    if (d->crdb || !like) {
+        char *sql = gw_asprintf("CREATE DATABASE %s", q);
+        free(q);
+        return sql;
+    }
+    char *enc = pg_quote_literal(like->encoding);
+    char *collate = pg_quote_literal(like->collate);
+    char *ctype = pg_quote_literal(like->ctype);
+    char *icu = like->icu_locale ? pg_quote_literal(like->icu_locale) : NULL;
+    char *sql = gw_asprintf("CREATE DATABASE %s TEMPLATE template0 ENCODING %s LC_COLLATE %s LC_CTYPE %s%s%s", q, enc,
+                            collate, ctype, icu ? " LOCALE_PROVIDER icu ICU_LOCALE " : "", icu ? icu : "");
+    free(icu);
+    free(ctype);
+    free(collate);
+    free(enc);
+    free(q);
+    return sql;
+}
+
+/* docs "DROP DATABASE": CockroachDB drops a database that holds tables only with CASCADE. */
+char *
+ddl_drop_database(const char *name, const SqlDialect *d, bool force)
+{
+    char *q = pg_quote_ident(name);
+    char *sql = gw_asprintf("DROP DATABASE IF EXISTS %s%s", q, d->crdb ? " CASCADE" : force ? " WITH (FORCE)" : "");
+    free(q);
+    return sql;
+}
+
+char *
 ddl_create_enum(const TypeDef *t)
 {
     StrBuf sb;

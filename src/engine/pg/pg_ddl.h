@@ -17,6 +17,20 @@ typedef struct SqlDialect {
 } SqlDialect;
 
 char *ddl_create_schema(const char *schema);
+/*
+ * A scratch database (preflight's probe): on PostgreSQL with the encoding
+ * and locale given (those of the migration's database; icu_locale NULL for
+ * the libc provider); CockroachDB's databases have none.  Dropped with
+ * everything in it; force ends sessions still in it (PostgreSQL 13+).
+ */
+typedef struct DatabaseLocale {
+    const char *encoding;
+    const char *collate;
+    const char *ctype;
+    const char *icu_locale;
+} DatabaseLocale;
+char *ddl_create_database(const char *name, const SqlDialect *d, const DatabaseLocale *like);
+char *ddl_drop_database(const char *name, const SqlDialect *d, bool force);
 char *ddl_create_enum(const TypeDef *t);
 char *ddl_create_domain(const TypeDef *t);
 char *ddl_create_sequence(const SequenceDef *s, const SqlDialect *d);

@@ -167,6 +167,7 @@ const EngineOps pg_engine_ops = {
     .count_sessions = pg_count_sessions,
     .error_is_transient = pg_error_is_transient,
     .server_summary = pg_server_summary,
+    .scratch_database = pg_scratch_database,
     .source = &pg_source_ops,
     .stream = &pg_stream_ops,
     .target = &pg_target_ops,
