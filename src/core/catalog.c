@@ -39,29 +39,37 @@ type_free(TypeDef *t)
 }
 
 static void
+column_free(ColumnDef *c)
+{
+    free(c->name);
+    free(c->type_sql);
+    free(c->type_name_sql);
+    free(c->default_sql);
+    free(c->deferred_default_sql);
+    free(c->generated_sql);
+    free(c->collation_sql);
+}
+
+static void
+constraint_free(ConstraintDef *k)
+{
+    free(k->name);
+    free(k->definition);
+    free(k->ref_schema);
+    free(k->ref_table);
+}
+
+static void
 table_free(TableDef *t)
 {
     free(t->schema);
     free(t->name);
-    for (size_t i = 0; i < t->ncolumns; i++) {
-        ColumnDef *c = &t->columns[i];
-        free(c->name);
-        free(c->type_sql);
-        free(c->type_name_sql);
-        free(c->default_sql);
-        free(c->deferred_default_sql);
-        free(c->generated_sql);
-        free(c->collation_sql);
-    }
+    for (size_t i = 0; i < t->ncolumns; i++)
+        column_free(&t->columns[i]);
     free(t->columns);
     free(t->pk);
-    for (size_t i = 0; i < t->nconstraints; i++) {
-        ConstraintDef *k = &t->constraints[i];
-        free(k->name);
-        free(k->definition);
-        free(k->ref_schema);
-        free(k->ref_table);
-    }
+    for (size_t i = 0; i < t->nconstraints; i++)
+        constraint_free(&t->constraints[i]);
     free(t->constraints);
     for (size_t i = 0; i < t->nindexes; i++) {
         free(t->indexes[i].name);
@@ -255,4 +263,30 @@ catalog_mark_referenced(Catalog *cat)
                 ref->referenced = true;
         }
     }
+}
+
+void
+table_drop_hidden_column(TableDef *t, size_t col)
+{
+    bool in_key = false;
+    for (size_t k = 0; k < t->npk; k++)
+        in_key = in_key || t->pk[k] == col;
+    if (in_key) {
+        free(t->pk);
+        t->pk = NULL;
+        t->npk = 0;
+        size_t kept = 0;
+        for (size_t i = 0; i < t->nconstraints; i++) {
+            if (t->constraints[i].kind == CONSTRAINT_PRIMARY)
+                constraint_free(&t->constraints[i]);
+            else
+                t->constraints[kept++] = t->constraints[i];
+        }
+        t->nconstraints = kept;
+    }
+    for (size_t k = 0; k < t->npk; k++)
+        t->pk[k] -= t->pk[k] > col;
+    column_free(&t->columns[col]);
+    memmove(&t->columns[col], &t->columns[col + 1], (t->ncolumns - col - 1) * sizeof *t->columns);
+    t->ncolumns--;
 }

@@ -233,6 +233,12 @@ const TypeDef *catalog_find_type(const Catalog *cat, uint32_t id);
 const TypeDef *catalog_storage_type(const Catalog *cat, uint32_t id);
 ssize_t table_find_column(const TableDef *t, const char *name);
 const ConstraintDef *table_primary_key(const TableDef *t);
+/*
+ * Removes column col, one the database keeps out of sight (CockroachDB's
+ * rowid of a table made without a primary key): a primary key over it was
+ * the database's own, so the table has none.
+ */
+void table_drop_hidden_column(TableDef *t, size_t col);
 /* Sets TableDef.referenced on every table some foreign key of the catalog points at. */
 void catalog_mark_referenced(Catalog *cat);
 

@@ -16,6 +16,8 @@ GwResult crdb_check_source(EngineConn *conn, const Catalog *cat, bool stream, co
 GwResult crdb_snapshot_create(EngineConn *conn, const char *slot, const Catalog *cat, SnapshotKind kind,
                               Snapshot *out) GW_MUST_CHECK;
 GwResult crdb_snapshot_join(EngineConn *conn, const Snapshot *snap) GW_MUST_CHECK;
+/* pg_describe without the columns CockroachDB adds out of sight (a keyless table's rowid). */
+GwResult crdb_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHECK;
 GwResult crdb_source_identity(EngineConn *conn, char **identity) GW_MUST_CHECK;
 GwResult crdb_stream_exists(EngineConn *conn, const char *slot, bool *exists) GW_MUST_CHECK;
 GwResult crdb_list_slots(EngineConn *conn, SlotInfo **out, size_t *n) GW_MUST_CHECK;

@@ -82,6 +82,37 @@ crdb_snapshot_join(EngineConn *conn, const Snapshot *snap)
     return rc;
 }
 
+/*
+ * A table made without a primary key gets a hidden key column, rowid,
+ * DEFAULT unique_rowid() (docs "Primary Key Constraint"), and a hash-sharded
+ * index a hidden computed crdb_internal_..._shard_N column (docs
+ * "Hash-sharded Indexes"); pg_attribute lists both as any other column, and
+ * information_schema.columns marks them is_hidden (docs
+ * "information_schema").  Neither is the source's: left out, the table has
+ * no key, as on the source.  A column the operator made NOT VISIBLE stays.
+ */
+static const char *const sql_hidden_columns =
+    "SELECT table_schema, table_name, column_name FROM information_schema.columns"
+    " WHERE is_hidden = 'YES' AND table_catalog = current_database()"
+    " AND (column_default LIKE 'unique_rowid()%' OR column_name LIKE 'crdb\\_internal\\_%')";
+
+GwResult
+crdb_describe(EngineConn *conn, Selection *sel, Catalog *out)
+{
+    GwResult rc = pg_describe(conn, sel, out);
+    PGresult *res = NULL;
+    if (rc == GW_OK)
+        rc = pg_query(PG(conn), sql_hidden_columns, 3, &res);
+    for (int i = 0; rc == GW_OK && i < PQntuples(res); i++) {
+        TableDef *t = catalog_find_table(out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+        ssize_t col = t ? table_find_column(t, PQgetvalue(res, i, 2)) : -1;
+        if (col >= 0)
+            table_drop_hidden_column(t, (size_t) col);
+    }
+    PQclear(res);
+    return rc;
+}
+
 /* CockroachDB has no pg_control_system(): its cluster id. */
 GwResult
 crdb_source_identity(EngineConn *conn, char **identity)
