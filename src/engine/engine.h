@@ -654,6 +654,12 @@ struct EngineOps {
      */
     int64_t preferred_shard_bytes;
     /*
+     * As a fetch's target, the largest transaction it commits (0: no limit
+     * godwit knows): a table without a primary key, copied in one, must not
+     * be larger.
+     */
+    int64_t largest_transaction_bytes;
+    /*
      * Its dates and timestamps have the values 'infinity' and '-infinity'
      * (PostgreSQL); a target without them (CockroachDB stores them as far
      * dates) gets none from a fetch.

@@ -27,6 +27,7 @@
 
 #include "core/phase.h"
 #include "flow/fetch_internal.h"
+#include "flow/target_fit.h"
 #include "flow/plan_check.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -246,78 +247,6 @@ prepare_target(FetchRun *run, const Catalog *cat, bool check_only)
     return run->target->ops->target->prepare_schema(run->target, &prep);
 }
 
-/* Whether a column holds dates or timestamps, by its type. */
-static bool
-is_time_column(const ColumnDef *col)
-{
-    return !strncmp(col->type_sql, "timestamp", 9) || !strcmp(col->type_sql, "date");
-}
-
-static bool
-is_array_column(const ColumnDef *col)
-{
-    size_t n = strlen(col->type_sql);
-    return n > 2 && !strcmp(col->type_sql + n - 2, "[]");
-}
-
-/* A kind of value the target lacks: the columns that may hold one, and how the refusal says it. */
-typedef struct LackedValues {
-    ValueTest test;
-    bool (*column_may)(const ColumnDef *col);
-    const char *what;
-} LackedValues;
-
-/* Counts, in one column of the phase's rows, the values the target lacks; names them when there are. */
-static GwResult
-check_column_values(FetchRun *run, const TableDef *t, size_t col, const LackedValues *lv, const char *filter,
-                    bool *refused)
-{
-    int64_t n = 0;
-    GwResult rc = run->source->ops->source->count_values(run->source, t, col, lv->test, filter, &n);
-    if (rc == GW_OK && n > 0) {
-        log_error("table %s.%s, column %s: %lld row(s) hold %s, which target %s (%s) cannot store as they are;"
-                  " change them on the source or --exclude the table",
-                  t->schema, t->name, t->columns[col].name, (long long) n, lv->what, run->target_ep.redacted,
-                  run->target->ops->name);
-        *refused = true;
-    }
-    return rc;
-}
-
-/*
- * Values the source's type system has and the target's lacks ('infinity'
- * dates, arrays of more dimensions: CockroachDB), which the target would
- * change or refuse in the middle of the copy: each column holding one, in
- * the phase's rows, is named with how many, and the fetch refused.
- */
-static GwResult
-check_lacked_values(FetchRun *run, const Catalog *cat)
-{
-    const EngineOps *so = run->source->ops, *to = run->target->ops;
-    if (!so->source->count_values)
-        return GW_OK;
-    LackedValues lacked[2];
-    size_t nlacked = 0;
-    if (so->infinite_times && !to->infinite_times)
-        lacked[nlacked++] = (LackedValues) {VALUE_TEST_INFINITE, is_time_column, "'infinity' or '-infinity'"};
-    if (so->multidim_arrays && !to->multidim_arrays)
-        lacked[nlacked++] = (LackedValues) {VALUE_TEST_MULTIDIM_ARRAY, is_array_column,
-                                            "arrays of more than one dimension"};
-    GwResult rc = GW_OK;
-    bool refused = false;
-    for (size_t i = 0; i < cat->ntables && rc == GW_OK && nlacked > 0; i++) {
-        const TableDef *t = &cat->tables[i];
-        const RowFilter *f = selection_filter_for(&run->opts->selection, t->schema, t->name);
-        char *filter = f ? so->source->render_predicate(run->source, f->predicate) : NULL;
-        for (size_t k = 0; k < t->ncolumns && rc == GW_OK; k++)
-            for (size_t l = 0; l < nlacked && rc == GW_OK; l++)
-                if (lacked[l].column_may(&t->columns[k]))
-                    rc = check_column_values(run, t, k, &lacked[l], filter, &refused);
-        free(filter);
-    }
-    return rc ? rc : refused ? GW_ERR_USAGE : GW_OK;
-}
-
 /*
  * Everything that could refuse the fetch, on both sides, before anything is
  * created: the column types and extensions the target lacks, the source's
@@ -336,7 +265,7 @@ check_everything(FetchRun *run, const Catalog *cat)
     if (rc == GW_OK)
         rc = check_predicates(run, cat);
     if (rc == GW_OK)
-        rc = check_lacked_values(run, cat);
+        rc = target_fit_check(run->source, run->target, cat, &run->opts->selection);
     if (rc == GW_OK)
         rc = run->source->ops->source->check_source(run->source, cat, o->stream, new_stream);
     free(new_stream);

@@ -18,6 +18,7 @@
 #include "core/phase_names.h"
 #include "engine/engine.h"
 #include "flow/failback_changefeed.h"
+#include "flow/target_fit.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -168,6 +169,14 @@ check_types(Preflight *p)
 }
 
 static GwResult
+check_fit(Preflight *p)
+{
+    if (!p->target->ops->target)
+        return GW_ERR_USAGE;
+    return target_fit_check(p->source, p->target, &p->cat, &p->opts->selection);
+}
+
+static GwResult
 check_target_tables(Preflight *p)
 {
     const TargetOps *to = p->target->ops->target;
@@ -202,6 +211,7 @@ flow_preflight(PreflightOptions *opts)
               opts->stream ? "the change log can be read from a new stream" : "a snapshot can be read");
     run_check(&p, "row filters", check_filters, "each is valid on the source");
     run_check(&p, "column types on the target", check_types, "every column can be stored");
+    run_check(&p, "rows the target can take", check_fit, "no value or table it would refuse");
     run_check(&p, "target tables", check_target_tables, "can be made (none in the way)");
     if (opts->changefeed || (p.target && p.target->ops->failback_by_changefeed))
         run_check(&p, "changefeed for failback", check_changefeed, "can run");

@@ -150,6 +150,12 @@ const EngineOps crdb_engine_ops = {
      * RETRY_COMMIT_DEADLINE_EXCEEDED): smaller ones commit sooner.
      */
     .preferred_shard_bytes = 16LL * 1024 * 1024,
+    /*
+     * That deadline is the lease of the tables it writes, 5 minutes by default
+     * (the same page; cockroach#35284): a copy much past 1 GB in one
+     * transaction cannot be expected to commit within it.
+     */
+    .largest_transaction_bytes = 1024LL * 1024 * 1024,
     .copies_binary = false,
     .log_has_cascade_effects = true,
     .keeps_table_trees = false,
