@@ -752,3 +752,43 @@ apply_repair() {
     fi
     note "applied $1 ($(wc -l <"$1") lines) to the target"
 }
+
+# ---------------------------------------------------------------- the changefeed webhook (failback from CockroachDB)
+# webhook_init PHASE: what a failback --changefeed listens with: a certificate for 127.0.0.1 (CERT, KEY), a
+# token in a file only its owner reads (TOKEN, TOKENF), a free PORT, and the phase's webhook URL.
+webhook_init() {
+    CERT=$GW_OUT/cert.pem KEY=$GW_OUT/key.pem TOKENF=$GW_OUT/token
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$KEY" -out "$CERT" -days 2 \
+        -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >"$GW_OUT/openssl.log" 2>&1 || abort_test "openssl"
+    TOKEN="tok-$RANDOM$RANDOM-secret"
+    printf '%s\n' "$TOKEN" >"$TOKENF"
+    chmod 600 "$TOKENF"
+    PORT=$(free_port)
+    URL="https://127.0.0.1:$PORT/godwit/$1"
+}
+
+# webhook_post CODE NAME [--no-auth] [CURL ARGS...]: POSTs $GW_OUT/NAME.json to $URL (with the token unless
+# --no-auth), asserts the HTTP status; the answer is in $GW_OUT/NAME.resp.
+webhook_post() {
+    local code=$1 name=$2; shift 2
+    local auth=(-H "Authorization: Bearer $TOKEN")
+    [ "${1:-}" = --no-auth ] && { auth=(); shift; }
+    local got
+    got=$(curl -sS --cacert "$CERT" -o "$GW_OUT/$name.resp" -w '%{http_code}' "${auth[@]}" \
+        -H 'Content-Type: application/json' --data-binary @"$GW_OUT/$name.json" "$@" "$URL" 2>"$GW_OUT/$name.curl")
+    assert_eq "$code" "$got" "HTTP status of $name ($(head -c 200 "$GW_OUT/$name.resp" "$GW_OUT/$name.curl" 2>/dev/null | tr '\n' ' '))"
+}
+
+# webhook_failback_start VAR DB PHASE [ARGS...]: failback --changefeed of PHASE in the background, listening
+# as webhook_init set up (TLS_CERT and TLS_KEY, when set, replace its certificate); VAR (pid), VAR_OUT and
+# VAR_ERR are set once it listens.
+webhook_failback_start() {
+    local var=$1 db=$2 phase=$3; shift 3
+    bg_start "$var" "$GODWIT" failback --source "$(src_url "$db")" --target "$(tgt_url "$db")" --phase "$phase" \
+        --changefeed --listen "127.0.0.1:$PORT" --tls-cert "${TLS_CERT:-$CERT}" --tls-key "${TLS_KEY:-$KEY}" \
+        --token-file "$TOKENF" "$@"
+    printf -v "${var}_OUT" '%s' "$OUT"
+    printf -v "${var}_ERR" '%s' "$ERR"
+    wait_for 60 grep -q "webhook listening\|error" "$ERR" || abort_test "failback did not start listening"
+    grep -q "webhook listening" "$ERR" || abort_test "failback failed: $(_gw_first_lines "$ERR")"
+}

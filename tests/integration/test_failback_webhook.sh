@@ -48,38 +48,11 @@ gw_fetch 0 "$DB" "$DB" --phase w --tables public.orders,public.items --where "pu
 # A forward change, drained by the cutover.
 setup_src "$DB" "UPDATE orders SET note = 'drained' WHERE id = 2"
 
-CERT=$GW_OUT/cert.pem KEY=$GW_OUT/key.pem TOKENF=$GW_OUT/token
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$KEY" -out "$CERT" -days 2 \
-    -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >"$GW_OUT/openssl.log" 2>&1 || abort_test "openssl"
-TOKEN="tok-$RANDOM$RANDOM-secret"
-printf '%s\n' "$TOKEN" >"$TOKENF"
-chmod 600 "$TOKENF"
-PORT=$(free_port)
-URL="https://127.0.0.1:$PORT/godwit/w"
+webhook_init w
 MAX_BODY=65536
 
-start_failback() {   # VAR ARGS...
-    local var=$1; shift
-    bg_start "$var" "$GODWIT" failback --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase w \
-        --changefeed --listen "127.0.0.1:$PORT" --tls-cert "${TLS_CERT:-$CERT}" --tls-key "${TLS_KEY:-$KEY}" --token-file "$TOKENF" \
-        --max-body "$MAX_BODY" "$@"
-    printf -v "${var}_OUT" '%s' "$OUT"
-    printf -v "${var}_ERR" '%s' "$ERR"
-    wait_for 60 grep -q "webhook listening\|error" "$ERR" || abort_test "failback did not start listening"
-    grep -q "webhook listening" "$ERR" || abort_test "failback failed: $(_gw_first_lines "$ERR")"
-}
-
-# post CODE NAME [CURL ARGS...]: POSTs $GW_OUT/NAME.json (with the token unless ARGS say otherwise), asserts
-# the status.
-post() {
-    local code=$1 name=$2; shift 2
-    local auth=(-H "Authorization: Bearer $TOKEN")
-    [ "${1:-}" = --no-auth ] && { auth=(); shift; }
-    local got
-    got=$(curl -sS --cacert "$CERT" -o "$GW_OUT/$name.resp" -w '%{http_code}' "${auth[@]}" \
-        -H 'Content-Type: application/json' --data-binary @"$GW_OUT/$name.json" "$@" "$URL" 2>"$GW_OUT/$name.curl")
-    assert_eq "$code" "$got" "HTTP status of $name ($(head -c 200 "$GW_OUT/$name.resp" "$GW_OUT/$name.curl" 2>/dev/null | tr '\n' ' '))"
-}
+start_failback() { local var=$1; shift; webhook_failback_start "$var" "$DB" w --max-body "$MAX_BODY" "$@"; }
+post() { webhook_post "$@"; }
 body() { cat >"$GW_OUT/$1.json"; }
 resolved() { printf '{"resolved":"%s"}' "$2" >"$GW_OUT/$1.json"; }
 

@@ -195,12 +195,7 @@ assert_eq 0 "$RC" "failback after kill -9 stops cleanly"
 assert_tables_equal "$DB" "$DB" public.items id
 
 # ---------------------------------------------------------------- failback through the changefeed webhook
-CERT=$GW_OUT/cert.pem KEY=$GW_OUT/key.pem TOKENF=$GW_OUT/token
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$KEY" -out "$CERT" -days 2 \
-    -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >"$GW_OUT/openssl.log" 2>&1 || abort_test "openssl"
-TOKEN="tok-$RANDOM$RANDOM"
-printf '%s\n' "$TOKEN" >"$TOKENF"
-chmod 600 "$TOKENF"
+webhook_init hook
 assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase hook --fence \
     --changefeed --verify none || abort_test "cutover of phase hook failed"
 webhook_failback() {   # PORT [bg VAR]
