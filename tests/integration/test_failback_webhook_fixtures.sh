@@ -6,6 +6,8 @@
 #   writes it in its own logic tests, under a quoted full_table_name topic, with mvcc_timestamp, then an
 #   update with its before image: on the source each value equals PostgreSQL's reading of the SQL literal
 #   CockroachDB's test started from, and the update applied once;
+# - MOLT Replicator's webhook test bodies (inserts, one with its before image, under a bare topic) and the
+#   movr row of CockroachDB's webhook sink documentation (a composite key): applied as sent;
 # - the same changefeed's rows without "updated" (crdb-mvcc-timestamp.json) are refused, nothing staged;
 # - a batch just under --max-body is taken whole and applied; one byte more is refused (413).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,8 +28,12 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_typed AFTER INSERT OR UPDATE OR DELETE ON public."Typed é" FOR EACH ROW EXECUTE FUNCTION public.audit_row();
 ALTER TABLE public."Typed é" ENABLE ALWAYS TRIGGER audit_typed;
+CREATE TABLE public.my_table (pk int PRIMARY KEY, v int);
+INSERT INTO public.my_table VALUES (99, 21);
+CREATE TABLE public.vehicles (id uuid, city text, type text, creation_time timestamp, status text,
+    current_location text, ext jsonb, dog_owner_id uuid, PRIMARY KEY (city, id));
 SQL
-gw_fetch 0 "$DB" "$DB" --phase w --tables 'public.Typed é' || abort_test "fetch"
+gw_fetch 0 "$DB" "$DB" --phase w --tables 'public.Typed é,public.my_table,public.vehicles' || abort_test "fetch"
 assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase w --changefeed \
     --fence --verify none || abort_test "cutover"
 webhook_init w
@@ -42,17 +48,23 @@ applied_to() { [ "$(checkpoint 2>/dev/null)" = "$1" ]; }
 staged() { psql_src "$DB" "SELECT count(*) FROM _godwit.changefeed_staging"; }
 resolved() { printf '{"resolved":"%s"}' "$2" >"$GW_OUT/$1.json"; }
 
-# ---------------------------------------------------------------- every type, as CockroachDB writes it
-# The fixture's rows, each timestamp moved to after the cursor (logical parts kept): nothing else changes.
-python3 - "$FIXTURES/crdb-to-json-types.json" "$WALL" >"$GW_OUT/types.json" <<'PY' || abort_test "fixture"
+# shifted FIXTURE NAME MS: the fixture's rows with each timestamp moved to MS ms after the cursor (logical
+# parts kept), as $GW_OUT/NAME.json: nothing else changes.
+shifted() {
+    python3 - "$FIXTURES/$1" "$((WALL + $3 * 1000000))" >"$GW_OUT/$2.json" <<'PY' || abort_test "fixture $1"
 import json, sys
 body = json.load(open(sys.argv[1], encoding="utf-8"))
-base = int(sys.argv[2]) + 10_000_000
 for row in body["payload"]:
-    logical = row["updated"].split(".")[1]
-    row["updated"] = row["mvcc_timestamp"] = "%d.%s" % (base, logical)
+    logical = row["updated"].split(".")[1] if "." in row["updated"] else "0"
+    row["updated"] = "%s.%s" % (sys.argv[2], logical)
+    if "mvcc_timestamp" in row:
+        row["mvcc_timestamp"] = row["updated"]
 print(json.dumps(body, ensure_ascii=False))
 PY
+}
+
+# ---------------------------------------------------------------- every type, as CockroachDB writes it
+shifted crdb-to-json-types.json types 10
 assert_contains "$GW_OUT/types.json" '"topic": "defaultdb.public.\"Typed é\""'
 webhook_post 200 types
 assert_eq 3 "$(staged)" "rows of the types fixture staged"
@@ -73,6 +85,21 @@ assert_eq "f|t|NaN" "$(psql_src "$DB" "SELECT bo, i IS NULL AND t IS NULL AND u 
     "row 2: SQL NULLs and NaN"
 assert_eq "1|INSERT 1|UPDATE 2|INSERT" "$(psql_src "$DB" "SELECT string_agg(id || '|' || op, ' ' ORDER BY id, op) FROM public.audit")" \
     "each change applied once"
+
+# ---------------------------------------------------------------- MOLT Replicator's bodies, CockroachDB's documented one
+shifted molt-insert.json molt 22
+shifted docs-vehicles.json vehicles 24
+webhook_post 200 molt
+webhook_post 200 vehicles
+resolved r1b "$(ts 25 0)"
+webhook_post 200 r1b
+wait_for 20 applied_to "$(ts 25 0)" || fail "checkpoint did not reach the resolved timestamp of the MOLT bodies"
+assert_eq "42|99 99|42" "$(psql_src "$DB" "SELECT string_agg(pk || '|' || v, ' ' ORDER BY pk) FROM public.my_table")" \
+    "MOLT's insert, and its update from the before image"
+assert_eq 't|t|t' "$(psql_src "$DB" "SELECT ext = '{\"brand\": \"Schwinn\", \"color\": \"red\"}'::jsonb,
+    creation_time = '2019-01-02 03:04:05'::timestamp, dog_owner_id = '5d0c85b5-8866-47cf-a6bc-d032f198e48f'
+    FROM public.vehicles WHERE city = 'rome' AND id = 'd7b18299-c0c4-4304-9ef7-05ae46fd5ee1'")" \
+    "the documented vehicles row, by its composite key"
 
 # ---------------------------------------------------------------- a changefeed without "updated"
 cp "$FIXTURES/crdb-mvcc-timestamp.json" "$GW_OUT/mvcc.json"
