@@ -27,7 +27,7 @@ LIBOBJ   := $(filter-out $(BUILD)/obj/src/main.o,$(OBJ))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration demo bench fuzz clean
+.PHONY: all deps test unit integration demo bench fuzz clean install man deb
 all: $(BUILD)/godwit
 
 $(BUILD)/godwit: $(OBJ)
@@ -103,6 +103,23 @@ bench:
 	@$(MAKE) --no-print-directory $(BUILD)/godwit
 	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash bench/fetch.sh
 	@GODWIT=$(CURDIR)/$(BUILD)/godwit bash bench/replicate.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, man pages (help2man, from --help) and bash
+# and zsh completion.  GODWIT_BIN: the binary to install (default: this build's).
+PREFIX     ?= /usr/local
+GODWIT_BIN ?= $(BUILD)/godwit
+VERSION    := $(shell sed -n 's/^\#define GODWIT_VERSION "\(.*\)"/\1/p' src/cli/version.h)
+
+install: $(GODWIT_BIN)
+	@sh packaging/install.sh "$(GODWIT_BIN)" "$(DESTDIR)$(PREFIX)"
+
+man: $(GODWIT_BIN)
+	@sh packaging/man.sh "$(GODWIT_BIN)" build/man
+
+# DEB_DIR/godwit_VERSION_ARCH.deb, installable with `apt install ./build/godwit_*.deb`.
+DEB_DIR ?= build
+deb: $(GODWIT_BIN)
+	@sh packaging/deb.sh "$(GODWIT_BIN)" "$(VERSION)" "$(DEB_DIR)"
 
 clean:
 	rm -rf build

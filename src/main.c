@@ -8,12 +8,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/version.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/signals.h"
 #include "util/url.h"
-
-#define GODWIT_VERSION "0.1.0"
 
 static const Command *const commands[] = {
     &cli_preflight_command,
@@ -35,7 +34,41 @@ print_help(FILE *out)
             GODWIT_VERSION);
     for (size_t i = 0; commands[i]; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-    fprintf(out, "\n'godwit COMMAND --help' describes a command's options.\n");
+    fprintf(out, "\n'godwit help COMMAND' (or 'godwit COMMAND --help') describes a command's options;\n"
+                 "'godwit --version' prints the version.\n");
+}
+
+static const Command *
+find_command(const char *name)
+{
+    for (size_t i = 0; commands[i]; i++)
+        if (strcmp(name, commands[i]->name) == 0)
+            return commands[i];
+    return NULL;
+}
+
+static int
+unknown_command(const char *name)
+{
+    char *shown = url_redact(name);
+    fprintf(stderr, "godwit: unknown command '%s' (see 'godwit --help')\n", shown);
+    free(shown);
+    return GW_ERR_USAGE;
+}
+
+/* godwit help [COMMAND]: the general help, or a command's (its --help, word for word). */
+static int
+help(int argc, char **argv)
+{
+    if (argc < 3) {
+        print_help(stdout);
+        return GW_OK;
+    }
+    const Command *cmd = find_command(argv[2]);
+    if (!cmd)
+        return unknown_command(argv[2]);
+    fputs(cmd->usage, stdout);
+    return GW_OK;
 }
 
 /*
@@ -88,20 +121,14 @@ main(int argc, char **argv)
         print_help(stderr);
         return GW_ERR_USAGE;
     }
-    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
         printf("godwit %s\n", GODWIT_VERSION);
         return GW_OK;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        print_help(stdout);
-        return GW_OK;
-    }
-    for (size_t i = 0; commands[i]; i++) {
-        if (strcmp(argv[1], commands[i]->name) == 0)
-            return run_command(commands[i], argc, argv);
-    }
-    char *shown = url_redact(argv[1]);
-    fprintf(stderr, "godwit: unknown command '%s' (see 'godwit --help')\n", shown);
-    free(shown);
-    return GW_ERR_USAGE;
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return help(1, argv);
+    if (!strcmp(argv[1], "help"))
+        return help(argc, argv);
+    const Command *cmd = find_command(argv[1]);
+    return cmd ? run_command(cmd, argc, argv) : unknown_command(argv[1]);
 }

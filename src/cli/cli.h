@@ -33,7 +33,7 @@ extern const Command cli_preflight_command;
 int cli_common_option(int opt, const char *arg, GwResult *rc);
 #define CLI_COMMON_LONG_OPTIONS                                                                                \
     {"log-format", required_argument, NULL, 1001}, {"verbose", no_argument, NULL, 'v'},                       \
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}
 
 /* --tables, --exclude or --where (name: the flag without its dashes) into sel; a bad filter is a usage error. */
 struct Selection;

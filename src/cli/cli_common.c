@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/version.h"
 #include "core/selection.h"
 #include "flow/source_flags.h"
 #include "util/log.h"
@@ -115,9 +116,12 @@ cli_parse(const Command *cmd, int argc, char **argv, const struct option *longop
     *help = false;
     optind = 1;
     opterr = 0;
-    while (rc == GW_OK && (opt = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs(cmd->usage, stdout);
+    while (rc == GW_OK && (opt = getopt_long(argc, argv, "vqhV", longopts, NULL)) != -1) {
+        if (opt == 'h' || opt == 'V') {
+            if (opt == 'h')
+                fputs(cmd->usage, stdout);
+            else
+                printf("godwit-%s (godwit) %s\n", cmd->name, GODWIT_VERSION);
             *help = true;
             return GW_OK;
         }
