@@ -259,7 +259,9 @@ check_everything(FetchRun *run, const Catalog *cat)
 {
     FetchOptions *o = run->opts;
     char *new_stream = o->stream && !o->resume && !run->reset ? phase_names_slot(&run->mp, false) : NULL;
-    GwResult rc = fetch_objects_plan(run, cat);
+    GwResult rc = migration_check_phase_names(run->target, &run->mp);
+    if (rc == GW_OK)
+        rc = fetch_objects_plan(run, cat);
     if (rc == GW_OK)
         rc = fetch_objects_check(run, cat);
     if (rc == GW_OK)

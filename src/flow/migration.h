@@ -57,6 +57,13 @@ GwResult migration_check(const char *source_url, const char *target_url, const c
 /* The same, unless the caller passes the id its own check found (an in-process stream of cutover, rollback, failback). */
 GwResult migration_phase(const char *checked_id, const char *source_url, const char *target_url,
                          const char *command, const char *phase, MigrationPhase *mp) GW_MUST_CHECK;
+/*
+ * Refuses (GW_ERR_USAGE, naming both) a phase whose derived names (its slot,
+ * publications, checkpoint streams) another phase recorded on the target
+ * already has: names that differ only in case or punctuation ("Bad-Name",
+ * "bad_name") map to one slot.  fetch checks it before it makes a phase.
+ */
+GwResult migration_check_phase_names(EngineConn *target, const MigrationPhase *mp) GW_MUST_CHECK;
 void migration_free(Migration *m);
 
 #endif

@@ -8,7 +8,9 @@
 #   (checkpoints, slots, fences, phases);
 # - state an earlier godwit version left (phase rows without a migration; a slot godwit_<phase> in the
 #   source database) is refused by fetch and replicate, naming the phases or the slot, and nothing is
-#   created on either side.
+#   created on either side;
+# - a phase whose name differs from a recorded one's only in case or punctuation ("Region-A" after
+#   "region_a") would share its slot and checkpoints: refused with exit 2, naming both, nothing made.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 S1=$(new_dbs gw_mig_s1) || abort_test "createdb"
@@ -122,5 +124,22 @@ assert_eq "$slots_before,godwit_old_slot:pgoutput" "$(slots_of "$GW_SRC_SERVER" 
 assert_eq 0 "$(psql_tgt "$T3" "SELECT count(*) FROM pg_namespace WHERE nspname = '_godwit'")" "_godwit on $T3 after the refused fetch"
 assert_no_user_tables "$T3"
 psql_src "$S1" "SELECT pg_drop_replication_slot('godwit_old_slot')" >/dev/null
+
+# ---- two phase names, one slot.
+GW_CONTEXT="phase names"
+T4=gw_mig_t4
+dropdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres --if-exists --force "$T4" >/dev/null 2>&1
+createdb -h 127.0.0.1 -p "$TGT_PORT" -U postgres "$T4" || abort_test "createdb $T4"
+register_dbs "$T4"
+setup_src "$S2" "CREATE TABLE other (id int PRIMARY KEY)"
+gw_fetch 0 "$S2" "$T4" --phase region_a --tables public.acct
+slots_before=$(slots_of "$GW_SRC_SERVER" "$S2")
+gw_fetch 2 "$S2" "$T4" --phase Region-A --tables public.other
+assert_contains "$ERR" "phase 'Region-A'"
+assert_contains "$ERR" "phase 'region_a'"
+assert_short_message "$ERR" 2
+assert_eq "$slots_before" "$(slots_of "$GW_SRC_SERVER" "$S2")" "slots of $S2 after the refused fetch"
+assert_eq 0 "$(psql_tgt "$T4" "SELECT count(*) FROM _godwit.phases WHERE name = 'Region-A'")" "no phase Region-A recorded"
+assert_eq 0 "$(psql_tgt "$T4" "SELECT count(*) FROM pg_tables WHERE tablename = 'other'")" "table other not made"
 
 finish
