@@ -73,6 +73,8 @@ static const char failback_usage[] =
     "transaction. Not yet run against a live CockroachDB (see README).\n"
     "  --changefeed            use the webhook even if the target is not CockroachDB\n"
     "  --listen HOST:PORT      where the HTTPS endpoint listens (required)\n"
+    "  --advertise HOST[:PORT] the address the changefeed reaches it at (default: --listen's;\n"
+    "                          needed with --create-changefeed when --listen is 0.0.0.0)\n"
     "  --tls-cert FILE         its certificate, PEM (required; put in the statement as ca_cert)\n"
     "  --tls-key FILE          its private key, PEM (required)\n"
     "  --tls-client-ca FILE    also require a client certificate signed by this CA\n"
@@ -112,7 +114,7 @@ const Command cli_replicate_command = {
 
 enum { OPT_SOURCE = 3001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_STOP, OPT_RETRY, OPT_GROUP, OPT_GROUP_MS, OPT_METRICS,
        OPT_SERVER_ID, OPT_DDL_APPLIED, OPT_CHANGEFEED, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA,
-       OPT_TOKEN_FILE, OPT_MAX_BODY, OPT_CREATE_CHANGEFEED };
+       OPT_TOKEN_FILE, OPT_MAX_BODY, OPT_ADVERTISE, OPT_CREATE_CHANGEFEED };
 
 static const struct option long_options[] = {
     {"source", required_argument, NULL, OPT_SOURCE},
@@ -128,6 +130,7 @@ static const struct option long_options[] = {
     {"ddl-applied", no_argument, NULL, OPT_DDL_APPLIED},
     {"changefeed", no_argument, NULL, OPT_CHANGEFEED},
     {"listen", required_argument, NULL, OPT_LISTEN},
+    {"advertise", required_argument, NULL, OPT_ADVERTISE},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
@@ -177,6 +180,7 @@ parse_one(void *args, int opt, const char *arg)
     case OPT_DDL_APPLIED: o->read.ddl_applied = true; return GW_OK;
     case OPT_CHANGEFEED: o->webhook.requested = true; return GW_OK;
     case OPT_LISTEN: o->webhook.listen_addr = arg; return GW_OK;
+    case OPT_ADVERTISE: o->webhook.advertise = arg; return GW_OK;
     case OPT_TLS_CERT: o->webhook.tls_cert_file = arg; return GW_OK;
     case OPT_TLS_KEY: o->webhook.tls_key_file = arg; return GW_OK;
     case OPT_TLS_CLIENT_CA: o->webhook.tls_client_ca_file = arg; return GW_OK;

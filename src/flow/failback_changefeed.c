@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@
 
 /* Largest token file read. */
 #define CHANGEFEED_MAX_TOKEN 4096
+/* Shortest token taken: 128 bits of hex; a short one is guessed. */
+#define CHANGEFEED_MIN_TOKEN 32
 
 /* A table of the phase as topics name it. */
 typedef struct CfTable {
@@ -79,7 +82,8 @@ read_token_file(const char *path)
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+    static atomic_bool warned;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) && !atomic_exchange(&warned, true))
         log_warn("--token-file %s can be read by other users; chmod 600 it", path);
     char buf[CHANGEFEED_MAX_TOKEN + 1];
     size_t n = fread(buf, 1, sizeof buf, f);
@@ -146,9 +150,18 @@ failback_changefeed_check_options(const ReplicateOptions *opts)
     GwResult rc = load_token(opts, &token, &token_source);
     if (rc)
         return rc;
-    if (!token && !opts->webhook.tls_client_ca_file) {
+    if (token && strlen(token) < CHANGEFEED_MIN_TOKEN) {
+        log_error("the webhook's bearer token (%s) has %zu characters: use at least %d, random (openssl rand -hex 16)",
+                  token_source, strlen(token), CHANGEFEED_MIN_TOKEN);
+        rc = GW_ERR_USAGE;
+    } else if (!token && !opts->webhook.tls_client_ca_file) {
         log_error("the changefeed webhook needs a bearer token (--token-file FILE or GODWIT_WEBHOOK_TOKEN) or client"
                   " certificates (--tls-client-ca FILE): anyone reaching it could write to the source otherwise");
+        rc = GW_ERR_USAGE;
+    } else if (opts->webhook.create_changefeed && !opts->webhook.advertise &&
+               failback_changefeed_listens_everywhere(&opts->webhook)) {
+        log_error("--create-changefeed with --listen %s: the changefeed needs the address it reaches this machine at;"
+                  " give it with --advertise HOST[:PORT]", opts->webhook.listen_addr);
         rc = GW_ERR_USAGE;
     } else if (opts->webhook.create_changefeed && opts->webhook.tls_client_ca_file) {
         log_error("--create-changefeed cannot give CockroachDB a client certificate: run the printed statement"
@@ -262,18 +275,35 @@ load_tables(Failback *f, EngineConn *source, const Catalog *stream_tables)
     return GW_OK;
 }
 
-/* HOST:PORT of --listen as the changefeed reaches it (a wildcard host is this machine's name). */
+/*
+ * HOST:PORT the changefeed reaches the webhook at: --advertise (its port,
+ * when it has none, --listen's), else --listen, whose wildcard host names no
+ * address the cluster could use (a placeholder the operator fills in).
+ */
 static void
-listen_host_port(const char *listen, char *host, size_t hostlen, int *port)
+webhook_host_port(const WebhookOptions *w, char *host, size_t hostlen, int *port)
 {
-    const char *colon = strrchr(listen, ':');
-    snprintf(host, hostlen, "%.*s", colon ? (int) (colon - listen) : 0, listen);
+    const char *colon = strrchr(w->listen_addr, ':');
     *port = colon ? atoi(colon + 1) : 0;
-    if (!strcmp(host, "0.0.0.0") || !*host) {
-        if (gethostname(host, hostlen) != 0)
-            snprintf(host, hostlen, "localhost");
-        host[hostlen - 1] = '\0';
+    if (w->advertise) {
+        const char *acolon = strrchr(w->advertise, ':');
+        snprintf(host, hostlen, "%.*s", acolon ? (int) (acolon - w->advertise) : (int) strlen(w->advertise),
+                 w->advertise);
+        if (acolon)
+            *port = atoi(acolon + 1);
+        return;
     }
+    snprintf(host, hostlen, "%.*s", colon ? (int) (colon - w->listen_addr) : 0, w->listen_addr);
+    if (failback_changefeed_listens_everywhere(w))
+        snprintf(host, hostlen, "<the address of this machine, or --advertise HOST>");
+}
+
+bool
+failback_changefeed_listens_everywhere(const WebhookOptions *w)
+{
+    const char *colon = strrchr(w->listen_addr, ':');
+    size_t n = colon ? (size_t) (colon - w->listen_addr) : 0;
+    return n == 0 || (n == 7 && !strncmp(w->listen_addr, "0.0.0.0", 7));
 }
 
 /*
@@ -320,7 +350,7 @@ changefeed_statement(Failback *f, EngineConn *target, Hlc cursor)
 {
     char host[256];
     int port;
-    listen_host_port(f->opts->webhook.listen_addr, host, sizeof host, &port);
+    webhook_host_port(&f->opts->webhook, host, sizeof host, &port);
     const TableDef **defs = gw_calloc(f->ntables + 1, sizeof *defs);
     for (size_t i = 0; i < f->ntables; i++)
         defs[i] = f->tables[i].def;
@@ -502,12 +532,14 @@ start(void *ctx, EngineConn *target, EngineConn *source, const PhaseState *phase
     if (rc == GW_OK)
         rc = changefeed_statement(f, target, changefeed_hlc(from));
     if (rc == GW_OK) {
+        char *path = gw_asprintf("/godwit/%s", f->phase);
         WebhookConfig cfg = {
-            .listen = f->opts->webhook.listen_addr, .cert_file = f->opts->webhook.tls_cert_file, .key_file = f->opts->webhook.tls_key_file,
+            .listen = f->opts->webhook.listen_addr, .path = path, .cert_file = f->opts->webhook.tls_cert_file, .key_file = f->opts->webhook.tls_key_file,
             .client_ca_file = f->opts->webhook.tls_client_ca_file, .token = f->token,
             .max_body = f->max_body, .deliver = deliver, .ctx = f,
         };
         rc = webhook_start(&cfg, &f->webhook);
+        free(path);
     }
     return rc;
 }

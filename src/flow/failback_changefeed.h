@@ -37,6 +37,8 @@
 GwResult failback_changefeed_check(const ReplicateOptions *opts, const EngineConn *source) GW_MUST_CHECK;
 /* The options part of it, for the command line (--changefeed given: checked before connecting). */
 GwResult failback_changefeed_check_options(const ReplicateOptions *opts) GW_MUST_CHECK;
+/* Whether --listen names no host (every address): the changefeed then needs --advertise. */
+bool failback_changefeed_listens_everywhere(const WebhookOptions *w);
 
 /* Cutover's last step: the cursor from the target's clock, recorded with the phase's new status. */
 GwResult failback_changefeed_prepare(EngineConn *target, PhaseState *phase) GW_MUST_CHECK;

@@ -21,6 +21,7 @@
 typedef struct WebhookOptions {
     bool requested;             /* --changefeed: the webhook even for a target that is not CockroachDB */
     const char *listen_addr;    /* HOST:PORT of the HTTPS endpoint */
+    const char *advertise;      /* HOST[:PORT] the changefeed reaches it at (NULL: --listen's) */
     const char *tls_cert_file;  /* PEM */
     const char *tls_key_file;
     const char *tls_client_ca_file; /* PEM: clients must present a certificate it signed; NULL: none */

@@ -36,6 +36,7 @@ enum {
     HTTP_BAD_REQUEST = 400,
     HTTP_UNAUTHORIZED = 401,
     HTTP_FORBIDDEN = 403,
+    HTTP_NOT_FOUND = 404,
     HTTP_METHOD_NOT_ALLOWED = 405,
     HTTP_TOO_LARGE = 413,
     HTTP_UNAVAILABLE = 503,
@@ -48,6 +49,7 @@ struct Webhook {
     char *key_pem;
     char *ca_pem;
     char *token;
+    char *path;
 };
 
 /* One request's state between libmicrohttpd's calls. */
@@ -92,6 +94,29 @@ mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("webhook: %s", msg);
 }
 
+/* The client's address, for the log of a refusal: "203.0.113.7:53312", "[2001:db8::1]:443". */
+static void
+peer_text(struct MHD_Connection *conn, char *out, size_t outlen)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    char addr[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+        inet_ntop(AF_INET, &in->sin_addr, addr, sizeof addr);
+        port = ntohs(in->sin_port);
+        snprintf(out, outlen, "%s:%d", addr, port);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof addr);
+        port = ntohs(in6->sin6_port);
+        snprintf(out, outlen, "[%s]:%d", addr, port);
+    } else {
+        snprintf(out, outlen, "an unknown address");
+    }
+}
+
 static enum MHD_Result
 respond(struct MHD_Connection *conn, unsigned status, const char *text)
 {
@@ -110,8 +135,11 @@ respond(struct MHD_Connection *conn, unsigned status, const char *text)
     metrics_add(metrics_series("godwit_webhook_requests_total", "Changefeed webhook requests, per response status",
                                METRIC_COUNTER, "status", code),
                 1);
-    if (status != HTTP_OK)
-        log_warn("webhook: refused a request with %u: %s", status, text);
+    if (status != HTTP_OK) {
+        char peer[INET6_ADDRSTRLEN + 16];
+        peer_text(conn, peer, sizeof peer);
+        log_warn("webhook: refused a request from %s with %u: %s", peer, status, text);
+    }
     return ret;
 }
 
@@ -158,12 +186,15 @@ client_certified(struct MHD_Connection *conn)
 
 /* The first call for a request: everything decided from its headers. */
 static enum MHD_Result
-check_headers(const Webhook *w, struct MHD_Connection *conn, const char *method, Request *rq)
+check_headers(const Webhook *w, struct MHD_Connection *conn, const char *url, const char *method, Request *rq)
 {
     if (w->ca_pem && !client_certified(conn))
         return respond(conn, HTTP_FORBIDDEN, "a client certificate signed by the configured CA is required");
     if (w->token && !authorized(w, conn))
         return respond(conn, HTTP_UNAUTHORIZED, "missing or wrong bearer token");
+    /* Another path is another phase's changefeed, or none: its rows must not be staged into this one. */
+    if (w->path && strcmp(url, w->path) != 0)
+        return respond(conn, HTTP_NOT_FOUND, "no such endpoint: this one is the phase's path only");
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
         return respond(conn, HTTP_METHOD_NOT_ALLOWED, "only POST is accepted");
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -236,14 +267,13 @@ static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
        const char *upload_data, size_t *upload_size, void **req_cls)
 {
-    (void) url;
     (void) version;
     const Webhook *w = cls;
     Request *rq = *req_cls;
     if (!rq) {
         rq = gw_calloc(1, sizeof *rq);
         *req_cls = rq;
-        return check_headers(w, conn, method, rq);
+        return check_headers(w, conn, url, method, rq);
     }
     if (*upload_size > 0) {
         enum MHD_Result r = take_body(w, rq, upload_data, *upload_size);
@@ -273,6 +303,7 @@ webhook_free(Webhook *w)
     free(w->key_pem);
     free(w->ca_pem);
     free(w->token);
+    free(w->path);
     free(w);
 }
 
@@ -291,6 +322,8 @@ webhook_start(const WebhookConfig *cfg, Webhook **out)
     Webhook *w = gw_calloc(1, sizeof *w);
     w->cfg = *cfg;
     w->token = cfg->token ? gw_strdup(cfg->token) : NULL;
+    w->path = cfg->path ? gw_strdup(cfg->path) : NULL;
+    w->cfg.path = w->path;
     w->cert_pem = read_pem(cfg->cert_file, "--tls-cert");
     w->key_pem = w->cert_pem ? read_pem(cfg->key_file, "--tls-key") : NULL;
     w->ca_pem = cfg->client_ca_file && w->key_pem ? read_pem(cfg->client_ca_file, "--tls-client-ca") : NULL;

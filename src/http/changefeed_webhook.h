@@ -28,6 +28,7 @@ typedef enum WebhookVerdict {
 
 typedef struct WebhookConfig {
     const char *listen;         /* HOST:PORT */
+    const char *path;           /* the one path requests may name ("/godwit/<phase>"); others get 404 */
     const char *cert_file;      /* PEM: the server's certificate (and chain) */
     const char *key_file;       /* PEM: its private key */
     const char *client_ca_file; /* PEM: CA client certificates must be signed by; NULL: none asked */

@@ -760,7 +760,7 @@ webhook_init() {
     CERT=$GW_OUT/cert.pem KEY=$GW_OUT/key.pem TOKENF=$GW_OUT/token
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$KEY" -out "$CERT" -days 2 \
         -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >"$GW_OUT/openssl.log" 2>&1 || abort_test "openssl"
-    TOKEN="tok-$RANDOM$RANDOM-secret"
+    TOKEN="tok-$(openssl rand -hex 16)"
     printf '%s\n' "$TOKEN" >"$TOKENF"
     chmod 600 "$TOKENF"
     PORT=$(free_port)

@@ -74,6 +74,18 @@ assert_eq "$events_before" "$(psql_tgt "$DB" "SELECT count(*) FROM _godwit.event
 assert_eq 0 "$(psql_src "$DB" "SELECT count(*) FROM pg_namespace WHERE nspname = '_godwit'")" \
     "godwit state on the source after the refused failback"
 
+# ---------------------------------------------------------------- a short token; --listen on every address
+printf 'short-token\n' >"$GW_OUT/short.token"
+chmod 600 "$GW_OUT/short.token"
+assert_exit 2 "$GODWIT" failback --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase w --changefeed \
+    --listen "127.0.0.1:$PORT" --tls-cert "$CERT" --tls-key "$KEY" --token-file "$GW_OUT/short.token"
+assert_contains "$ERR" "at least 32"
+assert_short_message "$ERR"
+assert_exit 2 "$GODWIT" failback --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase w --changefeed \
+    --listen "0.0.0.0:$PORT" --tls-cert "$CERT" --tls-key "$KEY" --token-file "$TOKENF" --create-changefeed
+assert_contains "$ERR" "--advertise"
+assert_short_message "$ERR"
+
 # ---------------------------------------------------------------- cutover prepares, first run: statement
 assert_exit 0 "$GODWIT" cutover --source "$(src_url "$DB")" --target "$(tgt_url "$DB")" --phase w --changefeed \
     --fence --verify full
@@ -215,6 +227,14 @@ post 401 good --no-auth
 post 401 good --no-auth -H "Authorization: Bearer wrong-$TOKEN"
 post 401 good --no-auth -H "Authorization: Basic $TOKEN"
 post 405 good -X PUT
+# Another phase's path (or none) is not this phase's endpoint.
+URL_PHASE=$URL
+URL="https://127.0.0.1:$PORT/godwit/other"
+post 404 good
+URL="https://127.0.0.1:$PORT/"
+post 404 good
+URL=$URL_PHASE
+assert_contains_re "$FB_ERR" "refused a request from 127\.0\.0\.1:[0-9]+ with 404"
 got=$(curl -sS --cacert "$CERT" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL")
 assert_eq 405 "$got" "GET is refused"
 curl -sS -o /dev/null "http://127.0.0.1:$PORT/godwit/w" 2>/dev/null && fail "plain HTTP was answered"
@@ -324,4 +344,15 @@ wait_for 20 applied_to "$(ts 180)" || fail "checkpoint did not reach the resolve
 stop_bg "$FC"
 assert_eq 0 "$RC" "failback with client certificates stops cleanly"
 
+# ---------------------------------------------------------------- the address in the statement
+# --listen on every address names none the cluster could use: a placeholder, or what --advertise says.
+PORT=$(free_port)
+webhook_failback_start FA "$DB" w --listen "0.0.0.0:$PORT"
+assert_contains "$FA_OUT" "INTO 'webhook-https://<the address of this machine, or --advertise HOST>:$PORT/godwit/w"
+assert_contains "$FA_OUT" "fill in the <...> placeholders"
+stop_bg "$FA"
+PORT=$(free_port)
+webhook_failback_start FA "$DB" w --listen "0.0.0.0:$PORT" --advertise godwit-failback.shop.svc:8443
+assert_contains "$FA_OUT" "INTO 'webhook-https://godwit-failback.shop.svc:8443/godwit/w?ca_cert="
+stop_bg "$FA"
 finish

@@ -597,10 +597,11 @@ setup_origin(PgConn *c, const char *stream)
     if (PQresultStatus(res) == PGRES_TUPLES_OK)
         log_debug("applying with replication origin %s", name);
     else if (state && !strcmp(state, "42501"))
-        log_warn("target %s: cannot set replication origin %s (%s); changes applied now could be read back by a"
-                 " failback stream: grant EXECUTE on pg_replication_origin_create and"
+        log_warn("%s %s: cannot set replication origin %s (%s); changes applied now could be read back by the"
+                 " stream of the other direction: grant EXECUTE on pg_replication_origin_create and"
                  " pg_replication_origin_session_setup, or use a superuser",
-                 c->base.endpoint->redacted, name, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                 role_name(c->base.role), c->base.endpoint->redacted, name,
+                 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
     else
         rc = pg_report(c, res, "setting the replication origin");
     PQclear(res);
