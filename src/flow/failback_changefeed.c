@@ -303,7 +303,8 @@ failback_changefeed_listens_everywhere(const WebhookOptions *w)
 {
     const char *colon = strrchr(w->listen_addr, ':');
     size_t n = colon ? (size_t) (colon - w->listen_addr) : 0;
-    return n == 0 || (n == 7 && !strncmp(w->listen_addr, "0.0.0.0", 7));
+    return n == 0 || (n == 7 && !strncmp(w->listen_addr, "0.0.0.0", 7)) ||
+           (n == 4 && !strncmp(w->listen_addr, "[::]", 4));
 }
 
 /*

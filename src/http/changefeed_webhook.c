@@ -315,8 +315,9 @@ webhook_start(const WebhookConfig *cfg, Webhook **out)
         log_error("this libmicrohttpd was built without TLS (GnuTLS): the changefeed webhook needs HTTPS");
         return GW_ERR_USAGE;
     }
-    struct sockaddr_in sin;
-    GwResult rc = http_parse_addr("--listen", cfg->listen, &sin);
+    struct sockaddr_storage ss;
+    bool ipv6 = false;
+    GwResult rc = http_parse_addr("--listen", cfg->listen, &ss, &ipv6);
     if (rc)
         return rc;
     Webhook *w = gw_calloc(1, sizeof *w);
@@ -331,9 +332,9 @@ webhook_start(const WebhookConfig *cfg, Webhook **out)
         webhook_free(w);
         return GW_ERR_USAGE;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     /* Options after a NULL trust store are not read: the client CA goes last. */
-    w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sin,
+    w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                  MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned) 32,

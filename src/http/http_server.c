@@ -47,25 +47,35 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 }
 
 GwResult
-http_parse_addr(const char *option, const char *addr, struct sockaddr_in *sin)
+http_parse_addr(const char *option, const char *addr, struct sockaddr_storage *ss, bool *ipv6)
 {
     const char *colon = strrchr(addr, ':');
     char *end;
     long port = colon ? strtol(colon + 1, &end, 10) : -1;
     if (!colon || colon == addr || *end != '\0' || port < 1 || port > 65535) {
-        log_error("%s '%s' is not HOST:PORT", option, addr);
+        log_error("%s '%s' is not HOST:PORT (an IPv6 address in brackets: [::1]:PORT)", option, addr);
         return GW_ERR_USAGE;
     }
-    char *host = gw_strndup(addr, (size_t) (colon - addr));
-    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    const char *host_start = addr, *host_end = colon;
+    if (*addr == '[' && colon[-1] == ']') {
+        host_start++;
+        host_end--;
+    }
+    char *host = gw_strndup(host_start, (size_t) (host_end - host_start));
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
     int err = getaddrinfo(host, NULL, &hints, &ai);
     free(host);
     if (err != 0 || !ai) {
         log_error("%s '%s': cannot resolve the host: %s", option, addr, gai_strerror(err));
         return GW_ERR_USAGE;
     }
-    memcpy(sin, ai->ai_addr, sizeof *sin);
-    sin->sin_port = htons((uint16_t) port);
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *ipv6 = ai->ai_family == AF_INET6;
+    if (*ipv6)
+        ((struct sockaddr_in6 *) ss)->sin6_port = htons((uint16_t) port);
+    else
+        ((struct sockaddr_in *) ss)->sin_port = htons((uint16_t) port);
     freeaddrinfo(ai);
     return GW_OK;
 }
@@ -73,12 +83,14 @@ http_parse_addr(const char *option, const char *addr, struct sockaddr_in *sin)
 GwResult
 http_server_start(const char *addr, HttpServer **out)
 {
-    struct sockaddr_in sin;
-    GwResult rc = http_parse_addr("--metrics-addr", addr, &sin);
+    struct sockaddr_storage ss;
+    bool ipv6 = false;
+    GwResult rc = http_parse_addr("--metrics-addr", addr, &ss, &ipv6);
     if (rc)
         return rc;
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                                            handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sin,
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+                                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &ss,
                                             MHD_OPTION_CONNECTION_LIMIT, (unsigned) 16,
                                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 10, MHD_OPTION_END);
     if (!d) {

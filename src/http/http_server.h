@@ -5,17 +5,23 @@
 #ifndef GW_HTTP_SERVER_H
 #define GW_HTTP_SERVER_H
 
-#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 
 #include "util/result.h"
 
 typedef struct HttpServer HttpServer;
 
-/* addr is "HOST:PORT" (IPv4 or a name); GW_ERR_USAGE if malformed or not bindable. */
+/* addr is "HOST:PORT" (see http_parse_addr); GW_ERR_USAGE if malformed or not bindable. */
 GwResult http_server_start(const char *addr, HttpServer **out) GW_MUST_CHECK;
 void http_server_stop(HttpServer *s);
 
-/* Parses "HOST:PORT" (IPv4 or a name) for a listener; errors name the option it came from. */
-GwResult http_parse_addr(const char *option, const char *addr, struct sockaddr_in *sin) GW_MUST_CHECK;
+/*
+ * Parses "HOST:PORT" for a listener: HOST an IPv4 address, a name, or an
+ * IPv6 address in brackets ("[::1]:9187"); *ipv6 tells which family ss
+ * holds.  Errors name the option it came from.
+ */
+GwResult http_parse_addr(const char *option, const char *addr, struct sockaddr_storage *ss,
+                         bool *ipv6) GW_MUST_CHECK;
 
 #endif

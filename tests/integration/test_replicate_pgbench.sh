@@ -19,7 +19,8 @@ note "fetch start position $START, slot at $SLOT0"
 [ -n "$START" ] || fail "no snapshot_position in _godwit.phases for phase default"
 
 MPORT=$(free_port)
-bg_replicate REPL "$DB" "$DB" --metrics-addr "127.0.0.1:$MPORT"
+# An IPv6 listener (IPv4 ones: test_verify_live).
+bg_replicate REPL "$DB" "$DB" --metrics-addr "[::1]:$MPORT"
 # pgbench writes while the replicator streams: 4 clients, 4000 transactions in all.
 pgbench_src "$DB" -c 4 -j 2 -t 1000 -n || fail "pgbench run failed"
 is_running "$REPL" || { wait "$REPL"; fail "replicate exited (status $?) while pgbench ran: $(_gw_first_lines "$REPL_ERR")"; }
@@ -34,7 +35,7 @@ cp_live=$(checkpoint_of "$DB" 2>&1)
 note "checkpoint while running: $cp_live"
 
 # /metrics counts what was applied: every pgbench_history row arrived once, as one change each.
-metrics() { curl -sf "http://127.0.0.1:$MPORT/metrics"; }
+metrics() { curl -sfg "http://[::1]:$MPORT/metrics"; }
 metric() { metrics | awk -v n="$1" '$1 == n {printf "%d", $2}'; }
 history_counted() { [ "$(metric 'godwit_changes_applied_total{table="public.pgbench_history"}')" = "$hist" ]; }
 wait_for 30 history_counted ||
@@ -48,7 +49,7 @@ for name in godwit_transactions_applied_total godwit_stream_bytes_received_total
 done
 assert_ge 4000 "$(metric godwit_transactions_applied_total)" "transactions applied by the running replicator"
 assert_eq 0 "$(metric godwit_reconnects_total)" "reconnects of the running replicator"
-assert_eq "ok" "$(curl -sf "http://127.0.0.1:$MPORT/healthz")" "GET /healthz"
+assert_eq "ok" "$(curl -sfg "http://[::1]:$MPORT/healthz")" "GET /healthz"
 
 # SIGTERM: stops cleanly, exit 0.
 stop_bg "$REPL" 30
