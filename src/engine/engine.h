@@ -577,6 +577,13 @@ typedef struct StateOps {
     /* Every phase with its fetch progress, streams and last events, as JSON; *found false without state. */
     GwResult (*state_report)(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;
     /*
+     * A running stream's lag as it last observed it (flow/stream_loop.c),
+     * kept with the time of the observation so that status shows it without
+     * reaching the stream's reader.
+     */
+    GwResult (*state_put_lag)(EngineConn *conn, const char *phase, const char *stream, double seconds,
+                              int64_t bytes) GW_MUST_CHECK;
+    /*
      * The migration a target records (flow/migration.h).  migration_get: the
      * target's record, or *found false; *legacy_phases (caller frees, NULL if
      * none) lists, comma separated, the phases an earlier godwit version

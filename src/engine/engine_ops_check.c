@@ -105,6 +105,7 @@ state_missing(const StateOps *g)
         {"state.state_get_shards", g->state_get_shards != NULL},
         {"state.state_add_event", g->state_add_event != NULL},
         {"state.state_report", g->state_report != NULL},
+        {"state.state_put_lag", g->state_put_lag != NULL},
         {"state.migration_get", g->migration_get != NULL},
         {"state.migration_put", g->migration_put != NULL},
     };

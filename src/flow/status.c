@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/phase_names.h"
 #include "core/phase_status.h"
 #include "engine/engine.h"
 #include "flow/migration.h"
@@ -41,12 +42,61 @@ status_of(json_t *p)
     return phase_status_parse(str(p, "status"), &st) ? st : PHASE_NONE;
 }
 
-/* What a phase's status means for the operator (core/phase_status.h), or the status as stored. */
+/* Whether a stream of that direction ("forward", "failback") has run: it has a checkpoint, or stored its lag. */
+static bool
+has_stream(json_t *p, const char *direction)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(p, "streams"), i, s) {
+        if (!strcmp(str(s, "direction"), direction) && strcmp(str(s, "position"), "not started") != 0)
+            return true;
+    }
+    json_array_foreach(json_object_get(p, "observed_lags"), i, s) {
+        if (!strcmp(phase_names_stream_direction(str(s, "stream")), direction))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * What a phase's status means for the operator (core/phase_status.h), or the
+ * status as stored; a phase fetched is replicating only once replicate has
+ * run in it.
+ */
 static const char *
 phase_state(json_t *p)
 {
     PhaseStatus st = status_of(p);
+    if (st == PHASE_FETCHED && json_is_true(json_object_get(p, "stream")) && !has_stream(p, "forward"))
+        return "fetched, replicate not started";
     return st != PHASE_NONE ? phase_status_meaning(st) : str(p, "status");
+}
+
+/* The lag a running stream last stored (observed_lags), for the stream named. */
+static json_t *
+observed_lag(json_t *p, const char *stream)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(p, "observed_lags"), i, l) {
+        if (!strcmp(str(l, "stream"), stream))
+            return l;
+    }
+    return NULL;
+}
+
+/* Past this, an observation is old news: its stream has likely stopped. */
+#define LAG_STALE_S 60.0
+
+static void
+print_observed_lag(json_t *l)
+{
+    char b[32];
+    double ago = json_number_value(json_object_get(l, "observed_seconds_ago"));
+    printf("    lag: %.1f s, %s (observed %.0f s ago%s)\n", json_number_value(json_object_get(l, "seconds")),
+           progress_format_bytes((double) num(l, "bytes"), b, sizeof b), ago,
+           ago > LAG_STALE_S ? "; the stream does not seem to be running" : "");
 }
 
 static void
@@ -82,23 +132,44 @@ print_phase(json_t *p)
     json_t *f = json_object_get(p, "fetch");
     printf("phase %s: %s%s\n", str(p, "name"), phase_state(p),
            json_is_true(json_object_get(p, "stream")) ? "" : " (no stream)");
-    printf("  fetch: %lld/%lld shards of %lld tables, %lld rows, %s; stream starts at %s (slot %s)\n",
+    bool slot_held = phase_status_holds_forward_slot(status_of(p)) && json_is_true(json_object_get(p, "stream"));
+    char *slot = slot_held ? gw_asprintf("slot %s", str(p, "slot")) : gw_strdup("its slot is gone");
+    printf("  fetch: %lld/%lld shards of %lld tables, %lld rows, %s; stream starts at %s (%s)\n",
            (long long) num(f, "shards_done"), (long long) num(f, "shards"), (long long) num(f, "tables"),
            (long long) num(f, "rows"), progress_format_bytes((double) num(f, "bytes"), b, sizeof b),
-           str(p, "start_position"), str(p, "slot"));
+           str(p, "start_position"), slot);
+    free(slot);
     size_t i;
     json_t *s;
     json_array_foreach(json_object_get(p, "streams"), i, s) {
-        if (!json_object_get(s, "last_apply"))
+        if (!strcmp(str(s, "position"), "not started"))
+            printf("  stream %s: not started\n", str(s, "direction"));
+        else if (!json_object_get(s, "last_apply"))
             printf("  stream %s: applied up to %s (on the source)\n", str(s, "direction"), str(s, "position"));
         else
             printf("  stream %s: applied up to %s, last apply %s (%.1f s ago)\n", str(s, "direction"),
                    str(s, "position"), str(s, "last_apply"),
                    json_number_value(json_object_get(s, "seconds_since_apply")));
+        json_t *l = observed_lag(p, str(s, "stream"));
+        if (l)
+            print_observed_lag(l);
         if (json_is_integer(json_object_get(s, "lag_bytes")))
-            printf("    lag: %s of log behind the %s\n",
+            printf("    now: %s of log behind the %s\n",
                    progress_format_bytes((double) num(s, "lag_bytes"), b, sizeof b),
                    !strcmp(str(s, "direction"), "failback") ? "target" : "source");
+    }
+    /* A failback stream's checkpoint is on the source: without --source, its stored lag alone. */
+    json_t *l;
+    json_array_foreach(json_object_get(p, "observed_lags"), i, l) {
+        bool listed = false;
+        size_t j;
+        json_array_foreach(json_object_get(p, "streams"), j, s) {
+            listed = listed || !strcmp(str(s, "stream"), str(l, "stream"));
+        }
+        if (!listed) {
+            printf("  stream %s:\n", phase_names_stream_direction(str(l, "stream")));
+            print_observed_lag(l);
+        }
     }
     print_verify(p);
     json_t *e;

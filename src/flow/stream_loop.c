@@ -56,16 +56,45 @@
 /* Most group commits the writer works through before the next group is sent (see writer_busy). */
 #define MAX_AHEAD 2
 
+/* Seconds between asking the reader's database where its log ends (see observe_lag). */
+#define LOG_END_ASK_S 2.0
+
+/*
+ * The lag, both figures from one observation, so that the log line, the
+ * metrics and what status reads never disagree.  Caught up (the stream
+ * idle with nothing open or in flight) is 0 bytes and 0 seconds.  Behind:
+ * the bytes from what the writer holds to the end of the reader's log
+ * (asked of its database every LOG_END_ASK_S: what the stream has sent is
+ * only what it has read so far), and the age of the last source commit the
+ * writer holds.  A feed (changefeed staging) has no log of its own to ask:
+ * what it sent.
+ */
 static void
-metrics_update(Replicator *r, bool idle)
+observe_lag(Replicator *r)
 {
     StreamPos sent = r->stream ? r->so.sent_pos(r->stream) : 0;
+    if (!r->feed && r->reader && r->rd->stream && r->now - r->last_log_end >= LOG_END_ASK_S) {
+        r->last_log_end = r->now;
+        StreamPos end;
+        if (r->rd->stream->current_pos(r->reader, &end) == GW_OK)
+            r->log_end = end;
+    }
     StreamPos head = sent > r->applied ? sent : r->applied;
+    if (r->log_end > head)
+        head = r->log_end;
+    if (r->caught_up) {
+        r->lag_bytes = 0;
+        r->lag_seconds = 0;
+    } else {
+        r->lag_bytes = (int64_t) (head - r->applied);
+        int64_t since = r->applied_commit_time ? r->applied_commit_time : r->txn_commit_time;
+        double age = since ? (double) (change_clock_now() - since) / 1e6 : 0;
+        r->lag_seconds = age > 0 ? age : 0;
+    }
     metrics_set(r->m.source_pos, (double) head);
     metrics_set(r->m.applied_pos, (double) r->applied);
-    metrics_set(r->m.lag_bytes, (double) (head - r->applied));
-    if (idle && !r->in_txn && !r->group_open)
-        metrics_set(r->m.lag_seconds, 0);
+    metrics_set(r->m.lag_bytes, (double) r->lag_bytes);
+    metrics_set(r->m.lag_seconds, r->lag_seconds);
     if (r->stream)
         metrics_set(r->m.bytes, (double) r->so.bytes(r->stream));
 }
@@ -140,11 +169,10 @@ collect_commits(Replicator *r, bool wait)
     }
     if (last_group) {
         r->applied = last_group->pos;
+        r->applied_commit_time = last_group->commit_time;
         r->progressed = true;
-        double lag = (double) (change_clock_now() - last_group->commit_time) / 1e6;
-        metrics_set(r->m.lag_seconds, lag > 0 ? lag : 0);
         metrics_set(r->m.last_apply, (double) time(NULL));
-        metrics_update(r, false);
+        observe_lag(r);
     }
     memmove(r->in_flight, r->in_flight + n, (size_t) (r->nin_flight - n) * sizeof *r->in_flight);
     r->nin_flight -= n;
@@ -376,6 +404,7 @@ on_change(Replicator *r, const Change *ch)
 {
     switch (ch->kind) {
     case CHANGE_BEGIN:
+        r->caught_up = false;
         r->in_txn = true;
         r->txn_pos = ch->commit_pos;
         r->txn_commit_time = ch->commit_time;
@@ -528,13 +557,35 @@ on_idle(Replicator *r, bool *done)
         log_info("phase '%s': no change for %d ms: quiet at %s", r->phase.state.name, r->opts->quiet_ms, pos);
         r->quiet = true;
     }
-    metrics_update(r, true);
+    r->caught_up = rc == GW_OK && !r->in_txn && !r->group_open && r->nin_flight == 0;
+    observe_lag(r);
     *done = rc == GW_OK && (caught_up(r) || r->quiet || (r->stopping && !r->in_txn));
     if (rc == GW_OK && !*done && stops_at_goal(r) && r->now - r->last_poll >= CATCH_UP_POLL_MS / 1000.0) {
         r->last_poll = r->now;
         rc = r->so.confirm(r->stream, r->applied, true);
     }
     return rc;
+}
+
+/*
+ * Keeps the lag where status reads it (the migration's target), on the
+ * session that watches the phase.  A failure is not the stream's: it goes
+ * on, and tries again with the next progress line.
+ */
+static void
+store_lag(Replicator *r)
+{
+    const Endpoint *ep = r->opts->failback ? &r->reader_ep : &r->writer_ep;
+    if (!r->stream_name || (!r->watch && engine_connect(ep, &r->watch) != GW_OK))
+        return;
+    /* State a fetch of an earlier godwit version made lacks the lag's table: made once (state_init is idempotent). */
+    if (!r->lag_table_ready && r->watch->ops->state->state_init(r->watch) == GW_OK)
+        r->lag_table_ready = true;
+    if (r->watch->ops->state->state_put_lag(r->watch, r->phase.state.name, r->stream_name, r->lag_seconds,
+                                            r->lag_bytes) != GW_OK) {
+        engine_close(r->watch);
+        r->watch = NULL;
+    }
 }
 
 void
@@ -545,11 +596,17 @@ stream_loop_log_progress(Replicator *r, bool force)
     double now = force ? progress_now() : r->now;
     if (!force && now - r->last_log < REPLICATE_LOG_INTERVAL)
         return;
+    double rate = r->last_log > 0 && now > r->last_log ? (double) (r->changes - r->logged_changes) / (now - r->last_log)
+                                                        : 0;
     r->last_log = now;
-    char pos[32];
+    r->logged_changes = r->changes;
+    char pos[32], bytes[16];
     stream_loop_format_pos(r, r->applied, pos, sizeof pos);
-    log_info("%s %s: %lld transactions, %lld changes applied, %lld own transactions skipped; position %s",
-             r->opts->failback ? "failback" : "replicate", r->opts->phase, r->txns, r->changes, r->skipped_own, pos);
+    log_info("%s %s: %lld transactions, %lld changes applied, %lld own transactions skipped; %.0f changes/s;"
+             " lag %.1f s, %s; position %s",
+             r->opts->failback ? "failback" : "replicate", r->opts->phase, r->txns, r->changes, r->skipped_own, rate,
+             r->lag_seconds, progress_format_bytes((double) r->lag_bytes, bytes, sizeof bytes), pos);
+    store_lag(r);
 }
 
 /* Now and then: the runner lock is still this process's (taken again if its session was lost). */

@@ -111,6 +111,15 @@ typedef struct Replicator {
     bool progressed;            /* applied or confirmed something since the last (re)connect */
     int64_t txn_commit_time;    /* of the transaction being read, source clock */
     int64_t group_commit_time;  /* of the last transaction in the group */
+    int64_t applied_commit_time;  /* of the last source transaction the writer holds (0: none yet) */
+    /* The lag (see observe_lag in stream_loop.c): both figures from one observation. */
+    bool caught_up;             /* the stream went idle with nothing open or in flight */
+    StreamPos log_end;          /* the reader's log's end, as last asked */
+    double last_log_end;        /* when it was asked */
+    int64_t lag_bytes;
+    double lag_seconds;
+    long long logged_changes;   /* changes at the last progress line, for its rate */
+    bool lag_table_ready;       /* the state's lag table exists (store_lag) */
     ReplMetrics m;
 } Replicator;
 

@@ -108,6 +108,8 @@ GwResult pg_stream_pending(EngineConn *conn, const PhaseState *ps, StreamPos aft
 
 /* pg_state.c */
 GwResult pg_state_report(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;
+GwResult pg_state_put_lag(EngineConn *conn, const char *phase, const char *stream, double seconds,
+                          int64_t bytes) GW_MUST_CHECK;
 GwResult pg_state_init(EngineConn *conn) GW_MUST_CHECK;
 GwResult pg_state_get_phase(EngineConn *conn, const char *phase, PhaseState *out, bool *found) GW_MUST_CHECK;
 GwResult pg_state_put_phase(EngineConn *conn, const PhaseState *ps) GW_MUST_CHECK;

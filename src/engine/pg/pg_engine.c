@@ -140,6 +140,7 @@ const StateOps pg_state_ops = {
     .state_get_shards = pg_state_get_shards,
     .state_add_event = pg_state_add_event,
     .state_report = pg_state_report,
+    .state_put_lag = pg_state_put_lag,
     .migration_get = pg_migration_get,
     .migration_put = pg_migration_put,
 };

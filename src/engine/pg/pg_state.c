@@ -6,6 +6,7 @@
  * Nothing outside these tables is needed to resume any step.  The DDL is
  * idempotent and written in the subset PostgreSQL and CockroachDB share.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,9 @@ static const char *const state_ddl[] = {
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS failback_position text",
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS handoff_position text",
     "ALTER TABLE _godwit.phases ADD COLUMN IF NOT EXISTS fetch_job jsonb",
+    "CREATE TABLE IF NOT EXISTS _godwit.stream_lag ("
+    " stream text PRIMARY KEY, phase text NOT NULL, lag_seconds double precision NOT NULL, lag_bytes bigint NOT NULL,"
+    " observed_at timestamptz NOT NULL DEFAULT now())",
     NULL,
 };
 
@@ -197,9 +201,10 @@ pg_state_delete_phase(EngineConn *conn, const char *phase)
     static const char *const sql[] = {
         "DELETE FROM _godwit.fetch_progress WHERE phase = $1",
         "DELETE FROM _godwit.checkpoints WHERE phase = $1",
+        "DELETE FROM _godwit.stream_lag WHERE phase = $1",
         "DELETE FROM _godwit.phases WHERE name = $1",
     };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         GwResult rc = pg_exec_params(c, sql[i], 1, params);
         if (rc)
             return rc;
@@ -272,6 +277,7 @@ pg_state_add_event(EngineConn *conn, const char *phase, const char *kind, const 
                           params);
 }
 
+/* %s: the phase's observed lags (sql_lags, or an empty array on state that predates them). */
 static const char *const sql_report =
     "SELECT json_build_object('phases', COALESCE((SELECT json_agg(json_build_object("
     " 'name', p.name, 'status', p.status, 'stream', p.stream, 'start_position', p.snapshot_position,"
@@ -286,10 +292,18 @@ static const char *const sql_report =
     "   FROM _godwit.checkpoints c WHERE c.phase = p.name), '[]'),"
     " 'events', COALESCE((SELECT json_agg(json_build_object('kind', e.kind, 'at', e.at, 'detail', e.detail)"
     "   ORDER BY e.at DESC)"
-    "   FROM (SELECT kind, at, detail FROM _godwit.events WHERE phase = p.name ORDER BY at DESC LIMIT 5) e), '[]'),"
+    "   FROM (SELECT kind, at, detail FROM _godwit.events WHERE phase = p.name AND at >= p.created_at"
+    "   ORDER BY at DESC LIMIT 5) e), '[]'),"
+    /* Events before the phase's row was made are of runs a drop-create started over: not this phase's. */
     " 'last_verify', (SELECT json_build_object('at', v.at, 'detail', v.detail) FROM _godwit.events v"
-    "   WHERE v.phase = p.name AND v.kind = 'verify' ORDER BY v.at DESC LIMIT 1)"
+    "   WHERE v.phase = p.name AND v.kind = 'verify' AND v.at >= p.created_at ORDER BY v.at DESC LIMIT 1),"
+    " 'observed_lags', %s"
     " ) ORDER BY p.name) FROM _godwit.phases p), '[]'))::text";
+
+static const char *const sql_lags =
+    "COALESCE((SELECT json_agg(json_build_object('stream', l.stream, 'seconds', l.lag_seconds, 'bytes', l.lag_bytes,"
+    "   'observed_at', l.observed_at, 'observed_seconds_ago', round(extract(epoch FROM now() - l.observed_at)::numeric, 1))"
+    "   ORDER BY l.stream) FROM _godwit.stream_lag l WHERE l.phase = p.name), '[]')";
 
 GwResult
 pg_state_report(EngineConn *conn, char **json, bool *found)
@@ -297,14 +311,18 @@ pg_state_report(EngineConn *conn, char **json, bool *found)
     PgConn *c = PG(conn);
     PGresult *res;
     *json = NULL;
-    GwResult rc = pg_query(c, "SELECT to_regclass('_godwit.phases') IS NOT NULL", 1, &res);
+    GwResult rc = pg_query(c, "SELECT to_regclass('_godwit.phases') IS NOT NULL,"
+                              " to_regclass('_godwit.stream_lag') IS NOT NULL", 2, &res);
     if (rc)
         return rc;
     *found = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    bool lags = *found && PQgetvalue(res, 0, 1)[0] == 't';
     PQclear(res);
     if (!*found)
         return GW_OK;
-    rc = pg_query(c, sql_report, 1, &res);
+    char *sql = gw_asprintf(sql_report, lags ? sql_lags : "'[]'::json");
+    rc = pg_query(c, sql, 1, &res);
+    free(sql);
     if (rc)
         return rc;
     if (PQntuples(res) == 1)
@@ -369,4 +387,19 @@ pg_phase_holds_free(PgPhaseHold *h, size_t n)
         free(h[i].predicate);
     }
     free(h);
+}
+
+GwResult
+pg_state_put_lag(EngineConn *conn, const char *phase, const char *stream, double seconds, int64_t bytes)
+{
+    char secs[32], b[32];
+    snprintf(secs, sizeof secs, "%.3f", seconds);
+    snprintf(b, sizeof b, "%lld", (long long) bytes);
+    const char *params[4] = {stream, phase, secs, b};
+    return pg_exec_params(PG(conn),
+                          "INSERT INTO _godwit.stream_lag (stream, phase, lag_seconds, lag_bytes, observed_at)"
+                          " VALUES ($1, $2, $3, $4, now()) ON CONFLICT (stream) DO UPDATE SET phase = excluded.phase,"
+                          " lag_seconds = excluded.lag_seconds, lag_bytes = excluded.lag_bytes,"
+                          " observed_at = excluded.observed_at",
+                          4, params);
 }
