@@ -262,7 +262,7 @@ verify(Cutover *c)
     vo.summary_only = true;
     vo.embedded = true;
     vo.fenced = c->fenced;
-    vo.report = c->opts->json_output ? stderr : NULL;
+    vo.report_to_log = c->opts->json_output;
     GwResult rc = flow_verify(&vo);
     selection_free(&vo.selection);
     c->verify_seconds = progress_now() - started;

@@ -154,7 +154,7 @@ print_phase(json_t *p)
         if (l)
             print_observed_lag(l);
         if (json_is_integer(json_object_get(s, "lag_bytes")))
-            printf("    now: %s of log behind the %s\n",
+            printf("    lag: %s of log behind the %s (measured now)\n",
                    progress_format_bytes((double) num(s, "lag_bytes"), b, sizeof b),
                    !strcmp(str(s, "direction"), "failback") ? "target" : "source");
     }

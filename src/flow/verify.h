@@ -57,8 +57,8 @@ typedef struct VerifyOptions {
     bool fenced;
     /* The report lists only the tables that differ (or were not sampled), then the summary. */
     bool summary_only;
-    /* Where the report goes; NULL: stdout (cutover --format json keeps stdout for its own object). */
-    FILE *report;
+    /* The report as log records (on stderr) instead of on stdout (cutover --format json keeps stdout for its own object). */
+    bool report_to_log;
     /*
      * Run inside another command: verify's metrics series join the process's
      * registry and are left there for the caller (its own /metrics shows

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,37 +89,53 @@ table_differs(const VTable *t)
     return t->nschema || t->missing || t->extra || t->mismatched;
 }
 
-/* Where the report goes: stdout unless the caller prints something else there. */
-static FILE *
-verify_report_stream(const VerifyOptions *o)
+/*
+ * One line of the report: on stdout, or as a log record (info) when the
+ * caller's stdout carries something else (cutover --format json), so that
+ * with --log-format json stderr stays JSON lines.
+ */
+static void __attribute__((format(printf, 2, 3)))
+report_line(const VerifyOptions *o, const char *fmt, ...)
 {
-    return o->report ? o->report : stdout;
+    va_list ap;
+    va_start(ap, fmt);
+    char *line = NULL;
+    if (vasprintf(&line, fmt, ap) < 0)
+        line = NULL;
+    va_end(ap);
+    if (!line)
+        return;
+    if (o->report_to_log)
+        log_info("%s", line);
+    else
+        printf("%s\n", line);
+    free(line);
 }
 
 static void
 text_table(const VTable *t, const VerifyOptions *o)
 {
-    FILE *out = verify_report_stream(o);
     for (size_t i = 0; i < t->nschema; i++)
-        fprintf(out, "schema %s: %s\n", t->display, t->schema[i].detail);
+        report_line(o, "schema %s: %s", t->display, t->schema[i].detail);
     if (t->method == VERIFY_NONE)
         return;
     if (t->not_sampled) {
-        fprintf(out, "%s: not sampled: no key\n", t->display);
+        report_line(o, "%s: not sampled: no key", t->display);
         return;
     }
     const char *how = o->sample_rows > 0 ? " (sample)" : "";
     int64_t diffs = t->missing + t->extra + t->mismatched;
     if (diffs == 0) {
-        fprintf(out, "%s: %lld rows compared%s: equal\n", t->display, (long long) t->compared, how);
+        report_line(o, "%s: %lld rows compared%s: equal", t->display, (long long) t->compared, how);
         return;
     }
-    fprintf(out, "%s: %lld rows compared%s: %lld missing, %lld extra, %lld mismatched\n", t->display,
-           (long long) t->compared, how, (long long) t->missing, (long long) t->extra, (long long) t->mismatched);
+    report_line(o, "%s: %lld rows compared%s: %lld missing, %lld extra, %lld mismatched", t->display,
+                (long long) t->compared, how, (long long) t->missing, (long long) t->extra,
+                (long long) t->mismatched);
     if (t->method == VERIFY_UNKEYED) {
-        fprintf(out, "  no primary key: %lld rows on the source, %lld on the target, contents %s\n",
-               (long long) t->src_rows, (long long) t->tgt_rows,
-               t->src_hash == t->tgt_hash ? "hash alike" : "differ (rows cannot be named without a key)");
+        report_line(o, "  no primary key: %lld rows on the source, %lld on the target, contents %s",
+                    (long long) t->src_rows, (long long) t->tgt_rows,
+                    t->src_hash == t->tgt_hash ? "hash alike" : "differ (rows cannot be named without a key)");
         return;
     }
     for (size_t i = 0; i < t->ndiffs && (int) i < o->max_report; i++) {
@@ -137,13 +155,13 @@ text_table(const VTable *t, const VerifyOptions *o)
             strbuf_append(&sb, ", target ");
             append_short(&sb, d->tgt.vals[b], d->tgt.lens[b]);
         }
-        fprintf(out, "%s\n", sb.data);
+        report_line(o, "%s", sb.data);
         strbuf_free(&sb);
         free(key);
     }
     int64_t listed = (int64_t) t->ndiffs < o->max_report ? (int64_t) t->ndiffs : o->max_report;
     if (diffs > listed)
-        fprintf(out, "  ... %lld more\n", (long long) (diffs - listed));
+        report_line(o, "  ... %lld more", (long long) (diffs - listed));
 }
 
 static json_t *
@@ -206,7 +224,7 @@ json_table(const VTable *t, const VerifyOptions *opts)
     if (t->not_sampled)
         json_object_set_new(o, "not_sampled", json_string("no key"));
     char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-    fprintf(verify_report_stream(opts), "%s\n", line);
+    report_line(opts, "%s", line);
     free(line);
     json_decref(o);
 }
@@ -248,7 +266,6 @@ void
 verify_report(const Verifier *v, bool json)
 {
     const VerifyOptions *opts = v->opts;
-    FILE *out = verify_report_stream(opts);
     int64_t rows = 0, missing = 0, extra = 0, mismatched = 0, schema = 0;
     size_t not_sampled = 0;
     for (size_t i = 0; i < v->ntables; i++) {
@@ -282,22 +299,26 @@ verify_report(const Verifier *v, bool json)
             json_object_set_new(sum, "tables_not_sampled", json_integer((json_int_t) not_sampled));
         }
         char *line = json_dumps(o, JSON_COMPACT);
-        fprintf(out, "%s\n", line);
+        report_line(opts, "%s", line);
         free(line);
         json_decref(o);
     } else {
-        fprintf(out, "verify%s: %zu tables, %lld rows compared: ", sampled ? " (sample)" : "", v->ntables,
-               (long long) rows);
+        StrBuf sb;
+        strbuf_init(&sb);
+        strbuf_appendf(&sb, "verify%s: %zu tables, %lld rows compared: ", sampled ? " (sample)" : "", v->ntables,
+                       (long long) rows);
         if (equal)
-            fprintf(out, "equal");
+            strbuf_append(&sb, "equal");
         else
-            fprintf(out, "%lld missing, %lld extra, %lld mismatched, %lld schema difference%s", (long long) missing,
-                   (long long) extra, (long long) mismatched, (long long) schema, schema == 1 ? "" : "s");
+            strbuf_appendf(&sb, "%lld missing, %lld extra, %lld mismatched, %lld schema difference%s",
+                           (long long) missing, (long long) extra, (long long) mismatched, (long long) schema,
+                           schema == 1 ? "" : "s");
         if (not_sampled)
-            fprintf(out, " (%zu table%s not sampled: no key)", not_sampled, not_sampled == 1 ? "" : "s");
-        fprintf(out, "\n");
+            strbuf_appendf(&sb, " (%zu table%s not sampled: no key)", not_sampled, not_sampled == 1 ? "" : "s");
+        report_line(opts, "%s", sb.data);
+        strbuf_free(&sb);
     }
-    fflush(out);
+    fflush(stdout);
 }
 
 /* A canonical value as an SQL literal; the column's type reads it (both dialects). */

@@ -142,7 +142,17 @@ log_msg(LogLevel level, const char *fmt, ...)
 }
 
 void
-log_json_record(const char *json_line)
+log_json_event(LogLevel level, json_t *fields)
 {
-    log_write_line(json_line);
+    if (level < log_min)
+        return;
+    char ts[40];
+    log_timestamp(ts, sizeof ts);
+    json_t *obj = json_pack("{s:s, s:s}", "time", ts, "level", level_names[level]);
+    json_object_update(obj, fields);
+    char *line = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    if (line)
+        log_write_line(line);
+    free(line);
+    json_decref(obj);
 }

@@ -7,6 +7,7 @@
 #ifndef GW_LOG_H
 #define GW_LOG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 typedef enum LogLevel { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } LogLevel;
@@ -38,7 +39,10 @@ void log_unlock(void);
  */
 void log_capture_first_error(char **first);
 
-/* Writes a JSON object (already serialized, one line) as a log record. */
-void log_json_record(const char *json_line);
+/*
+ * A structured record for --log-format json: fields (borrowed, e.g. "event":
+ * "progress") with the time and level every record has.
+ */
+void log_json_event(LogLevel level, json_t *fields);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -70,6 +71,35 @@ format_eta(char *buf, size_t len, int64_t rows, int64_t est, double elapsed)
     snprintf(buf, len, "%dm%02ds", (int) eta / 60, (int) eta % 60);
 }
 
+/* Columns of the terminal stderr is (80 when it cannot tell). */
+static int
+terminal_columns(void)
+{
+    struct winsize ws;
+    return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+}
+
+size_t
+progress_fit(const char *line, int columns)
+{
+    int used = 0;
+    const char *p = line;
+    for (; *p && *p != '\n'; p++) {
+        bool starts_char = ((unsigned char) *p & 0xC0) != 0x80;
+        if (starts_char && used >= columns - 1)
+            break;
+        used += starts_char;
+    }
+    return (size_t) (p - line);
+}
+
+/* One line of the live display, cut to the terminal's width (progress_fit). */
+static void
+draw_line(const char *line, int columns)
+{
+    fprintf(stderr, "%.*s\n", (int) progress_fit(line, columns), line);
+}
+
 static void
 display_clear(void)
 {
@@ -86,8 +116,10 @@ display_draw(void)
     if (!p)
         return;
     double elapsed = progress_now() - p->started;
-    int lines = 0;
-    char b1[32], b2[32], eta[32];
+    int lines = 0, columns = terminal_columns();
+    /* The name takes what the figures (about 64 columns) leave, from 12 to 40. */
+    int name_width = columns - 64 < 12 ? 12 : columns - 64 > 40 ? 40 : columns - 64;
+    char b1[32], b2[32], eta[32], line[512];
     for (size_t i = 0; i < p->nitems && lines < PROGRESS_MAX_LINES; i++) {
         ProgressItem *it = &p->items[i];
         int st = atomic_load(&it->state);
@@ -95,20 +127,23 @@ display_draw(void)
             continue;
         int64_t rows = atomic_load(&it->rows);
         format_eta(eta, sizeof eta, rows, it->est_rows, elapsed);
-        fprintf(stderr, "  %-40.40s %-9s %12lld rows %10s  %10s/s  eta %s\n", it->name, state_name(st),
-                (long long) rows, progress_format_bytes((double) atomic_load(&it->bytes), b1, sizeof b1),
-                progress_format_bytes(elapsed > 0 ? (double) atomic_load(&it->bytes) / elapsed : 0, b2,
-                                      sizeof b2),
-                eta);
+        snprintf(line, sizeof line, "  %-*.*s %-9s %12lld rows %10s  %10s/s  eta %s", name_width, name_width,
+                 it->name, state_name(st),
+                 (long long) rows, progress_format_bytes((double) atomic_load(&it->bytes), b1, sizeof b1),
+                 progress_format_bytes(elapsed > 0 ? (double) atomic_load(&it->bytes) / elapsed : 0, b2,
+                                       sizeof b2),
+                 eta);
+        draw_line(line, columns);
         lines++;
     }
     int64_t rows, bytes, est;
     size_t done;
     totals(p, &rows, &bytes, &est, &done);
     format_eta(eta, sizeof eta, rows, est, elapsed);
-    fprintf(stderr, "%s: %zu/%zu tables done, %lld rows, %s, %s/s, %.0fs elapsed, eta %s\n", p->title, done,
-            p->nitems, (long long) rows, progress_format_bytes((double) bytes, b1, sizeof b1),
-            progress_format_bytes(elapsed > 0 ? (double) bytes / elapsed : 0, b2, sizeof b2), elapsed, eta);
+    snprintf(line, sizeof line, "%s: %zu/%zu tables done, %lld rows, %s, %s/s, %.0fs elapsed, eta %s", p->title,
+             done, p->nitems, (long long) rows, progress_format_bytes((double) bytes, b1, sizeof b1),
+             progress_format_bytes(elapsed > 0 ? (double) bytes / elapsed : 0, b2, sizeof b2), elapsed, eta);
+    draw_line(line, columns);
     p->lines_drawn = lines + 1;
 }
 
@@ -125,10 +160,7 @@ progress_log_line(Progress *p)
         json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:f}", "event", "progress", "title", p->title,
                               "tables_done", (json_int_t) done, "tables", (json_int_t) p->nitems, "rows",
                               (json_int_t) rows, "bytes", (json_int_t) bytes, "elapsed_s", elapsed);
-        char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (line)
-            log_json_record(line);
-        free(line);
+        log_json_event(LOG_INFO, o);
         json_decref(o);
         return;
     }

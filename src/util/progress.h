@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum ProgressState { PROGRESS_WAITING, PROGRESS_COPYING, PROGRESS_INDEXING, PROGRESS_DONE } ProgressState;
@@ -43,6 +44,13 @@ void progress_start(Progress *p, const char *title, ProgressItem *items, size_t 
 void progress_stop(Progress *p);
 
 double progress_now(void);
+/*
+ * How many bytes of line fit in columns - 1 columns of a terminal (one
+ * column per character: UTF-8 continuation bytes take none), never cutting
+ * a character: a line that wrapped would take two rows, and the live
+ * display is redrawn by going up one row per line.
+ */
+size_t progress_fit(const char *line, int columns);
 /* "12.3 MB" style; buf of at least 16 bytes. */
 const char *progress_format_bytes(double bytes, char *buf, size_t len);
 

@@ -240,7 +240,7 @@ assert_json() {
     fi
 }
 
-# assert_json_lines FILE: every non-empty line of FILE is a JSON object.
+# assert_json_lines FILE: every non-empty line of FILE is a JSON object with a time and a level.
 assert_json_lines() {
     if ! python3 -c '
 import json, sys
@@ -252,6 +252,9 @@ for n, line in enumerate(sys.stdin, 1):
             sys.exit("line %d: %s: %r" % (n, e, line[:200]))
         if not isinstance(v, dict):
             sys.exit("line %d is not an object: %r" % (n, line[:200]))
+        # Every record says when and how serious, progress records too.
+        if "time" not in v or "level" not in v:
+            sys.exit("line %d has no time or level: %r" % (n, line[:200]))
 ' <"$1" 2>"$GW_OUT/json.err"; then
         fail "$(basename "$1") is not JSON lines: $(tail -n1 "$GW_OUT/json.err")"
         return 1
