@@ -152,4 +152,12 @@ fi
 assert_no_slot "$DB" walrep
 pg_server_stop walrep
 
+# --- a privilege the user lacks, met at run time: exit 2 (the operator grants it), naming what was refused
+psql_tgt "$DB" "DROP ROLE IF EXISTS gw_nopriv; CREATE ROLE gw_nopriv LOGIN" >/dev/null || abort_test "role"
+assert_exit 2 "$GODWIT" status --target "$(pg_url "$GW_TGT_SERVER" "$DB" gw_nopriv)"
+assert_contains "$ERR" "permission denied"
+assert_contains "$ERR" "docs/privileges.md"
+assert_short_message "$ERR"
+psql_tgt "$DB" "DROP ROLE gw_nopriv" >/dev/null
+
 finish

@@ -215,13 +215,22 @@ mysql_conn_note_error(EngineConn *conn, unsigned int errnum)
     MY(conn)->last_errno = errnum;
 }
 
+/* MySQL's "access denied" errors: a privilege the user lacks (ER_DBACCESS_DENIED_ERROR ... ER_SPECIFIC_ACCESS_DENIED_ERROR). */
+static bool
+access_denied(unsigned int errnum)
+{
+    return errnum == 1044 || errnum == 1142 || errnum == 1143 || errnum == 1227 || errnum == 1370;
+}
+
 GwResult
 mysql_conn_report_on(MyConn *c, MYSQL *my, const char *what)
 {
     c->last_errno = mysql_errno(my);
-    log_error("%s %s: %s: %s (MySQL error %u)", role_name(c->base.role), c->base.endpoint->redacted, what,
-              mysql_error(my), mysql_errno(my));
-    return role_error(c->base.role);
+    bool privilege = access_denied(c->last_errno);
+    log_error("%s %s: %s: %s (MySQL error %u)%s", role_name(c->base.role), c->base.endpoint->redacted, what,
+              mysql_error(my), mysql_errno(my),
+              privilege ? "; grant it (docs/privileges.md lists what godwit needs)" : "");
+    return privilege ? GW_ERR_USAGE : role_error(c->base.role);
 }
 
 GwResult

@@ -145,9 +145,12 @@ pg_report_on(PgConn *c, PGconn *pg, PGresult *res, const char *what)
         msg = PQerrorMessage(pg);
     if (res && PQresultStatus(res) == PGRES_TUPLES_OK)
         msg = "unexpected result shape";
-    log_error("%s %s: %s: %s%s%s%s", role_name(c->base.role), c->base.endpoint->redacted, what, msg,
-              state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
-    return role_error(c->base.role);
+    /* A privilege the user lacks is the operator's to grant, not a failure of the database (exit 2). */
+    bool privilege = state && !strcmp(state, "42501");
+    log_error("%s %s: %s: %s%s%s%s%s", role_name(c->base.role), c->base.endpoint->redacted, what, msg,
+              state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "",
+              privilege ? "; grant it (docs/privileges.md lists what godwit needs)" : "");
+    return privilege ? GW_ERR_USAGE : role_error(c->base.role);
 }
 
 /* First line of a statement, shortened: what a log line says was being done. */
