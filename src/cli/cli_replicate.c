@@ -28,6 +28,8 @@ static const char usage[] =
     "  --plan FILE             the migration's plan (README \"Plans\"): checked, the phase must be in\n"
     "                          it and have been fetched with the plan's row predicates\n"
     "  --stop-when-caught-up   exit 0 once everything the source had committed at start is applied\n"
+    "  --standby               if another process runs this stream, wait and take over when it stops\n"
+    "                          (a hot standby: two replicas of one stream); else a second runner is refused\n"
     "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
     "  --group-size N          most changes grouped into one target transaction (default: 2000)\n"
     "  --group-ms MS           longest a group stays open before it commits (default: 2)\n"
@@ -59,6 +61,7 @@ static const char failback_usage[] =
     "  --phase NAME            phase (default: default)\n"
     "  --plan FILE             the migration's plan: checked as for replicate\n"
     "  --stop-when-caught-up   exit 0 once everything the target had committed at start is applied\n"
+    "  --standby               if another process runs this stream, wait and take over when it stops\n"
     "  --retry-for SECONDS     keep reconnecting for this long after losing a connection (default: 300)\n"
     "  --group-size N          most changes grouped into one source transaction (default: 2000)\n"
     "  --group-ms MS           longest a group stays open before it commits (default: 2)\n"
@@ -112,7 +115,7 @@ const Command cli_replicate_command = {
     .run = run_replicate,
 };
 
-enum { OPT_SOURCE = 3001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_STOP, OPT_RETRY, OPT_GROUP, OPT_GROUP_MS, OPT_METRICS,
+enum { OPT_SOURCE = 3001, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_STOP, OPT_STANDBY, OPT_RETRY, OPT_GROUP, OPT_GROUP_MS, OPT_METRICS,
        OPT_SERVER_ID, OPT_DDL_APPLIED, OPT_CHANGEFEED, OPT_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_CLIENT_CA,
        OPT_TOKEN_FILE, OPT_MAX_BODY, OPT_ADVERTISE, OPT_CREATE_CHANGEFEED };
 
@@ -122,6 +125,7 @@ static const struct option long_options[] = {
     {"phase", required_argument, NULL, OPT_PHASE},
     {"plan", required_argument, NULL, OPT_PLAN},
     {"stop-when-caught-up", no_argument, NULL, OPT_STOP},
+    {"standby", no_argument, NULL, OPT_STANDBY},
     {"retry-for", required_argument, NULL, OPT_RETRY},
     {"group-size", required_argument, NULL, OPT_GROUP},
     {"group-ms", required_argument, NULL, OPT_GROUP_MS},
@@ -167,6 +171,7 @@ parse_one(void *args, int opt, const char *arg)
         return GW_OK;
     case OPT_METRICS: o->metrics_addr = arg; return GW_OK;
     case OPT_STOP: o->stop_when_caught_up = true; return GW_OK;
+    case OPT_STANDBY: o->standby = true; return GW_OK;
     case OPT_RETRY: return cli_parse_number("--retry-for", arg, 0, 86400, &o->retry_seconds) ? GW_ERR_USAGE : GW_OK;
     case OPT_GROUP: return cli_parse_number("--group-size", arg, 1, 1000000, &o->group_changes) ? GW_ERR_USAGE : GW_OK;
     case OPT_GROUP_MS: return cli_parse_number("--group-ms", arg, 0, 60000, &o->group_ms) ? GW_ERR_USAGE : GW_OK;

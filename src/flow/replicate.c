@@ -295,6 +295,7 @@ name_stream(Replicator *r)
     r->reader_ep.read.reader_id = o->read.reader_id ? o->read.reader_id : phase_names_server_id(&mp);
     runner_lock_init(&r->lock, &r->writer_ep, r->stream_name, o->failback ? "failback" : "forward replication",
                      o->phase);
+    r->lock.standby = o->standby;
     return GW_OK;
 }
 
@@ -370,6 +371,11 @@ run_with_retries(Replicator *r)
          */
         if (r->progressed || (rc == GW_OK || progress_now() - streamed_from >= 10.0))
             retry_succeeded(&retry);
+        /* A standby stopped while it waited did nothing and failed at nothing. */
+        if (r->lock.stood_down) {
+            disconnect_all(r, true);
+            return GW_OK;
+        }
         stream_loop_log_progress(r, true);
         if (rc == GW_OK || !transient(r, rc) || signals_stop_requested()) {
             disconnect_all(r, true);

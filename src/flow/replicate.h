@@ -36,6 +36,8 @@ typedef struct ReplicateOptions {
     const char *target_url;
     const char *phase;
     bool stop_when_caught_up;
+    /* --standby: while another process runs the stream, wait and take over when it stops (a hot standby). */
+    bool standby;
     int retry_seconds;      /* give up after this long without a working connection */
     int group_changes;      /* most changes in one target transaction */
     int group_ms;           /* longest a group stays open */

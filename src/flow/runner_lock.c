@@ -19,6 +19,7 @@
 
 #include "util/log.h"
 #include "util/progress.h"
+#include "util/signals.h"
 #include "util/sleep.h"
 
 /* How long a dead runner's session may take to go once ended. */
@@ -26,6 +27,8 @@
 /* How long a holder that has not recorded its host and pid is given to do so (or to go). */
 #define RUNNER_RECORD_WAIT_S 2.0
 #define RUNNER_RETRY_MS 100
+/* How often a standby tries the lock again. */
+#define RUNNER_STANDBY_POLL_MS 500
 
 void
 runner_lock_init(RunnerLock *l, const Endpoint *ep, const char *stream, const char *what, const char *phase)
@@ -87,6 +90,7 @@ take(RunnerLock *l)
     this_runner(&me);
     double started = progress_now(), deadline = started + RUNNER_DEAD_WAIT_S;
     long long ended = 0;
+    bool announced = false;
     for (;;) {
         bool taken = false;
         GwResult rc = ops->apply->runner_lock(l->conn, l->stream, &me, &taken, &h);
@@ -94,7 +98,23 @@ take(RunnerLock *l)
             return rc;
         /* A holder records itself right after taking the lock: one that has not may be just starting, or dead. */
         bool unrecorded_for_now = h.session != 0 && !h.recorded && progress_now() < started + RUNNER_RECORD_WAIT_S;
-        if (h.session != 0 && !holder_dead(&h, &me) && !unrecorded_for_now) {
+        bool live = h.session != 0 && !holder_dead(&h, &me) && !unrecorded_for_now;
+        if (live && l->standby && !l->was_held) {
+            if (!announced)
+                log_info("phase '%s': standby: its %s runs on host %s, pid %lld, since %s; taking over when it stops",
+                         l->phase, l->what, h.recorded ? h.host : "?", h.pid, h.recorded ? h.since : "?");
+            announced = true;
+            if (signals_stop_requested()) {
+                l->stood_down = true;
+                log_info("phase '%s': standby stopped before taking over", l->phase);
+                return GW_ERR_USAGE;
+            }
+            sleep_ms(RUNNER_STANDBY_POLL_MS);
+            started = progress_now();
+            deadline = started + RUNNER_DEAD_WAIT_S;
+            continue;
+        }
+        if (live) {
             refuse(l, &h);
             return GW_ERR_USAGE;
         }

@@ -102,8 +102,18 @@ pg_runner_lock(EngineConn *conn, const char *stream, const RunnerInfo *me, bool 
     lock_key(stream, key, sizeof key);
     const char *params[1] = {key};
     PGresult *res;
-    GwResult rc = pg_query_params(c, "SELECT pg_catalog.pg_try_advisory_lock(" PG_RUNNER_LOCK_CLASS ", $1::int4)", 1,
-                                  params, 1, &res);
+    /*
+     * The lock goes with the session: when the runner's machine goes silent
+     * (no connection reset), the server ends the session once keepalives go
+     * unanswered, about half a minute, instead of after the system's two
+     * hours; a standby then takes over.
+     */
+    GwResult rc = pg_exec(c, "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5;"
+                             " SET tcp_keepalives_count = 3");
+    if (rc)
+        return rc;
+    rc = pg_query_params(c, "SELECT pg_catalog.pg_try_advisory_lock(" PG_RUNNER_LOCK_CLASS ", $1::int4)", 1, params,
+                         1, &res);
     if (rc)
         return rc;
     *taken = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t");
