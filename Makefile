@@ -27,7 +27,7 @@ LIBOBJ   := $(filter-out $(BUILD)/obj/src/main.o,$(OBJ))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration demo bench fuzz clean install man deb
+.PHONY: all deps test unit integration demo bench fuzz clean install man deb reference
 all: $(BUILD)/godwit
 
 $(BUILD)/godwit: $(OBJ)
@@ -115,6 +115,10 @@ install: $(GODWIT_BIN)
 
 man: $(GODWIT_BIN)
 	@sh packaging/man.sh "$(GODWIT_BIN)" build/man
+
+# docs/reference, from each command's --help text.
+reference: $(GODWIT_BIN)
+	@sh packaging/reference.sh "$(GODWIT_BIN)" docs/reference
 
 # DEB_DIR/godwit_VERSION_ARCH.deb, installable with `apt install ./build/godwit_*.deb`.
 DEB_DIR ?= build

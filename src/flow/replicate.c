@@ -57,9 +57,12 @@ metrics_init(ReplMetrics *m)
     m->applied_pos = metrics_series("godwit_applied_position",
                                     "Position committed on the target (as the source's engine numbers it)",
                                     METRIC_GAUGE, NULL, NULL);
-    m->lag_bytes = metrics_series("godwit_lag_bytes", "Source log bytes sent but not yet applied", METRIC_GAUGE,
-                                  NULL, NULL);
-    m->lag_seconds = metrics_series("godwit_lag_seconds", "Age of the last applied source commit while behind",
+    m->lag_bytes = metrics_series("godwit_lag_bytes",
+                                  "Bytes of the reader's log past what the writer holds (0 when caught up)",
+                                  METRIC_GAUGE, NULL, NULL);
+    m->lag_seconds = metrics_series("godwit_lag_seconds",
+                                    "Seconds since the last source commit the writer holds, while behind (0 when"
+                                    " caught up)",
                                     METRIC_GAUGE, NULL, NULL);
     m->reconnects = metrics_series("godwit_reconnects_total", "Reconnections after a lost connection",
                                    METRIC_COUNTER, NULL, NULL);

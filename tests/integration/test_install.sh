@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installing godwit as an operator does: `make install` into a DESTDIR (the binary runs from there, the
+# Installing godwit as an operator does (and the reference pages in docs/ are the binary's --help): `make install` into a DESTDIR (the binary runs from there, the
 # man pages open with man and say every option its --help says, bash and zsh complete its commands and
 # each command's options); `make deb` builds a package whose dependencies are the libraries the binary
 # links, and on a machine where the test runs as root it installs with apt, runs from /usr/bin, has its
@@ -27,6 +27,11 @@ for cmd in $commands; do
     done
 done
 man -l "$MAN/godwit.1.gz" 2>/dev/null | grep -q "preflight" || fail "godwit(1) does not list the commands"
+
+# docs/reference is what the binary's --help says, page for page.
+sh "$GW_ROOT/packaging/reference.sh" "$BIN" "$GW_OUT/reference" || fail "reference.sh failed"
+diff -ru "$GW_ROOT/docs/reference" "$GW_OUT/reference" >"$GW_OUT/reference.diff" ||
+    fail "docs/reference differs from the commands' --help (run make reference): $(head -c 300 "$GW_OUT/reference.diff")"
 
 # bash completion, as bash-completion calls it.
 complete_bash() {   # WORDS...: the words typed so far, the last being completed
