@@ -4,11 +4,13 @@
 # sanitizer runtimes) are for `make CC=clang` and `make fuzz`.
 set -e
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libpq-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev \
-libmariadb-dev zlib1g-dev libcmocka-dev help2man man-db bash-completion zsh prometheus postgresql-15 postgresql-client-15 pgcopydb mariadb-server mariadb-client sysbench pgloader time procps iproute2 bc curl openssl"
+libmariadb-dev zlib1g-dev libcmocka-dev help2man man-db bash-completion zsh prometheus python3-kubernetes python3-yaml postgresql-15 postgresql-client-15 pgcopydb mariadb-server mariadb-client sysbench pgloader time procps iproute2 bc curl openssl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# kubectl (its kustomize renders deploy/kubernetes): Debian's, when the machine has none of its own.
+command -v kubectl >/dev/null || missing="$missing kubernetes-client"
 if [ -z "$missing" ]; then
     echo "deps: all packages present"
     exit 0

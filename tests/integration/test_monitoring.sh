@@ -12,6 +12,21 @@ promtool check rules "$MON/prometheus/godwit-alerts.yml" >"$GW_OUT/check.out" 2>
     fail "promtool check rules: $(_gw_first_lines "$GW_OUT/check.out")"
 (cd "$MON/prometheus" && promtool test rules godwit-alerts.test.yml) >"$GW_OUT/test.out" 2>&1 ||
     fail "promtool test rules: $(tail -c 600 "$GW_OUT/test.out")"
+# The scrape configuration for the Kubernetes manifests' pods (Debian's promtool lacks Kubernetes
+# discovery): it parses, loads the rules, and keeps pods by the labels and annotations the manifests set.
+/usr/bin/python3 - "$MON/prometheus/prometheus-kubernetes.yml" "$GW_ROOT/deploy/kubernetes/phase" <<'PY' >"$GW_OUT/config.out" 2>&1 ||
+import glob, os, sys, yaml
+conf = yaml.safe_load(open(sys.argv[1]))
+assert conf["rule_files"] == ["godwit-alerts.yml"], conf["rule_files"]
+text = open(sys.argv[1]).read()
+for d in glob.glob(os.path.join(sys.argv[2], "*-deployment.yaml")):
+    m = yaml.safe_load(open(d))
+    pod = m["spec"]["template"]["metadata"]
+    assert pod["labels"]["app.kubernetes.io/name"] == "godwit" and "app_kubernetes_io_name" in text, d
+    for a in pod.get("annotations", {}):
+        assert "__meta_kubernetes_pod_annotation_" + a.replace(".", "_").replace("/", "_") in text, (d, a)
+PY
+    fail "prometheus-kubernetes.yml: $(tail -c 600 "$GW_OUT/config.out")"
 
 # The dashboard's queries, as recording rules promtool parses.
 python3 - "$MON/grafana/godwit-dashboard.json" >"$GW_OUT/dashboard-rules.yml" <<'PY' || fail "the dashboard is not valid JSON"
