@@ -576,6 +576,8 @@ typedef struct StateOps {
                                 const char *detail_json) GW_MUST_CHECK;
     /* Every phase with its fetch progress, streams and last events, as JSON; *found false without state. */
     GwResult (*state_report)(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;
+    /* The names of the phases recorded (none without state); the caller frees each and the array. */
+    GwResult (*state_phase_names)(EngineConn *conn, char ***names, size_t *n) GW_MUST_CHECK;
     /*
      * A running stream's lag as it last observed it (flow/stream_loop.c),
      * kept with the time of the observation so that status shows it without

@@ -106,6 +106,7 @@ state_missing(const StateOps *g)
         {"state.state_add_event", g->state_add_event != NULL},
         {"state.state_report", g->state_report != NULL},
         {"state.state_put_lag", g->state_put_lag != NULL},
+        {"state.state_phase_names", g->state_phase_names != NULL},
         {"state.migration_get", g->migration_get != NULL},
         {"state.migration_put", g->migration_put != NULL},
     };

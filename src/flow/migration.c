@@ -4,7 +4,6 @@
  */
 #include "flow/migration.h"
 
-#include <jansson.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,30 +200,26 @@ migration_free(Migration *m)
 GwResult
 migration_check_phase_names(EngineConn *target, const MigrationPhase *mp)
 {
-    char *report = NULL;
-    bool found = false;
-    GwResult rc = target->ops->state->state_report(target, &report, &found);
-    json_t *doc = rc == GW_OK && found && report ? json_loads(report, 0, NULL) : NULL;
-    free(report);
+    char **names = NULL;
+    size_t n = 0;
+    GwResult rc = target->ops->state->state_phase_names(target, &names, &n);
     char *mine = phase_names_slot(mp, false);
-    size_t i;
-    json_t *phase;
-    json_array_foreach(json_object_get(doc, "phases"), i, phase) {
-        const char *name = json_string_value(json_object_get(phase, "name"));
-        if (!name || !strcmp(name, mp->phase))
-            continue;
-        MigrationPhase other;
-        phase_names_init(&other, mp->id, name);
-        char *theirs = phase_names_slot(&other, false);
-        if (!strcmp(theirs, mine)) {
-            log_error("phase '%s' would have the same slot, publications and checkpoints (%s) as phase '%s' on target"
-                      " %s: phase names that differ only in case or punctuation are one; choose another name",
-                      mp->phase, mine, name, target->endpoint->redacted);
-            rc = GW_ERR_USAGE;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == GW_OK && strcmp(names[i], mp->phase) != 0) {
+            MigrationPhase other;
+            phase_names_init(&other, mp->id, names[i]);
+            char *theirs = phase_names_slot(&other, false);
+            if (!strcmp(theirs, mine)) {
+                log_error("phase '%s' would have the same slot, publications and checkpoints (%s) as phase '%s' on"
+                          " target %s: phase names that differ only in case or punctuation are one; choose another"
+                          " name", mp->phase, mine, names[i], target->endpoint->redacted);
+                rc = GW_ERR_USAGE;
+            }
+            free(theirs);
         }
-        free(theirs);
+        free(names[i]);
     }
+    free(names);
     free(mine);
-    json_decref(doc);
     return rc;
 }

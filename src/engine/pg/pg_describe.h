@@ -108,6 +108,7 @@ GwResult pg_stream_pending(EngineConn *conn, const PhaseState *ps, StreamPos aft
 
 /* pg_state.c */
 GwResult pg_state_report(EngineConn *conn, char **json, bool *found) GW_MUST_CHECK;
+GwResult pg_state_phase_names(EngineConn *conn, char ***names, size_t *n) GW_MUST_CHECK;
 GwResult pg_state_put_lag(EngineConn *conn, const char *phase, const char *stream, double seconds,
                           int64_t bytes) GW_MUST_CHECK;
 GwResult pg_state_init(EngineConn *conn) GW_MUST_CHECK;

@@ -141,6 +141,7 @@ const StateOps pg_state_ops = {
     .state_add_event = pg_state_add_event,
     .state_report = pg_state_report,
     .state_put_lag = pg_state_put_lag,
+    .state_phase_names = pg_state_phase_names,
     .migration_get = pg_migration_get,
     .migration_put = pg_migration_put,
 };

@@ -403,3 +403,26 @@ pg_state_put_lag(EngineConn *conn, const char *phase, const char *stream, double
                           " observed_at = excluded.observed_at",
                           4, params);
 }
+
+GwResult
+pg_state_phase_names(EngineConn *conn, char ***names, size_t *n)
+{
+    PgConn *c = PG(conn);
+    *names = NULL;
+    *n = 0;
+    PGresult *res;
+    GwResult rc = pg_query(c, "SELECT to_regclass('_godwit.phases') IS NOT NULL", 1, &res);
+    bool exists = rc == GW_OK && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    if (rc || !exists)
+        return rc;
+    rc = pg_query(c, "SELECT name FROM _godwit.phases ORDER BY name", 1, &res);
+    if (rc)
+        return rc;
+    *n = (size_t) PQntuples(res);
+    *names = gw_calloc(*n + 1, sizeof **names);
+    for (size_t i = 0; i < *n; i++)
+        (*names)[i] = gw_strdup(PQgetvalue(res, (int) i, 0));
+    PQclear(res);
+    return GW_OK;
+}
