@@ -23,7 +23,7 @@ static const char usage[] =
     "                        (every URL option also takes env:NAME or file:PATH, and without it\n"
     "                        GODWIT_SOURCE_URL / GODWIT_TARGET_URL: keeps passwords out of ps)\n"
     "  --phase NAME          phase name (default: default); names the slot godwit_<id>_NAME\n"
-    "  --plan FILE           phased plan (JSON, see README \"Plans\"): fetch its phase --phase, with\n"
+    "  --plan FILE           phased plan (JSON, see docs/plans.md): fetch its phase --phase, with\n"
     "                        the plan's tables and row predicates; first checks that no two phases\n"
     "                        share a row and that every row of a table the phases divide is in one\n"
     "                        (on the source, before anything is created)\n"
