@@ -62,7 +62,8 @@
 /*
  * The lag, both figures from one observation, so that the log line, the
  * metrics and what status reads never disagree.  Caught up (the stream
- * idle with nothing open or in flight) is 0 bytes and 0 seconds.  Behind:
+ * idle with nothing open or in flight, or nothing past what the writer
+ * holds) is 0 bytes and 0 seconds.  Behind:
  * the bytes from what the writer holds to the end of the reader's log
  * (asked of its database every LOG_END_ASK_S: what the stream has sent is
  * only what it has read so far), and the age of the last source commit the
@@ -82,7 +83,7 @@ observe_lag(Replicator *r)
     StreamPos head = sent > r->applied ? sent : r->applied;
     if (r->log_end > head)
         head = r->log_end;
-    if (r->caught_up) {
+    if (r->caught_up || head <= r->applied) {
         r->lag_bytes = 0;
         r->lag_seconds = 0;
     } else {
