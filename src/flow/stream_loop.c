@@ -577,7 +577,8 @@ static void
 store_lag(Replicator *r)
 {
     const Endpoint *ep = r->opts->failback ? &r->reader_ep : &r->writer_ep;
-    if (!r->stream_name || !ep->url || (!r->watch && engine_connect(ep, &r->watch) != GW_OK))
+    /* Only a stream that runs has a lag: not one refused before its phase was loaded. */
+    if (!r->stream_name || !r->phase.state.name || !ep->url || (!r->watch && engine_connect(ep, &r->watch) != GW_OK))
         return;
     /* State a fetch of an earlier godwit version made lacks the lag's table: made once (state_init is idempotent). */
     if (!r->lag_table_ready && r->watch->ops->state->state_init(r->watch) == GW_OK)

@@ -2,12 +2,13 @@
 output against the one the document shows, so that the document cannot drift from the program.
 
 In a ```console block, a line starting with "$ " is a command (run by bash, in the environment the
-test sets: SOURCE, TARGET, GODWIT_SOURCE_URL, GODWIT_TARGET_URL, godwit on PATH); the lines after it,
+test sets: SOURCE, TARGET, GODWIT_SOURCE_URL, GODWIT_TARGET_URL, godwit on PATH; in WALKTHROUGH_DIR); the lines after it,
 up to the next command, are what it prints (stdout, then stderr).  Each shown line must appear in
 that order in what it printed; "…" in a shown line stands for any text (a time, a position, an id),
 and other printed lines may come between them.  "(exit N)" as a shown line says the command's exit
 status (0 when not said).  With --record, the commands run and their real output is printed instead,
 for writing the document."""
+import os
 import re
 import subprocess
 import sys
@@ -26,7 +27,7 @@ for block in blocks:
 failures = 0
 for cmd, shown in steps:
     # A command continued over lines ends them with a backslash in the document.
-    run = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
+    run = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=os.environ.get("WALKTHROUGH_DIR"))
     out = (run.stdout + run.stderr).split("\n")
     if record:
         print("$ " + cmd)
