@@ -9,6 +9,7 @@ ln -sf "$GODWIT" "$BIN/godwit"
 n=0
 # Each walkthrough on databases of its own, in a working directory of its own (its files: a plan, ...).
 for doc in "$GW_ROOT"/docs/walkthrough-*.md; do
+    case $doc in *-mysql.md) continue ;; esac   # test_docs_walkthrough_mysql.sh
     n=$((n + 1))
     DB=$(new_dbs "gw_walkthrough_$n") || abort_test "createdb"
     register_dbs "$DB"
