@@ -97,7 +97,7 @@ read_identities(PgConn *c, const Catalog *cat, const char *oids, bool *usable)
 
 /* "ONLY s.a, ONLY s.b": the tables of one publication, each without its inheriting tables. */
 static void
-split_tables(const Catalog *cat, const bool *usable, StrBuf *full, StrBuf *ins)
+split_tables(const PgConn *c, const Catalog *cat, const bool *usable, StrBuf *full, StrBuf *ins)
 {
     for (size_t i = 0; i < cat->ntables; i++) {
         const TableDef *t = &cat->tables[i];
@@ -105,11 +105,17 @@ split_tables(const Catalog *cat, const bool *usable, StrBuf *full, StrBuf *ins)
         char *q = pg_qualified(t->schema, t->name);
         strbuf_appendf(list, "%sONLY %s", list->len ? ", " : "", q);
         free(q);
-        if (!usable[i])
+        /* Said once per stream: the source's at fetch, the target's (failback's) at cutover. */
+        if (!usable[i] && c->base.role == ROLE_SOURCE)
             log_warn("table %s.%s%s has no primary key or replica identity: it is copied, but replicating its updates"
                      " and deletes needs REPLICA IDENTITY FULL (ALTER TABLE ... REPLICA IDENTITY FULL) before fetch;"
                      " until then only its inserts are streamed", t->schema, t->name,
                      table_partitioned(t) ? " (or one of its partitions)" : "");
+        else if (!usable[i])
+            log_warn("table %s.%s%s on the target has no primary key or replica identity: failback carries only its"
+                     " inserts back (REPLICA IDENTITY FULL on the target's table before a cutover carries its updates and"
+                     " deletes too)", t->schema,
+                     t->name, table_partitioned(t) ? " (or one of its partitions)" : "");
     }
 }
 
@@ -181,7 +187,7 @@ pg_publications_create(PgConn *c, const char *slot, const Catalog *cat, char **n
     strbuf_init(&names);
     GwResult rc = read_identities(c, cat, oids, usable);
     if (rc == GW_OK)
-        split_tables(cat, usable, &lists[0], &lists[1]);
+        split_tables(c, cat, usable, &lists[0], &lists[1]);
     for (int i = 0; i < 2 && rc == GW_OK; i++)
         rc = make_publication(c, pubs[i], &lists[i], i == 1, &names);
     if (rc == GW_OK)
