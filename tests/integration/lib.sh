@@ -795,3 +795,16 @@ webhook_failback_start() {
     wait_for 60 grep -q "webhook listening\|error" "$ERR" || abort_test "failback did not start listening"
     grep -q "webhook listening" "$ERR" || abort_test "failback failed: $(_gw_first_lines "$ERR")"
 }
+
+# run_walkthrough DOC DIR: the console blocks of docs/DOC run as written in directory DIR, with SOURCE,
+# TARGET and godwit's URL variables already exported, their output compared with the page
+# (walkthrough.py); WALKTHROUGH_RECORD=1 prints what they print instead, into /tmp/DOC.recorded.
+run_walkthrough() {
+    local doc=$1 bin=$GW_OUT/bin
+    mkdir -p "$bin" "$2"
+    ln -sf "$GODWIT" "$bin/godwit"
+    WALKTHROUGH_DIR=$2 PATH="$bin:$PATH" python3 "$GW_ROOT/tests/integration/walkthrough.py" \
+        ${WALKTHROUGH_RECORD:+--record} "$doc" >"$GW_OUT/$(basename "$doc").out" 2>&1 ||
+        fail "$(basename "$doc"): $(head -c 1500 "$GW_OUT/$(basename "$doc").out")"
+    [ -z "${WALKTHROUGH_RECORD:-}" ] || cp "$GW_OUT/$(basename "$doc").out" "/tmp/$(basename "$doc").recorded"
+}

@@ -5,9 +5,6 @@
 # file would, the password out of the command line).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-BIN=$GW_OUT/bin
-mkdir -p "$BIN"
-ln -sf "$GODWIT" "$BIN/godwit"
 n=0
 for doc in "$GW_ROOT"/docs/walkthrough-*-mysql.md; do
     n=$((n + 1))
@@ -15,13 +12,10 @@ for doc in "$GW_ROOT"/docs/walkthrough-*-mysql.md; do
     register_mdbs "$MDB"
     export SOURCE=$(m_url "$MDB") TARGET=$(tgt_url "$MDB")
     export GODWIT_SOURCE_URL=$SOURCE GODWIT_TARGET_URL=$TARGET
-    export WALKTHROUGH_DIR=$GW_OUT/work_$n
-    mkdir -p "$WALKTHROUGH_DIR"
+    mkdir -p "$GW_OUT/work_$n"
     printf '[client]\nhost=127.0.0.1\nport=%s\nuser=root\ndatabase=%s\n' "$(pg_port "$GW_MSRC_SERVER")" "$MDB" \
-        >"$WALKTHROUGH_DIR/source.cnf"
-    PATH="$BIN:$PATH" python3 "$GW_ROOT/tests/integration/walkthrough.py" ${WALKTHROUGH_RECORD:+--record} "$doc" \
-        >"$GW_OUT/$(basename "$doc").out" 2>&1 || fail "$(basename "$doc"): $(head -c 1500 "$GW_OUT/$(basename "$doc").out")"
-    [ -n "${WALKTHROUGH_RECORD:-}" ] && cp "$GW_OUT/$(basename "$doc").out" "/tmp/$(basename "$doc").recorded"
+        >"$GW_OUT/work_$n/source.cnf"
+    run_walkthrough "$doc" "$GW_OUT/work_$n"
 done
 [ "$n" -ge 1 ] || fail "no MySQL walkthrough in docs/"
 finish

@@ -345,21 +345,27 @@ parse_fixture(const char *name, ChangefeedMessage *m, char *err, size_t errlen)
     return changefeed_message_parse(body, n, m, err, errlen);
 }
 
-/* A JSON column's value as godwit applies it: its text, or "<null>" for SQL NULL. */
+/* A column's value as godwit applies it, for a column of kind t: its text, or "<null>" for SQL NULL. */
 static char *
-json_column(const JsonvNode *row, const char *column)
+column_text(const JsonvNode *row, const char *column, ChangefeedType t)
 {
     StrBuf sb;
     strbuf_init(&sb);
     bool is_null = false;
     char err[128];
-    ChangefeedType json = {CFV_JSON, CFV_SCALAR};
     const JsonvNode *v = jsonv_get(row, column);
     assert_non_null(v);
-    assert_true(changefeed_value_text(v, json, &sb, &is_null, err, sizeof err));
+    assert_true(changefeed_value_text(v, t, &sb, &is_null, err, sizeof err));
     char *out = is_null ? gw_strdup("<null>") : gw_strdup(sb.data ? sb.data : "");
     strbuf_free(&sb);
     return out;
+}
+/* A JSON column's value as godwit applies it. */
+static char *
+json_column(const JsonvNode *row, const char *column)
+{
+    ChangefeedType json = {CFV_JSON, CFV_SCALAR};
+    return column_text(row, column, json);
 }
 
 static void
@@ -395,22 +401,6 @@ test_fixtures_cockroach(void **state)
     free(b);
     assert_int_equal(m.rows[2].updated.logical, 1);
     changefeed_message_free(&m);
-}
-
-/* A column's value as godwit applies it (see json_column), for a column of kind t. */
-static char *
-column_text(const JsonvNode *row, const char *column, ChangefeedType t)
-{
-    StrBuf sb;
-    strbuf_init(&sb);
-    bool is_null = false;
-    char err[128];
-    const JsonvNode *v = jsonv_get(row, column);
-    assert_non_null(v);
-    assert_true(changefeed_value_text(v, t, &sb, &is_null, err, sizeof err));
-    char *out = is_null ? gw_strdup("<null>") : gw_strdup(sb.data ? sb.data : "");
-    strbuf_free(&sb);
-    return out;
 }
 
 /*
