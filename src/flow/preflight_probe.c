@@ -70,8 +70,11 @@ make_database(Preflight *p)
 {
     Probe *pr = probe_of(p);
     GwResult rc = p->target->ops->scratch_database(p->target, pr->db, true);
-    if (rc)
+    if (rc) {
+        log_error("target %s: the probe needs a database of its own (CREATEDB); grant it, or --no-probe",
+                  p->target_ep.redacted);
         return rc;
+    }
     pr->created = true;
     char *app = phase_names_app(&pr->mp, "preflight");
     rc = endpoint_init(&pr->ep, p->opts->target_url, ROLE_TARGET, app);
