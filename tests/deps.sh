@@ -4,7 +4,7 @@
 # sanitizer runtimes) are for `make CC=clang` and `make fuzz`.
 set -e
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libpq-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev \
-libmariadb-dev zlib1g-dev libcmocka-dev help2man man-db bash-completion zsh prometheus python3-kubernetes python3-yaml postgresql-15 postgresql-client-15 pgcopydb mariadb-server mariadb-client sysbench pgloader time procps iproute2 bc curl openssl"
+libmariadb-dev zlib1g-dev libcmocka-dev help2man man-db bash-completion zsh prometheus python3-kubernetes python3-yaml podman runc mmdebstrap uidmap postgresql-15 postgresql-client-15 pgcopydb mariadb-server mariadb-client sysbench pgloader time procps iproute2 bc curl openssl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
