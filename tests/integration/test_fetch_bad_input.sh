@@ -157,6 +157,7 @@ psql_tgt "$DB" "DROP ROLE IF EXISTS gw_nopriv; CREATE ROLE gw_nopriv LOGIN" >/de
 assert_exit 2 "$GODWIT" status --target "$(pg_url "$GW_TGT_SERVER" "$DB" gw_nopriv)"
 assert_contains "$ERR" "permission denied"
 assert_contains "$ERR" "docs/privileges.md"
+assert_contains "$ERR" "TO \"gw_nopriv\""
 assert_short_message "$ERR"
 psql_tgt "$DB" "DROP ROLE gw_nopriv" >/dev/null
 

@@ -6,6 +6,7 @@
  * text COPY between two servers is only exact if both agree on these.
  */
 #include "engine/pg/pg_conn.h"
+#include "engine/pg/pg_grant.h"
 #include "engine/pg/pg_describe.h"
 
 #include <stdio.h>
@@ -147,9 +148,16 @@ pg_report_on(PgConn *c, PGconn *pg, PGresult *res, const char *what)
         msg = "unexpected result shape";
     /* A privilege the user lacks is the operator's to grant, not a failure of the database (exit 2). */
     bool privilege = state && !strcmp(state, "42501");
+    bool writing = what && (strstr(what, "apply") || strstr(what, "INSERT") || strstr(what, "UPDATE") ||
+                            strstr(what, "DELETE") || strstr(what, "CREATE") || strstr(what, "loading"));
+    char *grant = privilege ? pg_grant_for(msg, PQuser(pg), writing) : NULL;
+    char *hint = !privilege ? gw_strdup("")
+                 : grant    ? gw_asprintf("; as a superuser: %s (docs/privileges.md lists what godwit needs)", grant)
+                            : gw_strdup("; grant it (docs/privileges.md lists what godwit needs)");
     log_error("%s %s: %s: %s%s%s%s%s", role_name(c->base.role), c->base.endpoint->redacted, what, msg,
-              state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "",
-              privilege ? "; grant it (docs/privileges.md lists what godwit needs)" : "");
+              state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "", hint);
+    free(hint);
+    free(grant);
     return privilege ? GW_ERR_USAGE : role_error(c->base.role);
 }
 
