@@ -35,6 +35,9 @@ int cli_common_option(int opt, const char *arg, GwResult *rc);
     {"log-format", required_argument, NULL, 1001}, {"verbose", no_argument, NULL, 'v'},                       \
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}
 
+/* --phase NAME into *phase; an empty name is a usage error. */
+GwResult cli_phase_flag(const Command *cmd, const char *arg, const char **phase) GW_MUST_CHECK;
+
 /* --tables, --exclude or --where (name: the flag without its dashes) into sel; a bad filter is a usage error. */
 struct Selection;
 GwResult cli_selection_flag(const Command *cmd, const char *name, const char *arg, struct Selection *sel) GW_MUST_CHECK;

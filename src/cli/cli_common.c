@@ -136,6 +136,15 @@ cli_parse(const Command *cmd, int argc, char **argv, const struct option *longop
 }
 
 GwResult
+cli_phase_flag(const Command *cmd, const char *arg, const char **phase)
+{
+    if (!*arg)
+        return cli_usage_error(cmd, "--phase must not be empty");
+    *phase = arg;
+    return GW_OK;
+}
+
+GwResult
 cli_require(const Command *cmd, const char *option, const char *value)
 {
     return value ? GW_OK : cli_usage_error(cmd, "%s is required", option);

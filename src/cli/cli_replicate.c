@@ -159,11 +159,7 @@ parse_one(void *args, int opt, const char *arg)
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
     case OPT_TARGET: o->target_url = arg; return GW_OK;
-    case OPT_PHASE:
-        if (!*arg)
-            return cli_usage_error(cmd, "--phase must not be empty");
-        o->phase = arg;
-        return GW_OK;
+    case OPT_PHASE: return cli_phase_flag(cmd, arg, &o->phase);
     case OPT_PLAN:
         if (!*arg)
             return cli_usage_error(cmd, "--plan needs a file name");

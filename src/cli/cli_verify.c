@@ -109,11 +109,7 @@ parse_one(void *opts, int opt, const char *arg)
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
     case OPT_TARGET: o->target_url = arg; return GW_OK;
-    case OPT_PHASE:
-        if (!*arg)
-            return cli_usage_error(cmd, "--phase must not be empty");
-        o->phase = arg;
-        return GW_OK;
+    case OPT_PHASE: return cli_phase_flag(cmd, arg, &o->phase);
     case OPT_TABLES: return cli_selection_flag(cmd, "tables", arg, &o->selection);
     case OPT_EXCLUDE: return cli_selection_flag(cmd, "exclude", arg, &o->selection);
     case OPT_WHERE: return cli_selection_flag(cmd, "where", arg, &o->selection);
