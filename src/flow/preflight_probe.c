@@ -201,6 +201,29 @@ takes_row(const Preflight *p, const TableDef *t)
     return !(table_partitioned(t) && p->target->ops->keeps_table_trees);
 }
 
+/*
+ * Reads what a scan of t on conn gives, to its end: counts the rows (n, if
+ * not NULL) and keeps the first in keep (if not NULL).
+ */
+static GwResult
+scan_rows(EngineConn *conn, const TableDef *t, const ScanRequest *req, ProbeTable *keep, int64_t *n)
+{
+    GwResult rc = conn->ops->source->scan_begin(conn, t, req);
+    RowReader r;
+    row_reader_init(&r, conn);
+    bool got = rc == GW_OK;
+    int64_t rows = 0;
+    while (rc == GW_OK && got) {
+        rc = row_reader_next(&r, &got);
+        if (rc == GW_OK && got && rows++ == 0 && keep)
+            keep_row(keep, &r);
+    }
+    row_reader_free(&r);
+    if (n)
+        *n = rows;
+    return rc;
+}
+
 /* The table's first row by key of the phase's rows, if any. */
 static GwResult
 read_source_row(Preflight *p, ProbeTable *t)
@@ -209,19 +232,8 @@ read_source_row(Preflight *p, ProbeTable *t)
     const RowFilter *f = selection_filter_for(&p->opts->selection, t->src->schema, t->src->name);
     char *where = f ? so->render_predicate(p->source, f->predicate) : NULL;
     ScanRequest req = {.predicate_sql = where, .limit = 1};
-    GwResult rc = so->scan_begin(p->source, t->src, &req);
+    GwResult rc = scan_rows(p->source, t->src, &req, t, NULL);
     free(where);
-    if (rc)
-        return rc;
-    RowReader r;
-    row_reader_init(&r, p->source);
-    bool got = false;
-    rc = row_reader_next(&r, &got);
-    if (rc == GW_OK && got)
-        keep_row(t, &r);
-    while (rc == GW_OK && got)
-        rc = row_reader_next(&r, &got);
-    row_reader_free(&r);
     return rc;
 }
 
@@ -256,24 +268,6 @@ finish_tables(Preflight *p)
     return rc ? rc : describe_made(pr);
 }
 
-/* Counts the rows a read of t gives (the snapshot's session reads it). */
-static GwResult
-count_read(EngineConn *reader, const TableDef *t, int64_t *n)
-{
-    ScanRequest req = {0};
-    GwResult rc = reader->ops->source->scan_begin(reader, t, &req);
-    RowReader r;
-    row_reader_init(&r, reader);
-    bool got = rc == GW_OK;
-    *n = 0;
-    while (rc == GW_OK && got) {
-        rc = row_reader_next(&r, &got);
-        *n += rc == GW_OK && got;
-    }
-    row_reader_free(&r);
-    return rc;
-}
-
 /* As verify reads a target: a snapshot one session takes and another joins, each a session of its own. */
 static GwResult
 snapshot_read(Preflight *p)
@@ -293,7 +287,8 @@ snapshot_read(Preflight *p)
     for (size_t i = 0; i < pr->ntables && rc == GW_OK; i++) {
         ProbeTable *t = &pr->tables[i];
         int64_t n = 0;
-        rc = count_read(reader, t->made, &n);
+        ScanRequest all = {0};
+        rc = scan_rows(reader, t->made, &all, NULL, &n);
         if (rc == GW_OK && takes_row(p, t->src) && n != (t->line ? 1 : 0)) {
             log_error("target %s: table %s.%s read at a snapshot gives %lld rows, %d was copied", pr->ep.redacted,
                       t->src->schema, t->src->name, (long long) n, t->line ? 1 : 0);
