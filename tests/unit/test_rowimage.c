@@ -1170,6 +1170,14 @@ test_json_binary(void **state)
     packed_le(opq + 3, -(((int64_t) ((838 << 12) | (59 << 6) | 59) << 24) + 500000));
     expect_json(opq, 11, "\"-838:59:59.500000\"");
     expect_json((const uint8_t *) "\x0f\xfc\x02" "ab", 5, "\"base64:type252:YWI=\"");
+    /* Packed values MySQL never writes (fuzz_json_binary found INT64_MIN's negation). */
+    packed_le(opq + 3, INT64_MIN);
+    expect_json_error(opq, 11, "invalid packed temporal");
+    opq[1] = MYSQL_TYPE_DATETIME;
+    packed_le(opq + 3, -packed_datetime(2015, 1, 15, 0, 0, 0, 0));
+    expect_json_error(opq, 11, "invalid packed temporal");
+    packed_le(opq + 3, packed_datetime(9999, 12, 31, 23, 59, 59, 999999));
+    expect_json(opq, 11, "\"9999-12-31 23:59:59.999999\"");
 
     /* Malformed documents are errors. */
     expect_json_error(arr, sizeof arr - 1, "container of 26 bytes");

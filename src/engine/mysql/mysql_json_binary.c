@@ -200,10 +200,15 @@ jopaque(JsonCtx *cx, uint8_t ftype, const uint8_t *d, size_t n)
             return jfail(cx, "truncated temporal value");
         int64_t packed = jsigned(d, 8);
         bool neg = packed < 0;
-        uint64_t mag = neg ? (uint64_t) -packed : (uint64_t) packed;
+        uint64_t mag = neg ? 0 - (uint64_t) packed : (uint64_t) packed; /* INT64_MIN too */
         unsigned usec = (unsigned) (mag % (1u << 24));
         uint64_t ymdhms = mag >> 24;
         char buf[64];
+        /* Beyond the fields MySQL packs (a 10-bit hour; a year to 9999, never negative) the value
+         * is not one MySQL wrote: refused rather than printed wrapped. */
+        if (ftype == MYSQL_TYPE_TIME ? (ymdhms >> 22) != 0
+                                     : neg || (ymdhms >> 22) / 13 > 9999)
+            return jfail(cx, "invalid packed temporal value of type %u", ftype);
         if (ftype == MYSQL_TYPE_TIME) {
             unsigned hour = (unsigned) ((ymdhms >> 12) % 1024);
             unsigned minute = (unsigned) ((ymdhms >> 6) % 64), second = (unsigned) (ymdhms % 64);

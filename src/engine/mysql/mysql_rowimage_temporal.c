@@ -209,7 +209,7 @@ time2_decode(const uint8_t *p, unsigned fsp, RiTime *t)
         packed = intpart * (INT64_C(1) << 24) + frac;
     }
     t->neg = packed < 0;
-    uint64_t mag = t->neg ? (uint64_t) -packed : (uint64_t) packed;
+    uint64_t mag = t->neg ? 0 - (uint64_t) packed : (uint64_t) packed;
     uint64_t hms = mag >> 24;
     t->usec = (uint32_t) (mag & 0xffffff);
     t->hour = (unsigned) ((hms >> 12) % 1024);
