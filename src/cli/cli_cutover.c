@@ -91,7 +91,7 @@ parse_one(void *opts, int opt, const char *arg)
     switch (opt) {
     case OPT_SOURCE: o->source_url = arg; return GW_OK;
     case OPT_TARGET: o->target_url = arg; return GW_OK;
-    case OPT_PHASE: o->phase = arg; return GW_OK;
+    case OPT_PHASE: return cli_phase_flag(cmd, arg, &o->phase);
     case OPT_PLAN: a->plan = arg; return GW_OK;
     case OPT_FENCE: o->fence = true; return GW_OK;
     case OPT_CHANGEFEED: o->changefeed = true; return GW_OK;

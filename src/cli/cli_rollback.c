@@ -84,7 +84,7 @@ parse_one(void *opts, int opt, const char *arg)
     switch (opt) {
     case OPT_SOURCE: a->o.source_url = arg; return GW_OK;
     case OPT_TARGET: a->o.target_url = arg; return GW_OK;
-    case OPT_PHASE: a->o.phase = arg; return GW_OK;
+    case OPT_PHASE: return cli_phase_flag(a->cmd, arg, &a->o.phase);
     case OPT_PLAN: a->plan = arg; return GW_OK;
     case OPT_DRAIN:
         return cli_parse_number("--drain-timeout", arg, 1, 86400, &a->o.drain_timeout) ? GW_ERR_USAGE : GW_OK;

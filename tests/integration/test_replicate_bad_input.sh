@@ -60,6 +60,12 @@ bad "bad --retry-for" --source "$S" --target "$T" --phase fetched_bad --stop-whe
 bad "negative --retry-for" --source "$S" --target "$T" --phase fetched_bad --stop-when-caught-up --retry-for -5
 bad "bad --group-size" --source "$S" --target "$T" --phase fetched_bad --stop-when-caught-up --group-size 0
 bad "empty --phase" --source "$S" --target "$T" --phase "" --stop-when-caught-up
+# The commands that end a phase's streams take no empty name either (it would be the default phase).
+for cmd in cutover rollback finish; do
+    GW_CONTEXT="$cmd --phase ''"
+    assert_exit 2 "$GODWIT" "$cmd" --source "$S" --target "$T" --phase "" && assert_contains "$ERR" "--phase"
+    GW_CONTEXT=""
+done
 assert_eq "$SLOT:pgoutput" "$(slots_of src "$DB")" "replication slots after the refused commands"
 
 finish
