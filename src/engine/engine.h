@@ -556,6 +556,14 @@ typedef struct ApplyOps {
      */
     GwResult (*guard_triggers)(EngineConn *conn, const MigrationPhase *mp, const Selection *tables) GW_MUST_CHECK;
     GwResult (*unguard_triggers)(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
+    /*
+     * Optional (NULL: failback writes only rows here, which needs no check).
+     * Whether what failback makes on this database besides rows (MySQL: the
+     * guarded triggers), and cutover's fence, can be made for cat's tables by
+     * this user; each refusal names the table and the grant.  Changes nothing:
+     * preflight asks it before a migration starts.
+     */
+    GwResult (*check_failback_writes)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 } ApplyOps;
 
 /*

@@ -188,6 +188,12 @@ check_target_tables(Preflight *p)
 }
 
 static GwResult
+check_failback_writes(Preflight *p)
+{
+    return p->source->ops->apply->check_failback_writes(p->source, &p->cat);
+}
+
+static GwResult
 check_changefeed(Preflight *p)
 {
     return failback_changefeed_ready(p->target, &p->cat, p->opts->phase);
@@ -213,6 +219,9 @@ flow_preflight(PreflightOptions *opts)
     run_check(&p, "column types on the target", check_types, "every column can be stored");
     run_check(&p, "rows the target can take", check_fit, "no value or table it would refuse");
     run_check(&p, "target tables", check_target_tables, "can be made (none in the way)");
+    /* Failback needs the forward stream: a --no-stream migration has none. */
+    if (opts->stream && p.source && p.source->ops->apply && p.source->ops->apply->check_failback_writes)
+        run_check(&p, "failback into the source", check_failback_writes, "the user may make the triggers it makes");
     if (opts->changefeed || (p.target && p.target->ops->failback_by_changefeed))
         run_check(&p, "changefeed for failback", check_changefeed, "can run");
     preflight_probe(&p);

@@ -77,40 +77,6 @@ check_partial_json(MyConn *c)
     return rc;
 }
 
-/* The global privileges of the session's user and of its enabled roles. */
-static GwResult
-load_privileges(MyConn *c, StrBuf *list)
-{
-    const char *roles = c->mariadb ? "SELECT CONCAT('''', ROLE_NAME, '''') FROM information_schema.ENABLED_ROLES"
-                                   : "SELECT CONCAT('''', ROLE_NAME, '''@''', ROLE_HOST, '''')"
-                                     " FROM information_schema.ENABLED_ROLES";
-    char *sql = gw_asprintf("SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE ="
-                            " CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''',"
-                            " SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') OR GRANTEE IN (%s)",
-                            roles);
-    MYSQL_RES *res;
-    GwResult rc = mysql_conn_query(c, sql, 1, &res);
-    free(sql);
-    if (rc)
-        return rc;
-    MYSQL_ROW row;
-    strbuf_append_char(list, '|');
-    while ((row = mysql_fetch_row(res)))
-        if (row[0])
-            strbuf_appendf(list, "%s|", row[0]);
-    mysql_free_result(res);
-    return GW_OK;
-}
-
-static bool
-listed(const StrBuf *list, const char *privilege)
-{
-    char *needle = gw_asprintf("|%s|", privilege);
-    bool found = strstr(list->data, needle) != NULL;
-    free(needle);
-    return found;
-}
-
 static const MyTable *
 keyless_table(const MyConn *c)
 {
@@ -145,13 +111,14 @@ check_privileges(MyConn *c)
 {
     StrBuf list;
     strbuf_init(&list);
-    GwResult rc = load_privileges(c, &list);
+    GwResult rc = mysql_privileges_global(c, &list);
     if (rc) {
         strbuf_free(&list);
         return rc;
     }
-    bool slave = listed(&list, "REPLICATION SLAVE");
-    bool client = listed(&list, "REPLICATION CLIENT") || listed(&list, "BINLOG MONITOR") || listed(&list, "SUPER");
+    bool slave = mysql_privilege_listed(&list, "REPLICATION SLAVE");
+    bool client = mysql_privilege_listed(&list, "REPLICATION CLIENT") ||
+                  mysql_privilege_listed(&list, "BINLOG MONITOR") || mysql_privilege_listed(&list, "SUPER");
     if (!slave || !client) {
         log_error("source %s: the user lacks %s%s%s, needed to read the binlog (GRANT REPLICATION SLAVE,"
                   " %s ON *.* TO ...), or use --no-stream", c->base.endpoint->redacted,
@@ -159,7 +126,7 @@ check_privileges(MyConn *c)
                   client ? "" : c->mariadb ? "BINLOG MONITOR" : "REPLICATION CLIENT",
                   c->mariadb ? "BINLOG MONITOR" : "REPLICATION CLIENT");
         rc = GW_ERR_USAGE;
-    } else if (!listed(&list, "RELOAD")) {
+    } else if (!mysql_privilege_listed(&list, "RELOAD")) {
         rc = check_lock_free(c);
     }
     strbuf_free(&list);

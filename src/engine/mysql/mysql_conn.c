@@ -215,11 +215,15 @@ mysql_conn_note_error(EngineConn *conn, unsigned int errnum)
     MY(conn)->last_errno = errnum;
 }
 
-/* MySQL's "access denied" errors: a privilege the user lacks (ER_DBACCESS_DENIED_ERROR ... ER_SPECIFIC_ACCESS_DENIED_ERROR). */
+/*
+ * MySQL's "access denied" errors: a privilege the user lacks (ER_DBACCESS_DENIED_ERROR ...
+ * ER_SPECIFIC_ACCESS_DENIED_ERROR), and CREATE TRIGGER or a routine without SUPER under binary
+ * logging (ER_BINLOG_CREATE_ROUTINE_NEED_SUPER).
+ */
 static bool
 access_denied(unsigned int errnum)
 {
-    return errnum == 1044 || errnum == 1142 || errnum == 1143 || errnum == 1227 || errnum == 1370;
+    return errnum == 1044 || errnum == 1142 || errnum == 1143 || errnum == 1227 || errnum == 1370 || errnum == 1419;
 }
 
 GwResult

@@ -146,6 +146,7 @@ static const ApplyOps mysql_apply_ops = {
     .fence_remove = mysql_fence_remove,
     .guard_triggers = mysql_guard_triggers,
     .unguard_triggers = mysql_unguard_triggers,
+    .check_failback_writes = mysql_check_failback_writes,
 };
 
 const EngineOps mysql_engine_ops = {

@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "engine/mysql/mysql_conn.h"
+#include "util/strbuf.h"
 
 /* The databases godwit never copies. */
 #define MYSQL_SYSTEM_SCHEMAS "'mysql', 'information_schema', 'performance_schema', 'sys', '_godwit'"
@@ -54,6 +55,17 @@ GwResult mysql_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_
 GwResult mysql_objects_left_out(EngineConn *conn, const Catalog *cat, SchemaObjects *out) GW_MUST_CHECK;
 /* Reads the columns and primary key of one table into the cache (mysql_table_columns). */
 GwResult mysql_describe_one(MyConn *c, const char *schema, const char *table, bool *found) GW_MUST_CHECK;
+
+/* mysql_privileges.c: the session user's grants, its enabled roles' included. */
+/* Appends its global privileges to list as "|SUPER|RELOAD|..." (mysql_privilege_listed reads it). */
+GwResult mysql_privileges_global(MyConn *c, StrBuf *list) GW_MUST_CHECK;
+bool mysql_privilege_listed(const StrBuf *list, const char *privilege);
+/* Whether privilege is granted on the table: globally (in global), on its schema or on it. */
+GwResult mysql_privilege_on_table(MyConn *c, const StrBuf *global, const char *privilege, const char *schema,
+                                  const char *table, bool *granted) GW_MUST_CHECK;
+
+/* mysql_failback_rights.c */
+GwResult mysql_check_failback_writes(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 
 /* mysql_check.c */
 GwResult mysql_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream) GW_MUST_CHECK;
