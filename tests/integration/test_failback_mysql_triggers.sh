@@ -12,12 +12,26 @@
 # Phases ra and rb share table orders (a row filter each): its trigger stays quiet while either
 # fails back, fires meanwhile for the application's writes of the other rows, and is made as it
 # was only when the last one finishes.
+# godwit runs as a user with exactly the grants docs/privileges.md lists for a MariaDB source, SET
+# USER (the triggers' definers are others) and log_bin_trust_function_creators instead of SUPER;
+# preflight says failback can write back with them.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=$(new_mdb gw_fb_trg) || abort_test "create databases"
 register_mdbs "$DB"
 msql "" "DROP USER IF EXISTS 'gw_trg_app'@'%'; CREATE USER 'gw_trg_app'@'%'; GRANT ALL ON gw_fb_trg.* TO 'gw_trg_app'@'%'" ||
     abort_test "create user"
+MIG=gw_trg_mig
+setup_m "" "DROP USER IF EXISTS '$MIG'@'127.0.0.1'; CREATE USER '$MIG'@'127.0.0.1';
+GRANT SELECT ON gw_fb_trg.* TO '$MIG'@'127.0.0.1';
+GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO '$MIG'@'127.0.0.1';
+GRANT RELOAD ON *.* TO '$MIG'@'127.0.0.1';
+GRANT TRIGGER, INSERT, UPDATE, DELETE, LOCK TABLES ON gw_fb_trg.* TO '$MIG'@'127.0.0.1';
+GRANT CREATE, INSERT, UPDATE, DELETE, SELECT, DROP ON _godwit.* TO '$MIG'@'127.0.0.1';
+GRANT BINLOG ADMIN ON *.* TO '$MIG'@'127.0.0.1';
+GRANT SET USER ON *.* TO '$MIG'@'127.0.0.1';
+SET GLOBAL log_bin_trust_function_creators = ON"
+MURL=$(m_url "$DB" "$MIG")
 
 setup_m "$DB" - <<'SQL'
 CREATE TABLE film (film_id int PRIMARY KEY, title varchar(60) NOT NULL, description text,
@@ -70,8 +84,13 @@ assert_eq 8 "$(wc -l <<<"$BEFORE")" "triggers made"
 # The target: its own triggers doing what MariaDB's do (the operator makes them; fetch lists MariaDB's).
 fetch_phase() {   # PHASE ARGS...
     local p=$1; shift
-    gw_mfetch 0 "$DB" "$DB" --phase "$p" "$@" || abort_test "fetch of phase $p"
+    assert_exit 0 "$GODWIT" fetch --source "$MURL" --target "$(tgt_url "$DB")" --phase "$p" "$@" ||
+        abort_test "fetch of phase $p"
 }
+assert_exit 0 "$GODWIT" preflight --source "$MURL" --target "$(tgt_url "$DB")" --phase main \
+    --tables 'gw_fb_trg.film,gw_fb_trg.film_text,gw_fb_trg.film_log'
+assert_contains_re "$OUT" "^ok +failback into the source"
+assert_not_contains "$ERR" "--fence"
 fetch_phase main --tables 'gw_fb_trg.film,gw_fb_trg.film_text,gw_fb_trg.film_log'
 fetch_phase ra --tables gw_fb_trg.orders --where "gw_fb_trg.orders: region = 'A'"
 fetch_phase rb --tables gw_fb_trg.orders --where "gw_fb_trg.orders: region = 'B'"
@@ -105,7 +124,7 @@ my_digest() { spec_digest_m trg_query "$TABLES"; }
 pg_digest() { spec_digest_p "$DB" gw_fb_trg "$TABLES"; }
 gw() {   # CODE COMMAND PHASE ARGS...
     local code=$1 cmd=$2 phase=$3; shift 3
-    assert_exit "$code" "$GODWIT" "$cmd" --source "$(m_url "$DB")" --target "$(tgt_url "$DB")" --phase "$phase" "$@"
+    assert_exit "$code" "$GODWIT" "$cmd" --source "$MURL" --target "$(tgt_url "$DB")" --phase "$phase" "$@"
 }
 assert_equal_sides "after fetch"
 
@@ -174,6 +193,7 @@ setup_m "$DB" "UPDATE orders SET amount = amount + 1 WHERE id = 2"
 assert_eq 1 "$(msql "$DB" "SELECT touched FROM orders WHERE id = 2")" "the quiet trigger still fires for the application"
 gw 0 replicate rb --stop-when-caught-up
 gw 0 cutover rb --fence --quiet-seconds 1 --verify none || abort_test "cutover of rb"
+assert_not_contains "$ERR" "godwit_fence"   # ra's fence is not an object of the application
 gw 0 failback rb --stop-when-caught-up
 setup_tgt "$DB" "UPDATE gw_fb_trg.orders SET amount = amount * 10 WHERE id IN (1, 2, 3, 4)"
 gw 0 failback ra --stop-when-caught-up
@@ -186,5 +206,6 @@ assert_eq 2 "$(msql "$DB" "SELECT touched FROM orders WHERE id = 1")" "region A 
 gw 0 finish rb
 assert_eq "$BEFORE" "$(triggers)" "the triggers once no phase fails back"
 assert_eq 0 "$(msql "" "SELECT COUNT(*) FROM _godwit.trigger_guards WHERE table_schema = 'gw_fb_trg'")" "phases holding triggers quiet after finish"
-msql "" "DROP USER 'gw_trg_app'@'%'" || fail "drop user"
+msql "" "DROP USER 'gw_trg_app'@'%'; DROP USER '$MIG'@'127.0.0.1'; SET GLOBAL log_bin_trust_function_creators = OFF" ||
+    fail "drop users"
 finish

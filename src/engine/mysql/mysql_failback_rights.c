@@ -62,7 +62,7 @@ table_triggers(MyConn *c, const TableDef *t, long *count, char **foreign_definer
     char *sql = gw_asprintf("SELECT BINARY EVENT_OBJECT_SCHEMA, BINARY EVENT_OBJECT_TABLE, DEFINER,"
                             " DEFINER = CURRENT_USER() FROM information_schema.TRIGGERS"
                             " WHERE EVENT_OBJECT_SCHEMA = %s AND EVENT_OBJECT_TABLE = %s"
-                            " AND BINARY LEFT(TRIGGER_NAME, 13) <> 'godwit_fence_'",
+                            " AND " MYSQL_NOT_OWN_TRIGGER,
                             s, n);
     free(s);
     free(n);

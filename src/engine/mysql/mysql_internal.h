@@ -6,6 +6,7 @@
 #ifndef GW_MYSQL_INTERNAL_H
 #define GW_MYSQL_INTERNAL_H
 
+#include "core/phase_names.h"
 #include "engine/engine.h"
 #include "engine/mysql/mysql_conn.h"
 #include "util/strbuf.h"
@@ -55,6 +56,13 @@ GwResult mysql_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_
 GwResult mysql_objects_left_out(EngineConn *conn, const Catalog *cat, SchemaObjects *out) GW_MUST_CHECK;
 /* Reads the columns and primary key of one table into the cache (mysql_table_columns). */
 GwResult mysql_describe_one(MyConn *c, const char *schema, const char *table, bool *found) GW_MUST_CHECK;
+
+/*
+ * information_schema.TRIGGERS rows that are not godwit's own (fences, the
+ * guard's probe), compared as bytes: the server compares names without case.
+ */
+#define MYSQL_NOT_OWN_TRIGGER \
+    "BINARY LEFT(TRIGGER_NAME, CHAR_LENGTH('" PHASE_NAMES_FENCE_PREFIX "')) <> '" PHASE_NAMES_FENCE_PREFIX "'"
 
 /* mysql_privileges.c: the session user's grants, its enabled roles' included. */
 /* Appends its global privileges to list as "|SUPER|RELOAD|..." (mysql_privilege_listed reads it). */

@@ -4,7 +4,7 @@
  * fetched tables' databases, which fetch does not make on a PostgreSQL
  * target (their SQL is MySQL's), so that the report names each one.  A
  * trigger is listed with its table; triggers of tables not fetched are not
- * this fetch's business.
+ * this fetch's business, nor are godwit's own (another phase's fence).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,7 @@ static const char *const sql_objects =
     " UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_SCHEMA, ROUTINE_NAME, '' FROM information_schema.ROUTINES"
     "  WHERE ROUTINE_SCHEMA IN (%s)"
     " UNION ALL SELECT 'trigger', EVENT_OBJECT_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS"
-    "  WHERE EVENT_OBJECT_SCHEMA IN (%s)"
+    "  WHERE EVENT_OBJECT_SCHEMA IN (%s) AND " MYSQL_NOT_OWN_TRIGGER
     " UNION ALL SELECT 'event', EVENT_SCHEMA, EVENT_NAME, '' FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (%s)"
     " ORDER BY 1, 2, 3";
 

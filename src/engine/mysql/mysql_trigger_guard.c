@@ -50,8 +50,8 @@
 #define GUARD_LOCK_WAIT_SECONDS 30
 
 /* The fence's triggers (mysql_fence.c) and the probe are godwit's own: never guarded. */
-#define OWN_PREFIX "godwit_fence_"
-#define PROBE_NAME "godwit_fence_probe"
+#define OWN_PREFIX PHASE_NAMES_FENCE_PREFIX
+#define PROBE_NAME PHASE_NAMES_FENCE_PREFIX "probe"
 
 typedef struct TriggerList {
     TriggerDef *items;
@@ -716,7 +716,7 @@ mysql_guard_triggers(EngineConn *conn, const MigrationPhase *mp, const Selection
         rc = collect_tables(c,
                             "SELECT DISTINCT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS"
                             " WHERE EVENT_OBJECT_SCHEMA NOT IN (" MYSQL_SYSTEM_SCHEMAS ")"
-                            " AND BINARY LEFT(TRIGGER_NAME, 13) <> '" OWN_PREFIX "'",
+                            " AND " MYSQL_NOT_OWN_TRIGGER,
                             tables, &guard);
     /* A table whose triggers a killed redo dropped has only its records. */
     if (rc == GW_OK)
