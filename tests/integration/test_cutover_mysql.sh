@@ -84,6 +84,18 @@ digest_p() {
 }
 region_in_sync() { [ "$(digest_m "$1" 2>/dev/null)" = "$(digest_p "$1" 2>/dev/null)" ]; }
 
+# A user who may not make the fence's triggers: refused with the GRANT to run, and the phase's next
+# cutover (as a user who may) goes through.
+setup_m "" "DROP USER IF EXISTS 'gw_cut_nofence'@'127.0.0.1'; CREATE USER 'gw_cut_nofence'@'127.0.0.1';
+GRANT SELECT, INSERT, UPDATE, DELETE ON gw_cut_my.* TO 'gw_cut_nofence'@'127.0.0.1';
+GRANT REPLICATION SLAVE, BINLOG MONITOR, RELOAD ON *.* TO 'gw_cut_nofence'@'127.0.0.1'"
+assert_exit 2 "$GODWIT" cutover --source "$(m_url "$DB" gw_cut_nofence)" --target "$(tgt_url "$DB")" \
+    --plan "$GW_OUT/plan.json" --phase cut_a --fence --verify none
+assert_contains_re "$ERR" "as an administrator: GRANT [A-Z ,]+ ON .*TO 'gw_cut_nofence'@'127.0.0.1'"
+assert_eq 0 "$(msql "" "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_NAME LIKE 'godwit%'")" \
+    "fence triggers left by the refused cutover"
+setup_m "" "DROP USER 'gw_cut_nofence'@'127.0.0.1'"
+
 for r in "${REGIONS[@]}"; do
     assert_exit 0 "$GODWIT" cutover --source "$(m_url "$DB")" --target "$(tgt_url "$DB")" --plan "$GW_OUT/plan.json" \
         --phase "cut_$r" --fence --verify sample

@@ -7,7 +7,8 @@
 #   a restart of the MariaDB server while replicate streams: it reconnects and catches up;
 #   DDL on a table of the phase: the stream stops with exit 2, naming the statement and the
 #          position; after the same change on the target, --ddl-applied goes past it;
-#   DDL in another database is not the phase's business: the stream goes on;
+#   DDL in another database is not the phase's business: the stream goes on; nor are GRANT,
+#          REVOKE, CREATE/DROP USER and ANALYZE naming the phase's database;
 #   a zero date (refused by the fetch's options) stops the stream naming table, column and key;
 #   the checkpoint records the binlog file, offset and GTID.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -124,6 +125,12 @@ assert_contains "$REPL_ERR" "reconnecting"
 
 # ---- DDL: in another database it is ignored; on the phase's tables it stops the stream
 mariadb_sql mrepl other -e "CREATE TABLE t (a INT); INSERT INTO t VALUES (1)" || fail "DDL in another database"
+# The operator's account statements naming the phase's database change no table: the stream goes on.
+msql -e "CREATE USER 'gw_repl_reader'@'%'; GRANT SELECT ON \`$MDB\`.* TO 'gw_repl_reader'@'%';
+    INSERT INTO items (name) VALUES ('after grant'); REVOKE SELECT ON \`$MDB\`.* FROM 'gw_repl_reader'@'%';
+    DROP USER 'gw_repl_reader'@'%'; ANALYZE TABLE items" >/dev/null || fail "account statements on MariaDB"
+my_replicate 0 --stop-when-caught-up
+assert_eq "1" "$(psql_tgt "$DB" "SELECT count(*) FROM $(qs).items WHERE name = 'after grant'")" "the insert between GRANT and REVOKE"
 msql -e "INSERT INTO items (name) VALUES ('before ddl'); ALTER TABLE items ADD COLUMN extra INT; INSERT INTO items (name, extra) VALUES ('after ddl', 7)" ||
     fail "DDL on MariaDB"
 my_replicate 2 --stop-when-caught-up

@@ -39,6 +39,32 @@ test_objects_without_rows(void **state)
                       " DEFINER */ /*!50001 VIEW `v` AS select 1 AS `1` */"));
 }
 
+/* Accounts and maintenance, as MariaDB 10.11 logs them (an operator's GRANT stopped a stream once). */
+static void
+test_administration(void **state)
+{
+    (void) state;
+    assert_true(keeps("GRANT SELECT, INSERT, UPDATE, DELETE ON gw_cut_my.* TO 'gw_cut_nofence'@'127.0.0.1'"));
+    assert_true(keeps("REVOKE TRIGGER ON `app`.* FROM 'mig'@'%'"));
+    assert_true(keeps("CREATE USER 'gw_cut_nofence'@'127.0.0.1'"));
+    assert_true(keeps("CREATE OR REPLACE USER 'a'@'%' IDENTIFIED BY PASSWORD '*0123'"));
+    assert_true(keeps("DROP USER IF EXISTS 'gw_cut_nofence'@'127.0.0.1'"));
+    assert_true(keeps("ALTER USER 'a'@'%' ACCOUNT LOCK"));
+    assert_true(keeps("RENAME USER 'a'@'%' TO 'b'@'%'"));
+    assert_true(keeps("CREATE ROLE r1"));
+    assert_true(keeps("DROP ROLE r1"));
+    assert_true(keeps("SET PASSWORD FOR 'a'@'%' = PASSWORD('x')"));
+    assert_true(keeps("SET DEFAULT ROLE r1 FOR 'a'@'%'"));
+    assert_true(keeps("FLUSH PRIVILEGES"));
+    assert_true(keeps("ANALYZE TABLE orders"));
+    assert_true(keeps("OPTIMIZE TABLE orders"));
+    assert_false(keeps("RENAME TABLE users TO u2"));
+    assert_false(keeps("SET sql_mode = ''"));
+    assert_false(keeps("SET DEFAULT x"));
+    assert_false(keeps("GRANTS"));
+    assert_false(keeps("CREATE USERS t"));
+}
+
 static void
 test_tables_and_the_unreadable(void **state)
 {
@@ -65,6 +91,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_objects_without_rows),
+        cmocka_unit_test(test_administration),
         cmocka_unit_test(test_tables_and_the_unreadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

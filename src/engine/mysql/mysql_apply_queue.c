@@ -80,13 +80,10 @@ rows_matched(MYSQL *my)
 static GwResult
 report(MyConn *c, const StmtNote *q)
 {
-    unsigned e = mysql_errno(c->my);
-    mysql_conn_note_error(&c->base, e);
     char *what = stmt_note_describe(q);
-    log_error("%s %s: %s: %s (MySQL error %u)", role_name(c->base.role), c->base.endpoint->redacted, what,
-              mysql_error(c->my), e);
+    GwResult rc = mysql_conn_report(c, what);
     free(what);
-    return role_error(c->base.role);
+    return rc;
 }
 
 /*

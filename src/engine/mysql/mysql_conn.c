@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/mysql/mysql_grant.h"
 #include "engine/mysql/mysql_internal.h"
 #include "engine/mysql/mysql_url.h"
 #include "util/log.h"
@@ -226,15 +227,41 @@ access_denied(unsigned int errnum)
     return errnum == 1044 || errnum == 1142 || errnum == 1143 || errnum == 1227 || errnum == 1370 || errnum == 1419;
 }
 
+/* The account the session runs as (CURRENT_USER(), user@host), asked after a refusal; NULL if it cannot say. */
+static char *
+session_account(MYSQL *my)
+{
+    if (mysql_query(my, "SELECT CURRENT_USER()") != 0)
+        return NULL;
+    MYSQL_RES *res = mysql_store_result(my);
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    char *account = row && row[0] ? gw_strdup(row[0]) : NULL;
+    if (res)
+        mysql_free_result(res);
+    return account;
+}
+
 GwResult
 mysql_conn_report_on(MyConn *c, MYSQL *my, const char *what)
 {
-    c->last_errno = mysql_errno(my);
-    bool privilege = access_denied(c->last_errno);
-    log_error("%s %s: %s: %s (MySQL error %u)%s", role_name(c->base.role), c->base.endpoint->redacted, what,
-              mysql_error(my), mysql_errno(my),
-              privilege ? "; grant it (docs/privileges.md lists what godwit needs)" : "");
-    return privilege ? GW_ERR_USAGE : role_error(c->base.role);
+    unsigned errnum = mysql_errno(my);
+    c->last_errno = errnum;
+    if (!access_denied(errnum)) {
+        log_error("%s %s: %s: %s (MySQL error %u)", role_name(c->base.role), c->base.endpoint->redacted, what,
+                  mysql_error(my), errnum);
+        return role_error(c->base.role);
+    }
+    /* A privilege the user lacks is the operator's to grant, not a failure of the database (exit 2). */
+    char *message = gw_strdup(mysql_error(my));
+    char *account = session_account(my);
+    char *grant = mysql_grant_for(errnum, message, account);
+    log_error("%s %s: %s: %s (MySQL error %u); %s%s (docs/privileges.md lists what godwit needs)",
+              role_name(c->base.role), c->base.endpoint->redacted, what, message, errnum,
+              grant ? "as an administrator: " : "grant it", grant ? grant : "");
+    free(grant);
+    free(account);
+    free(message);
+    return GW_ERR_USAGE;
 }
 
 GwResult

@@ -93,10 +93,25 @@ skip_assignment(Reader *r, const char *name)
 static bool
 object_word(Reader *r)
 {
-    static const char *const objects[] = {"TRIGGER", "VIEW", "PROCEDURE", "FUNCTION", "EVENT"};
+    static const char *const objects[] = {"TRIGGER", "VIEW", "PROCEDURE", "FUNCTION", "EVENT", "USER", "ROLE"};
     for (size_t i = 0; i < sizeof objects / sizeof *objects; i++)
         if (take_word(r, objects[i]))
             return true;
+    return false;
+}
+
+/* Statements about accounts and the server's caches, and table statistics: no row or column changes. */
+static bool
+administration(Reader *r)
+{
+    static const char *const heads[] = {"GRANT", "REVOKE", "ANALYZE", "OPTIMIZE", "FLUSH"};
+    for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
+        if (take_word(r, heads[i]))
+            return true;
+    if (take_word(r, "RENAME"))
+        return take_word(r, "USER");
+    if (take_word(r, "SET"))
+        return take_word(r, "PASSWORD") || (take_word(r, "DEFAULT") && take_word(r, "ROLE"));
     return false;
 }
 
@@ -104,6 +119,9 @@ bool
 mysql_ddl_keeps_tables(const char *sql, size_t len)
 {
     Reader r = {.p = sql, .end = sql + len};
+    if (administration(&r))
+        return true;
+    r.p = sql;
     if (take_word(&r, "DROP"))
         return object_word(&r);
     bool create = take_word(&r, "CREATE");

@@ -2,8 +2,11 @@
  * mysql_ddl_kind.h: whether a DDL statement of the binlog can change a
  * table's rows or columns.  Triggers, views, stored routines and events
  * cannot: a trigger's writes are logged as row events of their own, a view
- * holds no rows.  A forward stream goes past such statements instead of
- * stopping for the operator (mysql_stream.c).  Pure function: no I/O.
+ * holds no rows; nor can statements about accounts (GRANT, CREATE USER,
+ * ...), FLUSH, ANALYZE and OPTIMIZE (a rebuild keeps rows and columns).
+ * A forward stream goes past such statements instead of stopping for the
+ * operator (mysql_stream.c): a GRANT during a migration is routine.  Pure
+ * function: no I/O.
  */
 #ifndef GW_MYSQL_DDL_KIND_H
 #define GW_MYSQL_DDL_KIND_H
@@ -13,7 +16,9 @@
 
 /*
  * True for CREATE [OR REPLACE] ... / DROP / ALTER of a TRIGGER, VIEW,
- * PROCEDURE, FUNCTION or EVENT, with the clauses the server writes between
+ * PROCEDURE, FUNCTION, EVENT, USER or ROLE; GRANT, REVOKE, RENAME USER,
+ * SET PASSWORD, SET DEFAULT ROLE, FLUSH, ANALYZE, OPTIMIZE; with the
+ * clauses the server writes between
  * (ALGORITHM, DEFINER, SQL SECURITY, AGGREGATE, IF [NOT] EXISTS) and
  * mysqldump's version comments (slash-star-bang).  False for anything else, and for what
  * it cannot read.
