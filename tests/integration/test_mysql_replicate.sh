@@ -125,6 +125,9 @@ assert_contains "$REPL_ERR" "reconnecting"
 
 # ---- DDL: in another database it is ignored; on the phase's tables it stops the stream
 mariadb_sql mrepl other -e "CREATE TABLE t (a INT); INSERT INTO t VALUES (1)" || fail "DDL in another database"
+# ... whose name starts with the phase's.
+mariadb_sql mrepl "" -e "CREATE DATABASE \`$MDB archive\`; CREATE TABLE \`$MDB archive\`.t (a INT)" ||
+    fail "DDL in a database named like the phase's"
 # The operator's account statements naming the phase's database change no table: the stream goes on.
 msql -e "CREATE USER 'gw_repl_reader'@'%'; GRANT SELECT ON \`$MDB\`.* TO 'gw_repl_reader'@'%';
     INSERT INTO items (name) VALUES ('after grant'); REVOKE SELECT ON \`$MDB\`.* FROM 'gw_repl_reader'@'%';
