@@ -97,6 +97,33 @@ log_capture_first_error(char **first)
     capture_first = first;
 }
 
+/*
+ * msg as one line (a record is one line).  libpq messages end with newlines
+ * and may span lines, their next line indented with a tab ("failed: ...\n
+ * \tIs the server running ..."): a line break and the blanks after it are
+ * "; ", or one space after punctuation.  Caller frees.
+ */
+static char *
+one_line(const char *msg)
+{
+    char *line = gw_malloc(2 * strlen(msg) + 1), *out = line;    /* at most one character more per break */
+    for (const char *p = msg; *p;) {
+        if (*p == '\n' || *p == '\r') {
+            while (*p == '\n' || *p == '\r' || *p == '\t' || *p == ' ')
+                p++;
+            if (*p && out > line && !strchr(" ;:,.", out[-1]))
+                *out++ = ';';
+            if (*p && out > line && out[-1] != ' ')
+                *out++ = ' ';
+        } else {
+            *out++ = *p == '\t' ? ' ' : *p;
+            p++;
+        }
+    }
+    *out = '\0';
+    return line;
+}
+
 void
 log_msg(LogLevel level, const char *fmt, ...)
 {
@@ -113,10 +140,9 @@ log_msg(LogLevel level, const char *fmt, ...)
     vsnprintf(msg, (size_t) n + 1, fmt, ap);
     va_end(ap);
 
-    /* libpq messages end with newlines and may span lines; one record is one line. */
-    for (char *p = msg; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = (p[1] == '\0') ? '\0' : ' ';
+    char *text = one_line(msg);
+    free(msg);
+    msg = text;
     if (level == LOG_ERROR && capture_first && !*capture_first)
         *capture_first = gw_strdup(msg);
     if (level < log_min) {

@@ -69,6 +69,8 @@ assert_exit 3 "$GODWIT" fetch --source "postgres://postgres@127.0.0.1:$NOPORT/$D
 assert_contains "$ERR" "source"
 assert_contains "$ERR" "$NOPORT"
 assert_short_message "$ERR"
+# libpq's second line (a tab, "Is the server running ...") joins the first as a sentence of one line.
+assert_contains "$ERR" "Connection refused; Is the server running"
 assert_exit 4 "$GODWIT" fetch --source "$S" --target "postgres://postgres@127.0.0.1:$NOPORT/$DB"
 assert_contains "$ERR" "target"
 assert_contains "$ERR" "$NOPORT"
