@@ -18,8 +18,9 @@ static const char usage[] =
     "could not take (MySQL zero dates, ...), the row filters, every column type\n"
     "against the target's dialect, that the target's tables can be made, and on a\n"
     "CockroachDB target whether a changefeed can carry failback (rangefeeds, GC\n"
-    "TTL). One line per\n"
-    "check: ok, or PROBLEM with the reason; the details are logged on stderr.\n"
+    "TTL), and whether failback could write back into the source (its rows, its\n"
+    "state, what fires for its writes). One line per check: ok, or PROBLEM with\n"
+    "the reason; the details are logged on stderr.\n"
     "\n"
     "On a CockroachDB target (or with --probe) it then probes the target: in a\n"
     "scratch database it makes and drops (CREATEDB needed), it runs what fetch,\n"
@@ -37,6 +38,7 @@ static const char usage[] =
     "  --where 'T: PRED'       the rows of table T the phase takes (repeatable)\n"
     "  --no-stream             the migration will not replicate (a one-time copy)\n"
     "  --changefeed            failback will come through a changefeed (always on CockroachDB)\n"
+    "  --no-failback           the migration will not fail back: the source is only read\n"
     "  --zero-dates error|null, --unsigned-bigint numeric|int8, --type-map FILE\n"
     "                          a MySQL/MariaDB source's conversions, as fetch will be given them\n"
     "  --probe, --no-probe     probe the target (default: on CockroachDB only)\n"
@@ -54,7 +56,7 @@ const Command cli_preflight_command = {
     .run = run_preflight,
 };
 
-enum { OPT_SOURCE = 4101, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_NO_STREAM,
+enum { OPT_SOURCE = 4101, OPT_TARGET, OPT_PHASE, OPT_PLAN, OPT_TABLES, OPT_EXCLUDE, OPT_WHERE, OPT_NO_STREAM, OPT_NO_FAILBACK,
        OPT_CHANGEFEED, OPT_PROBE, OPT_NO_PROBE, OPT_FORMAT, OPT_ZERO_DATES, OPT_UNSIGNED_BIGINT, OPT_TYPE_MAP };
 
 static const struct option long_options[] = {
@@ -66,6 +68,7 @@ static const struct option long_options[] = {
     {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"where", required_argument, NULL, OPT_WHERE},
     {"no-stream", no_argument, NULL, OPT_NO_STREAM},
+    {"no-failback", no_argument, NULL, OPT_NO_FAILBACK},
     {"changefeed", no_argument, NULL, OPT_CHANGEFEED},
     {"probe", no_argument, NULL, OPT_PROBE},
     {"no-probe", no_argument, NULL, OPT_NO_PROBE},
@@ -101,6 +104,7 @@ parse_one(void *opts, int opt, const char *arg)
     case OPT_EXCLUDE: return cli_selection_flag(cmd, "exclude", arg, &o->selection);
     case OPT_WHERE: return cli_selection_flag(cmd, "where", arg, &o->selection);
     case OPT_NO_STREAM: o->stream = false; return GW_OK;
+    case OPT_NO_FAILBACK: o->no_failback = true; return GW_OK;
     case OPT_CHANGEFEED: o->changefeed = true; return GW_OK;
     case OPT_PROBE: o->probe = PROBE_ON; return GW_OK;
     case OPT_NO_PROBE: o->probe = PROBE_OFF; return GW_OK;

@@ -273,8 +273,9 @@ typedef struct SourceOps {
      * Everything on the source that could refuse a fetch of the tables in
      * cat, checked before anything is created anywhere (read-only): with a
      * stream, the change log's settings and the privileges to read it; when
-     * new_stream is given (the slot name snapshot_create will be given), that
-     * nothing holds the names of that stream, and the rights to make it.
+     * new_stream is given (the slot name snapshot_create will be given), the
+     * rights to make it and, unless it is "" (a name not known yet:
+     * preflight's), that nothing holds its names.
      */
     GwResult (*check_source)(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream) GW_MUST_CHECK;
     /*

@@ -133,7 +133,8 @@ run_check(Preflight *p, const char *check, CheckFn fn, const char *ok_detail)
 static GwResult
 check_source(Preflight *p)
 {
-    return p->source->ops->source->check_source(p->source, &p->cat, p->opts->stream, NULL);
+    /* A new stream's rights are checked; its names are the fetch's to check (the migration's id makes them). */
+    return p->source->ops->source->check_source(p->source, &p->cat, p->opts->stream, "");
 }
 
 static GwResult
@@ -190,7 +191,10 @@ check_target_tables(Preflight *p)
 static GwResult
 check_failback_writes(Preflight *p)
 {
-    return p->source->ops->apply->check_failback_writes(p->source, &p->cat);
+    GwResult rc = p->source->ops->apply->check_failback_writes(p->source, &p->cat);
+    if (rc == GW_ERR_USAGE)
+        log_info("a migration that will not fail back needs none of this: preflight --no-failback");
+    return rc;
 }
 
 static GwResult
@@ -220,10 +224,17 @@ flow_preflight(PreflightOptions *opts)
     run_check(&p, "rows the target can take", check_fit, "no value or table it would refuse");
     run_check(&p, "target tables", check_target_tables, "can be made (none in the way)");
     /* Failback needs the forward stream: a --no-stream migration has none. */
-    if (opts->stream && p.source && p.source->ops->apply && p.source->ops->apply->check_failback_writes)
-        run_check(&p, "failback into the source", check_failback_writes, "the user may make the triggers it makes");
-    if (opts->changefeed || (p.target && p.target->ops->failback_by_changefeed))
-        run_check(&p, "changefeed for failback", check_changefeed, "can run");
+    bool changefeed = opts->changefeed || (p.target && p.target->ops->failback_by_changefeed);
+    if (opts->stream && opts->no_failback) {
+        preflight_not_run(&p, "failback into the source", "--no-failback", false);
+        if (changefeed)
+            preflight_not_run(&p, "changefeed for failback", "--no-failback", false);
+    } else {
+        if (opts->stream && p.source && p.source->ops->apply && p.source->ops->apply->check_failback_writes)
+            run_check(&p, "failback into the source", check_failback_writes, "its writes, state and triggers allowed");
+        if (changefeed)
+            run_check(&p, "changefeed for failback", check_changefeed, "can run");
+    }
     preflight_probe(&p);
     if (opts->json_output) {
         json_t *out = json_pack("{s:o, s:b}", "checks", p.checks, "ok", p.problems == 0);

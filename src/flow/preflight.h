@@ -24,6 +24,7 @@ typedef struct PreflightOptions {
     Selection selection;        /* --tables, --exclude, --where, or the plan's phase */
     bool stream;                /* the migration will replicate (false: --no-stream) */
     bool changefeed;            /* failback through a changefeed (a CockroachDB target, or --changefeed) */
+    bool no_failback;           /* the migration will not fail back (--no-failback): the source is only read */
     bool json_output;
     SourceFlags source;         /* a MySQL/MariaDB source's conversions, as the fetch will be given them */
     ProbeMode probe;            /* --probe, --no-probe */

@@ -3,7 +3,8 @@
 # problem an operator meets, named on its own line with the reason and exit 2: an unreachable source
 # (the checks that need it skipped), a source user without the REPLICATION right, a row filter on a
 # column the table lacks, a table with rows already on the target; --format json; and nothing
-# written on either side (no state, slot or publication).  MariaDB: test_preflight_mysql.sh.
+# written on either side (no state, slot or publication); a user failback could not write back with
+# (its state, the replica setting for a table with a trigger).  MariaDB: test_preflight_mysql.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SRC=$(new_dbs gw_preflight) || abort_test "createdb"
@@ -60,5 +61,34 @@ assert_eq "PROBLEM" "$(jq -r '.checks[] | select(.check == "target tables") | .r
 psql_src "$SRC" "DROP OWNED BY gw_pf_user; DROP ROLE gw_pf_user" >/dev/null
 setup_tgt "$TGT" "DROP TABLE public.notes"
 nothing_written "after failing preflights"
+
+# Failback into the source: a user owning the tables through a role (as docs/privileges.md says), without
+# CREATE on the database (failback's _godwit) nor the replica setting, while notes has a trigger that
+# would fire again for failback's writes.  Each is named with its GRANT; granted, it passes (the
+# replication origin functions only warned about); --no-failback does not ask.
+psql_src "$SRC" "DROP ROLE IF EXISTS gw_pf_fb; DROP ROLE IF EXISTS gw_pf_owner; CREATE ROLE gw_pf_owner;
+    ALTER TABLE orders OWNER TO gw_pf_owner; ALTER TABLE notes OWNER TO gw_pf_owner;
+    CREATE FUNCTION notes_touch() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN NEW.body := NEW.body || '!'; RETURN NEW; END\$\$;
+    CREATE TRIGGER notes_touch BEFORE UPDATE ON notes FOR EACH ROW EXECUTE FUNCTION notes_touch();
+    CREATE ROLE gw_pf_fb LOGIN REPLICATION IN ROLE gw_pf_owner" >/dev/null || abort_test "roles"
+FB=$(pg_url "$GW_SRC_SERVER" "$SRC" gw_pf_fb)
+pf 2 "$FB" "$(tgt_url "$TGT")"
+assert_contains_re "$OUT" "^PROBLEM +failback into the source: .*_godwit.*GRANT CREATE ON DATABASE $SRC TO gw_pf_fb"
+assert_contains "$ERR" "table public.notes has triggers, rules or foreign-key actions"
+assert_contains "$ERR" "GRANT SET ON PARAMETER session_replication_role TO gw_pf_fb"
+assert_contains "$ERR" "preflight --no-failback"
+# The phase's publication needs CREATE on the database too (fetch's check, which preflight runs).
+pf 2 "$FB" "$(tgt_url "$TGT")" --no-failback
+assert_contains_re "$OUT" "^not run +failback into the source: --no-failback"
+assert_contains_re "$OUT" "^PROBLEM +source settings, privileges and values: .*CREATE privilege on the database"
+psql_src "$SRC" "GRANT CREATE ON DATABASE $SRC TO gw_pf_fb; GRANT SET ON PARAMETER session_replication_role TO gw_pf_fb" >/dev/null ||
+    abort_test "grants"
+pf 0 "$FB" "$(tgt_url "$TGT")"
+assert_contains_re "$OUT" "^ok +failback into the source"
+assert_contains "$ERR" "pg_replication_origin_create(text)"
+nothing_written "after the failback checks"
+psql_src "$SRC" "ALTER TABLE orders OWNER TO postgres; ALTER TABLE notes OWNER TO postgres;
+    REVOKE CREATE ON DATABASE $SRC FROM gw_pf_fb; REVOKE SET ON PARAMETER session_replication_role FROM gw_pf_fb;
+    DROP ROLE gw_pf_fb; DROP ROLE gw_pf_owner" >/dev/null || fail "drop roles"
 
 finish

@@ -128,6 +128,7 @@ static const ApplyOps pg_apply_ops = {
     .checkpoint_get = pg_checkpoint_get,
     .fence_install = pg_fence_install,
     .fence_remove = pg_fence_remove,
+    .check_failback_writes = pg_check_failback_writes,
 };
 
 /* CockroachDB keeps its state and staging tables as PostgreSQL does (crdb_engine.c). */

@@ -124,7 +124,7 @@ pg_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *n
         rc = check_table_rights(c, cat, stream && new_stream);
     if (rc == GW_OK && stream && new_stream)
         rc = check_create_publication(c);
-    if (rc == GW_OK && stream && new_stream)
+    if (rc == GW_OK && stream && new_stream && *new_stream)
         rc = check_stream_names(c, new_stream);
     return rc;
 }
