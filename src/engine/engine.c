@@ -131,6 +131,12 @@ snapshot_free(Snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
+size_t
+key_range_width(const TableDef *t)
+{
+    return t->npk > 0 ? t->npk : 1;
+}
+
 void
 key_range_free(KeyRange *r, size_t nkeys)
 {

@@ -90,9 +90,14 @@ typedef struct Snapshot {
     char *publications;     /* comma-separated publication names */
 } Snapshot;
 
-/* A key range of a table: lower inclusive, upper exclusive; NULL = open. */
+/*
+ * A key range of a table: lower inclusive, upper exclusive; NULL = open.
+ * A table without a primary key is bounded by its rows' physical place
+ * instead, where the source can split one (EngineOps.splits_keyless): one
+ * value, a block number of its heap ("120": the block's first row).
+ */
 typedef struct KeyRange {
-    char **lower;           /* one canonical text value per key column */
+    char **lower;           /* key_range_width values: one canonical text value per key column */
     char **upper;
 } KeyRange;
 
@@ -442,7 +447,7 @@ typedef struct StreamOps {
  * Loading a database: its schema, bulk copy in, constraints, indexes and
  * sequences.  Every engine that can be a fetch's target fills it.
  * Optional (NULL: see each one): advance_sequences, check_objects,
- * make_objects; the others are required (engine_connect checks them).
+ * make_objects, empty_table; the others are required (engine_connect checks them).
  */
 typedef struct TargetOps {
     bool (*can_copy_binary)(EngineConn *conn, const Catalog *cat, const TableDef *t);
@@ -469,6 +474,14 @@ typedef struct TargetOps {
     GwResult (*copy_in_end)(EngineConn *conn, const char *phase, const ShardProgress *shard, bool commit,
                             int64_t *rows) GW_MUST_CHECK;
     GwResult (*finish_table)(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
+    /*
+     * Optional (NULL: a fetch into it copies a table without a primary key
+     * whole, in one transaction).  Removes every row of the table (not of its
+     * partitions or children): a resumed fetch copies a keyless table split
+     * in shards again whole, under one snapshot, since its stream cannot tell
+     * which shard a change belongs to.
+     */
+    GwResult (*empty_table)(EngineConn *conn, const TableDef *t) GW_MUST_CHECK;
     GwResult (*finish_schema)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
     /*
      * Moves conn's sequences named in cat (with the other database's values)
@@ -678,6 +691,12 @@ struct EngineOps {
      */
     int64_t largest_transaction_bytes;
     /*
+     * As a fetch's source, split_table splits a table without a primary key
+     * by its rows' physical place (KeyRange), one snapshot holding them all
+     * in place while the shards are copied.
+     */
+    bool splits_keyless;
+    /*
      * Its dates and timestamps have the values 'infinity' and '-infinity'
      * (PostgreSQL); a target without them (CockroachDB stores them as far
      * dates) gets none from a fetch.
@@ -743,6 +762,8 @@ GwResult role_error(EndpointRole role);
 GwResult snapshot_share(EngineConn *creator, EngineConn *const *sessions, int n, Snapshot *snap) GW_MUST_CHECK;
 void snapshot_free(Snapshot *s);
 void key_range_free(KeyRange *r, size_t nkeys);
+/* How many values bound a KeyRange of t: its key's columns, or the one block number of a keyless table. */
+size_t key_range_width(const TableDef *t);
 void phase_state_free(PhaseState *ps);
 void shard_progress_free(ShardProgress *s);
 void staged_change_free(StagedChange *c);

@@ -24,6 +24,17 @@ typedef enum ObjectsMode {
 
 /* Shard size when neither the operator nor the target (EngineOps.preferred_shard_bytes) says otherwise. */
 #define FETCH_DEFAULT_SHARD_BYTES (64LL * 1024 * 1024)
+/* Most shards one table is split into: bounds the progress rows and the sample size. */
+#define FETCH_MAX_SHARDS 64
+
+/*
+ * Whether fetch splits table t, which has no primary key, into shards: the
+ * source splits such tables by place (EngineOps.splits_keyless), the target
+ * can empty one for a resume (TargetOps.empty_table), and the phase takes
+ * all its rows (filtered: other phases' rows share it) of one table (not a
+ * partitioned one, whose rows are in its partitions).
+ */
+bool fetch_splits_keyless(const EngineConn *source, const EngineConn *target, const TableDef *t, bool filtered);
 
 typedef struct FetchOptions {
     const char *source_url;

@@ -15,9 +15,6 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-/* Most shards one table is split into: bounds the progress rows and sample size. */
-#define FETCH_MAX_SHARDS 64
-
 static GwResult
 check_filter_columns(const TableDef *t, const RowFilter *f)
 {
@@ -131,13 +128,22 @@ add_shard(FetchRun *run, FetchTable *ft, ShardProgress *state, KeyRange range)
     ft->shards_left++;
 }
 
-static int
-shard_count_for(const FetchRun *run, const TableDef *t)
+/* A resume empties a partly copied one on the target to copy it again whole (restart_split_keyless). */
+bool
+fetch_splits_keyless(const EngineConn *source, const EngineConn *target, const TableDef *t, bool filtered)
 {
+    return t->npk == 0 && source->ops->splits_keyless && target->ops->target && target->ops->target->empty_table &&
+           !filtered && !table_partitioned(t);
+}
+
+static int
+shard_count_for(const FetchRun *run, const FetchTable *ft)
+{
+    const TableDef *t = ft->def;
     int64_t size = run->opts->shard_bytes > 0 ? run->opts->shard_bytes : run->target->ops->preferred_shard_bytes;
     if (size <= 0)
         size = FETCH_DEFAULT_SHARD_BYTES;
-    if (t->npk == 0)
+    if (t->npk == 0 && !fetch_splits_keyless(run->source, run->target, t, ft->predicate_sql != NULL))
         return 1;
     int64_t n = t->est_bytes / size;
     return n < 1 ? 1 : n > FETCH_MAX_SHARDS ? FETCH_MAX_SHARDS : (int) n;
@@ -150,7 +156,7 @@ plan_new_table(FetchRun *run, FetchTable *ft)
     KeyRange *ranges;
     int n;
     const SourceOps *so = run->source->ops->source;
-    GwResult rc = so->split_table(run->source, ft->def, shard_count_for(run, ft->def), &ranges, &n);
+    GwResult rc = so->split_table(run->source, ft->def, shard_count_for(run, ft), &ranges, &n);
     if (rc)
         return rc;
     ShardProgress *states = gw_calloc((size_t) n, sizeof *states);
@@ -159,8 +165,8 @@ plan_new_table(FetchRun *run, FetchTable *ft)
         states[i].table = gw_strdup(ft->def->name);
         states[i].shard = i;
         states[i].nshards = n;
-        states[i].lower_json = keys_to_json(ranges[i].lower, ft->def->npk);
-        states[i].upper_json = keys_to_json(ranges[i].upper, ft->def->npk);
+        states[i].lower_json = keys_to_json(ranges[i].lower, key_range_width(ft->def));
+        states[i].upper_json = keys_to_json(ranges[i].upper, key_range_width(ft->def));
     }
     rc = run->target->ops->state->state_put_shards(run->target, run->phase.name, states, n);
     for (int i = 0; i < n; i++) {
@@ -169,7 +175,7 @@ plan_new_table(FetchRun *run, FetchTable *ft)
             add_shard(run, ft, &states[i], ranges[i]);
         } else {
             shard_progress_free(&states[i]);
-            key_range_free(&ranges[i], ft->def->npk);
+            key_range_free(&ranges[i], key_range_width(ft->def));
         }
     }
     ft->shards_total = n;
@@ -178,18 +184,57 @@ plan_new_table(FetchRun *run, FetchTable *ft)
     return rc;
 }
 
+static bool
+shard_of(const ShardProgress *sp, const TableDef *t)
+{
+    return !strcmp(sp->schema, t->schema) && !strcmp(sp->table, t->name);
+}
+
+/*
+ * A table without a primary key split in shards, some copied and some not:
+ * its stream tells no shard's changes from another's, so every shard must
+ * come from one snapshot (replicate skips the table's changes up to it).
+ * The table is emptied and all its shards copied again, under this run's.
+ */
+static GwResult
+restart_split_keyless(FetchRun *run, FetchTable *ft, const ShardProgress *recorded, int nrecorded, bool *restart)
+{
+    int done = 0, left = 0;
+    for (int i = 0; i < nrecorded; i++)
+        if (shard_of(&recorded[i], ft->def))
+            recorded[i].done ? done++ : left++;
+    *restart = ft->def->npk == 0 && done > 0 && left > 0;
+    if (!*restart)
+        return GW_OK;
+    log_info("table %s.%s: %d of its %d shards were copied under the earlier snapshot; without a primary key"
+             " it is copied again whole, under this one", ft->def->schema, ft->def->name, done, done + left);
+    return run->target->ops->target->empty_table(run->target, ft->def);
+}
+
+/* Whether a keyless table's bound (KeyRange) is a block number, or open. */
+static bool
+block_number(char *const *bound)
+{
+    if (!bound)
+        return true;
+    const char *v = bound[0];
+    return *v && strspn(v, "0123456789") == strlen(v) && strlen(v) <= 10;
+}
+
 /* Takes a table's recorded shards: done ones count as copied, the others are copied again. */
 static GwResult
 plan_recorded_table(FetchRun *run, FetchTable *ft, ShardProgress *recorded, int nrecorded)
 {
     char *name = table_display_name(ft->def);
-    GwResult rc = GW_OK;
-    for (int i = 0; i < nrecorded; i++) {
+    size_t width = key_range_width(ft->def);
+    bool restart = false;
+    GwResult rc = restart_split_keyless(run, ft, recorded, nrecorded, &restart);
+    for (int i = 0; i < nrecorded && rc == GW_OK; i++) {
         ShardProgress *sp = &recorded[i];
-        if (strcmp(sp->schema, ft->def->schema) != 0 || strcmp(sp->table, ft->def->name) != 0)
+        if (!shard_of(sp, ft->def))
             continue;
         ft->shards_total++;
-        if (sp->done) {
+        if (sp->done && !restart) {
             ft->rows += sp->rows;
             ft->bytes += sp->bytes;
             atomic_fetch_add(&ft->progress->rows, sp->rows);
@@ -197,11 +242,16 @@ plan_recorded_table(FetchRun *run, FetchTable *ft, ShardProgress *recorded, int 
             continue;
         }
         KeyRange range = {0};
-        rc = keys_from_json(sp->lower_json, ft->def->npk, name, &range.lower);
+        rc = keys_from_json(sp->lower_json, width, name, &range.lower);
         if (rc == GW_OK)
-            rc = keys_from_json(sp->upper_json, ft->def->npk, name, &range.upper);
+            rc = keys_from_json(sp->upper_json, width, name, &range.upper);
+        if (rc == GW_OK && ft->def->npk == 0 && (!block_number(range.lower) || !block_number(range.upper))) {
+            log_error("target: progress record of %s has a malformed block range %s..%s; start over with --schema"
+                      " drop-create", name, sp->lower_json ? sp->lower_json : "", sp->upper_json ? sp->upper_json : "");
+            rc = GW_ERR_TARGET;
+        }
         if (rc) {
-            key_range_free(&range, ft->def->npk);
+            key_range_free(&range, width);
             break;
         }
         ShardProgress copy = {
@@ -243,7 +293,7 @@ fetch_plan_shards(FetchRun *run)
         FetchTable *ft = &run->tables[i];
         bool known = false;
         for (int j = 0; j < nrecorded && !known; j++)
-            known = !strcmp(recorded[j].schema, ft->def->schema) && !strcmp(recorded[j].table, ft->def->name);
+            known = shard_of(&recorded[j], ft->def);
         rc = known ? plan_recorded_table(run, ft, recorded, nrecorded) : plan_new_table(run, ft);
         if (rc == GW_OK && ft->shards_left == 0)
             atomic_store(&ft->progress->state, PROGRESS_DONE);
@@ -261,7 +311,7 @@ fetch_plan_free(FetchRun *run)
 {
     for (size_t i = 0; i < run->nshards; i++) {
         shard_progress_free(&run->shards[i].state);
-        key_range_free(&run->shards[i].range, run->shards[i].table->def->npk);
+        key_range_free(&run->shards[i].range, key_range_width(run->shards[i].table->def));
     }
     free(run->shards);
     for (size_t i = 0; i < run->ntables; i++) {

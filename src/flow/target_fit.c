@@ -3,9 +3,11 @@
  */
 #include "flow/target_fit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/fetch.h"
 #include "util/log.h"
 
 /* Whether a column holds dates or timestamps, by its type. */
@@ -80,24 +82,34 @@ check_lacked_values(EngineConn *source, EngineConn *target, const Catalog *cat, 
 }
 
 /*
- * A table without a primary key is copied as one shard, one transaction
- * (its rows have nothing a shard could be bounded by); a target that cannot
- * commit one that large (EngineOps.largest_transaction_bytes) would fail it
- * after loading, every time.  Its size is the source's estimate of the whole
- * table.
+ * A table without a primary key is copied as one shard, one transaction,
+ * unless fetch splits it by place (fetch_splits_keyless: then in at most
+ * FETCH_MAX_SHARDS); a target that cannot commit a shard that large
+ * (EngineOps.largest_transaction_bytes) would fail it after loading, every
+ * time.  Its size is the source's estimate of the whole table.
  */
 static void
-check_keyless_sizes(EngineConn *target, const Catalog *cat, bool *refused)
+check_keyless_sizes(EngineConn *source, EngineConn *target, const Catalog *cat, const Selection *rows,
+                    bool *refused)
 {
     int64_t limit = target->ops->largest_transaction_bytes;
     for (size_t i = 0; i < cat->ntables && limit > 0; i++) {
         const TableDef *t = &cat->tables[i];
-        if (t->npk > 0 || t->est_bytes <= limit)
+        bool filtered = selection_filter_for(rows, t->schema, t->name) != NULL;
+        bool split = fetch_splits_keyless(source, target, t, filtered);
+        int64_t shard = split ? t->est_bytes / FETCH_MAX_SHARDS : t->est_bytes;
+        if (t->npk > 0 || shard <= limit)
             continue;
-        log_error("table %s.%s has no primary key, so it is copied in one transaction, and holds about %lld MB:"
-                  " target %s (%s) cannot commit more than %lld MB in one; give it a primary key on the source"
-                  " (ALTER TABLE ... ADD PRIMARY KEY, or a new identity column), or --exclude it",
-                  t->schema, t->name, (long long) (t->est_bytes >> 20), target->endpoint->redacted,
+        char why[96];
+        if (split)
+            snprintf(why, sizeof why, "it is copied in at most %d transactions", FETCH_MAX_SHARDS);
+        else
+            snprintf(why, sizeof why, "it is copied in one transaction%s",
+                     filtered ? " (its phase takes some of its rows)" : table_partitioned(t) ? " (it is partitioned)" : "");
+        log_error("table %s.%s has no primary key, so %s, and holds about %lld MB: target %s (%s) cannot commit"
+                  " more than %lld MB in one; give it a primary key on the source (ALTER TABLE ... ADD PRIMARY"
+                  " KEY, or a new identity column), or --exclude it",
+                  t->schema, t->name, why, (long long) (t->est_bytes >> 20), target->endpoint->redacted,
                   target->ops->name, (long long) (limit >> 20));
         *refused = true;
     }
@@ -107,7 +119,7 @@ GwResult
 target_fit_check(EngineConn *source, EngineConn *target, const Catalog *cat, const Selection *rows)
 {
     bool refused = false;
-    check_keyless_sizes(target, cat, &refused);
+    check_keyless_sizes(source, target, cat, rows, &refused);
     GwResult rc = check_lacked_values(source, target, cat, rows, &refused);
     return rc ? rc : refused ? GW_ERR_USAGE : GW_OK;
 }

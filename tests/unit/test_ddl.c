@@ -376,6 +376,14 @@ test_key_ranges(void **state)
     KeyRange r2 = {.lower = lo2};
     expect(ddl_key_range(t, &r2), "(\"id\", \"Qty'\") >= ('1', 'a')");
     expect(ddl_copy_columns(t), "\"id\", \"Qty'\", \"doc\", \"moods\", \"tags\"");
+    /* A table without a key is split by blocks (EngineOps.splits_keyless): ctid ranges, a TID range scan. */
+    t->npk = 0;
+    char *b12[] = {"12"}, *b40[] = {"40"};
+    KeyRange blocks = {.lower = b12, .upper = b40}, first = {.upper = b12}, last = {.lower = b40};
+    expect(ddl_key_range(t, &blocks), "ctid >= '(12,0)'::pg_catalog.tid AND ctid < '(40,0)'::pg_catalog.tid");
+    expect(ddl_key_range(t, &first), "ctid < '(12,0)'::pg_catalog.tid");
+    expect(ddl_key_range(t, &last), "ctid >= '(40,0)'::pg_catalog.tid");
+    assert_null(ddl_key_range(t, &none));
     catalog_free(&cat);
 }
 

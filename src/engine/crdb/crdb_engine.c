@@ -116,6 +116,7 @@ static const TargetOps crdb_target_ops = {
     .copy_in_put = pg_copy_in_put,
     .copy_in_end = pg_copy_in_end,
     .finish_table = pg_finish_table,
+    .empty_table = pg_empty_table,
     .finish_schema = pg_finish_schema,
     .advance_sequences = pg_advance_sequences,
 };

@@ -58,6 +58,44 @@ row_values(PGresult *res, int row, size_t n)
 }
 
 /*
+ * A table without a primary key: n ranges of its heap's blocks, even in
+ * size (the blocks a snapshot sees are where its rows stay while it is
+ * held; rows written after it land anywhere, and are not read).  A
+ * partitioned table's rows are in its partitions: one range.
+ */
+static GwResult
+split_by_blocks(PgConn *c, const TableDef *t, int nshards, KeyRange **ranges, int *nranges)
+{
+    KeyRange *out = gw_calloc((size_t) nshards, sizeof *out);
+    *ranges = out;
+    *nranges = 1;
+    if (table_partitioned(t) || c->base.kind != ENGINE_POSTGRES)
+        return GW_OK;
+    char *name = pg_qualified(t->schema, t->name);
+    const char *params[1] = {name};
+    PGresult *res;
+    GwResult rc = pg_query_params(c,
+                                  "SELECT pg_catalog.pg_relation_size($1::regclass)"
+                                  " / pg_catalog.current_setting('block_size')::bigint",
+                                  1, params, 1, &res);
+    free(name);
+    if (rc)
+        return rc;
+    long long blocks = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    int n = blocks < nshards ? (int) (blocks > 0 ? blocks : 1) : nshards;
+    for (int k = 1; k < n; k++) {
+        long long b = blocks * k / n;
+        out[k - 1].upper = gw_calloc(1, sizeof (char *));
+        out[k - 1].upper[0] = gw_asprintf("%lld", b);
+        out[k].lower = gw_calloc(1, sizeof (char *));
+        out[k].lower[0] = gw_asprintf("%lld", b);
+    }
+    *nranges = n;
+    return GW_OK;
+}
+
+/*
  * Boundaries come from a page sample of the primary key (TABLESAMPLE SYSTEM
  * reads a fraction of the pages, not the table), taken at even quantiles.
  * They only partition the key space, so a skewed sample makes shards uneven,
@@ -69,6 +107,8 @@ pg_split_table(EngineConn *conn, const TableDef *t, int nshards, KeyRange **rang
     PgConn *c = PG(conn);
     *ranges = NULL;
     *nranges = 0;
+    if (t->npk == 0 && nshards >= 2)
+        return split_by_blocks(c, t, nshards, ranges, nranges);
     if (t->npk == 0 || nshards < 2 || !c->dialect->table_sample) {
         *ranges = gw_calloc(1, sizeof **ranges);
         *nranges = 1;

@@ -389,11 +389,39 @@ append_key_values(StrBuf *sb, const TableDef *t, char *const *values)
         strbuf_append_char(sb, ')');
 }
 
+/* ctid >= '(N,0)': from block N's first row on (N a block number, checked). */
+static void
+append_block_bound(StrBuf *sb, const char *op, const char *block)
+{
+    char *end = NULL;
+    unsigned long long n = strtoull(block, &end, 10);
+    if (!*block || *end || block[0] == '-')
+        n = 0;  /* never written so: the range's own split made it */
+    strbuf_appendf(sb, "ctid %s '(%llu,0)'::pg_catalog.tid", op, n);
+}
+
+/* A keyless table's range: blocks (KeyRange, EngineOps.splits_keyless). */
+static char *
+block_range(const KeyRange *r)
+{
+    StrBuf sb;
+    strbuf_init(&sb);
+    if (r->lower)
+        append_block_bound(&sb, ">=", r->lower[0]);
+    if (r->lower && r->upper)
+        strbuf_append(&sb, " AND ");
+    if (r->upper)
+        append_block_bound(&sb, "<", r->upper[0]);
+    return strbuf_take(&sb);
+}
+
 char *
 ddl_key_range(const TableDef *t, const KeyRange *r)
 {
-    if (!r || (!r->lower && !r->upper) || t->npk == 0)
+    if (!r || (!r->lower && !r->upper))
         return NULL;
+    if (t->npk == 0)
+        return block_range(r);
     StrBuf sb;
     strbuf_init(&sb);
     if (r->lower) {

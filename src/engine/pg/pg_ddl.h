@@ -52,7 +52,7 @@ char *ddl_add_constraint(const TableDef *t, const ConstraintDef *k, const SqlDia
 char *ddl_create_index(const IndexDef *ix, const SqlDialect *d);
 /* Column list "a", "b" of the copied (non-generated) columns. */
 char *ddl_copy_columns(const TableDef *t);
-/* WHERE text for a key range: lower inclusive, upper exclusive; NULL when unbounded. */
+/* WHERE text for a key range (a keyless table's: of blocks, by ctid): lower inclusive, upper exclusive; NULL when unbounded. */
 char *ddl_key_range(const TableDef *t, const KeyRange *r);
 /* WHERE text for keys after one (row comparison, read through the key's index). */
 char *ddl_key_after(const TableDef *t, char *const *values);

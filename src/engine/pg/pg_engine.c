@@ -108,6 +108,7 @@ static const TargetOps pg_target_ops = {
     .copy_in_put = pg_copy_in_put,
     .copy_in_end = pg_copy_in_end,
     .finish_table = pg_finish_table,
+    .empty_table = pg_empty_table,
     .finish_schema = pg_finish_schema,
     .advance_sequences = pg_advance_sequences,
 };
@@ -164,6 +165,7 @@ const EngineOps pg_engine_ops = {
     .log_has_cascade_effects = true,
     .keeps_table_trees = true,
     .failback_by_changefeed = false,
+    .splits_keyless = true,
     .connect = pg_connect,
     .close = pg_close,
     .end_stale_sessions = pg_end_stale_sessions,

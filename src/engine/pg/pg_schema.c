@@ -880,6 +880,17 @@ add_constraints(PgConn *c, const Catalog *cat, const TableDef *t, bool foreign)
     return rc;
 }
 
+/* TargetOps.empty_table: TRUNCATE, of the table only (a child table of its own keeps its rows). */
+GwResult
+pg_empty_table(EngineConn *conn, const TableDef *t)
+{
+    PgConn *c = PG(conn);
+    char *name = pg_only_qualified(c, t->schema, t->name, false);
+    char *sql = gw_asprintf("TRUNCATE %s", name);
+    free(name);
+    return exec_owned(c, sql);
+}
+
 /* After a table's rows are in: its primary key, unique and exclusion constraints, and indexes. */
 GwResult
 pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t)
