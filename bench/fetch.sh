@@ -2,10 +2,12 @@
 # bench/fetch.sh: godwit fetch side by side with a raw COPY pipe and pgcopydb clone.
 #
 #   GODWIT=/abs/path/build/godwit bash bench/fetch.sh [--scale N] [--partitions N] [--wide-rows N]
-#                                                     [--jobs N] [--repeat N]
+#                                                     [--keyless-rows N] [--jobs N] [--repeat N]
 #
 # Defaults: --scale 20 (pgbench scale), --partitions 8 (pgbench_accounts range-partitioned in that
 # many partitions, as pgbench -i --partitions makes it; 0: a plain table), --wide-rows 300000,
+# --keyless-rows 0 (an event log without a primary key, ~110 bytes a row: a table fetch splits by
+# blocks, and a raw pipe and pgcopydb 0.10 copy whole),
 # --jobs = nproc, --repeat 3 (rounds; the figures printed are medians, the per-round values are
 # printed too).
 # `make bench` runs it with GODWIT set.
@@ -50,6 +52,7 @@ cmdline="GODWIT=${GODWIT:-} bash bench/fetch.sh $*"
 scale=20
 partitions=8
 wide_rows=300000
+keyless_rows=0
 jobs=$(nproc)
 repeat=3
 while [ $# -gt 0 ]; do
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
         --scale) scale=${2:?--scale needs a value}; shift 2 ;;
         --partitions) partitions=${2:?--partitions needs a value}; shift 2 ;;
         --wide-rows) wide_rows=${2:?--wide-rows needs a value}; shift 2 ;;
+        --keyless-rows) keyless_rows=${2:?--keyless-rows needs a value}; shift 2 ;;
         --jobs) jobs=${2:?--jobs needs a value}; shift 2 ;;
         --repeat) repeat=${2:?--repeat needs a value}; shift 2 ;;
         -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -66,6 +70,7 @@ done
 for v in "$scale" "$wide_rows" "$jobs" "$repeat"; do
     if ! [[ $v =~ ^[0-9]+$ ]] || [ "$v" -lt 1 ]; then echo "bench/fetch.sh: bad number '$v'" >&2; exit 2; fi
 done
+if ! [[ $keyless_rows =~ ^[0-9]+$ ]]; then echo "bench/fetch.sh: bad number '$keyless_rows'" >&2; exit 2; fi
 
 if [ -z "${GODWIT:-}" ] || [ ! -x "$GODWIT" ]; then
     echo "bench/fetch.sh: set GODWIT to the godwit binary (make bench does)" >&2
@@ -115,6 +120,11 @@ psqlx "$(pg_url src postgres)" -c 'CREATE DATABASE bench'
 t0=$(now)
 pgbench -i -q -s "$scale" --partitions "$partitions" -d "$SRC" >"$work/pgbench.log" 2>&1 || { cat "$work/pgbench.log" >&2; die "pgbench -i failed"; }
 psqlx "$SRC" -v rows="$wide_rows" -f "$here/wide.sql" >/dev/null
+if [ "$keyless_rows" -gt 0 ]; then
+    psqlx "$SRC" -c "CREATE TABLE event_log (at timestamptz NOT NULL, account int NOT NULL, kind text NOT NULL,
+        detail text); INSERT INTO event_log SELECT timestamptz '2026-01-01' + i * interval '1 second', i % 100000,
+        'kind ' || (i % 13), md5(i::text) || md5((i * 7)::text) FROM generate_series(1, $keyless_rows) i" >/dev/null
+fi
 psqlx "$SRC" -c 'ANALYZE'
 src_load=$(secs "$t0" "$(now)")
 src_size=$(psql -X -A -t -d "$SRC" -c "SELECT pg_size_pretty(pg_database_size('bench'))")
@@ -433,7 +443,7 @@ echo "machine:  $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: 
 echo "postgres: $pg_version; fsync=off, synchronous_commit=off, full_page_writes=off, wal_level=logical (tests/servers.sh),"
 echo "          ${settings[*]}"
 echo "godwit:   $("$GODWIT" --version 2>&1 | head -n 1) ($GODWIT)"
-echo "data:     pgbench -i -s $scale --partitions $partitions + wide table of $wide_rows rows: ${#tables[@]} tables, $src_rows rows, $src_size (source database)"
+echo "data:     pgbench -i -s $scale --partitions $partitions + wide table of $wide_rows rows + keyless table of $keyless_rows rows: ${#tables[@]} tables, $src_rows rows, $src_size (source database)"
 [ ${#godwit_extra[@]} -gt 0 ] && echo "godwit options added: ${godwit_extra[*]}"
 echo "jobs:     $jobs; rounds: $repeat (figures are medians over the rounds; every round checks row and index counts)"
 echo
