@@ -5,6 +5,7 @@
 #          rows in a table without a key) while replicate runs and is killed with kill -9 three
 #          times at random moments; two binlog rotations (FLUSH BINARY LOGS) in the middle;
 #   a restart of the MariaDB server while replicate streams: it reconnects and catches up;
+#   TRUNCATE of a phase's table: applied as a change, in order;
 #   DDL on a table of the phase: the stream stops with exit 2, naming the statement and the
 #          position; after the same change on the target, --ddl-applied goes past it;
 #   DDL in another database is not the phase's business: the stream goes on; nor are GRANT,
@@ -134,6 +135,12 @@ msql -e "CREATE USER 'gw_repl_reader'@'%'; GRANT SELECT ON \`$MDB\`.* TO 'gw_rep
     DROP USER 'gw_repl_reader'@'%'; ANALYZE TABLE items" >/dev/null || fail "account statements on MariaDB"
 my_replicate 0 --stop-when-caught-up
 assert_eq "1" "$(psql_tgt "$DB" "SELECT count(*) FROM $(qs).items WHERE name = 'after grant'")" "the insert between GRANT and REVOKE"
+# TRUNCATE of a phase's table is a change like any other, in order with the rows around it.
+msql -e "INSERT INTO events VALUES (900, 'before truncate'); TRUNCATE TABLE events; INSERT INTO events VALUES (1, 'after truncate'), (2, 'x');
+    TRUNCATE \`$MDB\`.\`Odd \"Name\"\`; INSERT INTO \`Odd \"Name\"\` VALUES (5, 'five')" || fail "TRUNCATE on MariaDB"
+my_replicate 0 --stop-when-caught-up
+assert_equal_sides "after TRUNCATE"
+assert_eq "2" "$(psql_tgt "$DB" "SELECT count(*) FROM $(qs).events")" "rows of events after its TRUNCATE and two inserts"
 msql -e "INSERT INTO items (name) VALUES ('before ddl'); ALTER TABLE items ADD COLUMN extra INT; INSERT INTO items (name, extra) VALUES ('after ddl', 7)" ||
     fail "DDL on MariaDB"
 my_replicate 2 --stop-when-caught-up

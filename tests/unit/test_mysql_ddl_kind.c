@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -86,12 +87,55 @@ test_tables_and_the_unreadable(void **state)
     assert_false(mysql_ddl_keeps_tables("DROP TRIGGER t", 8));
 }
 
+/* TRUNCATE of one table, as MariaDB logs it: the table named, its database when given. */
+static void
+expect_truncate(const char *sql, const char *schema, const char *name)
+{
+    char *s = NULL, *n = NULL;
+    bool ok = mysql_ddl_truncated_table(sql, strlen(sql), &s, &n);
+    if (!name) {
+        assert_false(ok);
+        assert_null(s);
+        assert_null(n);
+        return;
+    }
+    assert_true(ok);
+    if (schema)
+        assert_string_equal(s, schema);
+    else
+        assert_null(s);
+    assert_string_equal(n, name);
+    free(s);
+    free(n);
+}
+
+static void
+test_truncate(void **state)
+{
+    (void) state;
+    expect_truncate("TRUNCATE TABLE orders", NULL, "orders");
+    expect_truncate("truncate orders", NULL, "orders");
+    expect_truncate("TRUNCATE TABLE `My Repl`.`Order ``Items```", "My Repl", "Order `Items`");
+    expect_truncate("TRUNCATE shop.orders ;", "shop", "orders");
+    expect_truncate("/* app */ TRUNCATE TABLE `caf\xc3\xa9`", NULL, "caf\xc3\xa9");
+    expect_truncate("TRUNCATE TABLE `shop` . `orders`", "shop", "orders");
+    expect_truncate("TRUNCATE TABLE orders, items", NULL, NULL);
+    expect_truncate("TRUNCATE TABLE", NULL, NULL);
+    expect_truncate("TRUNCATE TABLE shop.", NULL, NULL);
+    expect_truncate("TRUNCATE TABLE `unterminated", NULL, NULL);
+    expect_truncate("TRUNCATE TABLE ``", NULL, NULL);
+    expect_truncate("TRUNCATED t", NULL, NULL);
+    expect_truncate("DELETE FROM t", NULL, NULL);
+    expect_truncate("TRUNCATE TABLE t PARTITION (p0)", NULL, NULL);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_objects_without_rows),
         cmocka_unit_test(test_administration),
+        cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_tables_and_the_unreadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,8 +7,12 @@
 #include "engine/mysql/mysql_ddl_kind.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "util/mem.h"
+#include "util/strbuf.h"
 
 typedef struct Reader {
     const char *p;
@@ -138,4 +142,70 @@ mysql_ddl_keeps_tables(const char *sql, size_t len)
     }
     take_word(&r, "AGGREGATE");
     return object_word(&r);
+}
+
+/* One identifier: `quoted` (a doubled backtick is one) or bare; NULL if there is none. */
+static char *
+take_identifier(Reader *r)
+{
+    skip_blank(r);
+    if (r->p >= r->end)
+        return NULL;
+    StrBuf id;
+    strbuf_init(&id);
+    if (*r->p == '`') {
+        for (r->p++; r->p < r->end; r->p++) {
+            if (*r->p == '`' && (r->p + 1 >= r->end || r->p[1] != '`'))
+                break;
+            if (*r->p == '`')
+                r->p++;
+            strbuf_append_char(&id, *r->p);
+        }
+        if (r->p >= r->end || id.len == 0) {
+            strbuf_free(&id);
+            return NULL;
+        }
+        r->p++;
+        return strbuf_take(&id);
+    }
+    while (r->p < r->end && (isalnum((unsigned char) *r->p) || *r->p == '_' || *r->p == '$' ||
+                             (unsigned char) *r->p >= 0x80))
+        strbuf_append_char(&id, *r->p++);
+    if (id.len == 0) {
+        strbuf_free(&id);
+        return NULL;
+    }
+    return strbuf_take(&id);
+}
+
+bool
+mysql_ddl_truncated_table(const char *sql, size_t len, char **schema, char **name)
+{
+    Reader r = {.p = sql, .end = sql + len};
+    *schema = *name = NULL;
+    if (!take_word(&r, "TRUNCATE"))
+        return false;
+    take_word(&r, "TABLE");
+    char *first = take_identifier(&r), *second = NULL;
+    skip_blank(&r);
+    if (first && r.p < r.end && *r.p == '.') {
+        r.p++;
+        second = take_identifier(&r);
+        if (!second) {
+            free(first);
+            return false;
+        }
+    }
+    skip_blank(&r);
+    if (r.p < r.end && *r.p == ';')
+        r.p++;
+    skip_blank(&r);
+    if (!first || r.p != r.end) {
+        free(first);
+        free(second);
+        return false;
+    }
+    *schema = second ? first : NULL;
+    *name = second ? second : first;
+    return true;
 }

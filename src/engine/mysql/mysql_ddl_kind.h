@@ -25,4 +25,12 @@
  */
 bool mysql_ddl_keeps_tables(const char *sql, size_t len);
 
+/*
+ * True for TRUNCATE [TABLE] [db.]name (each part bare or `quoted`, a
+ * trailing ';' allowed), with *schema (NULL: the statement's default
+ * database) and *name, which the caller frees; false for anything else.
+ * MySQL truncates one table per statement.
+ */
+bool mysql_ddl_truncated_table(const char *sql, size_t len, char **schema, char **name);
+
 #endif

@@ -22,7 +22,9 @@
  * (describe), matched to the TABLE_MAP event by position; generated columns
  * are not streamed.  DDL on a database of the phase stops the stream with
  * the statement and its position (the operator changes the target, then
- * runs replicate with --ddl-applied to go past it).
+ * runs replicate with --ddl-applied to go past it), but for statements that
+ * change no table's rows or columns (mysql_ddl_kind.h) and TRUNCATE, which
+ * is a change (a transaction of its own) of a phase's table, else nothing.
  *
  * What it must never do: return a change of a table outside the phase, or
  * a position inside a transaction as the end of one.
@@ -95,6 +97,11 @@ struct ChangeStream {
     char position_text[512];
     char *ddl_error;            /* a DDL stopped the stream: reported once what came before is committed */
     bool ddl_reported_idle;
+    /* a TRUNCATE of a phase's table, returned as its own transaction: BEGIN, TRUNCATE, COMMIT */
+    Change pending[3];
+    int npending, next_pending;
+    RelationInfo truncated;
+    const RelationInfo *truncated_rels[1];
 };
 
 static void
@@ -342,6 +349,68 @@ ddl_touches_phase(const ChangeStream *s, const MARIADB_RPL_EVENT *ev)
 }
 
 static unsigned event_flags(const MARIADB_RPL_EVENT *ev);
+static void begin_txn(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emitted);
+static void commit_txn(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emitted);
+
+static bool
+table_in_phase(const ChangeStream *s, const char *schema, const char *name)
+{
+    size_t n = strlen(schema);
+    for (size_t i = 0; i < s->nphase_tables; i++)
+        if (!strncmp(s->phase_tables[i], schema, n) && s->phase_tables[i][n] == '.' &&
+            !strcmp(s->phase_tables[i] + n + 1, name))
+            return true;
+    return false;
+}
+
+/*
+ * Whether the statement is a TRUNCATE the stream takes as a change (not
+ * godwit's own, and not the statement --ddl-applied says was done by hand,
+ * as an earlier godwit stopped at one); *schema, *name: its table.
+ */
+static bool
+streamed_truncate(const ChangeStream *s, const MARIADB_RPL_EVENT *ev, char **schema, char **name)
+{
+    const MARIADB_STRING *q = &ev->event.query.statement, *db = &ev->event.query.database;
+    if ((event_flags(ev) & EVENT_FLAG_SKIP_REPLICATION) || s->ddl_applied ||
+        !mysql_ddl_truncated_table(q->str, q->length, schema, name))
+        return false;
+    if (!*schema && db->length)
+        *schema = gw_strndup(db->str, db->length);
+    if (*schema)
+        return true;
+    free(*name);
+    return false;
+}
+
+/*
+ * TRUNCATE [TABLE] name: of a phase's table, a change as pgoutput's TRUNCATE
+ * is (the flow takes only the phase's rows of a filtered table), in a
+ * transaction of its own as MySQL commits it; of another table, nothing.
+ * Takes schema and name.
+ */
+static void
+on_truncate(ChangeStream *s, const MARIADB_RPL_EVENT *ev, char *schema, char *name, Change *change, bool *emitted)
+{
+    if (!table_in_phase(s, schema, name)) {
+        free(schema);
+        free(name);
+        s->sent = event_end(s, ev);
+        return;
+    }
+    free(s->truncated.schema);
+    free(s->truncated.name);
+    s->truncated = (RelationInfo) {.schema = schema, .name = name, .replica_identity = REPLICA_IDENTITY_FULL};
+    s->truncated_rels[0] = &s->truncated;
+    bool ignored;
+    begin_txn(s, ev, &s->pending[0], &ignored);
+    s->pending[1] = (Change) {.kind = CHANGE_TRUNCATE, .nrels = 1, .rels = s->truncated_rels};
+    commit_txn(s, ev, &s->pending[2], &ignored);
+    *change = s->pending[0];
+    *emitted = true;
+    s->npending = 3;
+    s->next_pending = 1;
+}
 
 /*
  * DDL: stops the stream when it may touch the phase's tables, unless
@@ -351,9 +420,14 @@ static unsigned event_flags(const MARIADB_RPL_EVENT *ev);
  * events (mysql_ddl_kind.h): what a trigger writes comes as row events.
  */
 static GwResult
-on_ddl(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
+on_ddl(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emitted)
 {
     const MARIADB_STRING *q = &ev->event.query.statement;
+    char *truncated_schema, *truncated_name;
+    if (streamed_truncate(s, ev, &truncated_schema, &truncated_name)) {
+        on_truncate(s, ev, truncated_schema, truncated_name, change, emitted);
+        return GW_OK;
+    }
     if ((event_flags(ev) & EVENT_FLAG_SKIP_REPLICATION) || !ddl_touches_phase(s, ev) ||
         mysql_ddl_keeps_tables(q->str, q->length)) {
         s->sent = event_end(s, ev);
@@ -446,7 +520,7 @@ on_query(ChangeStream *s, const MARIADB_RPL_EVENT *ev, Change *change, bool *emi
             commit_txn(s, ev, change, emitted);
         return GW_OK;
     }
-    return s->in_txn ? GW_OK : on_ddl(s, ev);
+    return s->in_txn ? GW_OK : on_ddl(s, ev, change, emitted);
 }
 
 static void
@@ -655,6 +729,11 @@ mysql_stream_next(ChangeStream *s, int timeout_ms, StreamEvent *out, Change *cha
         *out = STREAM_IDLE;
         return GW_OK;
     }
+    if (s->next_pending < s->npending) {
+        *change = s->pending[s->next_pending++];
+        *out = STREAM_CHANGE;
+        return GW_OK;
+    }
     for (;;) {
         if (s->rows_open) {
             bool got;
@@ -801,5 +880,7 @@ mysql_stream_close(ChangeStream *s)
     free(s->rel_after);
     rowarena_free(s->arena);
     free(s->ddl_error);
+    free(s->truncated.schema);
+    free(s->truncated.name);
     free(s);
 }
