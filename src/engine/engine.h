@@ -29,6 +29,7 @@
 #include "core/phase_status.h"
 #include "core/schema_script.h"
 #include "core/selection.h"
+#include "util/log.h"
 #include "util/result.h"
 
 typedef enum EngineKind { ENGINE_POSTGRES, ENGINE_COCKROACH, ENGINE_MYSQL } EngineKind;
@@ -571,13 +572,14 @@ typedef struct ApplyOps {
     GwResult (*guard_triggers)(EngineConn *conn, const MigrationPhase *mp, const Selection *tables) GW_MUST_CHECK;
     GwResult (*unguard_triggers)(EngineConn *conn, const MigrationPhase *mp) GW_MUST_CHECK;
     /*
-     * Optional (NULL: failback writes only rows here, which needs no check).
-     * Whether what failback makes on this database besides rows (MySQL: the
-     * guarded triggers), and cutover's fence, can be made for cat's tables by
-     * this user; each refusal names the table and the grant.  Changes nothing:
-     * preflight asks it before a migration starts.
+     * Optional (NULL: nothing to check).  Whether failback could write cat's
+     * tables back into this database (rows, its state, what it makes besides:
+     * MySQL's guarded triggers) and cutover's fence be made, by this user:
+     * GW_ERR_USAGE if not, each problem logged at level naming the table and
+     * the grant.  Changes nothing: preflight asks it (errors), cutover too
+     * (warnings: a migration that will not fail back needs none of it).
      */
-    GwResult (*check_failback_writes)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+    GwResult (*check_failback_writes)(EngineConn *conn, const Catalog *cat, LogLevel level) GW_MUST_CHECK;
 } ApplyOps;
 
 /*

@@ -118,6 +118,28 @@ warn_source_objects(Cutover *c)
     schema_objects_free(&l);
 }
 
+/*
+ * Whether failback could write back into the source, asked as preflight
+ * does (ApplyOps.check_failback_writes, on the source's own description of
+ * the phase's tables): said before the writes move, as warnings, since a
+ * migration that will not fail back needs none of it; failback refuses at
+ * its start until it is granted.
+ */
+static void
+warn_failback_rights(Cutover *c)
+{
+    const ApplyOps *apply = c->h.source->ops->apply;
+    if (!apply || !apply->check_failback_writes)
+        return;
+    Catalog cat;
+    catalog_init(&cat);
+    GwResult rc = phase_describe_tables(&c->h.recorded, c->h.source, &cat);
+    if (rc == GW_OK && apply->check_failback_writes(c->h.source, &cat, LOG_WARN) == GW_ERR_USAGE)
+        log_warn("phase '%s': failback into the source would be refused as things are (above): grant that before"
+                 " the way back is needed", c->opts->phase);
+    catalog_free(&cat);
+}
+
 /* Step 1: everything the source had committed when cutover started is on the target. */
 static GwResult
 catch_up(Cutover *c)
@@ -370,6 +392,7 @@ flow_cutover(const CutoverOptions *opts)
         rc = failback_changefeed_ready(c.h.target, &c.h.tables, opts->phase);
     if (rc == GW_OK) {
         warn_source_objects(&c);
+        warn_failback_rights(&c);
         rc = catch_up(&c);
     }
     const char *step = "fencing the source";

@@ -191,7 +191,7 @@ check_target_tables(Preflight *p)
 static GwResult
 check_failback_writes(Preflight *p)
 {
-    GwResult rc = p->source->ops->apply->check_failback_writes(p->source, &p->cat);
+    GwResult rc = p->source->ops->apply->check_failback_writes(p->source, &p->cat, LOG_ERROR);
     if (rc == GW_ERR_USAGE)
         log_info("a migration that will not fail back needs none of this: preflight --no-failback");
     return rc;

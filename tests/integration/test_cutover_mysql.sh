@@ -84,14 +84,17 @@ digest_p() {
 }
 region_in_sync() { [ "$(digest_m "$1" 2>/dev/null)" = "$(digest_p "$1" 2>/dev/null)" ]; }
 
-# A user who may not make the fence's triggers: refused with the GRANT to run, and the phase's next
-# cutover (as a user who may) goes through.
+# A user who may not make the fence's triggers (nor write back for failback, which is said first):
+# refused with the GRANT to run, and the phase's next cutover (as a user who may) goes through.
 setup_m "" "DROP USER IF EXISTS 'gw_cut_nofence'@'127.0.0.1'; CREATE USER 'gw_cut_nofence'@'127.0.0.1';
 GRANT SELECT, INSERT, UPDATE, DELETE ON gw_cut_my.* TO 'gw_cut_nofence'@'127.0.0.1';
 GRANT REPLICATION SLAVE, BINLOG MONITOR, RELOAD ON *.* TO 'gw_cut_nofence'@'127.0.0.1'"
 assert_exit 2 "$GODWIT" cutover --source "$(m_url "$DB" gw_cut_nofence)" --target "$(tgt_url "$DB")" \
     --plan "$GW_OUT/plan.json" --phase cut_a --fence --verify none
 assert_contains_re "$ERR" "as an administrator: GRANT [A-Z ,]+ ON .*TO 'gw_cut_nofence'@'127.0.0.1'"
+# Before anything moved, it said failback could not write back with that user either.
+assert_contains "$ERR" "failback into the source would be refused as things are"
+assert_contains "$ERR" "failback keeps its state in database _godwit"
 assert_eq 0 "$(msql "" "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_NAME LIKE 'godwit%'")" \
     "fence triggers left by the refused cutover"
 setup_m "" "DROP USER 'gw_cut_nofence'@'127.0.0.1'"

@@ -111,7 +111,7 @@ missing_grant(const Rights *r, bool trigger, const char *definer, const MyConn *
 
 /* Failback writes the table's rows back: INSERT, UPDATE and DELETE on it. */
 static GwResult
-check_row_writes(MyConn *c, const Rights *r, const TableDef *t, bool *refused)
+check_row_writes(MyConn *c, const Rights *r, const TableDef *t, LogLevel level, bool *refused)
 {
     static const char *const writes[] = {"INSERT", "UPDATE", "DELETE"};
     StrBuf lacking;
@@ -124,7 +124,7 @@ check_row_writes(MyConn *c, const Rights *r, const TableDef *t, bool *refused)
             strbuf_appendf(&lacking, "%s%s", lacking.len ? ", " : "", writes[i]);
     }
     if (rc == GW_OK && lacking.len) {
-        log_error("source %s: failback writes the rows of table %s.%s back, which the user may not: GRANT %s on it",
+        log_msg(level, "source %s: failback writes the rows of table %s.%s back, which the user may not: GRANT %s on it",
                   c->base.endpoint->redacted, t->schema, t->name, lacking.data);
         *refused = true;
     }
@@ -134,7 +134,7 @@ check_row_writes(MyConn *c, const Rights *r, const TableDef *t, bool *refused)
 
 /* Failback keeps its checkpoints in `_godwit` here, made at its first start. */
 static GwResult
-check_state_schema(MyConn *c, const Rights *r, bool *refused)
+check_state_schema(MyConn *c, const Rights *r, LogLevel level, bool *refused)
 {
     static const char *const needs[] = {"CREATE", "SELECT", "INSERT", "UPDATE", "DELETE"};
     GwResult rc = GW_OK;
@@ -142,7 +142,7 @@ check_state_schema(MyConn *c, const Rights *r, bool *refused)
         bool granted = false;
         rc = mysql_privilege_on_table(c, &r->global, needs[i], "_godwit", "", &granted);
         if (rc == GW_OK && !granted) {
-            log_error("source %s: failback keeps its state in database _godwit, where the user lacks %s: GRANT"
+            log_msg(level, "source %s: failback keeps its state in database _godwit, where the user lacks %s: GRANT"
                       " CREATE, SELECT, INSERT, UPDATE, DELETE, DROP ON _godwit.* (docs/privileges.md)",
                       c->base.endpoint->redacted, needs[i]);
             *refused = true;
@@ -152,7 +152,7 @@ check_state_schema(MyConn *c, const Rights *r, bool *refused)
 }
 
 GwResult
-mysql_check_failback_writes(EngineConn *conn, const Catalog *cat)
+mysql_check_failback_writes(EngineConn *conn, const Catalog *cat, LogLevel level)
 {
     MyConn *c = MY(conn);
     Rights r = {0};
@@ -160,7 +160,7 @@ mysql_check_failback_writes(EngineConn *conn, const Catalog *cat)
     GwResult rc = rights_load(c, &r);
     bool refused = false;
     if (rc == GW_OK)
-        rc = check_state_schema(c, &r, &refused);
+        rc = check_state_schema(c, &r, level, &refused);
     const TableDef *fence_table = NULL;
     char *fence_grant = NULL;
     for (size_t i = 0; i < cat->ntables && rc == GW_OK; i++) {
@@ -172,10 +172,10 @@ mysql_check_failback_writes(EngineConn *conn, const Catalog *cat)
         if (rc == GW_OK)
             rc = mysql_privilege_on_table(c, &r.global, "TRIGGER", t->schema, t->name, &trigger);
         if (rc == GW_OK)
-            rc = check_row_writes(c, &r, t, &refused);
+            rc = check_row_writes(c, &r, t, level, &refused);
         char *grant = rc == GW_OK ? missing_grant(&r, trigger, count ? definer : NULL, c) : NULL;
         if (grant && count) {
-            log_error("source %s: failback makes the %ld trigger%s of table %s.%s again so that they stay quiet for"
+            log_msg(level, "source %s: failback makes the %ld trigger%s of table %s.%s again so that they stay quiet for"
                       " its writes, which the user may not: %s", c->base.endpoint->redacted, count,
                       count == 1 ? "" : "s", t->schema, t->name, grant);
             refused = true;

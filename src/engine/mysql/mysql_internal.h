@@ -73,7 +73,7 @@ GwResult mysql_privilege_on_table(MyConn *c, const StrBuf *global, const char *p
                                   const char *table, bool *granted) GW_MUST_CHECK;
 
 /* mysql_failback_rights.c */
-GwResult mysql_check_failback_writes(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+GwResult mysql_check_failback_writes(EngineConn *conn, const Catalog *cat, LogLevel level) GW_MUST_CHECK;
 
 /* mysql_check.c */
 GwResult mysql_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream) GW_MUST_CHECK;

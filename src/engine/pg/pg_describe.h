@@ -21,7 +21,7 @@ GwResult pg_describe(EngineConn *conn, Selection *sel, Catalog *out) GW_MUST_CHE
 /* pg_snapshot.c */
 GwResult pg_check_source(EngineConn *conn, const Catalog *cat, bool stream, const char *new_stream) GW_MUST_CHECK;
 /* pg_failback_rights.c */
-GwResult pg_check_failback_writes(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
+GwResult pg_check_failback_writes(EngineConn *conn, const Catalog *cat, LogLevel level) GW_MUST_CHECK;
 /* pg_objects.c */
 /* A query of cat's tables: $1 their schemas (text[]), $2 their oids (oid[]). */
 GwResult pg_query_by_catalog(PgConn *c, const char *sql, const Catalog *cat, int ncols, PGresult **out) GW_MUST_CHECK;

@@ -56,7 +56,7 @@ is_true(const PGresult *res, int row, int col)
 
 /* The tables' writes and what fires for them; *fires: one table's name where something would fire again. */
 static GwResult
-check_tables(PgConn *c, const Catalog *cat, const char *user, bool *refused, char **fires)
+check_tables(PgConn *c, const Catalog *cat, const char *user, LogLevel level, bool *refused, char **fires)
 {
     PGresult *res;
     GwResult rc = pg_query_by_catalog(c, sql_tables, cat, 3, &res);
@@ -65,7 +65,7 @@ check_tables(PgConn *c, const Catalog *cat, const char *user, bool *refused, cha
     for (int i = 0; i < PQntuples(res); i++) {
         const char *lacking = PQgetvalue(res, i, 1);
         if (*lacking) {
-            log_error("source %s: failback writes the rows of table %s back, which the user may not: as a"
+            log_msg(level, "source %s: failback writes the rows of table %s back, which the user may not: as a"
                       " superuser: GRANT %s ON TABLE %s TO %s", c->base.endpoint->redacted, PQgetvalue(res, i, 0),
                       lacking, PQgetvalue(res, i, 0), user);
             *refused = true;
@@ -78,7 +78,7 @@ check_tables(PgConn *c, const Catalog *cat, const char *user, bool *refused, cha
 }
 
 GwResult
-pg_check_failback_writes(EngineConn *conn, const Catalog *cat)
+pg_check_failback_writes(EngineConn *conn, const Catalog *cat, LogLevel level)
 {
     PgConn *c = PG(conn);
     PGresult *res;
@@ -94,14 +94,14 @@ pg_check_failback_writes(EngineConn *conn, const Catalog *cat)
     PQclear(res);
     bool refused = false;
     if (!state) {
-        log_error("source %s: failback keeps its state in schema _godwit, which the user may not make or write: as"
+        log_msg(level, "source %s: failback keeps its state in schema _godwit, which the user may not make or write: as"
                   " a superuser: GRANT CREATE ON DATABASE %s TO %s", c->base.endpoint->redacted, db, user);
         refused = true;
     }
     char *fires = NULL;
-    rc = check_tables(c, cat, user, &refused, &fires);
+    rc = check_tables(c, cat, user, level, &refused, &fires);
     if (rc == GW_OK && fires && !pg_may_be_replica(c)) {
-        log_error("source %s: table %s has triggers, rules or foreign-key actions, which would fire again for the"
+        log_msg(level, "source %s: table %s has triggers, rules or foreign-key actions, which would fire again for the"
                   " changes failback writes back (what they did came from the target already); it writes as a"
                   " replica, which the user may not (%s): as a superuser: GRANT SET ON PARAMETER"
                   " session_replication_role TO %s", c->base.endpoint->redacted, fires, c->replica_refused, user);
