@@ -477,12 +477,14 @@ typedef struct TargetOps {
     GwResult (*finish_table)(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
     /*
      * Optional (NULL: a fetch into it copies a table without a primary key
-     * whole, in one transaction).  Removes every row of the table (not of its
-     * partitions or children): a resumed fetch copies a keyless table split
-     * in shards again whole, under one snapshot, since its stream cannot tell
-     * which shard a change belongs to.
+     * whole, in one transaction).  Removes the table's rows (not its
+     * partitions' or children's), only those matching predicate_sql (in this
+     * engine's dialect) when given, in transactions the engine can commit: a
+     * resumed fetch copies a keyless table split in shards again whole, under
+     * one snapshot, since its stream cannot tell which shard a change belongs
+     * to.
      */
-    GwResult (*empty_table)(EngineConn *conn, const TableDef *t) GW_MUST_CHECK;
+    GwResult (*empty_table)(EngineConn *conn, const TableDef *t, const char *predicate_sql) GW_MUST_CHECK;
     GwResult (*finish_schema)(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
     /*
      * Moves conn's sequences named in cat (with the other database's values)

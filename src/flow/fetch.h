@@ -30,11 +30,11 @@ typedef enum ObjectsMode {
 /*
  * Whether fetch splits table t, which has no primary key, into shards: the
  * source splits such tables by place (EngineOps.splits_keyless), the target
- * can empty one for a resume (TargetOps.empty_table), and the phase takes
- * all its rows (filtered: other phases' rows share it) of one table (not a
- * partitioned one, whose rows are in its partitions).
+ * can empty one (of the phase's rows) for a resume (TargetOps.empty_table),
+ * and it is one table (not a partitioned one, whose rows are in its
+ * partitions).
  */
-bool fetch_splits_keyless(const EngineConn *source, const EngineConn *target, const TableDef *t, bool filtered);
+bool fetch_splits_keyless(const EngineConn *source, const EngineConn *target, const TableDef *t);
 
 typedef struct FetchOptions {
     const char *source_url;

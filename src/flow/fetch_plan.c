@@ -130,10 +130,10 @@ add_shard(FetchRun *run, FetchTable *ft, ShardProgress *state, KeyRange range)
 
 /* A resume empties a partly copied one on the target to copy it again whole (restart_split_keyless). */
 bool
-fetch_splits_keyless(const EngineConn *source, const EngineConn *target, const TableDef *t, bool filtered)
+fetch_splits_keyless(const EngineConn *source, const EngineConn *target, const TableDef *t)
 {
     return t->npk == 0 && source->ops->splits_keyless && target->ops->target && target->ops->target->empty_table &&
-           !filtered && !table_partitioned(t);
+           !table_partitioned(t);
 }
 
 static int
@@ -143,7 +143,7 @@ shard_count_for(const FetchRun *run, const FetchTable *ft)
     int64_t size = run->opts->shard_bytes > 0 ? run->opts->shard_bytes : run->target->ops->preferred_shard_bytes;
     if (size <= 0)
         size = FETCH_DEFAULT_SHARD_BYTES;
-    if (t->npk == 0 && !fetch_splits_keyless(run->source, run->target, t, ft->predicate_sql != NULL))
+    if (t->npk == 0 && !fetch_splits_keyless(run->source, run->target, t))
         return 1;
     int64_t n = t->est_bytes / size;
     return n < 1 ? 1 : n > FETCH_MAX_SHARDS ? FETCH_MAX_SHARDS : (int) n;
@@ -208,7 +208,12 @@ restart_split_keyless(FetchRun *run, FetchTable *ft, const ShardProgress *record
         return GW_OK;
     log_info("table %s.%s: %d of its %d shards were copied under the earlier snapshot; without a primary key"
              " it is copied again whole, under this one", ft->def->schema, ft->def->name, done, done + left);
-    return run->target->ops->target->empty_table(run->target, ft->def);
+    /* Of a table phases share, only this phase's rows: the filter in the target's dialect. */
+    const RowFilter *f = selection_filter_for(&run->opts->selection, ft->def->schema, ft->def->name);
+    char *where = f ? run->target->ops->source->render_predicate(run->target, f->predicate) : NULL;
+    GwResult rc = run->target->ops->target->empty_table(run->target, ft->def, where);
+    free(where);
+    return rc;
 }
 
 /* Whether a keyless table's bound (KeyRange) is a block number, or open. */

@@ -89,14 +89,12 @@ check_lacked_values(EngineConn *source, EngineConn *target, const Catalog *cat, 
  * time.  Its size is the source's estimate of the whole table.
  */
 static void
-check_keyless_sizes(EngineConn *source, EngineConn *target, const Catalog *cat, const Selection *rows,
-                    bool *refused)
+check_keyless_sizes(EngineConn *source, EngineConn *target, const Catalog *cat, bool *refused)
 {
     int64_t limit = target->ops->largest_transaction_bytes;
     for (size_t i = 0; i < cat->ntables && limit > 0; i++) {
         const TableDef *t = &cat->tables[i];
-        bool filtered = selection_filter_for(rows, t->schema, t->name) != NULL;
-        bool split = fetch_splits_keyless(source, target, t, filtered);
+        bool split = fetch_splits_keyless(source, target, t);
         int64_t shard = split ? t->est_bytes / FETCH_MAX_SHARDS : t->est_bytes;
         if (t->npk > 0 || shard <= limit)
             continue;
@@ -104,8 +102,7 @@ check_keyless_sizes(EngineConn *source, EngineConn *target, const Catalog *cat, 
         if (split)
             snprintf(why, sizeof why, "it is copied in at most %d transactions", FETCH_MAX_SHARDS);
         else
-            snprintf(why, sizeof why, "it is copied in one transaction%s",
-                     filtered ? " (its phase takes some of its rows)" : table_partitioned(t) ? " (it is partitioned)" : "");
+            snprintf(why, sizeof why, "it is copied in one transaction%s", table_partitioned(t) ? " (it is partitioned)" : "");
         log_error("table %s.%s has no primary key, so %s, and holds about %lld MB: target %s (%s) cannot commit"
                   " more than %lld MB in one; give it a primary key on the source (ALTER TABLE ... ADD PRIMARY"
                   " KEY, or a new identity column), or --exclude it",
@@ -119,7 +116,7 @@ GwResult
 target_fit_check(EngineConn *source, EngineConn *target, const Catalog *cat, const Selection *rows)
 {
     bool refused = false;
-    check_keyless_sizes(source, target, cat, rows, &refused);
+    check_keyless_sizes(source, target, cat, &refused);
     GwResult rc = check_lacked_values(source, target, cat, rows, &refused);
     return rc ? rc : refused ? GW_ERR_USAGE : GW_OK;
 }

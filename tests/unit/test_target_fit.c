@@ -95,9 +95,10 @@ test_keyless_split(void **state)
     parted.tables[0].partition_key_sql = gw_strdup("RANGE (at)");
     assert_int_equal(fit_with(&crdb_engine_ops, &large, true, NULL), GW_OK);
     assert_int_equal(fit_with(&crdb_engine_ops, &huge, true, NULL), GW_ERR_USAGE);
-    /* A phase taking some of its rows copies it whole (a resume could not empty it), as a partitioned one. */
-    assert_int_equal(fit_with(&crdb_engine_ops, &large, true, "public.events: region = 'a'"), GW_ERR_USAGE);
+    /* A phase taking some of its rows splits it too (a resume deletes those); a partitioned one is copied whole. */
+    assert_int_equal(fit_with(&crdb_engine_ops, &large, true, "public.events: region = 'a'"), GW_OK);
     assert_int_equal(fit_with(&crdb_engine_ops, &parted, true, NULL), GW_ERR_USAGE);
+    assert_int_equal(fit_with(&crdb_engine_ops, &large, false, NULL), GW_ERR_USAGE);
     catalog_free(&large);
     catalog_free(&huge);
     catalog_free(&parted);

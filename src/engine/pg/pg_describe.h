@@ -72,7 +72,7 @@ GwResult pg_make_objects(EngineConn *conn, SchemaScript *objects, ScriptStage st
 bool pg_can_copy_binary(EngineConn *conn, const Catalog *cat, const TableDef *t);
 GwResult pg_prepare_schema(EngineConn *conn, const SchemaPrep *prep) GW_MUST_CHECK;
 GwResult pg_finish_table(EngineConn *conn, const Catalog *cat, const TableDef *t) GW_MUST_CHECK;
-GwResult pg_empty_table(EngineConn *conn, const TableDef *t) GW_MUST_CHECK;
+GwResult pg_empty_table(EngineConn *conn, const TableDef *t, const char *predicate_sql) GW_MUST_CHECK;
 GwResult pg_finish_schema(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 GwResult pg_advance_sequences(EngineConn *conn, const Catalog *cat) GW_MUST_CHECK;
 

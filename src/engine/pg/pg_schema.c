@@ -880,15 +880,34 @@ add_constraints(PgConn *c, const Catalog *cat, const TableDef *t, bool foreign)
     return rc;
 }
 
-/* TargetOps.empty_table: TRUNCATE, of the table only (a child table of its own keeps its rows). */
+/* Rows a CockroachDB DELETE removes per transaction when it empties part of a table (its size limits). */
+#define EMPTY_BATCH_ROWS 10000
+
+/*
+ * TargetOps.empty_table: TRUNCATE of the table alone, or a DELETE of the
+ * phase's rows; on CockroachDB in batches (DELETE ... LIMIT), each its own
+ * transaction, until none is left.
+ */
 GwResult
-pg_empty_table(EngineConn *conn, const TableDef *t)
+pg_empty_table(EngineConn *conn, const TableDef *t, const char *predicate_sql)
 {
     PgConn *c = PG(conn);
     char *name = pg_only_qualified(c, t->schema, t->name, false);
-    char *sql = gw_asprintf("TRUNCATE %s", name);
+    bool crdb = c->base.kind == ENGINE_COCKROACH;
+    char *sql = !predicate_sql ? gw_asprintf("TRUNCATE %s", name)
+                : crdb         ? gw_asprintf("DELETE FROM %s WHERE (%s) LIMIT %d", name, predicate_sql, EMPTY_BATCH_ROWS)
+                               : gw_asprintf("DELETE FROM %s WHERE (%s)", name, predicate_sql);
     free(name);
-    return exec_owned(c, sql);
+    GwResult rc = GW_OK;
+    for (bool more = true; more && rc == GW_OK;) {
+        PGresult *res = PQexec(c->pg, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            rc = pg_report(c, res, "emptying a table to copy it again");
+        more = rc == GW_OK && predicate_sql && crdb && strtoll(PQcmdTuples(res), NULL, 10) > 0;
+        PQclear(res);
+    }
+    free(sql);
+    return rc;
 }
 
 /* After a table's rows are in: its primary key, unique and exclusion constraints, and indexes. */
