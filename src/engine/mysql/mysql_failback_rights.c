@@ -125,7 +125,7 @@ check_row_writes(MyConn *c, const Rights *r, const TableDef *t, LogLevel level, 
     }
     if (rc == GW_OK && lacking.len) {
         log_msg(level, "source %s: failback writes the rows of table %s.%s back, which the user may not: GRANT %s on it",
-                  c->base.endpoint->redacted, t->schema, t->name, lacking.data);
+                c->base.endpoint->redacted, t->schema, t->name, lacking.data);
         *refused = true;
     }
     strbuf_free(&lacking);
@@ -143,8 +143,8 @@ check_state_schema(MyConn *c, const Rights *r, LogLevel level, bool *refused)
         rc = mysql_privilege_on_table(c, &r->global, needs[i], "_godwit", "", &granted);
         if (rc == GW_OK && !granted) {
             log_msg(level, "source %s: failback keeps its state in database _godwit, where the user lacks %s: GRANT"
-                      " CREATE, SELECT, INSERT, UPDATE, DELETE, DROP ON _godwit.* (docs/privileges.md)",
-                      c->base.endpoint->redacted, needs[i]);
+                    " CREATE, SELECT, INSERT, UPDATE, DELETE, DROP ON _godwit.* (docs/privileges.md)",
+                    c->base.endpoint->redacted, needs[i]);
             *refused = true;
         }
     }
@@ -176,8 +176,8 @@ mysql_check_failback_writes(EngineConn *conn, const Catalog *cat, LogLevel level
         char *grant = rc == GW_OK ? missing_grant(&r, trigger, count ? definer : NULL, c) : NULL;
         if (grant && count) {
             log_msg(level, "source %s: failback makes the %ld trigger%s of table %s.%s again so that they stay quiet for"
-                      " its writes, which the user may not: %s", c->base.endpoint->redacted, count,
-                      count == 1 ? "" : "s", t->schema, t->name, grant);
+                    " its writes, which the user may not: %s", c->base.endpoint->redacted, count,
+                    count == 1 ? "" : "s", t->schema, t->name, grant);
             refused = true;
         } else if (grant && !fence_table) {
             fence_table = t;

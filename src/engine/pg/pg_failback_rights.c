@@ -66,8 +66,8 @@ check_tables(PgConn *c, const Catalog *cat, const char *user, LogLevel level, bo
         const char *lacking = PQgetvalue(res, i, 1);
         if (*lacking) {
             log_msg(level, "source %s: failback writes the rows of table %s back, which the user may not: as a"
-                      " superuser: GRANT %s ON TABLE %s TO %s", c->base.endpoint->redacted, PQgetvalue(res, i, 0),
-                      lacking, PQgetvalue(res, i, 0), user);
+                    " superuser: GRANT %s ON TABLE %s TO %s", c->base.endpoint->redacted, PQgetvalue(res, i, 0),
+                    lacking, PQgetvalue(res, i, 0), user);
             *refused = true;
         }
         if (!*fires && is_true(res, i, 2))
@@ -95,16 +95,16 @@ pg_check_failback_writes(EngineConn *conn, const Catalog *cat, LogLevel level)
     bool refused = false;
     if (!state) {
         log_msg(level, "source %s: failback keeps its state in schema _godwit, which the user may not make or write: as"
-                  " a superuser: GRANT CREATE ON DATABASE %s TO %s", c->base.endpoint->redacted, db, user);
+                " a superuser: GRANT CREATE ON DATABASE %s TO %s", c->base.endpoint->redacted, db, user);
         refused = true;
     }
     char *fires = NULL;
     rc = check_tables(c, cat, user, level, &refused, &fires);
     if (rc == GW_OK && fires && !pg_may_be_replica(c)) {
         log_msg(level, "source %s: table %s has triggers, rules or foreign-key actions, which would fire again for the"
-                  " changes failback writes back (what they did came from the target already); it writes as a"
-                  " replica, which the user may not (%s): as a superuser: GRANT SET ON PARAMETER"
-                  " session_replication_role TO %s", c->base.endpoint->redacted, fires, c->replica_refused, user);
+                " changes failback writes back (what they did came from the target already); it writes as a"
+                " replica, which the user may not (%s): as a superuser: GRANT SET ON PARAMETER"
+                " session_replication_role TO %s", c->base.endpoint->redacted, fires, c->replica_refused, user);
         refused = true;
     }
     if (rc == GW_OK && !refused && !origin)
