@@ -4,7 +4,8 @@
 # - a plan file with one phase per region; each fetched with --plan, replicated in the background;
 # - cutover --fence of each region in turn (its replicate exits 0 by itself), failback to MariaDB in
 #   the background;
-# - a fenced write on MariaDB is refused with a message naming the phase, a row of no phase passes;
+# - a fenced write on MariaDB is refused with a message naming the phase, a row of no phase passes,
+#   a TRUNCATE of a fenced table is refused (the fence's foreign keys);
 # - every region equal on both servers by independent SQL (count, sum and a hash of the rows
 #   computed by each server), nothing lost;
 # - rollback of one region after writes on PostgreSQL: all of them on MariaDB, PostgreSQL fenced.
@@ -115,6 +116,12 @@ msql "$DB" "UPDATE orders SET amount = 0 WHERE id = 4" >/dev/null 2>"$GW_OUT/fen
 assert_contains "$GW_OUT/fenced.err" 'phase "cut_a" is fenced'
 msql "$DB" "UPDATE orders SET region = 'b' WHERE id = -1" >/dev/null 2>"$GW_OUT/fenced2.err" && fail "a write moving a row into a fenced phase went through"
 assert_contains "$GW_OUT/fenced2.err" 'phase "cut_b" is fenced'
+# TRUNCATE fires no trigger: the fence's empty tables in _godwit, whose foreign keys reference each
+# table, make InnoDB refuse it (two tables per phase, four phases).
+msql "$DB" "TRUNCATE TABLE orders" >/dev/null 2>"$GW_OUT/fenced3.err" && fail "a TRUNCATE of a fenced table went through"
+assert_contains "$GW_OUT/fenced3.err" "godwit_fence_"
+assert_eq 8 "$(msql "" "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '_godwit' AND TABLE_NAME LIKE 'godwit\\_fence\\_%'")" \
+    "the fences' truncate guards"
 
 sleep 2
 touch "$GW_OUT/stop"
@@ -140,6 +147,7 @@ assert_contains "$ERR" 'phase "cut_a" is fenced'
 msql "$DB" "UPDATE orders SET note = 'mariadb again' WHERE id = 4" || fail "MariaDB accepts region a's writes after the rollback"
 assert_exit 0 "$GODWIT" finish --source "$(m_url "$DB")" --target "$(tgt_url "$DB")" --phase cut_a
 assert_eq "0" "$(msql "" "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE LOCATE('$(fence_name "$DB" cut_a)_', TRIGGER_NAME) = 1")" "MariaDB fence triggers of a removed"
+assert_eq "0" "$(msql "" "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '_godwit' AND LOCATE('$(fence_name "$DB" cut_a)_', TABLE_NAME) = 1")" "MariaDB truncate guards of a removed"
 
 # Rollback of region b with its failback stopped (above): rollback streams the target's changes itself,
 # and --format json prints one object.

@@ -57,6 +57,9 @@ GwResult mysql_objects_left_out(EngineConn *conn, const Catalog *cat, SchemaObje
 /* Reads the columns and primary key of one table into the cache (mysql_table_columns). */
 GwResult mysql_describe_one(MyConn *c, const char *schema, const char *table, bool *found) GW_MUST_CHECK;
 
+/* godwit's state database on a MySQL/MariaDB server (checkpoints, runners, guarded triggers, fences). */
+#define MYSQL_SQL_CREATE_STATE_DB "CREATE DATABASE IF NOT EXISTS `_godwit` CHARACTER SET utf8mb4"
+
 /*
  * information_schema.TRIGGERS rows that are not godwit's own (fences, the
  * guard's probe), compared as bytes: the server compares names without case.

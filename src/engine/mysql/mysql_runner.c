@@ -76,7 +76,7 @@ ensure_table(MyConn *c)
     free(n);
     if (rc || exists)
         return rc;
-    rc = mysql_conn_exec(c, "CREATE DATABASE IF NOT EXISTS `_godwit` CHARACTER SET utf8mb4");
+    rc = mysql_conn_exec(c, MYSQL_SQL_CREATE_STATE_DB);
     return rc ? rc : mysql_conn_exec(c, sql_create_runners);
 }
 

@@ -13,12 +13,12 @@
 #include <string.h>
 
 #include "engine/mysql/mysql_apply.h"
+#include "engine/mysql/mysql_internal.h"
 #include "engine/mysql/mysql_literal.h"
 #include "util/log.h"
 #include "util/mem.h"
 
-static const char *const sql_create_database =
-    "CREATE DATABASE IF NOT EXISTS `_godwit` CHARACTER SET utf8mb4";
+static const char *const sql_create_database = MYSQL_SQL_CREATE_STATE_DB;
 
 static const char *const sql_create_checkpoints =
     "CREATE TABLE IF NOT EXISTS `_godwit`.`checkpoints` ("

@@ -165,7 +165,7 @@ ensure_state(MyConn *c)
     GwResult rc = state_exists(c, &exists);
     if (rc || exists)
         return rc;
-    rc = mysql_conn_exec(c, "CREATE DATABASE IF NOT EXISTS `_godwit` CHARACTER SET utf8mb4");
+    rc = mysql_conn_exec(c, MYSQL_SQL_CREATE_STATE_DB);
     if (rc == GW_OK)
         rc = mysql_conn_exec(c, sql_create_guards);
     return rc ? rc : mysql_conn_exec(c, sql_create_triggers);
