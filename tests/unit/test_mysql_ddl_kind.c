@@ -87,6 +87,30 @@ test_tables_and_the_unreadable(void **state)
     assert_false(mysql_ddl_keeps_tables("DROP TRIGGER t", 8));
 }
 
+static bool
+names(const char *sql, const char *db)
+{
+    return mysql_ddl_names_database(sql, strlen(sql), db);
+}
+
+/* A DDL names a phase's database only by its whole name (test_mysql_replicate's `My Repl archive`). */
+static void
+test_names_database(void **state)
+{
+    (void) state;
+    assert_true(names("CREATE TABLE app.t (a int)", "app"));
+    assert_true(names("create table APP.t (a int)", "app"));
+    assert_true(names("DROP DATABASE app", "app"));
+    assert_true(names("ALTER TABLE `app`.`t` ADD c int", "app"));
+    assert_true(names("CREATE TABLE `My Repl`.t (a int)", "My Repl"));
+    assert_true(names("CREATE TABLE `we``ird`.t (a int)", "we`ird"));
+    assert_false(names("CREATE TABLE app_old.t (a int)", "app"));
+    assert_false(names("CREATE TABLE myapp.t (a int)", "app"));
+    assert_false(names("CREATE TABLE `My Repl archive`.t (a int)", "My Repl"));
+    assert_false(names("CREATE TABLE `app$x`.t (a int)", "app"));
+    assert_false(names("CREATE TABLE other.t (a int)", ""));
+}
+
 /* TRUNCATE of one table, as MariaDB logs it: the table named, its database when given. */
 static void
 expect_truncate(const char *sql, const char *schema, const char *name)
@@ -136,6 +160,7 @@ main(void)
         cmocka_unit_test(test_objects_without_rows),
         cmocka_unit_test(test_administration),
         cmocka_unit_test(test_truncate),
+        cmocka_unit_test(test_names_database),
         cmocka_unit_test(test_tables_and_the_unreadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

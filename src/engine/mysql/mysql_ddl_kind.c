@@ -144,6 +144,32 @@ mysql_ddl_keeps_tables(const char *sql, size_t len)
     return object_word(&r);
 }
 
+/* A character of an identifier that needs no quotes. */
+static bool
+identifier_char(char ch)
+{
+    return isalnum((unsigned char) ch) || ch == '_' || ch == '$' || (unsigned char) ch >= 0x80;
+}
+
+bool
+mysql_ddl_names_database(const char *sql, size_t len, const char *name)
+{
+    char *quoted = str_quote(name, '`');
+    size_t nq = strlen(quoted), n = strlen(name);
+    bool bare = n > 0;
+    for (size_t k = 0; k < n; k++)
+        bare = bare && identifier_char(name[k]);
+    bool named = false;
+    for (size_t k = 0; k < len && !named; k++) {
+        if (k + nq <= len && !strncasecmp(sql + k, quoted, nq))
+            named = true;
+        else if (bare && k + n <= len && !strncasecmp(sql + k, name, n))
+            named = (k == 0 || !identifier_char(sql[k - 1])) && (k + n == len || !identifier_char(sql[k + n]));
+    }
+    free(quoted);
+    return named;
+}
+
 /* One identifier: `quoted` (a doubled backtick is one) or bare; NULL if there is none. */
 static char *
 take_identifier(Reader *r)
@@ -168,8 +194,7 @@ take_identifier(Reader *r)
         r->p++;
         return strbuf_take(&id);
     }
-    while (r->p < r->end && (isalnum((unsigned char) *r->p) || *r->p == '_' || *r->p == '$' ||
-                             (unsigned char) *r->p >= 0x80))
+    while (r->p < r->end && identifier_char(*r->p))
         strbuf_append_char(&id, *r->p++);
     if (id.len == 0) {
         strbuf_free(&id);

@@ -26,6 +26,13 @@
 bool mysql_ddl_keeps_tables(const char *sql, size_t len);
 
 /*
+ * Whether the statement names database name: quoted (`name`, a backtick in
+ * it doubled) or, when it needs no quotes, bare as a whole identifier.  Any
+ * case: wider than the server's rule, never narrower.
+ */
+bool mysql_ddl_names_database(const char *sql, size_t len, const char *name);
+
+/*
  * True for TRUNCATE [TABLE] [db.]name (each part bare or `quoted`, a
  * trailing ';' allowed), with *schema (NULL: the statement's default
  * database) and *name, which the caller frees; false for anything else.

@@ -29,7 +29,6 @@
  * What it must never do: return a change of a table outside the phase, or
  * a position inside a transaction as the end of one.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,37 +299,6 @@ on_table_map(ChangeStream *s, const MARIADB_RPL_EVENT *ev)
     return GW_OK;
 }
 
-static bool
-identifier_char(char ch)
-{
-    return isalnum((unsigned char) ch) || ch == '_' || ch == '$' || (unsigned char) ch >= 0x80;
-}
-
-/*
- * Whether the statement names the database: quoted (`name`, a backtick in
- * it doubled) or, when it needs no quotes, bare as a whole identifier.  Any
- * case: wider than the server's rule, never narrower.
- */
-static bool
-names_database(const MARIADB_STRING *q, const char *name)
-{
-    char *quoted = str_quote(name, '`');
-    size_t nq = strlen(quoted), n = strlen(name);
-    bool bare = n > 0;
-    for (size_t k = 0; k < n; k++)
-        bare = bare && identifier_char(name[k]);
-    bool named = false;
-    for (size_t k = 0; k < q->length && !named; k++) {
-        if (k + nq <= q->length && !strncasecmp(q->str + k, quoted, nq))
-            named = true;
-        else if (bare && k + n <= q->length && !strncasecmp(q->str + k, name, n))
-            named = (k == 0 || !identifier_char(q->str[k - 1])) &&
-                    (k + n == q->length || !identifier_char(q->str[k + n]));
-    }
-    free(quoted);
-    return named;
-}
-
 /* Whether a DDL statement may touch the phase's tables: run in, or naming, one of its databases. */
 static bool
 ddl_touches_phase(const ChangeStream *s, const MARIADB_RPL_EVENT *ev)
@@ -342,7 +310,7 @@ ddl_touches_phase(const ChangeStream *s, const MARIADB_RPL_EVENT *ev)
     for (size_t i = 0; i < s->nphase_tables && !named; i++) {
         const char *dot = strchr(s->phase_tables[i], '.');
         char *name = gw_strndup(s->phase_tables[i], (size_t) (dot - s->phase_tables[i]));
-        named = names_database(q, name);
+        named = mysql_ddl_names_database(q->str, q->length, name);
         free(name);
     }
     return named;
